@@ -1,0 +1,84 @@
+/*
+ * sched.h - the queue of device work.
+ *
+ * DESIGN: the loop thread submits; the device worker takes.  Modes:
+ * SCHED_FAIR (default): four priority classes served highest first, with
+ * aging (a job waiting longer than aging_ms is promoted one class per
+ * aging_ms so batch is never starved); inside a class, round-robin between
+ * clients (deficit-free fair share: one job per client per turn); model
+ * affinity (when the head job needs a model that is not resident and jobs
+ * for resident models wait, those go first, at most affinity_max_jobs times
+ * in a row and for at most affinity_max_ms).  SCHED_FIFO: arrival order.
+ * Bounded: per client and in total; a full queue answers busy at once with
+ * retry_after_ms estimated from the queue depth and the mean service time.
+ * Jobs whose deadline passed while queued, and jobs cancelled, are completed
+ * with deadline_exceeded / cancelled without running.
+ */
+#ifndef HDM_MANAGER_SCHED_H
+#define HDM_MANAGER_SCHED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <cjson/cJSON.h>
+
+#include "common/buf.h"
+#include "job.h"
+
+typedef enum sched_mode { SCHED_FAIR, SCHED_FIFO } sched_mode;
+
+typedef struct sched_config {
+    sched_mode mode;
+    size_t max_queue;             /* total queued jobs, default 256 */
+    size_t max_queue_per_client;  /* default 64 */
+    int aging_ms;                 /* default 2000 */
+    int affinity_max_jobs;        /* default 8 */
+    int affinity_max_ms;          /* default 1000 */
+    int default_deadline_ms[PRIO__COUNT]; /* 0 = none */
+} sched_config;
+
+void sched_config_defaults(sched_config *cfg);
+int sched_mode_parse(const char *name, sched_mode *out);
+
+typedef struct sched sched;
+
+/* Called (from any thread) when a job is finished without or after running. */
+typedef void (*sched_complete_fn)(void *ctx, job *j);
+/* Asked (worker thread, under no scheduler lock) whether a model is resident. */
+typedef bool (*sched_resident_fn)(void *ctx, model_kind kind, const char *model_path);
+
+int sched_new(const sched_config *cfg, sched_complete_fn complete, sched_resident_fn resident,
+              void *ctx, sched **out);
+void sched_free(sched *s);
+
+/*
+ * Queues a job (loop thread).  Applies the class default deadline if the job
+ * has none.  Returns 0, or -HDM_E_BUSY (j->retry_after_ms set, job NOT taken:
+ * the caller answers and frees it).
+ */
+int sched_submit(sched *s, job *j);
+/*
+ * Takes the next job to run (worker thread), blocking up to wait_ms
+ * (-1 forever).  Returns NULL on timeout or after sched_shutdown.
+ */
+job *sched_next(sched *s, int wait_ms);
+/* Records a finished run's service time (for busy estimates and stats). */
+void sched_record_service(sched *s, const job *j, int64_t service_ms);
+/* Drops queued jobs of a closed connection: each is completed as cancelled
+ * (the loop discards answers to closed connections).  Returns how many. */
+size_t sched_cancel_conn(sched *s, uint64_t conn_id);
+/* Cancels one queued or running job of conn by request_id.  Returns 0, or
+ * -HDM_E_NOT_FOUND. A running job gets its cancelled flag set. */
+int sched_cancel_request(sched *s, uint64_t conn_id, const char *request_id);
+/* Marks the job currently running (worker) so cancel can reach it. */
+void sched_set_running(sched *s, job *j);
+/* Wakes the worker and makes sched_next return NULL from now on; queued jobs
+ * are completed as cancelled with "Device manager is shutting down". */
+void sched_shutdown(sched *s);
+size_t sched_depth(const sched *s);
+/* Adds queue figures to a status object: queue_depth, queue_by_priority,
+ * clients [{name, queued, requests, errors, wait_ms {p50,p90,p99}, ...}]. */
+void sched_status_json(sched *s, cJSON *status);
+/* Appends Prometheus text for the queue (depth per class, wait histograms). */
+void sched_metrics(sched *s, buf *out);
+
+#endif
