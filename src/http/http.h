@@ -24,9 +24,11 @@ typedef struct http_reply {
 } http_reply;
 
 /*
- * A stream producer: called once on a pool thread after the handler chose to
- * stream; writes events with http_stream_send() until done, then returns.
- * http_stream_send returns -1 once the client has gone away.
+ * A stream producer: called once on a thread of its own after the handler
+ * chose to stream; writes events with http_stream_send() until done, then
+ * returns.  http_stream_send copies the data into a bounded queue (blocking
+ * while the queue is full) and returns 0, or -1 once the client has gone away
+ * or the server is stopping, so the producer can cancel its work.
  */
 typedef struct http_stream http_stream;
 typedef void (*http_stream_fn)(http_stream *s, void *user);
@@ -55,6 +57,10 @@ typedef struct http_config {
     const char *service_name;    /* for logs */
     bool access_log;             /* default true */
 } http_config;
+
+/* Fills *cfg with the defaults above: host "0.0.0.0", port 0, 4 threads,
+ * 16 MiB bodies, no token, 60 s idle timeout, access log on.  (Additive.) */
+void http_config_defaults(http_config *cfg);
 
 /* Starts serving `routes` (terminated by {NULL}).  Returns 0 or negative errno-ish code; *err_msg gets a sentence. */
 int http_server_start(const http_config *cfg, const http_route *routes, void *user,
@@ -87,5 +93,23 @@ void http_reply_json(http_reply *reply, int status, cJSON *body);
  */
 typedef cJSON *(*http_error_body_fn)(int status, const char *message);
 void http_server_set_error_body(http_server *s, http_error_body_fn fn);
+
+/*
+ * Process helpers for services (additive).
+ *
+ * http_block_signals() blocks SIGTERM and SIGINT in the calling thread (threads
+ * created afterwards inherit the mask) and ignores SIGPIPE; call it first
+ * thing in main(), before any thread starts.  http_server_start() calls it
+ * too, so the pool threads never take those signals.
+ * http_wait_for_signal() blocks them and waits (sigwait) until one arrives;
+ * returns the signal number, or -1 on error.
+ */
+void http_block_signals(void);
+int http_wait_for_signal(void);
+/* sd_notify READY=1 with STATUS=status (may be NULL).  Returns sd_notify's
+ * result: > 0 sent, 0 not running under systemd, < 0 error. */
+int http_notify_ready(const char *status);
+/* sd_notify STOPPING=1 with STATUS=status (may be NULL). */
+int http_notify_stopping(const char *status);
 
 #endif

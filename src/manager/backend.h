@@ -175,6 +175,11 @@ typedef struct backend_ops {
     /* Resets the runtime context after repeated device errors (all models are
      * already unloaded). */
     int (*reset)(backend *b, hdm_err *err);
+    /* Optional (NULL when a backend has nothing to say): adds to `info`, an
+     * empty object, what a client needs to know about a loaded model; the
+     * manager answers it as load_model's "model_info" when not empty (OCR:
+     * {"detection_input_shape": [H, W, 3]}).  Returns 0 or a negative code. */
+    int (*model_info)(backend *b, backend_model *m, cJSON *info);
 } backend_ops;
 
 /* Registered backends, by name ("sim", "hailort"); NULL when not built in. */

@@ -80,6 +80,7 @@ typedef struct job {
     infer_output out;
     int64_t started_ms, finished_ms;
     double load_time_ms;         /* time spent loading for this job (0 when resident) */
+    int64_t inference_time_ms;   /* time inside the backend's infer (JOB_INFER) */
     int retry_after_ms;          /* with -HDM_E_BUSY */
 
     struct job *next;            /* scheduler-private link */

@@ -24,7 +24,17 @@
 #include "common/buf.h"
 #include "job.h"
 
-typedef enum sched_mode { SCHED_FAIR, SCHED_FIFO } sched_mode;
+/*
+ * <sched.h> (pulled in by <pthread.h>) defines SCHED_FIFO as the macro 1, so
+ * the enum cannot spell it: the FIFO mode is SCHED_MODE_FIFO, and SCHED_FIFO
+ * stays usable because both are 1 (checked below).
+ */
+#include <sched.h>
+typedef enum sched_mode { SCHED_FAIR = 0, SCHED_MODE_FIFO = 1 } sched_mode;
+#ifndef SCHED_FIFO
+#define SCHED_FIFO SCHED_MODE_FIFO
+#endif
+_Static_assert(SCHED_FIFO == SCHED_MODE_FIFO, "SCHED_FIFO must equal SCHED_MODE_FIFO");
 
 typedef struct sched_config {
     sched_mode mode;
@@ -34,6 +44,10 @@ typedef struct sched_config {
     int affinity_max_jobs;        /* default 8 */
     int affinity_max_ms;          /* default 1000 */
     int default_deadline_ms[PRIO__COUNT]; /* 0 = none */
+    /* Per-client default priority: entries "NAME=class" (client_name) or
+     * "uid:N=class" (peer uid); parsed by sched_new, a bad entry is an error. */
+    const char **client_priority;
+    size_t n_client_priority;
 } sched_config;
 
 void sched_config_defaults(sched_config *cfg);
@@ -48,20 +62,34 @@ typedef bool (*sched_resident_fn)(void *ctx, model_kind kind, const char *model_
 
 int sched_new(const sched_config *cfg, sched_complete_fn complete, sched_resident_fn resident,
               void *ctx, sched **out);
+/* As sched_new, filling *err (e.g. "client_priority[1]: unknown class \"fast\""). */
+int sched_new_err(const sched_config *cfg, sched_complete_fn complete,
+                  sched_resident_fn resident, void *ctx, sched **out, hdm_err *err);
 void sched_free(sched *s);
 
 /*
  * Queues a job (loop thread).  Applies the class default deadline if the job
  * has none.  Returns 0, or -HDM_E_BUSY (j->retry_after_ms set, job NOT taken:
- * the caller answers and frees it).
+ * the caller answers and frees it).  After sched_shutdown: -HDM_E_UNAVAILABLE
+ * (job not taken).  On failure j->rc and j->err are set to the answer.
  */
 int sched_submit(sched *s, job *j);
+/* The default class for a client: the client_priority entry matching
+ * client_name, else the one matching uid, else fallback. */
+job_priority sched_default_priority(sched *s, const char *client_name, uid_t uid,
+                                    job_priority fallback);
+/* Counts a request the loop answered with an error before it reached the
+ * queue (bad_request etc.), so per-client and per-code figures are complete. */
+void sched_record_rejected(sched *s, const char *client_name, int code);
+/* True once sched_shutdown ran (lets the worker tell shutdown from timeout). */
+bool sched_is_shutdown(sched *s);
 /*
  * Takes the next job to run (worker thread), blocking up to wait_ms
  * (-1 forever).  Returns NULL on timeout or after sched_shutdown.
  */
 job *sched_next(sched *s, int wait_ms);
-/* Records a finished run's service time (for busy estimates and stats). */
+/* Records a finished run's service time (for busy estimates and stats);
+ * also counts the request and, when j->rc != 0, its error code. */
 void sched_record_service(sched *s, const job *j, int64_t service_ms);
 /* Drops queued jobs of a closed connection: each is completed as cancelled
  * (the loop discards answers to closed connections).  Returns how many. */

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# bench/bench-manager.sh BUILD_DIR - the "Device manager" section of
+# docs/BENCHMARKS.md: round trip and throughput of ping and CLIP infer
+# (image [1,224,224,3] uint8, text [1,77,512] float32), v1 JSON and binary
+# frames, 1 and 8 clients, each next to the echo-server floor measured by the
+# same load generator in the same run; then time to ready and idle RSS.
+# The manager runs the sim backend with latency_scale 0 (no simulated work).
+# BENCH_SECONDS (default 2) sets the length of each measurement.
+set -euo pipefail
+build=$1
+bin=$build/bin
+secs=${BENCH_SECONDS:-2}
+for p in hailo-device-manager hailo-devctl bench-manager echo-server; do
+  [ -x "$bin/$p" ] || { echo "bench-manager.sh: $bin/$p is missing (build first)" >&2; exit 1; }
+done
+
+tmp=$(mktemp -d /tmp/hdm-bench.XXXXXX)
+manager_pid=; echo_pid=
+cleanup() {
+  [ -n "$echo_pid" ] && kill "$echo_pid" 2>/dev/null && wait "$echo_pid" 2>/dev/null
+  [ -n "$manager_pid" ] && kill "$manager_pid" 2>/dev/null && wait "$manager_pid" 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+mkdir -p "$tmp/models"
+for f in clip_image.hef clip_text.hef; do head -c 4096 /dev/zero > "$tmp/models/$f"; done
+echo '{"latency_scale": 0}' > "$tmp/sim.json"
+export HAILO_DEVICE_MODEL_DIRS=$tmp/models
+manager_args=(--backend sim --sim-config "$tmp/sim.json" --http-bind off --log-level error)
+model=$tmp/models/clip_image.hef
+
+# Time to ready and idle memory: five fresh starts, the median.
+ready_runs=()
+for i in 1 2 3 4 5; do
+  ready_runs+=("$("$bin/bench-manager" ready --socket "$tmp/ready.sock" -- \
+    "$bin/hailo-device-manager" --socket "$tmp/ready.sock" "${manager_args[@]}")")
+done
+ready_ms=$(printf '%s\n' "${ready_runs[@]}" | sed 's/.*ready_ms=\([0-9.]*\).*/\1/' | sort -n | sed -n 3p)
+rss_kb=$(printf '%s\n' "${ready_runs[@]}" | sed 's/.*rss_kb=\([0-9]*\).*/\1/' | sort -n | sed -n 3p)
+
+"$bin/hailo-device-manager" --socket "$tmp/dm.sock" "${manager_args[@]}" &
+manager_pid=$!
+"$bin/hailo-devctl" --socket "$tmp/dm.sock" --timeout 5000 ping > /dev/null
+"$bin/bench-manager" setup --socket "$tmp/dm.sock" --model-path "$model" \
+  --image-hef "$tmp/models/clip_image.hef" --text-hef "$tmp/models/clip_text.hef"
+
+field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
+echo "## Device manager"
+echo
+echo "Load generator: \`bench-manager run\` (raw sockets, pre-encoded request, one connection"
+echo "per client, ${secs} s per figure); floor: \`echo-server\` answering the manager's own"
+echo "response bytes.  Manager: sim backend, \`latency_scale: 0\`."
+echo
+echo "| request | frame | clients | manager req/s | floor req/s | floor/manager | manager p50 / p99 µs | floor p50 / p99 µs |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|"
+for spec in ping:json clip-image:json clip-image:binary clip-text:json clip-text:binary; do
+  kind=${spec%%:*}; form=${spec##*:}
+  req=$tmp/$kind-$form.req; resp=$tmp/$kind-$form.resp
+  "$bin/bench-manager" encode --kind "$kind" --form "$form" --model-path "$model" --out "$req"
+  "$bin/bench-manager" capture --socket "$tmp/dm.sock" --request "$req" --out "$resp"
+  "$bin/echo-server" --socket "$tmp/echo.sock" --response "$resp" &
+  echo_pid=$!
+  for _ in $(seq 50); do [ -S "$tmp/echo.sock" ] && break; sleep 0.02; done
+  for clients in 1 8; do
+    floor=$("$bin/bench-manager" run --socket "$tmp/echo.sock" --request "$req" --clients "$clients" --seconds "$secs")
+    mgr=$("$bin/bench-manager" run --socket "$tmp/dm.sock" --request "$req" --clients "$clients" --seconds "$secs")
+    m_rps=$(field rps <<< "$mgr"); f_rps=$(field rps <<< "$floor")
+    ratio=$(awk -v f="$f_rps" -v m="$m_rps" 'BEGIN { printf (m > 0 ? "%.2fx" : "n/a"), f / m }')
+    printf '| %s | %s | %d | %s | %s | %s | %s / %s | %s / %s |\n' "$kind" "$form" "$clients" \
+      "$m_rps" "$f_rps" "$ratio" "$(field p50_us <<< "$mgr")" "$(field p99_us <<< "$mgr")" \
+      "$(field p50_us <<< "$floor")" "$(field p99_us <<< "$floor")"
+  done
+  kill "$echo_pid"; wait "$echo_pid" 2>/dev/null || true; echo_pid=
+done
+echo
+echo "| figure | value |"
+echo "|---|---:|"
+echo "| ready (exec to first ping answer, median of 5) | ${ready_ms} ms |"
+echo "| idle RSS after ready (median of 5) | $(awk -v k="$rss_kb" 'BEGIN { printf "%.1f", k / 1024 }') MiB |"
+echo
+echo "Command: \`bench/run.sh $build\` (or \`make bench\`)."

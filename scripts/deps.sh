@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs the Debian packages a target needs, when missing.
+# As root it runs apt-get; otherwise it prints the exact apt-get line and fails.
+#   scripts/deps.sh build|check|demo|bench|fuzz
+set -euo pipefail
+what=${1:-build}
+
+build=(cmake make gcc g++ pkg-config libcjson-dev libmicrohttpd-dev libyaml-dev
+       libjpeg62-turbo-dev libpng-dev libwebp-dev libsystemd-dev libcurl4-openssl-dev)
+test=(libcmocka-dev python3 python3-pytest python3-requests systemd nodejs npm prometheus)
+case "$what" in
+  build) want=("${build[@]}") ;;
+  demo) want=("${build[@]}" python3) ;;
+  check|bench) want=("${build[@]}" "${test[@]}") ;;
+  fuzz) want=("${build[@]}" "${test[@]}" clang libclang-rt-14-dev) ;;
+  *) echo "deps.sh: unknown target '$what' (build|check|demo|bench|fuzz)" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+  # nodejs/npm may come from elsewhere (e.g. NodeSource): accept any working binary.
+  case "$p" in
+    nodejs) command -v node >/dev/null 2>&1 && continue ;;
+    npm) command -v npm >/dev/null 2>&1 && continue ;;
+  esac
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+line="apt-get install -y --no-install-recommends ${missing[*]}"
+if [ "$(id -u)" -eq 0 ]; then
+  echo "deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  # shellcheck disable=SC2086
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+else
+  echo "Missing Debian packages. Run as root:" >&2
+  echo "  sudo apt-get update && sudo $line" >&2
+  exit 1
+fi

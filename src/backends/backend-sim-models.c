@@ -1,0 +1,478 @@
+/*
+ * backend-sim-models.c - the simulator's tensor outputs: clip (image and
+ * text encoders), ocr (detection map, recognition logits), depth and pose.
+ *
+ * DESIGN: outputs must have the real models' dtypes and shapes and be a
+ * deterministic function of the input, cheap enough that a benchmark of the
+ * manager measures the manager and not the simulator.  So every "network"
+ * here is a fixed pseudo-random linear map (weights drawn from the model
+ * file's name) over cheap features of the input: pooled pixels for images,
+ * each row plus the causal mean of the rows before it for clip text (so the
+ * end-of-text row, which the service reads, depends on the whole prompt the
+ * way a causal transformer's would).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend-sim.h"
+#include "common/tensor.h"
+
+#define POOL_FEATURES (SIM_CLIP_POOL * SIM_CLIP_POOL * 3)
+
+const char *sim_tensor_desc(const hdm_tensor *t, char *buf, size_t size)
+{
+    const char *dt = hdm_dtype_name(t->dtype);
+    size_t n = (size_t)snprintf(buf, size, "%s [", dt ? dt : "?");
+    for (int i = 0; i < t->ndim && n < size; i++)
+        n += (size_t)snprintf(buf + n, size - n, "%s%lld", i ? "," : "", (long long)t->shape[i]);
+    if (n < size)
+        snprintf(buf + n, size - n, "]");
+    return buf;
+}
+
+/* Allocates a tensor's data; the caller hands it to infer_output_add_tensor. */
+static int tensor_alloc(hdm_tensor *t, hdm_dtype dtype, int ndim, const int64_t *shape,
+                        hdm_err *err)
+{
+    size_t count = 1;
+    memset(t, 0, sizeof(*t));
+    t->dtype = dtype;
+    t->ndim = ndim;
+    for (int i = 0; i < ndim; i++) {
+        t->shape[i] = shape[i];
+        count *= (size_t)shape[i];
+    }
+    t->nbytes = count * hdm_dtype_size(dtype);
+    t->data = malloc(t->nbytes ? t->nbytes : 1);
+    if (!t->data)
+        return hdm_err_set(err, HDM_E_NOMEM, "out of memory for a %zu-byte output", t->nbytes);
+    return 0;
+}
+
+/* Adds t to out; the returned JSON references it.  NULL when out of memory. */
+static cJSON *add_output(infer_output *out, hdm_tensor *t, hdm_err *err)
+{
+    cJSON *obj = infer_output_add_tensor(out, t);
+    t->data = NULL;
+    if (!obj)
+        hdm_err_set(err, HDM_E_NOMEM, "out of memory building the result");
+    return obj;
+}
+
+/* ---- image inputs --------------------------------------------------------- */
+
+/* A uint8 RGB image in HWC or CHW order, with or without a leading 1. */
+typedef struct image_view {
+    const uint8_t *px;
+    int h, w;
+    bool chw;
+} image_view;
+
+static inline int image_at(const image_view *v, int y, int x, int c)
+{
+    if (v->chw)
+        return v->px[((size_t)c * (size_t)v->h + (size_t)y) * (size_t)v->w + (size_t)x];
+    return v->px[((size_t)y * (size_t)v->w + (size_t)x) * 3 + (size_t)c];
+}
+
+static inline int image_lum(const image_view *v, int y, int x)
+{
+    return (77 * image_at(v, y, x, 0) + 150 * image_at(v, y, x, 1) +
+            29 * image_at(v, y, x, 2)) >> 8;
+}
+
+/*
+ * Accepts t as the model's h x w RGB input in HWC or CHW layout (with or
+ * without a leading batch of 1), as PROTOCOL.md allows for dense models.
+ */
+static int image_accept(const hdm_tensor *t, const char *what, int h, int w, bool allow_chw,
+                        image_view *v, hdm_err *err)
+{
+    char got[128];
+    const int64_t *s = t->shape;
+    int off = (t->ndim == 4 && s[0] == 1) ? 1 : 0;
+
+    if (t->dtype == HDM_DT_UINT8 && t->ndim - off == 3) {
+        if (s[off] == h && s[off + 1] == w && s[off + 2] == 3) {
+            *v = (image_view){t->data, h, w, false};
+            return 0;
+        }
+        if (allow_chw && s[off] == 3 && s[off + 1] == h && s[off + 2] == w) {
+            *v = (image_view){t->data, h, w, true};
+            return 0;
+        }
+    }
+    sim_tensor_desc(t, got, sizeof(got));
+    if (allow_chw)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                           "%s: expected uint8 [%d,%d,3] (HWC), [3,%d,%d] (CHW) or either with "
+                           "a leading 1, got %s",
+                           what, h, w, h, w, got);
+    return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                       "%s: expected uint8 [1,%d,%d,3] or [%d,%d,3], got %s", what, h, w, h, w,
+                       got);
+}
+
+/* ---- clip ------------------------------------------------------------------ */
+
+int sim_clip_init(backend_model *m, hdm_err *err)
+{
+    uint64_t rng = m->seed ^ 0xc11bull;
+    m->clip_img_proj = malloc(sizeof(float) * SIM_CLIP_DIM * POOL_FEATURES);
+    m->clip_txt_self = malloc(sizeof(float) * SIM_CLIP_DIM);
+    m->clip_txt_cross = malloc(sizeof(float) * SIM_CLIP_DIM);
+    m->clip_txt_ctx = malloc(sizeof(float) * SIM_CLIP_DIM);
+    m->clip_txt_perm = malloc(sizeof(uint16_t) * SIM_CLIP_DIM);
+    if (!m->clip_img_proj || !m->clip_txt_self || !m->clip_txt_cross || !m->clip_txt_ctx ||
+        !m->clip_txt_perm)
+        return hdm_err_set(err, HDM_E_NOMEM, "out of memory loading %s", m->path);
+
+    const float scale = 1.0f / sqrtf((float)POOL_FEATURES);
+    for (size_t i = 0; i < (size_t)SIM_CLIP_DIM * POOL_FEATURES; i++)
+        m->clip_img_proj[i] = sim_rng_float(&rng) * scale * 1.7f;
+    for (int j = 0; j < SIM_CLIP_DIM; j++) {
+        m->clip_txt_self[j] = 0.6f + 0.4f * sim_rng_float(&rng);
+        m->clip_txt_cross[j] = 0.5f * sim_rng_float(&rng);
+        m->clip_txt_ctx[j] = 0.8f + 0.4f * sim_rng_float(&rng);
+        m->clip_txt_perm[j] = (uint16_t)j;
+    }
+    for (int j = SIM_CLIP_DIM - 1; j > 0; j--) { /* Fisher-Yates */
+        int k = (int)(sim_rng_next(&rng) % (uint64_t)(j + 1));
+        uint16_t tmp = m->clip_txt_perm[j];
+        m->clip_txt_perm[j] = m->clip_txt_perm[k];
+        m->clip_txt_perm[k] = tmp;
+    }
+    return 0;
+}
+
+void sim_model_free_weights(backend_model *m)
+{
+    free(m->clip_img_proj);
+    free(m->clip_txt_self);
+    free(m->clip_txt_cross);
+    free(m->clip_txt_ctx);
+    free(m->clip_txt_perm);
+    m->clip_img_proj = m->clip_txt_self = m->clip_txt_cross = m->clip_txt_ctx = NULL;
+    m->clip_txt_perm = NULL;
+}
+
+static int clip_image(backend_model *m, const hdm_tensor *in, infer_output *out, hdm_err *err)
+{
+    const int cell = SIM_CLIP_IMAGE_SIZE / SIM_CLIP_POOL;
+    float features[POOL_FEATURES];
+    image_view v;
+    hdm_tensor t;
+    int rc = image_accept(in, "input_data.tensor", SIM_CLIP_IMAGE_SIZE, SIM_CLIP_IMAGE_SIZE,
+                          false, &v, err);
+    if (rc < 0)
+        return rc;
+
+    for (int gy = 0; gy < SIM_CLIP_POOL; gy++)
+        for (int gx = 0; gx < SIM_CLIP_POOL; gx++)
+            for (int c = 0; c < 3; c++) {
+                unsigned sum = 0;
+                for (int y = gy * cell; y < (gy + 1) * cell; y++)
+                    for (int x = gx * cell; x < (gx + 1) * cell; x++)
+                        sum += (unsigned)image_at(&v, y, x, c);
+                features[(gy * SIM_CLIP_POOL + gx) * 3 + c] =
+                    (float)sum / (float)(cell * cell * 255) - 0.5f;
+            }
+
+    rc = tensor_alloc(&t, HDM_DT_FLOAT32, 2, (const int64_t[]){1, SIM_CLIP_DIM}, err);
+    if (rc < 0)
+        return rc;
+    float *emb = t.data;
+    for (int j = 0; j < SIM_CLIP_DIM; j++) {
+        const float *w = m->clip_img_proj + (size_t)j * POOL_FEATURES;
+        float acc = 0.0f;
+        for (int k = 0; k < POOL_FEATURES; k++)
+            acc += w[k] * features[k];
+        emb[j] = acc;
+    }
+    out->result = add_output(out, &t, err);
+    return out->result ? 0 : -HDM_E_NOMEM;
+}
+
+static int clip_text(backend_model *m, const hdm_tensor *in, infer_output *out, hdm_err *err)
+{
+    static const int64_t shape[3] = {1, SIM_CLIP_TEXT_LEN, SIM_CLIP_DIM};
+    float ctx_sum[SIM_CLIP_DIM] = {0};
+    hdm_tensor t;
+    int rc = tensor_expect(in, "input_data.tensor", HDM_DT_FLOAT32, 3, shape, err);
+    if (rc < 0)
+        return rc;
+    rc = tensor_alloc(&t, HDM_DT_FLOAT32, 3, shape, err);
+    if (rc < 0)
+        return rc;
+
+    const float *x = in->data;
+    float *y = t.data;
+    for (int r = 0; r < SIM_CLIP_TEXT_LEN; r++) {
+        const float *xr = x + (size_t)r * SIM_CLIP_DIM;
+        float *yr = y + (size_t)r * SIM_CLIP_DIM;
+        float inv = 1.0f / (float)(r + 1);
+        for (int j = 0; j < SIM_CLIP_DIM; j++) {
+            float v = xr[j];
+            ctx_sum[j] += isfinite(v) ? v : 0.0f;
+        }
+        for (int j = 0; j < SIM_CLIP_DIM; j++) {
+            float self = isfinite(xr[j]) ? xr[j] : 0.0f;
+            float cross = xr[m->clip_txt_perm[j]];
+            if (!isfinite(cross))
+                cross = 0.0f;
+            yr[j] = m->clip_txt_self[j] * self + m->clip_txt_cross[j] * cross +
+                    m->clip_txt_ctx[j] * ctx_sum[j] * inv;
+        }
+    }
+    out->result = add_output(out, &t, err);
+    return out->result ? 0 : -HDM_E_NOMEM;
+}
+
+int sim_infer_clip(const backend *b, backend_model *m, const infer_input *in,
+                   const infer_hooks *hooks, infer_output *out, hdm_err *err)
+{
+    bool image = in->u.clip.mode == CLIP_MODE_IMAGE;
+    /* The text encoder is the smaller network: about half the image time. */
+    int rc = sim_sleep(b, image ? m->infer_ms : m->infer_ms / 2.0, hooks, err);
+    if (rc < 0)
+        return rc;
+    return image ? clip_image(m, &in->u.clip.tensor, out, err)
+                 : clip_text(m, &in->u.clip.tensor, out, err);
+}
+
+/* ---- ocr ---------------------------------------------------------------------- */
+
+static int ocr_detection(backend_model *m, const infer_input *in, infer_output *out, hdm_err *err)
+{
+    image_view v;
+    hdm_tensor t;
+    uint64_t lum_sum = 0;
+    int rc = image_accept(&in->u.ocr.image, "input_data.image", m->in_h, m->in_w, false, &v, err);
+    if (rc < 0)
+        return rc;
+    rc = tensor_alloc(&t, HDM_DT_FLOAT32, 4, (const int64_t[]){1, m->in_h, m->in_w, 1}, err);
+    if (rc < 0)
+        return rc;
+
+    /* Text is darker than its page: the probability map is how much darker
+     * than the image's mean a pixel is. */
+    for (int y = 0; y < v.h; y++)
+        for (int x = 0; x < v.w; x++)
+            lum_sum += (uint64_t)image_lum(&v, y, x);
+    float mean = v.h && v.w ? (float)lum_sum / (float)((uint64_t)v.h * (uint64_t)v.w) : 0.0f;
+    float *p = t.data;
+    for (int y = 0; y < v.h; y++)
+        for (int x = 0; x < v.w; x++) {
+            float d = (mean - (float)image_lum(&v, y, x)) / 96.0f;
+            p[(size_t)y * (size_t)v.w + (size_t)x] = d < 0 ? 0 : d > 1 ? 1 : d;
+        }
+    out->result = add_output(out, &t, err);
+    return out->result ? 0 : -HDM_E_NOMEM;
+}
+
+static bool ocr_has_lang(const backend_model *m, const char *lang)
+{
+    for (size_t i = 0; i < m->n_ocr_langs; i++)
+        if (strcmp(m->ocr_langs[i], lang) == 0)
+            return true;
+    return false;
+}
+
+/* CTC-style logits [1, steps, classes]: per time step the class picked by
+ * the crop's columns there, blank (0) where the columns are plain. */
+static int ocr_recognize_crop(backend_model *m, const image_view *v, const char *lang,
+                              hdm_tensor *t, hdm_err *err)
+{
+    const int cols = v->w / SIM_OCR_REC_STEPS;
+    int rc = tensor_alloc(t, HDM_DT_FLOAT32, 3,
+                          (const int64_t[]){1, SIM_OCR_REC_STEPS, SIM_OCR_REC_CLASSES}, err);
+    if (rc < 0)
+        return rc;
+    float *logits = t->data;
+    uint64_t lang_seed = sim_hash(m->seed, lang, strlen(lang));
+    for (int s = 0; s < SIM_OCR_REC_STEPS; s++) {
+        uint64_t h = lang_seed;
+        int lo = 255, hi = 0;
+        for (int x = s * cols; x < (s + 1) * cols; x++)
+            for (int y = 0; y < v->h; y += 4) {
+                int l = image_lum(v, y, x);
+                uint8_t byte = (uint8_t)l;
+                h = sim_hash(h, &byte, 1);
+                lo = l < lo ? l : lo;
+                hi = l > hi ? l : hi;
+            }
+        int cls = hi - lo < 24 ? 0 : 1 + (int)(h % (SIM_OCR_REC_CLASSES - 1));
+        uint64_t rng = h;
+        float *row = logits + (size_t)s * SIM_OCR_REC_CLASSES;
+        for (int c = 0; c < SIM_OCR_REC_CLASSES; c++)
+            row[c] = sim_rng_float(&rng) * 2.0f;
+        row[cls] = 9.0f;
+    }
+    return 0;
+}
+
+static int ocr_recognition(const backend *b, backend_model *m, const infer_input *in,
+                           const infer_hooks *hooks, infer_output *out, hdm_err *err)
+{
+    const char *lang = in->u.ocr.language[0] ? in->u.ocr.language : "en";
+    char what[64];
+    cJSON *list = NULL;
+    int rc;
+
+    if (m->n_ocr_langs > 0 && !ocr_has_lang(m, lang)) {
+        char known[256] = "";
+        size_t n = 0;
+        for (size_t i = 0; i < m->n_ocr_langs && n < sizeof(known); i++)
+            n += (size_t)snprintf(known + n, sizeof(known) - n, "%s%s", i ? ", " : "",
+                                  m->ocr_langs[i]);
+        return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                           "language '%s' has no recognition model (loaded: %s)", lang, known);
+    }
+    /* Check every crop before spending any device time. */
+    for (size_t i = 0; i < in->u.ocr.n_crops; i++) {
+        image_view v;
+        snprintf(what, sizeof(what), "input_data.crops[%zu]", i);
+        rc = image_accept(&in->u.ocr.crops[i], what, SIM_OCR_REC_HEIGHT, SIM_OCR_REC_WIDTH, false,
+                          &v, err);
+        if (rc < 0)
+            return rc;
+    }
+    list = cJSON_CreateArray();
+    if (!list)
+        return hdm_err_set(err, HDM_E_NOMEM, "out of memory building the result");
+    out->result = list;
+    for (size_t i = 0; i < in->u.ocr.n_crops; i++) {
+        image_view v;
+        hdm_tensor t;
+        rc = sim_sleep(b, m->token_ms, hooks, err);
+        if (rc < 0)
+            return rc;
+        image_accept(&in->u.ocr.crops[i], what, SIM_OCR_REC_HEIGHT, SIM_OCR_REC_WIDTH, false, &v,
+                     NULL);
+        rc = ocr_recognize_crop(m, &v, lang, &t, err);
+        if (rc < 0)
+            return rc;
+        cJSON *obj = add_output(out, &t, err);
+        if (!obj)
+            return -HDM_E_NOMEM;
+        cJSON_AddItemToArray(list, obj);
+    }
+    return 0;
+}
+
+int sim_infer_ocr(const backend *b, backend_model *m, const infer_input *in,
+                  const infer_hooks *hooks, infer_output *out, hdm_err *err)
+{
+    if (in->u.ocr.mode == OCR_MODE_RECOGNITION)
+        return ocr_recognition(b, m, in, hooks, out, err);
+    int rc = sim_sleep(b, m->infer_ms, hooks, err);
+    if (rc < 0)
+        return rc;
+    return ocr_detection(m, in, out, err);
+}
+
+/* ---- depth -------------------------------------------------------------------- */
+
+int sim_infer_depth(const backend *b, backend_model *m, const infer_input *in,
+                    const infer_hooks *hooks, infer_output *out, hdm_err *err)
+{
+    image_view v;
+    hdm_tensor t;
+    int rc = image_accept(&in->u.dense.input, "input_data.input", m->in_h, m->in_w, true, &v, err);
+    if (rc < 0)
+        return rc;
+    rc = sim_sleep(b, m->infer_ms, hooks, err);
+    if (rc < 0)
+        return rc;
+    rc = tensor_alloc(&t, HDM_DT_FLOAT32, 4, (const int64_t[]){1, m->in_h, m->in_w, 1}, err);
+    if (rc < 0)
+        return rc;
+    /* Farther towards the top of the frame and where it is dark: a crude but
+     * smooth, image-dependent depth map in metres. */
+    float bias = (float)(m->seed % 1000) / 4000.0f;
+    float *d = t.data;
+    for (int y = 0; y < v.h; y++)
+        for (int x = 0; x < v.w; x++) {
+            float up = 1.0f - (float)y / (float)v.h;
+            float dark = 1.0f - (float)image_lum(&v, y, x) / 255.0f;
+            d[(size_t)y * (size_t)v.w + (size_t)x] = 0.5f + bias + 6.0f * up + 2.5f * dark;
+        }
+    out->result = add_output(out, &t, err);
+    return out->result ? 0 : -HDM_E_NOMEM;
+}
+
+/* ---- pose --------------------------------------------------------------------- */
+
+/* A YOLOv8-pose head: per stride, box regression (4 x 16 DFL bins), one
+ * class score and 17 keypoints x (x, y, visibility). */
+static const struct {
+    const char *name;
+    int channels;
+} pose_heads[] = {{"bbox", 64}, {"cls", 1}, {"kpts", 51}};
+static const int pose_strides[] = {8, 16, 32};
+
+int sim_infer_pose(const backend *b, backend_model *m, const infer_input *in,
+                   const infer_hooks *hooks, infer_output *out, hdm_err *err)
+{
+    image_view v;
+    char name[160], stem[96];
+    uint64_t image_hash;
+    int rc = image_accept(&in->u.dense.input, "input_data.input", m->in_h, m->in_w, true, &v, err);
+    if (rc < 0)
+        return rc;
+    rc = sim_sleep(b, m->infer_ms, hooks, err);
+    if (rc < 0)
+        return rc;
+
+    const char *base = strrchr(m->path, '/');
+    base = base ? base + 1 : m->path;
+    snprintf(stem, sizeof(stem), "%s", base);
+    char *dot = strrchr(stem, '.');
+    if (dot && dot != stem)
+        *dot = '\0';
+    /* Hash what the image shows, not its layout: HWC and CHW agree. */
+    image_hash = m->seed;
+    for (int y = 0; y < v.h; y += 2)
+        for (int x = 0; x < v.w; x += 2) {
+            uint8_t px[3] = {(uint8_t)image_at(&v, y, x, 0), (uint8_t)image_at(&v, y, x, 1),
+                             (uint8_t)image_at(&v, y, x, 2)};
+            image_hash = sim_hash(image_hash, px, sizeof(px));
+        }
+
+    out->result = cJSON_CreateObject();
+    if (!out->result)
+        return hdm_err_set(err, HDM_E_NOMEM, "out of memory building the result");
+    for (size_t s = 0; s < sizeof(pose_strides) / sizeof(pose_strides[0]); s++) {
+        int gh = (m->in_h + pose_strides[s] - 1) / pose_strides[s];
+        int gw = (m->in_w + pose_strides[s] - 1) / pose_strides[s];
+        for (size_t hd = 0; hd < sizeof(pose_heads) / sizeof(pose_heads[0]); hd++) {
+            hdm_tensor t;
+            int ch = pose_heads[hd].channels;
+            uint64_t rng = image_hash ^ (s * 16 + hd + 1) * 0x9e3779b97f4a7c15ull;
+            rc = tensor_alloc(&t, HDM_DT_FLOAT32, 4, (const int64_t[]){1, gh, gw, ch}, err);
+            if (rc < 0)
+                return rc;
+            float *p = t.data;
+            for (int gy = 0; gy < gh; gy++)
+                for (int gx = 0; gx < gw; gx++) {
+                    /* Brighter cells look more like a person to this "network". */
+                    int y = gy * pose_strides[s] < v.h ? gy * pose_strides[s] : v.h - 1;
+                    int x = gx * pose_strides[s] < v.w ? gx * pose_strides[s] : v.w - 1;
+                    float bright = (float)image_lum(&v, y, x) / 255.0f;
+                    float *cell = p + ((size_t)gy * (size_t)gw + (size_t)gx) * (size_t)ch;
+                    for (int c = 0; c < ch; c++)
+                        cell[c] = sim_rng_float(&rng) * 2.0f;
+                    if (ch == 1)
+                        cell[0] = -6.0f + 5.0f * bright + 0.5f * cell[0];
+                }
+            snprintf(name, sizeof(name), "%s/%s_s%d", stem, pose_heads[hd].name, pose_strides[s]);
+            cJSON *obj = add_output(out, &t, err);
+            if (!obj)
+                return -HDM_E_NOMEM;
+            cJSON_AddItemToObject(out->result, name, obj);
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,191 @@
+/*
+ * backend-sim.h - internals shared by the files of the simulated Hailo-10H
+ * (backend-sim*.c).  Not a public contract: the manager only sees
+ * backend_sim_ops from manager/backend.h.
+ *
+ * DESIGN: backend-sim.c owns the device state (memory accounting, fault
+ * injection, sleeping); backend-sim-config.c parses --sim-config and the
+ * per-model sidecars; backend-sim-models.c computes the tensor outputs of
+ * clip/ocr/depth/pose; backend-sim-text.c is the sim tokenizer, the VLM text
+ * generator and whisper's segments.  Every output is a pure function of the
+ * model file name and the input bytes (plus seed/temperature for the VLM),
+ * so tests and clients can rely on determinism.
+ */
+#ifndef HDM_BACKENDS_BACKEND_SIM_H
+#define HDM_BACKENDS_BACKEND_SIM_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "manager/backend.h"
+
+/* ---- configuration (backend-sim-config.c) --------------------------------- */
+
+/* Per model type cost figures; see the key list atop backend-sim-config.c. */
+typedef struct sim_type_params {
+    int footprint_mb;
+    int load_ms;
+    int infer_ms;
+    int token_ms;
+} sim_type_params;
+
+typedef struct sim_faults {
+    int fail_load_nth;                 /* the Nth load fails, resource exhausted (once) */
+    int load_resource_exhausted_every; /* every Nth load fails, resource exhausted */
+    int infer_timeout_nth;             /* the Nth inference times out (once) */
+    int infer_timeout_every;           /* every Nth inference times out */
+    int device_lost_nth;               /* the Nth inference loses the device */
+    int device_lost_load_nth;          /* the Nth load loses the device */
+    int reset_fail_count;              /* the first N reset() calls fail */
+} sim_faults;
+
+typedef struct sim_config {
+    int memory_mb;        /* device memory, default 8192 */
+    double latency_scale; /* multiplies every latency; 0 = no sleeping at all */
+    double temperature_base_c; /* idle chip temperature, default 42.0 */
+    sim_type_params types[MODEL_KIND__COUNT];
+    sim_faults faults;
+} sim_config;
+
+/* Fills the built-in defaults (realistic figures per model type). */
+void sim_config_defaults(sim_config *c);
+/*
+ * Reads a --sim-config file (JSON when it starts with '{', else YAML) over
+ * the values already in *c.  Unknown keys and out-of-range values are
+ * errors naming the file, key and (YAML) line.  Returns 0 or a negative code.
+ */
+int sim_config_load(const char *path, sim_config *c, hdm_err *err);
+/* Same from a string (`name` is used in messages). */
+int sim_config_load_string(const char *text, size_t len, const char *name, sim_config *c,
+                           hdm_err *err);
+
+/* A model's sidecar, `<model file>.sim.json`; a field < 0 is absent. */
+typedef struct sim_sidecar {
+    bool found;
+    int footprint_mb;
+    int load_ms;
+    int infer_ms;
+    int token_ms;
+    int input_height; /* depth, pose, ocr detection: the model's input size */
+    int input_width;
+} sim_sidecar;
+
+/*
+ * Reads `<model_path>.sim.json` when it exists (found=false otherwise).
+ * Returns 0, or -HDM_E_BAD_REQUEST naming the sidecar and the bad key.
+ */
+int sim_sidecar_load(const char *model_path, sim_sidecar *out, hdm_err *err);
+
+/* ---- device and models (backend-sim.c) ------------------------------------ */
+
+/* Sizes the sim models define. */
+#define SIM_CLIP_IMAGE_SIZE 224
+#define SIM_CLIP_DIM 512
+#define SIM_CLIP_TEXT_LEN 77
+#define SIM_CLIP_POOL 8 /* image pooled to 8x8x3 features before projection */
+#define SIM_VLM_FRAME_SIZE 336
+#define SIM_VLM_IMAGE_TOKENS 64 /* prompt tokens one image counts for */
+#define SIM_OCR_REC_HEIGHT 48
+#define SIM_OCR_REC_WIDTH 320
+#define SIM_OCR_REC_STEPS 40
+#define SIM_OCR_REC_CLASSES 97
+#define SIM_WHISPER_RATE 16000
+
+struct backend_model {
+    model_kind kind;
+    char *path;
+    uint64_t seed;       /* from the model file's name: same model, same outputs */
+    uint64_t footprint;  /* bytes of device memory */
+    int load_ms, infer_ms, token_ms; /* unscaled; sim_sleep applies latency_scale */
+    int in_h, in_w;      /* depth/pose/ocr detection input size */
+    /* clip: fixed pseudo-random weights, made at load */
+    float *clip_img_proj;    /* [SIM_CLIP_DIM][SIM_CLIP_POOL*SIM_CLIP_POOL*3] */
+    float *clip_txt_self;    /* [SIM_CLIP_DIM] weight of x[j] */
+    float *clip_txt_cross;   /* [SIM_CLIP_DIM] weight of x[perm[j]] */
+    float *clip_txt_ctx;     /* [SIM_CLIP_DIM] weight of the causal context mean */
+    uint16_t *clip_txt_perm; /* [SIM_CLIP_DIM] */
+    /* ocr: recognition languages given at load (may be 0) */
+    char **ocr_langs;
+    size_t n_ocr_langs;
+    struct backend_model *next;
+};
+
+/*
+ * Sleeps ms (scaled by latency_scale) in small steps, stopping early with
+ * -HDM_E_CANCELLED when hooks->cancelled is set and with
+ * -HDM_E_DEADLINE_EXCEEDED at hooks->deadline_ms.  hooks may be NULL.
+ * Even with nothing to sleep it checks cancellation and the deadline.
+ */
+int sim_sleep(const backend *b, double ms, const infer_hooks *hooks, hdm_err *err);
+
+/* ---- outputs (backend-sim-models.c) --------------------------------------- */
+
+/* Builds the weights a clip model needs; 0 or -HDM_E_NOMEM. */
+int sim_clip_init(backend_model *m, hdm_err *err);
+void sim_model_free_weights(backend_model *m);
+
+int sim_infer_clip(const backend *b, backend_model *m, const infer_input *in,
+                   const infer_hooks *hooks, infer_output *out, hdm_err *err);
+int sim_infer_ocr(const backend *b, backend_model *m, const infer_input *in,
+                  const infer_hooks *hooks, infer_output *out, hdm_err *err);
+int sim_infer_depth(const backend *b, backend_model *m, const infer_input *in,
+                    const infer_hooks *hooks, infer_output *out, hdm_err *err);
+int sim_infer_pose(const backend *b, backend_model *m, const infer_input *in,
+                   const infer_hooks *hooks, infer_output *out, hdm_err *err);
+
+/* Writes "float32 [1,224,224,3]" into buf (for messages); returns buf. */
+const char *sim_tensor_desc(const hdm_tensor *t, char *buf, size_t size);
+
+/* ---- text (backend-sim-text.c) -------------------------------------------- */
+
+/*
+ * The sim tokenizer: returns the end of the token that starts at text[pos]
+ * (pos < len).  A token is an optional leading space plus a run of up to 6
+ * bytes of letters/digits/UTF-8 (split on character boundaries), one
+ * punctuation byte, or a run of whitespace.
+ */
+size_t sim_token_end(const char *text, size_t len, size_t pos);
+/* Number of sim tokens in text[0..len). */
+int sim_token_count(const char *text, size_t len);
+/* Prompt tokens of a VLM request: the messages (or prompt) with their chat
+ * template, plus SIM_VLM_IMAGE_TOKENS per image. */
+int sim_vlm_prompt_tokens(const infer_input *in);
+
+int sim_infer_vlm(const backend *b, backend_model *m, const infer_input *in,
+                  const infer_hooks *hooks, infer_output *out, hdm_err *err);
+int sim_infer_whisper(const backend *b, backend_model *m, const infer_input *in,
+                      const infer_hooks *hooks, infer_output *out, hdm_err *err);
+
+/* ---- deterministic numbers ------------------------------------------------ */
+
+#define SIM_FNV_OFFSET 0xcbf29ce484222325ull
+
+/* FNV-1a over bytes, continuing from h (start with SIM_FNV_OFFSET). */
+static inline uint64_t sim_hash(uint64_t h, const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+/* splitmix64: a good stream from any seed (also used to mix seeds). */
+static inline uint64_t sim_rng_next(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* Uniform float in [-1, 1). */
+static inline float sim_rng_float(uint64_t *state)
+{
+    return (float)((double)(sim_rng_next(state) >> 11) * (2.0 / 9007199254740992.0) - 1.0);
+}
+
+#endif

@@ -1,0 +1,126 @@
+/*
+ * backend.c - the table of built-in backends, model type names, and the
+ * infer_output helpers every backend uses (see manager/backend.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "manager/backend.h"
+
+static const backend_ops *const backends[] = {
+#ifdef HDM_HAVE_HAILORT
+    &backend_hailort_ops,
+#endif
+    &backend_sim_ops,
+};
+
+#define N_BACKENDS (sizeof(backends) / sizeof(backends[0]))
+
+static const char *const backend_name_list[] = {
+#ifdef HDM_HAVE_HAILORT
+    "hailort",
+#endif
+    "sim",
+    NULL,
+};
+
+const backend_ops *backend_find(const char *name)
+{
+    if (!name)
+        return NULL;
+    for (size_t i = 0; i < N_BACKENDS; i++)
+        if (strcmp(backends[i]->name, name) == 0)
+            return backends[i];
+    return NULL;
+}
+
+const char *const *backend_names(void)
+{
+    return backend_name_list;
+}
+
+/* Canonical names, indexed by model_kind. */
+static const char *const kind_names[MODEL_KIND__COUNT] = {
+    [MODEL_CLIP] = "clip",   [MODEL_VLM] = "vlm_chat", [MODEL_WHISPER] = "whisper",
+    [MODEL_OCR] = "ocr",     [MODEL_DEPTH] = "depth",  [MODEL_POSE] = "pose",
+};
+
+int model_kind_parse(const char *model_type, model_kind *out)
+{
+    if (!model_type)
+        return -1;
+    /* "vlm" is the name old clients still send for vlm_chat. */
+    if (strcmp(model_type, "vlm") == 0) {
+        *out = MODEL_VLM;
+        return 0;
+    }
+    for (int k = 0; k < MODEL_KIND__COUNT; k++) {
+        if (strcmp(kind_names[k], model_type) == 0) {
+            *out = (model_kind)k;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+const char *model_kind_name(model_kind kind)
+{
+    if ((int)kind < 0 || kind >= MODEL_KIND__COUNT)
+        return "unknown";
+    return kind_names[kind];
+}
+
+bool model_kind_is_genai(model_kind kind)
+{
+    return kind == MODEL_VLM;
+}
+
+cJSON *infer_output_add_tensor(infer_output *out, const hdm_tensor *t)
+{
+    cJSON *obj = NULL, *shape = NULL;
+    hdm_tensor *grown = NULL;
+    const char *dtype = hdm_dtype_name(t->dtype);
+
+    if (!dtype || t->ndim < 0 || t->ndim > HDM_MAX_DIMS)
+        goto fail;
+    grown = realloc(out->tensors, (out->n_tensors + 1) * sizeof(*grown));
+    if (!grown)
+        goto fail;
+    out->tensors = grown;
+
+    obj = cJSON_CreateObject();
+    shape = cJSON_CreateArray();
+    if (!obj || !shape)
+        goto fail;
+    for (int i = 0; i < t->ndim; i++) {
+        cJSON *dim = cJSON_CreateNumber((double)t->shape[i]);
+        if (!dim)
+            goto fail;
+        cJSON_AddItemToArray(shape, dim);
+    }
+    if (!cJSON_AddStringToObject(obj, "dtype", dtype))
+        goto fail;
+    cJSON_AddItemToObject(obj, "shape", shape);
+    shape = NULL;
+    if (!cJSON_AddNumberToObject(obj, "attachment", (double)out->n_tensors))
+        goto fail;
+    out->tensors[out->n_tensors++] = *t;
+    return obj;
+
+fail:
+    cJSON_Delete(shape);
+    cJSON_Delete(obj);
+    free(t->data);
+    return NULL;
+}
+
+void infer_output_clear(infer_output *out)
+{
+    if (!out)
+        return;
+    cJSON_Delete(out->result);
+    for (uint32_t i = 0; i < out->n_tensors; i++)
+        free(out->tensors[i].data);
+    free(out->tensors);
+    memset(out, 0, sizeof(*out));
+}

@@ -1,0 +1,135 @@
+/*
+ * config.c - hailo-clip's YAML keys (SERVICES.md, plus the resource paths)
+ * mapped onto clip_config.
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clip/clip.h"
+#include "common/log.h"
+
+#define OFF(field) offsetof(clip_config, field)
+
+const conf_key clip_config_keys[] = {
+    {"server.host", CONF_STRING, OFF(host), 0, 0},
+    {"server.port", CONF_INT, OFF(port), 0, 65535},
+    {"server.max_body_bytes", CONF_INT, OFF(max_body_bytes), 1024, INT_MAX},
+    {"server.bearer_token", CONF_STRING, OFF(bearer_token), 0, 0},
+    {"manager.socket", CONF_STRING, OFF(manager_socket), 0, 0},
+    {"clip.model", CONF_STRING, OFF(model_name), 0, 0},
+    {"clip.embedding_dimension", CONF_INT, OFF(embedding_dimension), 1, 65536},
+    {"clip.image_size", CONF_INT, OFF(image_size), 16, 4096},
+    {"clip.device_timeout_ms", CONF_INT, OFF(device_timeout_ms), 1, 3600000},
+    {"clip.apply_softmax", CONF_BOOL, OFF(apply_softmax), 0, 0},
+    {"clip.logit_scale", CONF_DOUBLE, OFF(logit_scale), 0, 10000},
+    {"clip.image_hef_path", CONF_STRING, OFF(image_hef_path), 0, 0},
+    {"clip.text_hef_path", CONF_STRING, OFF(text_hef_path), 0, 0},
+    {"clip.text_input_layer", CONF_STRING, OFF(text_input_layer), 0, 0},
+    {"clip.text_output_layer", CONF_STRING, OFF(text_output_layer), 0, 0},
+    {"clip.tokenizer_path", CONF_STRING, OFF(tokenizer_path), 0, 0},
+    {"clip.token_embedding_path", CONF_STRING, OFF(token_embedding_path), 0, 0},
+    {"clip.text_projection_path", CONF_STRING, OFF(text_projection_path), 0, 0},
+    {"text_embedding.cache_enabled", CONF_BOOL, OFF(cache_enabled), 0, 0},
+    {"text_embedding.cache_max_entries", CONF_INT, OFF(cache_max_entries), 1, 10000000},
+    {"performance.worker_threads", CONF_INT, OFF(worker_threads), 1, 256},
+    {"performance.max_queue_size", CONF_INT, OFF(max_queue_size), 1, 1000000},
+    {"performance.request_timeout", CONF_INT, OFF(request_timeout_s), 1, 86400},
+    {"performance.warmup_enabled", CONF_BOOL, OFF(warmup_enabled), 0, 0},
+    {NULL, 0, 0, 0, 0},
+};
+
+#define HAILO_RESOURCES "/usr/local/hailo/resources"
+
+static int set_str(char **dst, const char *v)
+{
+    char *s = strdup(v);
+    if (!s)
+        return -HDM_E_NOMEM;
+    free(*dst);
+    *dst = s;
+    return 0;
+}
+
+int clip_config_defaults(clip_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->port = 5000;
+    cfg->max_body_bytes = 16 * 1024 * 1024;
+    cfg->embedding_dimension = 512;
+    cfg->image_size = 224;
+    cfg->device_timeout_ms = 1000;
+    cfg->apply_softmax = true;
+    cfg->logit_scale = 100.0;
+    cfg->cache_enabled = true;
+    cfg->cache_max_entries = 1000;
+    cfg->worker_threads = 4;
+    cfg->max_queue_size = 64;
+    cfg->request_timeout_s = 30;
+    cfg->warmup_enabled = true;
+    if (set_str(&cfg->host, "0.0.0.0") || set_str(&cfg->model_name, "clip-vit-b-32") ||
+        set_str(&cfg->image_hef_path,
+                HAILO_RESOURCES "/models/hailo10h/clip_vit_b_32_image_encoder.hef") ||
+        set_str(&cfg->text_hef_path,
+                HAILO_RESOURCES "/models/hailo10h/clip_vit_b_32_text_encoder.hef") ||
+        set_str(&cfg->text_input_layer, "clip_vit_b_32_text_encoder/input_layer1") ||
+        set_str(&cfg->text_output_layer, "clip_vit_b_32_text_encoder/normalization25") ||
+        set_str(&cfg->tokenizer_path, HAILO_RESOURCES "/clip/tokenizer.json") ||
+        set_str(&cfg->token_embedding_path, HAILO_RESOURCES "/clip/token_embedding_lut.npy") ||
+        set_str(&cfg->text_projection_path, HAILO_RESOURCES "/clip/text_projection.npy")) {
+        clip_config_free(cfg);
+        return -HDM_E_NOMEM;
+    }
+    return 0;
+}
+
+static void warn_unknown(void *user, const char *file, int line, const char *key)
+{
+    (void)user;
+    log_warn("%s:%d: unknown key %s (ignored)", file, line, key);
+}
+
+int clip_config_check(const clip_config *cfg, hdm_err *err)
+{
+    static const struct {
+        const char *key;
+        size_t offset;
+    } required[] = {
+        {"server.host", OFF(host)},
+        {"clip.model", OFF(model_name)},
+        {"clip.image_hef_path", OFF(image_hef_path)},
+        {"clip.text_hef_path", OFF(text_hef_path)},
+        {"clip.text_input_layer", OFF(text_input_layer)},
+        {"clip.text_output_layer", OFF(text_output_layer)},
+        {"clip.tokenizer_path", OFF(tokenizer_path)},
+        {"clip.token_embedding_path", OFF(token_embedding_path)},
+        {"clip.text_projection_path", OFF(text_projection_path)},
+    };
+    for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+        const char *v = *(char *const *)((const char *)cfg + required[i].offset);
+        if (!v || !*v)
+            return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s must not be empty", required[i].key);
+    }
+    return 0;
+}
+
+int clip_config_load(clip_config *cfg, const char *path, bool missing_ok, hdm_err *err)
+{
+    int r = conf_load_file(path, clip_config_keys, cfg, warn_unknown, NULL, err);
+    if (r == -HDM_E_NOT_FOUND && missing_ok) {
+        log_info("no config file %s: using the defaults", path);
+        hdm_err_clear(err);
+        r = 0;
+    }
+    if (r < 0)
+        return r;
+    const char *token = getenv("HAILO_CLIP_TOKEN");
+    if (token && *token && set_str(&cfg->bearer_token, token) < 0)
+        return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
+    return 0;
+}
+
+void clip_config_free(clip_config *cfg)
+{
+    conf_free(clip_config_keys, cfg);
+}

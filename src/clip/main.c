@@ -1,0 +1,171 @@
+/*
+ * main.c - hailo-clip: zero-shot image classification and CLIP embeddings
+ * over HTTP, with the device work done by hailo-device-manager.
+ *
+ * Start-up (after timesyncd.c): signals blocked, config (file, then flags),
+ * tokenizer and tables mapped, the manager client, the HTTP server, the
+ * model registration thread, READY=1; then wait for SIGTERM/SIGINT,
+ * STOPPING=1, drain in-flight requests, exit 0.  The service serves (and
+ * /health answers "not ready") while the manager is still coming up.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clip/clip.h"
+#include "common/log.h"
+#include "common/timeutil.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: hailo-clip [--config FILE] [--host HOST] [--port N] [--log-level LEVEL]\n"
+            "                  [--check-config] [--version] [--help]\n"
+            "\n"
+            "  -c, --config FILE     YAML config (default $HAILO_CLIP_CONFIG, else %s)\n"
+            "  -H, --host HOST       bind address (overrides server.host)\n"
+            "  -p, --port N          port (overrides server.port; 0 picks a free one)\n"
+            "  -l, --log-level L     error, warn, info (default) or debug\n"
+            "  -C, --check-config    check the config and the model files, then exit\n"
+            "  -V, --version         print the version\n"
+            "\n"
+            "Environment: HAILO_DEVICE_SOCKET (manager socket), HAILO_CLIP_TOKEN (bearer token).\n",
+            CLIP_DEFAULT_CONFIG);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"host", required_argument, NULL, 'H'},
+        {"port", required_argument, NULL, 'p'},
+        {"log-level", required_argument, NULL, 'l'},
+        {"check-config", no_argument, NULL, 'C'},
+        {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *config_path = getenv("HAILO_CLIP_CONFIG");
+    const char *host = NULL, *port = NULL;
+    bool explicit_config = config_path && *config_path, check_only = false;
+    enum log_level level = LOG_LEVEL_INFO;
+    int c;
+
+    log_init(CLIP_SERVICE_NAME, level);
+    while ((c = getopt_long(argc, argv, "c:H:p:l:CVh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config_path = optarg; explicit_config = true; break;
+        case 'H': host = optarg; break;
+        case 'p': port = optarg; break;
+        case 'l':
+            if (log_level_parse(optarg, &level) < 0) {
+                fprintf(stderr, "hailo-clip: bad --log-level '%s'\n", optarg);
+                return 2;
+            }
+            log_set_level(level);
+            break;
+        case 'C': check_only = true; break;
+        case 'V': printf("hailo-clip %s\n", HDM_VERSION); return 0;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "hailo-clip: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return 2;
+    }
+    if (!config_path || !*config_path)
+        config_path = CLIP_DEFAULT_CONFIG;
+
+    http_block_signals();
+    clip_config cfg;
+    hdm_err err = {0};
+    if (clip_config_defaults(&cfg) < 0)
+        fatal("out of memory");
+    if (clip_config_load(&cfg, config_path, !explicit_config, &err) < 0) {
+        log_error("%s", err.msg);
+        clip_config_free(&cfg);
+        return 1;
+    }
+    if ((host && conf_set(clip_config_keys, &cfg, "server.host", host, &err) < 0) ||
+        (port && conf_set(clip_config_keys, &cfg, "server.port", port, &err) < 0)) {
+        log_error("bad flag: %s", err.msg);
+        clip_config_free(&cfg);
+        return 2;
+    }
+    if (clip_config_check(&cfg, &err) < 0) {
+        log_error("%s: %s", config_path, err.msg);
+        clip_config_free(&cfg);
+        return 1;
+    }
+
+    clip_app app = {.cfg = &cfg, .started_at = mono_s()};
+    http_server *srv = NULL;
+    int rc = 1;
+    if (clip_pipeline_init(&app, &err) < 0) {
+        log_error("%s", err.msg);
+        goto out;
+    }
+    log_info("tokenizer %s: %d ids; token table %lld x %d; projection %d x %d",
+             cfg.tokenizer_path, clip_tokenizer_vocab_size(app.tokenizer),
+             (long long)app.tables.vocab, app.tables.width, app.tables.width, app.tables.dim);
+    if (check_only) {
+        printf("%s: OK\n", config_path);
+        rc = 0;
+        goto out;
+    }
+
+    /* $HAILO_DEVICE_SOCKET wins over manager.socket (the library reads it). */
+    const char *env_socket = getenv("HAILO_DEVICE_SOCKET");
+    hdm_client_options copts = {
+        .socket_path = env_socket && *env_socket ? NULL : cfg.manager_socket,
+        .client_name = CLIP_SERVICE_NAME,
+        .connect_timeout_ms = 2000,
+        .request_timeout_ms = cfg.request_timeout_s * 1000,
+    };
+    int r = hdm_client_new(&copts, &app.client);
+    if (r < 0) {
+        log_error("cannot create the manager client: %s", hdm_strerror(r));
+        goto out;
+    }
+
+    http_config hc;
+    char emsg[256] = "";
+    http_config_defaults(&hc);
+    hc.host = cfg.host;
+    hc.port = cfg.port;
+    hc.threads = cfg.worker_threads;
+    hc.max_body_bytes = (size_t)cfg.max_body_bytes;
+    hc.bearer_token = cfg.bearer_token;
+    hc.service_name = CLIP_SERVICE_NAME;
+    hc.connection_timeout_s = cfg.request_timeout_s + 30;
+    if (http_server_start(&hc, clip_routes, &app, &srv, emsg, sizeof(emsg)) < 0) {
+        log_error("cannot serve on %s:%d: %s", cfg.host, cfg.port, emsg);
+        goto out;
+    }
+    if ((r = clip_model_start(&cfg, app.client, cfg.warmup_enabled ? clip_pipeline_warmup : NULL,
+                              &app, &app.model)) < 0) {
+        log_error("cannot start the model thread: %s", hdm_strerror(r));
+        goto out;
+    }
+    log_info("hailo-clip %s serving %s on %s:%d (manager %s)", HDM_VERSION, cfg.model_name,
+             cfg.host, http_server_port(srv),
+             env_socket && *env_socket ? env_socket
+             : cfg.manager_socket      ? cfg.manager_socket
+                                       : "/run/hailo/device.sock");
+    http_notify_ready("serving");
+    int sig = http_wait_for_signal();
+    log_info("signal %d: stopping", sig);
+    http_notify_stopping("stopping");
+    rc = 0;
+out:
+    /* The server first: handlers use the model and the pipeline. */
+    http_server_stop(srv);
+    clip_model_stop(app.model);
+    hdm_client_free(app.client);
+    clip_pipeline_free(&app);
+    clip_config_free(&cfg);
+    return rc;
+}

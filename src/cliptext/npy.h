@@ -1,0 +1,52 @@
+/*
+ * npy.h - read-only, memory-mapped NumPy .npy arrays.
+ *
+ * Versions 1.0, 2.0 and 3.0 of the format; little-endian float32 ('<f4')
+ * and float16 ('<f2') in C order, which is what CLIP's tables ship as.
+ * Every header field is checked and a bad file gets a sentence naming the
+ * file and the problem.  Library code: never logs.
+ */
+#ifndef HDM_CLIPTEXT_NPY_H
+#define HDM_CLIPTEXT_NPY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "hailodm.h"
+
+typedef struct npy_array {
+    hdm_dtype dtype;                /* HDM_DT_FLOAT32 or HDM_DT_FLOAT16 */
+    int ndim;                       /* 0..HDM_MAX_DIMS */
+    int64_t shape[HDM_MAX_DIMS];
+    const void *data;               /* the elements, C order, little-endian */
+    size_t nbytes;                  /* element bytes */
+    void *map;                      /* the mapping (NULL for npy_parse) */
+    size_t map_len;
+} npy_array;
+
+/*
+ * Memory-maps `path` and parses its header into *out.  Returns 0, or
+ * -HDM_E_NOT_FOUND (missing file) / -HDM_E_BAD_REQUEST with err naming the
+ * file and the bad field.  Release with npy_close().
+ */
+int npy_open(const char *path, npy_array *out, hdm_err *err);
+/*
+ * Parses a whole .npy file image buf[0..len) (borrowed: out->data points
+ * into it, out->map stays NULL).  `name` is used in messages.
+ */
+int npy_parse(const void *buf, size_t len, const char *name, npy_array *out, hdm_err *err);
+/* Unmaps.  Accepts NULL and zeroed arrays. */
+void npy_close(npy_array *a);
+
+/*
+ * Checks the rank and, for each dimension whose expected value is >= 0, its
+ * size; the error names `what` and the first mismatch.
+ */
+int npy_expect_shape(const npy_array *a, const char *what, int ndim, const int64_t *shape,
+                     hdm_err *err);
+
+/* Element i of a float32 or float16 array, as float. */
+float npy_get_f32(const npy_array *a, size_t i);
+
+#endif

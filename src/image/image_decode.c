@@ -1,0 +1,165 @@
+/*
+ * image_decode.c - format sniffing, limits, base64/data-URI input.
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/base64.h"
+#include "image/image_internal.h"
+
+#define IMAGE_DEFAULT_MAX_SIDE 16384
+#define IMAGE_DEFAULT_MAX_PIXELS 50000000ull
+#define IMAGE_DEFAULT_MAX_BYTES (32u * 1024 * 1024)
+
+void image_limits_defaults(image_limits *l)
+{
+    l->max_width = IMAGE_DEFAULT_MAX_SIDE;
+    l->max_height = IMAGE_DEFAULT_MAX_SIDE;
+    l->max_pixels = IMAGE_DEFAULT_MAX_PIXELS;
+    l->max_bytes = IMAGE_DEFAULT_MAX_BYTES;
+}
+
+void image_free(image *img)
+{
+    if (img == NULL)
+        return;
+    free(img->rgb);
+    img->rgb = NULL;
+    img->width = 0;
+    img->height = 0;
+}
+
+int image_check_dims(const char *format, uint64_t width, uint64_t height,
+                     const image_limits *lim, hdm_err *err)
+{
+    if (width == 0 || height == 0)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s header gives an empty image (%llux%llu)",
+                           format, (unsigned long long)width, (unsigned long long)height);
+    if (width > (uint64_t)lim->max_width || height > (uint64_t)lim->max_height)
+        return hdm_err_set(err, HDM_E_TOO_LARGE,
+                           "image dimensions %llux%llu exceed the limit of %dx%d",
+                           (unsigned long long)width, (unsigned long long)height, lim->max_width,
+                           lim->max_height);
+    if (width * height > lim->max_pixels)
+        return hdm_err_set(err, HDM_E_TOO_LARGE,
+                           "image of %llux%llu has %llu pixels, above the limit of %llu",
+                           (unsigned long long)width, (unsigned long long)height,
+                           (unsigned long long)(width * height),
+                           (unsigned long long)lim->max_pixels);
+    return 0;
+}
+
+/* Names a few formats we do not decode, so the error says what was sent. */
+static const char *other_format(const uint8_t *d, size_t len)
+{
+    if (len >= 6 && (memcmp(d, "GIF87a", 6) == 0 || memcmp(d, "GIF89a", 6) == 0))
+        return "GIF";
+    if (len >= 2 && d[0] == 'B' && d[1] == 'M')
+        return "BMP";
+    if (len >= 4 && (memcmp(d, "II*\0", 4) == 0 || memcmp(d, "MM\0*", 4) == 0))
+        return "TIFF";
+    if (len >= 12 && memcmp(d + 4, "ftyp", 4) == 0)
+        return "HEIF/AVIF";
+    return NULL;
+}
+
+int image_decode(const uint8_t *data, size_t len, const image_limits *lim, int min_side,
+                 image *out, hdm_err *err)
+{
+    image_limits defaults;
+    if (lim == NULL) {
+        image_limits_defaults(&defaults);
+        lim = &defaults;
+    }
+    if (out == NULL)
+        return hdm_err_set(err, HDM_E_INTERNAL, "image_decode: no output image");
+    if (data == NULL || len == 0)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "image is empty (0 bytes)");
+    if (len > lim->max_bytes)
+        return hdm_err_set(err, HDM_E_TOO_LARGE,
+                           "encoded image of %zu bytes exceeds the limit of %zu bytes", len,
+                           lim->max_bytes);
+    if (len >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF)
+        return image_decode_jpeg(data, len, lim, min_side, out, err);
+    if (len >= 8 && memcmp(data, "\x89PNG\r\n\x1a\n", 8) == 0)
+        return image_decode_png(data, len, lim, out, err);
+    if (len >= 12 && memcmp(data, "RIFF", 4) == 0 && memcmp(data + 8, "WEBP", 4) == 0)
+        return image_decode_webp(data, len, lim, out, err);
+    const char *other = other_format(data, len);
+    if (other != NULL)
+        return hdm_err_set(err, HDM_E_UNSUPPORTED,
+                           "unsupported image format %s (send JPEG, PNG or WebP)", other);
+    if (len < 12)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                           "image is too short (%zu bytes) to be JPEG, PNG or WebP", len);
+    return hdm_err_set(err, HDM_E_UNSUPPORTED, "unsupported image format (not JPEG, PNG or WebP)");
+}
+
+/* Strips a data URI header: "data:image/png;base64," (media type must be
+ * image/..., parameters allowed, ";base64" required). */
+static int strip_data_uri(const char **b64, size_t *len, hdm_err *err)
+{
+    const char *s = *b64;
+    size_t n = *len;
+    if (n < 5 || strncasecmp(s, "data:", 5) != 0)
+        return 0;
+    const char *comma = memchr(s, ',', n);
+    if (comma == NULL)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "data URI has no ',' before the data");
+    size_t hlen = (size_t)(comma - s);
+    const char *media = s + 5;
+    size_t mlen = hlen - 5;
+    if (mlen < 6 || strncasecmp(media, "image/", 6) != 0) {
+        int shown = (int)(mlen < 40 ? mlen : 40);
+        return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                           "data URI media type \"%.*s\" is not an image type (image/...)", shown,
+                           media);
+    }
+    if (mlen < 7 || strncasecmp(media + mlen - 7, ";base64", 7) != 0)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "data URI is not base64-encoded (no ;base64)");
+    *b64 = comma + 1;
+    *len = n - hlen - 1;
+    return 0;
+}
+
+int image_decode_base64(const char *b64, size_t len, const image_limits *lim, int min_side,
+                        image *out, hdm_err *err)
+{
+    image_limits defaults;
+    if (lim == NULL) {
+        image_limits_defaults(&defaults);
+        lim = &defaults;
+    }
+    if (b64 == NULL)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "image is empty (no base64 data)");
+    int rc = strip_data_uri(&b64, &len, err);
+    if (rc < 0)
+        return rc;
+    /* Trailing newlines from a file or a copy-paste are common. */
+    while (len > 0 && (b64[len - 1] == '\n' || b64[len - 1] == '\r' || b64[len - 1] == ' '))
+        len--;
+    if (len == 0)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "image is empty (no base64 data)");
+    if (base64_decoded_max(len) > lim->max_bytes + 3)
+        return hdm_err_set(err, HDM_E_TOO_LARGE,
+                           "encoded image of about %zu bytes exceeds the limit of %zu bytes",
+                           base64_decoded_max(len), lim->max_bytes);
+    uint8_t *raw = malloc(base64_decoded_max(len) + 1);
+    if (raw == NULL)
+        return hdm_err_set(err, HDM_E_NOMEM, "out of memory decoding base64 image");
+    size_t bad = 0;
+    long n = base64_decode(b64, len, raw, &bad);
+    if (n < 0) {
+        free(raw);
+        if (bad < len)
+            return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                               "image is not valid base64 (bad character at offset %zu)", bad);
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "image is not valid base64 (bad length %zu)",
+                           len);
+    }
+    rc = image_decode(raw, (size_t)n, lim, min_side, out, err);
+    free(raw);
+    return rc;
+}

@@ -1,0 +1,199 @@
+/*
+ * conn.c - buffers and socket I/O of one client connection.
+ *
+ * DESIGN: reads append to `in` and frames are parsed in place; a request's
+ * bytes are copied out only when a job must keep them (binary attachments).
+ * Answers are serialised by cJSON straight into the spare room of `out`
+ * after a 4-byte length placeholder, so a small answer costs one print and
+ * one send().  Output is written as far as the socket takes it; the rest
+ * waits for EPOLLOUT, so one slow reader never blocks the loop.
+ */
+#include "conn.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+conn *conn_new(int fd, uint64_t id)
+{
+    conn *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->fd = fd;
+    c->id = id;
+    c->uid = (uid_t)-1;
+    c->pid = 0;
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+        c->uid = cred.uid;
+        c->pid = cred.pid;
+    }
+    return c;
+}
+
+void conn_free(conn *c)
+{
+    if (!c)
+        return;
+    if (c->fd >= 0)
+        close(c->fd);
+    buf_free(&c->in);
+    buf_free(&c->out);
+    free(c->jobs);
+    free(c);
+}
+
+long conn_read(conn *c)
+{
+    long total = 0;
+    for (int round = 0; round < 8; round++) {
+        /* Compact before growing: parsed frames leave a prefix behind. */
+        if (c->in_off > 0 && (c->in_off == c->in.len || c->in_off > c->in.cap / 2)) {
+            memmove(c->in.data, c->in.data + c->in_off, c->in.len - c->in_off);
+            c->in.len -= c->in_off;
+            c->in_off = 0;
+        }
+        size_t want = CONN_READ_CHUNK;
+        size_t have = c->in.len - c->in_off;
+        if (c->in_need > have && c->in_need - have > want)
+            want = c->in_need - have;
+        if (c->in.cap - c->in.len < want / 2 && buf_reserve(&c->in, want) < 0)
+            return total > 0 ? total : -2;
+        ssize_t r = recv(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len, 0);
+        if (r > 0) {
+            c->in.len += (size_t)r;
+            total += r;
+            if ((size_t)r < c->in.cap - c->in.len + (size_t)r)
+                break; /* short read: the socket is drained */
+            continue;
+        }
+        if (r == 0)
+            return total > 0 ? total : -1;
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            break;
+        return total > 0 ? total : -2;
+    }
+    return total;
+}
+
+int conn_queue_json(conn *c, const cJSON *resp, bool binary, const frame_attachment *att,
+                    uint32_t n_att, size_t size_hint)
+{
+    if (binary) {
+        char *json = cJSON_PrintUnformatted(resp);
+        if (!json)
+            return -HDM_E_NOMEM;
+        int rc = frame_encode_binary(&c->out, json, strlen(json), att, n_att);
+        free(json);
+        return rc;
+    }
+    size_t room = size_hint ? size_hint + size_hint / 8 + 64 : 1024;
+    if (room < (1u << 20)) {
+        if (buf_reserve(&c->out, 4 + room + 8) < 0)
+            return -HDM_E_NOMEM;
+        char *dst = (char *)c->out.data + c->out.len + 4;
+        int avail = (int)(c->out.cap - c->out.len - 4);
+        if (cJSON_PrintPreallocated((cJSON *)resp, dst, avail, 0)) {
+            size_t n = strlen(dst);
+            uint8_t *hdr = c->out.data + c->out.len;
+            hdr[0] = (uint8_t)(n >> 24);
+            hdr[1] = (uint8_t)(n >> 16);
+            hdr[2] = (uint8_t)(n >> 8);
+            hdr[3] = (uint8_t)n;
+            c->out.len += 4 + n;
+            return 0;
+        }
+    }
+    char *json = cJSON_PrintUnformatted(resp);
+    if (!json)
+        return -HDM_E_NOMEM;
+    int rc = frame_encode_v1(&c->out, json, strlen(json));
+    free(json);
+    return rc;
+}
+
+int conn_flush(conn *c)
+{
+    while (c->out_off < c->out.len) {
+        ssize_t w = send(c->fd, c->out.data + c->out_off, c->out.len - c->out_off,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w > 0) {
+            c->out_off += (size_t)w;
+            continue;
+        }
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        return -1;
+    }
+    if (c->out_off == c->out.len) {
+        c->out.len = 0;
+        c->out_off = 0;
+        /* Give back the memory of one big answer instead of keeping it per connection. */
+        if (c->out.cap > (1u << 20)) {
+            buf_free(&c->out);
+        }
+        return 0;
+    }
+    if (c->out_off > (1u << 20) && c->out_off > c->out.len / 2) {
+        memmove(c->out.data, c->out.data + c->out_off, c->out.len - c->out_off);
+        c->out.len -= c->out_off;
+        c->out_off = 0;
+    }
+    return 1;
+}
+
+size_t conn_out_pending(const conn *c)
+{
+    return c->out.len - c->out_off;
+}
+
+void *conn_detach_frame(conn *c, frame *f)
+{
+    const uint8_t *start = c->in.data + c->in_off;
+    uint8_t *block;
+    if (c->in_off == 0 && f->total_len == c->in.len) {
+        block = c->in.data;
+        memset(&c->in, 0, sizeof(c->in));
+        c->in_off = 0;
+    } else {
+        block = malloc(f->total_len ? f->total_len : 1);
+        if (!block)
+            return NULL;
+        memcpy(block, start, f->total_len);
+    }
+    for (uint32_t i = 0; i < f->n_attachments; i++)
+        f->attachments[i].data = block + (f->attachments[i].data - start);
+    f->json = (const char *)block + ((const uint8_t *)f->json - start);
+    return block;
+}
+
+int conn_track_job(conn *c, job *j)
+{
+    if (c->n_jobs == c->cap_jobs) {
+        size_t cap = c->cap_jobs ? c->cap_jobs * 2 : 8;
+        job **grown = realloc(c->jobs, cap * sizeof(*grown));
+        if (!grown)
+            return -HDM_E_NOMEM;
+        c->jobs = grown;
+        c->cap_jobs = cap;
+    }
+    c->jobs[c->n_jobs++] = j;
+    return 0;
+}
+
+void conn_untrack_job(conn *c, job *j)
+{
+    for (size_t i = 0; i < c->n_jobs; i++) {
+        if (c->jobs[i] == j) {
+            c->jobs[i] = c->jobs[--c->n_jobs];
+            return;
+        }
+    }
+}

@@ -1,0 +1,26 @@
+/*
+ * http.h - the manager's small HTTP endpoint (libmicrohttpd, its own
+ * thread): GET /v1/device/status (the device_status payload) and
+ * GET /metrics (Prometheus text).  Everything it reads is thread-safe:
+ * atomics, and the registry/scheduler status functions.
+ */
+#ifndef HDM_MANAGER_HTTP_H
+#define HDM_MANAGER_HTTP_H
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "loop.h"
+
+typedef struct http_endpoint http_endpoint;
+
+/* Starts serving on bind ("HOST:PORT").  Returns 0 or a negative code with
+ * err->msg naming the address. */
+int http_endpoint_start(loop *l, const char *bind, http_endpoint **out, hdm_err *err);
+/* Stops the server thread and frees it.  Accepts NULL. */
+void http_endpoint_stop(http_endpoint *h);
+
+/* Appends the manager's own Prometheus metrics, then the scheduler's and the
+ * registry's, to out.  Thread-safe. */
+void http_metrics_text(loop *l, buf *out);
+
+#endif

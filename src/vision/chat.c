@@ -1,0 +1,433 @@
+/*
+ * chat.c - a /v1/chat/completions body to the manager's vlm_chat input.
+ *
+ * DESIGN.  Everything is checked here, before any image is fetched or the
+ * manager is asked, and every error names the offending field the way OpenAI
+ * does ("messages[1].content[0].image_url.url").  The whole conversation is
+ * kept: each message becomes {role, content:[{type:"text",text}|{type:"image"}]}
+ * in order, and the images are listed in the same order so frame i belongs to
+ * the i-th {type:"image"} placeholder.  A system prompt from the config is
+ * put first when the request has none.
+ */
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vision/vision.h"
+
+int chat_prompt_add_text(cJSON *prompt, const char *role, const char *text)
+{
+    cJSON *msg = cJSON_CreateObject();
+    if (!msg || !cJSON_AddStringToObject(msg, "role", role))
+        goto fail;
+    cJSON *content = cJSON_AddArrayToObject(msg, "content");
+    cJSON *part = cJSON_CreateObject();
+    if (!content || !part) {
+        cJSON_Delete(part);
+        goto fail;
+    }
+    cJSON_AddItemToArray(content, part);
+    if (!cJSON_AddStringToObject(part, "type", "text") ||
+        !cJSON_AddStringToObject(part, "text", text))
+        goto fail;
+    cJSON_AddItemToArray(prompt, msg);
+    return 0;
+fail:
+    cJSON_Delete(msg);
+    return -HDM_E_NOMEM;
+}
+
+static bool is_null(const cJSON *v)
+{
+    return !v || cJSON_IsNull(v);
+}
+
+static int get_number(const cJSON *body, const char *name, double lo, double hi, double *out,
+                      const char **param, hdm_err *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, name);
+    if (is_null(v))
+        return 0;
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < lo ||
+        v->valuedouble > hi) {
+        *param = name;
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s must be a number between %g and %g", name,
+                           lo, hi);
+    }
+    *out = v->valuedouble;
+    return 0;
+}
+
+static int get_int(const cJSON *v, const char *name, long lo, long hi, long *out,
+                   const char **param, hdm_err *err)
+{
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble != floor(v->valuedouble) ||
+        v->valuedouble < (double)lo || v->valuedouble > (double)hi) {
+        *param = name;
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s must be an integer between %ld and %ld",
+                           name, lo, hi);
+    }
+    *out = (long)v->valuedouble;
+    return 0;
+}
+
+static int get_bool(const cJSON *obj, const char *name, bool *out, const char **param,
+                    hdm_err *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    if (is_null(v))
+        return 0;
+    if (!cJSON_IsBool(v)) {
+        *param = name;
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s must be a boolean", name);
+    }
+    *out = cJSON_IsTrue(v);
+    return 0;
+}
+
+static int parse_stop(const cJSON *v, chat_params *p, const char **param, hdm_err *err)
+{
+    if (is_null(v))
+        return 0;
+    *param = "stop";
+    if (cJSON_IsString(v)) {
+        if (!(p->stop[0] = strdup(v->valuestring)))
+            return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
+        p->n_stop = 1;
+        return 0;
+    }
+    if (!cJSON_IsArray(v))
+        return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                           "stop must be a string or a list of at most %d strings",
+                           VISION_MAX_STOP);
+    int n = cJSON_GetArraySize(v);
+    if (n > VISION_MAX_STOP)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "stop has %d entries; at most %d are allowed",
+                           n, VISION_MAX_STOP);
+    const cJSON *it;
+    cJSON_ArrayForEach(it, v)
+    {
+        if (!cJSON_IsString(it))
+            return hdm_err_set(err, HDM_E_BAD_REQUEST, "stop[%d] must be a string", p->n_stop);
+        if (!(p->stop[p->n_stop] = strdup(it->valuestring)))
+            return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
+        p->n_stop++;
+    }
+    *param = NULL;
+    return 0;
+}
+
+void chat_params_free(chat_params *p)
+{
+    if (!p)
+        return;
+    for (int i = 0; i < p->n_stop; i++)
+        free(p->stop[i]);
+    p->n_stop = 0;
+}
+
+int chat_parse_params(const cJSON *body, const vision_config *cfg, chat_params *p,
+                      const char **param, hdm_err *err)
+{
+    int r;
+    memset(p, 0, sizeof(*p));
+    p->temperature = cfg->temperature;
+    p->top_p = cfg->top_p;
+    p->max_tokens = cfg->max_tokens;
+    p->seed = cfg->seed;
+    *param = NULL;
+
+    const cJSON *model = cJSON_GetObjectItemCaseSensitive(body, "model");
+    if (!is_null(model)) {
+        if (!cJSON_IsString(model)) {
+            *param = "model";
+            return hdm_err_set(err, HDM_E_BAD_REQUEST, "model must be a string");
+        }
+        if (strcmp(model->valuestring, cfg->model_name) != 0) {
+            *param = "model";
+            return hdm_err_set(err, HDM_E_NOT_FOUND,
+                               "The model `%.200s` does not exist; this service serves `%s`",
+                               model->valuestring, cfg->model_name);
+        }
+    }
+    if ((r = get_number(body, "temperature", 0, 2, &p->temperature, param, err)) < 0 ||
+        (r = get_number(body, "top_p", 0, 1, &p->top_p, param, err)) < 0)
+        return r;
+    static const char *const max_names[] = {"max_completion_tokens", "max_tokens"};
+    for (size_t i = 0; i < 2; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, max_names[i]);
+        long n;
+        if (is_null(v))
+            continue;
+        if ((r = get_int(v, max_names[i], 1, INT_MAX, &n, param, err)) < 0)
+            return r;
+        /* The config caps what one request may ask for. */
+        p->max_tokens = n < cfg->max_tokens ? (int)n : cfg->max_tokens;
+        break;
+    }
+    const cJSON *seed = cJSON_GetObjectItemCaseSensitive(body, "seed");
+    if (!is_null(seed)) {
+        long s;
+        if ((r = get_int(seed, "seed", 0, INT_MAX, &s, param, err)) < 0)
+            return r;
+        p->seed = (int)s;
+    }
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(body, "n");
+    if (!is_null(n)) {
+        long nv;
+        if ((r = get_int(n, "n", 1, 1, &nv, param, err)) < 0)
+            return r;
+    }
+    if ((r = parse_stop(cJSON_GetObjectItemCaseSensitive(body, "stop"), p, param, err)) < 0)
+        return r;
+    if ((r = get_bool(body, "stream", &p->stream, param, err)) < 0)
+        return r;
+    const cJSON *so = cJSON_GetObjectItemCaseSensitive(body, "stream_options");
+    if (!is_null(so)) {
+        if (!cJSON_IsObject(so)) {
+            *param = "stream_options";
+            return hdm_err_set(err, HDM_E_BAD_REQUEST, "stream_options must be an object");
+        }
+        if ((r = get_bool(so, "include_usage", &p->include_usage, param, err)) < 0) {
+            *param = "stream_options.include_usage";
+            return r;
+        }
+    }
+    return 0;
+}
+
+/* ---- messages ---------------------------------------------------------- */
+
+typedef struct parse_ctx {
+    chat_request *req;
+    const vision_config *cfg;
+    const char **param;
+    hdm_err *err;
+    char where[96];
+} parse_ctx;
+
+static int add_image(parse_ctx *c, const char *ref, bool bare, const char *what)
+{
+    chat_request *req = c->req;
+    if (req->n_images >= (size_t)c->cfg->max_images) {
+        *c->param = "messages";
+        return hdm_err_set(c->err, HDM_E_BAD_REQUEST,
+                           "too many images: at most %d are allowed per request",
+                           c->cfg->max_images);
+    }
+    chat_image *n = realloc(req->images, (req->n_images + 1) * sizeof(*n));
+    if (!n)
+        return hdm_err_set(c->err, HDM_E_NOMEM, "out of memory");
+    req->images = n;
+    n[req->n_images].ref = ref;
+    n[req->n_images].bare_base64 = bare;
+    snprintf(n[req->n_images].what, sizeof(n[req->n_images].what), "%s", what);
+    req->n_images++;
+    return 0;
+}
+
+/* The image reference of an image part, or an error naming the field. */
+static int image_ref(parse_ctx *c, const cJSON *part, const char *type, const char **ref,
+                     bool *bare)
+{
+    static const char *const fields[] = {"image", "data", "image_url"};
+    const cJSON *v = NULL;
+    const char *field = "image_url";
+    *bare = false;
+    if (strcmp(type, "image_url") == 0) {
+        v = cJSON_GetObjectItemCaseSensitive(part, "image_url");
+    } else {
+        for (size_t i = 0; i < 3 && !v; i++) {
+            v = cJSON_GetObjectItemCaseSensitive(part, fields[i]);
+            field = fields[i];
+            *bare = i < 2;
+        }
+    }
+    if (cJSON_IsObject(v)) {
+        const cJSON *url = cJSON_GetObjectItemCaseSensitive(v, "url");
+        if (!cJSON_IsString(url) || !url->valuestring[0])
+            return hdm_err_set(c->err, HDM_E_BAD_REQUEST, "%s.%s.url must be a non-empty string",
+                               c->where, field);
+        *ref = url->valuestring;
+        *bare = false;
+        return 0;
+    }
+    if (!cJSON_IsString(v) || !v->valuestring[0]) {
+        if (strcmp(type, "image_url") == 0)
+            return hdm_err_set(c->err, HDM_E_BAD_REQUEST,
+                               "%s.image_url must be an object {url} or a URL string", c->where);
+        return hdm_err_set(c->err, HDM_E_BAD_REQUEST,
+                           "%s needs an image: a non-empty string in image, data or image_url",
+                           c->where);
+    }
+    *ref = v->valuestring;
+    return 0;
+}
+
+static int add_part(parse_ctx *c, cJSON *content, const char *type, const char *text)
+{
+    cJSON *p = cJSON_CreateObject();
+    if (!p || !cJSON_AddStringToObject(p, "type", type) ||
+        (text && !cJSON_AddStringToObject(p, "text", text))) {
+        cJSON_Delete(p);
+        return hdm_err_set(c->err, HDM_E_NOMEM, "out of memory");
+    }
+    cJSON_AddItemToArray(content, p);
+    return 0;
+}
+
+static int parse_parts(parse_ctx *c, const cJSON *parts, bool user, cJSON *content)
+{
+    size_t base = strlen(c->where);
+    int i = 0, r;
+    const cJSON *part;
+    cJSON_ArrayForEach(part, parts)
+    {
+        snprintf(c->where + base, sizeof(c->where) - base, "[%d]", i++);
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(part, "type");
+        if (!cJSON_IsObject(part) || !cJSON_IsString(type))
+            return hdm_err_set(c->err, HDM_E_BAD_REQUEST,
+                               "%s must be an object with a string \"type\"", c->where);
+        const char *t = type->valuestring;
+        if (strcmp(t, "text") == 0) {
+            const cJSON *text = cJSON_GetObjectItemCaseSensitive(part, "text");
+            if (!cJSON_IsString(text))
+                return hdm_err_set(c->err, HDM_E_BAD_REQUEST, "%s.text must be a string",
+                                   c->where);
+            if ((r = add_part(c, content, "text", text->valuestring)) < 0)
+                return r;
+        } else if (strcmp(t, "image_url") == 0 || strcmp(t, "image") == 0) {
+            const char *ref;
+            bool bare;
+            if (!user)
+                return hdm_err_set(c->err, HDM_E_BAD_REQUEST,
+                                   "%s: images are only allowed in user messages", c->where);
+            if ((r = image_ref(c, part, t, &ref, &bare)) < 0 ||
+                (r = add_image(c, ref, bare, c->where)) < 0 ||
+                (r = add_part(c, content, "image", NULL)) < 0)
+                return r;
+        } else {
+            return hdm_err_set(c->err, HDM_E_BAD_REQUEST,
+                               "%s.type must be \"text\", \"image_url\" or \"image\", not \"%.40s\"",
+                               c->where, t);
+        }
+    }
+    c->where[base] = '\0';
+    return 0;
+}
+
+static const char *norm_role(const char *role)
+{
+    if (strcmp(role, "system") == 0 || strcmp(role, "developer") == 0)
+        return "system";
+    if (strcmp(role, "user") == 0)
+        return "user";
+    if (strcmp(role, "assistant") == 0)
+        return "assistant";
+    return NULL;
+}
+
+static int parse_message(parse_ctx *c, const cJSON *msg, int idx, bool *has_system)
+{
+    int r;
+    snprintf(c->where, sizeof(c->where), "messages[%d]", idx);
+    if (!cJSON_IsObject(msg))
+        return hdm_err_set(c->err, HDM_E_BAD_REQUEST, "%s must be an object", c->where);
+    const cJSON *role = cJSON_GetObjectItemCaseSensitive(msg, "role");
+    if (!cJSON_IsString(role))
+        return hdm_err_set(c->err, HDM_E_BAD_REQUEST, "%s.role must be a string", c->where);
+    const char *nrole = norm_role(role->valuestring);
+    if (!nrole)
+        return hdm_err_set(c->err, HDM_E_BAD_REQUEST,
+                           "%s.role must be \"system\", \"developer\", \"user\" or \"assistant\", "
+                           "not \"%.40s\"",
+                           c->where, role->valuestring);
+    if (strcmp(nrole, "system") == 0)
+        *has_system = true;
+    cJSON *m = cJSON_CreateObject();
+    cJSON *content = cJSON_CreateArray();
+    if (!m || !content || !cJSON_AddStringToObject(m, "role", nrole)) {
+        cJSON_Delete(m);
+        cJSON_Delete(content);
+        return hdm_err_set(c->err, HDM_E_NOMEM, "out of memory");
+    }
+    cJSON_AddItemToObject(m, "content", content);
+    cJSON_AddItemToArray(c->req->prompt, m);
+
+    const cJSON *cv = cJSON_GetObjectItemCaseSensitive(msg, "content");
+    size_t base = strlen(c->where);
+    snprintf(c->where + base, sizeof(c->where) - base, ".content");
+    if (cJSON_IsString(cv))
+        return add_part(c, content, "text", cv->valuestring);
+    if (cJSON_IsArray(cv)) {
+        if (cJSON_GetArraySize(cv) == 0)
+            return hdm_err_set(c->err, HDM_E_BAD_REQUEST, "%s must not be an empty list",
+                               c->where);
+        if ((r = parse_parts(c, cv, strcmp(nrole, "user") == 0, content)) < 0)
+            return r;
+        return 0;
+    }
+    return hdm_err_set(c->err, HDM_E_BAD_REQUEST,
+                       "%s must be a string or a list of content parts", c->where);
+}
+
+int chat_parse(const cJSON *body, const vision_config *cfg, chat_request *out,
+               const char **param, hdm_err *err)
+{
+    int r;
+    memset(out, 0, sizeof(*out));
+    *param = NULL;
+    if (!cJSON_IsObject(body))
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "the request body must be a JSON object");
+    if ((r = chat_parse_params(body, cfg, &out->params, param, err)) < 0)
+        goto fail;
+    const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(body, "messages");
+    if (!cJSON_IsArray(msgs) || cJSON_GetArraySize(msgs) == 0) {
+        *param = "messages";
+        r = hdm_err_set(err, HDM_E_BAD_REQUEST, "messages must be a non-empty list");
+        goto fail;
+    }
+    if (!(out->prompt = cJSON_CreateArray())) {
+        r = hdm_err_set(err, HDM_E_NOMEM, "out of memory");
+        goto fail;
+    }
+    parse_ctx c = {.req = out, .cfg = cfg, .param = param, .err = err};
+    bool has_system = false;
+    int i = 0;
+    const cJSON *m;
+    cJSON_ArrayForEach(m, msgs)
+    {
+        if ((r = parse_message(&c, m, i++, &has_system)) < 0) {
+            if (!*param)
+                *param = "messages";
+            goto fail;
+        }
+    }
+    if (!has_system && cfg->system_prompt && cfg->system_prompt[0]) {
+        cJSON *tmp = cJSON_CreateArray();
+        if (!tmp || chat_prompt_add_text(tmp, "system", cfg->system_prompt) < 0) {
+            cJSON_Delete(tmp);
+            r = hdm_err_set(err, HDM_E_NOMEM, "out of memory");
+            goto fail;
+        }
+        cJSON *sys = cJSON_DetachItemFromArray(tmp, 0);
+        cJSON_Delete(tmp);
+        cJSON_InsertItemInArray(out->prompt, 0, sys);
+    }
+    return 0;
+fail:
+    chat_request_free(out);
+    return r;
+}
+
+void chat_request_free(chat_request *r)
+{
+    if (!r)
+        return;
+    cJSON_Delete(r->prompt);
+    free(r->images);
+    chat_params_free(&r->params);
+    memset(r, 0, sizeof(*r));
+}

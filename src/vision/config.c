@@ -1,0 +1,120 @@
+/*
+ * config.c - hailo-vision's YAML keys (SERVICES.md) mapped onto vision_config.
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "vision/vision.h"
+
+#define OFF(field) offsetof(vision_config, field)
+
+const conf_key vision_config_keys[] = {
+    {"server.host", CONF_STRING, OFF(host), 0, 0},
+    {"server.port", CONF_INT, OFF(port), 0, 65535},
+    {"server.threads", CONF_INT, OFF(threads), 1, 64},
+    {"server.max_body_bytes", CONF_INT, OFF(max_body_bytes), 1024, INT_MAX},
+    {"server.bearer_token", CONF_STRING, OFF(bearer_token), 0, 0},
+    {"manager.socket", CONF_STRING, OFF(socket_path), 0, 0},
+    {"model.name", CONF_STRING, OFF(model_name), 0, 0},
+    {"model.hef_path", CONF_STRING, OFF(hef_path), 0, 0},
+    {"model.keep_alive", CONF_DOUBLE, OFF(keep_alive), -1, 1e9},
+    {"generation.temperature", CONF_DOUBLE, OFF(temperature), 0, 2},
+    {"generation.max_tokens", CONF_INT, OFF(max_tokens), 1, 1000000},
+    {"generation.top_p", CONF_DOUBLE, OFF(top_p), 0, 1},
+    {"generation.seed", CONF_INT, OFF(seed), -1, INT_MAX},
+    {"generation.system_prompt", CONF_STRING, OFF(system_prompt), 0, 0},
+    {"generation.timeout_s", CONF_INT, OFF(timeout_s), 1, 86400},
+    {"images.allowed_dirs", CONF_STRLIST, OFF(allowed_dirs), 0, 0},
+    {"images.allow_remote", CONF_BOOL, OFF(allow_remote), 0, 0},
+    {"images.max_bytes", CONF_INT, OFF(image_max_bytes), 1, INT_MAX},
+    {"images.max_pixels", CONF_INT, OFF(image_max_pixels), 1, INT_MAX},
+    {"images.fetch_timeout_ms", CONF_INT, OFF(fetch_timeout_ms), 1, 600000},
+    {"images.max_per_request", CONF_INT, OFF(max_images), 1, 64},
+    {NULL, 0, 0, 0, 0},
+};
+
+static int set_str(char **dst, const char *v)
+{
+    char *s = strdup(v);
+    if (!s)
+        return -HDM_E_NOMEM;
+    free(*dst);
+    *dst = s;
+    return 0;
+}
+
+int vision_config_defaults(vision_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->port = 11435;
+    cfg->threads = 4;
+    cfg->max_body_bytes = 32 * 1024 * 1024;
+    cfg->keep_alive = -1;
+    cfg->temperature = 0.7;
+    cfg->max_tokens = 200;
+    cfg->top_p = 0.9;
+    cfg->seed = -1;
+    cfg->timeout_s = 300;
+    cfg->allow_remote = false;
+    cfg->image_max_bytes = 20 * 1024 * 1024;
+    cfg->image_max_pixels = 50 * 1000 * 1000;
+    cfg->fetch_timeout_ms = 10000;
+    cfg->max_images = 8;
+    if (set_str(&cfg->host, "0.0.0.0") || set_str(&cfg->model_name, "qwen2-vl-2b-instruct") ||
+        set_str(&cfg->hef_path,
+                "/usr/local/hailo/resources/models/hailo10h/Qwen2-VL-2B-Instruct.hef") ||
+        set_str(&cfg->system_prompt, "You are a helpful assistant.")) {
+        vision_config_free(cfg);
+        return -HDM_E_NOMEM;
+    }
+    return 0;
+}
+
+static void warn_unknown(void *user, const char *file, int line, const char *key)
+{
+    (void)user;
+    log_warn("%s:%d: unknown key %s (ignored)", file, line, key);
+}
+
+int vision_config_load(vision_config *cfg, const char *path, bool missing_ok, hdm_err *err)
+{
+    int r = conf_load_file(path, vision_config_keys, cfg, warn_unknown, NULL, err);
+    if (r == -HDM_E_NOT_FOUND && missing_ok)
+        log_warn("%s not found; using the built-in defaults", path);
+    else if (r < 0)
+        return r;
+    const char *tok = getenv("HAILO_VISION_TOKEN");
+    if (tok && *tok && set_str(&cfg->bearer_token, tok) < 0)
+        return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
+    return vision_config_check(cfg, err);
+}
+
+int vision_config_check(const vision_config *cfg, hdm_err *err)
+{
+    if (!cfg->host || !*cfg->host)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "server.host must not be empty");
+    if (!cfg->model_name || !*cfg->model_name)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "model.name must not be empty");
+    if (!cfg->hef_path || cfg->hef_path[0] != '/')
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "model.hef_path must be an absolute path");
+    if (cfg->keep_alive < 0 && cfg->keep_alive != -1)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                           "model.keep_alive must be -1 (pinned), 0 or a number of seconds");
+    if (!cfg->system_prompt)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "generation.system_prompt must be set");
+    for (size_t i = 0; i < cfg->allowed_dirs.n; i++)
+        if (cfg->allowed_dirs.items[i][0] != '/')
+            return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                               "images.allowed_dirs[%zu] must be an absolute path: %s", i,
+                               cfg->allowed_dirs.items[i]);
+    return 0;
+}
+
+void vision_config_free(vision_config *cfg)
+{
+    if (!cfg)
+        return;
+    conf_free(vision_config_keys, cfg);
+}

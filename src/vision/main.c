@@ -1,0 +1,168 @@
+/*
+ * main.c - hailo-vision: OpenAI-compatible vision chat over the device manager.
+ *
+ * Start-up follows timesyncd: logging, config, the manager client, the model
+ * thread, the HTTP server, READY=1; then wait for SIGTERM/SIGINT, STOPPING=1,
+ * stop serving (in-flight requests finish), stop the model thread.  The
+ * model loads in the background, so the port answers at once (/health/ready
+ * says 503 until the model is there).
+ */
+#include <curl/curl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "http/http.h"
+#include "vision/vision.h"
+
+#define DEFAULT_CONFIG "/etc/hailo/hailo-vision.yaml"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: hailo-vision [--config FILE] [--host HOST] [--port PORT]\n"
+            "                    [--log-level error|warn|info|debug] [--check-config]\n"
+            "                    [--version] [--help]\n"
+            "\n"
+            "OpenAI-compatible chat completions with images, run on the Hailo NPU\n"
+            "through hailo-device-manager.\n"
+            "\n"
+            "  --config FILE   YAML config (default $HAILO_VISION_CONFIG or " DEFAULT_CONFIG ")\n"
+            "  --host HOST     bind address (overrides server.host)\n"
+            "  --port PORT     TCP port (overrides server.port)\n"
+            "  --check-config  check the config and exit (errors as file:line: message)\n"
+            "\n"
+            "Environment: HAILO_DEVICE_SOCKET (manager socket), HAILO_VISION_TOKEN\n"
+            "(bearer token), HAILO_VISION_CONFIG.\n");
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"host", required_argument, NULL, 'H'},
+        {"port", required_argument, NULL, 'p'},
+        {"log-level", required_argument, NULL, 'l'},
+        {"check-config", no_argument, NULL, 'C'},
+        {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *config_path = getenv("HAILO_VISION_CONFIG");
+    const char *host = NULL, *port = NULL;
+    enum log_level level = LOG_LEVEL_INFO;
+    bool check_only = false, explicit_config = config_path && *config_path;
+    int c;
+
+    log_init("hailo-vision", level);
+    while ((c = getopt_long(argc, argv, "c:H:p:l:CVh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config_path = optarg; explicit_config = true; break;
+        case 'H': host = optarg; break;
+        case 'p': port = optarg; break;
+        case 'l':
+            if (log_level_parse(optarg, &level) < 0) {
+                fprintf(stderr, "hailo-vision: bad --log-level '%s'\n", optarg);
+                return 2;
+            }
+            log_set_level(level);
+            break;
+        case 'C': check_only = true; break;
+        case 'V': printf("hailo-vision %s\n", HDM_VERSION); return 0;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "hailo-vision: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return 2;
+    }
+    if (!config_path || !*config_path)
+        config_path = DEFAULT_CONFIG;
+
+    http_block_signals();
+    vision_config cfg;
+    hdm_err err = {0};
+    if (vision_config_defaults(&cfg) < 0)
+        fatal("out of memory");
+    int r = vision_config_load(&cfg, config_path, !explicit_config, &err);
+    if (r < 0) {
+        log_error("%s", err.msg);
+        vision_config_free(&cfg);
+        return 1;
+    }
+    if ((host && conf_set(vision_config_keys, &cfg, "server.host", host, &err) < 0) ||
+        (port && conf_set(vision_config_keys, &cfg, "server.port", port, &err) < 0)) {
+        log_error("bad flag: %s", err.msg);
+        vision_config_free(&cfg);
+        return 2;
+    }
+    if (check_only) {
+        printf("%s: OK\n", config_path);
+        vision_config_free(&cfg);
+        return 0;
+    }
+
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    vision_app app = {.cfg = &cfg, .started_at = mono_s()};
+    http_server *srv = NULL;
+    int rc = 1;
+    const char *sock = getenv("HAILO_DEVICE_SOCKET");
+    if (!sock || !*sock)
+        sock = cfg.socket_path && *cfg.socket_path ? cfg.socket_path : "/run/hailo/device.sock";
+    hdm_client_options copts = {
+        .socket_path = sock,
+        .client_name = "hailo-vision",
+        .connect_timeout_ms = 2000,
+        .request_timeout_ms = cfg.timeout_s * 1000,
+    };
+    if (vision_images_init(&app.images, &cfg) < 0)
+        fatal("out of memory");
+    if ((r = hdm_client_new(&copts, &app.client)) < 0) {
+        log_error("cannot create the manager client: %s", hdm_strerror(r));
+        goto out;
+    }
+    if ((r = vision_model_start(&cfg, app.client, &app.model)) < 0) {
+        log_error("cannot start the model thread: %s", hdm_strerror(r));
+        goto out;
+    }
+
+    http_config hc;
+    http_route routes[VISION_MAX_ROUTES];
+    char models_path[256], emsg[256] = "";
+    http_config_defaults(&hc);
+    hc.host = cfg.host;
+    hc.port = cfg.port;
+    hc.threads = cfg.threads;
+    hc.max_body_bytes = (size_t)cfg.max_body_bytes;
+    hc.bearer_token = cfg.bearer_token;
+    hc.service_name = "hailo-vision";
+    /* A generation can take minutes; idle keep-alive connections still time out. */
+    hc.connection_timeout_s = cfg.timeout_s + 30;
+    vision_routes_build(&cfg, routes, models_path);
+    if (http_server_start(&hc, routes, &app, &srv, emsg, sizeof(emsg)) < 0) {
+        log_error("cannot serve on %s:%d: %s", cfg.host, cfg.port, emsg);
+        goto out;
+    }
+    http_server_set_error_body(srv, completion_layer_error);
+    log_info("hailo-vision %s serving %s on %s:%d (model %s, manager %s)", HDM_VERSION,
+             cfg.model_name, cfg.host, http_server_port(srv), cfg.hef_path, sock);
+    http_notify_ready("serving");
+    int sig = http_wait_for_signal();
+    log_info("signal %d: stopping", sig);
+    http_notify_stopping("stopping");
+    rc = 0;
+out:
+    http_server_stop(srv);
+    vision_model_stop(app.model);
+    hdm_client_free(app.client);
+    vision_images_free(&app.images);
+    curl_global_cleanup();
+    vision_config_free(&cfg);
+    return rc;
+}

@@ -1,0 +1,205 @@
+/*
+ * routes.c - hailo-vision's HTTP endpoints (SERVICES.md).
+ *
+ * Handlers run on the HTTP layer's pool threads; several chat requests run
+ * at once and the manager serialises the device work, so there is no lock
+ * here.  Order of checks in a chat request: the body (400/404), then
+ * readiness (503), then the images (400/413), then the manager.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "http/http.h"
+#include "vision/vision.h"
+
+void vision_reply_error(http_reply *reply, int status, const char *message, const char *param,
+                        const char *code)
+{
+    http_reply_json(reply, status, completion_error(status, message, param, code));
+}
+
+static void health(http_request *hr, http_reply *reply, void *user)
+{
+    vision_app *app = user;
+    char backend[32];
+    (void)hr;
+    vision_model_backend(app->model, backend, sizeof(backend));
+    cJSON *o = cJSON_CreateObject();
+    if (o) {
+        cJSON_AddStringToObject(o, "status", "ok");
+        cJSON_AddStringToObject(o, "service", "hailo-vision");
+        cJSON_AddStringToObject(o, "version", HDM_VERSION);
+        cJSON_AddStringToObject(o, "model", app->cfg->model_name);
+        cJSON_AddBoolToObject(o, "model_loaded", vision_model_ready(app->model, NULL, 0));
+        cJSON_AddNumberToObject(o, "uptime_seconds", mono_s() - app->started_at);
+        cJSON_AddStringToObject(o, "backend", backend);
+    }
+    http_reply_json(reply, 200, o);
+}
+
+static void ready(http_request *hr, http_reply *reply, void *user)
+{
+    vision_app *app = user;
+    char reason[256];
+    (void)hr;
+    bool ok = vision_model_ready(app->model, reason, sizeof(reason));
+    cJSON *o = cJSON_CreateObject();
+    if (o) {
+        cJSON_AddBoolToObject(o, "ready", ok);
+        if (!ok)
+            cJSON_AddStringToObject(o, "reason", reason);
+    }
+    http_reply_json(reply, ok ? 200 : 503, o);
+}
+
+static cJSON *model_obj(const vision_app *app)
+{
+    cJSON *m = cJSON_CreateObject();
+    if (!m)
+        return NULL;
+    cJSON_AddStringToObject(m, "id", app->cfg->model_name);
+    cJSON_AddStringToObject(m, "object", "model");
+    /* The service's start, as a stable "created" for the life of the process. */
+    cJSON_AddNumberToObject(m, "created", (double)(long)(wall_s() - (mono_s() - app->started_at)));
+    cJSON_AddStringToObject(m, "owned_by", "hailo");
+    return m;
+}
+
+static void models(http_request *hr, http_reply *reply, void *user)
+{
+    (void)hr;
+    cJSON *o = cJSON_CreateObject();
+    cJSON *data = o ? cJSON_AddArrayToObject(o, "data") : NULL;
+    cJSON *m = data ? model_obj(user) : NULL;
+    if (!m) {
+        cJSON_Delete(o);
+        vision_reply_error(reply, 500, "out of memory", NULL, NULL);
+        return;
+    }
+    cJSON_AddStringToObject(o, "object", "list");
+    cJSON_AddItemToArray(data, m);
+    /* OpenAI puts "object" first. */
+    cJSON *obj = cJSON_DetachItemFromObject(o, "object");
+    cJSON_InsertItemInArray(o, 0, obj);
+    http_reply_json(reply, 200, o);
+}
+
+static void model_one(http_request *hr, http_reply *reply, void *user)
+{
+    (void)hr;
+    cJSON *m = model_obj(user);
+    if (!m)
+        vision_reply_error(reply, 500, "out of memory", NULL, NULL);
+    else
+        http_reply_json(reply, 200, m);
+}
+
+bool vision_check_ready(vision_app *app, http_reply *reply)
+{
+    char reason[256], msg[320];
+    if (vision_model_ready(app->model, reason, sizeof(reason)))
+        return true;
+    snprintf(msg, sizeof(msg), "the model is not ready: %s", reason);
+    vision_reply_error(reply, 503, msg, NULL, "model_not_ready");
+    return false;
+}
+
+int vision_load_frames(vision_app *app, const chat_image *images, size_t n, uint8_t **out,
+                       hdm_err *err)
+{
+    *out = NULL;
+    if (n == 0)
+        return 0;
+    uint8_t *frames = malloc(n * VISION_FRAME_BYTES);
+    if (!frames)
+        return hdm_err_set(err, HDM_E_NOMEM, "out of memory for %zu images", n);
+    for (size_t i = 0; i < n; i++) {
+        int r = vision_image_load(&app->images, images[i].ref, images[i].bare_base64,
+                                  images[i].what, frames + i * VISION_FRAME_BYTES, err);
+        if (r < 0) {
+            free(frames);
+            return r;
+        }
+    }
+    *out = frames;
+    return 0;
+}
+
+/* Replies for a failed generation. */
+static void reply_gen_error(http_reply *reply, int r, const hdm_err *err)
+{
+    int status = -r == HDM_E_NOT_FOUND ? 503 : completion_status_for(r);
+    log_warn("generation failed (%s): %s", hdm_error_code_name(r), err->msg);
+    vision_reply_error(reply, status, err->msg, NULL, hdm_error_code_name(r));
+}
+
+static void chat_completions(http_request *hr, http_reply *reply, void *user)
+{
+    vision_app *app = user;
+    chat_request req;
+    hdm_err err = {0};
+    const char *param = NULL;
+    uint8_t *frames = NULL;
+    gen_result res = {0};
+
+    int r = chat_parse(http_request_json(hr), app->cfg, &req, &param, &err);
+    if (r < 0) {
+        if (r == -HDM_E_NOT_FOUND)
+            vision_reply_error(reply, 404, err.msg, param, "model_not_found");
+        else
+            vision_reply_error(reply, completion_status_for(r), err.msg, param,
+                               r == -HDM_E_BAD_REQUEST ? "invalid_request" : NULL);
+        return;
+    }
+    if (!vision_check_ready(app, reply))
+        goto out;
+    if ((r = vision_load_frames(app, req.images, req.n_images, &frames, &err)) < 0) {
+        vision_reply_error(reply, completion_status_for(r), err.msg, "messages",
+                           r == -HDM_E_TOO_LARGE ? "image_too_large" : "invalid_image");
+        goto out;
+    }
+    if (req.params.stream) {
+        if (sse_start(hr, app, &req, frames) < 0)
+            vision_reply_error(reply, 500, "out of memory starting the stream", NULL, NULL);
+        return; /* req and frames now belong to the stream */
+    }
+    char id[48];
+    long created = (long)time(NULL);
+    completion_new_id(id, sizeof(id));
+    r = gen_run(app->client, app->model, app->cfg, req.prompt, frames, req.n_images, &req.params,
+                NULL, NULL, &res, &err);
+    if (r < 0) {
+        reply_gen_error(reply, r, &err);
+        goto out;
+    }
+    cJSON *o = completion_build(id, created, app->cfg->model_name, &res,
+                                vision_model_load_ms(app->model));
+    if (!o)
+        vision_reply_error(reply, 500, "out of memory building the answer", NULL, NULL);
+    else
+        http_reply_json(reply, 200, o);
+out:
+    gen_result_free(&res);
+    free(frames);
+    chat_request_free(&req);
+}
+
+void vision_routes_build(const vision_config *cfg, http_route *routes, char *models_path)
+{
+    snprintf(models_path, 256, "/v1/models/%s", cfg->model_name);
+    const http_route table[] = {
+        {"GET", "/health", health, false, true},
+        {"GET", "/health/ready", ready, false, true},
+        {"GET", "/v1/models", models, false, false},
+        {"GET", models_path, model_one, false, false},
+        {"POST", "/v1/chat/completions", chat_completions, true, false},
+        {"POST", "/v1/vision/analyze", analyze_handle, true, false},
+        {NULL, NULL, NULL, false, false},
+    };
+    _Static_assert(sizeof(table) / sizeof(table[0]) <= VISION_MAX_ROUTES, "route table size");
+    memcpy(routes, table, sizeof(table));
+}

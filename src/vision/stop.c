@@ -1,0 +1,119 @@
+/*
+ * stop.c - OpenAI "stop" sequences over a stream of text deltas.
+ *
+ * DESIGN.  A stop sequence may arrive split across deltas ("</" then "end>"),
+ * so text that could still turn into a stop sequence is held back: after each
+ * delta the longest tail of the pending text that is a prefix of some stop
+ * sequence stays pending, everything before it is emitted.  The stop
+ * sequence itself is never shown, as with OpenAI.  A held-back tail always
+ * starts where a stop sequence starts, so valid UTF-8 is never split.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "vision/vision.h"
+
+void stop_init(stop_matcher *s, char *const *stops, int n)
+{
+    memset(s, 0, sizeof(*s));
+    s->stops = stops;
+    s->n = n;
+}
+
+void stop_free(stop_matcher *s)
+{
+    if (!s)
+        return;
+    free(s->pending);
+    s->pending = NULL;
+    s->pending_len = s->pending_cap = 0;
+}
+
+static int pending_append(stop_matcher *s, const char *text, size_t len)
+{
+    if (s->pending_len + len + 1 > s->pending_cap) {
+        size_t cap = s->pending_cap ? s->pending_cap : 64;
+        while (cap < s->pending_len + len + 1)
+            cap *= 2;
+        char *p = realloc(s->pending, cap);
+        if (!p)
+            return -HDM_E_NOMEM;
+        s->pending = p;
+        s->pending_cap = cap;
+    }
+    memcpy(s->pending + s->pending_len, text, len);
+    s->pending_len += len;
+    s->pending[s->pending_len] = '\0';
+    return 0;
+}
+
+/* Earliest position of any stop sequence in pending, or -1. */
+static long find_stop(const stop_matcher *s)
+{
+    long best = -1;
+    for (int i = 0; i < s->n; i++) {
+        size_t sl = strlen(s->stops[i]);
+        if (sl == 0 || sl > s->pending_len)
+            continue;
+        const char *hit = memmem(s->pending, s->pending_len, s->stops[i], sl);
+        if (hit && (best < 0 || hit - s->pending < best))
+            best = hit - s->pending;
+    }
+    return best;
+}
+
+/* Length of the longest tail of pending that is a proper prefix of a stop. */
+static size_t held_tail(const stop_matcher *s)
+{
+    size_t best = 0;
+    for (int i = 0; i < s->n; i++) {
+        size_t sl = strlen(s->stops[i]);
+        size_t max = sl > 0 ? sl - 1 : 0;
+        if (max > s->pending_len)
+            max = s->pending_len;
+        for (size_t k = max; k > best; k--) {
+            if (memcmp(s->pending + s->pending_len - k, s->stops[i], k) == 0) {
+                best = k;
+                break;
+            }
+        }
+    }
+    return best;
+}
+
+static int emit_front(stop_matcher *s, size_t n, stop_emit_fn emit, void *user)
+{
+    int r = 0;
+    if (n > 0 && emit)
+        r = emit(user, s->pending, n);
+    memmove(s->pending, s->pending + n, s->pending_len - n);
+    s->pending_len -= n;
+    s->pending[s->pending_len] = '\0';
+    return r;
+}
+
+int stop_feed(stop_matcher *s, const char *text, size_t len, stop_emit_fn emit, void *user)
+{
+    if (s->hit || len == 0)
+        return 0;
+    if (s->n == 0)
+        return emit ? emit(user, text, len) : 0;
+    int r = pending_append(s, text, len);
+    if (r < 0)
+        return r;
+    long at = find_stop(s);
+    if (at >= 0) {
+        s->hit = true;
+        r = emit_front(s, (size_t)at, emit, user);
+        s->pending_len = 0;
+        return r;
+    }
+    return emit_front(s, s->pending_len - held_tail(s), emit, user);
+}
+
+int stop_flush(stop_matcher *s, stop_emit_fn emit, void *user)
+{
+    if (s->hit || s->pending_len == 0)
+        return 0;
+    return emit_front(s, s->pending_len, emit, user);
+}

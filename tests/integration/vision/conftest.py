@@ -1,0 +1,281 @@
+"""Fixtures of the hailo-vision black-box tests.
+
+Each test file gets its own simulated stack: sim assets in a temporary
+directory (tools/make-sim-assets --fast), a hailo-device-manager on a
+temporary socket with the sim backend, and hailo-vision on a free port.  The
+VLM's sidecar is rewritten so tokens come at a small fixed pace (TOKEN_MS),
+fast for the suite yet slow enough that a stream really is a stream; a
+second, slow copy of the model serves the hang-up test.
+"""
+
+import base64
+import io
+import json
+import os
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+import requests
+
+BUILD = os.environ.get("HDM_BUILD_DIR", os.path.join(os.path.dirname(__file__), "../../../build"))
+SOURCE = os.environ.get("HDM_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "../../.."))
+BIN = os.path.join(BUILD, "bin")
+MODEL = "qwen2-vl-2b-instruct"
+TOKEN_MS = 2         # fast model: per generated token
+SLOW_TOKEN_MS = 40   # slow model (hang-up test): 1000 tokens take 40 s
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def manager_call(sock_path, obj, timeout=5.0):
+    """One v1 request on the manager socket; returns the answer object."""
+    data = json.dumps(obj).encode()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(timeout)
+        s.connect(sock_path)
+        s.sendall(struct.pack(">I", len(data)) + data)
+        head = b""
+        while len(head) < 4:
+            chunk = s.recv(4 - len(head))
+            if not chunk:
+                raise ConnectionError("manager closed the connection")
+            head += chunk
+        n = struct.unpack(">I", head)[0]
+        body = b""
+        while len(body) < n:
+            chunk = s.recv(n - len(body))
+            if not chunk:
+                raise ConnectionError("manager closed the connection")
+            body += chunk
+    return json.loads(body)
+
+
+def wait_until(pred, timeout, what, interval=0.05):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = pred()
+            if last:
+                return last
+        except (OSError, ValueError, requests.RequestException) as e:
+            last = e
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
+
+
+def png_bytes(w, h, rgb):
+    """A small valid PNG of one colour (stdlib only)."""
+    import zlib
+    raw = b"".join(b"\0" + bytes(rgb) * w for _ in range(h))
+
+    def chunk(tag, data):
+        c = struct.pack(">I", len(data)) + tag + data
+        return c + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def data_uri(png):
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+class Manager:
+    def __init__(self, root, env):
+        self.root = root
+        self.sock = os.path.join(root, "run", "device.sock")
+        self.env = env
+        self.proc = None
+        self.log = os.path.join(root, "manager.log")
+
+    def start(self):
+        logf = open(self.log, "ab")
+        self.proc = subprocess.Popen(
+            [os.path.join(BIN, "hailo-device-manager"), "--socket", self.sock,
+             "--backend", "sim", "--http-bind", "off", "--log-level", "info"],
+            env=self.env, stdout=logf, stderr=subprocess.STDOUT)
+        logf.close()
+        wait_until(lambda: manager_call(self.sock, {"action": "ping"}).get("status") == "ok",
+                   20, "the manager to answer ping")
+
+    def status(self):
+        return manager_call(self.sock, {"action": "status"})
+
+    def kill(self, sig=signal.SIGKILL):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=20)
+        self.proc = None
+
+    def stop(self):
+        self.kill(signal.SIGTERM)
+
+
+class Vision:
+    def __init__(self, root, config, env, name="vision"):
+        self.root = root
+        self.config = config
+        self.env = env
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = None
+        self.log = os.path.join(root, f"{name}.log")
+
+    def start(self, wait_ready=True):
+        logf = open(self.log, "ab")
+        self.proc = subprocess.Popen(
+            [os.path.join(BIN, "hailo-vision"), "--config", self.config,
+             "--host", "127.0.0.1", "--port", str(self.port)],
+            env=self.env, stdout=logf, stderr=subprocess.STDOUT)
+        logf.close()
+        wait_until(lambda: requests.get(self.url + "/health", timeout=2).status_code == 200,
+                   20, "hailo-vision to answer /health")
+        if wait_ready:
+            self.wait_ready()
+
+    def wait_ready(self, timeout=30):
+        wait_until(lambda: requests.get(self.url + "/health/ready", timeout=2).status_code == 200,
+                   timeout, "hailo-vision to be ready")
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                rc = self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError("hailo-vision did not stop on SIGTERM")
+            assert rc == 0, f"hailo-vision exited {rc}"
+        self.proc = None
+
+    def log_text(self):
+        with open(self.log, "r", errors="replace") as f:
+            return f.read()
+
+
+def write_sidecar(hef, token_ms):
+    with open(hef + ".sim.json", "w") as f:
+        json.dump({"footprint_mb": 2400, "load_ms": 0, "infer_ms": 0, "token_ms": token_ms}, f)
+
+
+def vision_yaml(stack, hef=None, extra="", max_tokens=200):
+    """Writes a hailo-vision config for this stack; returns its path."""
+    hef = hef or stack["hef"]
+    path = os.path.join(stack["root"], f"vision-{abs(hash((hef, extra, max_tokens)))}.yaml")
+    with open(path, "w") as f:
+        f.write(f"""server:
+  host: 127.0.0.1
+  port: 11435
+  max_body_bytes: 4000000
+  threads: 8
+manager:
+  socket: {json.dumps(stack['manager'].sock)}
+model:
+  name: {MODEL}
+  hef_path: {json.dumps(hef)}
+  keep_alive: -1
+generation:
+  temperature: 0.7
+  max_tokens: {max_tokens}
+  top_p: 0.9
+images:
+  allowed_dirs:
+    - {json.dumps(stack['images'])}
+  max_bytes: 1000000
+  max_pixels: 4000000
+{extra}""")
+    return path
+
+
+@pytest.fixture(scope="module")
+def stack():
+    """Assets + manager for one test file."""
+    root = tempfile.mkdtemp(prefix="hv-test-")
+    env = dict(os.environ)
+    env.pop("HAILO_DEVICE_SOCKET", None)
+    env.pop("HAILO_VISION_TOKEN", None)
+    subprocess.run([sys.executable, os.path.join(SOURCE, "tools", "make-sim-assets"), root,
+                    "--fast", "--socket", os.path.join(root, "run", "device.sock")],
+                   check=True, env=env, stdout=subprocess.DEVNULL)
+    models = os.path.join(root, "models")
+    hef = os.path.join(models, "vlm", "qwen2-vl-2b-instruct.hef")
+    slow = os.path.join(models, "vlm", "qwen2-vl-slow.hef")
+    shutil.copyfile(hef, slow)
+    write_sidecar(hef, TOKEN_MS)
+    write_sidecar(slow, SLOW_TOKEN_MS)
+    env["HAILO_DEVICE_MODEL_DIRS"] = models
+    mgr = Manager(root, env)
+    mgr.start()
+    images = os.path.join(root, "images")
+    with open(os.path.join(images, "green.png"), "wb") as f:
+        f.write(png_bytes(40, 30, (10, 200, 30)))
+    st = {"root": root, "env": env, "manager": mgr, "hef": hef, "slow_hef": slow,
+          "images": images}
+    st["config"] = vision_yaml(st)
+    yield st
+    mgr.stop()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def vision(stack):
+    """hailo-vision on the stack's manager, ready."""
+    v = Vision(stack["root"], stack["config"], stack["env"])
+    v.start()
+    yield v
+    alive = v.alive()
+    v.stop()
+    assert alive, "hailo-vision died during the tests:\n" + v.log_text()[-3000:]
+
+
+def chat(vision, body, **kw):
+    return requests.post(vision.url + "/v1/chat/completions", json=body, timeout=60, **kw)
+
+
+def sse_events(resp):
+    """Parses a text/event-stream response as a client does: the data lines."""
+    events = []
+    for line in resp.iter_lines(decode_unicode=True):
+        if line is None or line == "":
+            continue
+        assert line.startswith("data: "), f"unexpected SSE line {line!r}"
+        data = line[6:]
+        if data == "[DONE]":
+            events.append("[DONE]")
+            break
+        events.append(json.loads(data))
+    return events
+
+
+def assert_openai_error(resp, status, etype="invalid_request_error", param=None, code=None,
+                        contains=None):
+    assert resp.status_code == status, f"{resp.status_code}: {resp.text}"
+    assert resp.headers["Content-Type"].startswith("application/json")
+    body = resp.json()
+    assert set(body) == {"error"}, body
+    err = body["error"]
+    assert {"message", "type", "param", "code"} <= set(err), err
+    assert isinstance(err["message"], str) and err["message"]
+    assert err["type"] == etype, err
+    if param is not None:
+        assert err["param"] == param, err
+    if code is not None:
+        assert err["code"] == code, err
+    if contains is not None:
+        assert contains in err["message"], err
+    return err

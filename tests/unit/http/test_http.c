@@ -1,0 +1,721 @@
+/*
+ * test_http.c - the HTTP layer against a raw-socket client: routing errors,
+ * body limits (413 before the body), JSON errors, bearer auth, the error
+ * hook, concurrent handlers and streams whose client hangs up.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/buf.h"
+#include "common/log.h"
+#include "http/http.h"
+
+#define POOL_THREADS 4
+
+/* ---- a tiny client ------------------------------------------------------ */
+
+typedef struct reply {
+    int status;
+    char *head;   /* status line + headers */
+    char *body;   /* after the blank line, chunked framing left as is */
+} reply;
+
+static void reply_free(reply *r)
+{
+    free(r->head);
+    free(r->body);
+    memset(r, 0, sizeof(*r));
+}
+
+static int connect_to(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct timeval tv = {.tv_sec = 10};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    return fd;
+}
+
+static void send_all(int fd, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
+        if (n <= 0)
+            return; /* the server may close early (413); the reply tells */
+        data += n;
+        len -= (size_t)n;
+    }
+}
+
+/* Reads until EOF (requests use Connection: close) and splits the reply. */
+static void read_reply(int fd, reply *out)
+{
+    buf b = {0};
+    char chunk[4096];
+    ssize_t n;
+    while ((n = recv(fd, chunk, sizeof(chunk), 0)) > 0)
+        assert_int_equal(buf_append(&b, chunk, (size_t)n), 0);
+    assert_int_equal(buf_append(&b, "", 1), 0);
+    char *text = (char *)b.data;
+    char *sep = strstr(text, "\r\n\r\n");
+    assert_non_null(sep);
+    *sep = '\0';
+    out->head = strdup(text);
+    out->body = strdup(sep + 4);
+    assert_int_equal(sscanf(out->head, "HTTP/1.%*d %d", &out->status), 1);
+    buf_free(&b);
+}
+
+static reply exchange(int port, const char *raw, size_t len)
+{
+    reply r = {0};
+    int fd = connect_to(port);
+    send_all(fd, raw, len);
+    read_reply(fd, &r);
+    close(fd);
+    return r;
+}
+
+static reply request(int port, const char *method, const char *path, const char *extra_headers,
+                     const char *body)
+{
+    char raw[8192];
+    size_t blen = body != NULL ? strlen(body) : 0;
+    int n = snprintf(raw, sizeof(raw),
+                     "%s %s HTTP/1.1\r\nHost: test\r\nConnection: close\r\n%s"
+                     "Content-Length: %zu\r\n\r\n%s",
+                     method, path, extra_headers != NULL ? extra_headers : "", blen,
+                     body != NULL ? body : "");
+    return exchange(port, raw, (size_t)n);
+}
+
+static const char *header_value(const reply *r, const char *name, char *out, size_t outlen)
+{
+    const char *p = r->head;
+    size_t nl = strlen(name);
+    while ((p = strstr(p, "\r\n")) != NULL) {
+        p += 2;
+        if (strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
+            p += nl + 1;
+            while (*p == ' ')
+                p++;
+            size_t i = 0;
+            while (p[i] != '\0' && p[i] != '\r' && i + 1 < outlen) {
+                out[i] = p[i];
+                i++;
+            }
+            out[i] = '\0';
+            return out;
+        }
+    }
+    return NULL;
+}
+
+static char *error_message(const reply *r)
+{
+    cJSON *j = cJSON_Parse(r->body);
+    assert_non_null(j);
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
+    assert_true(cJSON_IsString(e));
+    char *msg = strdup(e->valuestring);
+    cJSON_Delete(j);
+    return msg;
+}
+
+/* ---- the test service --------------------------------------------------- */
+
+typedef struct fixture {
+    http_server *srv;
+    int port;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int running;          /* slow handlers inside */
+    int max_running;
+    int stream_result;    /* 0 running, 1 saw -1 from send, 2 finished */
+    int stream_sent;
+} fixture;
+
+static void h_health(http_request *req, http_reply *reply, void *user)
+{
+    (void)req;
+    (void)user;
+    cJSON *b = cJSON_CreateObject();
+    cJSON_AddStringToObject(b, "status", "ok");
+    http_reply_json(reply, 200, b);
+}
+
+static void h_echo(http_request *req, http_reply *reply, void *user)
+{
+    (void)user;
+    const cJSON *j = http_request_json(req);
+    assert_non_null(j);
+    cJSON *b = cJSON_CreateObject();
+    cJSON_AddItemToObject(b, "got", cJSON_Duplicate(j, 1));
+    const char *h = http_request_header(req, "X-Test");
+    cJSON_AddStringToObject(b, "x_test", h != NULL ? h : "");
+    cJSON_AddStringToObject(b, "method", http_request_method(req));
+    cJSON_AddStringToObject(b, "path", http_request_path(req));
+    http_reply_json(reply, 200, b);
+}
+
+static void h_fail(http_request *req, http_reply *reply, void *user)
+{
+    (void)req;
+    (void)user;
+    http_reply_error(reply, 422, "field %s is wrong", "x");
+}
+
+/* Waits until POOL_THREADS handlers are inside at once (or 10 s pass): only
+ * concurrent handlers can all get past this point. */
+static void h_slow(http_request *req, http_reply *reply, void *user)
+{
+    fixture *f = user;
+    (void)req;
+    pthread_mutex_lock(&f->lock);
+    f->running++;
+    if (f->running > f->max_running)
+        f->max_running = f->running;
+    pthread_cond_broadcast(&f->cond);
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 10;
+    while (f->max_running < POOL_THREADS) {
+        if (pthread_cond_timedwait(&f->cond, &f->lock, &deadline) == ETIMEDOUT)
+            break;
+    }
+    bool together = f->max_running >= POOL_THREADS;
+    f->running--;
+    pthread_mutex_unlock(&f->lock);
+    if (together)
+        http_reply_json(reply, 200, cJSON_CreateObject());
+    else
+        http_reply_error(reply, 500, "handlers did not run concurrently");
+}
+
+static void produce_forever(http_stream *s, void *user)
+{
+    fixture *f = user;
+    int result = 2;
+    for (int i = 0; i < 20000; i++) { /* 20000 x 5 ms: far longer than the test */
+        char ev[64];
+        int n = snprintf(ev, sizeof(ev), "data: {\"n\": %d}\n\n", i);
+        if (http_stream_send(s, ev, (size_t)n) != 0) {
+            assert_true(http_stream_closed(s));
+            result = 1;
+            break;
+        }
+        pthread_mutex_lock(&f->lock);
+        f->stream_sent++;
+        pthread_mutex_unlock(&f->lock);
+        usleep(5000);
+    }
+    pthread_mutex_lock(&f->lock);
+    f->stream_result = result;
+    pthread_cond_broadcast(&f->cond);
+    pthread_mutex_unlock(&f->lock);
+}
+
+static void h_stream_forever(http_request *req, http_reply *reply, void *user)
+{
+    (void)reply;
+    http_request_stream(req, produce_forever, user, NULL);
+}
+
+typedef struct three_events {
+    int count;
+} three_events;
+
+static void produce_three(http_stream *s, void *user)
+{
+    three_events *t = user;
+    for (int i = 0; i < t->count; i++) {
+        char ev[64];
+        int n = snprintf(ev, sizeof(ev), "data: event-%d\n\n", i);
+        if (http_stream_send(s, ev, (size_t)n) != 0)
+            return;
+        usleep(2000);
+    }
+    http_stream_send(s, "data: [DONE]\n\n", 14);
+}
+
+static void h_stream_three(http_request *req, http_reply *reply, void *user)
+{
+    (void)reply;
+    (void)user;
+    const cJSON *j = http_request_json(req);
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(j, "count");
+    three_events *t = malloc(sizeof(*t));
+    assert_non_null(t);
+    t->count = cJSON_IsNumber(n) ? n->valueint : 3;
+    http_request_stream(req, produce_three, t, free);
+}
+
+static const http_route routes[] = {
+    {"GET", "/health", h_health, false, true},
+    {"POST", "/echo", h_echo, true, false},
+    {"PUT", "/echo", h_echo, true, false},
+    {"GET", "/fail", h_fail, false, false},
+    {"GET", "/slow", h_slow, false, false},
+    {"GET", "/stream", h_stream_forever, false, false},
+    {"POST", "/stream3", h_stream_three, true, false},
+    {NULL, NULL, NULL, false, false},
+};
+
+static int start_server(fixture *f, const char *token)
+{
+    http_config cfg;
+    http_config_defaults(&cfg);
+    cfg.host = "127.0.0.1";
+    cfg.port = 0;
+    cfg.threads = POOL_THREADS;
+    cfg.max_body_bytes = 4096;
+    cfg.bearer_token = token;
+    cfg.service_name = "test";
+    char msg[256];
+    int rc = http_server_start(&cfg, routes, f, &f->srv, msg, sizeof(msg));
+    if (rc != 0)
+        fprintf(stderr, "start failed: %s\n", msg);
+    assert_int_equal(rc, 0);
+    f->port = http_server_port(f->srv);
+    assert_true(f->port > 0);
+    return 0;
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    pthread_mutex_init(&f->lock, NULL);
+    pthread_cond_init(&f->cond, NULL);
+    start_server(f, NULL);
+    *state = f;
+    return 0;
+}
+
+static int setup_auth(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    pthread_mutex_init(&f->lock, NULL);
+    pthread_cond_init(&f->cond, NULL);
+    start_server(f, "s3cret-token");
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    http_server_stop(f->srv);
+    pthread_mutex_destroy(&f->lock);
+    pthread_cond_destroy(&f->cond);
+    free(f);
+    return 0;
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+static void test_ok_and_json(void **state)
+{
+    fixture *f = *state;
+    reply r = request(f->port, "GET", "/health", NULL, NULL);
+    assert_int_equal(r.status, 200);
+    char v[128];
+    assert_non_null(header_value(&r, "Content-Type", v, sizeof(v)));
+    assert_string_equal(v, "application/json");
+    assert_string_equal(r.body, "{\"status\":\"ok\"}");
+    reply_free(&r);
+
+    r = request(f->port, "POST", "/echo", "X-Test: hello\r\n", "{\"a\": [1, 2]}");
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body,
+                        "{\"got\":{\"a\":[1,2]},\"x_test\":\"hello\",\"method\":\"POST\",\"path\":\"/echo\"}");
+    reply_free(&r);
+
+    r = request(f->port, "GET", "/fail", NULL, NULL);
+    assert_int_equal(r.status, 422);
+    char *m = error_message(&r);
+    assert_string_equal(m, "field x is wrong");
+    free(m);
+    reply_free(&r);
+}
+
+static void test_404_405(void **state)
+{
+    fixture *f = *state;
+    reply r = request(f->port, "GET", "/nope", NULL, NULL);
+    assert_int_equal(r.status, 404);
+    char *m = error_message(&r);
+    assert_non_null(strstr(m, "/nope"));
+    free(m);
+    reply_free(&r);
+
+    r = request(f->port, "DELETE", "/echo", NULL, NULL);
+    assert_int_equal(r.status, 405);
+    char v[128];
+    assert_non_null(header_value(&r, "Allow", v, sizeof(v)));
+    assert_string_equal(v, "POST, PUT");
+    m = error_message(&r);
+    assert_non_null(strstr(m, "DELETE"));
+    free(m);
+    reply_free(&r);
+
+    /* Exact match only: a trailing slash is another path. */
+    r = request(f->port, "GET", "/health/", NULL, NULL);
+    assert_int_equal(r.status, 404);
+    reply_free(&r);
+}
+
+static void test_bad_json(void **state)
+{
+    fixture *f = *state;
+    reply r = request(f->port, "POST", "/echo", NULL, "{\"a\": ");
+    assert_int_equal(r.status, 400);
+    char *m = error_message(&r);
+    assert_non_null(strstr(m, "invalid JSON body"));
+    free(m);
+    reply_free(&r);
+
+    r = request(f->port, "POST", "/echo", NULL, "[1, 2]");
+    assert_int_equal(r.status, 400);
+    m = error_message(&r);
+    assert_non_null(strstr(m, "object"));
+    free(m);
+    reply_free(&r);
+
+    r = request(f->port, "POST", "/echo", NULL, NULL);
+    assert_int_equal(r.status, 400);
+    m = error_message(&r);
+    assert_non_null(strstr(m, "empty"));
+    free(m);
+    reply_free(&r);
+
+    r = request(f->port, "POST", "/echo", NULL, "{\"a\": 1} trailing");
+    assert_int_equal(r.status, 400);
+    reply_free(&r);
+}
+
+static void test_413_before_body(void **state)
+{
+    fixture *f = *state;
+    /* Claims 100 MB and sends none of it: the answer must still come. */
+    const char *raw = "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100000000\r\n"
+                      "Content-Type: application/json\r\n\r\n";
+    reply r = exchange(f->port, raw, strlen(raw));
+    assert_int_equal(r.status, 413);
+    char *m = error_message(&r);
+    assert_non_null(strstr(m, "4096"));
+    free(m);
+    reply_free(&r);
+
+    /* The same with Expect: 100-continue: no "100 Continue" is sent. */
+    raw = "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n";
+    r = exchange(f->port, raw, strlen(raw));
+    assert_int_equal(r.status, 413);
+    reply_free(&r);
+
+    /* Just under the limit is accepted. */
+    char body[4096];
+    memset(body, ' ', sizeof(body));
+    memcpy(body, "{\"k\":1}", 7);
+    body[sizeof(body) - 1] = '\0';
+    r = request(f->port, "POST", "/echo", NULL, body);
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+}
+
+static void test_413_chunked(void **state)
+{
+    fixture *f = *state;
+    buf raw = {0};
+    buf_printf(&raw, "POST /echo HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+                     "Transfer-Encoding: chunked\r\n\r\n");
+    char chunk[1024];
+    memset(chunk, ' ', sizeof(chunk));
+    for (int i = 0; i < 8; i++) { /* 8 KiB > 4 KiB limit */
+        buf_printf(&raw, "%zx\r\n", sizeof(chunk));
+        buf_append(&raw, chunk, sizeof(chunk));
+        buf_printf(&raw, "\r\n");
+    }
+    buf_printf(&raw, "0\r\n\r\n");
+    reply r = exchange(f->port, (const char *)raw.data, raw.len);
+    assert_int_equal(r.status, 413);
+    reply_free(&r);
+    buf_free(&raw);
+}
+
+static void test_error_hook(void **state)
+{
+    fixture *f = *state;
+    http_server_set_error_body(f->srv, NULL);
+    reply r = request(f->port, "GET", "/missing", NULL, NULL);
+    cJSON *j = cJSON_Parse(r.body);
+    assert_true(cJSON_IsString(cJSON_GetObjectItem(j, "error")));
+    cJSON_Delete(j);
+    reply_free(&r);
+}
+
+static cJSON *openai_error(int status, const char *message)
+{
+    cJSON *b = cJSON_CreateObject();
+    cJSON *e = cJSON_AddObjectToObject(b, "error");
+    cJSON_AddStringToObject(e, "message", message);
+    cJSON_AddStringToObject(e, "type", status == 404 ? "not_found" : "invalid_request_error");
+    cJSON_AddNumberToObject(e, "status", status);
+    return b;
+}
+
+static void test_error_hook_shapes(void **state)
+{
+    fixture *f = *state;
+    http_server_set_error_body(f->srv, openai_error);
+    reply r = request(f->port, "POST", "/echo", NULL, "nope");
+    assert_int_equal(r.status, 400);
+    cJSON *j = cJSON_Parse(r.body);
+    const cJSON *e = cJSON_GetObjectItem(j, "error");
+    assert_true(cJSON_IsObject(e));
+    assert_string_equal(cJSON_GetObjectItem(e, "type")->valuestring, "invalid_request_error");
+    assert_non_null(strstr(cJSON_GetObjectItem(e, "message")->valuestring, "invalid JSON body"));
+    cJSON_Delete(j);
+    reply_free(&r);
+    http_server_set_error_body(f->srv, NULL);
+}
+
+static void test_auth(void **state)
+{
+    fixture *f = *state;
+    reply r = request(f->port, "GET", "/health", NULL, NULL); /* public */
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+
+    r = request(f->port, "POST", "/echo", NULL, "{}");
+    assert_int_equal(r.status, 401);
+    char v[128];
+    assert_non_null(header_value(&r, "WWW-Authenticate", v, sizeof(v)));
+    assert_non_null(strstr(v, "Bearer"));
+    reply_free(&r);
+
+    r = request(f->port, "POST", "/echo", "Authorization: Bearer s3cret-tokem\r\n", "{}");
+    assert_int_equal(r.status, 401);
+    reply_free(&r);
+    r = request(f->port, "POST", "/echo", "Authorization: Bearer s3cret-token-longer\r\n", "{}");
+    assert_int_equal(r.status, 401);
+    reply_free(&r);
+    r = request(f->port, "POST", "/echo", "Authorization: Basic s3cret-token\r\n", "{}");
+    assert_int_equal(r.status, 401);
+    reply_free(&r);
+    /* Unknown paths do not reveal themselves without the token. */
+    r = request(f->port, "GET", "/secret-path", NULL, NULL);
+    assert_int_equal(r.status, 401);
+    reply_free(&r);
+
+    r = request(f->port, "POST", "/echo", "Authorization: bearer s3cret-token\r\n", "{\"x\":1}");
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+}
+
+static void *slow_client(void *arg)
+{
+    fixture *f = arg;
+    reply *r = malloc(sizeof(*r));
+    *r = request(f->port, "GET", "/slow", NULL, NULL);
+    return r;
+}
+
+static void test_concurrency(void **state)
+{
+    fixture *f = *state;
+    pthread_t t[POOL_THREADS];
+    for (int i = 0; i < POOL_THREADS; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, slow_client, f), 0);
+    for (int i = 0; i < POOL_THREADS; i++) {
+        reply *r;
+        pthread_join(t[i], (void **)&r);
+        assert_int_equal(r->status, 200);
+        reply_free(r);
+        free(r);
+    }
+    assert_int_equal(f->max_running, POOL_THREADS);
+}
+
+static void test_stream_complete(void **state)
+{
+    fixture *f = *state;
+    reply r = request(f->port, "POST", "/stream3", NULL, "{\"count\": 3}");
+    assert_int_equal(r.status, 200);
+    char v[128];
+    assert_string_equal(header_value(&r, "Content-Type", v, sizeof(v)), "text/event-stream");
+    assert_string_equal(header_value(&r, "Cache-Control", v, sizeof(v)), "no-cache");
+    assert_string_equal(header_value(&r, "X-Accel-Buffering", v, sizeof(v)), "no");
+    assert_string_equal(header_value(&r, "Transfer-Encoding", v, sizeof(v)), "chunked");
+    const char *e0 = strstr(r.body, "data: event-0\n\n");
+    const char *e2 = strstr(r.body, "data: event-2\n\n");
+    const char *done = strstr(r.body, "data: [DONE]\n\n");
+    assert_non_null(e0);
+    assert_non_null(e2);
+    assert_non_null(done);
+    assert_true(e0 < e2 && e2 < done);
+    assert_null(strstr(r.body, "event-3"));
+    /* The chunked body ends with the last-chunk marker. */
+    size_t n = strlen(r.body);
+    assert_true(n >= 5);
+    assert_string_equal(r.body + n - 5, "0\r\n\r\n");
+    reply_free(&r);
+}
+
+static void test_stream_disconnect(void **state)
+{
+    fixture *f = *state;
+    int fd = connect_to(f->port);
+    const char *raw = "GET /stream HTTP/1.1\r\nHost: t\r\n\r\n";
+    send_all(fd, raw, strlen(raw));
+    /* Read until a few events arrived, then hang up. */
+    buf got = {0};
+    char chunk[1024];
+    while (got.len < 200) {
+        ssize_t n = recv(fd, chunk, sizeof(chunk), 0);
+        assert_true(n > 0);
+        buf_append(&got, chunk, (size_t)n);
+    }
+    buf_append(&got, "", 1);
+    assert_non_null(strstr((char *)got.data, "200"));
+    assert_non_null(strstr((char *)got.data, "data: {\"n\": 0}"));
+    buf_free(&got);
+    close(fd);
+
+    /* The producer must learn that the client left (bounded wait). */
+    pthread_mutex_lock(&f->lock);
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 20;
+    while (f->stream_result == 0) {
+        if (pthread_cond_timedwait(&f->cond, &f->lock, &deadline) == ETIMEDOUT)
+            break;
+    }
+    int result = f->stream_result;
+    pthread_mutex_unlock(&f->lock);
+    assert_int_equal(result, 1);
+
+    /* And the server is still healthy. */
+    reply r = request(f->port, "GET", "/health", NULL, NULL);
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+}
+
+/* Stopping with a live stream: the producer is cancelled (-1) after the
+ * grace period, the suspended connection is resumed and closed, nothing hangs. */
+static void test_stop_with_stream(void **state)
+{
+    fixture *f = *state;
+    int fd = connect_to(f->port);
+    const char *raw = "GET /stream HTTP/1.1\r\nHost: t\r\n\r\n";
+    send_all(fd, raw, strlen(raw));
+    char chunk[256];
+    assert_true(recv(fd, chunk, sizeof(chunk), 0) > 0);
+    http_server_stop(f->srv);
+    f->srv = NULL;
+    pthread_mutex_lock(&f->lock);
+    int result = f->stream_result;
+    pthread_mutex_unlock(&f->lock);
+    assert_int_equal(result, 1);
+    /* The client sees the end of the connection. */
+    while (recv(fd, chunk, sizeof(chunk), 0) > 0)
+        ;
+    close(fd);
+}
+
+static void test_start_errors(void **state)
+{
+    (void)state;
+    http_config cfg;
+    http_config_defaults(&cfg);
+    http_server *s = NULL;
+    char msg[256];
+    cfg.host = "not-an-address.invalid";
+    assert_true(http_server_start(&cfg, routes, NULL, &s, msg, sizeof(msg)) < 0);
+    assert_non_null(strstr(msg, "not-an-address.invalid"));
+    assert_null(s);
+    cfg.host = "127.0.0.1";
+    cfg.port = 70000;
+    assert_true(http_server_start(&cfg, routes, NULL, &s, msg, sizeof(msg)) < 0);
+    assert_non_null(strstr(msg, "70000"));
+
+    /* A port in use is reported, naming the port. */
+    fixture f = {0};
+    pthread_mutex_init(&f.lock, NULL);
+    pthread_cond_init(&f.cond, NULL);
+    start_server(&f, NULL);
+    cfg.port = f.port;
+    assert_true(http_server_start(&cfg, routes, NULL, &s, msg, sizeof(msg)) < 0);
+    char port_text[16];
+    snprintf(port_text, sizeof(port_text), "%d", f.port);
+    assert_non_null(strstr(msg, port_text));
+    http_server_stop(f.srv);
+    pthread_mutex_destroy(&f.lock);
+    pthread_cond_destroy(&f.cond);
+    http_server_stop(NULL);
+}
+
+static void test_ipv6(void **state)
+{
+    (void)state;
+    http_config cfg;
+    http_config_defaults(&cfg);
+    cfg.host = "::1";
+    http_server *s = NULL;
+    char msg[256];
+    if (http_server_start(&cfg, routes, NULL, &s, msg, sizeof(msg)) != 0) {
+        /* Hosts without IPv6 loopback (some containers) cannot run this. */
+        skip();
+    }
+    int fd = socket(AF_INET6, SOCK_STREAM, 0);
+    struct sockaddr_in6 a = {.sin6_family = AF_INET6,
+                             .sin6_port = htons((uint16_t)http_server_port(s))};
+    inet_pton(AF_INET6, "::1", &a.sin6_addr);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    const char *raw = "GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    send_all(fd, raw, strlen(raw));
+    reply r = {0};
+    read_reply(fd, &r);
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+    close(fd);
+    http_server_stop(s);
+}
+
+int main(void)
+{
+    log_init("test_http", LOG_LEVEL_WARN);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_ok_and_json, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_404_405, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_json, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_413_before_body, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_413_chunked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_error_hook, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_error_hook_shapes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_auth, setup_auth, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrency, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stream_complete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stream_disconnect, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stop_with_stream, setup, teardown),
+        cmocka_unit_test(test_start_errors),
+        cmocka_unit_test(test_ipv6),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
