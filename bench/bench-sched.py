@@ -9,9 +9,10 @@ scheduler and not the machine.
    requests one at a time; we report the single client's queue wait (round
    trip minus the device operation), p50/p99, in ms and in device operations.
    Target: p99 under 2 operations with `fair`.
-2. Two alternating clients whose models cannot both fit: each keeps a few
-   requests in flight for its own model; we report completed requests/s and
-   model loads.  Target: `fair` (model affinity) at least 2x `fifo`.
+2. Two alternating clients whose models cannot both fit: clients "x" and
+   "y" each send from 4 connections, one request per connection at a time,
+   so their requests reach the queue interleaved; we report completed
+   requests/s and model loads.  Target: `fair` (model affinity) at least 2x `fifo`.
 
 Usage: bench/bench-sched.py [--build BUILD_DIR] [--json OUT] [--quick]
 Talks the v1 wire protocol directly (4-byte big-endian length + JSON).
@@ -171,36 +172,38 @@ def workload_flood(build, mode, flood_prio, samples, flood_depth):
             m.stop()
 
 
-def workload_swap(build, mode, seconds, depth):
+def workload_swap(build, mode, seconds, conns_per_client):
+    """Clients "x" and "y" (by client_name), each sending from several
+    connections one request at a time, so their requests arrive interleaved."""
     side = {"footprint_mb": 5000, "load_ms": SWAP_LOAD_MS, "infer_ms": SWAP_INFER_MS,
             "input_height": 8, "input_width": 8}
     with tempfile.TemporaryDirectory(prefix="bench-sched-") as tmp:
         m = Manager(build, mode, tmp, {"x.hef": side, "y.hef": side})
         try:
-            done = [0, 0]
+            done = {"x": 0, "y": 0}
+            lock = threading.Lock()
             stop = threading.Event()
 
-            def client(idx, name):
+            def connection(name, k):
                 c = Conn(m.sock)
-                path = m.path(name)
-                for k in range(depth):
-                    c.send(infer(path, f"{name}{k}", "normal", name))
-                inflight = depth
-                while inflight:
-                    r = c.recv()
-                    inflight -= 1
+                path = m.path(name + ".hef")
+                n = 0
+                while not stop.is_set():
+                    r = c.call(infer(path, f"{name}{k}-{n}", "normal", name))
+                    n += 1
                     if r.get("status") == "ok":
-                        done[idx] += 1
-                    if not stop.is_set():
-                        c.send(infer(path, name, "normal", name))
-                        inflight += 1
+                        with lock:
+                            done[name] += 1
                 c.close()
 
-            threads = [threading.Thread(target=client, args=(0, "x.hef")),
-                       threading.Thread(target=client, args=(1, "y.hef"))]
+            threads = []
+            for k in range(conns_per_client):
+                for name in ("x", "y"):
+                    threads.append(threading.Thread(target=connection, args=(name, k)))
             t0 = time.monotonic()
             for t in threads:
                 t.start()
+                time.sleep(0.002)  # arrivals alternate x, y, x, y
             time.sleep(seconds)
             stop.set()
             for t in threads:
@@ -208,7 +211,8 @@ def workload_swap(build, mode, seconds, depth):
             elapsed = time.monotonic() - t0
             st = Conn(m.sock).call({"action": "status"})
             loads = st.get("registry", {}).get("loads")
-            return {"req_per_s": sum(done) / elapsed, "completed": sum(done), "loads": loads,
+            total = done["x"] + done["y"]
+            return {"req_per_s": total / elapsed, "completed": total, "loads": loads,
                     "per_client": done}
         finally:
             m.stop()

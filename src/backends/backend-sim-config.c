@@ -126,8 +126,8 @@ static void table_build(key_table *t)
     t->n = 0;
     table_add(t, "memory_mb", CONF_INT, offsetof(sim_config, memory_mb), 1, 1024 * 1024);
     table_add(t, "latency_scale", CONF_DOUBLE, offsetof(sim_config, latency_scale), 0, 1000);
-    table_add(t, "temperature_base_c", CONF_DOUBLE, offsetof(sim_config, temperature_base_c),
-              -40, 120);
+    table_add(t, "temperature_base_c", CONF_DOUBLE, offsetof(sim_config, temperature_base_c), -40,
+              120);
     for (int k = 0; k < MODEL_KIND__COUNT; k++) {
         for (size_t f = 0; f < ARRAY_LEN(type_fields); f++) {
             size_t off = offsetof(sim_config, types) + (size_t)k * sizeof(sim_type_params) +
@@ -156,10 +156,10 @@ static bool table_has(const key_table *t, const char *name)
     return false;
 }
 
-#define KNOWN_KEYS_HINT                                                                   \
-    "known keys: memory_mb, latency_scale, temperature_base_c, "                          \
-    "models.<clip|vlm_chat|whisper|ocr|depth|pose>.<footprint_mb|load_ms|infer_ms|token_ms>, " \
-    "faults.<fail_load_nth|load_resource_exhausted_every|infer_timeout_nth|"               \
+#define KNOWN_KEYS_HINT                                                                            \
+    "known keys: memory_mb, latency_scale, temperature_base_c, "                                   \
+    "models.<clip|vlm_chat|whisper|ocr|depth|pose>.<footprint_mb|load_ms|infer_ms|token_ms>, "     \
+    "faults.<fail_load_nth|load_resource_exhausted_every|infer_timeout_nth|"                       \
     "infer_timeout_every|device_lost_nth|device_lost_load_nth|reset_fail_count>"
 
 /* ---- JSON: flattened into dotted keys, each set through conf_set ------------ */
@@ -171,11 +171,9 @@ static int json_apply(const key_table *t, const cJSON *node, const char *prefix,
 
     if (cJSON_IsObject(node)) {
         for (const cJSON *child = node->child; child; child = child->next) {
-            int n = snprintf(key, sizeof(key), "%s%s%s", prefix, *prefix ? "." : "",
-                             child->string);
+            int n = snprintf(key, sizeof(key), "%s%s%s", prefix, *prefix ? "." : "", child->string);
             if (n < 0 || (size_t)n >= sizeof(key))
-                return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: key too long: %.64s...", name,
-                                   key);
+                return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: key too long: %.64s...", name, key);
             int rc = json_apply(t, child, key, c, name, err);
             if (rc < 0)
                 return rc;
@@ -404,7 +402,8 @@ int sim_sidecar_load(const char *model_path, sim_sidecar *out, hdm_err *err)
                              item->string, sidecar_fields[f].max);
             goto out;
         }
-        if ((strcmp(item->string, "input_height") == 0 || strcmp(item->string, "input_width") == 0) &&
+        if ((strcmp(item->string, "input_height") == 0 ||
+             strcmp(item->string, "input_width") == 0) &&
             v < 1) {
             rc = hdm_err_set(err, HDM_E_BAD_REQUEST, "model sidecar %s: %s must be at least 1",
                              path, item->string);

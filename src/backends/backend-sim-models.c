@@ -79,8 +79,8 @@ static inline int image_at(const image_view *v, int y, int x, int c)
 
 static inline int image_lum(const image_view *v, int y, int x)
 {
-    return (77 * image_at(v, y, x, 0) + 150 * image_at(v, y, x, 1) +
-            29 * image_at(v, y, x, 2)) >> 8;
+    return (77 * image_at(v, y, x, 0) + 150 * image_at(v, y, x, 1) + 29 * image_at(v, y, x, 2)) >>
+           8;
 }
 
 /*
@@ -164,8 +164,8 @@ static int clip_image(backend_model *m, const hdm_tensor *in, infer_output *out,
     float features[POOL_FEATURES];
     image_view v;
     hdm_tensor t;
-    int rc = image_accept(in, "input_data.tensor", SIM_CLIP_IMAGE_SIZE, SIM_CLIP_IMAGE_SIZE,
-                          false, &v, err);
+    int rc = image_accept(in, "input_data.tensor", SIM_CLIP_IMAGE_SIZE, SIM_CLIP_IMAGE_SIZE, false,
+                          &v, err);
     if (rc < 0)
         return rc;
 

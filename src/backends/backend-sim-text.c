@@ -115,13 +115,12 @@ int sim_vlm_prompt_tokens(const infer_input *in)
 /* ---- composing the answer ------------------------------------------------------- */
 
 static const char *const adjectives[] = {
-    "bright", "quiet", "small", "wide", "colourful", "simple", "busy", "calm",
-    "wooden", "modern", "green", "dark", "sunny", "narrow", "tidy", "old",
+    "bright", "quiet",  "small", "wide", "colourful", "simple", "busy", "calm",
+    "wooden", "modern", "green", "dark", "sunny",     "narrow", "tidy", "old",
 };
 static const char *const nouns[] = {
-    "table", "window", "street", "tree", "person", "car", "building", "wall",
-    "lamp", "chair", "sign", "garden", "door", "cup", "shelf", "road",
-    "bicycle", "cat", "screen", "bench",
+    "table", "window", "street", "tree", "person", "car",  "building", "wall", "lamp",   "chair",
+    "sign",  "garden", "door",   "cup",  "shelf",  "road", "bicycle",  "cat",  "screen", "bench",
 };
 static const char *const verbs[] = {
     "stands", "rests", "appears", "sits", "is visible", "is placed", "leans", "is shown",
@@ -129,16 +128,17 @@ static const char *const verbs[] = {
 static const char *const preps[] = {
     "next to", "behind", "in front of", "near", "under", "beside", "above", "across from",
 };
-static const char *const number_words[] = {"no", "one", "two", "three", "four", "five",
-                                           "six", "seven", "eight", "nine", "ten"};
+static const char *const number_words[] = {"no",  "one",   "two",   "three", "four", "five",
+                                           "six", "seven", "eight", "nine",  "ten"};
 /* Words too common to be what the user asked about. */
 static const char *const stopwords[] = {
-    "the", "and", "this", "that", "what", "with", "for", "are", "you", "your", "can",
-    "please", "image", "images", "picture", "describe", "tell", "about", "there", "from",
-    "show", "shows", "does", "which", "how", "who", "its", "have", "has", "was", "were",
-    "into", "some", "any", "all", "one", "see", "look", "give", "me", "is", "in", "of",
-    "here", "where", "when", "why", "happening", "doing", "going", "they", "them", "these",
-    "those", "then", "than", "very", "just", "could", "would", "should", "will", "scene",
+    "the",   "and",  "this",      "that",  "what",   "with",    "for",      "are",   "you",
+    "your",  "can",  "please",    "image", "images", "picture", "describe", "tell",  "about",
+    "there", "from", "show",      "shows", "does",   "which",   "how",      "who",   "its",
+    "have",  "has",  "was",       "were",  "into",   "some",    "any",      "all",   "one",
+    "see",   "look", "give",      "me",    "is",     "in",      "of",       "here",  "where",
+    "when",  "why",  "happening", "doing", "going",  "they",    "them",     "these", "those",
+    "then",  "than", "very",      "just",  "could",  "would",   "should",   "will",  "scene",
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -238,8 +238,7 @@ static uint64_t answer_seed(const backend_model *m, const infer_input *in)
     return h;
 }
 
-static int compose_answer(const backend_model *m, const infer_input *in, size_t n_images,
-                          buf *text)
+static int compose_answer(const backend_model *m, const infer_input *in, size_t n_images, buf *text)
 {
     composer c = {.rng = answer_seed(m, in), .temperature = in->u.vlm.temperature};
     char kw[MAX_KEYWORDS][32];
@@ -249,34 +248,37 @@ static int compose_answer(const backend_model *m, const infer_input *in, size_t 
     if (n_images == 0)
         rc = rc ?: buf_printf(text, " No image was given, so I can only go by the text.");
     else if (n_images < COUNT(number_words))
-        rc = rc ?: buf_printf(text, " I was given %s image%s.", number_words[n_images],
-                              n_images == 1 ? "" : "s");
+        rc = rc
+                 ?: buf_printf(text, " I was given %s image%s.", number_words[n_images],
+                               n_images == 1 ? "" : "s");
     else
         rc = rc ?: buf_printf(text, " I was given %zu images.", n_images);
     if (n_kw > 0) {
         rc = rc ?: buf_printf(text, " You asked about");
         for (size_t i = 0; i < n_kw; i++)
-            rc = rc ?: buf_printf(text, "%s %s", i == 0 ? "" : i + 1 == n_kw ? " and" : ",",
-                                  kw[i]);
+            rc = rc ?: buf_printf(text, "%s %s", i == 0 ? "" : i + 1 == n_kw ? " and" : ",", kw[i]);
         rc = rc ?: buf_printf(text, ".");
     }
     for (size_t i = 0; i < n_images && i < 4; i++)
-        rc = rc ?: buf_printf(text, " Image %zu shows a %s %s %s the %s.", i + 1,
-                              pick(&c, adjectives, COUNT(adjectives)),
-                              pick(&c, nouns, COUNT(nouns)), pick(&c, preps, COUNT(preps)),
-                              pick(&c, nouns, COUNT(nouns)));
+        rc = rc
+                 ?: buf_printf(text, " Image %zu shows a %s %s %s the %s.", i + 1,
+                               pick(&c, adjectives, COUNT(adjectives)),
+                               pick(&c, nouns, COUNT(nouns)), pick(&c, preps, COUNT(preps)),
+                               pick(&c, nouns, COUNT(nouns)));
     int sentences = 2 + (int)(sim_rng_next(&c.rng) % 3);
     for (int s = 0; s < sentences; s++) {
-        const char *subject = n_kw > 0 && s == 0 ? kw[sim_rng_next(&c.rng) % n_kw]
-                                                 : pick(&c, nouns, COUNT(nouns));
-        rc = rc ?: buf_printf(text, " The %s %s %s %s the %s %s.",
-                              pick(&c, adjectives, COUNT(adjectives)), subject,
-                              pick(&c, verbs, COUNT(verbs)), pick(&c, preps, COUNT(preps)),
-                              pick(&c, adjectives, COUNT(adjectives)),
-                              pick(&c, nouns, COUNT(nouns)));
+        const char *subject =
+            n_kw > 0 && s == 0 ? kw[sim_rng_next(&c.rng) % n_kw] : pick(&c, nouns, COUNT(nouns));
+        rc = rc
+                 ?: buf_printf(text, " The %s %s %s %s the %s %s.",
+                               pick(&c, adjectives, COUNT(adjectives)), subject,
+                               pick(&c, verbs, COUNT(verbs)), pick(&c, preps, COUNT(preps)),
+                               pick(&c, adjectives, COUNT(adjectives)),
+                               pick(&c, nouns, COUNT(nouns)));
     }
-    rc = rc ?: buf_printf(text, " Overall the scene looks %s.",
-                          pick(&c, adjectives, COUNT(adjectives)));
+    rc = rc
+             ?: buf_printf(text, " Overall the scene looks %s.",
+                           pick(&c, adjectives, COUNT(adjectives)));
     return rc;
 }
 
@@ -332,15 +334,15 @@ int sim_infer_vlm(const backend *b, backend_model *m, const infer_input *in,
         if (f->dtype != HDM_DT_UINT8 || f->ndim - off != 3 || s[off] != SIM_VLM_FRAME_SIZE ||
             s[off + 1] != SIM_VLM_FRAME_SIZE || s[off + 2] != 3) {
             char got[128];
-            return hdm_err_set(err, HDM_E_BAD_REQUEST,
-                               "input_data.frames[%zu]: expected uint8 [%d,%d,3], got %s", i,
-                               SIM_VLM_FRAME_SIZE, SIM_VLM_FRAME_SIZE,
-                               sim_tensor_desc(f, got, sizeof(got)));
+            return hdm_err_set(
+                err, HDM_E_BAD_REQUEST, "input_data.frames[%zu]: expected uint8 [%d,%d,3], got %s",
+                i, SIM_VLM_FRAME_SIZE, SIM_VLM_FRAME_SIZE, sim_tensor_desc(f, got, sizeof(got)));
         }
     }
     if (in->u.vlm.n_messages > 0) {
         for (size_t i = 0; i < in->u.vlm.n_messages; i++)
-            n_images += in->u.vlm.messages[i].n_images > 0 ? (size_t)in->u.vlm.messages[i].n_images : 0;
+            n_images +=
+                in->u.vlm.messages[i].n_images > 0 ? (size_t)in->u.vlm.messages[i].n_images : 0;
         if (n_images > in->u.vlm.n_frames)
             return hdm_err_set(err, HDM_E_BAD_REQUEST,
                                "the messages have %zu image parts but only %zu frames were sent",
@@ -412,10 +414,11 @@ out:
 /* ---- whisper ---------------------------------------------------------------------- */
 
 static const char *const speech_words[] = {
-    "we", "will", "meet", "tomorrow", "morning", "at", "the", "station", "and", "then",
-    "walk", "to", "office", "it", "looks", "like", "rain", "later", "today", "so",
-    "bring", "an", "umbrella", "please", "thank", "you", "for", "listening", "everyone",
-    "this", "is", "a", "short", "note", "about", "project", "plan",
+    "we",    "will",  "meet",  "tomorrow",  "morning",  "at",   "the",      "station",
+    "and",   "then",  "walk",  "to",        "office",   "it",   "looks",    "like",
+    "rain",  "later", "today", "so",        "bring",    "an",   "umbrella", "please",
+    "thank", "you",   "for",   "listening", "everyone", "this", "is",       "a",
+    "short", "note",  "about", "project",   "plan",
 };
 
 static int whisper_segment_text(uint64_t seed, int id, const infer_input *in, buf *text)
@@ -425,9 +428,8 @@ static int whisper_segment_text(uint64_t seed, int id, const infer_input *in, bu
     int rc = 0;
 
     if (id == 0) {
-        rc = buf_printf(text, " This is a simulated %s", in->u.whisper.task == WHISPER_TRANSLATE
-                                                            ? "translation"
-                                                            : "transcript");
+        rc = buf_printf(text, " This is a simulated %s",
+                        in->u.whisper.task == WHISPER_TRANSLATE ? "translation" : "transcript");
         if (in->u.whisper.language[0] && strcmp(in->u.whisper.language, "en") != 0)
             rc = rc ?: buf_printf(text, " from language %s", in->u.whisper.language);
         rc = rc ?: buf_printf(text, ".");
@@ -498,8 +500,10 @@ int sim_infer_whisper(const backend *b, backend_model *m, const infer_input *in,
         cJSON *seg = cJSON_CreateObject();
         if (!seg || !cJSON_AddItemToArray(segments, seg) ||
             !cJSON_AddNumberToObject(seg, "id", id) ||
-            !cJSON_AddNumberToObject(seg, "start", round((double)start / SIM_WHISPER_RATE * 100) / 100) ||
-            !cJSON_AddNumberToObject(seg, "end", round((double)end / SIM_WHISPER_RATE * 100) / 100) ||
+            !cJSON_AddNumberToObject(seg, "start",
+                                     round((double)start / SIM_WHISPER_RATE * 100) / 100) ||
+            !cJSON_AddNumberToObject(seg, "end",
+                                     round((double)end / SIM_WHISPER_RATE * 100) / 100) ||
             !cJSON_AddStringToObject(seg, "text", (char *)text.data)) {
             rc = hdm_err_set(err, HDM_E_NOMEM, "out of memory building the result");
             goto out;

@@ -36,7 +36,7 @@ struct backend {
     uint64_t memory_total;
     _Atomic uint64_t memory_used;
     atomic_bool lost;
-    _Atomic uint64_t inferences; /* completed, for the temperature */
+    _Atomic uint64_t inferences;               /* completed, for the temperature */
     unsigned long n_loads, n_infers, n_resets; /* fault counters (worker only) */
     backend_model *models;
 };
@@ -207,8 +207,7 @@ static int check_model_files(const model_spec *spec, uint64_t *bytes, hdm_err *e
     }
     if (spec->kind == MODEL_OCR) {
         if (spec->ocr_detection_hef) {
-            rc = check_file(spec->ocr_detection_hef, "model_params.detection_hef_path", bytes,
-                            err);
+            rc = check_file(spec->ocr_detection_hef, "model_params.detection_hef_path", bytes, err);
             if (rc < 0)
                 return rc;
         }
@@ -303,10 +302,17 @@ static int copy_ocr_langs(backend_model *m, const model_spec *spec, hdm_err *err
 static void default_input_size(backend_model *m, const sim_sidecar *sc)
 {
     switch (m->kind) {
-    case MODEL_DEPTH: m->in_h = 256, m->in_w = 320; break; /* scdepthv3 */
-    case MODEL_POSE: m->in_h = 640, m->in_w = 640; break;  /* yolov8s_pose */
-    case MODEL_OCR: m->in_h = 544, m->in_w = 960; break;   /* PaddleOCR detection */
-    default: break;
+    case MODEL_DEPTH:
+        m->in_h = 256, m->in_w = 320;
+        break; /* scdepthv3 */
+    case MODEL_POSE:
+        m->in_h = 640, m->in_w = 640;
+        break; /* yolov8s_pose */
+    case MODEL_OCR:
+        m->in_h = 544, m->in_w = 960;
+        break; /* PaddleOCR detection */
+    default:
+        break;
     }
     if (sc->input_height > 0)
         m->in_h = sc->input_height;
@@ -428,8 +434,8 @@ static int infer_faults(backend *b, const infer_input *in, const infer_hooks *ho
     return 0;
 }
 
-static int sim_infer(backend *b, backend_model *m, const infer_input *in,
-                     const infer_hooks *hooks, infer_output *out, hdm_err *err)
+static int sim_infer(backend *b, backend_model *m, const infer_input *in, const infer_hooks *hooks,
+                     infer_output *out, hdm_err *err)
 {
     int rc;
 
@@ -443,12 +449,24 @@ static int sim_infer(backend *b, backend_model *m, const infer_input *in,
         return rc;
     memset(out, 0, sizeof(*out));
     switch (m->kind) {
-    case MODEL_CLIP: rc = sim_infer_clip(b, m, in, hooks, out, err); break;
-    case MODEL_VLM: rc = sim_infer_vlm(b, m, in, hooks, out, err); break;
-    case MODEL_WHISPER: rc = sim_infer_whisper(b, m, in, hooks, out, err); break;
-    case MODEL_OCR: rc = sim_infer_ocr(b, m, in, hooks, out, err); break;
-    case MODEL_DEPTH: rc = sim_infer_depth(b, m, in, hooks, out, err); break;
-    case MODEL_POSE: rc = sim_infer_pose(b, m, in, hooks, out, err); break;
+    case MODEL_CLIP:
+        rc = sim_infer_clip(b, m, in, hooks, out, err);
+        break;
+    case MODEL_VLM:
+        rc = sim_infer_vlm(b, m, in, hooks, out, err);
+        break;
+    case MODEL_WHISPER:
+        rc = sim_infer_whisper(b, m, in, hooks, out, err);
+        break;
+    case MODEL_OCR:
+        rc = sim_infer_ocr(b, m, in, hooks, out, err);
+        break;
+    case MODEL_DEPTH:
+        rc = sim_infer_depth(b, m, in, hooks, out, err);
+        break;
+    case MODEL_POSE:
+        rc = sim_infer_pose(b, m, in, hooks, out, err);
+        break;
     default:
         rc = hdm_err_set(err, HDM_E_UNSUPPORTED, "Unsupported model_type: %d", m->kind);
         break;

@@ -42,8 +42,8 @@ typedef struct sim_faults {
 } sim_faults;
 
 typedef struct sim_config {
-    int memory_mb;        /* device memory, default 8192 */
-    double latency_scale; /* multiplies every latency; 0 = no sleeping at all */
+    int memory_mb;             /* device memory, default 8192 */
+    double latency_scale;      /* multiplies every latency; 0 = no sleeping at all */
     double temperature_base_c; /* idle chip temperature, default 42.0 */
     sim_type_params types[MODEL_KIND__COUNT];
     sim_faults faults;
@@ -96,10 +96,10 @@ int sim_sidecar_load(const char *model_path, sim_sidecar *out, hdm_err *err);
 struct backend_model {
     model_kind kind;
     char *path;
-    uint64_t seed;       /* from the model file's name: same model, same outputs */
-    uint64_t footprint;  /* bytes of device memory */
+    uint64_t seed;                   /* from the model file's name: same model, same outputs */
+    uint64_t footprint;              /* bytes of device memory */
     int load_ms, infer_ms, token_ms; /* unscaled; sim_sleep applies latency_scale */
-    int in_h, in_w;      /* depth/pose/ocr detection input size */
+    int in_h, in_w;                  /* depth/pose/ocr detection input size */
     /* clip: fixed pseudo-random weights, made at load */
     float *clip_img_proj;    /* [SIM_CLIP_DIM][SIM_CLIP_POOL*SIM_CLIP_POOL*3] */
     float *clip_txt_self;    /* [SIM_CLIP_DIM] weight of x[j] */

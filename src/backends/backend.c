@@ -41,8 +41,8 @@ const char *const *backend_names(void)
 
 /* Canonical names, indexed by model_kind. */
 static const char *const kind_names[MODEL_KIND__COUNT] = {
-    [MODEL_CLIP] = "clip",   [MODEL_VLM] = "vlm_chat", [MODEL_WHISPER] = "whisper",
-    [MODEL_OCR] = "ocr",     [MODEL_DEPTH] = "depth",  [MODEL_POSE] = "pose",
+    [MODEL_CLIP] = "clip", [MODEL_VLM] = "vlm_chat", [MODEL_WHISPER] = "whisper",
+    [MODEL_OCR] = "ocr",   [MODEL_DEPTH] = "depth",  [MODEL_POSE] = "pose",
 };
 
 int model_kind_parse(const char *model_type, model_kind *out)

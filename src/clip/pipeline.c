@@ -175,8 +175,10 @@ int clip_pipeline_image(clip_app *app, const char *b64, size_t len, float *out, 
 
     image_limits_defaults(&lim);
     if ((r = image_decode_base64(b64, len, &lim, side, &img, err)) < 0) {
-        /* Whatever the decoder's code, a bad image is the client's fault. */
-        hdm_err_prefix(err, "image");
+        /* Whatever the decoder's code, a bad image is the client's fault;
+         * its sentences mostly start with "image" already. */
+        if (err && strncmp(err->msg, "image", 5) != 0)
+            hdm_err_prefix(err, "image");
         if (err)
             err->code = HDM_E_BAD_REQUEST;
         r = -HDM_E_BAD_REQUEST;
@@ -188,7 +190,8 @@ int clip_pipeline_image(clip_app *app, const char *b64, size_t len, float *out, 
         goto out;
     }
     if ((r = image_resize_crop(&img, side, pixels, err)) < 0) {
-        hdm_err_prefix(err, "image");
+        if (err && strncmp(err->msg, "image", 5) != 0)
+            hdm_err_prefix(err, "image");
         goto out;
     }
     r = embed_pixels(app, pixels, out, err);

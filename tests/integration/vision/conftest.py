@@ -9,7 +9,6 @@ second, slow copy of the model serves the hang-up test.
 """
 
 import base64
-import io
 import json
 import os
 import shutil
@@ -29,7 +28,7 @@ SOURCE = os.environ.get("HDM_SOURCE_DIR", os.path.join(os.path.dirname(__file__)
 BIN = os.path.join(BUILD, "bin")
 MODEL = "qwen2-vl-2b-instruct"
 TOKEN_MS = 2         # fast model: per generated token
-SLOW_TOKEN_MS = 40   # slow model (hang-up test): 1000 tokens take 40 s
+SLOW_TOKEN_MS = 300  # slow model (hang-up test): a ~80-token answer takes ~25 s
 
 
 def free_port():
@@ -99,11 +98,11 @@ class Manager:
         self.proc = None
         self.log = os.path.join(root, "manager.log")
 
-    def start(self):
+    def start(self, extra_args=()):
         logf = open(self.log, "ab")
         self.proc = subprocess.Popen(
             [os.path.join(BIN, "hailo-device-manager"), "--socket", self.sock,
-             "--backend", "sim", "--http-bind", "off", "--log-level", "info"],
+             "--backend", "sim", "--http-bind", "off", "--log-level", "info", *extra_args],
             env=self.env, stdout=logf, stderr=subprocess.STDOUT)
         logf.close()
         wait_until(lambda: manager_call(self.sock, {"action": "ping"}).get("status") == "ok",

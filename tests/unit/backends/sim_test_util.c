@@ -73,8 +73,8 @@ char *simt_model(const simt *t, const char *name, const char *sidecar)
 }
 
 /* Loads path as kind; clip gets its two HEFs written next to the model. */
-static int do_load(simt *t, model_kind kind, const char *path, backend_model **m,
-                   uint64_t *fp, hdm_err *err)
+static int do_load(simt *t, model_kind kind, const char *path, backend_model **m, uint64_t *fp,
+                   hdm_err *err)
 {
     char image_hef[512], text_hef[512];
     model_spec spec = {.kind = kind, .model_path = path};
@@ -121,8 +121,11 @@ int simt_utf8_valid(const char *s, size_t len)
     size_t i = 0;
     while (i < len) {
         unsigned char c = (unsigned char)s[i];
-        size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
-                 : (c & 0xF8) == 0xF0 ? 4 : 0;
+        size_t n = c < 0x80             ? 1
+                   : (c & 0xE0) == 0xC0 ? 2
+                   : (c & 0xF0) == 0xE0 ? 3
+                   : (c & 0xF8) == 0xF0 ? 4
+                                        : 0;
         if (n == 0 || i + n > len)
             return 0;
         for (size_t k = 1; k < n; k++)

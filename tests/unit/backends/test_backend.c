@@ -48,9 +48,9 @@ static void test_model_kinds(void **state)
         model_kind kind;
         const char *canonical;
     } cases[] = {
-        {"clip", MODEL_CLIP, "clip"},       {"vlm", MODEL_VLM, "vlm_chat"},
+        {"clip", MODEL_CLIP, "clip"},        {"vlm", MODEL_VLM, "vlm_chat"},
         {"vlm_chat", MODEL_VLM, "vlm_chat"}, {"whisper", MODEL_WHISPER, "whisper"},
-        {"ocr", MODEL_OCR, "ocr"},          {"depth", MODEL_DEPTH, "depth"},
+        {"ocr", MODEL_OCR, "ocr"},           {"depth", MODEL_DEPTH, "depth"},
         {"pose", MODEL_POSE, "pose"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -126,10 +126,8 @@ static void test_output_bad_tensor(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_find_sim),
-        cmocka_unit_test(test_names),
-        cmocka_unit_test(test_model_kinds),
-        cmocka_unit_test(test_output_tensors),
+        cmocka_unit_test(test_find_sim),          cmocka_unit_test(test_names),
+        cmocka_unit_test(test_model_kinds),       cmocka_unit_test(test_output_tensors),
         cmocka_unit_test(test_output_bad_tensor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -139,9 +139,9 @@ static void test_file(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),     cmocka_unit_test(test_json),
-        cmocka_unit_test(test_yaml),         cmocka_unit_test(test_unknown_keys),
-        cmocka_unit_test(test_bad_values),   cmocka_unit_test(test_file),
+        cmocka_unit_test(test_defaults),   cmocka_unit_test(test_json),
+        cmocka_unit_test(test_yaml),       cmocka_unit_test(test_unknown_keys),
+        cmocka_unit_test(test_bad_values), cmocka_unit_test(test_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

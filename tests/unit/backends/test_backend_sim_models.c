@@ -273,8 +273,8 @@ static void test_pose(void **state)
 
 static backend_model *load_ocr(simt *t, const char *p, cJSON *langs)
 {
-    model_spec spec = {.kind = MODEL_OCR, .model_path = p, .ocr_detection_hef = p,
-                       .ocr_recognition_hefs = langs};
+    model_spec spec = {
+        .kind = MODEL_OCR, .model_path = p, .ocr_detection_hef = p, .ocr_recognition_hefs = langs};
     backend_model *m = NULL;
     uint64_t fp;
     hdm_err err = {0};
@@ -349,8 +349,8 @@ static void test_ocr_missing_recognition_hef(void **state)
     char *p = simt_model(t, "ocr_det.hef", NULL);
     cJSON *langs = cJSON_CreateObject();
     cJSON_AddStringToObject(langs, "en", "/nonexistent/rec.hef");
-    model_spec spec = {.kind = MODEL_OCR, .model_path = p, .ocr_detection_hef = p,
-                       .ocr_recognition_hefs = langs};
+    model_spec spec = {
+        .kind = MODEL_OCR, .model_path = p, .ocr_detection_hef = p, .ocr_recognition_hefs = langs};
     backend_model *m = NULL;
     uint64_t fp;
     hdm_err err = {0};

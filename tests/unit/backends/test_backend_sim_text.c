@@ -88,11 +88,11 @@ static void test_tokenizer(void **state)
         int tokens;
     } cases[] = {
         {"", 0},
-        {"Hello world", 2},         /* "Hello" " world" */
-        {"internationalization", 4}, /* 6 + 6 + 6 + 2 */
-        {"a, b", 3},                 /* "a" "," " b" */
-        {"two  spaces", 3},          /* "two" " " " spaces" */
-        {"h\xc3\xa9llo", 1},         /* 6 bytes: one piece */
+        {"Hello world", 2},                          /* "Hello" " world" */
+        {"internationalization", 4},                 /* 6 + 6 + 6 + 2 */
+        {"a, b", 3},                                 /* "a" "," " b" */
+        {"two  spaces", 3},                          /* "two" " " " spaces" */
+        {"h\xc3\xa9llo", 1},                         /* 6 bytes: one piece */
         {"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", 2}, /* 3 characters of 3 bytes: 6 + 3 */
         {"line\n\nnext", 3},
     };

@@ -1,0 +1,325 @@
+#!/usr/bin/python3
+"""The demo: the whole stack on the simulated Hailo-10H, driven with real requests.
+
+    scripts/demo.py BUILD_DIR [--fast]
+
+Generates simulated assets in a temporary directory, starts hailo-device-manager
+(sim backend), hailo-clip and hailo-vision on free loopback ports, sends CLIP
+classifications and vision chats at the same time (one chat streamed, printed as
+it arrives), shows what the manager did (queueing, residency, latencies), and
+stops everything cleanly - also on Ctrl-C.  --fast (or HDM_DEMO_FAST=1) uses
+zero simulated latencies, for the test suite.  Python standard library only.
+"""
+
+import base64
+import concurrent.futures
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+BOLD = "\033[1m" if sys.stdout.isatty() else ""
+DIM = "\033[2m" if sys.stdout.isatty() else ""
+RESET = "\033[0m" if sys.stdout.isatty() else ""
+
+
+def say(text=""):
+    print(text, flush=True)
+
+
+def heading(text):
+    say()
+    say(f"{BOLD}== {text}{RESET}")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_json(method, url, body=None, timeout=120):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            payload = json.loads(resp.read() or b"null")
+            status = resp.status
+    except urllib.error.HTTPError as e:
+        status = e.code
+        try:
+            payload = json.loads(e.read() or b"null")
+        except ValueError:
+            payload = None
+    return status, payload, (time.monotonic() - started) * 1000.0
+
+
+class Stack:
+    """The three processes, started and stopped in order."""
+
+    def __init__(self, build, workdir, fast):
+        self.bin = os.path.join(build, "bin")
+        self.dir = workdir
+        self.fast = fast
+        self.procs = []
+        self.socket = os.path.join(workdir, "run", "device.sock")
+        self.clip_port = free_port()
+        self.vision_port = free_port()
+        self.status_port = free_port()
+        self.logs = {}
+
+    def assets(self):
+        tool = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools",
+                            "make-sim-assets")
+        args = [sys.executable, tool, self.dir, "--socket", self.socket,
+                "--clip-port", str(self.clip_port), "--vision-port", str(self.vision_port)]
+        if self.fast:
+            args.append("--fast")
+        subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
+        self.env = dict(os.environ)
+        with open(os.path.join(self.dir, "manager.env")) as f:
+            for line in f:
+                line = line.strip()
+                if line and not line.startswith("#") and "=" in line:
+                    k, v = line.split("=", 1)
+                    self.env[k] = v
+        self.env["HAILO_DEVICE_SOCKET"] = self.socket
+
+    def start(self, name, args):
+        log = open(os.path.join(self.dir, name + ".log"), "w")
+        self.logs[name] = log.name
+        p = subprocess.Popen([os.path.join(self.bin, name)] + args, env=self.env,
+                             stdout=log, stderr=subprocess.STDOUT,
+                             start_new_session=True)
+        self.procs.append((name, p))
+        return p
+
+    def wait_until(self, what, check, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for name, p in self.procs:
+                if p.poll() is not None:
+                    raise RuntimeError(f"{name} exited with {p.returncode}; see {self.logs[name]}")
+            try:
+                if check():
+                    return
+            except (OSError, ValueError, http.client.HTTPException):
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"timed out waiting for {what}")
+
+    def up(self):
+        manager = ["--backend", "sim", "--socket", self.socket,
+                   "--http-bind", f"127.0.0.1:{self.status_port}", "--log-level", "info"]
+        sim_config = os.path.join(self.dir, "sim-config.json")
+        if os.path.exists(sim_config):
+            manager += ["--sim-config", sim_config]
+        t0 = time.monotonic()
+        self.start("hailo-device-manager", manager)
+        self.wait_until("the device manager", lambda: self.devctl("ping").returncode == 0, 20)
+        say(f"  hailo-device-manager  ready in {(time.monotonic() - t0) * 1000:.0f} ms"
+            f"   socket {self.socket}")
+        t0 = time.monotonic()
+        self.start("hailo-clip", ["--config", os.path.join(self.dir, "hailo-clip.yaml"),
+                                  "--host", "127.0.0.1", "--port", str(self.clip_port)])
+        self.start("hailo-vision", ["--config", os.path.join(self.dir, "hailo-vision.yaml"),
+                                    "--host", "127.0.0.1", "--port", str(self.vision_port)])
+        self.wait_until("hailo-clip", lambda: http_json(
+            "GET", f"{self.clip_url}/health", timeout=2)[1].get("model_loaded") is True, 60)
+        say(f"  hailo-clip            ready in {(time.monotonic() - t0) * 1000:.0f} ms"
+            f"   {self.clip_url}")
+        self.wait_until("hailo-vision", lambda: http_json(
+            "GET", f"{self.vision_url}/health/ready", timeout=2)[0] == 200, 90)
+        say(f"  hailo-vision          ready in {(time.monotonic() - t0) * 1000:.0f} ms"
+            f"   {self.vision_url}/v1 (OpenAI-compatible)")
+
+    @property
+    def clip_url(self):
+        return f"http://127.0.0.1:{self.clip_port}"
+
+    @property
+    def vision_url(self):
+        return f"http://127.0.0.1:{self.vision_port}"
+
+    def devctl(self, *args):
+        return subprocess.run([os.path.join(self.bin, "hailo-devctl"), "--socket", self.socket,
+                               *args], env=self.env, capture_output=True, text=True, timeout=30)
+
+    def down(self):
+        # Services first, then the manager, each with SIGTERM and a grace period.
+        codes = {}
+        for name, p in reversed(self.procs):
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+            codes[name] = p.returncode
+        self.procs = []
+        return codes
+
+
+def image_b64(path):
+    with open(path, "rb") as f:
+        return base64.b64encode(f.read()).decode()
+
+
+def classify(stack, image_path, prompts):
+    status, body, ms = http_json("POST", f"{stack.clip_url}/v1/classify",
+                                 {"image": image_b64(image_path), "prompts": prompts, "top_k": 3})
+    return image_path, status, body, ms
+
+
+def chat(stack, question, image_path):
+    url = "data:image/png;base64," + image_b64(image_path)
+    body = {"model": "qwen2-vl-2b-instruct", "max_tokens": 48,
+            "messages": [{"role": "user", "content": [
+                {"type": "text", "text": question},
+                {"type": "image_url", "image_url": {"url": url}}]}]}
+    status, payload, ms = http_json("POST", f"{stack.vision_url}/v1/chat/completions", body)
+    return question, status, payload, ms
+
+
+def chat_streamed(stack, question, image_path):
+    url = "data:image/png;base64," + image_b64(image_path)
+    body = json.dumps({"model": "qwen2-vl-2b-instruct", "max_tokens": 40, "stream": True,
+                       "stream_options": {"include_usage": True},
+                       "messages": [
+                           {"role": "system", "content": "You describe pictures briefly."},
+                           {"role": "user", "content": [
+                               {"type": "text", "text": question},
+                               {"type": "image_url", "image_url": {"url": url}}]}]})
+    conn = http.client.HTTPConnection("127.0.0.1", stack.vision_port, timeout=120)
+    started = time.monotonic()
+    conn.request("POST", "/v1/chat/completions", body, {"Content-Type": "application/json"})
+    resp = conn.getresponse()
+    first_token_ms = None
+    usage = None
+    sys.stdout.write(f"  {DIM}assistant (streamed):{RESET} ")
+    for raw in resp:
+        line = raw.decode().strip()
+        if not line.startswith("data: "):
+            continue
+        data = line[6:]
+        if data == "[DONE]":
+            break
+        chunk = json.loads(data)
+        if chunk.get("usage"):
+            usage = chunk["usage"]
+        for choice in chunk.get("choices", []):
+            text = choice.get("delta", {}).get("content")
+            if text:
+                if first_token_ms is None:
+                    first_token_ms = (time.monotonic() - started) * 1000.0
+                sys.stdout.write(text)
+                sys.stdout.flush()
+    conn.close()
+    total = (time.monotonic() - started) * 1000.0
+    say()
+    say(f"  {DIM}first token after {first_token_ms or 0:.0f} ms, done after {total:.0f} ms,"
+        f" usage {usage}{RESET}")
+
+
+def show_manager(stack):
+    status, body, _ = http_json("GET", f"http://127.0.0.1:{stack.status_port}/v1/device/status")
+    if status != 200:
+        say(f"  status endpoint answered {status}")
+        return
+    dev = body.get("device", {})
+    say(f"  device {dev.get('device_id')}  {dev.get('architecture')}  fw {dev.get('fw_version')}"
+        f"  {dev.get('temperature_celsius')} C")
+    out = stack.devctl("status")
+    for line in out.stdout.splitlines():
+        say("  " + line)
+
+
+def main():
+    build = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("-") else "build"
+    fast = "--fast" in sys.argv or os.environ.get("HDM_DEMO_FAST") == "1"
+    workdir = tempfile.mkdtemp(prefix="hailo-demo-")
+    stack = Stack(os.path.abspath(build), workdir, fast)
+    ok = False
+    try:
+        heading("Starting the stack on the simulated Hailo-10H"
+                + (" (zero latency)" if fast else " (realistic latencies)"))
+        stack.assets()
+        stack.up()
+
+        images = sorted(os.path.join(workdir, "images", f)
+                        for f in os.listdir(os.path.join(workdir, "images")))
+        prompts = ["a photo of a cat", "a photo of a dog", "a photo of a car",
+                   "a photo of a sunset", "a photo of a house"]
+
+        heading("Concurrent requests: 6 CLIP classifications and 2 vision chats")
+        with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+            jobs = [pool.submit(classify, stack, images[i % len(images)], prompts)
+                    for i in range(6)]
+            jobs += [pool.submit(chat, stack, q, images[i % len(images)]) for i, q in
+                     enumerate(["What is in this picture?", "Describe the colours."])]
+            failures = 0
+            for job in jobs:
+                what, status, body, ms = job.result()
+                if status != 200:
+                    failures += 1
+                    say(f"  FAILED {os.path.basename(what)}: HTTP {status} {body}")
+                elif "classifications" in body:
+                    top = ", ".join(f"{c['text']!r} {c['score']:.3f}"
+                                    for c in body["classifications"])
+                    say(f"  clip   {os.path.basename(what):<14} {ms:6.0f} ms  {top}")
+                else:
+                    msg = body["choices"][0]["message"]["content"]
+                    usage = body.get("usage", {})
+                    say(f"  vision {what!r} {ms:6.0f} ms  ({usage.get('prompt_tokens')} prompt +"
+                        f" {usage.get('completion_tokens')} completion tokens)")
+                    say(f"         {msg}")
+
+        heading("A streamed vision chat, shown as the tokens arrive")
+        chat_streamed(stack, "What do you see?", images[0])
+
+        heading("Text embedding and the device manager's view")
+        status, body, ms = http_json("POST", f"{stack.clip_url}/v1/embed/text",
+                                     {"text": "a photo of a cat"})
+        if status == 200:
+            say(f"  /v1/embed/text: dimension {body['dimension']}, {ms:.0f} ms")
+        show_manager(stack)
+        ok = failures == 0
+    except KeyboardInterrupt:
+        say("\ninterrupted: stopping the stack")
+    except Exception as e:  # noqa: BLE001 - the demo reports and cleans up
+        say(f"\ndemo failed: {e}")
+        for name, path in stack.logs.items():
+            say(f"--- last lines of {name} ({path})")
+            with open(path) as f:
+                for line in f.readlines()[-15:]:
+                    say("  " + line.rstrip())
+    finally:
+        heading("Stopping")
+        codes = stack.down()
+        for name, code in codes.items():
+            say(f"  {name:<22} exited {code}")
+        if any(code != 0 for code in codes.values()):
+            ok = False
+    say()
+    if ok:
+        shutil.rmtree(workdir, ignore_errors=True)
+        say("Demo finished.")
+    else:
+        say(f"Demo FAILED (logs kept in {workdir}).")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    sys.exit(main())

@@ -1,0 +1,378 @@
+"""
+hdmtest - shared helpers for the black-box tests: start a real
+hailo-device-manager on a temporary socket with the sim backend (zero
+latency unless a model's sidecar says otherwise), talk to it with raw
+frames (v1 JSON and binary), make model files with sim sidecars in a
+temporary allowed directory, and always clean up.
+
+Other components may ADD functions here; never change existing ones.
+"""
+
+import array
+import base64
+import json
+import os
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import tempfile
+import time
+
+SOURCE_DIR = os.environ.get(
+    "HDM_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+BUILD_DIR = os.environ.get("HDM_BUILD_DIR", os.path.join(SOURCE_DIR, "build"))
+BIN_DIR = os.path.join(BUILD_DIR, "bin")
+MANAGER_BIN = os.path.join(BIN_DIR, "hailo-device-manager")
+
+BINARY_FLAG = 0x80000000
+
+# Every model type loads and infers instantly unless its sidecar sets latencies.
+SIM_ZERO_LATENCY = """\
+latency_scale: 1.0
+models:
+  clip: {footprint_mb: 300, load_ms: 0, infer_ms: 0, token_ms: 0}
+  vlm_chat: {footprint_mb: 2800, load_ms: 0, infer_ms: 0, token_ms: 0}
+  whisper: {footprint_mb: 900, load_ms: 0, infer_ms: 0, token_ms: 0}
+  ocr: {footprint_mb: 150, load_ms: 0, infer_ms: 0, token_ms: 0}
+  depth: {footprint_mb: 120, load_ms: 0, infer_ms: 0, token_ms: 0}
+  pose: {footprint_mb: 80, load_ms: 0, infer_ms: 0, token_ms: 0}
+"""
+
+
+def binary(name):
+    """Path of a program in the build's bin directory."""
+    return os.path.join(BIN_DIR, name)
+
+
+def free_tcp_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+# ---- framing -----------------------------------------------------------------
+
+def encode_json(obj):
+    return obj if isinstance(obj, (bytes, bytearray)) else json.dumps(obj).encode("utf-8")
+
+
+def frame_v1(obj):
+    """A v1 frame: u32 BE length + JSON (obj may already be bytes)."""
+    body = encode_json(obj)
+    return struct.pack(">I", len(body)) + body
+
+
+def frame_binary(obj, attachments=()):
+    """A binary frame: u32 BE 0x80000000|J, JSON, u32 BE K, K x (u64 BE len, bytes)."""
+    body = encode_json(obj)
+    out = [struct.pack(">I", BINARY_FLAG | len(body)), body, struct.pack(">I", len(attachments))]
+    for a in attachments:
+        out.append(struct.pack(">Q", len(a)))
+        out.append(bytes(a))
+    return b"".join(out)
+
+
+# ---- tensors -------------------------------------------------------------------
+
+_DTYPE_CODES = {"uint8": "B", "int8": "b", "uint16": "H", "int16": "h", "int32": "i",
+                "float32": "f"}
+_DTYPE_SIZES = {"uint8": 1, "int8": 1, "uint16": 2, "int16": 2, "int32": 4, "float16": 2,
+                "float32": 4}
+
+
+def prod(shape):
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+def tensor_bytes(dtype, shape, fill=None):
+    """Raw little-endian bytes of a tensor: a repeating pattern, or `fill` values."""
+    n = prod(shape)
+    if dtype == "float16":
+        return bytes(2 * n)
+    if fill is None:
+        if dtype == "float32":
+            values = [((i % 17) - 8) / 8.0 for i in range(n)]
+        else:
+            values = [i % 100 for i in range(n)]
+    else:
+        values = list(fill)
+    return array.array(_DTYPE_CODES[dtype], values).tobytes()
+
+
+def tensor(dtype, shape, data=None):
+    """A v1 tensor object {dtype, shape, data_b64}."""
+    raw = tensor_bytes(dtype, shape) if data is None else bytes(data)
+    return {"dtype": dtype, "shape": list(shape), "data_b64": base64.b64encode(raw).decode()}
+
+
+def tensor_ref(dtype, shape, index):
+    """A binary-frame tensor object referencing attachment `index`."""
+    return {"dtype": dtype, "shape": list(shape), "attachment": index}
+
+
+def decode_tensor(obj, attachments=None):
+    """(dtype, shape, raw bytes) of a tensor object from an answer."""
+    if "data_b64" in obj:
+        raw = base64.b64decode(obj["data_b64"])
+    else:
+        raw = attachments[obj["attachment"]]
+    return obj["dtype"], list(obj["shape"]), raw
+
+
+def floats(raw):
+    a = array.array("f")
+    a.frombytes(raw)
+    return a
+
+
+# ---- client ----------------------------------------------------------------------
+
+class ConnectionClosed(Exception):
+    pass
+
+
+class Client:
+    """A raw framing client.  recv() returns the answer dict; for binary
+    frames the attachments are in .last_attachments."""
+
+    def __init__(self, path, timeout=10.0):
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        self.sock.connect(path)
+        self.last_attachments = []
+        self.last_binary = False
+
+    def close(self):
+        if self.sock:
+            self.sock.close()
+            self.sock = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def send_raw(self, data):
+        self.sock.sendall(data)
+
+    def send(self, obj, binary=False, attachments=()):
+        self.send_raw(frame_binary(obj, attachments) if binary else frame_v1(obj))
+
+    def _read_exact(self, n):
+        chunks = []
+        while n > 0:
+            c = self.sock.recv(min(n, 1 << 20))
+            if not c:
+                raise ConnectionClosed("connection closed by the manager")
+            chunks.append(c)
+            n -= len(c)
+        return b"".join(chunks)
+
+    def recv_frame(self, timeout=None):
+        """(json bytes, attachments, binary) of the next frame."""
+        if timeout is not None:
+            self.sock.settimeout(timeout)
+        (word,) = struct.unpack(">I", self._read_exact(4))
+        if word & BINARY_FLAG:
+            body = self._read_exact(word & ~BINARY_FLAG)
+            (k,) = struct.unpack(">I", self._read_exact(4))
+            atts = []
+            for _ in range(k):
+                (n,) = struct.unpack(">Q", self._read_exact(8))
+                atts.append(self._read_exact(n))
+            return body, atts, True
+        return self._read_exact(word), [], False
+
+    def recv(self, timeout=None):
+        body, atts, is_binary = self.recv_frame(timeout)
+        self.last_attachments = atts
+        self.last_binary = is_binary
+        return json.loads(body.decode("utf-8"))
+
+    def request(self, obj, binary=False, attachments=(), timeout=None):
+        self.send(obj, binary, attachments)
+        return self.recv(timeout)
+
+    def is_closed(self, timeout=2.0):
+        """True when the manager closed the connection (EOF) within timeout."""
+        self.sock.settimeout(timeout)
+        try:
+            return self.sock.recv(1) == b""
+        except ConnectionResetError:
+            return True
+        except socket.timeout:
+            return False
+
+
+def wait_for_socket_answer(path, timeout=10.0):
+    """Pings the socket until the manager answers; returns the answer."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            with Client(path, timeout=2.0) as c:
+                return c.request({"action": "ping", "request_id": "hdmtest-ready"})
+        except (OSError, ConnectionClosed, ValueError) as e:
+            last = e
+            time.sleep(0.01)
+    raise TimeoutError("manager on %s did not answer a ping: %s" % (path, last))
+
+
+# ---- manager process ------------------------------------------------------------
+
+class Manager:
+    """A hailo-device-manager on a temporary socket with the sim backend.
+
+    Manager(args=[...], env={...}, sim_config=text, http=True) then
+    start(); models go in .models_dir (the only allowed directory);
+    stop() sends SIGTERM and returns the exit code.  Use as a context
+    manager to always clean up."""
+
+    def __init__(self, args=(), env=None, sim_config=SIM_ZERO_LATENCY, http=False,
+                 socket_path=None, workdir=None):
+        self.workdir = workdir or tempfile.mkdtemp(prefix="hdm-", dir="/tmp")
+        self.models_dir = os.path.join(self.workdir, "models")
+        os.makedirs(self.models_dir, exist_ok=True)
+        self.socket = socket_path or os.path.join(self.workdir, "run", "device.sock")
+        self.sim_config_path = os.path.join(self.workdir, "sim.yaml")
+        with open(self.sim_config_path, "w") as f:
+            f.write(sim_config)
+        self.http_port = free_tcp_port() if http else None
+        self.args = list(args)
+        self.env = dict(env or {})
+        self.proc = None
+        self.log_path = os.path.join(self.workdir, "manager.log")
+        self._log = None
+
+    def command(self):
+        cmd = [MANAGER_BIN, "--socket", self.socket, "--backend", "sim",
+               "--sim-config", self.sim_config_path,
+               "--http-bind", "127.0.0.1:%d" % self.http_port if self.http_port else "off"]
+        return cmd + self.args
+
+    def environment(self):
+        env = dict(os.environ)
+        for k in list(env):
+            if k.startswith("HAILO_DEVICE_") or k in ("LISTEN_FDS", "LISTEN_PID", "NOTIFY_SOCKET",
+                                                     "WATCHDOG_USEC", "WATCHDOG_PID"):
+                del env[k]
+        env["HAILO_DEVICE_MODEL_DIRS"] = self.models_dir
+        env.update(self.env)
+        return env
+
+    def start(self, wait=True, timeout=10.0):
+        self._log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.command(), env=self.environment(),
+                                     stdout=self._log, stderr=subprocess.STDOUT)
+        if wait:
+            self.wait_ready(timeout)
+        return self
+
+    def wait_ready(self, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("manager exited with %s:\n%s" % (self.proc.returncode,
+                                                                     self.log()))
+            try:
+                return wait_for_socket_answer(self.socket, timeout=0.2)
+            except TimeoutError:
+                pass
+        raise TimeoutError("manager not ready:\n" + self.log())
+
+    def log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def client(self, timeout=10.0):
+        return Client(self.socket, timeout)
+
+    def request(self, obj, **kw):
+        """One request on a fresh connection."""
+        with self.client() as c:
+            return c.request(obj, **kw)
+
+    def http_get(self, path, timeout=5.0):
+        """(status, body bytes) of GET http://127.0.0.1:port/path."""
+        import http.client
+        conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=timeout)
+        try:
+            conn.request("GET", path)
+            r = conn.getresponse()
+            return r.status, r.read()
+        finally:
+            conn.close()
+
+    def make_model(self, name, footprint_mb=None, load_ms=None, infer_ms=None, token_ms=None,
+                   sidecar=True, content=b"HEF simulated model\n", **extra):
+        """Creates models_dir/name (and its .sim.json sidecar); returns the path."""
+        path = os.path.join(self.models_dir, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(content)
+        side = {k: v for k, v in (("footprint_mb", footprint_mb), ("load_ms", load_ms),
+                                  ("infer_ms", infer_ms), ("token_ms", token_ms)) if v is not None}
+        side.update(extra)
+        if sidecar and side:
+            with open(path + ".sim.json", "w") as f:
+                json.dump(side, f)
+        return path
+
+    def make_clip(self, name="clip", **sidecar):
+        """A CLIP model: (model_path, model_params) with both HEFs in models_dir."""
+        model_path = self.make_model(name + ".hef", **sidecar)
+        image = self.make_model(name + "-image.hef")
+        text = self.make_model(name + "-text.hef")
+        params = {"image_hef_path": image, "text_hef_path": text,
+                  "text_input_layer": "clip_text/input_layer1",
+                  "text_output_layer": "clip_text/normalization25"}
+        return model_path, params
+
+    def send_signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self, sig=signal.SIGTERM, timeout=15.0):
+        """Signals the manager and returns its exit code (kills it after timeout)."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise
+        return self.proc.returncode
+
+    def cleanup(self):
+        try:
+            if self.proc is not None and self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+        finally:
+            if self._log:
+                self._log.close()
+                self._log = None
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self):
+        if self.proc is None:
+            self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.cleanup()
