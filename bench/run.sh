@@ -1,24 +1,40 @@
 #!/usr/bin/env bash
-# bench/run.sh BUILD_DIR - runs every benchmark section and prints the
-# results as Markdown (also saved to BUILD_DIR/bench-results.md).
+# bench/run.sh BUILD_DIR [SECTION...] - runs the benchmark sections and prints
+# the results as Markdown (also saved to BUILD_DIR/bench-results.md).
 #
 # Each section is a script bench/bench-<name>.sh taking the build directory
 # and printing a Markdown section on stdout; add a section by adding a
-# script.  Copy the figures into docs/BENCHMARKS.md with the machine line
-# printed first.
-set -euo pipefail
+# script.  With SECTION names (e.g. "manager") only those run.  A failing
+# section is reported and the others still run; the exit status is then 1.
+# Copy the figures into docs/BENCHMARKS.md with the machine line printed first.
+set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-build=$(cd "${1:-$here/../build}" && pwd)
+build=$(cd "${1:-$here/../build}" && pwd) || exit 1
+shift || true
 out="$build/bench-results.md"
+failed=0
+
+sections=()
+if [ $# -gt 0 ]; then
+  for name in "$@"; do sections+=("$here/bench-$name.sh"); done
+else
+  sections=("$here"/bench-*.sh)
+fi
 
 {
   model=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
-  echo "Machine: ${model:-unknown CPU}, $(nproc) cores, $(uname -sr); build: $build ($(grep -m1 CMAKE_BUILD_TYPE: "$build/CMakeCache.txt" | cut -d= -f2)); $(date -u '+%Y-%m-%d %H:%M UTC')"
+  type=$(grep -m1 CMAKE_BUILD_TYPE: "$build/CMakeCache.txt" 2>/dev/null | cut -d= -f2)
+  echo "Machine: ${model:-unknown CPU}, $(nproc) cores, $(uname -sr); build: $build (${type:-?}); $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo
-  for section in "$here"/bench-*.sh; do
-    [ -x "$section" ] || continue
-    "$section" "$build"
+  for section in "${sections[@]}"; do
+    if [ ! -x "$section" ]; then
+      echo "(no benchmark section $section)"
+      continue
+    fi
+    "$section" "$build" || echo "(section $(basename "$section") failed with status $?)"
     echo
   done
 } | tee "$out"
+grep -q '^(section .* failed' "$out" && failed=1
 echo "(saved to $out)" >&2
+exit $failed

@@ -195,13 +195,15 @@ int clip_model_start(const clip_config *cfg, hdm_client *client, void (*warmup)(
     pthread_cond_init(&m->cv, &ca);
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&m->mu, NULL);
+    /* Published before the thread runs: its warm-up reaches *out. */
+    *out = m;
     if (pthread_create(&m->thread, NULL, model_thread, m) != 0) {
+        *out = NULL;
         pthread_cond_destroy(&m->cv);
         pthread_mutex_destroy(&m->mu);
         free(m);
         return -HDM_E_NOMEM;
     }
-    *out = m;
     return 0;
 }
 

@@ -243,8 +243,8 @@ static int load_merges(clip_tokenizer *t, const vocab_map *v, const cJSON *merge
 
     const cJSON *m;
     cJSON_ArrayForEach(m, merges) {
-        const char *a, *b;
-        size_t alen, blen;
+        const char *a = NULL, *b = NULL;
+        size_t alen = 0, blen = 0;
         int32_t left, right, merged;
         if ((r = merge_parts(m, i, name, &a, &alen, &b, &blen, err)) < 0)
             goto out;

@@ -21,8 +21,8 @@ static void usage(FILE *out)
                  "Talks to hailo-device-manager (socket: --socket, $HAILO_DEVICE_SOCKET,\n"
                  "else /run/hailo/device.sock).\n\nverbs:\n");
     for (int i = 0; cmd_table[i] != NULL; i++)
-        fprintf(out, "  %-7s %-48s %s\n", cmd_table[i]->name, cmd_table[i]->usage,
-                cmd_table[i]->help);
+        fprintf(out, "  %s%s%s\n      %s\n", cmd_table[i]->name,
+                cmd_table[i]->usage[0] ? " " : "", cmd_table[i]->usage, cmd_table[i]->help);
 }
 
 /* The verb named `name` exactly or by a unique prefix (as tmux resolves commands). */

@@ -150,8 +150,8 @@ static int is_npy_name(const char *path)
 int npy_load(const char *path, hdm_dtype dtype, int ndim, const int64_t *shape, hdm_tensor *out,
              hdm_err *err)
 {
-    uint8_t *file;
-    size_t len;
+    uint8_t *file = NULL;
+    size_t len = 0;
     int r = read_all(path, &file, &len, err);
     if (r < 0)
         return r;

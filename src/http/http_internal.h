@@ -17,12 +17,17 @@
 
 /* Bytes a stream may hold queued before http_stream_send blocks. */
 #define HTTP_STREAM_QUEUE_MAX (64 * 1024)
+/* Streams open at once (each has a producer thread); more get 503. */
+#define HTTP_MAX_STREAMS 64
 /* How long http_server_stop lets requests and streams finish before it
  * cancels the streams. */
 #define HTTP_STOP_GRACE_MS 10000
 
+typedef struct http_pool http_pool;
+
 struct http_server {
     struct MHD_Daemon *daemon;
+    http_pool *pool;              /* runs the handlers */
     const http_route *routes;
     void *user;
     http_config cfg;              /* strings below are our copies */
@@ -59,7 +64,19 @@ struct http_request {
     void *producer_user;
     void (*producer_free)(void *user);
     struct http_stream *stream;   /* the stream this request became, or NULL */
+    /* hand-over to the handler pool (http_pool.c) */
+    bool dispatched;              /* suspended and queued to the pool */
+    bool handled;                 /* the worker finished (atomic) */
+    int reply_status;             /* the reply the worker prepared */
+    cJSON *reply_body;
+    struct http_request *next_job;
 };
+
+/* Handler threads (http_pool.c): start `threads` workers calling run(req);
+ * submit never fails; stop drains the queue and joins (NULL accepted). */
+http_pool *http_pool_start(int threads, void (*run)(http_request *req));
+void http_pool_submit(http_pool *p, http_request *req);
+void http_pool_stop(http_pool *p);
 
 /* Frees a request that has no stream (NULL accepted). */
 void http_request_free(http_request *r);
@@ -67,8 +84,9 @@ void http_request_free(http_request *r);
 /*
  * Streams (http_stream.c).  http_stream_start creates the stream for `req`
  * (which it takes over), queues the chunked event-stream response on the
- * connection and starts the producer thread.  Returns 0 or -1 (the request is
- * then still the caller's and nothing was queued).
+ * connection and starts the producer thread.  Returns 0, -EBUSY when
+ * HTTP_MAX_STREAMS are open, or -ENOMEM (the request is then still the
+ * caller's and nothing was queued).
  */
 int http_stream_start(http_request *req);
 /* The request completed (client gone, or all sent): called from MHD's

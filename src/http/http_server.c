@@ -1,20 +1,23 @@
 /*
  * http_server.c - daemon start/stop, routing, bodies, auth, access log.
  *
- * DESIGN: libmicrohttpd runs a pool of cfg->threads threads, each with its
- * own epoll loop over the shared listening socket.  A handler runs directly
- * in the access callback on the pool thread that received the request, so a
- * handler may block (a device call) and stalls only that thread; a blocked
- * thread stops accepting, so new connections go to the idle ones and up to
- * cfg->threads requests run at once.
+ * DESIGN: libmicrohttpd runs a pool of cfg->threads I/O threads, each with
+ * its own epoll loop over the shared listening socket.  Handlers do not run
+ * on them (an MHD thread accepts several connections at once, so one
+ * blocking handler would hold up the others it accepted): once a request's
+ * body is in, the connection is suspended and the request goes to the
+ * handler pool (http_pool.c, cfg->threads workers), where the handler may
+ * block on the device; the worker resumes the connection and the reply is
+ * queued from the access callback, as MHD requires.
  *
  * MHD calls the access callback first with the headers (we create the
  * request, route it, check the token and Content-Length and may answer right
  * away: 404/405/401/413 are sent before any body byte is read), then once per
  * body piece (appended to req->body, 413 as soon as it grows past the limit:
- * chunked bodies have no Content-Length), then a last time with no data: we
- * parse the JSON and call the handler.  The completion callback writes the
- * access log line and frees the request.  Streams are in http_stream.c.
+ * chunked bodies have no Content-Length), then with no data: we hand the
+ * request to the pool, and after the worker resumes us, queue its reply.
+ * The completion callback writes the access log line and frees the request.
+ * Streams are in http_stream.c.
  *
  * Stop: MHD_quiesce_daemon closes the door, we wait (bounded) until the
  * in-flight requests and the streams are done, cancel what remains, and only
@@ -79,6 +82,7 @@ void http_request_free(http_request *r)
     free(r->path);
     buf_free(&r->body);
     cJSON_Delete(r->json);
+    cJSON_Delete(r->reply_body);
     if (r->producer_free != NULL && r->producer_user != NULL)
         r->producer_free(r->producer_user);
     free(r);
@@ -252,7 +256,7 @@ static bool early_reply(http_request *req, enum MHD_Result *res)
     char challenge[160];
     snprintf(challenge, sizeof(challenge), "Bearer realm=\"%s\"", srv->service_name);
 
-    if (srv->stopping) {
+    if (__atomic_load_n(&srv->stopping, __ATOMIC_ACQUIRE)) {
         *res = send_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, MHD_HTTP_HEADER_CONNECTION, "close",
                           "server is shutting down");
         return true;
@@ -289,50 +293,111 @@ static bool early_reply(http_request *req, enum MHD_Result *res)
     return false;
 }
 
-/* Parses the body, runs the handler and queues its reply or its stream. */
-static enum MHD_Result run_handler(http_request *req)
+/* Prepares an error reply in the request (worker side). */
+static void prepare_error(http_request *req, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void prepare_error(http_request *req, int status, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    cJSON_Delete(req->reply_body);
+    req->reply_status = status;
+    req->reply_body = http_error_body(req->srv, status, msg);
+}
+
+/* Worker side: parses the body and runs the handler; the reply (or the
+ * stream request) is left in req for the access callback to queue. */
+static void handle_request(http_request *req)
+{
+    http_server *srv = req->srv;
+    if (req->route->needs_body) {
+        if (req->body.len == 0) {
+            prepare_error(req, MHD_HTTP_BAD_REQUEST, "invalid JSON body: the body is empty");
+            return;
+        }
+        const char *end = NULL;
+        req->json = cJSON_ParseWithLengthOpts((const char *)req->body.data, req->body.len, &end, 0);
+        size_t at = end != NULL ? (size_t)(end - (const char *)req->body.data) : 0;
+        if (req->json == NULL) {
+            prepare_error(req, MHD_HTTP_BAD_REQUEST, "invalid JSON body: parse error near byte %zu",
+                          at);
+            return;
+        }
+        while (at < req->body.len && req->body.data[at] != '\0' &&
+               strchr(" \t\r\n", req->body.data[at]) != NULL)
+            at++;
+        if (at < req->body.len) {
+            prepare_error(req, MHD_HTTP_BAD_REQUEST,
+                          "invalid JSON body: unexpected data after the JSON value at byte %zu", at);
+            return;
+        }
+        if (!cJSON_IsObject(req->json)) {
+            prepare_error(req, MHD_HTTP_BAD_REQUEST, "invalid JSON body: expected a JSON object");
+            return;
+        }
+    }
+    buf_free(&req->body); /* parsed: the handler has the JSON */
+    http_reply reply = {0};
+    req->route->handler(req, &reply, srv->user);
+    if (req->stream_wanted) {
+        cJSON_Delete(reply.body);
+        return;
+    }
+    if (reply.status == 0) {
+        cJSON_Delete(reply.body);
+        prepare_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                      "the handler for %s %s produced no reply", req->method, req->path);
+        return;
+    }
+    req->reply_status = reply.status;
+    req->reply_body = reply.body;
+}
+
+/* A pool worker: handle, then give the connection back to MHD, which calls
+ * on_access again to send what we prepared. */
+static void run_job(http_request *req)
+{
+    struct MHD_Connection *conn = req->conn;
+    handle_request(req);
+    /* After the resume the request may complete and be freed at any time. */
+    __atomic_store_n(&req->handled, true, __ATOMIC_RELEASE);
+    MHD_resume_connection(conn);
+}
+
+/* Access-callback side, once the whole body is in. */
+static enum MHD_Result dispatch_or_reply(http_request *req)
 {
     http_server *srv = req->srv;
     if (req->body_too_large)
         return send_error(req, MHD_HTTP_CONTENT_TOO_LARGE, NULL, NULL,
                           "request body exceeds the limit of %zu bytes", srv->cfg.max_body_bytes);
-    if (req->route->needs_body) {
-        if (req->body.len == 0)
-            return send_error(req, MHD_HTTP_BAD_REQUEST, NULL, NULL,
-                              "invalid JSON body: the body is empty");
-        const char *end = NULL;
-        req->json = cJSON_ParseWithLengthOpts((const char *)req->body.data, req->body.len, &end, 0);
-        size_t at = end != NULL ? (size_t)(end - (const char *)req->body.data) : 0;
-        if (req->json == NULL)
-            return send_error(req, MHD_HTTP_BAD_REQUEST, NULL, NULL,
-                              "invalid JSON body: parse error near byte %zu", at);
-        while (at < req->body.len && req->body.data[at] != '\0' &&
-               strchr(" \t\r\n", req->body.data[at]) != NULL)
-            at++;
-        if (at < req->body.len)
-            return send_error(req, MHD_HTTP_BAD_REQUEST, NULL, NULL,
-                              "invalid JSON body: unexpected data after the JSON value at byte %zu",
-                              at);
-        if (!cJSON_IsObject(req->json))
-            return send_error(req, MHD_HTTP_BAD_REQUEST, NULL, NULL,
-                              "invalid JSON body: expected a JSON object");
+    if (!req->dispatched) {
+        req->dispatched = true;
+        /* Suspend before queueing so the worker's resume always follows. */
+        MHD_suspend_connection(req->conn);
+        http_pool_submit(srv->pool, req);
+        return MHD_YES;
     }
-    http_reply reply = {0};
-    req->route->handler(req, &reply, srv->user);
-
+    if (!__atomic_load_n(&req->handled, __ATOMIC_ACQUIRE))
+        return MHD_YES;
     if (req->stream_wanted) {
-        cJSON_Delete(reply.body);
-        if (http_stream_start(req) == 0)
+        int rc = http_stream_start(req);
+        if (rc == 0)
             return MHD_YES;
+        if (rc == -EBUSY)
+            return send_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, NULL, NULL,
+                              "too many open event streams (limit %d); retry later",
+                              HTTP_MAX_STREAMS);
         return send_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL, NULL,
                           "could not start the event stream");
     }
-    if (reply.status == 0) {
-        cJSON_Delete(reply.body);
-        return send_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL, NULL,
-                          "the handler for %s %s produced no reply", req->method, req->path);
-    }
-    return send_json(req, reply.status, reply.body, NULL, NULL);
+    cJSON *body = req->reply_body;
+    req->reply_body = NULL;
+    return send_json(req, req->reply_status, body, NULL, NULL);
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
@@ -390,7 +455,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
             return MHD_NO;
         return MHD_YES;
     }
-    return run_handler(req);
+    return dispatch_or_reply(req);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -437,6 +502,7 @@ static void server_free(http_server *s)
 {
     if (s == NULL)
         return;
+    http_pool_stop(s->pool);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->idle);
     free(s->host);
@@ -513,8 +579,14 @@ int http_server_start(const http_config *cfg, const http_route *routes, void *us
         bool any = memcmp(&a6->sin6_addr, &in6addr_any, sizeof(in6addr_any)) == 0;
         flags |= any ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
     }
-    /* Pool threads inherit the mask: SIGTERM/SIGINT go to sigwait(). */
+    /* Threads inherit the mask: SIGTERM/SIGINT go to sigwait(). */
     http_block_signals();
+    s->pool = http_pool_start(s->cfg.threads, run_job);
+    if (s->pool == NULL) {
+        snprintf(err_msg, err_len, "cannot start %d handler threads", s->cfg.threads);
+        rc = -EAGAIN;
+        goto fail;
+    }
     s->daemon = MHD_start_daemon(
         flags, (uint16_t)cfg->port, NULL, NULL, on_access, s,
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, /* first, so it sees everything */
@@ -575,21 +647,25 @@ void http_server_stop(http_server *s)
     MHD_socket listen_fd = MHD_quiesce_daemon(s->daemon);
 
     pthread_mutex_lock(&s->lock);
-    s->stopping = true;
+    __atomic_store_n(&s->stopping, true, __ATOMIC_RELEASE);
     bool idle = wait_idle(s, mono_s() + HTTP_STOP_GRACE_MS / 1000.0);
     pthread_mutex_unlock(&s->lock);
 
     if (!idle) {
+        pthread_mutex_lock(&s->lock);
+        int nreq = s->active_requests, nstreams = s->active_streams;
+        pthread_mutex_unlock(&s->lock);
         log_warn("%s: %d request(s) and %d stream(s) still running after %d ms; cancelling streams",
-                 s->service_name, s->active_requests, s->active_streams, HTTP_STOP_GRACE_MS);
+                 s->service_name, nreq, nstreams, HTTP_STOP_GRACE_MS);
         http_stream_cancel_all(s);
         /* Producers see -1 from http_stream_send; the pool threads must
          * come back before MHD_stop_daemon may run (it joins them). */
         pthread_mutex_lock(&s->lock);
         while (!wait_idle(s, mono_s() + 5.0)) {
+            int nreq = s->active_requests, nstreams = s->active_streams;
             pthread_mutex_unlock(&s->lock);
             log_warn("%s: still waiting for %d request(s) and %d stream(s)", s->service_name,
-                     s->active_requests, s->active_streams);
+                     nreq, nstreams);
             http_stream_cancel_all(s);
             pthread_mutex_lock(&s->lock);
         }

@@ -226,9 +226,14 @@ static void *producer_main(void *arg)
 int http_stream_start(http_request *req)
 {
     http_server *srv = req->srv;
+    pthread_mutex_lock(&srv->lock);
+    int open_streams = srv->active_streams;
+    pthread_mutex_unlock(&srv->lock);
+    if (open_streams >= HTTP_MAX_STREAMS)
+        return -EBUSY;
     http_stream *s = calloc(1, sizeof(*s));
     if (s == NULL)
-        return -1;
+        return -ENOMEM;
     s->srv = srv;
     s->conn = req->conn;
     s->fd = -1;
@@ -245,7 +250,7 @@ int http_stream_start(http_request *req)
         pthread_mutex_destroy(&s->lock);
         pthread_cond_destroy(&s->cond);
         free(s);
-        return -1;
+        return -ENOMEM;
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
@@ -264,7 +269,7 @@ int http_stream_start(http_request *req)
 
     if (MHD_queue_response(req->conn, MHD_HTTP_OK, resp) != MHD_YES) {
         MHD_destroy_response(resp); /* drops the last reference: frees s */
-        return -1;
+        return -ENOMEM;
     }
     /* The stream now owns the request; the completion callback drops it. */
     stream_ref(s);

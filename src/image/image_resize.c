@@ -12,8 +12,10 @@
  *
  * Only the pixels inside the crop are computed: the horizontal pass runs on
  * the input rows the vertical taps of the kept rows touch, for the kept
- * columns only, into a float buffer; the vertical pass then writes the
- * side x side result, rounded and clamped (bicubic overshoots).  Sizes and
+ * columns only; the vertical pass then writes the side x side result.  Like
+ * Pillow, each pass rounds and clamps to 8 bits (bicubic overshoots, and the
+ * clamp between the passes changes the result near sharp edges, so it is
+ * kept to match Pillow to within one level).  Sizes and
  * the crop offset follow torchvision: the long side is truncated, the offset
  * is round((resized - side) / 2) with round-half-to-even.
  */
@@ -134,7 +136,7 @@ int image_resize_crop(const image *in, int side, uint8_t *out, hdm_err *err)
     int y0 = (int)nearbyint((rh - side) / 2.0);
 
     taps th = {0}, tv = {0};
-    float *tmp = NULL;
+    uint8_t *tmp = NULL;
     int rc = 0;
     if (taps_make(&th, w, rw, x0, side) != 0 || taps_make(&tv, h, rh, y0, side) != 0) {
         rc = hdm_err_set(err, HDM_E_NOMEM, "out of memory resizing a %dx%d image", w, h);
@@ -149,7 +151,7 @@ int image_resize_crop(const image *in, int side, uint8_t *out, hdm_err *err)
             row_hi = tv.start[y] + tv.count[y];
     }
     size_t rows = (size_t)(row_hi - row_lo);
-    tmp = malloc(rows * (size_t)side * 3 * sizeof(float));
+    tmp = malloc(rows * (size_t)side * 3);
     if (tmp == NULL) {
         rc = hdm_err_set(err, HDM_E_NOMEM, "out of memory resizing a %dx%d image", w, h);
         goto out;
@@ -158,7 +160,7 @@ int image_resize_crop(const image *in, int side, uint8_t *out, hdm_err *err)
     /* Horizontal: input rows row_lo..row_hi-1, kept columns only. */
     for (size_t r = 0; r < rows; r++) {
         const uint8_t *src = in->rgb + (size_t)(row_lo + (int)r) * w * 3;
-        float *dst = tmp + r * (size_t)side * 3;
+        uint8_t *dst = tmp + r * (size_t)side * 3;
         for (int x = 0; x < side; x++) {
             const uint8_t *p = src + (size_t)th.start[x] * 3;
             const float *wt = th.w + (size_t)x * th.ksize;
@@ -168,9 +170,9 @@ int image_resize_crop(const image *in, int side, uint8_t *out, hdm_err *err)
                 s1 += wt[k] * p[3 * k + 1];
                 s2 += wt[k] * p[3 * k + 2];
             }
-            dst[3 * x] = s0;
-            dst[3 * x + 1] = s1;
-            dst[3 * x + 2] = s2;
+            dst[3 * x] = clamp_u8(s0);
+            dst[3 * x + 1] = clamp_u8(s1);
+            dst[3 * x + 2] = clamp_u8(s2);
         }
     }
     /* Vertical: whole rows at a time so the inner loop runs along memory. */
@@ -184,7 +186,7 @@ int image_resize_crop(const image *in, int side, uint8_t *out, hdm_err *err)
         const float *wt = tv.w + (size_t)y * tv.ksize;
         memset(acc, 0, rowlen * sizeof(float));
         for (int k = 0; k < tv.count[y]; k++) {
-            const float *src = tmp + (size_t)(tv.start[y] - row_lo + k) * rowlen;
+            const uint8_t *src = tmp + (size_t)(tv.start[y] - row_lo + k) * rowlen;
             float wk = wt[k];
             for (size_t i = 0; i < rowlen; i++)
                 acc[i] += wk * src[i];

@@ -9,14 +9,21 @@
  * answer to its request trivial.
  *
  * Restart recovery: when the peer vanishes during a call (EOF, EPIPE,
- * ECONNRESET, ECONNREFUSED), every idle connection is dropped (they all lead
- * to the dead process), a new one is opened (waiting up to connect_timeout_ms
- * for the manager to come back), every load_model this client succeeded with
- * is sent again on it, and the interrupted request is sent once more if that
- * is safe: it is idempotent, or a stream that has not delivered any text yet.
- * Replays are idempotent ("Model already loaded"), so two threads recovering
- * at once need no coordination.  Any other failure (deadline, malformed
- * frame, cancel) closes the connection, since its state is unknown.
+ * ECONNRESET) or a new connection finds the socket missing or refusing, the
+ * client starts a new epoch, marks "replay needed" and drops every idle
+ * connection (they all lead to the dead process); a connection of an older
+ * epoch that a call hands back later is closed instead of pooled, so a retry
+ * never picks up a connection to the dead process.  Only a failure on a
+ * connection of the current epoch starts a new one, so threads that see the
+ * same restart do not undo each other's recovery.  Every connection opened from then on passes one
+ * gate (replay_mu): the first through it sends again every load_model this
+ * client succeeded with, and the others wait for that, so no call reaches the
+ * new manager before the models are back.  The interrupted request is then
+ * sent once more if that is safe: it is idempotent, or a stream that has not
+ * delivered any text yet.  Replays are idempotent ("Model already loaded"),
+ * so a second thread marking the same restart costs one extra round of
+ * loads, nothing more.  Any other failure (deadline, malformed frame,
+ * cancel) closes the connection, since its state is unknown.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -39,7 +46,10 @@ struct hdm_client {
     bool json_only;
     size_t max_bytes;
 
-    pthread_mutex_t mu; /* guards the fields below */
+    pthread_mutex_t replay_mu; /* held while a new connection replays the loads */
+    pthread_mutex_t mu;        /* guards the fields below */
+    bool need_replay;          /* a restart was seen; the loads are not back yet */
+    unsigned epoch;            /* restarts seen so far */
     conn *idle;
     model_entry *models;
     unsigned long long next_id;
@@ -91,6 +101,7 @@ HDM_EXTERN int hdm_client_new(const hdm_client_options *opts, hdm_client **out)
     cl->json_only = o.json_only != 0;
     cl->max_bytes = o.max_message_bytes ? o.max_message_bytes : FRAME_DEFAULT_MAX_BYTES;
     pthread_mutex_init(&cl->mu, NULL);
+    pthread_mutex_init(&cl->replay_mu, NULL);
     *out = cl;
     return 0;
 }
@@ -111,6 +122,7 @@ HDM_EXTERN void hdm_client_free(hdm_client *cl)
     drop_idle_locked(cl);
     models_free(&cl->models);
     pthread_mutex_destroy(&cl->mu);
+    pthread_mutex_destroy(&cl->replay_mu);
     free(cl->socket_path);
     free(cl->client_name);
     free(cl);
@@ -131,15 +143,38 @@ static conn *pool_take(hdm_client *cl)
 static void pool_put(hdm_client *cl, conn *c)
 {
     pthread_mutex_lock(&cl->mu);
-    c->next = cl->idle;
-    cl->idle = c;
+    bool current = c->epoch == cl->epoch;
+    if (current) {
+        c->next = cl->idle;
+        cl->idle = c;
+    }
     pthread_mutex_unlock(&cl->mu);
+    if (!current)
+        conn_close(c); /* opened before a restart was seen: it leads to the old process */
 }
 
-static void pool_drop_idle(hdm_client *cl)
+static unsigned current_epoch(hdm_client *cl)
 {
     pthread_mutex_lock(&cl->mu);
-    drop_idle_locked(cl);
+    unsigned e = cl->epoch;
+    pthread_mutex_unlock(&cl->mu);
+    return e;
+}
+
+/*
+ * The manager went away (or is starting again), as seen by something of
+ * epoch `seen_in`: unless that news is old, start a new epoch and forget the
+ * connections to the old process.
+ */
+static void mark_restart(hdm_client *cl, unsigned seen_in)
+{
+    pthread_mutex_lock(&cl->mu);
+    if (seen_in == cl->epoch) {
+        cl->epoch++;
+        drop_idle_locked(cl);
+        if (cl->models != NULL)
+            cl->need_replay = true;
+    }
     pthread_mutex_unlock(&cl->mu);
 }
 
@@ -238,6 +273,24 @@ static int replay_models(call *k, conn *c, hdm_err *err)
     return r;
 }
 
+/* Every new connection passes here: replays the loads when a restart was seen. */
+static int replay_gate(call *k, conn *c, hdm_err *err)
+{
+    int r = 0;
+    pthread_mutex_lock(&k->cl->replay_mu);
+    pthread_mutex_lock(&k->cl->mu);
+    bool needed = k->cl->need_replay;
+    k->cl->need_replay = false;
+    pthread_mutex_unlock(&k->cl->mu);
+    if (needed && (r = replay_models(k, c, err)) < 0) {
+        pthread_mutex_lock(&k->cl->mu);
+        k->cl->need_replay = true;
+        pthread_mutex_unlock(&k->cl->mu);
+    }
+    pthread_mutex_unlock(&k->cl->replay_mu);
+    return r;
+}
+
 static bool retry_is_safe(const call *k)
 {
     static const char *const idempotent[] = {"ping",       "status",       "device_status",
@@ -271,13 +324,17 @@ static int run_call(call *k, hdm_response **out, hdm_err *err)
         conn *c = pool_take(k->cl);
         if (c == NULL) {
             int64_t connect_by = mono_ms() + k->cl->connect_timeout_ms;
-            if ((r = conn_open(k->cl->socket_path, connect_by < k->deadline ? connect_by
-                                                                            : k->deadline,
-                               &c, err)) < 0)
+            unsigned before = current_epoch(k->cl);
+            bool waited;
+            r = conn_open(k->cl->socket_path, connect_by < k->deadline ? connect_by : k->deadline,
+                          &c, &waited, err);
+            if (waited)
+                mark_restart(k->cl, before);
+            if (r < 0)
                 break;
+            c->epoch = current_epoch(k->cl);
+            r = replay_gate(k, c, err);
         }
-        if (attempt > 0)
-            r = replay_models(k, c, err);
         hdm_response *resp = NULL;
         if (r == 0)
             r = exchange(k, c, &w, k->request_id, &resp, err);
@@ -286,11 +343,12 @@ static int run_call(call *k, hdm_response **out, hdm_err *err)
             *out = resp;
             break;
         }
+        unsigned epoch = c->epoch;
         conn_close(c);
+        if (r == -HDM_E_UNAVAILABLE)
+            mark_restart(k->cl, epoch);
         if (r != -HDM_E_UNAVAILABLE || attempt > 0 || !retry_is_safe(k))
             break;
-        /* The manager went away: every pooled connection leads to the dead process. */
-        pool_drop_idle(k->cl);
     }
     request_wire_free(&w);
     return r;

@@ -33,8 +33,9 @@ static int retryable_connect_errno(int e)
     return e == ENOENT || e == ECONNREFUSED || e == EAGAIN;
 }
 
-int conn_open(const char *path, int64_t deadline_ms, conn **out, hdm_err *err)
+int conn_open(const char *path, int64_t deadline_ms, conn **out, bool *waited, hdm_err *err)
 {
+    *waited = false;
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
     if (strlen(path) >= sizeof(addr.sun_path))
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "socket path is too long (%zu bytes): %s",
@@ -59,6 +60,7 @@ int conn_open(const char *path, int64_t deadline_ms, conn **out, hdm_err *err)
         }
         int e = errno;
         close(fd);
+        *waited = true;
         int64_t now = mono_ms();
         if (!retryable_connect_errno(e) || now >= deadline_ms)
             return hdm_err_set(err, HDM_E_UNAVAILABLE,

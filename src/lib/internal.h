@@ -65,6 +65,7 @@ const char *request_action(const hdm_request *req);
 
 typedef struct conn {
     int fd;
+    unsigned epoch;    /* the client's restart epoch when this was opened */
     buf rx;            /* bytes read but not yet consumed */
     struct conn *next; /* idle list of the client */
 } conn;
@@ -72,10 +73,12 @@ typedef struct conn {
 /*
  * Connects to `path`, retrying with backoff while the socket is missing or
  * refusing (the manager is starting) until deadline_ms (mono_ms clock).
- * Returns 0 and *out, or -HDM_E_UNAVAILABLE with "device manager not
- * reachable at PATH: <reason>" (or -HDM_E_BAD_REQUEST for a path too long).
+ * *waited is set when the first attempt failed (a sign the manager was
+ * restarting).  Returns 0 and *out, or -HDM_E_UNAVAILABLE with "device
+ * manager not reachable at PATH: <reason>" (-HDM_E_BAD_REQUEST for a path
+ * too long).
  */
-int conn_open(const char *path, int64_t deadline_ms, conn **out, hdm_err *err);
+int conn_open(const char *path, int64_t deadline_ms, conn **out, bool *waited, hdm_err *err);
 /* Closes the socket and frees the connection.  Accepts NULL. */
 void conn_close(conn *c);
 /*

@@ -19,17 +19,17 @@
 struct reg_model {
     model_kind kind;
     char *path;
-    char *model_type;          /* as the loading request spelled it */
+    char *model_type; /* as the loading request spelled it */
     backend_model *bm;
-    double loaded_at, last_used;   /* wall clock, unix seconds */
-    int64_t last_used_mono;        /* mono_ms(), for idle expiry */
-    uint64_t last_use_seq;         /* r->use_seq at last use: LRU order without clock ties */
-    uint64_t footprint;            /* bytes (learned, or estimated) */
+    double loaded_at, last_used; /* wall clock, unix seconds */
+    int64_t last_used_mono;      /* mono_ms(), for idle expiry */
+    uint64_t last_use_seq;       /* r->use_seq at last use: LRU order without clock ties */
+    uint64_t footprint;          /* bytes (learned, or estimated) */
     bool footprint_learned;
-    double keep_alive;             /* seconds; -1 pinned, 0 unload after use */
+    double keep_alive; /* seconds; -1 pinned, 0 unload after use */
     uint64_t requests, errors;
-    int in_use;                    /* acquired and not yet released */
-    char *owners[REG_MAX_OWNERS];  /* distinct client names that used it */
+    int in_use;                   /* acquired and not yet released */
+    char *owners[REG_MAX_OWNERS]; /* distinct client names that used it */
     int n_owners;
     struct reg_model *next;
 };
@@ -44,11 +44,11 @@ struct registry {
     const backend_ops *ops;
     backend *dev;
     registry_config cfg;
-    pthread_mutex_t mu;            /* guards everything below for readers */
+    pthread_mutex_t mu; /* guards everything below for readers */
 
-    reg_model *models;             /* most recently used first is NOT kept: scan */
+    reg_model *models; /* most recently used first is NOT kept: scan */
     size_t n_models;
-    uint64_t memory_total;         /* accounting limit, 0 = unknown */
+    uint64_t memory_total; /* accounting limit, 0 = unknown */
 
     reg_footprint footprints[REG_MAX_FOOTPRINTS];
     size_t n_footprints;
@@ -61,7 +61,7 @@ struct registry {
 
     /* Counters. */
     uint64_t loads, load_failures, unloads;
-    uint64_t total_lru_evictions;      /* both proactive and after resource-exhausted */
+    uint64_t total_lru_evictions; /* both proactive and after resource-exhausted */
     uint64_t evict_proactive, evict_exhausted, evict_keep_alive, evict_genai_swap;
     uint64_t runtime_resets, runtime_reset_failures;
     stats_hist load_by_kind[MODEL_KIND__COUNT];

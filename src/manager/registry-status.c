@@ -105,9 +105,9 @@ void registry_status_json(registry *r, cJSON *status, bool device_status_form)
     json_set(status, "runtime_broken_reason", str_or_null(r->runtime_broken_reason));
     json_set(status, "last_capacity_event_reason", str_or_null(r->last_capacity_reason));
     json_set(status, "last_capacity_event_model", str_or_null(r->last_capacity_model));
-    json_set(status, "last_capacity_event_at", r->last_capacity_reason
-                                                   ? cJSON_CreateNumber(r->last_capacity_at)
-                                                   : cJSON_CreateNull());
+    json_set(status, "last_capacity_event_at",
+             r->last_capacity_reason ? cJSON_CreateNumber(r->last_capacity_at)
+                                     : cJSON_CreateNull());
     cJSON_AddNumberToObject(memory, "total_bytes", (double)total);
     cJSON_AddNumberToObject(memory, "used_bytes", (double)used);
     cJSON_AddNumberToObject(counters, "loads", (double)r->loads);
@@ -144,9 +144,11 @@ void registry_metrics(registry *r, buf *out)
     buf_printf(out, "hailo_model_loads_total %llu\n", (unsigned long long)r->loads);
     family(out, "hailo_model_load_failures_total", "counter", "Model loads that failed.");
     buf_printf(out, "hailo_model_load_failures_total %llu\n", (unsigned long long)r->load_failures);
-    family(out, "hailo_model_unloads_total", "counter", "Models unloaded by unload_model requests.");
+    family(out, "hailo_model_unloads_total", "counter",
+           "Models unloaded by unload_model requests.");
     buf_printf(out, "hailo_model_unloads_total %llu\n", (unsigned long long)r->unloads);
-    family(out, "hailo_model_evictions_total", "counter", "Models unloaded by the registry, by reason.");
+    family(out, "hailo_model_evictions_total", "counter",
+           "Models unloaded by the registry, by reason.");
     buf_printf(out, "hailo_model_evictions_total{reason=\"proactive\"} %llu\n",
                (unsigned long long)r->evict_proactive);
     buf_printf(out, "hailo_model_evictions_total{reason=\"resource_exhausted\"} %llu\n",

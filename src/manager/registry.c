@@ -37,8 +37,7 @@ void registry_config_defaults(registry_config *cfg)
     cfg->memory_bytes = 0;
 }
 
-int registry_new(const backend_ops *ops, backend *dev, const registry_config *cfg,
-                 registry **out)
+int registry_new(const backend_ops *ops, backend *dev, const registry_config *cfg, registry **out)
 {
     registry *r;
 
@@ -261,8 +260,7 @@ static void reset_runtime(registry *r, const char *last_msg)
         log_error("registry: %s", reason);
     } else {
         snprintf(reason, sizeof reason,
-                 "%d consecutive device errors (last: %s); runtime context was reset", n,
-                 last_msg);
+                 "%d consecutive device errors (last: %s); runtime context was reset", n, last_msg);
     }
     pthread_mutex_lock(&r->mu);
     set_str(&r->runtime_broken_reason, reason);
@@ -287,8 +285,12 @@ static void note_result(registry *r, int rc, const hdm_err *err)
         }
         return;
     }
-    if (rc != -HDM_E_DEVICE_ERROR)
-        return; /* bad input, cancellation, memory pressure: not a sick device */
+    /* Bad input, cancellation, memory pressure or a caller's deadline are not a
+     * sick device; a device that stops answering (HAILO_TIMEOUT) is. */
+    bool device_timeout =
+        rc == -HDM_E_DEADLINE_EXCEEDED && err && strstr(err->msg, "HAILO_TIMEOUT") != NULL;
+    if (rc != -HDM_E_DEVICE_ERROR && !device_timeout)
+        return;
     r->consecutive_errors++;
     if (r->consecutive_errors >= r->cfg.reset_after_errors)
         reset_runtime(r, err && err->msg[0] ? err->msg : "device error");
@@ -344,8 +346,8 @@ static int make_room(registry *r, const model_spec *spec, uint64_t need, hdm_err
                 return hdm_err_set(err, HDM_E_RESOURCE_EXHAUSTED,
                                    "HAILO_RESOURCE_EXHAUSTED: %s (%.0f MiB) does not fit beside "
                                    "pinned model%s %s (%.0f of %.0f MiB in use)",
-                                   spec->model_path, MIB(need), n > 1 ? "s" : "", names,
-                                   MIB(used), MIB(r->memory_total));
+                                   spec->model_path, MIB(need), n > 1 ? "s" : "", names, MIB(used),
+                                   MIB(r->memory_total));
             return hdm_err_set(err, HDM_E_RESOURCE_EXHAUSTED,
                                "HAILO_RESOURCE_EXHAUSTED: %s (%.0f MiB) does not fit beside the "
                                "model in use (%.0f of %.0f MiB in use)",
@@ -364,8 +366,8 @@ static int make_room(registry *r, const model_spec *spec, uint64_t need, hdm_err
 }
 
 /* Loads with bounded evict-and-retry on the device's resource-exhausted. */
-static int load_with_retries(registry *r, const model_spec *spec, backend_model **bm,
-                             uint64_t *fp, hdm_err *err)
+static int load_with_retries(registry *r, const model_spec *spec, backend_model **bm, uint64_t *fp,
+                             hdm_err *err)
 {
     int evictions = 0;
     for (;;) {
@@ -531,8 +533,7 @@ void registry_release(registry *r, reg_model *m, const job *j)
     }
 }
 
-int registry_unload(registry *r, model_kind kind, const char *path, bool *was_loaded,
-                    hdm_err *err)
+int registry_unload(registry *r, model_kind kind, const char *path, bool *was_loaded, hdm_err *err)
 {
     reg_model *m;
 

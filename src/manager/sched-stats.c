@@ -118,8 +118,8 @@ int sched_rules_parse(sched *s, const sched_config *cfg, hdm_err *err)
             digits[name_len - 4] = 0;
             unsigned long long uid = strtoull(digits, &end, 10);
             if (*end || digits[0] < '0' || digits[0] > '9' || uid > 0xfffffffeULL)
-                return hdm_err_set(err, HDM_E_BAD_REQUEST,
-                                   "client_priority[%zu]: bad uid \"%s\"", i, digits);
+                return hdm_err_set(err, HDM_E_BAD_REQUEST, "client_priority[%zu]: bad uid \"%s\"",
+                                   i, digits);
             r->by_uid = true;
             r->uid = (uid_t)uid;
         } else {
@@ -248,7 +248,8 @@ static void family(buf *out, const char *name, const char *type, const char *hel
 void sched_metrics(sched *s, buf *out)
 {
     pthread_mutex_lock(&s->mu);
-    family(out, "hailo_queue_depth", "gauge", "Jobs waiting in the device queue, by priority class.");
+    family(out, "hailo_queue_depth", "gauge",
+           "Jobs waiting in the device queue, by priority class.");
     for (int p = 0; p < PRIO__COUNT; p++)
         buf_printf(out, "hailo_queue_depth{priority=\"%s\"} %zu\n",
                    job_priority_name((job_priority)p), s->depth_by_prio[p]);

@@ -335,8 +335,8 @@ static int cond_init_mono(pthread_cond_t *cv)
     return rc;
 }
 
-int sched_new_err(const sched_config *cfg, sched_complete_fn complete,
-                  sched_resident_fn resident, void *ctx, sched **out, hdm_err *err)
+int sched_new_err(const sched_config *cfg, sched_complete_fn complete, sched_resident_fn resident,
+                  void *ctx, sched **out, hdm_err *err)
 {
     sched *s = NULL;
     int rc;
@@ -437,23 +437,21 @@ void sched_free(sched *s)
 
 /* ---- submit / next ---- */
 
-static int busy_estimate_ms(const sched *s, const sched_client *c, bool per_client)
+static int busy_estimate_ms(const sched *s, bool per_client)
 {
     double mean = sched_mean_service_ms(s);
-    double est;
+    double ahead = (double)s->depth;
 
     if (per_client) {
-        /* Round-robin: one of this client's jobs leaves per round of active clients. */
+        /* Round-robin: one of this client's jobs leaves per round of active
+         * clients, so a slot frees after about one round. */
         size_t active = 0;
         for (const sched_client *k = s->clients; k; k = k->next)
             active += k->queued > 0;
-        double ahead = (double)c->queued * (double)(active ? active : 1);
-        if (ahead > (double)s->depth)
-            ahead = (double)s->depth;
-        est = ahead * mean / (double)(c->queued ? c->queued : 1);
-    } else {
-        est = (double)s->depth * mean;
+        if ((double)active < ahead)
+            ahead = (double)active;
     }
+    double est = ahead * mean;
     if (s->running)
         est += mean / 2; /* the job in hand is half done on average */
     if (est < 1)
@@ -489,15 +487,15 @@ int sched_submit(sched *s, job *j)
     }
     c->last_active_ms = mono_ms();
     if (s->depth >= s->cfg.max_queue || !s->free_entries) {
-        j->retry_after_ms = busy_estimate_ms(s, c, false);
+        j->retry_after_ms = busy_estimate_ms(s, false);
         rc = hdm_err_set(&j->err, HDM_E_BUSY,
                          "Device queue is full (%zu jobs queued); retry after %d ms", s->depth,
                          j->retry_after_ms);
     } else if (c->queued >= s->cfg.max_queue_per_client) {
-        j->retry_after_ms = busy_estimate_ms(s, c, true);
+        j->retry_after_ms = busy_estimate_ms(s, true);
         rc = hdm_err_set(&j->err, HDM_E_BUSY,
-                         "Client %s has %zu jobs queued (limit %zu); retry after %d ms",
-                         c->name, c->queued, s->cfg.max_queue_per_client, j->retry_after_ms);
+                         "Client %s has %zu jobs queued (limit %zu); retry after %d ms", c->name,
+                         c->queued, s->cfg.max_queue_per_client, j->retry_after_ms);
     }
     if (rc) {
         s->busy_rejections++;

@@ -47,45 +47,54 @@ static int cmp_float(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-double stats_hist_percentile(const stats_hist *h, double p)
+/* Copies the recent samples into sorted[] (ascending); returns how many. */
+static size_t sorted_samples(const stats_hist *h, float sorted[STATS_RING])
 {
-    float sorted[STATS_RING];
-    size_t n = h->ring_len, rank;
-
-    if (n == 0)
-        return 0;
+    size_t n = h->ring_len;
     memcpy(sorted, h->ring, n * sizeof sorted[0]);
     qsort(sorted, n, sizeof sorted[0], cmp_float);
+    return n;
+}
+
+/* Nearest rank over n sorted samples: the smallest value with at least p% of
+ * the samples at or below it. */
+static double nearest_rank(const float *sorted, size_t n, double p)
+{
+    if (n == 0)
+        return 0;
     if (p <= 0)
         return sorted[0];
     if (p >= 100)
         return sorted[n - 1];
-    /* Nearest rank: the smallest value with at least p% of samples at or below it. */
-    rank = (size_t)ceil(p / 100.0 * (double)n);
-    if (rank < 1)
-        rank = 1;
-    return sorted[rank - 1];
+    size_t rank = (size_t)ceil(p / 100.0 * (double)n);
+    return sorted[(rank < 1 ? 1 : rank) - 1];
+}
+
+double stats_hist_percentile(const stats_hist *h, double p)
+{
+    float sorted[STATS_RING];
+    size_t n = sorted_samples(h, sorted);
+    return nearest_rank(sorted, n, p);
 }
 
 void stats_hist_json(const stats_hist *h, cJSON *obj, const char *name)
 {
     float sorted[STATS_RING];
-    static const struct { const char *key; double p; } pcts[] = {
-        {"p50", 50}, {"p90", 90}, {"p99", 99},
+    static const struct {
+        const char *key;
+        double p;
+    } pcts[] = {
+        {"p50", 50},
+        {"p90", 90},
+        {"p99", 99},
     };
     cJSON *o = cJSON_AddObjectToObject(obj, name);
-    size_t n = h->ring_len;
 
     if (!o)
         return;
-    memcpy(sorted, h->ring, n * sizeof sorted[0]);
-    qsort(sorted, n, sizeof sorted[0], cmp_float);
+    size_t n = sorted_samples(h, sorted); /* sort once for the three figures */
     for (size_t i = 0; i < sizeof pcts / sizeof pcts[0]; i++) {
-        double v = 0;
-        if (n) {
-            size_t rank = (size_t)ceil(pcts[i].p / 100.0 * (double)n);
-            v = sorted[(rank < 1 ? 1 : rank) - 1];
-        }
+        double v = nearest_rank(sorted, n, pcts[i].p);
         /* Round to 0.1 ms: status is for people. */
         cJSON_AddNumberToObject(o, pcts[i].key, round(v * 10.0) / 10.0);
     }

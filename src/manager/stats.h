@@ -27,7 +27,7 @@ typedef struct stats_hist {
     uint64_t buckets[STATS_N_BUCKETS + 1]; /* per bucket (not cumulative); last is +Inf */
     uint64_t count;
     double sum_ms;
-    float ring[STATS_RING];                /* most recent samples, ms */
+    float ring[STATS_RING]; /* most recent samples, ms */
     size_t ring_len, ring_pos;
 } stats_hist;
 

@@ -299,8 +299,8 @@ static int parse_parts(parse_ctx *c, const cJSON *parts, bool user, cJSON *conte
             if ((r = add_part(c, content, "text", text->valuestring)) < 0)
                 return r;
         } else if (strcmp(t, "image_url") == 0 || strcmp(t, "image") == 0) {
-            const char *ref;
-            bool bare;
+            const char *ref = NULL;
+            bool bare = false;
             if (!user)
                 return hdm_err_set(c->err, HDM_E_BAD_REQUEST,
                                    "%s: images are only allowed in user messages", c->where);

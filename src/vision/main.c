@@ -108,7 +108,10 @@ int main(int argc, char **argv)
         return 0;
     }
 
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    /* libcurl's TLS start-up costs ~3 MB of RSS: only pay it when remote
+     * images are on. */
+    if (cfg.allow_remote)
+        curl_global_init(CURL_GLOBAL_DEFAULT);
     vision_app app = {.cfg = &cfg, .started_at = mono_s()};
     http_server *srv = NULL;
     int rc = 1;
@@ -159,10 +162,13 @@ int main(int argc, char **argv)
     rc = 0;
 out:
     http_server_stop(srv);
+    if (rc == 0)
+        vision_model_release(app.model);
     vision_model_stop(app.model);
     hdm_client_free(app.client);
     vision_images_free(&app.images);
-    curl_global_cleanup();
+    if (cfg.allow_remote)
+        curl_global_cleanup();
     vision_config_free(&cfg);
     return rc;
 }

@@ -35,6 +35,7 @@ struct vision_model {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool stop;
+    bool joined;
     bool ready;
     bool recheck;
     char reason[256];
@@ -65,12 +66,11 @@ static bool wait_ms(vision_model *m, int ms)
 static void set_state(vision_model *m, bool ready, const char *reason)
 {
     pthread_mutex_lock(&m->mu);
-    if (m->ready != ready) {
-        if (ready)
-            log_info("model %s ready", m->cfg->model_name);
-        else
-            log_warn("model %s not ready: %s", m->cfg->model_name, reason);
-    }
+    /* Log transitions and each new reason, not every retry. */
+    if (ready && !m->ready)
+        log_info("model %s ready", m->cfg->model_name);
+    else if (!ready && (m->ready || strcmp(m->reason, reason) != 0))
+        log_warn("model %s not ready: %s", m->cfg->model_name, reason);
     m->ready = ready;
     snprintf(m->reason, sizeof(m->reason), "%s", reason ? reason : "");
     pthread_mutex_unlock(&m->mu);
@@ -202,18 +202,42 @@ int vision_model_start(const vision_config *cfg, hdm_client *client, vision_mode
     return 0;
 }
 
-void vision_model_stop(vision_model *m)
+/* Stops the watcher thread (once). */
+static void halt(vision_model *m)
 {
-    if (!m)
+    if (m->joined)
         return;
     pthread_mutex_lock(&m->mu);
     m->stop = true;
     pthread_cond_broadcast(&m->cv);
     pthread_mutex_unlock(&m->mu);
     pthread_join(m->thread, NULL);
+    m->joined = true;
+}
+
+void vision_model_stop(vision_model *m)
+{
+    if (!m)
+        return;
+    halt(m);
     pthread_cond_destroy(&m->cv);
     pthread_mutex_destroy(&m->mu);
     free(m);
+}
+
+void vision_model_release(vision_model *m)
+{
+    if (!m || m->cfg->keep_alive >= 0)
+        return;
+    halt(m); /* so the watcher does not load it again */
+    hdm_response *resp = NULL;
+    int r = hdm_unload_model(m->client, VISION_MODEL_TYPE, m->cfg->hef_path, &resp);
+    if (r < 0)
+        log_warn("could not unload %s: %s", m->cfg->hef_path,
+                 resp && hdm_response_error(resp) ? hdm_response_error(resp) : hdm_strerror(r));
+    else
+        log_info("unloaded %s (it was pinned for this service)", m->cfg->hef_path);
+    hdm_response_free(resp);
 }
 
 bool vision_model_ready(vision_model *m, char *reason, size_t reason_len)

@@ -86,6 +86,12 @@ typedef struct vision_model vision_model;
 int vision_model_start(const vision_config *cfg, hdm_client *client, vision_model **out);
 /* Stops the thread and frees.  Accepts NULL. */
 void vision_model_stop(vision_model *m);
+/*
+ * On a clean shutdown: a pinned model (keep_alive -1) is unloaded, since a
+ * pin nobody holds would keep the device's one GenAI slot forever.  Models
+ * with a finite keep_alive expire by themselves.  Accepts NULL.
+ */
+void vision_model_release(vision_model *m);
 /* True when the model is loaded; otherwise copies the reason into `reason`. */
 bool vision_model_ready(vision_model *m, char *reason, size_t reason_len);
 /* Milliseconds the last successful load took (0 before one). */

@@ -358,7 +358,18 @@ class Manager:
                 raise
         return self.proc.returncode
 
+    SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                         "ThreadSanitizer:")
+
+    def sanitizer_report(self):
+        """The sanitizer findings in the manager's log ('' when none)."""
+        text = self.log()
+        return text if any(m in text for m in self.SANITIZER_MARKERS) else ""
+
     def cleanup(self):
+        """Kills a still-running manager, removes the work directory, and
+        fails when the manager's log holds a sanitizer report."""
+        report = ""
         try:
             if self.proc is not None and self.proc.poll() is None:
                 self.proc.kill()
@@ -367,12 +378,22 @@ class Manager:
             if self._log:
                 self._log.close()
                 self._log = None
+            report = self.sanitizer_report()
             shutil.rmtree(self.workdir, ignore_errors=True)
+        if report:
+            raise AssertionError("sanitizer report from hailo-device-manager:\n" + report)
 
     def __enter__(self):
         if self.proc is None:
             self.start()
         return self
 
-    def __exit__(self, *exc):
-        self.cleanup()
+    def __exit__(self, exc_type, exc, tb):
+        """Stops the manager with SIGTERM (so leaks at exit are reported),
+        checks it exited 0 when the block succeeded, and cleans up."""
+        try:
+            rc = self.stop() if self.proc is not None and self.proc.poll() is None else None
+            if exc_type is None and rc not in (None, 0):
+                raise AssertionError("manager exited %s:\n%s" % (rc, self.log()))
+        finally:
+            self.cleanup()

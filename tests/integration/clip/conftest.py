@@ -201,13 +201,21 @@ def make_stack(start_manager=True):
     return st
 
 
+def cleanup(st):
+    """Removes the stack's directory (kept with HDM_KEEP_TEST_DIRS=1 for its logs)."""
+    if os.environ.get("HDM_KEEP_TEST_DIRS"):
+        print(f"kept {st['root']}")
+    else:
+        shutil.rmtree(st["root"], ignore_errors=True)
+
+
 @pytest.fixture(scope="module")
 def stack():
     """Assets + a running manager for one test file."""
     st = make_stack()
     yield st
     st["manager"].stop()
-    shutil.rmtree(st["root"], ignore_errors=True)
+    cleanup(st)
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 errors and clean shutdown."""
 
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -10,7 +9,7 @@ import time
 import pytest
 import requests
 
-from conftest import BIN, Clip, assert_error, b64, make_stack, wait_until
+from conftest import BIN, Clip, assert_error, b64, cleanup, make_stack, wait_until
 
 PROMPTS = ["a photo of a cat", "a photo of a dog"]
 
@@ -21,7 +20,7 @@ def cold_stack():
     st = make_stack(start_manager=False)
     yield st
     st["manager"].stop()
-    shutil.rmtree(st["root"], ignore_errors=True)
+    cleanup(st)
 
 
 def classify(clip, stack):

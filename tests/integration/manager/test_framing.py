@@ -126,7 +126,8 @@ def test_pipelining_many_in_flight(mgr):
     path = mgr.make_model("pipe.hef")
     with mgr.client() as c:
         frames = []
-        for i in range(200):
+        # 60 device jobs: under the per-client queue limit (64), so none is busy.
+        for i in range(90):
             if i % 3 == 0:
                 frames.append(hdmtest.frame_v1({"action": "ping", "request_id": "r%d" % i}))
             else:
@@ -135,11 +136,27 @@ def test_pipelining_many_in_flight(mgr):
                     "input_data": {"prompt": "item %d" % i, "max_generated_tokens": 3}}))
         c.send_raw(b"".join(frames))
         seen = {}
-        for _ in range(200):
+        for _ in range(90):
             r = c.recv()
             assert r.get("status") == "ok", r
             seen[r["request_id"]] = r
-        assert set(seen) == {"r%d" % i for i in range(200)}
+        assert set(seen) == {"r%d" % i for i in range(90)}
+
+
+def test_full_client_queue_answers_busy_at_once(mgr):
+    path = mgr.make_model("slow-busy.hef", infer_ms=20)
+    with mgr.client() as c:
+        c.send_raw(b"".join(hdmtest.frame_v1({
+            "action": "infer", "model_path": path, "request_id": "q%d" % i,
+            "input_data": {"prompt": "x", "max_generated_tokens": 1}}) for i in range(100)))
+        answers = [c.recv(timeout=30) for _ in range(100)]
+    assert {a["request_id"] for a in answers} == {"q%d" % i for i in range(100)}
+    busy = [a for a in answers if a.get("code") == "busy"]
+    assert busy, "100 pipelined jobs must overflow the per-client limit of 64"
+    assert all(a["retry_after_ms"] > 0 for a in busy)
+    # Busy answers are immediate: they arrive before the queued work finishes.
+    first_ok = min(i for i, a in enumerate(answers) if a.get("status") == "ok")
+    assert answers.index(busy[0]) < first_ok
 
 
 def test_pipelined_frames_split_across_writes(mgr):
@@ -214,7 +231,11 @@ def test_v1_base64_bad_data(mgr):
     t = {"dtype": "uint8", "shape": [1, 224, 224, 3], "data_b64": "!!!notbase64"}
     r = mgr.request({"action": "infer", "model_type": "clip", "model_path": path,
                      "model_params": params, "input_data": {"mode": "image", "tensor": t}})
-    assert r["code"] == "bad_request" and "base64" in r["error"].lower(), r
+    assert r["code"] == "bad_request" and "150528" in r["error"], r
+    t["data_b64"] = "!" * 200704
+    r = mgr.request({"action": "infer", "model_type": "clip", "model_path": path,
+                     "model_params": params, "input_data": {"mode": "image", "tensor": t}})
+    assert r["code"] == "bad_request" and "data_b64" in r["error"], r
 
 
 def test_tensor_shape_overflow_rejected(mgr):

@@ -144,8 +144,11 @@ class Vision:
             self.wait_ready()
 
     def wait_ready(self, timeout=30):
-        wait_until(lambda: requests.get(self.url + "/health/ready", timeout=2).status_code == 200,
-                   timeout, "hailo-vision to be ready")
+        try:
+            wait_until(lambda: requests.get(self.url + "/health/ready", timeout=2).status_code
+                       == 200, timeout, "hailo-vision to be ready")
+        except AssertionError as e:
+            raise AssertionError(f"{e}\n--- {self.log}:\n{self.log_text()[-2000:]}") from None
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -228,7 +231,8 @@ def stack():
     st["config"] = vision_yaml(st)
     yield st
     mgr.stop()
-    shutil.rmtree(root, ignore_errors=True)
+    if not os.environ.get("HV_KEEP_TMP"):
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,9 @@ def test_starts_before_manager_and_becomes_ready(stack):
         r = ready_status(v)
         assert r.status_code == 503
         body = r.json()
-        assert body["ready"] is False and "unavailable" in body["reason"]
+        assert body["ready"] is False and body["reason"]
+        wait_until(lambda: "unavailable" in ready_status(v).json()["reason"], 15,
+                   "the reason to name the missing manager")
         h = requests.get(v.url + "/health", timeout=5).json()
         assert h["status"] == "ok" and h["model_loaded"] is False
         assert_openai_error(chat(v, {"model": MODEL, "messages": USER}), 503,

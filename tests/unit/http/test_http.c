@@ -553,6 +553,70 @@ static void test_concurrency(void **state)
     assert_int_equal(f->max_running, POOL_THREADS);
 }
 
+static void *echo_client(void *arg)
+{
+    fixture *f = arg;
+    long ok = 0;
+    for (int i = 0; i < 5; i++) {
+        char body[64], want[64];
+        snprintf(body, sizeof(body), "{\"i\": %d}", i);
+        snprintf(want, sizeof(want), "{\"got\":{\"i\":%d}", i);
+        reply r = request(f->port, "POST", "/echo", NULL, body);
+        if (r.status == 200 && strstr(r.body, want) != NULL)
+            ok++;
+        reply_free(&r);
+    }
+    return (void *)ok;
+}
+
+/* More clients than handler threads: every request is answered. */
+static void test_many_clients(void **state)
+{
+    fixture *f = *state;
+    pthread_t t[16];
+    for (int i = 0; i < 16; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, echo_client, f), 0);
+    long total = 0;
+    for (int i = 0; i < 16; i++) {
+        void *ok;
+        pthread_join(t[i], &ok);
+        total += (long)ok;
+    }
+    assert_int_equal(total, 16 * 5);
+}
+
+/* Reads one reply with a Content-Length from a kept-alive connection. */
+static int read_one(int fd, char *out, size_t cap)
+{
+    size_t len = 0;
+    for (;;) {
+        ssize_t n = recv(fd, out + len, cap - 1 - len, 0);
+        if (n <= 0)
+            return -1;
+        len += (size_t)n;
+        out[len] = '\0';
+        char *sep = strstr(out, "\r\n\r\n");
+        const char *cl = strcasestr(out, "Content-Length:");
+        if (sep != NULL && cl != NULL && len >= (size_t)(sep + 4 - out) + (size_t)atoi(cl + 15))
+            return 0;
+    }
+}
+
+static void test_keep_alive(void **state)
+{
+    fixture *f = *state;
+    int fd = connect_to(f->port);
+    char resp[4096];
+    for (int i = 0; i < 3; i++) {
+        const char *raw = "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 8\r\n\r\n{\"k\": 1}";
+        send_all(fd, raw, strlen(raw));
+        assert_int_equal(read_one(fd, resp, sizeof(resp)), 0);
+        assert_non_null(strstr(resp, "HTTP/1.1 200"));
+        assert_non_null(strstr(resp, "{\"got\":{\"k\":1}"));
+    }
+    close(fd);
+}
+
 static void test_stream_complete(void **state)
 {
     fixture *f = *state;
@@ -711,6 +775,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_error_hook_shapes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_auth, setup_auth, teardown),
         cmocka_unit_test_setup_teardown(test_concurrency, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_many_clients, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_keep_alive, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_complete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_disconnect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stop_with_stream, setup, teardown),

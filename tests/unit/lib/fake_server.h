@@ -37,7 +37,7 @@ struct fake_server {
     int n_conns;
     int conn_fds[FAKE_MAX_CONNS];
     pthread_t conn_threads[FAKE_MAX_CONNS];
-    volatile int stop;
+    _Atomic int stop;
 };
 
 /* Creates the temp dir and socket path; listens now unless listen_now is 0. */

@@ -30,12 +30,14 @@
 
 struct backend {
     uint64_t total, used;
-    bool report_total;        /* identify tells the memory size */
-    bool report_footprint;    /* load reports the footprint */
-    bool estimate;            /* estimate_footprint answers */
-    int fail_exhausted;       /* next N loads fail resource-exhausted */
-    int fail_device;          /* next N loads fail with a device error */
-    int infer_device_errors;  /* next N inferences fail with a device error */
+    bool report_total;       /* identify tells the memory size */
+    bool report_footprint;   /* load reports the footprint */
+    bool estimate;           /* estimate_footprint answers */
+    int fail_exhausted;      /* next N loads fail resource-exhausted */
+    int fail_device;         /* next N loads fail with a device error */
+    int infer_device_errors; /* next N inferences fail with a device error */
+    int infer_timeouts;      /* next N inferences time out on the device (HAILO_TIMEOUT) */
+    int infer_deadlines;     /* next N inferences stop at the caller's deadline */
     bool reset_fails;
     bool genai_loaded;
     int loads, unloads, resets, exhausted_answers, infers;
@@ -100,8 +102,8 @@ static uint64_t fake_estimate(backend *b, const model_spec *spec)
     return b->estimate ? path_footprint(spec->model_path) : 0;
 }
 
-static int fake_infer(backend *b, backend_model *m, const infer_input *in,
-                      const infer_hooks *hooks, infer_output *out, hdm_err *err)
+static int fake_infer(backend *b, backend_model *m, const infer_input *in, const infer_hooks *hooks,
+                      infer_output *out, hdm_err *err)
 {
     (void)m;
     (void)in;
@@ -109,6 +111,14 @@ static int fake_infer(backend *b, backend_model *m, const infer_input *in,
     if (b->infer_device_errors > 0) {
         b->infer_device_errors--;
         return hdm_err_set(err, HDM_E_DEVICE_ERROR, "fake inference timeout");
+    }
+    if (b->infer_timeouts > 0) {
+        b->infer_timeouts--;
+        return hdm_err_set(err, HDM_E_DEADLINE_EXCEEDED, "HAILO_TIMEOUT: fake device hung");
+    }
+    if (b->infer_deadlines > 0) {
+        b->infer_deadlines--;
+        return hdm_err_set(err, HDM_E_DEADLINE_EXCEEDED, "deadline exceeded during inference");
     }
     if (hooks && hooks->on_delta)
         hooks->on_delta(hooks->ctx, "hi", 2);
@@ -194,8 +204,7 @@ static job *mk_job(job_action action, model_kind kind, const char *path, double 
 }
 
 /* Acquires (loading if needed) and releases; returns the rc. */
-static int use(model_kind kind, const char *path, double keep_alive, bool *loaded_now,
-               hdm_err *err)
+static int use(model_kind kind, const char *path, double keep_alive, bool *loaded_now, hdm_err *err)
 {
     job *j = mk_job(JOB_LOAD, kind, path, keep_alive);
     reg_model *m = NULL;
@@ -352,8 +361,7 @@ static void test_proactive_eviction_by_footprint(void **state)
 
     /* Too big for the device at all: a clear answer without touching it. */
     int loads = dev.loads;
-    assert_int_equal(use(MODEL_POSE, "/m/huge-2000", NAN, NULL, &err),
-                     -HDM_E_RESOURCE_EXHAUSTED);
+    assert_int_equal(use(MODEL_POSE, "/m/huge-2000", NAN, NULL, &err), -HDM_E_RESOURCE_EXHAUSTED);
     assert_non_null(strstr(err.msg, "HAILO_RESOURCE_EXHAUSTED"));
     assert_non_null(strstr(err.msg, "needs 2000 MiB"));
     assert_int_equal(dev.loads, loads);
@@ -364,7 +372,7 @@ static void test_learned_footprint_used_next_time(void **state)
     (void)state;
     hdm_err err = {0};
     bool was;
-    dev.estimate = false; /* only learning can tell */
+    dev.estimate = false;    /* only learning can tell */
     dev.report_total = true; /* memory size from identify */
     mk_registry(0, 0, 3);
     assert_int_equal(use(MODEL_CLIP, "/m/a-600", NAN, NULL, &err), 0);
@@ -427,9 +435,8 @@ static void test_genai_swap(void **state)
                         "genai_swap");
     assert_string_equal(cJSON_GetObjectItem(st, "last_capacity_event_model")->valuestring,
                         "/m/vlm1-100");
-    assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(st, "registry"), "genai_swaps")
-                         ->valueint,
-                     1);
+    assert_int_equal(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(st, "registry"), "genai_swaps")->valueint, 1);
     cJSON_Delete(st);
 
     /* A pinned GenAI model is not swapped out. */
@@ -494,11 +501,23 @@ static void test_reset_after_repeated_errors(void **state)
     assert_true(cJSON_IsNull(cJSON_GetObjectItem(st, "runtime_broken_reason")));
     cJSON_Delete(st);
 
+    /* A caller's deadline is not the device's fault; a hung device is. */
+    dev.infer_deadlines = 3;
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(infer_once(MODEL_CLIP, "/m/a-100", &err), -HDM_E_DEADLINE_EXCEEDED);
+    assert_int_equal(dev.resets, 1);
+    dev.infer_timeouts = 2;
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(infer_once(MODEL_CLIP, "/m/a-100", &err), -HDM_E_DEADLINE_EXCEEDED);
+    assert_int_equal(dev.resets, 2);
+    assert_false(resident(MODEL_CLIP, "/m/a-100"));
+
     /* Errors that are not the device's do not count. */
+    assert_int_equal(use(MODEL_CLIP, "/m/a-100", NAN, NULL, &err), 0);
     dev.fail_exhausted = 1;
     dev.fail_device = 0;
     assert_int_equal(use(MODEL_POSE, "/m/p-100", NAN, NULL, &err), 0); /* evicts, retries */
-    assert_int_equal(dev.resets, 1);
+    assert_int_equal(dev.resets, 2);
 }
 
 static void test_reset_failure_keeps_reason(void **state)
@@ -541,9 +560,9 @@ static void test_device_status_form_and_metrics(void **state)
     const char *t = (const char *)m.data;
     assert_non_null(strstr(t, "hailo_model_loads_total 1\n"));
     assert_non_null(strstr(t, "hailo_models_resident 1\n"));
-    assert_non_null(strstr(
-        t, "hailo_model_resident_bytes{model_type=\"clip\",model_path=\"/m/dir/model-100\","
-           "pinned=\"true\"} 104857600\n"));
+    assert_non_null(
+        strstr(t, "hailo_model_resident_bytes{model_type=\"clip\",model_path=\"/m/dir/model-100\","
+                  "pinned=\"true\"} 104857600\n"));
     assert_non_null(strstr(t, "hailo_device_temperature_celsius 47.50\n"));
     assert_non_null(strstr(t, "# TYPE hailo_model_evictions_total counter"));
     buf_free(&m);

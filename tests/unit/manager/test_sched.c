@@ -72,8 +72,7 @@ static int free_done(void **state)
     return 0;
 }
 
-static job *mk(uint64_t conn, const char *client, job_priority p, const char *path,
-               const char *rid)
+static job *mk(uint64_t conn, const char *client, job_priority p, const char *path, const char *rid)
 {
     job *j = calloc(1, sizeof *j);
     assert_non_null(j);
@@ -506,21 +505,19 @@ static void test_client_default_priority(void **state)
     cfg.client_priority = good;
     cfg.n_client_priority = 3;
     assert_int_equal(sched_new_err(&cfg, on_complete, NULL, NULL, &s, &err), 0);
-    assert_int_equal(sched_default_priority(s, "hailo-clip", 1000, PRIO_NORMAL),
-                     PRIO_INTERACTIVE);
+    assert_int_equal(sched_default_priority(s, "hailo-clip", 1000, PRIO_NORMAL), PRIO_INTERACTIVE);
     assert_int_equal(sched_default_priority(s, "other", 1000, PRIO_NORMAL), PRIO_BATCH);
     assert_int_equal(sched_default_priority(s, "other", 1001, PRIO_NORMAL), PRIO_NORMAL);
     assert_int_equal(sched_default_priority(s, "odd=name", 5, PRIO_NORMAL), PRIO_REALTIME);
     assert_int_equal(sched_default_priority(s, NULL, 5, PRIO_BATCH), PRIO_BATCH);
     sched_free(s);
 
-    static const struct { const char *entry, *msg; } bad[] = {
-        {"noequals", "is not NAME=CLASS"},
-        {"a=fast", "unknown class \"fast\""},
-        {"=batch", "empty client name"},
-        {"uid:abc=batch", "bad uid"},
-        {"uid:=batch", "bad uid"},
-        {"uid:-1=batch", "bad uid"},
+    static const struct {
+        const char *entry, *msg;
+    } bad[] = {
+        {"noequals", "is not NAME=CLASS"}, {"a=fast", "unknown class \"fast\""},
+        {"=batch", "empty client name"},   {"uid:abc=batch", "bad uid"},
+        {"uid:=batch", "bad uid"},         {"uid:-1=batch", "bad uid"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const char *one[] = {bad[i].entry};
@@ -603,7 +600,8 @@ static void test_status_and_metrics(void **state)
     const char *t = (const char *)m.data;
     assert_non_null(strstr(t, "# TYPE hailo_queue_depth gauge"));
     assert_non_null(strstr(t, "hailo_queue_depth{priority=\"batch\"} 2"));
-    assert_non_null(strstr(t, "hailo_queue_wait_seconds_bucket{model_type=\"clip\",le=\"+Inf\"} 1"));
+    assert_non_null(
+        strstr(t, "hailo_queue_wait_seconds_bucket{model_type=\"clip\",le=\"+Inf\"} 1"));
     assert_non_null(strstr(t, "hailo_service_seconds_count{model_type=\"clip\"} 1"));
     assert_non_null(strstr(t, "hailo_requests_total{code=\"ok\"} 1"));
     assert_non_null(strstr(t, "hailo_errors_total{code=\"bad_request\"} 1"));

@@ -1,0 +1,266 @@
+#!/usr/bin/env bash
+# install.sh - installs the device manager and the services as systemd units.
+#
+#   scripts/install.sh [manager|clip|vision|all]... [--prefix P] [--root DIR]
+#                      [--build-dir B] [--no-start] [--dry-run]
+#
+# Steps, each skipped when already done (a second run changes nothing and
+# says so): build the programs if build/bin lacks them; system groups `hailo`
+# (socket access) and `hailo-models` (model files), users hailo-dm,
+# hailo-clip, hailo-vision; the model directory /var/lib/hailo (setgid, group
+# hailo-models, so the manager can read every model a service fetched);
+# programs into PREFIX/bin; configs into /etc/hailo (an edited config is never
+# overwritten: the new default goes beside it as .dist); units into
+# /etc/systemd/system; daemon-reload, enable, start; then scripts/verify.sh,
+# which polls with backoff until the socket and the services answer.
+# Installing a service installs the manager first when it is missing.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SRC=$(cd "$HERE/.." && pwd)
+PROG=install.sh
+# shellcheck source=lib/common.sh
+. "$HERE/lib/common.sh"
+# shellcheck source=lib/files.sh
+. "$HERE/lib/files.sh"
+# shellcheck source=lib/accounts.sh
+. "$HERE/lib/accounts.sh"
+# shellcheck source=lib/units.sh
+. "$HERE/lib/units.sh"
+
+usage() {
+    cat <<EOF
+Usage: scripts/install.sh [manager|clip|vision|all]... [OPTIONS]
+
+Installs hailo-device-manager (with hailo-devctl) and the hailo-clip and
+hailo-vision services as systemd units (default: all).  Run as root.
+
+  --prefix P      install programs into P/bin (default /usr/local)
+  --root DIR      staged install into DIR (users via useradd --root; units are
+                  enabled offline, nothing is started)
+  --build-dir B   take the programs from B/bin, building there if missing
+                  (default: build/ of this source tree)
+  --no-start      install and enable, but do not start or verify
+  --dry-run       print every action without doing it
+  -h, --help      this help
+EOF
+}
+
+PREFIX=/usr/local
+BUILD_DIR=$SRC/build
+NO_START=0
+args=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --prefix) [ $# -ge 2 ] || die "--prefix needs a directory"; PREFIX=$2; shift 2 ;;
+        --prefix=*) PREFIX=${1#*=}; shift ;;
+        --root) [ $# -ge 2 ] || die "--root needs a directory"; ROOT=$2; shift 2 ;;
+        --root=*) ROOT=${1#*=}; shift ;;
+        --build-dir) [ $# -ge 2 ] || die "--build-dir needs a directory"; BUILD_DIR=$2; shift 2 ;;
+        --build-dir=*) BUILD_DIR=${1#*=}; shift ;;
+        --no-start) NO_START=1; shift ;;
+        --dry-run) DRY_RUN=1; shift ;;
+        -h | --help) usage; exit 0 ;;
+        -*) usage >&2; die "unknown option '$1'" ;;
+        *) args+=("$1"); shift ;;
+    esac
+done
+parse_components "${args[@]+"${args[@]}"}"
+
+case "$PREFIX" in /*) ;; *) die "--prefix must be an absolute path: $PREFIX" ;; esac
+PREFIX=${PREFIX%/}
+[ -n "$PREFIX" ] || PREFIX=/
+if [ -n "$ROOT" ]; then
+    [ -d "$ROOT" ] || die "--root $ROOT: no such directory"
+    ROOT=$(cd "$ROOT" && pwd)
+    [ "$ROOT" != / ] || ROOT=
+fi
+case "$BUILD_DIR" in /*) ;; *) BUILD_DIR=$PWD/$BUILD_DIR ;; esac
+if [ "$(id -u)" != 0 ] && [ "$DRY_RUN" = 0 ]; then
+    die "run as root (sudo scripts/install.sh ...), or look first with --dry-run"
+fi
+if [ -n "$ROOT" ] && [ "$DRY_RUN" = 0 ]; then
+    check_account_db
+fi
+load_accounts
+
+# A service needs the manager: install it first unless it is there already.
+manager_installed() {
+    [ -x "$ROOT$PREFIX/bin/hailo-device-manager" ] &&
+        [ -f "$ROOT$UNIT_DIR/hailo-device-manager.service" ]
+}
+if [ "${COMPONENTS[0]}" != manager ] && ! manager_installed; then
+    say "The device manager is not installed yet: installing it first."
+    COMPONENTS=(manager "${COMPONENTS[@]}")
+fi
+
+say "Installing ${COMPONENTS[*]} into ${ROOT:-/} (programs in $PREFIX/bin)$([ "$DRY_RUN" = 1 ] && echo ', dry run')"
+
+# ---- programs: take them from the build, building what is missing ----------
+need_bins=()
+for c in "${COMPONENTS[@]}"; do
+    read -ra bins <<<"${COMP_BINS[$c]}"
+    need_bins+=("${bins[@]}")
+done
+missing=()
+for b in "${need_bins[@]}"; do
+    [ -x "$BUILD_DIR/bin/$b" ] || missing+=("$b")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    say "Building ${missing[*]} in $BUILD_DIR"
+    if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
+        run cmake -S "$SRC" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+    fi
+    run cmake --build "$BUILD_DIR" -j "$(nproc)" --target "${missing[@]}"
+    if [ "$DRY_RUN" = 0 ]; then
+        for b in "${missing[@]}"; do
+            [ -x "$BUILD_DIR/bin/$b" ] || die "the build did not produce $BUILD_DIR/bin/$b"
+        done
+    fi
+fi
+
+# ---- accounts ---------------------------------------------------------------
+say "Users and groups"
+ensure_group "$SOCKET_GROUP"
+ensure_group "$MODEL_GROUP"
+for c in "${COMPONENTS[@]}"; do
+    case "$c" in
+        manager) comment="Hailo device manager" ;;
+        *) comment="hailo-$c service" ;;
+    esac
+    ensure_user "${COMP_USER[$c]}" "$SOCKET_GROUP" "$MODEL_GROUP" "${COMP_STATE[$c]}" \
+        "$comment"
+done
+
+# ---- per component: directories, programs, config, units ------------------
+declare -A COMP_CHANGED=()
+UNITS_CHANGED=0
+tmpdir=$(mktemp -d)
+trap 'rm -rf "$tmpdir"' EXIT
+defaults_dir="$ROOT$PREFIX/share/hailo-ai-services/defaults"
+doc_dir="$ROOT$PREFIX/share/doc/hailo-ai-services"
+
+for c in "${COMPONENTS[@]}"; do
+    say "Component $c"
+    before=$CHANGES
+    if [ "$c" = manager ]; then
+        ensure_dir "$ROOT$CONFIG_DIR" 0755 root root
+        # Model root: group hailo-models, setgid so everything created below
+        # it inherits the group, g+rx so the manager's user can read it.
+        ensure_dir "$ROOT/var/lib" 0755 root root
+        ensure_dir "$ROOT$MODEL_ROOT" 2750 root "$MODEL_GROUP"
+        ensure_dir "$ROOT$PREFIX/bin" 0755 root root
+        ensure_dir "$ROOT$UNIT_DIR" 0755 root root
+        for doc in README.md docs/INSTALL.md; do
+            if [ -f "$SRC/$doc" ]; then
+                install_file "$SRC/$doc" "$doc_dir/${doc##*/}" 0644 root root || true
+            fi
+        done
+    else
+        ensure_dir "$ROOT${COMP_STATE[$c]}" 2750 "${COMP_USER[$c]}" "$MODEL_GROUP"
+    fi
+
+    read -ra bins <<<"${COMP_BINS[$c]}"
+    for b in "${bins[@]}"; do
+        if [ "$DRY_RUN" = 1 ] && [ ! -e "$BUILD_DIR/bin/$b" ]; then
+            changed "install $ROOT$PREFIX/bin/$b (after the build)"
+            continue
+        fi
+        install_file "$BUILD_DIR/bin/$b" "$ROOT$PREFIX/bin/$b" 0755 root root || true
+    done
+
+    conf=${COMP_CONFIG[$c]}
+    # Readable by the services' group only: a config may carry a bearer token.
+    install_config "$SRC/config/$conf" "$ROOT$CONFIG_DIR/$conf" "$defaults_dir/$conf" \
+        0640 root "$SOCKET_GROUP"
+
+    for u in ${COMP_UNITS[$c]}; do
+        render_unit "$SRC/systemd/$u" "$PREFIX" >"$tmpdir/$u"
+        if install_file "$tmpdir/$u" "$ROOT$UNIT_DIR/$u" 0644 root root; then
+            UNITS_CHANGED=1
+        fi
+    done
+    if [ "$CHANGES" -gt "$before" ]; then
+        COMP_CHANGED[$c]=1
+    else
+        note "= nothing to change"
+    fi
+done
+
+# Models already fetched into /var/lib/hailo: group-readable by the manager.
+fix_model_tree "$ROOT$MODEL_ROOT" "$MODEL_GROUP"
+
+# ---- systemd ----------------------------------------------------------------
+say "systemd"
+units=()
+for c in "${COMPONENTS[@]}"; do
+    read -ra us <<<"${COMP_UNITS[$c]}"
+    units+=("${us[@]}")
+done
+if [ "$UNITS_CHANGED" = 1 ] && systemd_running; then
+    changed "reload systemd (units changed)"
+    run systemctl daemon-reload
+fi
+enable_units "${units[@]}"
+
+start_reason=
+if [ -n "$ROOT" ]; then
+    start_reason="staged install (--root)"
+elif [ "$NO_START" = 1 ]; then
+    start_reason="--no-start"
+elif ! systemd_running; then
+    start_reason="systemd is not running on this system"
+fi
+
+# Hints for the two things that stop a manager on real hardware.
+if [ -z "$ROOT" ] && [ "${COMPONENTS[0]}" = manager ]; then
+    if [ ! -e /dev/hailo0 ]; then
+        if grep -qE '^backend:[[:space:]]*(auto|hailort)' "$CONFIG_DIR/hailo-device-manager.yaml" 2>/dev/null; then
+            warn "no /dev/hailo0: the manager (backend auto) will refuse to start. Install the" \
+                "Hailo driver (hailo-all), or set 'backend: sim' in $CONFIG_DIR/hailo-device-manager.yaml" \
+                "to try the stack on the simulated Hailo-10H."
+        fi
+    elif [ "$DRY_RUN" = 0 ] && command -v runuser >/dev/null &&
+        ! runuser -u hailo-dm -- test -r /dev/hailo0 -a -w /dev/hailo0; then
+        warn "user hailo-dm cannot open /dev/hailo0 ($(stat -c '%U:%G %a' /dev/hailo0)): add it to the" \
+            "device's group: usermod -aG $(stat -c %G /dev/hailo0) hailo-dm"
+    fi
+fi
+
+if [ -n "$start_reason" ]; then
+    say "  Not starting: $start_reason.  To start: systemctl start ${units[*]}"
+else
+    for c in "${COMPONENTS[@]}"; do
+        read -ra us <<<"${COMP_UNITS[$c]}"
+        start_units "${COMP_CHANGED[$c]:-0}" "${us[@]}"
+    done
+fi
+
+# ---- summary and verification -----------------------------------------------
+say ""
+if [ "$CHANGES" -eq 0 ]; then
+    say "Nothing to change: ${COMPONENTS[*]} already installed as wanted."
+elif [ "$DRY_RUN" = 1 ]; then
+    say "Dry run: $CHANGES actions would be taken; nothing was changed."
+else
+    say "Done: $CHANGES changes."
+fi
+if [ -n "${SUDO_USER:-}" ] && [ -z "$ROOT" ] && [ "$DRY_RUN" = 0 ] &&
+    ! user_in_group "$SUDO_USER" "$SOCKET_GROUP"; then
+    say "To use hailo-devctl as $SUDO_USER: usermod -aG $SOCKET_GROUP $SUDO_USER (then log in again)."
+fi
+
+if [ -z "$start_reason" ] && [ "$DRY_RUN" = 0 ]; then
+    # The port each service was configured with (an edited config may differ).
+    conf_port() {
+        awk '/^server:/ { s = 1; next } /^[^[:space:]#]/ { s = 0 }
+             s && $1 == "port:" { print $2; exit }' "$CONFIG_DIR/$1" 2>/dev/null
+    }
+    say ""
+    verify=("$HERE/verify.sh" --devctl "$PREFIX/bin/hailo-devctl" "${COMPONENTS[@]}")
+    clip_port=$(conf_port hailo-clip.yaml)
+    vision_port=$(conf_port hailo-vision.yaml)
+    [ -z "$clip_port" ] || verify+=(--clip-url "http://127.0.0.1:$clip_port")
+    [ -z "$vision_port" ] || verify+=(--vision-url "http://127.0.0.1:$vision_port")
+    "${verify[@]}"
+fi

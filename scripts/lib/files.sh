@@ -1,0 +1,118 @@
+# shellcheck shell=bash
+# files.sh - idempotent file and directory steps: nothing is rewritten when it
+# is already as wanted, so a second install changes nothing and says so.
+# Needs common.sh.
+
+# The "mode owner:group" of a path as stat prints them (octal mode, numeric ids).
+file_state() { stat -c '%a %u:%g' "$1" 2>/dev/null; }
+
+# set_attrs PATH MODE USER GROUP - fixes mode and owner when they differ.
+set_attrs() {
+    local path=$1 mode=$2 ids want
+    owner_ids "$3" "$4"
+    ids=$OWNER_IDS
+    # As stat prints it: octal without leading zeros, setgid as 2xxx.
+    printf -v want '%o %s' "$((8#$mode))" "$ids"
+    [ -e "$path" ] || [ "$DRY_RUN" = 1 ] || die "$path: missing"
+    if [ "$(file_state "$path")" != "$want" ]; then
+        changed "set $path to mode $mode, owner $3:$4"
+        run chown "$ids" "$path"
+        run chmod "$mode" "$path"
+    fi
+}
+
+# ensure_dir PATH MODE USER GROUP (PATH inside ROOT already).
+ensure_dir() {
+    local path=$1
+    if [ ! -d "$path" ]; then
+        changed "create directory $path"
+        owner_ids "$3" "$4"
+        run mkdir -p "$path"
+        run chown "$OWNER_IDS" "$path"
+        run chmod "$2" "$path"
+        return
+    fi
+    set_attrs "$path" "$2" "$3" "$4"
+}
+
+# install_file SRC DEST MODE USER GROUP - copies when the content differs
+# (through a temporary file and rename, so a running program's binary is
+# replaced, never overwritten in place), else only fixes mode and owner.
+# Returns 0 when it wrote the file, 1 when the content was already there.
+install_file() {
+    local src=$1 dest=$2 mode=$3 tmp
+    if [ -f "$dest" ] && cmp -s "$src" "$dest"; then
+        set_attrs "$dest" "$mode" "$4" "$5"
+        return 1
+    fi
+    if [ -e "$dest" ]; then
+        changed "update $dest"
+    else
+        changed "install $dest"
+    fi
+    if [ "$DRY_RUN" = 1 ]; then
+        return 0
+    fi
+    owner_ids "$4" "$5"
+    mkdir -p "${dest%/*}"
+    tmp="$dest.tmp.$$"
+    cp "$src" "$tmp"
+    chown "$OWNER_IDS" "$tmp"
+    chmod "$mode" "$tmp"
+    mv -f "$tmp" "$dest"
+    return 0
+}
+
+# install_config SRC DEST PRISTINE MODE USER GROUP - a config file the admin
+# may edit.  PRISTINE keeps a copy of the default this script installed last:
+#   - DEST missing                 -> install the default
+#   - DEST equal to the new default -> nothing to do
+#   - DEST equal to PRISTINE (an old default nobody edited) -> update it
+#   - otherwise DEST was edited     -> keep it, write the default as DEST.dist
+install_config() {
+    local src=$1 dest=$2 pristine=$3 mode=$4 user=$5 group=$6
+    if [ ! -e "$dest" ]; then
+        install_file "$src" "$dest" "$mode" "$user" "$group" || true
+    elif cmp -s "$src" "$dest"; then
+        note "= $dest is the current default"
+    elif [ -f "$pristine" ] && cmp -s "$pristine" "$dest"; then
+        install_file "$src" "$dest" "$mode" "$user" "$group" || true
+    else
+        if [ -f "$dest.dist" ] && cmp -s "$src" "$dest.dist"; then
+            note "= $dest was edited: kept; the default is in $dest.dist"
+        else
+            install_file "$src" "$dest.dist" "$mode" "$user" "$group" || true
+            say "  NOTE: $dest was edited: kept as it is; the new default is in $dest.dist"
+        fi
+    fi
+    install_file "$src" "$pristine" 0644 root root || true
+}
+
+# remove_path PATH... - removes files or empty-or-not directories that exist.
+remove_path() {
+    local p
+    for p in "$@"; do
+        if [ -e "$p" ] || [ -L "$p" ]; then
+            changed "remove $p"
+            run rm -rf -- "$p"
+        fi
+    done
+}
+
+# fix_model_tree DIR GROUP - every directory below DIR setgid and group
+# GROUP with g+rx, every file group GROUP with g+r, so the device manager
+# (a member of GROUP) can open every model a service fetched.  Models written
+# 0600 by a download tool are the cause of HAILO_OPEN_FILE_FAILURE(13).
+fix_model_tree() {
+    local dir=$1 gid=${ACCT_GID[$2]:-} n
+    [ -d "$dir" ] || return 0
+    [ -n "$gid" ] || { [ "$DRY_RUN" = 1 ] && return 0; die "group $2 missing"; }
+    n=$(find "$dir" -mindepth 1 \( ! -gid "$gid" -o \( -type d ! -perm -2050 \) \
+        -o \( -type f ! -perm -0040 \) \) -print | wc -l)
+    [ "$n" -gt 0 ] || return 0
+    changed "make $n model files and directories under $dir readable by group $2"
+    [ "$DRY_RUN" = 1 ] && return 0
+    find "$dir" -mindepth 1 ! -gid "$gid" -exec chgrp -h "$gid" {} +
+    find "$dir" -mindepth 1 -type d ! -perm -2050 -exec chmod g+rxs {} +
+    find "$dir" -mindepth 1 -type f ! -perm -0040 -exec chmod g+r {} +
+}

@@ -1,0 +1,203 @@
+"""Shared helpers of the deployment tests: paths, a staged root for
+install.sh --root, a manifest of a tree, and the whole stack on the simulator
+(started the way scripts/demo.py does it) for verify.sh."""
+
+import hashlib
+import os
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+SOURCE = os.path.abspath(os.environ.get("HDM_SOURCE_DIR",
+                                        os.path.join(os.path.dirname(__file__), "../../..")))
+BUILD = os.path.abspath(os.environ.get("HDM_BUILD_DIR", os.path.join(SOURCE, "build")))
+BIN = os.path.join(BUILD, "bin")
+SCRIPTS = os.path.join(SOURCE, "scripts")
+PROGRAMS = ("hailo-device-manager", "hailo-devctl", "hailo-clip", "hailo-vision")
+
+
+def missing_programs():
+    return [p for p in PROGRAMS if not os.access(os.path.join(BIN, p), os.X_OK)]
+
+
+def need_programs():
+    missing = missing_programs()
+    if missing:
+        pytest.fail(f"not built in {BIN}: {', '.join(missing)}")
+
+
+def need_root():
+    if os.geteuid() != 0:
+        pytest.skip("needs root: useradd --root and chown in the staged tree (CI runs as root)")
+
+
+def run(args, check=True, timeout=300, env=None):
+    """Runs a command, returns CompletedProcess with text output; fails the
+    test with the output when check and the exit code is not 0."""
+    p = subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=env)
+    if check and p.returncode != 0:
+        pytest.fail(f"{' '.join(args)} exited {p.returncode}\n--- stdout\n{p.stdout}"
+                    f"\n--- stderr\n{p.stderr}")
+    return p
+
+
+def make_root(path):
+    """A minimal root tree for install.sh --root: the account files with root
+    only, and the nologin shell useradd checks for."""
+    os.makedirs(os.path.join(path, "etc"))
+    os.makedirs(os.path.join(path, "usr", "sbin"))
+    files = {"passwd": ("root:x:0:0:root:/root:/bin/bash\n", 0o644),
+             "group": ("root:x:0:\n", 0o644),
+             "shadow": ("root:*:19000:0:99999:7:::\n", 0o640),
+             "gshadow": ("root:*::\n", 0o640)}
+    for name, (text, mode) in files.items():
+        p = os.path.join(path, "etc", name)
+        with open(p, "w") as f:
+            f.write(text)
+        os.chmod(p, mode)
+    nologin = os.path.join(path, "usr", "sbin", "nologin")
+    with open(nologin, "w") as f:
+        f.write("#!/bin/sh\nexit 1\n")
+    os.chmod(nologin, 0o755)
+    return path
+
+
+def manifest(root):
+    """{relative path: (type, mode, uid, gid, content hash or link target,
+    mtime)} of everything below root: equal manifests mean nothing was
+    created, removed, rewritten or re-owned."""
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            p = os.path.join(dirpath, name)
+            st = os.lstat(p)
+            if stat.S_ISLNK(st.st_mode):
+                what = ("link", os.readlink(p))
+            elif stat.S_ISREG(st.st_mode):
+                with open(p, "rb") as f:
+                    what = ("file", hashlib.sha256(f.read()).hexdigest())
+            else:
+                what = ("dir", "")
+            out[os.path.relpath(p, root)] = (what[0], oct(stat.S_IMODE(st.st_mode)), st.st_uid,
+                                             st.st_gid, what[1], st.st_mtime_ns)
+    return out
+
+
+def accounts(root, db):
+    """{name: fields} of ROOT/etc/passwd or ROOT/etc/group."""
+    with open(os.path.join(root, "etc", db)) as f:
+        return {line.split(":")[0]: line.rstrip("\n").split(":") for line in f if line.strip()}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class SimStack:
+    """hailo-device-manager (sim backend), hailo-clip and hailo-vision on a
+    temporary socket and free loopback ports, from tools/make-sim-assets --fast."""
+
+    def __init__(self, workdir):
+        self.dir = workdir
+        self.socket = os.path.join(workdir, "run", "device.sock")
+        self.clip_port = free_port()
+        self.vision_port = free_port()
+        self.procs = []
+        subprocess.run([os.path.join(SOURCE, "tools", "make-sim-assets"), workdir, "--fast",
+                        "--socket", self.socket, "--clip-port", str(self.clip_port),
+                        "--vision-port", str(self.vision_port)],
+                       check=True, stdout=subprocess.DEVNULL)
+        self.env = dict(os.environ, HAILO_DEVICE_SOCKET=self.socket)
+        with open(os.path.join(workdir, "manager.env")) as f:
+            for line in f:
+                if "=" in line and not line.startswith("#"):
+                    k, v = line.strip().split("=", 1)
+                    self.env[k] = v
+
+    @property
+    def clip_url(self):
+        return f"http://127.0.0.1:{self.clip_port}"
+
+    @property
+    def vision_url(self):
+        return f"http://127.0.0.1:{self.vision_port}"
+
+    def start(self, name, args):
+        log = open(os.path.join(self.dir, name + ".log"), "w")
+        p = subprocess.Popen([os.path.join(BIN, name)] + args, env=self.env, stdout=log,
+                             stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+        self.procs.append(p)
+        return p
+
+    def start_manager(self):
+        return self.start("hailo-device-manager", [
+            "--backend", "sim", "--socket", self.socket, "--http-bind", "off",
+            "--sim-config", os.path.join(self.dir, "sim-config.json")])
+
+    def start_services(self):
+        self.start("hailo-clip", ["--config", os.path.join(self.dir, "hailo-clip.yaml")])
+        self.start("hailo-vision", ["--config", os.path.join(self.dir, "hailo-vision.yaml")])
+
+    def logs(self):
+        out = []
+        for name in ("hailo-device-manager", "hailo-clip", "hailo-vision"):
+            p = os.path.join(self.dir, name + ".log")
+            if os.path.exists(p):
+                with open(p) as f:
+                    out.append(f"--- {name}\n" + "".join(f.readlines()[-20:]))
+        return "\n".join(out)
+
+    def stop(self):
+        for p in reversed(self.procs):
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+        self.procs = []
+
+
+@pytest.fixture
+def sim_stack():
+    need_programs()
+    workdir = tempfile.mkdtemp(prefix="hdm-deploy-")
+    stack = SimStack(workdir)
+    try:
+        yield stack
+    finally:
+        stack.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture
+def staged_root():
+    need_root()
+    need_programs()
+    path = tempfile.mkdtemp(prefix="hdm-root-")
+    try:
+        yield make_root(os.path.join(path, "root"))
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def wait(predicate, timeout, what):
+    """Polls predicate with backoff until it is true, else fails with what."""
+    deadline = time.monotonic() + timeout
+    delay = 0.05
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(delay)
+        delay = min(delay * 2, 1.0)
+    pytest.fail(f"timed out waiting for {what}")

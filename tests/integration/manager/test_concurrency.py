@@ -1,0 +1,165 @@
+"""Many clients at once, clients that go away, clients that do not read,
+cancellation and deadlines."""
+
+import os
+import sys
+import threading
+import time
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import hdmtest  # noqa: E402
+
+
+@pytest.fixture()
+def mgr():
+    m = hdmtest.Manager()
+    m.start()
+    yield m
+    assert m.stop() == 0, m.log()
+    m.cleanup()
+
+
+def sched_figures(mgr):
+    return mgr.request({"action": "status"}).get("scheduler", {})
+
+
+def test_8_clients_x_500_mixed_requests_all_matched(mgr):
+    clip_path, clip_params = mgr.make_clip("clip-mix")
+    depth = mgr.make_model("depth-mix.hef")
+    img = hdmtest.tensor("uint8", [1, 224, 224, 3])
+    dimg = hdmtest.tensor("uint8", [1, 256, 320, 3])
+    errors = []
+
+    def make(cid, i):
+        rid = "c%d-%d" % (cid, i)
+        kind = i % 5
+        if kind == 0:
+            return rid, {"action": "ping", "request_id": rid}
+        if kind == 1:
+            return rid, {"action": "status", "request_id": rid}
+        if kind == 2:
+            return rid, {"action": "infer", "model_type": "clip", "model_path": clip_path,
+                         "model_params": clip_params, "request_id": rid,
+                         "client_name": "client-%d" % cid,
+                         "input_data": {"mode": "image", "tensor": img}}
+        if kind == 3:
+            return rid, {"action": "infer", "model_type": "depth", "model_path": depth,
+                         "request_id": rid, "input_data": {"input": dimg}}
+        return rid, {"action": "load_model", "model_type": "depth", "model_path": depth,
+                     "request_id": rid}
+
+    def run(cid):
+        try:
+            with mgr.client(timeout=60) as c:
+                i = 0
+                while i < 500:
+                    batch = [make(cid, j) for j in range(i, min(i + 8, 500))]
+                    c.send_raw(b"".join(hdmtest.frame_v1(req) for _, req in batch))
+                    want = {rid for rid, _ in batch}
+                    for _ in batch:
+                        r = c.recv()
+                        if r.get("status") != "ok":
+                            errors.append(r)
+                        want.discard(r.get("request_id"))
+                    if want:
+                        errors.append("unanswered: %s" % sorted(want))
+                    i += len(batch)
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=run, args=(cid,)) for cid in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not any(t.is_alive() for t in threads)
+    assert errors == []
+
+
+def test_client_disconnecting_with_work_queued(mgr):
+    slow = mgr.make_model("slow.hef", infer_ms=150)
+    c = mgr.client()
+    c.send_raw(b"".join(hdmtest.frame_v1({
+        "action": "infer", "model_path": slow, "model_type": "depth", "request_id": str(i),
+        "input_data": {"input": hdmtest.tensor("uint8", [1, 256, 320, 3])}}) for i in range(10)))
+    time.sleep(0.3)  # the first job is running, the rest queued
+    c.close()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        if sched_figures(mgr).get("cancelled_disconnect", 0) >= 5:
+            break
+        time.sleep(0.05)
+    assert sched_figures(mgr).get("cancelled_disconnect", 0) >= 5
+    with mgr.client() as other:
+        r = other.request({"action": "ping"})
+        assert r["status"] == "ok" and r["queue_depth"] == 0
+
+
+def test_slow_reader_does_not_stall_others(mgr):
+    path, params = mgr.make_clip("clip-slow-reader")
+    req = {"action": "infer", "model_type": "clip", "model_path": path, "model_params": params,
+           "input_data": {"mode": "text", "tensor": hdmtest.tensor("float32", [1, 77, 512])}}
+    with mgr.client(timeout=60) as lazy, mgr.client() as busy_reader:
+        n = 60  # ~12 MB of answers the lazy client does not read for now
+        data = b"".join(hdmtest.frame_v1(dict(req, request_id=str(i))) for i in range(n))
+        # The manager stops reading a client whose answers pile up, so the
+        # lazy client's sendall blocks until it reads: send from a thread.
+        sender = threading.Thread(target=lazy.send_raw, args=(data,))
+        sender.start()
+        time.sleep(0.5)
+        t0 = time.monotonic()
+        for i in range(50):
+            assert busy_reader.request({"action": "ping", "request_id": str(i)})["status"] == "ok"
+        assert time.monotonic() - t0 < 10
+        got = {lazy.recv()["request_id"] for _ in range(n)}
+        sender.join(30)
+        assert got == {str(i) for i in range(n)}
+
+
+def test_cancel_queued_request(mgr):
+    slow = mgr.make_model("slow-cancel.hef", infer_ms=300)
+    body = {"action": "infer", "model_type": "depth", "model_path": slow,
+            "input_data": {"input": hdmtest.tensor("uint8", [1, 256, 320, 3])}}
+    with mgr.client() as c:
+        c.send(dict(body, request_id="run"))
+        c.send(dict(body, request_id="victim"))
+        time.sleep(0.1)
+        c.send({"action": "cancel", "target_request_id": "victim", "request_id": "k"})
+        answers = {}
+        for _ in range(3):
+            r = c.recv()
+            answers[r["request_id"]] = r
+        assert answers["k"]["status"] == "ok"
+        assert answers["victim"]["code"] == "cancelled"
+        assert answers["run"]["status"] == "ok"
+        # The cancel answer and the cancelled job come before the running job ends.
+        assert sched_figures(mgr).get("cancelled_request", 0) >= 1
+
+
+def test_deadline_exceeded_in_queue(mgr):
+    slow = mgr.make_model("slow-deadline.hef", infer_ms=300)
+    body = {"action": "infer", "model_type": "depth", "model_path": slow,
+            "input_data": {"input": hdmtest.tensor("uint8", [1, 256, 320, 3])}}
+    with mgr.client() as c:
+        c.send(dict(body, request_id="first"))
+        c.send(dict(body, request_id="late", timeout_ms=50))
+        answers = {}
+        for _ in range(2):
+            r = c.recv()
+            answers[r["request_id"]] = r
+        assert answers["first"]["status"] == "ok"
+        assert answers["late"]["code"] == "deadline_exceeded", answers["late"]
+
+
+def test_many_connections(mgr):
+    clients = [mgr.client() for _ in range(200)]
+    try:
+        for i, c in enumerate(clients):
+            c.send({"action": "ping", "request_id": str(i)})
+        for i, c in enumerate(clients):
+            assert c.recv()["request_id"] == str(i)
+    finally:
+        for c in clients:
+            c.close()

@@ -1,0 +1,104 @@
+"""Model paths are confined to the allowed directories, canonicalised, and
+refused before anything touches the file."""
+
+import os
+import sys
+import tempfile
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import hdmtest  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def mgr():
+    m = hdmtest.Manager()
+    m.start()
+    outside = tempfile.mkdtemp(prefix="hdm-outside-", dir="/tmp")
+    m.outside = outside
+    secret = os.path.join(outside, "secret.hef")
+    with open(secret, "w") as f:
+        f.write("not for you")
+    m.secret = secret
+    yield m
+    assert m.stop() == 0, m.log()
+    m.cleanup()
+    os.remove(secret)
+    os.rmdir(outside)
+
+
+def load(mgr, path, model_type="depth", **extra):
+    return mgr.request(dict({"action": "load_model", "model_path": path, "model_type": model_type},
+                            **extra))
+
+
+def test_outside_allowed_dirs(mgr):
+    r = load(mgr, mgr.secret)
+    assert r["code"] == "bad_request" and "outside" in r["error"], r
+
+
+def test_dotdot_escape(mgr):
+    escape = os.path.join(mgr.models_dir, "..", "..", os.path.relpath(mgr.secret, "/"))
+    r = load(mgr, os.path.join(mgr.models_dir, "../" * 8 + mgr.secret.lstrip("/")))
+    assert r["code"] == "bad_request", r
+    r = load(mgr, escape)
+    assert r["code"] in ("bad_request", "not_found"), r
+
+
+def test_symlink_escape(mgr):
+    link = os.path.join(mgr.models_dir, "innocent.hef")
+    os.symlink(mgr.secret, link)
+    try:
+        r = load(mgr, link)
+        assert r["code"] == "bad_request" and "outside" in r["error"], r
+    finally:
+        os.remove(link)
+
+
+def test_symlink_inside_is_canonicalised(mgr):
+    real = mgr.make_model("real-depth.hef")
+    link = os.path.join(mgr.models_dir, "alias.hef")
+    os.symlink(real, link)
+    try:
+        r = load(mgr, link)
+        assert r["status"] == "ok" and r["model_path"] == real, r
+        r = load(mgr, os.path.join(mgr.models_dir, ".", "sub", "..", "real-depth.hef"))
+        assert r.get("message") == "Model already loaded" or r["code"] == "not_found", r
+    finally:
+        os.remove(link)
+        mgr.request({"action": "unload_model", "model_path": real, "model_type": "depth"})
+
+
+def test_relative_empty_and_missing(mgr):
+    assert load(mgr, "models/x.hef")["code"] == "bad_request"
+    assert load(mgr, "")["error"] == "model_path required"
+    r = load(mgr, os.path.join(mgr.models_dir, "nope.hef"))
+    assert r["code"] == "not_found" and "nope.hef" in r["error"]
+    r = load(mgr, 42)
+    assert r["error"] == "model_path required"
+
+
+def test_clip_hef_paths_confined(mgr):
+    path, params = mgr.make_clip("clip-conf")
+    for key in ("image_hef_path", "text_hef_path"):
+        p = dict(params)
+        p[key] = mgr.secret
+        r = load(mgr, path, "clip", model_params=p)
+        assert r["code"] == "bad_request" and key in r["error"] and "outside" in r["error"], r
+
+
+def test_ocr_recognition_hefs_confined(mgr):
+    path = mgr.make_model("ocr-conf.hef")
+    params = {"detection_hef_path": path, "recognition_hefs": {"en": mgr.secret}}
+    r = load(mgr, path, "ocr", model_params=params)
+    assert r["code"] == "bad_request" and "recognition_hefs.en" in r["error"], r
+    params = {"detection_hef_path": mgr.secret, "recognition_hefs": {"en": path}}
+    r = load(mgr, path, "ocr", model_params=params)
+    assert r["code"] == "bad_request" and "detection_hef_path" in r["error"], r
+
+
+def test_infer_path_confined(mgr):
+    r = mgr.request({"action": "infer", "model_path": mgr.secret, "model_type": "depth",
+                     "input_data": {"input": hdmtest.tensor("uint8", [1, 256, 320, 3])}})
+    assert r["code"] == "bad_request" and "outside" in r["error"]
