@@ -46,3 +46,31 @@ check-hailort: deps-build
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
+
+# ---- sturdiness (issue 8; docs/SECURITY.md) ---------------------------------
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS    ?= 1
+FUZZ_FLAGS   ?= -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+
+# libFuzzer harnesses (clang): each runs FUZZ_SECONDS, new inputs are merged
+# into tests/fuzz/corpus/<harness>/, crashers kept there as crash-*.
+fuzz: deps-build
+	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHDM_FUZZ=ON \
+	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DHAILO_BACKEND=off \
+	  -DCMAKE_C_FLAGS="$(FUZZ_FLAGS)" -DCMAKE_CXX_FLAGS="$(FUZZ_FLAGS)" $(CMAKE_ARGS)
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_all
+	FUZZ_JOBS=$(FUZZ_JOBS) tests/fuzz/run-fuzzers.sh $(FUZZ_BUILD)/fuzz $(FUZZ_SECONDS)
+
+# Manager + both services under mixed traffic, restarts and disconnects.
+soak: deps-check build
+	HDM_BUILD_DIR=$(abspath $(BUILD)) HDM_SOURCE_DIR=$(CURDIR) \
+	  /usr/bin/python3 tests/soak/soak.py --duration $(DURATION)
+
+# The manager integration tests with the manager under valgrind memcheck.
+VALGRIND ?= valgrind --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 \
+  --track-fds=no --quiet
+valgrind: deps-check build
+	HDM_BUILD_DIR=$(abspath $(BUILD)) HDM_SOURCE_DIR=$(CURDIR) HDM_MANAGER_WRAPPER="$(VALGRIND)" \
+	  /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration/manager \
+	  tests/integration/badinput/test_manager_frames.py

@@ -43,8 +43,8 @@
 
 extern char **environ;
 
-static const char *opt_socket, *opt_kind = "ping", *opt_form = "json", *opt_model,
-                  *opt_out, *opt_request, *opt_image_hef, *opt_text_hef;
+static const char *opt_socket, *opt_kind = "ping", *opt_form = "json", *opt_model, *opt_out,
+                               *opt_request, *opt_image_hef, *opt_text_hef;
 static int opt_clients = 1;
 static double opt_seconds = 2.0, opt_warmup = 0.3;
 
@@ -109,8 +109,9 @@ static int cmd_encode(void)
         cJSON *t = cJSON_AddObjectToObject(input, "tensor");
         cJSON_AddStringToObject(t, "dtype", image ? "uint8" : "float32");
         int shape_img[] = {1, 224, 224, 3}, shape_txt[] = {1, 77, 512};
-        cJSON_AddItemToObject(t, "shape", image ? cJSON_CreateIntArray(shape_img, 4)
-                                                : cJSON_CreateIntArray(shape_txt, 3));
+        cJSON_AddItemToObject(t, "shape",
+                              image ? cJSON_CreateIntArray(shape_img, 4)
+                                    : cJSON_CreateIntArray(shape_txt, 3));
         nbytes = image ? 224 * 224 * 3 : 77 * 512 * 4;
         data = malloc(nbytes);
         if (image) {
@@ -402,11 +403,11 @@ int main(int argc, char **argv)
         die("%s", "usage: bench-manager encode|setup|capture|run|ready [options]");
     const char *cmd = argv[1];
     static const struct option opts[] = {
-        {"socket", required_argument, NULL, 's'},  {"kind", required_argument, NULL, 'k'},
-        {"form", required_argument, NULL, 'f'},    {"model-path", required_argument, NULL, 'm'},
-        {"out", required_argument, NULL, 'o'},     {"request", required_argument, NULL, 'r'},
-        {"clients", required_argument, NULL, 'c'}, {"seconds", required_argument, NULL, 't'},
-        {"warmup", required_argument, NULL, 'w'},  {"image-hef", required_argument, NULL, 'I'},
+        {"socket", required_argument, NULL, 's'},   {"kind", required_argument, NULL, 'k'},
+        {"form", required_argument, NULL, 'f'},     {"model-path", required_argument, NULL, 'm'},
+        {"out", required_argument, NULL, 'o'},      {"request", required_argument, NULL, 'r'},
+        {"clients", required_argument, NULL, 'c'},  {"seconds", required_argument, NULL, 't'},
+        {"warmup", required_argument, NULL, 'w'},   {"image-hef", required_argument, NULL, 'I'},
         {"text-hef", required_argument, NULL, 'T'}, {NULL, 0, NULL, 0},
     };
     int c;
@@ -415,18 +416,41 @@ int main(int argc, char **argv)
     argv++;
     while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
         switch (c) {
-        case 's': opt_socket = optarg; break;
-        case 'k': opt_kind = optarg; break;
-        case 'f': opt_form = optarg; break;
-        case 'm': opt_model = optarg; break;
-        case 'o': opt_out = optarg; break;
-        case 'r': opt_request = optarg; break;
-        case 'c': opt_clients = atoi(optarg); break;
-        case 't': opt_seconds = atof(optarg); break;
-        case 'w': opt_warmup = atof(optarg); break;
-        case 'I': opt_image_hef = optarg; break;
-        case 'T': opt_text_hef = optarg; break;
-        default: die("%s", "unknown option");
+        case 's':
+            opt_socket = optarg;
+            break;
+        case 'k':
+            opt_kind = optarg;
+            break;
+        case 'f':
+            opt_form = optarg;
+            break;
+        case 'm':
+            opt_model = optarg;
+            break;
+        case 'o':
+            opt_out = optarg;
+            break;
+        case 'r':
+            opt_request = optarg;
+            break;
+        case 'c':
+            opt_clients = atoi(optarg);
+            break;
+        case 't':
+            opt_seconds = atof(optarg);
+            break;
+        case 'w':
+            opt_warmup = atof(optarg);
+            break;
+        case 'I':
+            opt_image_hef = optarg;
+            break;
+        case 'T':
+            opt_text_hef = optarg;
+            break;
+        default:
+            die("%s", "unknown option");
         }
     }
     if (strcmp(cmd, "encode") == 0)

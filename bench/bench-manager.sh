@@ -5,11 +5,14 @@
 # frames, 1 and 8 clients, each next to the echo-server floor measured by the
 # same load generator in the same run; then time to ready and idle RSS.
 # The manager runs the sim backend with latency_scale 0 (no simulated work).
-# BENCH_SECONDS (default 2) sets the length of each measurement.
+# BENCH_SECONDS (default 1.5) sets the length of each measurement and
+# BENCH_REPEAT (default 3) how many are taken; the best one is reported, as
+# other work on a shared machine only ever makes a figure worse.
 set -euo pipefail
 build=$1
 bin=$build/bin
-secs=${BENCH_SECONDS:-2}
+secs=${BENCH_SECONDS:-1.5}
+repeat=${BENCH_REPEAT:-3}
 for p in hailo-device-manager hailo-devctl bench-manager echo-server; do
   [ -x "$bin/$p" ] || { echo "bench-manager.sh: $bin/$p is missing (build first)" >&2; exit 1; }
 done
@@ -36,7 +39,8 @@ for i in 1 2 3 4 5; do
   ready_runs+=("$("$bin/bench-manager" ready --socket "$tmp/ready.sock" -- \
     "$bin/hailo-device-manager" --socket "$tmp/ready.sock" "${manager_args[@]}")")
 done
-ready_ms=$(printf '%s\n' "${ready_runs[@]}" | sed 's/.*ready_ms=\([0-9.]*\).*/\1/' | sort -n | sed -n 3p)
+ready_sorted=$(printf '%s\n' "${ready_runs[@]}" | sed 's/.*ready_ms=\([0-9.]*\).*/\1/' | sort -n)
+ready_ms=$(sed -n 3p <<< "$ready_sorted"); ready_min=$(sed -n 1p <<< "$ready_sorted")
 rss_kb=$(printf '%s\n' "${ready_runs[@]}" | sed 's/.*rss_kb=\([0-9]*\).*/\1/' | sort -n | sed -n 3p)
 
 "$bin/hailo-device-manager" --socket "$tmp/dm.sock" "${manager_args[@]}" &
@@ -46,11 +50,25 @@ manager_pid=$!
   --image-hef "$tmp/models/clip_image.hef" --text-hef "$tmp/models/clip_text.hef"
 
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
+# measure REQUEST CLIENTS: sets $floor and $mgr to the bench-manager run lines
+# with the highest req/s, running floor and manager alternately.
+measure() {
+  local line rps floor_rps=-1 mgr_rps=-1
+  for _ in $(seq "$repeat"); do
+    line=$("$bin/bench-manager" run --socket "$tmp/echo.sock" --request "$1" --clients "$2" --seconds "$secs")
+    rps=$(field rps <<< "$line"); rps=${rps%.*}
+    if [ "$rps" -gt "$floor_rps" ]; then floor=$line; floor_rps=$rps; fi
+    line=$("$bin/bench-manager" run --socket "$tmp/dm.sock" --request "$1" --clients "$2" --seconds "$secs")
+    rps=$(field rps <<< "$line"); rps=${rps%.*}
+    if [ "$rps" -gt "$mgr_rps" ]; then mgr=$line; mgr_rps=$rps; fi
+  done
+}
 echo "## Device manager"
 echo
 echo "Load generator: \`bench-manager run\` (raw sockets, pre-encoded request, one connection"
-echo "per client, ${secs} s per figure); floor: \`echo-server\` answering the manager's own"
-echo "response bytes.  Manager: sim backend, \`latency_scale: 0\`."
+echo "per client; best of ${repeat} runs of ${secs} s, floor and manager alternating); floor:"
+echo "\`echo-server\` answering the manager's own response bytes.  Manager: sim backend,"
+echo "\`latency_scale: 0\`."
 echo
 echo "| request | frame | clients | manager req/s | floor req/s | floor/manager | manager p50 / p99 µs | floor p50 / p99 µs |"
 echo "|---|---|---:|---:|---:|---:|---:|---:|"
@@ -63,8 +81,7 @@ for spec in ping:json clip-image:json clip-image:binary clip-text:json clip-text
   echo_pid=$!
   for _ in $(seq 50); do [ -S "$tmp/echo.sock" ] && break; sleep 0.02; done
   for clients in 1 8; do
-    floor=$("$bin/bench-manager" run --socket "$tmp/echo.sock" --request "$req" --clients "$clients" --seconds "$secs")
-    mgr=$("$bin/bench-manager" run --socket "$tmp/dm.sock" --request "$req" --clients "$clients" --seconds "$secs")
+    measure "$req" "$clients"
     m_rps=$(field rps <<< "$mgr"); f_rps=$(field rps <<< "$floor")
     ratio=$(awk -v f="$f_rps" -v m="$m_rps" 'BEGIN { printf (m > 0 ? "%.2fx" : "n/a"), f / m }')
     printf '| %s | %s | %d | %s | %s | %s | %s / %s | %s / %s |\n' "$kind" "$form" "$clients" \
@@ -76,7 +93,7 @@ done
 echo
 echo "| figure | value |"
 echo "|---|---:|"
-echo "| ready (exec to first ping answer, median of 5) | ${ready_ms} ms |"
+echo "| ready (exec to first ping answer), median / best of 5 | ${ready_ms} / ${ready_min} ms |"
 echo "| idle RSS after ready (median of 5) | $(awk -v k="$rss_kb" 'BEGIN { printf "%.1f", k / 1024 }') MiB |"
 echo
 echo "Command: \`bench/run.sh $build\` (or \`make bench\`)."

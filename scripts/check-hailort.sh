@@ -8,8 +8,9 @@
 # hailo-ai/hailort checkout, or /usr/include of an installed HailoRT.  Every
 # backend source is compiled with HDM_HAVE_HAILORT (C as gnu11, the GenAI
 # binding as C++17, -Wall -Wextra -Werror) into a temporary directory, then
-# the objects are checked against each other: every hrt_* function the C
-# files call must be defined by the C++ binding.  Prints the HailoRT version
+# the objects are checked against each other: every function of
+# src/backends/hailort-rt.h must come out of hailort-capi.c or
+# hailort-genai.cpp with C linkage.  Prints the HailoRT version
 # found and PASS or FAIL.  Exit: 0 pass, 1 fail, 2 usage, 77 skipped
 # (--skip-if-unset with no DIR: how ctest runs it on machines without
 # HailoRT headers).
@@ -135,8 +136,8 @@ compile() { # compiler std source
 }
 
 echo "Compiling against it:"
-for src in backend-hailort.c hailort-dense.c hailort-genai-glue.c hailort-status.c \
-    hailort-layout.c hailort-prompt.c; do
+for src in backend-hailort.c hailort-capi.c hailort-dense.c hailort-genai-glue.c \
+    hailort-status.c hailort-layout.c hailort-prompt.c; do
     compile "$cc" gnu11 "$root/src/backends/$src"
 done
 compile "$cxx" c++17 "$root/src/backends/hailort-genai.cpp"
@@ -146,10 +147,11 @@ if [ "$fail" = 0 ] && command -v nm >/dev/null 2>&1; then
     # Every function hailort-rt.h declares must come out of the C++ file unmangled.
     sed -n 's/^[a-z].*[ *]\(hrt_[a-z0-9_]*\)(.*/\1/p' "$root/src/backends/hailort-rt.h" |
         sort -u >"$tmp/wanted"
-    nm "$tmp/hailort-genai.cpp.o" | awk '$2 == "T" {print $3}' | sort -u >"$tmp/defined"
+    nm "$tmp/hailort-genai.cpp.o" "$tmp/hailort-capi.c.o" | awk '$2 == "T" {print $3}' |
+        sort -u >"$tmp/defined"
     missing=$(comm -23 "$tmp/wanted" "$tmp/defined")
     if [ -n "$missing" ] || [ ! -s "$tmp/wanted" ]; then
-        echo "  functions of hailort-rt.h not defined with C linkage by hailort-genai.cpp:"
+        echo "  functions of hailort-rt.h not defined with C linkage by hailort-genai.cpp / hailort-capi.c:"
         echo "$missing" | sed 's/^/    /'
         fail=1
     else

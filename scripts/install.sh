@@ -15,6 +15,7 @@
 # which polls with backoff until the socket and the services answer.
 # Installing a service installs the manager first when it is missing.
 set -euo pipefail
+umask 022
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SRC=$(cd "$HERE/.." && pwd)
@@ -147,10 +148,10 @@ for c in "${COMPONENTS[@]}"; do
         ensure_dir "$ROOT$CONFIG_DIR" 0755 root root
         # Model root: group hailo-models, setgid so everything created below
         # it inherits the group, g+rx so the manager's user can read it.
-        ensure_dir "$ROOT/var/lib" 0755 root root
         ensure_dir "$ROOT$MODEL_ROOT" 2750 root "$MODEL_GROUP"
-        ensure_dir "$ROOT$PREFIX/bin" 0755 root root
-        ensure_dir "$ROOT$UNIT_DIR" 0755 root root
+        # System directories: created when missing, never re-owned.
+        make_dir "$ROOT$PREFIX/bin"
+        make_dir "$ROOT$UNIT_DIR"
         for doc in README.md docs/INSTALL.md; do
             if [ -f "$SRC/$doc" ]; then
                 install_file "$SRC/$doc" "$doc_dir/${doc##*/}" 0644 root root || true
@@ -214,10 +215,12 @@ fi
 
 # Hints for the two things that stop a manager on real hardware.
 if [ -z "$ROOT" ] && [ "${COMPONENTS[0]}" = manager ]; then
+    mconf=$CONFIG_DIR/hailo-device-manager.yaml
+    [ -e "$mconf" ] || mconf=$SRC/config/hailo-device-manager.yaml
     if [ ! -e /dev/hailo0 ]; then
-        if grep -qE '^backend:[[:space:]]*(auto|hailort)' "$CONFIG_DIR/hailo-device-manager.yaml" 2>/dev/null; then
+        if grep -qE '^backend:[[:space:]]*(auto|hailort)' "$mconf" 2>/dev/null; then
             warn "no /dev/hailo0: the manager (backend auto) will refuse to start. Install the" \
-                "Hailo driver (hailo-all), or set 'backend: sim' in $CONFIG_DIR/hailo-device-manager.yaml" \
+                "Hailo driver (apt install hailo-h10-all), or set 'backend: sim' in $CONFIG_DIR/hailo-device-manager.yaml" \
                 "to try the stack on the simulated Hailo-10H."
         fi
     elif [ "$DRY_RUN" = 0 ] && command -v runuser >/dev/null &&
@@ -257,10 +260,12 @@ if [ -z "$start_reason" ] && [ "$DRY_RUN" = 0 ]; then
              s && $1 == "port:" { print $2; exit }' "$CONFIG_DIR/$1" 2>/dev/null
     }
     say ""
-    verify=("$HERE/verify.sh" --devctl "$PREFIX/bin/hailo-devctl" "${COMPONENTS[@]}")
+    # The manager is checked too: every service depends on it.
+    verify=("$HERE/verify.sh" --devctl "$PREFIX/bin/hailo-devctl" manager "${COMPONENTS[@]}")
     clip_port=$(conf_port hailo-clip.yaml)
     vision_port=$(conf_port hailo-vision.yaml)
     [ -z "$clip_port" ] || verify+=(--clip-url "http://127.0.0.1:$clip_port")
     [ -z "$vision_port" ] || verify+=(--vision-url "http://127.0.0.1:$vision_port")
-    "${verify[@]}"
+    "${verify[@]}" || exit 1
+    [ "$START_FAILED" = 0 ] || exit 1
 fi

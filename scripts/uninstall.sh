@@ -8,6 +8,7 @@
 # and the models in /var/lib/hailo stay (a later install picks them up again)
 # unless --purge is given.
 set -euo pipefail
+umask 022
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PROG=uninstall.sh

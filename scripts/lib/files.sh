@@ -25,22 +25,29 @@ set_attrs() {
 ensure_dir() {
     local path=$1
     if [ ! -d "$path" ]; then
-        changed "create directory $path"
         owner_ids "$3" "$4"
-        run mkdir -p "$path"
-        run chown "$OWNER_IDS" "$path"
-        run chmod "$2" "$path"
+        changed "create directory $path"
+        run install -d -m "$2" -o "${OWNER_IDS%:*}" -g "${OWNER_IDS#*:}" "$path"
         return
     fi
     set_attrs "$path" "$2" "$3" "$4"
 }
 
-# install_file SRC DEST MODE USER GROUP - copies when the content differs
-# (through a temporary file and rename, so a running program's binary is
-# replaced, never overwritten in place), else only fixes mode and owner.
-# Returns 0 when it wrote the file, 1 when the content was already there.
+# make_dir PATH - a directory this script does not own (/usr/local/bin ...):
+# created 0755 root:root when missing, else left as the system has it.
+make_dir() {
+    [ -d "$1" ] && return 0
+    changed "create directory $1"
+    run install -d -m 0755 -o 0 -g 0 "$1"
+}
+
+# install_file SRC DEST MODE USER GROUP - copies when the content differs,
+# else only fixes mode and owner.  install(1) unlinks the old file before it
+# writes the new one, so a running program's binary is replaced, never
+# overwritten in place.  Returns 0 when it wrote the file, 1 when the content
+# was already there.
 install_file() {
-    local src=$1 dest=$2 mode=$3 tmp
+    local src=$1 dest=$2 mode=$3
     if [ -f "$dest" ] && cmp -s "$src" "$dest"; then
         set_attrs "$dest" "$mode" "$4" "$5"
         return 1
@@ -50,16 +57,9 @@ install_file() {
     else
         changed "install $dest"
     fi
-    if [ "$DRY_RUN" = 1 ]; then
-        return 0
-    fi
+    [ "$DRY_RUN" = 0 ] || return 0
     owner_ids "$4" "$5"
-    mkdir -p "${dest%/*}"
-    tmp="$dest.tmp.$$"
-    cp "$src" "$tmp"
-    chown "$OWNER_IDS" "$tmp"
-    chmod "$mode" "$tmp"
-    mv -f "$tmp" "$dest"
+    install -D -m "$mode" -o "${OWNER_IDS%:*}" -g "${OWNER_IDS#*:}" "$src" "$dest"
     return 0
 }
 

@@ -63,6 +63,15 @@ disable_units() {
     done
 }
 
+# A unit that did not start is reported, and the run goes on to the
+# verification, whose FAIL lines say what does not answer.
+START_FAILED=0
+start_failed() {
+    # shellcheck disable=SC2034  # read by install.sh
+    START_FAILED=1
+    warn "$1 did not start: see systemctl status $1 and journalctl -u $1"
+}
+
 # start_units RESTART UNIT... - starts units not running; restarts running ones
 # when RESTART is 1 (their program, config or unit changed).
 start_units() {
@@ -72,13 +81,13 @@ start_units() {
         if systemctl is-active --quiet "$u"; then
             if [ "$restart" = 1 ] && [ "${u##*.}" = service ]; then
                 changed "restart $u (its files changed)"
-                run systemctl restart "$u"
+                run systemctl restart "$u" || start_failed "$u"
             else
                 note "= $u running"
             fi
         else
             changed "start $u"
-            run systemctl start "$u"
+            run systemctl start "$u" || start_failed "$u"
         fi
     done
 }

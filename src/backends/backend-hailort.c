@@ -17,7 +17,7 @@
  * to decide what to evict before the next load.
  *
  * Errors: HailoRT statuses are named by the library itself
- * (hailo_get_status_message) and mapped by name (hailort-status.h).  A
+ * (hrt_status_name: hailo_get_status_message) and mapped by name (hailort-status.h).  A
  * status that means the device is gone marks the backend lost: everything
  * fails with device_error until the registry calls reset(), which re-creates
  * the VDevice.
@@ -32,8 +32,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <hailo/hailort.h>
-
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "hailort-backend.h"
@@ -41,10 +39,9 @@
 
 #define DEFAULT_GROUP_ID "SHARED"
 #define IDENTIFY_CACHE_MS 1000
-#define MAX_SCANNED_DEVICES 8
 
 struct backend {
-    hrt_device *dev;          /* NULL after a failed reset */
+    hrt_device *dev; /* NULL after a failed reset */
     char *group_id;
     pthread_rwlock_t dev_lock; /* reset/close write; identify reads */
     atomic_bool lost;
@@ -59,7 +56,7 @@ struct backend {
 int hrt_fail(backend *b, hdm_err *err, int status, const char *fmt, ...)
 {
     char context[HDM_ERR_MSG_MAX / 2];
-    const char *name = hailo_get_status_message((hailo_status)status);
+    const char *name = hrt_status_name(status);
     va_list ap;
 
     va_start(ap, fmt);
@@ -109,15 +106,11 @@ static int lost_error(hdm_err *err)
 /* Says clearly when there is no device, before HailoRT's own messages. */
 static int scan_devices(hdm_err *err)
 {
-    hailo_device_id_t ids[MAX_SCANNED_DEVICES];
-    size_t n = MAX_SCANNED_DEVICES;
-    hailo_version_t ver = {0};
-    hailo_status st;
+    char first[64] = "", version[32] = "?";
+    size_t n = 0;
+    int st = hrt_scan_devices(&n, first, sizeof(first));
 
-    if (access("/dev/hailo0", F_OK) != 0 && access("/dev/hailo1", F_OK) != 0)
-        log_debug("no /dev/hailo* node; asking HailoRT anyway");
-    st = hailo_scan_devices(NULL, ids, &n);
-    if (st != HAILO_SUCCESS)
+    if (st != 0)
         return hrt_fail(NULL, err, st,
                         "cannot scan for Hailo devices (is the hailo1x_pci driver loaded? see "
                         "`lsmod | grep hailo` and dmesg)");
@@ -127,9 +120,8 @@ static int scan_devices(hdm_err *err)
                            "HAT+ 2 is seated, that /dev/hailo0 exists and that the hailo1x_pci "
                            "driver is loaded; `hailortcli scan` lists devices). Use --backend "
                            "sim to run on the simulated Hailo-10H");
-    if (hailo_get_library_version(&ver) == HAILO_SUCCESS)
-        log_info("HailoRT %u.%u.%u, %zu device(s), first %s", ver.major, ver.minor, ver.revision,
-                 n, ids[0].id);
+    (void)hrt_library_version(version, sizeof(version));
+    log_info("HailoRT %s, %zu device(s), first %s", version, n, first);
     return 0;
 }
 
@@ -137,7 +129,7 @@ static int open_vdevice(backend *b, hdm_err *err)
 {
     hrt_device *dev = NULL;
     int st = hrt_device_open(b->group_id, &dev);
-    if (st != HAILO_SUCCESS)
+    if (st != 0)
         return hrt_fail(NULL, err, st, "cannot open the Hailo device (VDevice group \"%s\")",
                         b->group_id);
     b->dev = dev;
@@ -219,7 +211,7 @@ static int identify_now(backend *b, device_info *info, hdm_err *err)
     hrt_identity id;
     int st = hrt_device_identify(b->dev, &id);
 
-    if (st != HAILO_SUCCESS)
+    if (st != 0)
         return hrt_fail(b, err, st, "cannot identify the Hailo device");
     memset(info, 0, sizeof(*info));
     snprintf(info->device_id, sizeof(info->device_id), "%s", id.device_id);
@@ -362,17 +354,16 @@ static int hailort_load(backend *b, const model_spec *spec, backend_model **out,
         return hdm_err_set(err, HDM_E_NOMEM, "out of memory loading %s", spec->model_path);
     }
 
-    measured = hrt_device_ram(b->dev, &used_before, &total) == HAILO_SUCCESS;
+    measured = hrt_device_ram(b->dev, &used_before, &total) == 0;
     if (spec->kind == MODEL_VLM || spec->kind == MODEL_WHISPER)
         rc = hrt_genai_load(b, b->dev, spec, m, err);
     else
         rc = hrt_dense_load(b, b->dev, spec, m, err);
     if (rc < 0) {
-        model_free(m);
-        return hdm_err_prefix(err, "loading %s", spec->model_path);
+        model_free(m); /* the messages name the file that failed */
+        return rc;
     }
-    if (measured && hrt_device_ram(b->dev, &used_after, &total) == HAILO_SUCCESS &&
-        used_after > used_before)
+    if (measured && hrt_device_ram(b->dev, &used_after, &total) == 0 && used_after > used_before)
         m->footprint = used_after - used_before;
     log_info("loaded %s %s: %llu MiB of device RAM%s", model_kind_name(m->kind), m->path,
              (unsigned long long)(m->footprint >> 20), measured ? "" : " (not measurable)");
@@ -447,8 +438,10 @@ static int hailort_reset(backend *b, hdm_err *err)
     pthread_mutex_lock(&b->cache_lock);
     b->cache_at_ms = 0;
     pthread_mutex_unlock(&b->cache_lock);
-    if (rc < 0)
-        return hdm_err_prefix(err, "runtime reset");
+    if (rc < 0) {
+        hdm_err_prefix(err, "runtime reset");
+        return rc;
+    }
     log_info("Hailo runtime reset: VDevice re-created");
     return 0;
 }

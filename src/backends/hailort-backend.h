@@ -25,12 +25,12 @@ typedef struct hrt_ocr_rec {
 struct backend_model {
     model_kind kind;
     char *path;
-    uint64_t footprint;  /* bytes of device RAM measured around the load */
-    hrt_net *net;        /* depth, pose, clip image, ocr detection */
-    hrt_net *text_net;   /* clip text encoder */
-    int text_input;      /* clip: index of text_input_layer among text_net's inputs */
-    int text_output;     /* clip: index of text_output_layer among its outputs */
-    hrt_ocr_rec *rec;    /* ocr recognition, one per language */
+    uint64_t footprint; /* bytes of device RAM measured around the load */
+    hrt_net *net;       /* depth, pose, clip image, ocr detection */
+    hrt_net *text_net;  /* clip text encoder */
+    int text_input;     /* clip: index of text_input_layer among text_net's inputs */
+    int text_output;    /* clip: index of text_output_layer among its outputs */
+    hrt_ocr_rec *rec;   /* ocr recognition, one per language */
     size_t n_rec;
     hrt_vlm *vlm;
     hrt_s2t *s2t;
@@ -60,8 +60,8 @@ int hrt_time_left_ms(const infer_hooks *hooks, int cap);
 /* Opens the InferModels of a clip/ocr/depth/pose model into m. */
 int hrt_dense_load(backend *b, hrt_device *dev, const model_spec *spec, backend_model *m,
                    hdm_err *err);
-int hrt_dense_infer(backend *b, backend_model *m, const infer_input *in,
-                    const infer_hooks *hooks, infer_output *out, hdm_err *err);
+int hrt_dense_infer(backend *b, backend_model *m, const infer_input *in, const infer_hooks *hooks,
+                    infer_output *out, hdm_err *err);
 /* OCR: {"detection_input_shape": [H, W, C]}. */
 int hrt_dense_model_info(backend_model *m, cJSON *info);
 
@@ -69,7 +69,7 @@ int hrt_dense_model_info(backend_model *m, cJSON *info);
 
 int hrt_genai_load(backend *b, hrt_device *dev, const model_spec *spec, backend_model *m,
                    hdm_err *err);
-int hrt_genai_infer(backend *b, backend_model *m, const infer_input *in,
-                    const infer_hooks *hooks, infer_output *out, hdm_err *err);
+int hrt_genai_infer(backend *b, backend_model *m, const infer_input *in, const infer_hooks *hooks,
+                    infer_output *out, hdm_err *err);
 
 #endif

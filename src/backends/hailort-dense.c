@@ -42,11 +42,11 @@ static void free_bufs(void **bufs, size_t n)
 
 /* ---- load ---------------------------------------------------------------------- */
 
-static int open_net(backend *b, hrt_device *dev, const char *path, hrt_type in_type,
-                    uint16_t batch, hrt_net **out, hdm_err *err)
+static int open_net(backend *b, hrt_device *dev, const char *path, hrt_type in_type, uint16_t batch,
+                    hrt_net **out, hdm_err *err)
 {
-    hrt_net_options opt = {.input_type = in_type, .output_type = HRT_TYPE_FLOAT32,
-                           .batch_size = batch};
+    hrt_net_options opt = {
+        .input_type = in_type, .output_type = HRT_TYPE_FLOAT32, .batch_size = batch};
     int st = hrt_net_open(dev, path, &opt, out);
     if (st != 0)
         return hrt_fail(b, err, st, "cannot configure HEF %s on the device", path);
@@ -168,9 +168,8 @@ int hrt_dense_load(backend *b, hrt_device *dev, const model_spec *spec, backend_
         rc = open_net(b, dev, spec->model_path, HRT_TYPE_UINT8, 0, &m->net, err);
         if (rc == 0 && hrt_net_n_inputs(m->net) != 1)
             rc = hdm_err_set(err, HDM_E_UNSUPPORTED,
-                             "%s has %zu inputs; %s models take one image input",
-                             spec->model_path, hrt_net_n_inputs(m->net),
-                             model_kind_name(spec->kind));
+                             "%s has %zu inputs; %s models take one image input", spec->model_path,
+                             hrt_net_n_inputs(m->net), model_kind_name(spec->kind));
         return rc;
     default:
         return hdm_err_set(err, HDM_E_UNSUPPORTED, "Unsupported model_type: %s",
@@ -193,8 +192,8 @@ int hrt_dense_model_info(backend_model *m, cJSON *info)
 /* ---- inputs and outputs ---------------------------------------------------------- */
 
 /* An image tensor as the model's single input wants it, in a fresh buffer. */
-static int image_input(const hrt_stream_info *s, const hdm_tensor *t, const char *what,
-                       void **buf, hdm_err *err)
+static int image_input(const hrt_stream_info *s, const hdm_tensor *t, const char *what, void **buf,
+                       hdm_err *err)
 {
     hrt_layout layout;
     int rc;
@@ -213,8 +212,10 @@ static int image_input(const hrt_stream_info *s, const hdm_tensor *t, const char
     if (rc < 0)
         return rc;
     if ((size_t)s->height * s->width * s->features != s->frame_size)
-        return hdm_err_set(err, HDM_E_UNSUPPORTED, "input %s has a padded frame (%zu bytes for "
-                           "%ux%ux%u)", s->name, s->frame_size, s->height, s->width, s->features);
+        return hdm_err_set(err, HDM_E_UNSUPPORTED,
+                           "input %s has a padded frame (%zu bytes for "
+                           "%ux%ux%u)",
+                           s->name, s->frame_size, s->height, s->width, s->features);
     *buf = aligned_buf(s->frame_size);
     if (!*buf)
         return hdm_err_set(err, HDM_E_NOMEM, "out of memory for the model input");
@@ -227,8 +228,8 @@ static int image_input(const hrt_stream_info *s, const hdm_tensor *t, const char
  * Runs n frames whose input buffers are in[] (n * inputs) and returns in
  * *outs a fresh array of n * outputs buffers (free_bufs).
  */
-static int run_net(backend *b, hrt_net *net, size_t n, void **in, int timeout_ms,
-                   const char *what, void ***outs, hdm_err *err)
+static int run_net(backend *b, hrt_net *net, size_t n, void **in, int timeout_ms, const char *what,
+                   void ***outs, hdm_err *err)
 {
     size_t n_out = hrt_net_n_outputs(net);
     const hrt_stream_info *os = hrt_net_outputs(net);
@@ -291,12 +292,11 @@ static cJSON *output_tensor(infer_output *out, const hrt_stream_info *s, void **
 
 /* ---- model types ------------------------------------------------------------------- */
 
-static int infer_clip(backend *b, backend_model *m, const infer_input *in,
-                      const infer_hooks *hooks, infer_output *out, hdm_err *err)
+static int infer_clip(backend *b, backend_model *m, const infer_input *in, const infer_hooks *hooks,
+                      infer_output *out, hdm_err *err)
 {
     const hdm_tensor *t = &in->u.clip.tensor;
-    int timeout = hrt_time_left_ms(hooks, in->u.clip.timeout_ms > 0 ? in->u.clip.timeout_ms
-                                                                     : 1000);
+    int timeout = hrt_time_left_ms(hooks, in->u.clip.timeout_ms > 0 ? in->u.clip.timeout_ms : 1000);
     void *input = NULL, **outs = NULL;
     hrt_net *net;
     int pick, rc;
@@ -310,8 +310,10 @@ static int infer_clip(backend *b, backend_model *m, const infer_input *in,
         net = m->text_net;
         pick = m->text_output;
         if (t->dtype != HDM_DT_FLOAT32)
-            rc = hdm_err_set(err, HDM_E_BAD_REQUEST, "input_data.tensor must be float32 for "
-                             "mode text, not %s", hdm_dtype_name(t->dtype));
+            rc = hdm_err_set(err, HDM_E_BAD_REQUEST,
+                             "input_data.tensor must be float32 for "
+                             "mode text, not %s",
+                             hdm_dtype_name(t->dtype));
         else if (t->nbytes != s->frame_size)
             rc = hdm_err_set(err, HDM_E_BAD_REQUEST,
                              "input_data.tensor has %zu float32 values; text input %s takes "
@@ -338,8 +340,7 @@ static int infer_clip(backend *b, backend_model *m, const infer_input *in,
 /* One image through a single-input net; the result is output 0, or (all_outputs)
  * every output by name when there are several. */
 static int infer_image(backend *b, hrt_net *net, const hdm_tensor *t, const char *what,
-                       bool all_outputs, const infer_hooks *hooks, infer_output *out,
-                       hdm_err *err)
+                       bool all_outputs, const infer_hooks *hooks, infer_output *out, hdm_err *err)
 {
     size_t n_out = hrt_net_n_outputs(net);
     const hrt_stream_info *os = hrt_net_outputs(net);
@@ -434,8 +435,8 @@ static int infer_ocr_recognition(backend *b, backend_model *m, const infer_input
     return rc;
 }
 
-int hrt_dense_infer(backend *b, backend_model *m, const infer_input *in,
-                    const infer_hooks *hooks, infer_output *out, hdm_err *err)
+int hrt_dense_infer(backend *b, backend_model *m, const infer_input *in, const infer_hooks *hooks,
+                    infer_output *out, hdm_err *err)
 {
     switch (m->kind) {
     case MODEL_CLIP:

@@ -36,17 +36,20 @@ int hrt_genai_load(backend *b, hrt_device *dev, const model_spec *spec, backend_
 
     if (spec->kind == MODEL_WHISPER) {
         st = hrt_s2t_open(dev, spec->model_path, &m->s2t);
-        return st ? hrt_fail(b, err, st, "cannot create the Speech2Text model") : 0;
+        return st ? hrt_fail(b, err, st, "cannot create the Speech2Text model from %s",
+                             spec->model_path)
+                  : 0;
     }
     st = hrt_vlm_open(dev, spec->model_path, &m->vlm);
     if (st)
-        return hrt_fail(b, err, st, "cannot create the VLM");
+        return hrt_fail(b, err, st, "cannot create the VLM from %s", spec->model_path);
     hrt_stream_info f;
     hrt_vlm_frame_info(m->vlm, &f);
     if (f.type != HRT_TYPE_UINT8 || (f.order != HRT_ORDER_NHWC && f.order != HRT_ORDER_NCHW))
         return hdm_err_set(err, HDM_E_UNSUPPORTED,
-                           "the VLM wants frames in a format this backend does not produce "
-                           "(only uint8 NHWC or NCHW)");
+                           "the VLM %s wants frames in a format this backend does not "
+                           "produce (only uint8 NHWC or NCHW)",
+                           spec->model_path);
     return 0;
 }
 
@@ -153,8 +156,8 @@ static void count_tokens(backend_model *m, const infer_input *in, gen_ctx *g, in
     free(prompt);
 }
 
-static int infer_vlm(backend *b, backend_model *m, const infer_input *in,
-                     const infer_hooks *hooks, infer_output *out, hdm_err *err)
+static int infer_vlm(backend *b, backend_model *m, const infer_input *in, const infer_hooks *hooks,
+                     infer_output *out, hdm_err *err)
 {
     gen_ctx g = {.hooks = hooks, .err = err};
     char **msgs = NULL;
@@ -179,8 +182,8 @@ static int infer_vlm(backend *b, backend_model *m, const infer_input *in,
     if (rc < 0)
         goto out;
 
-    st = hrt_vlm_generate(m->vlm, (const char *const *)msgs, n_msgs, frames, in->u.vlm.n_frames,
-                          &p, on_token, &g, &end);
+    st = hrt_vlm_generate(m->vlm, (const char *const *)msgs, n_msgs, frames, in->u.vlm.n_frames, &p,
+                          on_token, &g, &end);
     if (g.abort_code) {
         rc = -g.abort_code; /* err already says why */
     } else if (st != 0) {
@@ -250,8 +253,10 @@ static int infer_whisper(backend *b, backend_model *m, const infer_input *in,
     int st, timeout;
 
     if (a->dtype != HDM_DT_FLOAT32)
-        return hdm_err_set(err, HDM_E_BAD_REQUEST, "input_data.audio must be float32 samples, "
-                           "not %s", hdm_dtype_name(a->dtype));
+        return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                           "input_data.audio must be float32 samples, "
+                           "not %s",
+                           hdm_dtype_name(a->dtype));
     n = a->nbytes / sizeof(float);
     if (n == 0)
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "input_data.audio is empty");
@@ -265,16 +270,16 @@ static int infer_whisper(backend *b, backend_model *m, const infer_input *in,
     s.segments = cJSON_AddArrayToObject(out->result, "segments");
     if (!s.segments)
         return hdm_err_set(err, HDM_E_NOMEM, "out of memory building the result");
-    st = hrt_s2t_segments(m->s2t, a->data, n, in->u.whisper.language[0] ? in->u.whisper.language
-                                                                        : "en",
+    st = hrt_s2t_segments(m->s2t, a->data, n,
+                          in->u.whisper.language[0] ? in->u.whisper.language : "en",
                           in->u.whisper.task == WHISPER_TRANSLATE, timeout, on_segment, &s);
     if (st != 0)
         return hrt_fail(b, err, st, "Speech2Text on %.1f s of audio", seconds);
     return hrt_check_hooks(hooks, err);
 }
 
-int hrt_genai_infer(backend *b, backend_model *m, const infer_input *in,
-                    const infer_hooks *hooks, infer_output *out, hdm_err *err)
+int hrt_genai_infer(backend *b, backend_model *m, const infer_input *in, const infer_hooks *hooks,
+                    infer_output *out, hdm_err *err)
 {
     if (m->kind == MODEL_WHISPER)
         return infer_whisper(b, m, in, hooks, out, err);

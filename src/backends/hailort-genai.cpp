@@ -44,10 +44,10 @@ struct hrt_s2t {
 };
 
 /* Assigns the value of an Expected to `lhs`, or returns its status. */
-#define HRT_TRY(lhs, expr)                                                                     \
-    auto lhs##_exp = (expr);                                                                   \
-    if (!lhs##_exp.has_value())                                                                \
-        return static_cast<int>(lhs##_exp.status());                                          \
+#define HRT_TRY(lhs, expr)                                                                         \
+    auto lhs##_exp = (expr);                                                                       \
+    if (!lhs##_exp.has_value())                                                                    \
+        return static_cast<int>(lhs##_exp.status());                                               \
     auto lhs = lhs##_exp.release()
 
 /* Runs body; exceptions become statuses (nothing may unwind into C). */
@@ -283,7 +283,8 @@ static int bind_frame(hrt_net *n, size_t f, void *const *inputs, void *const *ou
 {
     for (size_t i = 0; i < n->in.size(); i++) {
         HRT_TRY(s, b.input(n->in[i].name));
-        hailo_status st = s.set_buffer(MemoryView(inputs[f * n->in.size() + i], n->in[i].frame_size));
+        hailo_status st =
+            s.set_buffer(MemoryView(inputs[f * n->in.size() + i], n->in[i].frame_size));
         if (st != HAILO_SUCCESS)
             return st;
     }
@@ -381,14 +382,17 @@ extern "C" int hrt_vlm_generate(hrt_vlm *v, const char *const *messages, size_t 
             views.emplace_back(frames[i], v->frame.frame_size);
 
         HRT_TRY(params, v->vlm->create_generator_params());
-        hailo_status st = params.set_temperature(p->temperature);
+        /* Temperature 0 asks for the most likely token every time: HailoRT
+         * refuses a temperature <= 0, so greedy decoding is do_sample off
+         * (with 1.0, the value its sampler treats as "leave as is"). */
+        bool greedy = !(p->temperature > 0.0f);
+        hailo_status st = params.set_temperature(greedy ? 1.0f : p->temperature);
         if (st == HAILO_SUCCESS)
             st = params.set_top_p(p->top_p);
         if (st == HAILO_SUCCESS)
             st = params.set_max_generated_tokens(p->max_tokens);
-        /* Temperature 0 asks for the most likely token every time. */
         if (st == HAILO_SUCCESS)
-            st = params.set_do_sample(p->temperature > 0.0f);
+            st = params.set_do_sample(!greedy);
         if (st == HAILO_SUCCESS && p->has_seed)
             st = params.set_seed(p->seed);
         if (st != HAILO_SUCCESS)

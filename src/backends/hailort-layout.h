@@ -27,7 +27,7 @@ typedef enum hrt_order {
 
 /* Host-side element types. */
 typedef enum hrt_type {
-    HRT_TYPE_AUTO,    /* what the model has by default */
+    HRT_TYPE_AUTO, /* what the model has by default */
     HRT_TYPE_UINT8,
     HRT_TYPE_UINT16,
     HRT_TYPE_FLOAT32,

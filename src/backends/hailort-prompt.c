@@ -69,8 +69,10 @@ int hrt_vlm_messages(const infer_input *in, char ***out, size_t *n_out, hdm_err 
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "input_data.prompt required");
     for (size_t i = 0; i < v->n_messages; i++) {
         if (v->messages[i].n_images < 0)
-            return hdm_err_set(err, HDM_E_BAD_REQUEST, "input_data.prompt[%zu] has a negative "
-                               "image count", i);
+            return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                               "input_data.prompt[%zu] has a negative "
+                               "image count",
+                               i);
         if (!v->messages[i].role || !*v->messages[i].role)
             return hdm_err_set(err, HDM_E_BAD_REQUEST, "input_data.prompt[%zu].role required", i);
         images += (size_t)v->messages[i].n_images;
@@ -88,9 +90,9 @@ int hrt_vlm_messages(const infer_input *in, char ***out, size_t *n_out, hdm_err 
         return hdm_err_set(err, HDM_E_NOMEM, "out of memory building the prompt");
     for (size_t i = 0; i < n; i++) {
         if (v->n_messages)
-            msgs[i] = message_json(v->messages[i].role, v->messages[i].text ? v->messages[i].text
-                                                                            : "",
-                                   v->messages[i].n_images);
+            msgs[i] =
+                message_json(v->messages[i].role, v->messages[i].text ? v->messages[i].text : "",
+                             v->messages[i].n_images);
         else
             msgs[i] = message_json("user", v->prompt, (int)v->n_frames);
         if (!msgs[i]) {
@@ -166,8 +168,7 @@ static size_t utf8_boundary(const uint8_t *p, size_t start, size_t end)
     return end;
 }
 
-int hrt_stop_feed(hrt_stop *s, const char *piece, size_t len, const char **delta,
-                  size_t *delta_len)
+int hrt_stop_feed(hrt_stop *s, const char *piece, size_t len, const char **delta, size_t *delta_len)
 {
     size_t old_len = s->text.len, end;
     int rc;

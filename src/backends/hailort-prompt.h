@@ -46,9 +46,9 @@ char *hrt_vlm_prompt_text(const infer_input *in);
 typedef struct hrt_stop {
     char *const *stops; /* borrowed */
     size_t n_stops;
-    buf text;           /* everything generated so far (cut at a stop string) */
-    size_t streamed;    /* bytes of text already handed out as deltas */
-    bool hit;           /* a stop string was found: generation should end */
+    buf text;        /* everything generated so far (cut at a stop string) */
+    size_t streamed; /* bytes of text already handed out as deltas */
+    bool hit;        /* a stop string was found: generation should end */
 } hrt_stop;
 
 /*

@@ -1,14 +1,17 @@
 /*
- * hailort-rt.h - the C face of the HailoRT C++ API (hailort-genai.cpp).
+ * hailort-rt.h - everything the HailoRT backend asks of HailoRT, as plain C:
+ * the C API parts in hailort-capi.c, the C++ API (VDevice, InferModel,
+ * GenAI VLM and Speech2Text) in hailort-genai.cpp.
  *
- * DESIGN: GenAI (VLM, Speech2Text) and InferModel exist only in HailoRT's
- * C++ API, and GenAI models need the std::shared_ptr<VDevice> the process
- * opened, so the VDevice itself is created on the C++ side too.  This
- * header is plain C without HailoRT includes: the C backend
- * (backend-hailort*.c) sees opaque handles, and every function returns a
- * hailo_status number (0 = HAILO_SUCCESS) that the caller names with
- * hailo_get_status_message() and maps with hailort-status.h.  No C++
- * exception crosses this boundary.  Handles are used by one thread at a
+ * DESIGN: this header is the backend's only seam to HailoRT and includes
+ * no HailoRT header, so backend-hailort.c, hailort-dense.c and
+ * hailort-genai-glue.c build without HailoRT and are unit-tested on every
+ * machine against a fake of these functions (tests/unit/backends/
+ * hailort_fake_rt.c).  GenAI models need the std::shared_ptr<VDevice> the
+ * process opened, so the VDevice is created on the C++ side.  Every
+ * function returns a hailo_status number (0 = HAILO_SUCCESS) that the
+ * caller names with hrt_status_name() and maps with hailort-status.h.  No
+ * C++ exception crosses this boundary.  Handles are used by one thread at a
  * time (the device worker), except hrt_device_identify/hrt_device_ram,
  * which HailoRT serialises internally.
  */
@@ -41,6 +44,16 @@ typedef struct hrt_identity {
     uint64_t ram_total_bytes;
     uint64_t ram_used_bytes;
 } hrt_identity;
+
+/* ---- C API (hailort-capi.c) ------------------------------------------------- */
+
+/* The status's name ("HAILO_TIMEOUT") from the installed library; NULL when
+ * it does not know the number. */
+const char *hrt_status_name(int status);
+/* Scans for devices: *count gets how many, first_id the first one's id. */
+int hrt_scan_devices(size_t *count, char *first_id, size_t id_size);
+/* "5.2.0": the installed library's version. */
+int hrt_library_version(char *buf, size_t size);
 
 /* ---- device ---------------------------------------------------------------- */
 

@@ -112,7 +112,7 @@ static const char *explanation(int code)
     case HDM_E_BUSY:
         return "the device is in use, retry later";
     case HDM_E_DEVICE_ERROR:
-        return "the Hailo device or its driver failed; the runtime will be reset";
+        return "the Hailo device or its driver failed";
     case HDM_E_CANCELLED:
         return "the operation was aborted";
     case HDM_E_NOT_FOUND:

@@ -33,8 +33,8 @@ static const struct {
     const char *field;
     bool list;
 } tensor_fields[] = {
-    {"clip", "tensor", false}, {"depth", "input", false},   {"pose", "input", false},
-    {"ocr", "image", false},   {"whisper", "audio", false}, {"vlm", "frames", true},
+    {"clip", "tensor", false},    {"depth", "input", false},   {"pose", "input", false},
+    {"ocr", "image", false},      {"whisper", "audio", false}, {"vlm", "frames", true},
     {"vlm_chat", "frames", true},
 };
 
@@ -46,13 +46,19 @@ static int is_genai(const char *type)
 static int parse_opts(infer_opts *o, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"tensor", required_argument, NULL, 'T'},   {"dtype", required_argument, NULL, 'd'},
-        {"shape", required_argument, NULL, 's'},    {"mode", required_argument, NULL, 'm'},
-        {"prompt", required_argument, NULL, 'p'},   {"stream", no_argument, NULL, 'S'},
-        {"params", required_argument, NULL, 'P'},   {"input", required_argument, NULL, 'I'},
-        {"field", required_argument, NULL, 'f'},    {"out", required_argument, NULL, 'o'},
+        {"tensor", required_argument, NULL, 'T'},
+        {"dtype", required_argument, NULL, 'd'},
+        {"shape", required_argument, NULL, 's'},
+        {"mode", required_argument, NULL, 'm'},
+        {"prompt", required_argument, NULL, 'p'},
+        {"stream", no_argument, NULL, 'S'},
+        {"params", required_argument, NULL, 'P'},
+        {"input", required_argument, NULL, 'I'},
+        {"field", required_argument, NULL, 'f'},
+        {"out", required_argument, NULL, 'o'},
         {"keep-alive", required_argument, NULL, 'k'},
-        {"max-tokens", required_argument, NULL, 'n'}, {NULL, 0, NULL, 0},
+        {"max-tokens", required_argument, NULL, 'n'},
+        {NULL, 0, NULL, 0},
     };
     const devctl_cmd *cmd = &devctl_cmd_infer;
     int c;
@@ -67,8 +73,10 @@ static int parse_opts(infer_opts *o, int argc, char **argv)
             break;
         case 'd':
             if (hdm_dtype_parse(optarg, &o->dtype) < 0)
-                return devctl_usage(cmd, "unknown --dtype %s (uint8, int8, uint16, int16, int32, "
-                                         "float16, float32)", optarg);
+                return devctl_usage(cmd,
+                                    "unknown --dtype %s (uint8, int8, uint16, int16, int32, "
+                                    "float16, float32)",
+                                    optarg);
             break;
         case 's':
             if (npy_parse_shape(optarg, o->shape, &o->ndim, &err) < 0)
@@ -122,17 +130,28 @@ static int parse_opts(infer_opts *o, int argc, char **argv)
 static int add_tensors(const infer_opts *o, const char *type, hdm_request *req, cJSON *input,
                        void **keep)
 {
-    const char *field = o->field;
+    if (o->n_files == 0)
+        return DEVCTL_OK;
+    const char *field = "tensor";
     bool list = false;
-    for (size_t i = 0; i < sizeof(tensor_fields) / sizeof(tensor_fields[0]); i++)
-        if (strcmp(type, tensor_fields[i].type) == 0) {
-            field = field ? field : tensor_fields[i].field;
-            list = tensor_fields[i].list;
-        }
-    if (field == NULL)
-        field = "tensor";
+    if (strcmp(type, "ocr") == 0 && o->mode != NULL && strcmp(o->mode, "recognition") == 0) {
+        field = "crops";
+        list = true;
+    } else {
+        for (size_t i = 0; i < sizeof(tensor_fields) / sizeof(tensor_fields[0]); i++)
+            if (strcmp(type, tensor_fields[i].type) == 0) {
+                field = tensor_fields[i].field;
+                list = tensor_fields[i].list;
+            }
+    }
+    /* A field named on the command line holds a list exactly when several files go in. */
+    if (o->field != NULL) {
+        field = o->field;
+        list = o->n_files > 1;
+    }
     if (!list && o->n_files > 1)
-        return devctl_usage(&devctl_cmd_infer, "%s takes one --tensor", type);
+        return devctl_usage(&devctl_cmd_infer, "%s takes one --tensor (or name a --field)",
+                            type);
     cJSON *arr = list ? cJSON_AddArrayToObject(input, field) : NULL;
     for (int i = 0; i < o->n_files; i++) {
         hdm_err err = {0};
@@ -153,13 +172,20 @@ static int add_tensors(const infer_opts *o, const char *type, hdm_request *req, 
 static double element(const hdm_tensor *t, size_t i)
 {
     switch (t->dtype) {
-    case HDM_DT_UINT8: return ((const uint8_t *)t->data)[i];
-    case HDM_DT_INT8: return ((const int8_t *)t->data)[i];
-    case HDM_DT_UINT16: return ((const uint16_t *)t->data)[i];
-    case HDM_DT_INT16: return ((const int16_t *)t->data)[i];
-    case HDM_DT_INT32: return ((const int32_t *)t->data)[i];
-    case HDM_DT_FLOAT16: return half_to_float(((const uint16_t *)t->data)[i]);
-    default: return ((const float *)t->data)[i];
+    case HDM_DT_UINT8:
+        return ((const uint8_t *)t->data)[i];
+    case HDM_DT_INT8:
+        return ((const int8_t *)t->data)[i];
+    case HDM_DT_UINT16:
+        return ((const uint16_t *)t->data)[i];
+    case HDM_DT_INT16:
+        return ((const int16_t *)t->data)[i];
+    case HDM_DT_INT32:
+        return ((const int32_t *)t->data)[i];
+    case HDM_DT_FLOAT16:
+        return half_to_float(((const uint16_t *)t->data)[i]);
+    default:
+        return ((const float *)t->data)[i];
     }
 }
 
@@ -298,8 +324,8 @@ static int infer_exec(devctl_ctx *ctx, int argc, char **argv)
         goto out;
 
     hdm_response *resp = NULL;
-    int rc = hdm_call_stream(ctx->client, req, ctx->timeout_ms, o.stream ? print_delta : NULL,
-                             ctx, &resp);
+    int rc = hdm_call_stream(ctx->client, req, ctx->timeout_ms, o.stream ? print_delta : NULL, ctx,
+                             &resp);
     if (o.stream && !ctx->json)
         fprintf(ctx->out, "\n");
     if (rc != 0) {

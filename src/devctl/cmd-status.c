@@ -38,8 +38,8 @@ static int models_exec(devctl_ctx *ctx, int argc, char **argv)
     hdm_response *resp;
     if (r != DEVCTL_OK || (r = devctl_call(ctx, hdm_request_new("status"), &resp)) != DEVCTL_OK)
         return r;
-    const cJSON *models = cJSON_GetObjectItemCaseSensitive(hdm_response_json(resp),
-                                                           "loaded_models");
+    const cJSON *models =
+        cJSON_GetObjectItemCaseSensitive(hdm_response_json(resp), "loaded_models");
     if (ctx->json) {
         cJSON *empty = cJSON_CreateArray();
         devctl_print_json(ctx, models ? models : empty);

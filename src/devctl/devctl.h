@@ -46,8 +46,7 @@ int devctl_call(devctl_ctx *ctx, hdm_request *req, hdm_response **out);
 /* Prints a JSON value (pretty) followed by a newline. */
 void devctl_print_json(devctl_ctx *ctx, const cJSON *json);
 /* Prints "hailo-devctl <verb>: usage: ..." to stderr and returns DEVCTL_USAGE. */
-int devctl_usage(const devctl_cmd *cmd, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+int devctl_usage(const devctl_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Number field of obj, or `fallback` when missing or not a number. */
 double devctl_num(const cJSON *obj, const char *key, double fallback);

@@ -10,7 +10,7 @@
 #include "devctl/devctl.h"
 
 static const devctl_cmd *const cmd_table[] = {
-    &devctl_cmd_status, &devctl_cmd_models, &devctl_cmd_ping, &devctl_cmd_load,
+    &devctl_cmd_status, &devctl_cmd_models, &devctl_cmd_ping,  &devctl_cmd_load,
     &devctl_cmd_unload, &devctl_cmd_infer,  &devctl_cmd_watch, NULL,
 };
 
@@ -21,8 +21,8 @@ static void usage(FILE *out)
                  "Talks to hailo-device-manager (socket: --socket, $HAILO_DEVICE_SOCKET,\n"
                  "else /run/hailo/device.sock).\n\nverbs:\n");
     for (int i = 0; cmd_table[i] != NULL; i++)
-        fprintf(out, "  %s%s%s\n      %s\n", cmd_table[i]->name,
-                cmd_table[i]->usage[0] ? " " : "", cmd_table[i]->usage, cmd_table[i]->help);
+        fprintf(out, "  %s%s%s\n      %s\n", cmd_table[i]->name, cmd_table[i]->usage[0] ? " " : "",
+                cmd_table[i]->usage, cmd_table[i]->help);
 }
 
 /* The verb named `name` exactly or by a unique prefix (as tmux resolves commands). */
@@ -129,9 +129,9 @@ int main(int argc, char **argv)
 {
     devctl_ctx ctx = {.out = stdout, .timeout_ms = 0};
     static const struct option opts[] = {
-        {"socket", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
+        {"socket", required_argument, NULL, 's'},  {"json", no_argument, NULL, 'j'},
         {"timeout", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
+        {"version", no_argument, NULL, 'V'},       {NULL, 0, NULL, 0},
     };
     int c;
     /* '+': stop at the verb; its own options are parsed by the verb. */
@@ -147,8 +147,7 @@ int main(int argc, char **argv)
         case 't':
             ctx.timeout_ms = (int)strtol(optarg, &end, 10);
             if (*end != '\0' || end == optarg || ctx.timeout_ms < 1) {
-                fprintf(stderr, "hailo-devctl: --timeout wants milliseconds > 0, not %s\n",
-                        optarg);
+                fprintf(stderr, "hailo-devctl: --timeout wants milliseconds > 0, not %s\n", optarg);
                 return DEVCTL_USAGE;
             }
             break;
@@ -172,7 +171,8 @@ int main(int argc, char **argv)
         return DEVCTL_USAGE;
 
     /* The connect wait follows --timeout, so a missing manager fails as fast as asked. */
-    hdm_client_options o = {.socket_path = ctx.socket_path, .client_name = "hailo-devctl",
+    hdm_client_options o = {.socket_path = ctx.socket_path,
+                            .client_name = "hailo-devctl",
                             .connect_timeout_ms = ctx.timeout_ms ? ctx.timeout_ms : 2000,
                             .request_timeout_ms = ctx.timeout_ms};
     if (hdm_client_new(&o, &ctx.client) != 0) {

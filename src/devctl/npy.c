@@ -16,9 +16,9 @@ static const struct {
     const char *descr;
     hdm_dtype dtype;
 } descrs[] = {
-    {"|u1", HDM_DT_UINT8},   {"<u1", HDM_DT_UINT8},   {"|i1", HDM_DT_INT8},
-    {"<i1", HDM_DT_INT8},    {"<u2", HDM_DT_UINT16},  {"<i2", HDM_DT_INT16},
-    {"<i4", HDM_DT_INT32},   {"<f2", HDM_DT_FLOAT16}, {"<f4", HDM_DT_FLOAT32},
+    {"|u1", HDM_DT_UINT8}, {"<u1", HDM_DT_UINT8},   {"|i1", HDM_DT_INT8},
+    {"<i1", HDM_DT_INT8},  {"<u2", HDM_DT_UINT16},  {"<i2", HDM_DT_INT16},
+    {"<i4", HDM_DT_INT32}, {"<f2", HDM_DT_FLOAT16}, {"<f4", HDM_DT_FLOAT32},
 };
 
 int npy_parse_shape(const char *text, int64_t *shape, int *ndim, hdm_err *err)
@@ -33,8 +33,8 @@ int npy_parse_shape(const char *text, int64_t *shape, int *ndim, hdm_err *err)
             return hdm_err_set(err, HDM_E_BAD_REQUEST, "shape %s: bad dimension at \"%s\"", text,
                                p);
         if (n == HDM_MAX_DIMS)
-            return hdm_err_set(err, HDM_E_BAD_REQUEST, "shape %s has more than %d dimensions",
-                               text, HDM_MAX_DIMS);
+            return hdm_err_set(err, HDM_E_BAD_REQUEST, "shape %s has more than %d dimensions", text,
+                               HDM_MAX_DIMS);
         shape[n++] = v;
         p = end;
         if (*p == ',' || *p == 'x')
@@ -82,8 +82,7 @@ static int parse_header(const char *path, const char *hdr, hdm_tensor *t, hdm_er
     t->dtype = descrs[i].dtype;
     const char *f = dict_value(hdr, "fortran_order");
     if (f == NULL || strncmp(f, "False", 5) != 0)
-        return hdm_err_set(err, HDM_E_UNSUPPORTED, "%s: only C-order arrays are supported",
-                           path);
+        return hdm_err_set(err, HDM_E_UNSUPPORTED, "%s: only C-order arrays are supported", path);
     const char *s = dict_value(hdr, "shape");
     if (s == NULL || *s != '(')
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: .npy header has no 'shape'", path);
@@ -97,8 +96,7 @@ static int parse_header(const char *path, const char *hdr, hdm_tensor *t, hdm_er
         char *end;
         long long v = strtoll(s, &end, 10);
         if (end == s || v < 0 || t->ndim == HDM_MAX_DIMS)
-            return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: bad 'shape' in the .npy header",
-                               path);
+            return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: bad 'shape' in the .npy header", path);
         t->shape[t->ndim++] = v;
         s = end;
     }
@@ -232,8 +230,8 @@ fail:
 int npy_save(const char *path, const hdm_tensor *t, hdm_err *err)
 {
     static const char *const names[HDM_DT__COUNT] = {
-        [HDM_DT_UINT8] = "|u1",  [HDM_DT_INT8] = "|i1",    [HDM_DT_UINT16] = "<u2",
-        [HDM_DT_INT16] = "<i2",  [HDM_DT_INT32] = "<i4",   [HDM_DT_FLOAT16] = "<f2",
+        [HDM_DT_UINT8] = "|u1",   [HDM_DT_INT8] = "|i1",  [HDM_DT_UINT16] = "<u2",
+        [HDM_DT_INT16] = "<i2",   [HDM_DT_INT32] = "<i4", [HDM_DT_FLOAT16] = "<f2",
         [HDM_DT_FLOAT32] = "<f4",
     };
     char shape[256] = "";
@@ -253,8 +251,7 @@ int npy_save(const char *path, const hdm_tensor *t, hdm_err *err)
     FILE *f = fopen(path, "wb");
     if (f == NULL)
         return hdm_err_set(err, HDM_E_INTERNAL, "cannot write %s: %s", path, strerror(errno));
-    uint8_t magic[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (uint8_t)hlen,
-                         (uint8_t)(hlen >> 8)};
+    uint8_t magic[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (uint8_t)hlen, (uint8_t)(hlen >> 8)};
     int ok = fwrite(magic, 1, 10, f) == 10 && fwrite(hdr, 1, hlen, f) == hlen &&
              fwrite(t->data, 1, t->nbytes, f) == t->nbytes;
     if (fclose(f) != 0 || !ok)

@@ -52,8 +52,13 @@ void view_models(FILE *out, const cJSON *status)
         double n = devctl_num(m, "requests", -1);
         if (n >= 0)
             snprintf(reqs, sizeof(reqs), "%.0f", n);
-        const char *cells[] = {devctl_str(m, "model_type", "?"), devctl_str(m, "model_path", "?"),
-                               mem, keep, loaded, used, reqs};
+        const char *cells[] = {devctl_str(m, "model_type", "?"),
+                               devctl_str(m, "model_path", "?"),
+                               mem,
+                               keep,
+                               loaded,
+                               used,
+                               reqs};
         table_row(t, cells);
     }
     table_print(t, out);
@@ -62,8 +67,8 @@ void view_models(FILE *out, const cJSON *status)
 
 static void view_clients(FILE *out, const cJSON *clients)
 {
-    static const char *const headers[] = {"CLIENT", "QUEUED", "REQUESTS", "ERRORS",
-                                          "WAIT p50/p99", "SERVICE p50/p99"};
+    static const char *const headers[] = {"CLIENT", "QUEUED",       "REQUESTS",
+                                          "ERRORS", "WAIT p50/p99", "SERVICE p50/p99"};
     table *t = table_new(6, headers);
     const cJSON *c;
     cJSON_ArrayForEach(c, clients)

@@ -3,7 +3,9 @@
  *
  * A service declares a route table; the layer reads JSON bodies up to a
  * limit (413 before reading further), parses them with cJSON, calls the
- * handler from one of its pool threads, and writes the JSON reply.  It
+ * handler on one of its cfg->threads handler threads (a handler may block,
+ * e.g. on the device manager; up to cfg->threads run at once), and writes
+ * the JSON reply.  It
  * answers 404/405 itself, checks the optional bearer token, writes an access
  * log line per request, and supports streamed replies (Server-Sent Events)
  * whose producer learns when the client went away.
@@ -76,7 +78,10 @@ const char *http_request_path(const http_request *r);
 const cJSON *http_request_json(const http_request *r);
 const char *http_request_header(const http_request *r, const char *name);
 /* Switches the reply to a stream (Content-Type text/event-stream, chunked);
- * `producer` runs after the handler returns. */
+ * `producer` runs on its own thread after the handler returns, and
+ * free_user(user) is called once the stream is over.  At most 64 streams are
+ * open at once: beyond that the client gets 503 and free_user runs without
+ * the producer. */
 void http_request_stream(http_request *r, http_stream_fn producer, void *user,
                          void (*free_user)(void *user));
 

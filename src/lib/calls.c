@@ -30,9 +30,8 @@ static hdm_request *model_request(const char *action, const char *model_type,
     return req;
 }
 
-HDM_EXTERN int hdm_load_model(hdm_client *client, const char *model_type,
-                              const char *model_path, const cJSON *model_params,
-                              double keep_alive, hdm_response **out)
+HDM_EXTERN int hdm_load_model(hdm_client *client, const char *model_type, const char *model_path,
+                              const cJSON *model_params, double keep_alive, hdm_response **out)
 {
     if (out != NULL)
         *out = NULL;
@@ -58,8 +57,8 @@ HDM_EXTERN int hdm_load_model(hdm_client *client, const char *model_type,
     return r;
 }
 
-HDM_EXTERN int hdm_unload_model(hdm_client *client, const char *model_type,
-                                const char *model_path, hdm_response **out)
+HDM_EXTERN int hdm_unload_model(hdm_client *client, const char *model_type, const char *model_path,
+                                hdm_response **out)
 {
     if (out != NULL)
         *out = NULL;

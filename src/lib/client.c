@@ -19,9 +19,12 @@
  * gate (replay_mu): the first through it sends again every load_model this
  * client succeeded with, and the others wait for that, so no call reaches the
  * new manager before the models are back.  The interrupted request is then
- * sent once more if that is safe: it is idempotent, or a stream that has not
- * delivered any text yet.  Replays are idempotent ("Model already loaded"),
- * so a second thread marking the same restart costs one extra round of
+ * sent again if that is safe: it is idempotent, or a stream that has not
+ * delivered any text yet.  Normally that one resend succeeds; but a resend
+ * can land in the listen backlog of a manager that is just stopping and be
+ * reset unanswered, so a safe request gets up to RESEND_MAX resends, spaced
+ * by a short backoff, within connect_timeout_ms of the first failure.  Replays are idempotent
+ * ("Model already loaded"), so a second thread marking the same restart costs one extra round of
  * loads, nothing more.  Any other failure (deadline, malformed frame,
  * cancel) closes the connection, since its state is unknown.
  */
@@ -37,6 +40,9 @@
 #define DEFAULT_SOCKET "/run/hailo/device.sock"
 #define DEFAULT_CONNECT_TIMEOUT_MS 5000
 #define DEFAULT_REQUEST_TIMEOUT_MS 30000
+/* Resends of an interrupted safe request while the manager restarts. */
+#define RESEND_MAX 3
+#define RESEND_BACKOFF_MS 20
 
 struct hdm_client {
     char *socket_path;
@@ -61,7 +67,7 @@ typedef struct call {
     hdm_request *req;
     const char *action;
     const char *request_id;
-    int timeout_ms;  /* for messages; -1 none */
+    int timeout_ms;   /* for messages; -1 none */
     int64_t deadline; /* mono_ms, or DEADLINE_NONE */
     hdm_delta_cb on_delta;
     void *user;
@@ -94,10 +100,10 @@ HDM_EXTERN int hdm_client_new(const hdm_client_options *opts, hdm_client **out)
         free(cl);
         return -HDM_E_NOMEM;
     }
-    cl->connect_timeout_ms = o.connect_timeout_ms ? o.connect_timeout_ms
-                                                  : DEFAULT_CONNECT_TIMEOUT_MS;
-    cl->request_timeout_ms = o.request_timeout_ms ? o.request_timeout_ms
-                                                  : DEFAULT_REQUEST_TIMEOUT_MS;
+    cl->connect_timeout_ms =
+        o.connect_timeout_ms ? o.connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
+    cl->request_timeout_ms =
+        o.request_timeout_ms ? o.request_timeout_ms : DEFAULT_REQUEST_TIMEOUT_MS;
     cl->json_only = o.json_only != 0;
     cl->max_bytes = o.max_message_bytes ? o.max_message_bytes : FRAME_DEFAULT_MAX_BYTES;
     pthread_mutex_init(&cl->mu, NULL);
@@ -320,10 +326,13 @@ static int run_call(call *k, hdm_response **out, hdm_err *err)
     int r = request_encode(k->req, k->cl->json_only, k->request_id, k->cl->client_name, &w, err);
     if (r < 0)
         return r;
+    int64_t recover_by = DEADLINE_NONE;
     for (int attempt = 0;; attempt++) {
         conn *c = pool_take(k->cl);
         if (c == NULL) {
             int64_t connect_by = mono_ms() + k->cl->connect_timeout_ms;
+            if (connect_by > recover_by)
+                connect_by = recover_by;
             unsigned before = current_epoch(k->cl);
             bool waited;
             r = conn_open(k->cl->socket_path, connect_by < k->deadline ? connect_by : k->deadline,
@@ -345,10 +354,16 @@ static int run_call(call *k, hdm_response **out, hdm_err *err)
         }
         unsigned epoch = c->epoch;
         conn_close(c);
-        if (r == -HDM_E_UNAVAILABLE)
-            mark_restart(k->cl, epoch);
-        if (r != -HDM_E_UNAVAILABLE || attempt > 0 || !retry_is_safe(k))
+        if (r != -HDM_E_UNAVAILABLE)
             break;
+        mark_restart(k->cl, epoch);
+        if (attempt == 0)
+            recover_by = mono_ms() + k->cl->connect_timeout_ms;
+        if (attempt >= RESEND_MAX || !retry_is_safe(k) || mono_ms() >= recover_by ||
+            mono_ms() >= k->deadline)
+            break;
+        if (attempt > 0)
+            sleep_ms(RESEND_BACKOFF_MS << (attempt - 1));
     }
     request_wire_free(&w);
     return r;
@@ -377,8 +392,8 @@ HDM_EXTERN int hdm_call_stream(hdm_client *cl, hdm_request *req, int timeout_ms,
     if (on_delta != NULL && set_stream(req->json) < 0)
         return -HDM_E_NOMEM;
 
-    call k = {.cl = cl, .req = req, .action = request_action(req), .on_delta = on_delta,
-              .user = user};
+    call k = {
+        .cl = cl, .req = req, .action = request_action(req), .on_delta = on_delta, .user = user};
     k.timeout_ms = timeout_ms == 0 ? cl->request_timeout_ms : timeout_ms;
     k.deadline = k.timeout_ms < 0 ? DEADLINE_NONE : mono_ms() + k.timeout_ms;
 

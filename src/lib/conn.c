@@ -46,8 +46,8 @@ int conn_open(const char *path, int64_t deadline_ms, conn **out, bool *waited, h
     for (;;) {
         int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0)
-            return hdm_err_set(err, HDM_E_UNAVAILABLE,
-                               "device manager not reachable at %s: %s", path, strerror(errno));
+            return hdm_err_set(err, HDM_E_UNAVAILABLE, "device manager not reachable at %s: %s",
+                               path, strerror(errno));
         if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0) {
             conn *c = calloc(1, sizeof(*c));
             if (c == NULL) {
@@ -63,8 +63,8 @@ int conn_open(const char *path, int64_t deadline_ms, conn **out, bool *waited, h
         *waited = true;
         int64_t now = mono_ms();
         if (!retryable_connect_errno(e) || now >= deadline_ms)
-            return hdm_err_set(err, HDM_E_UNAVAILABLE,
-                               "device manager not reachable at %s: %s", path, strerror(e));
+            return hdm_err_set(err, HDM_E_UNAVAILABLE, "device manager not reachable at %s: %s",
+                               path, strerror(e));
         int64_t wait = backoff;
         if (deadline_ms != DEADLINE_NONE && wait > deadline_ms - now)
             wait = deadline_ms - now;
@@ -171,8 +171,7 @@ int conn_recv_frame(conn *c, size_t max_bytes, int64_t deadline_ms, frame *f, hd
             continue;
         }
         if (n == 0)
-            return hdm_err_set(err, HDM_E_UNAVAILABLE,
-                               "the device manager closed the connection");
+            return hdm_err_set(err, HDM_E_UNAVAILABLE, "the device manager closed the connection");
         if (errno == EINTR)
             continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) {

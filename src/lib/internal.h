@@ -99,10 +99,10 @@ int conn_recv_frame(conn *c, size_t max_bytes, int64_t deadline_ms, frame *f, hd
 
 struct hdm_response {
     cJSON *json;
-    uint8_t *raw;             /* the frame bytes the attachments point into (owned) */
-    frame_attachment *atts;   /* owned array */
+    uint8_t *raw;           /* the frame bytes the attachments point into (owned) */
+    frame_attachment *atts; /* owned array */
     uint32_t n_atts;
-    void **owned;             /* decoded or realigned tensor buffers */
+    void **owned; /* decoded or realigned tensor buffers */
     size_t n_owned;
 };
 
@@ -125,8 +125,8 @@ int response_status(const hdm_response *resp);
 /* ---- remembered loads (models.c) --------------------------------------- */
 
 typedef struct model_entry {
-    char *key;       /* "model_type\nmodel_path" */
-    cJSON *request;  /* the load_model request as sent, without request_id */
+    char *key;      /* "model_type\nmodel_path" */
+    cJSON *request; /* the load_model request as sent, without request_id */
     struct model_entry *next;
 } model_entry;
 

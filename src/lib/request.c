@@ -213,8 +213,8 @@ static int encode_binary(hdm_request *req, const char *json, size_t json_len, re
             w->total += 8;
         }
         if (req->tensors[i].nbytes > 0)
-            w->iov[w->niov++] = (struct iovec){(void *)req->tensors[i].data,
-                                               req->tensors[i].nbytes};
+            w->iov[w->niov++] =
+                (struct iovec){(void *)req->tensors[i].data, req->tensors[i].nbytes};
         w->total += req->tensors[i].nbytes;
     }
     return 0;

@@ -42,8 +42,9 @@ int response_from_frame(conn *c, frame *f, hdm_response **out, hdm_err *err)
     const char *json = resp->raw != NULL ? (const char *)resp->raw + json_at : f->json;
     resp->json = cJSON_ParseWithLength(json, f->json_len);
     if (!cJSON_IsObject(resp->json)) {
-        r = hdm_err_set(err, HDM_E_PROTOCOL, "the device manager sent a frame that is not a "
-                                             "JSON object");
+        r = hdm_err_set(err, HDM_E_PROTOCOL,
+                        "the device manager sent a frame that is not a "
+                        "JSON object");
         goto out;
     }
 out:

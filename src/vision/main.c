@@ -9,6 +9,7 @@
  */
 #include <curl/curl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +86,11 @@ int main(int argc, char **argv)
     if (!config_path || !*config_path)
         config_path = DEFAULT_CONFIG;
 
+    /* Frames (338 KB) and request bodies are big and short-lived: keep them
+     * mmapped so a burst of requests gives its memory back, and keep few
+     * malloc arenas, so RSS follows the load instead of its high-water mark. */
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+    mallopt(M_ARENA_MAX, 2);
     http_block_signals();
     vision_config cfg;
     hdm_err err = {0};
@@ -112,7 +118,7 @@ int main(int argc, char **argv)
      * images are on. */
     if (cfg.allow_remote)
         curl_global_init(CURL_GLOBAL_DEFAULT);
-    vision_app app = {.cfg = &cfg, .started_at = mono_s()};
+    vision_app app = {.cfg = &cfg, .started_at = mono_s(), .started_wall = (long)wall_s()};
     http_server *srv = NULL;
     int rc = 1;
     const char *sock = getenv("HAILO_DEVICE_SOCKET");

@@ -63,8 +63,8 @@ static cJSON *model_obj(const vision_app *app)
         return NULL;
     cJSON_AddStringToObject(m, "id", app->cfg->model_name);
     cJSON_AddStringToObject(m, "object", "model");
-    /* The service's start, as a stable "created" for the life of the process. */
-    cJSON_AddNumberToObject(m, "created", (double)(long)(wall_s() - (mono_s() - app->started_at)));
+    /* The service's start: a stable "created" for the life of the process. */
+    cJSON_AddNumberToObject(m, "created", (double)app->started_wall);
     cJSON_AddStringToObject(m, "owned_by", "hailo");
     return m;
 }

@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "common/timeutil.h"
 #include "http/http.h"
 #include "vision/vision.h"
 
@@ -133,6 +134,9 @@ typedef struct sse_ctx {
     char id[48];
     long created;
     bool gone;          /* the client hung up */
+    int n_sent;         /* content events sent */
+    double t_handler;   /* mono_s() when the handler chose to stream */
+    double t_call;      /* mono_s() when the manager was asked */
 } sse_ctx;
 
 /* Sends one object as an event; consumes it.  Returns -1 once the client is gone. */
@@ -154,8 +158,15 @@ static int send_text(void *user, const char *text, size_t len)
 {
     sse_ctx *c = user;
     const cJSON_bool usage_null = c->req.params.include_usage;
-    return send_obj(c, sse_chunk(c->id, c->created, c->app->cfg->model_name,
-                                 sse_delta(NULL, text, len), NULL, usage_null)) < 0;
+    double t = mono_s();
+    int r = send_obj(c, sse_chunk(c->id, c->created, c->app->cfg->model_name,
+                                  sse_delta(NULL, text, len), NULL, usage_null));
+    if (c->n_sent++ == 0)
+        log_debug("%s: first token %.3f ms after the handler (stream start %.3f ms, manager "
+                  "%.3f ms, event %.3f ms)",
+                  c->id, (mono_s() - c->t_handler) * 1e3, (c->t_call - c->t_handler) * 1e3,
+                  (t - c->t_call) * 1e3, (mono_s() - t) * 1e3);
+    return r < 0;
 }
 
 static void produce(http_stream *s, void *user)
@@ -169,6 +180,7 @@ static void produce(http_stream *s, void *user)
     if (send_obj(c, sse_chunk(c->id, c->created, model, sse_delta("assistant", "", 0), NULL,
                               usage_null)) < 0)
         return;
+    c->t_call = mono_s();
     int r = gen_run(c->app->client, c->app->model, c->app->cfg, c->req.prompt, c->frames,
                     c->req.n_images, &c->req.params, send_text, c, &res, &err);
     if (r < 0) {
@@ -213,6 +225,7 @@ int sse_start(struct http_request *hr, vision_app *app, chat_request *req, uint8
     memset(req, 0, sizeof(*req));
     c->frames = frames;
     c->created = (long)time(NULL);
+    c->t_handler = mono_s();
     completion_new_id(c->id, sizeof(c->id));
     http_request_stream(hr, produce, c, free_ctx);
     return 0;

@@ -247,6 +247,7 @@ typedef struct vision_app {
     vision_model *model;
     vision_images images;
     double started_at;       /* monotonic seconds */
+    long started_wall;       /* unix seconds: the model's "created" */
 } vision_app;
 
 /* Fills `routes` (room for VISION_MAX_ROUTES) with the service's routes;

@@ -23,6 +23,9 @@ import zlib
 import pytest
 import requests
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import hdmtest  # noqa: E402  (tests/integration/hdmtest.py)
+
 BUILD = os.environ.get("HDM_BUILD_DIR", os.path.join(os.path.dirname(__file__), "../../../build"))
 SOURCE = os.environ.get("HDM_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "../../.."))
 BIN = os.path.join(BUILD, "bin")
@@ -99,29 +102,20 @@ def dot(a, b):
     return sum(x * y for x, y in zip(a, b))
 
 
-class Manager:
-    def __init__(self, root, env):
-        self.sock = os.path.join(root, "run", "device.sock")
-        self.env = env
-        self.proc = None
-        self.log = os.path.join(root, "manager.log")
+class Manager(hdmtest.Manager):
+    """The shared hdmtest manager (sim backend, zero latency, sanitizer
+    check at cleanup) working in the stack's directory, so its allowed
+    model directory is the one make-sim-assets filled."""
+
+    def __init__(self, root):
+        super().__init__(workdir=root)
+
+    @property
+    def sock(self):
+        return self.socket
 
     def start(self):
-        logf = open(self.log, "ab")
-        self.proc = subprocess.Popen(
-            [os.path.join(BIN, "hailo-device-manager"), "--socket", self.sock,
-             "--backend", "sim", "--http-bind", "off",
-             "--sim-config", os.path.join(os.path.dirname(self.log), "sim-config.json")],
-            env=self.env, stdout=logf, stderr=subprocess.STDOUT)
-        logf.close()
-        wait_until(lambda: manager_call(self.sock, {"action": "ping"}).get("status") == "ok",
-                   20, "the manager to answer ping")
-
-    def stop(self, sig=signal.SIGTERM):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            self.proc.wait(timeout=20)
-        self.proc = None
+        return super().start(wait=True, timeout=20.0)
 
 
 class Clip:
@@ -182,14 +176,15 @@ class Clip:
 def make_stack(start_manager=True):
     root = tempfile.mkdtemp(prefix="hclip-")
     env = dict(os.environ)
-    for k in ("HAILO_CLIP_TOKEN", "HAILO_CLIP_CONFIG"):
-        env.pop(k, None)
+    for k in list(env):
+        if k.startswith("HAILO_") or k in ("NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID"):
+            del env[k]
     sock = os.path.join(root, "run", "device.sock")
     subprocess.run([sys.executable, os.path.join(SOURCE, "tools", "make-sim-assets"), root,
                     "--fast", "--socket", sock], check=True, env=env, stdout=subprocess.DEVNULL)
     env["HAILO_DEVICE_SOCKET"] = sock
     env["HAILO_DEVICE_MODEL_DIRS"] = os.path.join(root, "models")
-    mgr = Manager(root, env)
+    mgr = Manager(root)
     if start_manager:
         mgr.start()
     images = os.path.join(root, "images")
@@ -201,12 +196,26 @@ def make_stack(start_manager=True):
     return st
 
 
+SANITIZER_MARKERS = hdmtest.Manager.SANITIZER_MARKERS
+
+
 def cleanup(st):
-    """Removes the stack's directory (kept with HDM_KEEP_TEST_DIRS=1 for its logs)."""
+    """Stops the manager, removes the stack's directory (kept with
+    HDM_KEEP_TEST_DIRS=1 for its logs) and fails on a sanitizer report in
+    any log of the stack."""
+    st["manager"].stop()
+    reports = []
+    for name in sorted(os.listdir(st["root"])):
+        if name.endswith(".log"):
+            with open(os.path.join(st["root"], name), errors="replace") as f:
+                text = f.read()
+            if any(m in text for m in SANITIZER_MARKERS):
+                reports.append(f"{name}:\n{text[-4000:]}")
     if os.environ.get("HDM_KEEP_TEST_DIRS"):
         print(f"kept {st['root']}")
     else:
         shutil.rmtree(st["root"], ignore_errors=True)
+    assert not reports, "sanitizer reports:\n" + "\n".join(reports)
 
 
 @pytest.fixture(scope="module")
@@ -214,7 +223,6 @@ def stack():
     """Assets + a running manager for one test file."""
     st = make_stack()
     yield st
-    st["manager"].stop()
     cleanup(st)
 
 

@@ -19,7 +19,6 @@ def cold_stack():
     """Assets, but the manager is not started yet."""
     st = make_stack(start_manager=False)
     yield st
-    st["manager"].stop()
     cleanup(st)
 
 
@@ -68,8 +67,7 @@ def test_not_ready_before_manager_then_ready(cold_stack):
 
         # a hard kill of the manager too
         cold_stack["manager"].stop(signal.SIGKILL)
-        os.unlink(cold_stack["manager"].sock) if os.path.exists(cold_stack["manager"].sock) else None
-        cold_stack["manager"].start()
+        cold_stack["manager"].start()  # removes the stale socket itself
         wait_until(lambda: classify(clip, cold_stack).status_code == 200, 30,
                    "classify to work after a manager kill")
         assert clip.alive()

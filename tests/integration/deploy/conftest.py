@@ -191,6 +191,38 @@ def staged_root():
         shutil.rmtree(path, ignore_errors=True)
 
 
+def install_into(root, *args, check=True):
+    """scripts/install.sh --root ROOT with this build's programs."""
+    return run([os.path.join(SCRIPTS, "install.sh"), "--root", root, "--build-dir", BUILD,
+                *args], check=check)
+
+
+@pytest.fixture(scope="module")
+def installed_template():
+    """One full staged install per test file; tests work on copies of it."""
+    need_root()
+    need_programs()
+    path = tempfile.mkdtemp(prefix="hdm-template-")
+    try:
+        root = make_root(os.path.join(path, "root"))
+        install_into(root)
+        yield root
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def installed_root(installed_template):
+    """A copy (cp -a: modes, owners, times and links kept) of the installed tree."""
+    path = tempfile.mkdtemp(prefix="hdm-root-")
+    try:
+        root = os.path.join(path, "root")
+        subprocess.run(["cp", "-a", installed_template, root], check=True)
+        yield root
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def wait(predicate, timeout, what):
     """Polls predicate with backoff until it is true, else fails with what."""
     deadline = time.monotonic() + timeout

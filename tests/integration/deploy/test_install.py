@@ -6,14 +6,7 @@ import filecmp
 import os
 import stat
 
-from conftest import BIN, SCRIPTS, SOURCE, accounts, manifest, run
-
-INSTALL = os.path.join(SCRIPTS, "install.sh")
-
-
-def install(root, *args, check=True):
-    return run([INSTALL, "--root", root, "--build-dir", os.path.dirname(BIN), *args],
-               check=check)
+from conftest import BIN, SOURCE, accounts, install_into as install, manifest
 
 
 def mode_owner(root, path):
@@ -21,10 +14,8 @@ def mode_owner(root, path):
     return stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid
 
 
-def test_staged_install_files_modes_owners(staged_root):
-    root = staged_root
-    out = install(root).stdout
-    assert "Not starting: staged install" in out
+def test_staged_install_files_modes_owners(installed_root):
+    root = installed_root
 
     users, groups = accounts(root, "passwd"), accounts(root, "group")
     hailo, models = int(groups["hailo"][2]), int(groups["hailo-models"][2])
@@ -64,11 +55,10 @@ def test_staged_install_files_modes_owners(staged_root):
         assert mode_owner(root, f"/var/lib/hailo/{svc}") == (0o2750, uid, models)
 
 
-def test_second_run_changes_nothing(staged_root):
-    install(staged_root)
-    before = manifest(staged_root)
-    out = install(staged_root).stdout
-    assert manifest(staged_root) == before
+def test_second_run_changes_nothing(installed_root):
+    before = manifest(installed_root)
+    out = install(installed_root).stdout
+    assert manifest(installed_root) == before
     assert "Nothing to change" in out
     assert "create" not in out and "install /" not in out
 
@@ -81,9 +71,8 @@ def test_dry_run_changes_nothing(staged_root):
     assert "would install" in out and "Dry run:" in out
 
 
-def test_edited_config_is_kept_and_dist_written(staged_root):
-    root = staged_root
-    install(root)
+def test_edited_config_is_kept_and_dist_written(installed_root):
+    root = installed_root
     conf = os.path.join(root, "etc/hailo/hailo-clip.yaml")
     with open(conf, "a") as f:
         f.write("# edited by the owner\n")
@@ -101,11 +90,10 @@ def test_edited_config_is_kept_and_dist_written(staged_root):
     assert manifest(root) == before
 
 
-def test_unedited_old_default_is_updated(staged_root):
+def test_unedited_old_default_is_updated(installed_root):
     """A config equal to the default this script installed earlier was never
     edited: a new default replaces it (no .dist)."""
-    root = staged_root
-    install(root)
+    root = installed_root
     conf = os.path.join(root, "etc/hailo/hailo-vision.yaml")
     pristine = os.path.join(root, "usr/local/share/hailo-ai-services/defaults/hailo-vision.yaml")
     for path in (conf, pristine):
@@ -130,11 +118,10 @@ def test_service_installs_the_manager_first(staged_root):
         "Component vision")[1].split("systemd")[0]
 
 
-def test_model_files_made_readable_for_the_manager(staged_root):
+def test_model_files_made_readable_for_the_manager(installed_root):
     """The seed's HAILO_OPEN_FILE_FAILURE(13): a model fetched 0600 into a
     service's directory.  The install makes it group hailo-models, g+r."""
-    root = staged_root
-    install(root)
+    root = installed_root
     d = os.path.join(root, "var/lib/hailo/vision/models")
     os.makedirs(d)
     os.chmod(d, 0o700)
@@ -154,9 +141,12 @@ def test_model_files_made_readable_for_the_manager(staged_root):
     assert "Nothing to change" in install(root).stdout
 
 
-def test_prefix_rewrites_unit_paths(staged_root):
+def test_fresh_install_with_prefix(staged_root):
     root = staged_root
-    install(root, "--prefix", "/opt/hailo")
+    out = install(root, "--prefix", "/opt/hailo").stdout
+    assert "create system user hailo-dm" in out
+    assert "Not starting: staged install" in out
+    assert "Nothing to change" not in out
     assert os.path.exists(os.path.join(root, "opt/hailo/bin/hailo-device-manager"))
     with open(os.path.join(root, "etc/systemd/system/hailo-clip.service")) as f:
         text = f.read()

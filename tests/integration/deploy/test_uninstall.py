@@ -3,14 +3,9 @@ configs, users and models; --purge removes those too."""
 
 import os
 
-from conftest import BIN, SCRIPTS, accounts, run
+from conftest import SCRIPTS, accounts, install_into as install, run
 
-INSTALL = os.path.join(SCRIPTS, "install.sh")
 UNINSTALL = os.path.join(SCRIPTS, "uninstall.sh")
-
-
-def install(root, *args):
-    return run([INSTALL, "--root", root, "--build-dir", os.path.dirname(BIN), *args])
 
 
 def uninstall(root, *args, check=True):
@@ -21,9 +16,8 @@ def exists(root, path):
     return os.path.lexists(os.path.join(root, path.lstrip("/")))
 
 
-def test_uninstall_keeps_configs_then_purge_removes_them(staged_root):
-    root = staged_root
-    install(root)
+def test_uninstall_keeps_configs_then_purge_removes_them(installed_root):
+    root = installed_root
     model = os.path.join(root, "var/lib/hailo/clip/fetched.hef")
     with open(model, "wb") as f:
         f.write(b"HEF")
@@ -57,9 +51,8 @@ def test_uninstall_keeps_configs_then_purge_removes_them(staged_root):
     assert set(accounts(root, "group")) == {"root"}
 
 
-def test_uninstall_one_service(staged_root):
-    root = staged_root
-    install(root)
+def test_uninstall_one_service(installed_root):
+    root = installed_root
     uninstall(root, "vision", "--purge")
     assert not exists(root, "/usr/local/bin/hailo-vision")
     assert not exists(root, "/etc/hailo/hailo-vision.yaml")
@@ -73,17 +66,15 @@ def test_uninstall_one_service(staged_root):
     assert "Nothing to remove" in uninstall(root, "vision").stdout
 
 
-def test_manager_kept_while_a_service_needs_it(staged_root):
-    root = staged_root
-    install(root)
+def test_manager_kept_while_a_service_needs_it(installed_root):
+    root = installed_root
     p = uninstall(root, "manager", check=False)
     assert p.returncode != 0 and "still installed and needs the manager" in p.stderr
     assert exists(root, "/usr/local/bin/hailo-device-manager")
 
 
-def test_dry_run_removes_nothing(staged_root):
-    root = staged_root
-    install(root)
+def test_dry_run_removes_nothing(installed_root):
+    root = installed_root
     out = uninstall(root, "--purge", "--dry-run").stdout
     assert "[dry-run] would remove" in out
     assert exists(root, "/usr/local/bin/hailo-device-manager")

@@ -179,3 +179,23 @@ def test_manager_not_running(tmp_path):
                        capture_output=True, text=True, timeout=30)
     assert p.returncode == 1
     assert "device manager not reachable at %s: No such file or directory" % sock in p.stderr
+
+
+def test_infer_depth_and_vlm_frames_from_raw_files(mgr, tmp_path):
+    depth = mgr.make_model("depth-devctl.hef", input_height=32, input_width=48)
+    img = tmp_path / "img.u8"
+    img.write_bytes(hdmtest.tensor_bytes("uint8", [32, 48, 3]))
+    p = devctl(mgr, "infer", "depth", depth, "--tensor", str(img), "--dtype", "uint8",
+               "--shape", "32x48x3", check=0)
+    assert p.stdout.startswith("result: float32 [1,32,48,1]"), p.stdout
+    # vlm takes its tensors as a list of frames.
+    vlm = mgr.make_model("vlm-frames.hef")
+    frame = tmp_path / "frame.u8"
+    frame.write_bytes(hdmtest.tensor_bytes("uint8", [336, 336, 3]))
+    p = devctl(mgr, "--json", "infer", "vlm_chat", vlm, "--prompt", "What is this?",
+               "--tensor", str(frame), "--tensor", str(frame), "--dtype", "uint8",
+               "--shape", "336,336,3", "--max-tokens", "4", check=0)
+    assert isinstance(json.loads(p.stdout)["result"], str)
+    p = devctl(mgr, "infer", "depth", depth, "--tensor", str(img), "--tensor", str(img),
+               "--dtype", "uint8", "--shape", "32,48,3", check=2)
+    assert "takes one --tensor" in p.stderr

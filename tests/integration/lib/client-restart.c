@@ -36,8 +36,8 @@ static void report(int r, hdm_response *resp, int loaded)
 
 static int model_listed(const hdm_response *resp)
 {
-    const cJSON *models = cJSON_GetObjectItemCaseSensitive(hdm_response_json(resp),
-                                                           "loaded_models");
+    const cJSON *models =
+        cJSON_GetObjectItemCaseSensitive(hdm_response_json(resp), "loaded_models");
     const cJSON *m;
     cJSON_ArrayForEach(m, models)
     {
@@ -53,13 +53,17 @@ static void *worker(void *arg)
     long failures = 0;
     (void)arg;
     for (int i = 0; i < iterations; i++) {
-        int r = hdm_ping(client, 0);
+        hdm_request *req = hdm_request_new("ping");
+        hdm_response *resp = NULL;
+        int r = hdm_call(client, req, 0, &resp);
         if (r != 0) {
-            report(r, NULL, 0);
+            report(r, resp, 0);
             failures++;
         }
-        hdm_request *req = hdm_request_new("status");
-        hdm_response *resp = NULL;
+        hdm_response_free(resp);
+        hdm_request_free(req);
+        req = hdm_request_new("status");
+        resp = NULL;
         r = hdm_call(client, req, 0, &resp);
         report(r, resp, r == 0 ? model_listed(resp) : 0);
         failures += r != 0;
@@ -86,8 +90,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "bad ITERATIONS, INTERVAL_MS or THREADS\n");
         return 2;
     }
-    hdm_client_options opts = {.socket_path = argv[1], .client_name = "client-restart",
-                               .connect_timeout_ms = 15000, .request_timeout_ms = 20000};
+    hdm_client_options opts = {.socket_path = argv[1],
+                               .client_name = "client-restart",
+                               .connect_timeout_ms = 15000,
+                               .request_timeout_ms = 20000};
     if (hdm_client_new(&opts, &client) != 0)
         return 1;
     hdm_response *resp = NULL;

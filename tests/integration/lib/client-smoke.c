@@ -16,13 +16,12 @@
 
 #include <hailodm.h>
 
-#define CHECK(cond)                                                                        \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "client-smoke: %s:%d: check failed: %s\n", __FILE__, __LINE__, \
-                    #cond);                                                                \
-            exit(1);                                                                       \
-        }                                                                                  \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "client-smoke: %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+            exit(1);                                                                               \
+        }                                                                                          \
     } while (0)
 
 static unsigned char image[224 * 224 * 3];
@@ -30,8 +29,11 @@ static unsigned char image[224 * 224 * 3];
 /* Runs one clip image inference; returns a malloc'd copy of the embedding. */
 static float *embed(hdm_client *c, const char *model, size_t *n)
 {
-    hdm_tensor t = {.dtype = HDM_DT_UINT8, .ndim = 4, .shape = {1, 224, 224, 3},
-                    .data = image, .nbytes = sizeof(image)};
+    hdm_tensor t = {.dtype = HDM_DT_UINT8,
+                    .ndim = 4,
+                    .shape = {1, 224, 224, 3},
+                    .data = image,
+                    .nbytes = sizeof(image)};
     hdm_request *req = hdm_request_new("infer");
     cJSON *json = hdm_request_json(req);
     cJSON_AddStringToObject(json, "model_type", "clip");
@@ -45,8 +47,8 @@ static float *embed(hdm_client *c, const char *model, size_t *n)
         fprintf(stderr, "infer: %s\n", hdm_response_error(resp));
     CHECK(r == 0);
     hdm_tensor out;
-    CHECK(hdm_response_tensor(resp, cJSON_GetObjectItem(hdm_response_json(resp), "result"),
-                              &out) == 0);
+    CHECK(hdm_response_tensor(resp, cJSON_GetObjectItem(hdm_response_json(resp), "result"), &out) ==
+          0);
     CHECK(out.dtype == HDM_DT_FLOAT32 && out.ndim == 2 && out.shape[1] == 512);
     float *copy = malloc(out.nbytes);
     memcpy(copy, out.data, out.nbytes);

@@ -58,6 +58,10 @@ def test_pkg_config_build_and_run(installed, tmp_path):
     flags = subprocess.run(["pkg-config", "--cflags", "--libs", "hailodm"], env=env,
                            capture_output=True, text=True, check=True).stdout.split()
     exe = str(tmp_path / "client-smoke")
+    # A sanitizer build's library needs the program built with the same runtime.
+    with open(os.path.join(hdmtest.BUILD_DIR, "CMakeCache.txt")) as f:
+        if "HDM_SANITIZE:BOOL=ON" in f.read():
+            flags.append("-fsanitize=address,undefined")
     subprocess.run(["cc", "-std=c11", "-Wall", "-Werror", os.path.join(HERE, "client-smoke.c"),
                     "-o", exe] + flags, check=True, capture_output=True, text=True)
     libdir = os.path.dirname(pc_dir(installed))

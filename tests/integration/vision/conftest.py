@@ -175,10 +175,11 @@ def write_sidecar(hef, token_ms):
         json.dump({"footprint_mb": 2400, "load_ms": 0, "infer_ms": 0, "token_ms": token_ms}, f)
 
 
-def vision_yaml(stack, hef=None, extra="", max_tokens=200):
+def vision_yaml(stack, hef=None, extra="", max_tokens=200, keep_alive=-1):
     """Writes a hailo-vision config for this stack; returns its path."""
     hef = hef or stack["hef"]
-    path = os.path.join(stack["root"], f"vision-{abs(hash((hef, extra, max_tokens)))}.yaml")
+    key = abs(hash((hef, extra, max_tokens, keep_alive)))
+    path = os.path.join(stack["root"], f"vision-{key}.yaml")
     with open(path, "w") as f:
         f.write(f"""server:
   host: 127.0.0.1
@@ -190,7 +191,7 @@ manager:
 model:
   name: {MODEL}
   hef_path: {json.dumps(hef)}
-  keep_alive: -1
+  keep_alive: {keep_alive}
 generation:
   temperature: 0.7
   max_tokens: {max_tokens}

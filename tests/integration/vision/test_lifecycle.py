@@ -5,7 +5,7 @@ import os
 
 import requests
 
-from conftest import MODEL, Vision, assert_openai_error, chat, wait_until
+from conftest import MODEL, Vision, assert_openai_error, chat, vision_yaml, wait_until
 
 USER = [{"role": "user", "content": "Hello there."}]
 
@@ -71,3 +71,30 @@ def test_inference_failure_is_500(stack):
         v.stop()
         mgr.stop()
         mgr.start()
+
+
+def test_keep_alive_zero_unloads_after_each_request(stack):
+    mgr = stack["manager"]
+    v = Vision(stack["root"], vision_yaml(stack, keep_alive=0), stack["env"], name="vision-ka0")
+    v.start()
+    try:
+        r = chat(v, {"model": MODEL, "messages": USER, "max_tokens": 3})
+        assert r.status_code == 200, r.text
+        wait_until(lambda: stack["hef"] not in
+                   [m["model_path"] for m in mgr.status()["loaded_models"]], 10,
+                   "the model to be unloaded after the request")
+        # Still ready: the manager loads it again for the next request.
+        assert ready_status(v).status_code == 200
+        r = chat(v, {"model": MODEL, "messages": USER, "max_tokens": 3})
+        assert r.status_code == 200, r.text
+    finally:
+        v.stop()
+
+
+def test_clean_stop_releases_the_pin(stack):
+    mgr = stack["manager"]
+    v = Vision(stack["root"], stack["config"], stack["env"], name="vision-pin")
+    v.start()
+    assert stack["hef"] in [m["model_path"] for m in mgr.status()["loaded_models"]]
+    v.stop()
+    assert stack["hef"] not in [m["model_path"] for m in mgr.status()["loaded_models"]]

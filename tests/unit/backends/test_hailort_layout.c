@@ -98,16 +98,28 @@ static void test_stream_shape(void **state)
 {
     (void)state;
     int64_t s[HDM_MAX_DIMS];
-    hrt_stream_info emb = {.order = HRT_ORDER_NC, .height = 1, .width = 1, .features = 512,
-                           .type = HRT_TYPE_FLOAT32, .frame_size = 2048};
-    hrt_stream_info text = {.order = HRT_ORDER_NHWC, .height = 1, .width = 77, .features = 512,
+    hrt_stream_info emb = {.order = HRT_ORDER_NC,
+                           .height = 1,
+                           .width = 1,
+                           .features = 512,
+                           .type = HRT_TYPE_FLOAT32,
+                           .frame_size = 2048};
+    hrt_stream_info text = {.order = HRT_ORDER_NHWC,
+                            .height = 1,
+                            .width = 77,
+                            .features = 512,
                             .type = HRT_TYPE_FLOAT32};
-    hrt_stream_info depth = {.order = HRT_ORDER_NHWC, .height = 256, .width = 320, .features = 1,
+    hrt_stream_info depth = {.order = HRT_ORDER_NHWC,
+                             .height = 256,
+                             .width = 320,
+                             .features = 1,
                              .type = HRT_TYPE_FLOAT32};
-    hrt_stream_info chw = {.order = HRT_ORDER_NCHW, .height = 20, .width = 30, .features = 56,
+    hrt_stream_info chw = {.order = HRT_ORDER_NCHW,
+                           .height = 20,
+                           .width = 30,
+                           .features = 56,
                            .type = HRT_TYPE_FLOAT32};
-    hrt_stream_info other = {.order = HRT_ORDER_OTHER, .type = HRT_TYPE_FLOAT32,
-                             .frame_size = 400};
+    hrt_stream_info other = {.order = HRT_ORDER_OTHER, .type = HRT_TYPE_FLOAT32, .frame_size = 400};
 
     assert_int_equal(hrt_stream_shape(&emb, s), 2);
     assert_true(s[0] == 1 && s[1] == 512);

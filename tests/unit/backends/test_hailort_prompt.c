@@ -23,8 +23,7 @@ static infer_input vlm_prompt(char *prompt, size_t n_frames)
 }
 
 /* Parses message i and checks its role and content types ("iit" = image image text). */
-static void check_message(const char *json, const char *role, const char *types,
-                          const char *text)
+static void check_message(const char *json, const char *role, const char *types, const char *text)
 {
     cJSON *msg = cJSON_Parse(json);
     assert_non_null(msg);
@@ -161,8 +160,7 @@ static void test_stop_across_pieces(void **state)
     const char *d;
     size_t len;
 
-    feed_all(&s, (const char *[]){"Hello wor", "ld E", "N", "D and more", NULL}, out,
-             sizeof(out));
+    feed_all(&s, (const char *[]){"Hello wor", "ld E", "N", "D and more", NULL}, out, sizeof(out));
     assert_true(s.hit);
     assert_string_equal(out, "Hello world ");
     assert_string_equal(hrt_stop_text(&s), "Hello world ");

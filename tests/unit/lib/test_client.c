@@ -18,8 +18,10 @@
 
 static hdm_client *new_client(const fake_server *fs, int json_only, int request_timeout_ms)
 {
-    hdm_client_options o = {.socket_path = fs->path, .client_name = "unit",
-                            .connect_timeout_ms = 2000, .request_timeout_ms = request_timeout_ms,
+    hdm_client_options o = {.socket_path = fs->path,
+                            .client_name = "unit",
+                            .connect_timeout_ms = 2000,
+                            .request_timeout_ms = request_timeout_ms,
                             .json_only = json_only};
     hdm_client *c = NULL;
     assert_int_equal(hdm_client_new(&o, &c), 0);
@@ -35,8 +37,8 @@ static int h_ping(fake_server *fs, int fd, const frame *f, cJSON *req)
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(req, "client_name");
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(req, "request_id");
     cJSON *extra = cJSON_CreateObject();
-    cJSON_AddBoolToObject(extra, "named", cJSON_IsString(name) &&
-                                              strcmp(name->valuestring, "unit") == 0);
+    cJSON_AddBoolToObject(extra, "named",
+                          cJSON_IsString(name) && strcmp(name->valuestring, "unit") == 0);
     cJSON_AddBoolToObject(extra, "has_id", cJSON_IsString(id));
     fake_reply_ok(fd, req, extra);
     return 0;
@@ -191,8 +193,8 @@ static void tensor_round_trip(int json_only)
     fake_start(&fs, h_echo_tensor, NULL, 1);
     hdm_client *c = new_client(&fs, json_only, 0);
     float data[6] = {1.5f, -2, 3, 4, 5, 6.25f};
-    hdm_tensor t = {.dtype = HDM_DT_FLOAT32, .ndim = 2, .shape = {2, 3}, .data = data,
-                    .nbytes = sizeof(data)};
+    hdm_tensor t = {
+        .dtype = HDM_DT_FLOAT32, .ndim = 2, .shape = {2, 3}, .data = data, .nbytes = sizeof(data)};
     hdm_request *req = hdm_request_new("infer");
     cJSON *input = cJSON_AddObjectToObject(hdm_request_json(req), "input_data");
     assert_int_equal(hdm_request_add_tensor(req, input, "tensor", &t), 0);
@@ -324,12 +326,11 @@ static void test_reconnect_replays_loads(void **state)
     cJSON *params = cJSON_CreateObject();
     cJSON_AddStringToObject(params, "image_hef_path", "/m/i.hef");
     assert_int_equal(hdm_load_model(c, "clip", "/m/clip", params, -1, NULL), 0);
-    assert_int_equal(hdm_load_model(c, "depth", "/m/depth", NULL, HDM_KEEP_ALIVE_DEFAULT, NULL),
-                     0);
+    assert_int_equal(hdm_load_model(c, "depth", "/m/depth", NULL, HDM_KEEP_ALIVE_DEFAULT, NULL), 0);
     assert_int_equal(hdm_unload_model(c, "depth", "/m/depth", NULL), 0);
     assert_int_equal(hdm_ping(c, 0), 0); /* first ping dies; replay + retry answer it */
-    const char *expect[] = {"load_model", "load_model", "unload_model", "ping", "load_model",
-                            "ping"};
+    const char *expect[] = {"load_model", "load_model", "unload_model",
+                            "ping",       "load_model", "ping"};
     assert_int_equal(fake_log_count(&fs), 6);
     for (int i = 0; i < 6; i++)
         assert_string_equal(fake_log_at(&fs, i), expect[i]);

@@ -32,10 +32,13 @@ static hdm_request *two_tensor_request(uint8_t *a, size_t na, int16_t *b, size_t
     hdm_request *req = hdm_request_new("infer");
     cJSON *input = cJSON_AddObjectToObject(hdm_request_json(req), "input_data");
     cJSON *list = cJSON_AddArrayToObject(input, "frames");
-    hdm_tensor ta = {.dtype = HDM_DT_UINT8, .ndim = 1, .shape = {(int64_t)na}, .data = a,
-                     .nbytes = na};
-    hdm_tensor tb = {.dtype = HDM_DT_INT16, .ndim = 2, .shape = {1, (int64_t)nb_elems},
-                     .data = b, .nbytes = nb_elems * 2};
+    hdm_tensor ta = {
+        .dtype = HDM_DT_UINT8, .ndim = 1, .shape = {(int64_t)na}, .data = a, .nbytes = na};
+    hdm_tensor tb = {.dtype = HDM_DT_INT16,
+                     .ndim = 2,
+                     .shape = {1, (int64_t)nb_elems},
+                     .data = b,
+                     .nbytes = nb_elems * 2};
     assert_int_equal(hdm_request_add_tensor(req, input, "tensor", &ta), 0);
     assert_int_equal(hdm_request_add_tensor(req, list, NULL, &tb), 0);
     return req;
@@ -103,8 +106,8 @@ static void test_json_encoding(void **state)
     free(bytes);
     request_wire_free(&w);
     /* The request's own tree is back to attachments. */
-    cJSON *t = cJSON_GetObjectItem(cJSON_GetObjectItem(hdm_request_json(req), "input_data"),
-                                   "tensor");
+    cJSON *t =
+        cJSON_GetObjectItem(cJSON_GetObjectItem(hdm_request_json(req), "input_data"), "tensor");
     assert_non_null(cJSON_GetObjectItem(t, "attachment"));
     assert_null(cJSON_GetObjectItem(t, "data_b64"));
     hdm_request_free(req);
@@ -116,8 +119,7 @@ static void test_tensor_checks(void **state)
     hdm_request *req = hdm_request_new("infer");
     cJSON *root = hdm_request_json(req);
     uint8_t data[6] = {0};
-    hdm_tensor t = {.dtype = HDM_DT_UINT8, .ndim = 2, .shape = {2, 3}, .data = data,
-                    .nbytes = 5};
+    hdm_tensor t = {.dtype = HDM_DT_UINT8, .ndim = 2, .shape = {2, 3}, .data = data, .nbytes = 5};
     assert_int_equal(hdm_request_add_tensor(req, root, "t", &t), -HDM_E_BAD_REQUEST);
     t.nbytes = 6;
     t.dtype = (hdm_dtype)99;

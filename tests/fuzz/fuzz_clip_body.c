@@ -1,0 +1,101 @@
+/*
+ * fuzz_clip_body.c - the JSON bodies of hailo-clip's endpoints, up to the
+ * point where the manager would be asked: the body must be an object;
+ * /v1/classify options (clip_classify_options: prompts, top_k, threshold)
+ * and scoring of the kept prompts (clip_softmax, clip_rank); "image" through
+ * the image path (image_decode_base64 with a data: prefix or bare base64,
+ * resize and centre crop to 224); "text" and every prompt through the CLIP
+ * tokenizer (tests/data/cliptext/tokenizer.json).
+ */
+#include <cjson/cJSON.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clip/clip.h"
+#include "cliptext/tokenizer.h"
+#include "image/image.h"
+
+static clip_tokenizer *tok;
+
+static void image_path(const char *b64)
+{
+    image_limits lim;
+    image_limits_defaults(&lim);
+    /* Smaller pixel budget than the service's so the fuzzer stays fast. */
+    lim.max_pixels = 4u << 20;
+    image img = {0};
+    hdm_err err;
+    hdm_err_clear(&err);
+    if (image_decode_base64(b64, strlen(b64), &lim, 224, &img, &err) == 0) {
+        static uint8_t out[224 * 224 * 3];
+        image_resize_crop(&img, 224, out, &err);
+    } else if (err.msg[0] == '\0') {
+        abort();
+    }
+    image_free(&img);
+}
+
+static void text_path(const char *text)
+{
+    int32_t ids[CLIP_CONTEXT_LEN];
+    hdm_err err;
+    hdm_err_clear(&err);
+    int n = clip_tokenize(tok, text, strlen(text), ids, CLIP_CONTEXT_LEN, &err);
+    if (n >= 0 && (n < 2 || n > CLIP_CONTEXT_LEN || ids[n - 1] != clip_tokenizer_eot(tok)))
+        abort(); /* the end token must always be last */
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (!tok) {
+        hdm_err err;
+        if (clip_tokenizer_load(FUZZ_DATA_DIR "/cliptext/tokenizer.json", &tok, &err) < 0)
+            abort();
+    }
+    cJSON *body = cJSON_ParseWithLength((const char *)data, size);
+    if (!cJSON_IsObject(body))
+        goto out;
+    const cJSON *image = cJSON_GetObjectItemCaseSensitive(body, "image");
+    const cJSON *text = cJSON_GetObjectItemCaseSensitive(body, "text");
+    const cJSON *prompts;
+    int n_prompts = 0, top_k = 0;
+    double threshold = 0;
+    hdm_err err;
+    hdm_err_clear(&err);
+    if (clip_classify_options(body, &prompts, &n_prompts, &top_k, &threshold, &err) == 0) {
+        if (n_prompts < 1 || n_prompts > CLIP_MAX_PROMPTS || top_k < 1 || threshold < 0 ||
+            threshold > 1)
+            abort();
+        double *scores = malloc((size_t)n_prompts * sizeof(double));
+        clip_score *ranked = malloc((size_t)n_prompts * sizeof(clip_score));
+        if (scores && ranked) {
+            int i = 0;
+            const cJSON *p;
+            cJSON_ArrayForEach(p, prompts) {
+                if (!cJSON_IsString(p))
+                    abort();
+                text_path(p->valuestring);
+                scores[i] = (double)(i % 7) / 7.0 - 0.5;
+                i++;
+            }
+            if (i != n_prompts)
+                abort();
+            clip_softmax(scores, n_prompts, 100.0);
+            int kept = clip_rank(scores, n_prompts, top_k, threshold, ranked);
+            if (kept < 0 || kept > n_prompts || kept > top_k)
+                abort();
+        }
+        free(scores);
+        free(ranked);
+    } else if (err.msg[0] == '\0') {
+        abort();
+    }
+    if (cJSON_IsString(image) && image->valuestring[0])
+        image_path(image->valuestring);
+    if (cJSON_IsString(text))
+        text_path(text->valuestring);
+out:
+    cJSON_Delete(body);
+    return 0;
+}

@@ -1,0 +1,111 @@
+/*
+ * fuzz_stream.c - the streaming side.  The input is split on 0x00 bytes:
+ * the first piece holds up to four stop sequences separated by 0x01, the
+ * other pieces are text deltas as the manager streams them.  They go
+ * through the stop matcher (stop.c) exactly as generate.c feeds it, and
+ * each emitted piece becomes an SSE chunk (sse_delta, sse_chunk,
+ * sse_event).  The oracle: the emitted text is what a one-shot search over
+ * the concatenated deltas says it should be (the text before the first stop
+ * sequence, or all of it), and never contains a stop sequence.
+ */
+#include <cjson/cJSON.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vision/vision.h"
+
+typedef struct sink {
+    char *text;
+    size_t len;
+    size_t cap;
+} sink;
+
+static int emit(void *user, const char *text, size_t len)
+{
+    sink *s = user;
+    if (s->len + len + 1 > s->cap) {
+        size_t cap = (s->len + len + 1) * 2;
+        char *n = realloc(s->text, cap);
+        if (!n)
+            return -1;
+        s->text = n;
+        s->cap = cap;
+    }
+    memcpy(s->text + s->len, text, len);
+    s->len += len;
+    s->text[s->len] = '\0';
+    cJSON *delta = sse_delta(NULL, text, len);
+    cJSON *chunk = delta ? sse_chunk("chatcmpl-fuzz", 1, "m", delta, NULL, true) : NULL;
+    size_t elen = 0;
+    char *ev = chunk ? sse_event(chunk, &elen) : NULL;
+    free(ev);
+    cJSON_Delete(chunk);
+    return 0;
+}
+
+/* Position of the earliest stop sequence in hay[0..n) (n when none). */
+static size_t first_stop(const char *hay, size_t n, char **stops, int n_stops)
+{
+    size_t best = n;
+    for (int k = 0; k < n_stops; k++) {
+        size_t sl = strlen(stops[k]);
+        for (size_t i = 0; sl && i + sl <= n && i < best; i++)
+            if (memcmp(hay + i, stops[k], sl) == 0) {
+                best = i;
+                break;
+            }
+    }
+    return best;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const char *p = (const char *)data, *end = p + size;
+    const char *z = memchr(p, 0, size);
+    if (!z)
+        return 0;
+    char *stops[VISION_MAX_STOP];
+    int n_stops = 0;
+    const char *q = p;
+    while (q < z && n_stops < VISION_MAX_STOP) {
+        const char *sep = memchr(q, 1, (size_t)(z - q));
+        if (!sep)
+            sep = z;
+        if (sep > q)
+            stops[n_stops++] = strndup(q, (size_t)(sep - q));
+        q = sep + 1;
+    }
+    stop_matcher m;
+    stop_init(&m, stops, n_stops);
+    sink out = {0};
+    char *all = malloc(size + 1);
+    size_t all_len = 0;
+    const char *d = z + 1;
+    while (all && d < end) {
+        const char *nz = memchr(d, 0, (size_t)(end - d));
+        if (!nz)
+            nz = end;
+        memcpy(all + all_len, d, (size_t)(nz - d));
+        all_len += (size_t)(nz - d);
+        if (stop_feed(&m, d, (size_t)(nz - d), emit, &out) != 0)
+            goto done;
+        d = nz + 1;
+    }
+    if (!all || stop_flush(&m, emit, &out) != 0)
+        goto done;
+    /* Stop sequences may contain bytes from outside the text's alphabet, so
+     * the oracle searches the concatenation of all deltas. */
+    size_t want = first_stop(all, all_len, stops, n_stops);
+    if (out.len != want || (want && memcmp(out.text, all, want) != 0))
+        abort();
+    if (m.hit != (want < all_len))
+        abort();
+done:
+    stop_free(&m);
+    free(out.text);
+    free(all);
+    for (int k = 0; k < n_stops; k++)
+        free(stops[k]);
+    return 0;
+}
