@@ -68,7 +68,11 @@ while [ $# -gt 0 ]; do
 done
 parse_components "${args[@]+"${args[@]}"}"
 
-case "$PREFIX" in /*) ;; *) die "--prefix must be an absolute path: $PREFIX" ;; esac
+case "$PREFIX" in
+    *[[:space:]\|]*) die "--prefix must not contain blanks or '|': $PREFIX" ;;
+    /*) ;;
+    *) die "--prefix must be an absolute path: $PREFIX" ;;
+esac
 PREFIX=${PREFIX%/}
 [ -n "$PREFIX" ] || PREFIX=/
 if [ -n "$ROOT" ]; then

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "clip/clip.h"
 #include "common/log.h"
@@ -125,6 +126,15 @@ int main(int argc, char **argv)
              cfg.tokenizer_path, clip_tokenizer_vocab_size(app.tokenizer),
              (long long)app.tables.vocab, app.tables.width, app.tables.width, app.tables.dim);
     if (check_only) {
+        /* The manager opens the HEFs; here we only say whether they exist. */
+        const char *hefs[2] = {cfg.image_hef_path, cfg.text_hef_path};
+        struct stat st;
+        for (int i = 0; i < 2; i++)
+            if (stat(hefs[i], &st) != 0 || !S_ISREG(st.st_mode)) {
+                log_error("%s: %s is not a file: %s", config_path,
+                          i ? "clip.text_hef_path" : "clip.image_hef_path", hefs[i]);
+                goto out;
+            }
         printf("%s: OK\n", config_path);
         rc = 0;
         goto out;

@@ -14,6 +14,11 @@
  * linear normalisation pass).  Words longer than BPE_MAX_WORD bytes are
  * encoded in pieces of that size to bound the quadratic merge loop; no real
  * vocabulary has tokens anywhere near that long.
+ *
+ * Normalisation is that of CLIP's tokenizer.json (whitespace runs to one
+ * space, lower-case) without its NFC step: text arriving in decomposed form
+ * ("e" + U+0301) is tokenized as sent.  Clients send composed text almost
+ * always, and an NFC table would be larger than this whole library.
  */
 #include "cliptext/tokenizer.h"
 

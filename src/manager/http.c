@@ -1,36 +1,93 @@
 /*
  * http.c - GET /v1/device/status and GET /metrics over libmicrohttpd.
+ *
+ * DESIGN: libmicrohttpd is loaded with dlopen() when the endpoint starts
+ * (after READY=1), not linked: it drags in GnuTLS and its half-dozen
+ * libraries, whose loading and constructors would otherwise dominate the
+ * manager's start-up time and idle memory (systemd loads its optional
+ * libraries the same way).  The header still gives the types and constants;
+ * only the six functions used here are looked up.
  */
 #include "http.h"
 
+#include <dlfcn.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <microhttpd.h>
 
+#include "common/log.h"
 #include "common/timeutil.h"
 #include "proto.h"
 #include "stats.h"
 
+/* The libmicrohttpd functions we call, resolved at run time. */
+static struct {
+    struct MHD_Daemon *(*start_daemon)(unsigned int, uint16_t, MHD_AcceptPolicyCallback, void *,
+                                       MHD_AccessHandlerCallback, void *, ...);
+    void (*stop_daemon)(struct MHD_Daemon *);
+    struct MHD_Response *(*create_response_from_buffer)(size_t, void *,
+                                                        enum MHD_ResponseMemoryMode);
+    enum MHD_Result (*add_response_header)(struct MHD_Response *, const char *, const char *);
+    enum MHD_Result (*queue_response)(struct MHD_Connection *, unsigned int,
+                                      struct MHD_Response *);
+    void (*destroy_response)(struct MHD_Response *);
+} mhd;
+
+static int mhd_load(hdm_err *err)
+{
+    if (mhd.start_daemon)
+        return 0;
+    void *lib = dlopen("libmicrohttpd.so.12", RTLD_NOW | RTLD_LOCAL);
+    if (!lib)
+        return hdm_err_set(err, HDM_E_UNAVAILABLE, "cannot load libmicrohttpd: %s", dlerror());
+    /* dlsym returns void *; POSIX guarantees it converts to function pointers. */
+#define SYM(field, name)                                                                     \
+    do {                                                                                     \
+        void *p = dlsym(lib, name);                                                          \
+        if (!p)                                                                              \
+            return hdm_err_set(err, HDM_E_UNAVAILABLE, "libmicrohttpd lacks %s", name);       \
+        memcpy(&mhd.field, &p, sizeof(p));                                                   \
+    } while (0)
+    SYM(stop_daemon, "MHD_stop_daemon");
+    SYM(create_response_from_buffer, "MHD_create_response_from_buffer");
+    SYM(add_response_header, "MHD_add_response_header");
+    SYM(queue_response, "MHD_queue_response");
+    SYM(destroy_response, "MHD_destroy_response");
+    SYM(start_daemon, "MHD_start_daemon");
+#undef SYM
+    return 0;
+}
+
 struct http_endpoint {
     struct MHD_Daemon *daemon;
     loop *l;
+    char bind[300];
+    pthread_t starter; /* loads the library and starts the daemon off the loop's path */
+    int wake_fd;       /* eventfd: tells the starter to give up waiting (stop) */
+    bool ipv6;
 };
 
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type,
                              char *body, size_t len)
 {
     struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+        mhd.create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
         free(body);
         return MHD_NO;
     }
-    MHD_add_response_header(resp, "Content-Type", type);
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
-    enum MHD_Result r = MHD_queue_response(conn, status, resp);
-    MHD_destroy_response(resp);
+    mhd.add_response_header(resp, "Content-Type", type);
+    mhd.add_response_header(resp, "Cache-Control", "no-store");
+    enum MHD_Result r = mhd.queue_response(conn, status, resp);
+    mhd.destroy_response(resp);
     return r;
 }
 
@@ -136,35 +193,95 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return reply(conn, 200, "application/json", body, strlen(body));
 }
 
-int http_endpoint_start(loop *l, const char *bind, http_endpoint **out, hdm_err *err)
+/* Binds and listens on h->bind; returns the socket or -1 with err. */
+static int bind_listen(http_endpoint *h, hdm_err *err)
 {
     char host[256], port[16];
-    if (config_split_bind(bind, host, sizeof(host), port, sizeof(port)) < 0)
-        return hdm_err_set(err, HDM_E_BAD_REQUEST, "http bind '%s' is not HOST:PORT", bind);
+    if (config_split_bind(h->bind, host, sizeof(host), port, sizeof(port)) < 0)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "http bind '%s' is not HOST:PORT", h->bind);
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *ai = NULL;
     int g = getaddrinfo(host, port, &hints, &ai);
     if (g != 0)
-        return hdm_err_set(err, HDM_E_BAD_REQUEST, "http bind '%s': %s", bind, gai_strerror(g));
-    http_endpoint *h = calloc(1, sizeof(*h));
-    if (!h) {
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "http bind '%s': %s", h->bind,
+                           gai_strerror(g));
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    h->ipv6 = ai->ai_family == AF_INET6;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+        bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 64) < 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
         freeaddrinfo(ai);
-        return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
+        return hdm_err_set(err, HDM_E_UNAVAILABLE, "cannot serve HTTP on %s: %s", h->bind,
+                           strerror(e));
     }
-    h->l = l;
+    freeaddrinfo(ai);
+    return fd;
+}
+
+/*
+ * The endpoint's helper thread: listens at once, but loads libmicrohttpd
+ * (and GnuTLS behind it) only when the first HTTP client connects, so an
+ * idle manager does not carry those libraries.  Then MHD serves the socket
+ * with its own thread and this one exits.
+ */
+static void *starter_main(void *arg)
+{
+    http_endpoint *h = arg;
+    hdm_err err;
+    hdm_err_clear(&err);
+    int fd = bind_listen(h, &err);
+    if (fd < 0) {
+        log_error("status endpoint disabled: %s", err.msg);
+        return NULL;
+    }
+    log_info("status endpoint on http://%s/v1/device/status", h->bind);
+    struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = h->wake_fd, .events = POLLIN}};
+    while (poll(p, 2, -1) < 0 && errno == EINTR)
+        ;
+    if (p[1].revents || !(p[0].revents & POLLIN)) {
+        close(fd);
+        return NULL; /* stopping before anyone asked */
+    }
+    if (mhd_load(&err) < 0) {
+        log_error("status endpoint disabled: %s", err.msg);
+        close(fd);
+        return NULL;
+    }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
-    if (ai->ai_family == AF_INET6)
+    if (h->ipv6)
         flags |= MHD_USE_IPv6;
-    h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
-                                 ai->ai_addr, MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
+    h->daemon = mhd.start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_LISTEN_SOCKET, fd,
+                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
                                  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768, MHD_OPTION_END);
-    freeaddrinfo(ai);
     if (!h->daemon) {
+        log_error("status endpoint disabled: libmicrohttpd could not serve %s", h->bind);
+        close(fd);
+    }
+    return NULL;
+}
+
+int http_endpoint_start(loop *l, const char *bind, http_endpoint **out, hdm_err *err)
+{
+    char host[256], port[16];
+    if (config_split_bind(bind, host, sizeof(host), port, sizeof(port)) < 0 ||
+        strlen(bind) >= sizeof(((http_endpoint *)0)->bind))
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "http bind '%s' is not HOST:PORT", bind);
+    http_endpoint *h = calloc(1, sizeof(*h));
+    if (!h)
+        return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
+    h->l = l;
+    snprintf(h->bind, sizeof(h->bind), "%s", bind);
+    h->wake_fd = eventfd(0, EFD_CLOEXEC);
+    if (h->wake_fd < 0 || pthread_create(&h->starter, NULL, starter_main, h) != 0) {
+        if (h->wake_fd >= 0)
+            close(h->wake_fd);
         free(h);
-        return hdm_err_set(err, HDM_E_UNAVAILABLE,
-                           "cannot serve HTTP on %s (address in use or not available)", bind);
+        return hdm_err_set(err, HDM_E_INTERNAL, "cannot start the HTTP endpoint thread");
     }
     *out = h;
     return 0;
@@ -174,6 +291,12 @@ void http_endpoint_stop(http_endpoint *h)
 {
     if (!h)
         return;
-    MHD_stop_daemon(h->daemon);
+    uint64_t one = 1;
+    if (write(h->wake_fd, &one, sizeof(one)) < 0)
+        log_warn("cannot wake the HTTP endpoint thread: %s", strerror(errno));
+    pthread_join(h->starter, NULL);
+    close(h->wake_fd);
+    if (h->daemon)
+        mhd.stop_daemon(h->daemon);
     free(h);
 }

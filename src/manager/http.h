@@ -13,8 +13,9 @@
 
 typedef struct http_endpoint http_endpoint;
 
-/* Starts serving on bind ("HOST:PORT").  Returns 0 or a negative code with
- * err->msg naming the address. */
+/* Starts serving on bind ("HOST:PORT") from a helper thread, which loads
+ * libmicrohttpd and logs whether the endpoint came up (so the loop is never
+ * kept waiting).  Returns 0, or a negative code for a malformed bind. */
 int http_endpoint_start(loop *l, const char *bind, http_endpoint **out, hdm_err *err);
 /* Stops the server thread and frees it.  Accepts NULL. */
 void http_endpoint_stop(http_endpoint *h);

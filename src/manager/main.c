@@ -113,19 +113,20 @@ int main(int argc, char **argv)
     if (worker_start(l.sched, l.reg, &hooks, &l.worker) < 0)
         fatal("cannot start the device worker thread");
 
-    http_endpoint *http = NULL;
-    if (cfg.http_bind) {
-        hdm_err_clear(&err);
-        if (http_endpoint_start(&l, cfg.http_bind, &http, &err) < 0)
-            log_error("status endpoint disabled: %s", err.msg);
-    }
-
     loop_preload(&l);
     sd_notifyf(0, "READY=1\nSTATUS=Serving on %s (backend %s, device %s)", cfg.socket_path,
                l.ops->name, l.info.device_id);
     log_info("ready on %s%s (backend %s, device %s%s) in %lld ms", cfg.socket_path,
              ls.activated ? " (socket activation)" : "", l.ops->name, l.info.device_id,
              l.info.simulated ? ", simulated" : "", (long long)(mono_ms() - t0));
+
+    /* After READY: the status endpoint is not on the clients' critical path. */
+    http_endpoint *http = NULL;
+    if (cfg.http_bind) {
+        hdm_err_clear(&err);
+        if (http_endpoint_start(&l, cfg.http_bind, &http, &err) < 0)
+            log_error("status endpoint disabled: %s", err.msg);
+    }
 
     loop_run(&l);
 

@@ -1,7 +1,6 @@
 """Bad requests of every kind: a 400 (or 404/405/413) with a JSON error
 naming what was wrong, and the service carries on."""
 
-import base64
 
 import pytest
 import requests

@@ -4,10 +4,8 @@ errors and clean shutdown."""
 import os
 import signal
 import subprocess
-import time
 
 import pytest
-import requests
 
 from conftest import BIN, Clip, assert_error, b64, cleanup, make_stack, wait_until
 
@@ -129,6 +127,10 @@ def test_bad_configs(cold_stack):
                 good.replace("token_embedding_lut.npy", "text_projection.npy"))
     r = run("--config", bad, "--check-config")
     assert r.returncode != 0 and "rows" in r.stderr, r.stderr
+    bad = write(os.path.join(root, "bad-hef.yaml"),
+                good.replace("clip_vit_b_32_text_encoder.hef", "missing_text_encoder.hef"))
+    r = run("--config", bad, "--check-config")
+    assert r.returncode != 0 and "clip.text_hef_path" in r.stderr, r.stderr
     r = run("--port", "70000", "--config", cold_stack["config"], "--check-config")
     assert r.returncode != 0 and "server.port" in r.stderr, r.stderr
     r = run("--bogus")

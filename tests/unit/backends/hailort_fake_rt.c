@@ -59,8 +59,10 @@ static size_t type_size(hrt_type t)
 void fake_stream(hrt_stream_info *s, const char *name, uint32_t h, uint32_t w, uint32_t f,
                  hrt_order order, hrt_type type)
 {
+    char copy[sizeof(s->name)];
+    snprintf(copy, sizeof(copy), "%s", name); /* name may be s->name itself */
     memset(s, 0, sizeof(*s));
-    snprintf(s->name, sizeof(s->name), "%s", name);
+    memcpy(s->name, copy, sizeof(copy));
     s->height = h;
     s->width = w;
     s->features = f;

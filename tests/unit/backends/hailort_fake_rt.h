@@ -63,10 +63,10 @@ typedef struct fake_rt {
     hrt_stream_info vlm_frame;
     const char *tokens[FAKE_MAX_TOKENS];
     size_t n_tokens;
-    int gen_end;           /* how generation ends when all tokens were read */
-    int gen_status;        /* returned after gen_fail_after tokens when non-zero */
+    int gen_end;    /* how generation ends when all tokens were read */
+    int gen_status; /* returned after gen_fail_after tokens when non-zero */
     size_t gen_fail_after;
-    size_t prompt_tokens;  /* the context usage before generation */
+    size_t prompt_tokens; /* the context usage before generation */
     char messages_seen[4096];
     size_t frames_seen;
     uint8_t first_frame_byte[4]; /* bytes 0..3 of frame 0 as the model got it */
