@@ -135,6 +135,14 @@ static int cmd_encode(void)
     char *json = cJSON_PrintUnformatted(req);
     buf out = {0};
     if (binary) {
+        /* Padded with spaces like libhailodm does, so the tensor starts 16-byte aligned. */
+        size_t len = strlen(json), pad = data ? (16 - (len + 16) % 16) % 16 : 0;
+        char *padded = malloc(len + pad + 1);
+        memcpy(padded, json, len);
+        memset(padded + len, ' ', pad);
+        padded[len + pad] = '\0';
+        free(json);
+        json = padded;
         frame_attachment att = {data, nbytes};
         frame_encode_binary(&out, json, strlen(json), &att, data ? 1 : 0);
     } else {

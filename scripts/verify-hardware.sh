@@ -209,7 +209,7 @@ classify() {
     *whisper*) echo whisper ;;
     *ocr*det* | *paddle*det*) echo ocr_det ;;
     *ocr*rec* | *paddle*rec*) echo ocr_rec ;;
-    *depth* | *scdepth*) echo depth ;;
+    *depth*) echo depth ;;
     *pose*) echo pose ;;
     *vlm* | *-vl-* | *_vl_* | *-vl.* | *_vl.* | *llava* | *internvl*) echo vlm ;;
     esac

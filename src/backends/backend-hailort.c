@@ -22,7 +22,6 @@
  * fails with device_error until the registry calls reset(), which re-creates
  * the VDevice.
  */
-#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdatomic.h>

@@ -458,6 +458,16 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     return dispatch_or_reply(req);
 }
 
+/* Copies `in` for a log line: MHD has already %-decoded the path, so a
+ * client could otherwise write newlines (fake lines) into the log. */
+static void printable(const char *in, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (; *in != '\0' && n + 1 < cap; in++)
+        out[n++] = ((unsigned char)*in < 0x20 || *in == 0x7f) ? '?' : *in;
+    out[n] = '\0';
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -469,10 +479,14 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
     bool ok = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK;
     size_t bytes = req->stream != NULL ? http_stream_bytes(req->stream) : req->bytes_out;
-    if (srv->cfg.access_log)
-        log_info("%s %s %d %zu bytes %.1f ms%s", req->method, req->path,
-                 req->responded ? req->status : 0, bytes, (mono_s() - req->start_s) * 1000.0,
+    if (srv->cfg.access_log) {
+        char method[16], path[256];
+        printable(req->method, method, sizeof(method));
+        printable(req->path, path, sizeof(path));
+        log_info("%s %s %d %zu bytes %.1f ms%s", method, path, req->responded ? req->status : 0,
+                 bytes, (mono_s() - req->start_s) * 1000.0,
                  ok ? "" : " (connection closed early)");
+    }
     if (req->stream != NULL)
         http_stream_request_done(req->stream, ok); /* the stream owns req */
     else

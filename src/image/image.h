@@ -41,7 +41,8 @@ void image_free(image *img);
  * filter), then centre-crops to side x side, writing side*side*3 bytes. */
 int image_resize_crop(const image *in, int side, uint8_t *out, hdm_err *err);
 
-/* Decodes a base64 string, optionally with a "data:image/...;base64," prefix. */
+/* Decodes a base64 string, optionally with a "data:image/...;base64," prefix
+ * (the media type must be image/...; line breaks and spaces are ignored). */
 int image_decode_base64(const char *b64, size_t len, const image_limits *lim, int min_side,
                         image *out, hdm_err *err);
 

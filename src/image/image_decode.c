@@ -124,22 +124,11 @@ static int strip_data_uri(const char **b64, size_t *len, hdm_err *err)
     return 0;
 }
 
-int image_decode_base64(const char *b64, size_t len, const image_limits *lim, int min_side,
-                        image *out, hdm_err *err)
+/* Decodes base64 without whitespace, then the image. */
+static int decode_compact(const char *b64, size_t len, const image_limits *lim, int min_side,
+                          image *out, hdm_err *err)
 {
-    image_limits defaults;
-    if (lim == NULL) {
-        image_limits_defaults(&defaults);
-        lim = &defaults;
-    }
-    if (b64 == NULL)
-        return hdm_err_set(err, HDM_E_BAD_REQUEST, "image is empty (no base64 data)");
-    int rc = strip_data_uri(&b64, &len, err);
-    if (rc < 0)
-        return rc;
-    /* Trailing newlines from a file or a copy-paste are common. */
-    while (len > 0 && (b64[len - 1] == '\n' || b64[len - 1] == '\r' || b64[len - 1] == ' '))
-        len--;
+    int rc;
     if (len == 0)
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "image is empty (no base64 data)");
     if (base64_decoded_max(len) > lim->max_bytes + 3)
@@ -161,5 +150,38 @@ int image_decode_base64(const char *b64, size_t len, const image_limits *lim, in
     }
     rc = image_decode(raw, (size_t)n, lim, min_side, out, err);
     free(raw);
+    return rc;
+}
+
+int image_decode_base64(const char *b64, size_t len, const image_limits *lim, int min_side,
+                        image *out, hdm_err *err)
+{
+    image_limits defaults;
+    if (lim == NULL) {
+        image_limits_defaults(&defaults);
+        lim = &defaults;
+    }
+    if (b64 == NULL)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "image is empty (no base64 data)");
+    int rc = strip_data_uri(&b64, &len, err);
+    if (rc < 0)
+        return rc;
+    /* Line-wrapped base64 (the base64 tool, MIME) was accepted by the
+     * Python services these replace, so whitespace is dropped first. */
+    char *compact = NULL;
+    if (memchr(b64, '\n', len) != NULL || memchr(b64, ' ', len) != NULL ||
+        memchr(b64, '\r', len) != NULL || memchr(b64, '\t', len) != NULL) {
+        compact = malloc(len);
+        if (compact == NULL)
+            return hdm_err_set(err, HDM_E_NOMEM, "out of memory decoding base64 image");
+        size_t n = 0;
+        for (size_t i = 0; i < len; i++)
+            if (b64[i] != '\n' && b64[i] != '\r' && b64[i] != ' ' && b64[i] != '\t')
+                compact[n++] = b64[i];
+        b64 = compact;
+        len = n;
+    }
+    rc = decode_compact(b64, len, lim, min_side, out, err);
+    free(compact);
     return rc;
 }

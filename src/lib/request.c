@@ -186,13 +186,20 @@ void request_wire_free(request_wire *w)
 static int encode_binary(hdm_request *req, const char *json, size_t json_len, request_wire *w)
 {
     uint32_t n = req->n_tensors;
-    if (json_len >= FRAME_BINARY_FLAG)
+    /*
+     * Trailing spaces are valid JSON: pad it so the first attachment starts
+     * 16-byte aligned from the frame's start, which lets a reader that keeps
+     * the frame in an aligned buffer use the tensor in place.
+     */
+    size_t pad = n > 0 ? (16 - (4 + json_len + 4 + 8) % 16) % 16 : 0;
+    if (json_len + pad >= FRAME_BINARY_FLAG)
         return -HDM_E_TOO_LARGE;
-    int r = buf_reserve(&w->head, 4 + json_len + 4 + 8);
+    int r = buf_reserve(&w->head, 4 + json_len + pad + 4 + 8);
     if (r < 0)
         return r;
-    buf_append_u32be(&w->head, FRAME_BINARY_FLAG | (uint32_t)json_len);
+    buf_append_u32be(&w->head, FRAME_BINARY_FLAG | (uint32_t)(json_len + pad));
     buf_append(&w->head, json, json_len);
+    buf_append(&w->head, "               ", pad);
     buf_append_u32be(&w->head, n);
     if (n > 0)
         buf_append_u64be(&w->head, req->tensors[0].nbytes);

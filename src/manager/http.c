@@ -206,7 +206,7 @@ static int bind_listen(http_endpoint *h, hdm_err *err)
     if (g != 0)
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "http bind '%s': %s", h->bind,
                            gai_strerror(g));
-    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int one = 1;
     h->ipv6 = ai->ai_family == AF_INET6;
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||

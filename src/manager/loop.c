@@ -282,7 +282,9 @@ static void on_readable(loop *l, conn *c)
         }
         loop_mark_dirty(l, c);
     }
-    if (c->fd >= 0)
+    /* A dirty connection gets its events updated after the flush, which
+     * usually empties the queue: no EPOLLOUT on/off per request. */
+    if (c->fd >= 0 && !c->dirty)
         update_events(l, c);
 }
 

@@ -399,7 +399,21 @@ void proto_handle_frame(loop *l, conn *c, frame *f)
         proto_fail_connection(l, c, HDM_E_BAD_REQUEST, "Invalid request: not valid UTF-8");
         return;
     }
-    cJSON *req = cJSON_ParseWithLength(f->json, f->json_len);
+    const char *end = NULL;
+    cJSON *req = cJSON_ParseWithLengthOpts(f->json, f->json_len, &end, false);
+    /* One JSON value per frame: anything but white space after it is an
+     * error (cJSON alone would ignore it, so two readers could disagree). */
+    while (req && end && end < f->json + f->json_len &&
+           (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
+        end++;
+    if (req && end && end < f->json + f->json_len) {
+        cJSON_Delete(req);
+        char msg[160];
+        snprintf(msg, sizeof(msg), "Invalid JSON at byte %zu: data after the object",
+                 (size_t)(end - f->json));
+        proto_fail_connection(l, c, HDM_E_BAD_REQUEST, msg);
+        return;
+    }
     if (!req) {
         const char *at = cJSON_GetErrorPtr();
         char msg[160];
@@ -435,6 +449,12 @@ void proto_handle_frame(loop *l, conn *c, frame *f)
     case ACT_STATUS:
     case ACT_DEVICE_STATUS: {
         cJSON *resp = proto_status_json(l, act == ACT_DEVICE_STATUS, act != ACT_PING);
+        if (resp && act == ACT_PING) {
+            /* ping is the liveness probe: the v1 status fields, not the
+             * memory and registry figures (printing numbers dominates it). */
+            cJSON_DeleteItemFromObjectCaseSensitive(resp, "memory");
+            cJSON_DeleteItemFromObjectCaseSensitive(resp, "registry");
+        }
         if (resp && request_id && !cJSON_AddStringToObject(resp, "request_id", request_id)) {
             cJSON_Delete(resp);
             resp = NULL;

@@ -73,18 +73,16 @@ static void models(http_request *hr, http_reply *reply, void *user)
 {
     (void)hr;
     cJSON *o = cJSON_CreateObject();
-    cJSON *data = o ? cJSON_AddArrayToObject(o, "data") : NULL;
+    cJSON *data = o && cJSON_AddStringToObject(o, "object", "list")
+                      ? cJSON_AddArrayToObject(o, "data")
+                      : NULL;
     cJSON *m = data ? model_obj(user) : NULL;
     if (!m) {
         cJSON_Delete(o);
         vision_reply_error(reply, 500, "out of memory", NULL, NULL);
         return;
     }
-    cJSON_AddStringToObject(o, "object", "list");
     cJSON_AddItemToArray(data, m);
-    /* OpenAI puts "object" first. */
-    cJSON *obj = cJSON_DetachItemFromObject(o, "object");
-    cJSON_InsertItemInArray(o, 0, obj);
     http_reply_json(reply, 200, o);
 }
 

@@ -258,7 +258,7 @@ class Manager:
         cmd = [MANAGER_BIN, "--socket", self.socket, "--backend", "sim",
                "--sim-config", self.sim_config_path,
                "--http-bind", "127.0.0.1:%d" % self.http_port if self.http_port else "off"]
-        return cmd + self.args
+        return manager_command_prefix() + cmd + self.args
 
     def environment(self):
         env = dict(os.environ)
@@ -308,13 +308,19 @@ class Manager:
     def http_get(self, path, timeout=5.0):
         """(status, body bytes) of GET http://127.0.0.1:port/path."""
         import http.client
-        conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=timeout)
-        try:
-            conn.request("GET", path)
-            r = conn.getresponse()
-            return r.status, r.read()
-        finally:
-            conn.close()
+        deadline = time.monotonic() + timeout
+        while True:  # the endpoint comes up on its own thread just after READY
+            conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=timeout)
+            try:
+                conn.request("GET", path)
+                r = conn.getresponse()
+                return r.status, r.read()
+            except ConnectionRefusedError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+            finally:
+                conn.close()
 
     def make_model(self, name, footprint_mb=None, load_ms=None, infer_ms=None, token_ms=None,
                    sidecar=True, content=b"HEF simulated model\n", **extra):
@@ -397,3 +403,185 @@ class Manager:
                 raise AssertionError("manager exited %s:\n%s" % (rc, self.log()))
         finally:
             self.cleanup()
+
+
+# ---- additions for the sturdiness tests (issue 8) --------------------------------
+
+def manager_command_prefix():
+    """Words put before the manager's command: $HDM_MANAGER_WRAPPER split
+    like a shell would (e.g. "valgrind --leak-check=full ..." for
+    `make valgrind`); empty when unset."""
+    import shlex
+    return shlex.split(os.environ.get("HDM_MANAGER_WRAPPER", ""))
+
+
+def manager_wrapped():
+    """True when the manager runs under a wrapper (slower: wait longer)."""
+    return bool(manager_command_prefix())
+
+
+class SimStack:
+    """tools/make-sim-assets DIR --fast, plus a Manager working in DIR (its
+    allowed model directory is DIR/models), for tests that also run the
+    services.  .env is the environment the services get (socket and model
+    directories set, other HAILO_ variables removed)."""
+
+    def __init__(self, prefix="hdm-stack-", manager_args=(), sim_config=SIM_ZERO_LATENCY):
+        self.root = tempfile.mkdtemp(prefix=prefix, dir="/tmp")
+        self.socket = os.path.join(self.root, "run", "device.sock")
+        env = dict(os.environ)
+        for k in list(env):
+            if k.startswith("HAILO_") or k in ("NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID"):
+                del env[k]
+        subprocess.run(["/usr/bin/python3", os.path.join(SOURCE_DIR, "tools", "make-sim-assets"),
+                        self.root, "--fast", "--socket", self.socket],
+                       check=True, env=env, stdout=subprocess.DEVNULL)
+        env["HAILO_DEVICE_SOCKET"] = self.socket
+        env["HAILO_DEVICE_MODEL_DIRS"] = os.path.join(self.root, "models")
+        self.env = env
+        self.models = os.path.join(self.root, "models")
+        self.images = os.path.join(self.root, "images")
+        self.clip_config = os.path.join(self.root, "hailo-clip.yaml")
+        self.vision_config = os.path.join(self.root, "hailo-vision.yaml")
+        self.vlm_hef = os.path.join(self.models, "vlm", "qwen2-vl-2b-instruct.hef")
+        self.manager = Manager(args=manager_args, sim_config=sim_config, workdir=self.root,
+                               socket_path=self.socket)
+
+    def start_manager(self, timeout=20.0):
+        self.manager.proc = None
+        self.manager.start(timeout=timeout)
+        return self.manager
+
+    def kill_manager(self, sig=signal.SIGKILL):
+        p = self.manager.proc
+        if p is not None and p.poll() is None:
+            p.send_signal(sig)
+            p.wait(20)
+
+    def cleanup(self, services=()):
+        """Stops services and the manager; fails on sanitizer reports in any
+        log; removes the directory unless HDM_KEEP_TEST_DIRS is set."""
+        for s in services:
+            s.stop(check=False)
+        try:
+            self.manager.stop()
+        except subprocess.TimeoutExpired:
+            pass
+        reports = []
+        for name in sorted(os.listdir(self.root)):
+            if name.endswith(".log"):
+                with open(os.path.join(self.root, name), errors="replace") as f:
+                    text = f.read()
+                if any(m in text for m in Manager.SANITIZER_MARKERS):
+                    reports.append("%s:\n%s" % (name, text[-4000:]))
+        if self.manager._log:
+            self.manager._log.close()
+            self.manager._log = None
+        if not os.environ.get("HDM_KEEP_TEST_DIRS"):
+            shutil.rmtree(self.root, ignore_errors=True)
+        if reports:
+            raise AssertionError("sanitizer reports:\n" + "\n".join(reports))
+
+
+class Service:
+    """hailo-clip or hailo-vision of a SimStack on a free port."""
+
+    def __init__(self, stack, name, config=None, extra_args=()):
+        self.stack = stack
+        self.name = name
+        self.config = config or (stack.clip_config if name == "hailo-clip"
+                                 else stack.vision_config)
+        self.port = free_tcp_port()
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.extra_args = list(extra_args)
+        self.proc = None
+        self.log_path = os.path.join(stack.root, "%s-%d.log" % (name, self.port))
+        self.ready_path = "/health" if name == "hailo-clip" else "/health/ready"
+
+    def start(self, wait_ready=True, timeout=30.0):
+        import requests
+        with open(self.log_path, "ab") as logf:
+            self.proc = subprocess.Popen(
+                [binary(self.name), "--config", self.config, "--host", "127.0.0.1",
+                 "--port", str(self.port)] + self.extra_args,
+                env=self.stack.env, stdout=logf, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("%s exited %s:\n%s" % (self.name, self.proc.returncode,
+                                                           self.log()[-3000:]))
+            try:
+                r = requests.get(self.url + self.ready_path, timeout=2)
+                if r.status_code == 200 or (not wait_ready and r.status_code == 503):
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.05)
+        raise TimeoutError("%s not ready:\n%s" % (self.name, self.log()[-3000:]))
+
+    def ready(self):
+        import requests
+        try:
+            return requests.get(self.url + self.ready_path, timeout=5).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def log(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def post(self, path, body=None, data=None, headers=None, timeout=30):
+        import requests
+        if data is not None:
+            return requests.post(self.url + path, data=data, headers=headers, timeout=timeout)
+        return requests.post(self.url + path, json=body, headers=headers, timeout=timeout)
+
+    def get(self, path, timeout=10):
+        import requests
+        return requests.get(self.url + path, timeout=timeout)
+
+    def stop(self, check=True):
+        """SIGTERM; with check, asserts a clean exit 0."""
+        if self.proc is None:
+            return None
+        rc = self.proc.poll()
+        if rc is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                rc = self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                rc = "timeout"
+        if check:
+            assert rc == 0, "%s exited %s:\n%s" % (self.name, rc, self.log()[-3000:])
+        return rc
+
+
+def png_bytes(w, h, rgb=(10, 200, 30)):
+    """A small valid RGB PNG of one colour (stdlib only)."""
+    import zlib
+    raw = b"".join(b"\0" + bytes(rgb) * w for _ in range(h))
+
+    def chunk(tag, data):
+        c = struct.pack(">I", len(data)) + tag + data
+        return c + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def png_header_only(w, h):
+    """A PNG whose IHDR claims w x h but whose data is one tiny IDAT: a
+    decompression bomb as far as the header goes."""
+    import zlib
+    def chunk(tag, data):
+        c = struct.pack(">I", len(data)) + tag + data
+        return c + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))

@@ -23,6 +23,9 @@ import time
 import pytest
 import requests
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import hdmtest  # noqa: E402  (tests/integration/hdmtest.py)
+
 BUILD = os.environ.get("HDM_BUILD_DIR", os.path.join(os.path.dirname(__file__), "../../../build"))
 SOURCE = os.environ.get("HDM_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "../../.."))
 BIN = os.path.join(BUILD, "bin")
@@ -90,23 +93,23 @@ def data_uri(png):
     return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
-class Manager:
-    def __init__(self, root, env):
-        self.root = root
-        self.sock = os.path.join(root, "run", "device.sock")
-        self.env = env
-        self.proc = None
-        self.log = os.path.join(root, "manager.log")
+class Manager(hdmtest.Manager):
+    """hdmtest's manager (sim backend, temporary socket, optional
+    $HDM_MANAGER_WRAPPER) working in the stack's directory, whose models/
+    make-sim-assets filled; plus the few calls these tests need."""
 
-    def start(self, extra_args=()):
-        logf = open(self.log, "ab")
-        self.proc = subprocess.Popen(
-            [os.path.join(BIN, "hailo-device-manager"), "--socket", self.sock,
-             "--backend", "sim", "--http-bind", "off", "--log-level", "info", *extra_args],
-            env=self.env, stdout=logf, stderr=subprocess.STDOUT)
-        logf.close()
-        wait_until(lambda: manager_call(self.sock, {"action": "ping"}).get("status") == "ok",
-                   20, "the manager to answer ping")
+    def __init__(self, root):
+        super().__init__(workdir=root, socket_path=os.path.join(root, "run", "device.sock"))
+        self.sock = self.socket
+        self.log_file = self.log_path
+
+    def start(self, sim_extra=""):
+        """Starts (again); sim_extra is appended to the sim config (faults)."""
+        with open(self.sim_config_path, "w") as f:
+            f.write(hdmtest.SIM_ZERO_LATENCY + sim_extra)
+        self.proc = None
+        super().start(timeout=60 if hdmtest.manager_wrapped() else 20)
+        return self
 
     def status(self):
         return manager_call(self.sock, {"action": "status"})
@@ -115,10 +118,6 @@ class Manager:
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(sig)
             self.proc.wait(timeout=20)
-        self.proc = None
-
-    def stop(self):
-        self.kill(signal.SIGTERM)
 
 
 class Vision:
@@ -222,7 +221,7 @@ def stack():
     write_sidecar(hef, TOKEN_MS)
     write_sidecar(slow, SLOW_TOKEN_MS)
     env["HAILO_DEVICE_MODEL_DIRS"] = models
-    mgr = Manager(root, env)
+    mgr = Manager(root)
     mgr.start()
     images = os.path.join(root, "images")
     with open(os.path.join(images, "green.png"), "wb") as f:
@@ -232,8 +231,19 @@ def stack():
     st["config"] = vision_yaml(st)
     yield st
     mgr.stop()
-    if not os.environ.get("HV_KEEP_TMP"):
+    if mgr._log:
+        mgr._log.close()
+        mgr._log = None
+    reports = []
+    for name in sorted(os.listdir(root)):
+        if name.endswith(".log"):
+            with open(os.path.join(root, name), errors="replace") as f:
+                text = f.read()
+            if any(m in text for m in hdmtest.Manager.SANITIZER_MARKERS):
+                reports.append(f"{name}:\n{text[-4000:]}")
+    if not os.environ.get("HDM_KEEP_TEST_DIRS"):
         shutil.rmtree(root, ignore_errors=True)
+    assert not reports, "sanitizer reports:\n" + "\n".join(reports)
 
 
 @pytest.fixture(scope="module")

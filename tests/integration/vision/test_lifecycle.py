@@ -1,8 +1,6 @@
 """Model lifecycle through the manager: not ready until the manager is up,
 transparent recovery after a manager crash, 500 on an inference failure."""
 
-import os
-
 import requests
 
 from conftest import MODEL, Vision, assert_openai_error, chat, vision_yaml, wait_until
@@ -56,10 +54,7 @@ def test_starts_before_manager_and_becomes_ready(stack):
 def test_inference_failure_is_500(stack):
     mgr = stack["manager"]
     mgr.stop()
-    sim = os.path.join(stack["root"], "faults.yaml")
-    with open(sim, "w") as f:
-        f.write("faults:\n  device_lost_nth: 1\n")
-    mgr.start(extra_args=("--sim-config", sim))
+    mgr.start(sim_extra="faults:\n  device_lost_nth: 1\n")
     v = Vision(stack["root"], stack["config"], stack["env"], name="vision-fault")
     v.start()
     try:

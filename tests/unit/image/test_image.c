@@ -495,6 +495,20 @@ static void test_base64(void **state)
     const char *bare = enc + strlen("data:image/png;base64,");
     assert_int_equal(image_decode_base64(bare, strlen(bare), NULL, 0, &img, &err), 0);
     image_free(&img);
+    /* Line-wrapped at 76 columns, as the base64 tool writes it. */
+    buf wrapped = {0};
+    for (size_t i = 0; i < strlen(bare); i += 76) {
+        size_t n = strlen(bare + i) < 76 ? strlen(bare + i) : 76;
+        buf_append(&wrapped, bare + i, n);
+        buf_append(&wrapped, "\r\n", 2);
+    }
+    assert_true(wrapped.len > strlen(bare) + 2);
+    assert_int_equal(image_decode_base64((const char *)wrapped.data, wrapped.len, NULL, 0, &img,
+                                         &err),
+                     0);
+    assert_all_near(&img, 90, 90, 90, 0);
+    image_free(&img);
+    buf_free(&wrapped);
     /* The media type need not match the bytes; it must be an image. */
     char *other = malloc(strlen(bare) + 64);
     sprintf(other, "data:image/jpeg;name=x.png;base64,%s\n", bare);

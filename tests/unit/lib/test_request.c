@@ -66,6 +66,8 @@ static void test_binary_encoding(void **state)
     assert_int_equal(f.total_len, len);
     assert_int_equal(f.n_attachments, 2);
     assert_memory_equal(f.attachments[0].data, a, 5);
+    /* The JSON is padded so the first attachment starts 16-byte aligned. */
+    assert_int_equal((f.attachments[0].data - bytes) % 16, 0);
     assert_memory_equal(f.attachments[1].data, b, 6);
     cJSON *json = cJSON_ParseWithLength(f.json, f.json_len);
     assert_string_equal(cJSON_GetObjectItem(json, "request_id")->valuestring, "id-1");
