@@ -33,8 +33,10 @@
 #define SIDE 336
 
 /* A 64x64 PNG (one colour), base64; the service decodes and resizes it. */
-static const char PNG64[] =
-    "iVBORw0KGgoAAAANSUhEUgAAAEAAAABACAIAAAAlC+aJAAAAeklEQVR4nO3PUQkAIBTAwBfHiEY0liH8OITBAtzm7PV1wwUNaEEDWtCAFjSgBQ1oQQNa0IAWNKAFDWhBA1rQgBY0oAUNaEEDWtCAFjSgBQ1oQQNa0IAWNKAFDWhBA1rQgBY0oAUNaEEDWtCAFjSgBQ1oQQNa0IAWPHYBAOaBS/AeSBkAAAAASUVORK5CYII=";
+static const char PNG64[] = "iVBORw0KGgoAAAANSUhEUgAAAEAAAABACAIAAAAlC+"
+                            "aJAAAAeklEQVR4nO3PUQkAIBTAwBfHiEY0liH8OITBAtzm7PV1wwUNaEEDWtCAFjSgBQ1o"
+                            "QQNa0IAWNKAFDWhBA1rQgBY0oAUNaEEDWtCAFjSgBQ1oQQNa0IAWNKAFDWhBA1rQgBY0oA"
+                            "UNaEEDWtCAFjSgBQ1oQQNa0IAWPHYBAOaBS/AeSBkAAAAASUVORK5CYII=";
 
 static double now_ms(void)
 {
@@ -131,8 +133,11 @@ static int run_direct(const char *sock, const char *hef, int n, int with_image)
         cJSON_AddNumberToObject(in, "seed", 1);
         cJSON_AddNumberToObject(in, "max_generated_tokens", MAX_TOKENS);
         if (with_image) {
-            hdm_tensor t = {.dtype = HDM_DT_UINT8, .ndim = 3, .shape = {SIDE, SIDE, 3},
-                            .data = frame, .nbytes = SIDE * SIDE * 3};
+            hdm_tensor t = {.dtype = HDM_DT_UINT8,
+                            .ndim = 3,
+                            .shape = {SIDE, SIDE, 3},
+                            .data = frame,
+                            .nbytes = SIDE * SIDE * 3};
             hdm_request_add_tensor(req, fr, NULL, &t);
         }
         hdm_response *resp = NULL;
@@ -280,8 +285,11 @@ static int run_load(int port, int clients, double seconds)
     char *body = chat_body(1);
     atomic_long ok = 0, failed = 0;
     pthread_t th[256];
-    load_arg a = {.port = port, .until = now_ms() + seconds * 1000, .body = body,
-                  .ok = &ok, .failed = &failed};
+    load_arg a = {.port = port,
+                  .until = now_ms() + seconds * 1000,
+                  .body = body,
+                  .ok = &ok,
+                  .failed = &failed};
     if (clients > 256)
         clients = 256;
     for (int i = 0; i < clients; i++)

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 
 typedef struct client {
     int fd;
+    bool want_out; /* EPOLLOUT registered: an answer is waiting for room */
     buf rx, tx;
 } client;
 
@@ -60,21 +62,34 @@ static int flush(client *c)
     return 0;
 }
 
-/* Reads what is there and queues one answer per whole frame; -1 to drop. */
+/* Watches for room to write only while an answer is pending (no idle wake-ups). */
+static void watch_out(int ep, client *c)
+{
+    bool want = c->tx.len > 0;
+    if (want == c->want_out)
+        return;
+    struct epoll_event ev = {.events = EPOLLIN | (want ? EPOLLOUT : 0), .data.ptr = c};
+    epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
+    c->want_out = want;
+}
+
+/*
+ * Reads once (epoll is level-triggered: more bytes wake us again) and queues
+ * one answer per whole frame; -1 to drop the client.
+ */
 static int on_readable(client *c, const buf *response)
 {
-    for (;;) {
-        if (buf_reserve(&c->rx, 65536) < 0)
-            return -1;
-        ssize_t n = recv(c->fd, c->rx.data + c->rx.len, c->rx.cap - c->rx.len, MSG_DONTWAIT);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            break;
-        if (n <= 0)
-            return -1;
-        c->rx.len += (size_t)n;
-    }
+    if (buf_reserve(&c->rx, 65536) < 0)
+        return -1;
+    ssize_t n;
+    do
+        n = recv(c->fd, c->rx.data + c->rx.len, c->rx.cap - c->rx.len, MSG_DONTWAIT);
+    while (n < 0 && errno == EINTR);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return 0;
+    if (n <= 0)
+        return -1;
+    c->rx.len += (size_t)n;
     for (;;) {
         frame f;
         int r = frame_parse(c->rx.data, c->rx.len, 0, &f, NULL, NULL);
@@ -141,8 +156,7 @@ int main(int argc, char **argv)
                 while ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
                     client *nc = calloc(1, sizeof(*nc));
                     nc->fd = fd;
-                    struct epoll_event cev = {.events = EPOLLIN | EPOLLOUT | EPOLLET,
-                                              .data.ptr = nc};
+                    struct epoll_event cev = {.events = EPOLLIN, .data.ptr = nc};
                     epoll_ctl(ep, EPOLL_CTL_ADD, fd, &cev);
                 }
                 continue;
@@ -154,6 +168,8 @@ int main(int argc, char **argv)
                 r = flush(c);
             if (r < 0)
                 drop(c);
+            else
+                watch_out(ep, c);
         }
     }
     close(ep);

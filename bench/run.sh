@@ -2,9 +2,10 @@
 # bench/run.sh BUILD_DIR [SECTION...] - runs the benchmark sections and prints
 # the results as Markdown (also saved to BUILD_DIR/bench-results.md).
 #
-# Each section is a script bench/bench-<name>.sh taking the build directory
-# and printing a Markdown section on stdout; add a section by adding a
-# script.  With SECTION names (e.g. "manager") only those run.  A failing
+# Each section is a script bench/bench-<name>.sh (run with the build
+# directory as argument) or bench/bench-<name>.py (run with --build BUILD)
+# printing Markdown on stdout; add a section by adding a script.  With
+# SECTION names (e.g. "manager" or "sched") only those run.  A failing
 # section is reported and the others still run; the exit status is then 1.
 # Copy the figures into docs/BENCHMARKS.md with the machine line printed first.
 set -uo pipefail
@@ -16,9 +17,13 @@ failed=0
 
 sections=()
 if [ $# -gt 0 ]; then
-  for name in "$@"; do sections+=("$here/bench-$name.sh"); done
+  for name in "$@"; do
+    for ext in sh py; do
+      [ -e "$here/bench-$name.$ext" ] && sections+=("$here/bench-$name.$ext")
+    done
+  done
 else
-  sections=("$here"/bench-*.sh)
+  sections=("$here"/bench-*.sh "$here"/bench-*.py)
 fi
 
 {
@@ -26,12 +31,13 @@ fi
   type=$(grep -m1 CMAKE_BUILD_TYPE: "$build/CMakeCache.txt" 2>/dev/null | cut -d= -f2)
   echo "Machine: ${model:-unknown CPU}, $(nproc) cores, $(uname -sr); build: $build (${type:-?}); $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo
+  [ ${#sections[@]} -gt 0 ] || echo "(no benchmark section named: $*)"
   for section in "${sections[@]}"; do
-    if [ ! -x "$section" ]; then
-      echo "(no benchmark section $section)"
-      continue
-    fi
-    "$section" "$build" || echo "(section $(basename "$section") failed with status $?)"
+    [ -e "$section" ] || continue
+    case $section in
+      *.py) /usr/bin/python3 "$section" --build "$build" ;;
+      *) bash "$section" "$build" ;;
+    esac || echo "(section $(basename "$section") failed with status $?)"
     echo
   done
 } | tee "$out"

@@ -175,9 +175,24 @@ int tensor_from_json(const cJSON *obj, const char *what, const frame_attachment 
                                  (unsigned long long)att[index].len);
         t.data = (void *)att[index].data;
         t.nbytes = need;
-        *out = t;
         if (owned != NULL)
             *owned = NULL;
+        /* Attachments sit wherever the sender's JSON length put them; a
+         * misaligned float32/int16 view would be undefined behaviour, so
+         * such tensors get an aligned copy (aligned ones stay zero-copy). */
+        if ((uintptr_t)t.data % hdm_dtype_size(t.dtype) != 0) {
+            if (owned == NULL)
+                return hdm_err_set(err, HDM_E_INTERNAL,
+                                   "%s: no place to keep an aligned copy", what);
+            void *copy = malloc(need > 0 ? need : 1);
+            if (copy == NULL)
+                return hdm_err_set(err, HDM_E_NOMEM, "%s: out of memory for %zu bytes", what,
+                                   need);
+            memcpy(copy, t.data, need);
+            t.data = copy;
+            *owned = copy;
+        }
+        *out = t;
         return 0;
     }
 

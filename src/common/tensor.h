@@ -25,7 +25,8 @@ int tensor_shape_bytes(const int64_t *shape, int ndim, size_t elem_size, size_t 
 /*
  * Parses a tensor object.  `what` names it in messages ("input_data.tensor").
  * With data_b64 the bytes are decoded into a fresh buffer (*owned set to it,
- * free() it); with "attachment": i they point into att[i] (*owned NULL).
+ * free() it); with "attachment": i they point into att[i] (*owned NULL),
+ * unless att[i] is misaligned for the dtype: then *owned is an aligned copy.
  * Checks dtype, shape (1..HDM_MAX_DIMS dims, each >= 0), and that the product
  * of shape times the element size equals the data length; the error says
  * which check failed.  A missing field gives TENSOR_MISSING_FIELDS_MSG.

@@ -144,17 +144,7 @@ HDM_EXTERN int hdm_response_tensor(hdm_response *resp, const cJSON *tensor_json,
     int r = tensor_from_json(tensor_json, "tensor", resp->atts, resp->n_atts, &t, &owned, NULL);
     if (r < 0)
         return r;
-    if (owned == NULL && t.nbytes > 0) {
-        /* Attachments sit at any offset of the frame; copy when misaligned. */
-        size_t align = hdm_dtype_size(t.dtype);
-        if (align > 1 && (uintptr_t)t.data % align != 0) {
-            owned = malloc(t.nbytes);
-            if (owned == NULL)
-                return -HDM_E_NOMEM;
-            memcpy(owned, t.data, t.nbytes);
-            t.data = owned;
-        }
-    }
+    /* tensor_from_json copies misaligned attachments into *owned. */
     if (owned != NULL && keep_owned(resp, owned) < 0) {
         free(owned);
         return -HDM_E_NOMEM;

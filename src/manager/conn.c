@@ -10,6 +10,8 @@
  */
 #include "conn.h"
 
+#include "infer_input.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +45,7 @@ void conn_free(conn *c)
     buf_free(&c->in);
     buf_free(&c->out);
     free(c->jobs);
+    free(c->carries);
     free(c);
 }
 
@@ -56,10 +59,15 @@ long conn_read(conn *c)
             c->in.len -= c->in_off;
             c->in_off = 0;
         }
+        /* Grow towards the announced frame size only as its bytes arrive, so
+         * a client announcing 64 MiB and sending nothing costs nothing. */
         size_t want = CONN_READ_CHUNK;
         size_t have = c->in.len - c->in_off;
-        if (c->in_need > have && c->in_need - have > want)
+        if (c->in_need > have && c->in_need - have > want) {
             want = c->in_need - have;
+            if (want > have + CONN_READ_CHUNK)
+                want = have + CONN_READ_CHUNK;
+        }
         if (c->in.cap - c->in.len < want / 2 && buf_reserve(&c->in, want) < 0)
             return total > 0 ? total : -2;
         ssize_t r = recv(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len, 0);
@@ -182,8 +190,13 @@ int conn_track_job(conn *c, job *j)
         if (!grown)
             return -HDM_E_NOMEM;
         c->jobs = grown;
+        struct conn_carry *carries = realloc(c->carries, cap * sizeof(*carries));
+        if (!carries)
+            return -HDM_E_NOMEM;
+        c->carries = carries;
         c->cap_jobs = cap;
     }
+    c->carries[c->n_jobs].n = 0;
     c->jobs[c->n_jobs++] = j;
     return 0;
 }
@@ -192,8 +205,75 @@ void conn_untrack_job(conn *c, job *j)
 {
     for (size_t i = 0; i < c->n_jobs; i++) {
         if (c->jobs[i] == j) {
-            c->jobs[i] = c->jobs[--c->n_jobs];
+            c->n_jobs--;
+            c->jobs[i] = c->jobs[c->n_jobs];
+            c->carries[i] = c->carries[c->n_jobs];
             return;
         }
     }
+}
+
+/* Length of the UTF-8 sequence starting with byte b (0: not a valid lead). */
+static size_t utf8_seq_len(unsigned char b)
+{
+    if (b < 0x80)
+        return 1;
+    if (b >= 0xc2 && b <= 0xdf)
+        return 2;
+    if (b >= 0xe0 && b <= 0xef)
+        return 3;
+    if (b >= 0xf0 && b <= 0xf4)
+        return 4;
+    return 0;
+}
+
+long conn_delta_text(conn *c, const job *j, const char *text, size_t len, char **out)
+{
+    struct conn_carry *carry = NULL;
+    for (size_t i = 0; i < c->n_jobs; i++)
+        if (c->jobs[i] == j)
+            carry = &c->carries[i];
+    size_t n_in = (carry ? carry->n : 0) + len;
+    unsigned char *in = malloc(n_in + 1);
+    char *res = malloc(n_in * 3 + 1); /* each bad byte may become 3 bytes of U+FFFD */
+    if (!in || !res) {
+        free(in);
+        free(res);
+        return -HDM_E_NOMEM;
+    }
+    size_t k = 0;
+    if (carry) {
+        memcpy(in, carry->bytes, carry->n);
+        k = carry->n;
+        carry->n = 0;
+    }
+    memcpy(in + k, text, len);
+    size_t i = 0, o = 0;
+    while (i < n_in) {
+        size_t n = utf8_seq_len(in[i]);
+        if (n > 1 && i + n > n_in) {
+            /* A character cut at the end of this piece: keep it for the next. */
+            bool prefix_ok = true;
+            for (size_t m = i + 1; m < n_in; m++)
+                prefix_ok = prefix_ok && (in[m] & 0xc0) == 0x80;
+            if (prefix_ok && carry) {
+                carry->n = (uint8_t)(n_in - i);
+                memcpy(carry->bytes, in + i, carry->n);
+                break;
+            }
+        }
+        if (n > 0 && i + n <= n_in && utf8_valid((const char *)in + i, n)) {
+            memcpy(res + o, in + i, n);
+            o += n;
+            i += n;
+        } else {
+            memcpy(res + o, "\xef\xbf\xbd", 3);
+            o += 3;
+            i++;
+        }
+    }
+    res[o] = 0;
+    free(in);
+    *out = res;
+    return (long)o;
 }

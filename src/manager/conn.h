@@ -31,6 +31,10 @@ typedef struct conn {
     buf out;              /* queued output; written from out_off */
     size_t out_off;
     job **jobs;           /* device jobs submitted and not yet completed */
+    struct conn_carry {   /* per job: bytes of a UTF-8 character split across deltas */
+        uint8_t n;
+        char bytes[4];
+    } *carries;           /* parallel to jobs */
     size_t n_jobs, cap_jobs;
     bool closing;         /* an error was answered: close once output is flushed */
     bool peer_eof;        /* the client shut down its writing side */
@@ -74,5 +78,14 @@ void *conn_detach_frame(conn *c, frame *f);
 /* Bookkeeping of in-flight jobs (for cancellation on close). */
 int conn_track_job(conn *c, job *j);
 void conn_untrack_job(conn *c, job *j);
+
+/*
+ * Streaming text arrives in pieces that may split a UTF-8 character.  Puts
+ * into *out (malloc'd, NUL-terminated; free it) the part of carry + text
+ * that is whole characters, keeping an incomplete tail for the next piece of
+ * job j; invalid bytes become U+FFFD so every frame is valid JSON text.
+ * Returns the length (may be 0), or -HDM_E_NOMEM.
+ */
+long conn_delta_text(conn *c, const job *j, const char *text, size_t len, char **out);
 
 #endif

@@ -24,6 +24,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "common/buf.h"
+#include "common/log.h"
 #include "common/timeutil.h"
 
 static int mkdir_parents(const char *path, hdm_err *err)
@@ -118,6 +119,7 @@ static int check_existing(const char *path, hdm_err *err)
         if (unlink(path) < 0 && errno != ENOENT)
             return hdm_err_set(err, HDM_E_INTERNAL, "cannot remove stale socket %s: %s", path,
                                strerror(errno));
+        log_info("removed stale socket %s (nobody was listening on it)", path);
         return 1;
     }
     return hdm_err_set(err, HDM_E_UNAVAILABLE, "cannot check existing socket %s: %s", path,

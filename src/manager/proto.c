@@ -625,12 +625,15 @@ void proto_answer_job(loop *l, conn *c, job *j)
 
 void proto_answer_delta(loop *l, conn *c, const job *j, const char *text, size_t len)
 {
+    char *copy = NULL;
+    long n = conn_delta_text(c, j, text, len, &copy);
+    if (n <= 0) {
+        free(copy);
+        return; /* nothing whole yet (or out of memory: the final frame has the full text) */
+    }
     cJSON *resp = cJSON_CreateObject();
-    char *copy = malloc(len + 1);
-    bool ok = resp && copy;
+    bool ok = resp != NULL;
     if (ok) {
-        memcpy(copy, text, len);
-        copy[len] = 0;
         ok = (!j->request_id || cJSON_AddStringToObject(resp, "request_id", j->request_id)) &&
              cJSON_AddStringToObject(resp, "status", "ok") &&
              cJSON_AddStringToObject(resp, "delta", copy) &&

@@ -171,8 +171,8 @@ void analyze_handle(http_request *hr, http_reply *reply, void *user)
         goto out;
     }
     for (int i = 0; i < n; i++)
-        if ((r = image_entry(single && !imgs ? single : cJSON_GetArrayItem(imgs, i), i,
-                             &images[i], &err)) < 0) {
+        if ((r = image_entry(single && !imgs ? single : cJSON_GetArrayItem(imgs, i), i, &images[i],
+                             &err)) < 0) {
             vision_reply_error(reply, 400, err.msg, "images", "invalid_request");
             goto out;
         }

@@ -63,8 +63,9 @@ static int get_number(const cJSON *body, const char *name, double lo, double hi,
 static int get_int(const cJSON *v, const char *name, long lo, long hi, long *out,
                    const char **param, hdm_err *err)
 {
-    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble != floor(v->valuedouble) ||
-        v->valuedouble < (double)lo || v->valuedouble > (double)hi) {
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) ||
+        v->valuedouble != floor(v->valuedouble) || v->valuedouble < (double)lo ||
+        v->valuedouble > (double)hi) {
         *param = name;
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s must be an integer between %ld and %ld",
                            name, lo, hi);
@@ -73,8 +74,7 @@ static int get_int(const cJSON *v, const char *name, long lo, long hi, long *out
     return 0;
 }
 
-static int get_bool(const cJSON *obj, const char *name, bool *out, const char **param,
-                    hdm_err *err)
+static int get_bool(const cJSON *obj, const char *name, bool *out, const char **param, hdm_err *err)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
     if (is_null(v))
@@ -93,6 +93,9 @@ static int parse_stop(const cJSON *v, chat_params *p, const char **param, hdm_er
         return 0;
     *param = "stop";
     if (cJSON_IsString(v)) {
+        if (strlen(v->valuestring) > VISION_MAX_STOP_LEN)
+            return hdm_err_set(err, HDM_E_BAD_REQUEST, "stop is longer than %d bytes",
+                               VISION_MAX_STOP_LEN);
         if (!(p->stop[0] = strdup(v->valuestring)))
             return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
         p->n_stop = 1;
@@ -104,13 +107,16 @@ static int parse_stop(const cJSON *v, chat_params *p, const char **param, hdm_er
                            VISION_MAX_STOP);
     int n = cJSON_GetArraySize(v);
     if (n > VISION_MAX_STOP)
-        return hdm_err_set(err, HDM_E_BAD_REQUEST, "stop has %d entries; at most %d are allowed",
-                           n, VISION_MAX_STOP);
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "stop has %d entries; at most %d are allowed", n,
+                           VISION_MAX_STOP);
     const cJSON *it;
     cJSON_ArrayForEach(it, v)
     {
         if (!cJSON_IsString(it))
             return hdm_err_set(err, HDM_E_BAD_REQUEST, "stop[%d] must be a string", p->n_stop);
+        if (strlen(it->valuestring) > VISION_MAX_STOP_LEN)
+            return hdm_err_set(err, HDM_E_BAD_REQUEST, "stop[%d] is longer than %d bytes",
+                               p->n_stop, VISION_MAX_STOP_LEN);
         if (!(p->stop[p->n_stop] = strdup(it->valuestring)))
             return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
         p->n_stop++;
@@ -294,8 +300,7 @@ static int parse_parts(parse_ctx *c, const cJSON *parts, bool user, cJSON *conte
         if (strcmp(t, "text") == 0) {
             const cJSON *text = cJSON_GetObjectItemCaseSensitive(part, "text");
             if (!cJSON_IsString(text))
-                return hdm_err_set(c->err, HDM_E_BAD_REQUEST, "%s.text must be a string",
-                                   c->where);
+                return hdm_err_set(c->err, HDM_E_BAD_REQUEST, "%s.text must be a string", c->where);
             if ((r = add_part(c, content, "text", text->valuestring)) < 0)
                 return r;
         } else if (strcmp(t, "image_url") == 0 || strcmp(t, "image") == 0) {
@@ -309,9 +314,9 @@ static int parse_parts(parse_ctx *c, const cJSON *parts, bool user, cJSON *conte
                 (r = add_part(c, content, "image", NULL)) < 0)
                 return r;
         } else {
-            return hdm_err_set(c->err, HDM_E_BAD_REQUEST,
-                               "%s.type must be \"text\", \"image_url\" or \"image\", not \"%.40s\"",
-                               c->where, t);
+            return hdm_err_set(
+                c->err, HDM_E_BAD_REQUEST,
+                "%s.type must be \"text\", \"image_url\" or \"image\", not \"%.40s\"", c->where, t);
         }
     }
     c->where[base] = '\0';
@@ -363,18 +368,17 @@ static int parse_message(parse_ctx *c, const cJSON *msg, int idx, bool *has_syst
         return add_part(c, content, "text", cv->valuestring);
     if (cJSON_IsArray(cv)) {
         if (cJSON_GetArraySize(cv) == 0)
-            return hdm_err_set(c->err, HDM_E_BAD_REQUEST, "%s must not be an empty list",
-                               c->where);
+            return hdm_err_set(c->err, HDM_E_BAD_REQUEST, "%s must not be an empty list", c->where);
         if ((r = parse_parts(c, cv, strcmp(nrole, "user") == 0, content)) < 0)
             return r;
         return 0;
     }
-    return hdm_err_set(c->err, HDM_E_BAD_REQUEST,
-                       "%s must be a string or a list of content parts", c->where);
+    return hdm_err_set(c->err, HDM_E_BAD_REQUEST, "%s must be a string or a list of content parts",
+                       c->where);
 }
 
-int chat_parse(const cJSON *body, const vision_config *cfg, chat_request *out,
-               const char **param, hdm_err *err)
+int chat_parse(const cJSON *body, const vision_config *cfg, chat_request *out, const char **param,
+               hdm_err *err)
 {
     int r;
     memset(out, 0, sizeof(*out));
@@ -387,6 +391,13 @@ int chat_parse(const cJSON *body, const vision_config *cfg, chat_request *out,
     if (!cJSON_IsArray(msgs) || cJSON_GetArraySize(msgs) == 0) {
         *param = "messages";
         r = hdm_err_set(err, HDM_E_BAD_REQUEST, "messages must be a non-empty list");
+        goto fail;
+    }
+    /* One place is kept for the default system prompt. */
+    if (cJSON_GetArraySize(msgs) > VISION_MAX_MESSAGES - 1) {
+        *param = "messages";
+        r = hdm_err_set(err, HDM_E_BAD_REQUEST, "messages has more than %d entries",
+                        VISION_MAX_MESSAGES - 1);
         goto fail;
     }
     if (!(out->prompt = cJSON_CreateArray())) {

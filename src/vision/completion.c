@@ -87,13 +87,11 @@ fail:
     return NULL;
 }
 
+/* OpenAI's types: invalid_request_error for every 4xx (401 included, with
+ * code invalid_api_key), server_error for every 5xx. */
 static const char *type_for(int status)
 {
-    if (status == 401)
-        return "authentication_error";
-    if (status == 404 || status == 405 || status == 413 || (status >= 400 && status < 500))
-        return "invalid_request_error";
-    return status == 503 ? "service_unavailable_error" : "server_error";
+    return status >= 400 && status < 500 ? "invalid_request_error" : "server_error";
 }
 
 cJSON *completion_error(int status, const char *message, const char *param, const char *code)
@@ -122,14 +120,20 @@ int completion_status_for(int code)
     if (code < 0)
         code = -code;
     switch (code) {
-    case HDM_E_BAD_REQUEST: return 400;
-    case HDM_E_NOT_FOUND: return 404;
-    case HDM_E_TOO_LARGE: return 413;
+    case HDM_E_BAD_REQUEST:
+        return 400;
+    case HDM_E_NOT_FOUND:
+        return 404;
+    case HDM_E_TOO_LARGE:
+        return 413;
     case HDM_E_UNAVAILABLE:
+    case HDM_E_CANCELLED: /* the manager is shutting down */
     case HDM_E_BUSY:
     case HDM_E_RESOURCE_EXHAUSTED:
-    case HDM_E_DEADLINE_EXCEEDED: return 503;
-    default: return 500;
+    case HDM_E_DEADLINE_EXCEEDED:
+        return 503;
+    default:
+        return 500;
     }
 }
 
@@ -137,12 +141,23 @@ cJSON *completion_layer_error(int status, const char *message)
 {
     const char *code = NULL;
     switch (status) {
-    case 400: code = "invalid_json"; break;
-    case 401: code = "invalid_api_key"; break;
-    case 404: code = "unknown_url"; break;
-    case 405: code = "method_not_allowed"; break;
-    case 413: code = "request_too_large"; break;
-    default: break;
+    case 400:
+        code = "invalid_json";
+        break;
+    case 401:
+        code = "invalid_api_key";
+        break;
+    case 404:
+        code = "unknown_url";
+        break;
+    case 405:
+        code = "method_not_allowed";
+        break;
+    case 413:
+        code = "request_too_large";
+        break;
+    default:
+        break;
     }
     return completion_error(status, message, NULL, code);
 }

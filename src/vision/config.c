@@ -31,7 +31,7 @@ const conf_key vision_config_keys[] = {
     {"images.max_bytes", CONF_INT, OFF(image_max_bytes), 1, INT_MAX},
     {"images.max_pixels", CONF_INT, OFF(image_max_pixels), 1, INT_MAX},
     {"images.fetch_timeout_ms", CONF_INT, OFF(fetch_timeout_ms), 1, 600000},
-    {"images.max_per_request", CONF_INT, OFF(max_images), 1, 64},
+    {"images.max_per_request", CONF_INT, OFF(max_images), 1, VISION_MAX_IMAGES},
     {NULL, 0, 0, 0, 0},
 };
 

@@ -24,7 +24,7 @@ typedef struct gen_ctx {
     stop_emit_fn emit;
     void *user;
     int n_deltas;
-    int failed;       /* -HDM_E_NOMEM while collecting */
+    int failed; /* -HDM_E_NOMEM while collecting */
 } gen_ctx;
 
 /* Collects the visible text and passes it on. */
@@ -130,9 +130,9 @@ static void read_final(const cJSON *j, const gen_ctx *g, const chat_params *p, g
         out->finish_reason = out->completion_tokens >= p->max_tokens ? "length" : "stop";
 }
 
-int gen_run(hdm_client *client, vision_model *model, const vision_config *cfg,
-            const cJSON *prompt, const uint8_t *frames, size_t n_frames, const chat_params *p,
-            stop_emit_fn emit, void *user, gen_result *out, hdm_err *err)
+int gen_run(hdm_client *client, vision_model *model, const vision_config *cfg, const cJSON *prompt,
+            const uint8_t *frames, size_t n_frames, const chat_params *p, stop_emit_fn emit,
+            void *user, gen_result *out, hdm_err *err)
 {
     hdm_request *req = NULL;
     hdm_response *resp = NULL;

@@ -85,8 +85,8 @@ static int decode_to_frame(const vision_images *vi, const uint8_t *data, size_t 
 }
 
 /* Base64 (no prefix) to a frame; the encoded size is checked first. */
-static int decode_b64(const vision_images *vi, const char *b64, const char *what,
-                      uint8_t *frame, hdm_err *err)
+static int decode_b64(const vision_images *vi, const char *b64, const char *what, uint8_t *frame,
+                      hdm_err *err)
 {
     size_t len = strlen(b64);
     if (len / 4 * 3 > vi->max_bytes + 3)
@@ -107,15 +107,14 @@ static int decode_b64(const vision_images *vi, const char *b64, const char *what
     return 0;
 }
 
-static int load_data_uri(const vision_images *vi, const char *ref, const char *what,
-                         uint8_t *frame, hdm_err *err)
+static int load_data_uri(const vision_images *vi, const char *ref, const char *what, uint8_t *frame,
+                         hdm_err *err)
 {
     const char *comma = strchr(ref, ',');
     if (!comma)
-        return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: data URI has no ',' before its data",
-                           what);
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: data URI has no ',' before its data", what);
     size_t hdr = (size_t)(comma - ref);
-    if (hdr < 7 || memcmp(comma - 7, ";base64", 7) != 0)
+    if (hdr < 7 || strncasecmp(comma - 7, ";base64", 7) != 0)
         return hdm_err_set(err, HDM_E_BAD_REQUEST,
                            "%s: only base64 data URIs are supported (data:image/...;base64,...)",
                            what);
@@ -143,8 +142,8 @@ static int file_url_path(const char *ref, const char *what, char **out, hdm_err 
     if (strncmp(p, "localhost/", 10) == 0)
         p += 9;
     if (*p != '/')
-        return hdm_err_set(err, HDM_E_BAD_REQUEST,
-                           "%s: file URL must be file:///absolute/path", what);
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: file URL must be file:///absolute/path",
+                           what);
     char *path = malloc(strlen(p) + 1), *o = path;
     if (!path)
         return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
@@ -153,8 +152,7 @@ static int file_url_path(const char *ref, const char *what, char **out, hdm_err 
             int hi = hexval((unsigned char)p[1]), lo = hi >= 0 ? hexval((unsigned char)p[2]) : -1;
             if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
                 free(path);
-                return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: bad %%-escape in file URL",
-                                   what);
+                return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: bad %%-escape in file URL", what);
             }
             *o++ = (char)(hi * 16 + lo);
             p += 2;
@@ -238,8 +236,8 @@ static size_t fetch_write(char *ptr, size_t size, size_t nmemb, void *user)
     return buf_append(&f->body, ptr, n) < 0 ? 0 : n;
 }
 
-static int load_remote(const vision_images *vi, const char *ref, const char *what,
-                       uint8_t *frame, hdm_err *err)
+static int load_remote(const vision_images *vi, const char *ref, const char *what, uint8_t *frame,
+                       hdm_err *err)
 {
     if (!vi->allow_remote)
         return hdm_err_set(err, HDM_E_BAD_REQUEST,
@@ -280,8 +278,8 @@ static int load_remote(const vision_images *vi, const char *ref, const char *wha
     return r;
 }
 
-int vision_image_load(const vision_images *vi, const char *ref, bool bare_base64,
-                      const char *what, uint8_t *frame, hdm_err *err)
+int vision_image_load(const vision_images *vi, const char *ref, bool bare_base64, const char *what,
+                      uint8_t *frame, hdm_err *err)
 {
     if (strncasecmp(ref, "data:", 5) == 0)
         return load_data_uri(vi, ref, what, frame, err);

@@ -44,14 +44,10 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"host", required_argument, NULL, 'H'},
-        {"port", required_argument, NULL, 'p'},
-        {"log-level", required_argument, NULL, 'l'},
-        {"check-config", no_argument, NULL, 'C'},
-        {"version", no_argument, NULL, 'V'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"config", required_argument, NULL, 'c'}, {"host", required_argument, NULL, 'H'},
+        {"port", required_argument, NULL, 'p'},   {"log-level", required_argument, NULL, 'l'},
+        {"check-config", no_argument, NULL, 'C'}, {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     const char *config_path = getenv("HAILO_VISION_CONFIG");
     const char *host = NULL, *port = NULL;
@@ -62,9 +58,16 @@ int main(int argc, char **argv)
     log_init("hailo-vision", level);
     while ((c = getopt_long(argc, argv, "c:H:p:l:CVh", opts, NULL)) != -1) {
         switch (c) {
-        case 'c': config_path = optarg; explicit_config = true; break;
-        case 'H': host = optarg; break;
-        case 'p': port = optarg; break;
+        case 'c':
+            config_path = optarg;
+            explicit_config = true;
+            break;
+        case 'H':
+            host = optarg;
+            break;
+        case 'p':
+            port = optarg;
+            break;
         case 'l':
             if (log_level_parse(optarg, &level) < 0) {
                 fprintf(stderr, "hailo-vision: bad --log-level '%s'\n", optarg);
@@ -72,10 +75,18 @@ int main(int argc, char **argv)
             }
             log_set_level(level);
             break;
-        case 'C': check_only = true; break;
-        case 'V': printf("hailo-vision %s\n", HDM_VERSION); return 0;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'C':
+            check_only = true;
+            break;
+        case 'V':
+            printf("hailo-vision %s\n", HDM_VERSION);
+            return 0;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (optind < argc) {

@@ -116,8 +116,8 @@ static int try_load(vision_model *m, char *reason, size_t len)
     if (m->cfg->keep_alive == 0) {
         r = hdm_ping(m->client, PING_TIMEOUT_MS);
     } else {
-        r = hdm_load_model(m->client, VISION_MODEL_TYPE, m->cfg->hef_path, NULL,
-                           m->cfg->keep_alive, &resp);
+        r = hdm_load_model(m->client, VISION_MODEL_TYPE, m->cfg->hef_path, NULL, m->cfg->keep_alive,
+                           &resp);
     }
     if (r < 0) {
         const char *why = resp ? hdm_response_error(resp) : NULL;
@@ -230,6 +230,8 @@ void vision_model_release(vision_model *m)
     if (!m || m->cfg->keep_alive >= 0)
         return;
     halt(m); /* so the watcher does not load it again */
+    if (!m->ready)
+        return; /* never loaded, or the manager is gone: nothing to release */
     hdm_response *resp = NULL;
     int r = hdm_unload_model(m->client, VISION_MODEL_TYPE, m->cfg->hef_path, &resp);
     if (r < 0)

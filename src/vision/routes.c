@@ -174,8 +174,8 @@ static void chat_completions(http_request *hr, http_reply *reply, void *user)
         reply_gen_error(reply, r, &err);
         goto out;
     }
-    cJSON *o = completion_build(id, created, app->cfg->model_name, &res,
-                                vision_model_load_ms(app->model));
+    cJSON *o =
+        completion_build(id, created, app->cfg->model_name, &res, vision_model_load_ms(app->model));
     if (!o)
         vision_reply_error(reply, 500, "out of memory building the answer", NULL, NULL);
     else

@@ -133,10 +133,10 @@ typedef struct sse_ctx {
     http_stream *stream;
     char id[48];
     long created;
-    bool gone;          /* the client hung up */
-    int n_sent;         /* content events sent */
-    double t_handler;   /* mono_s() when the handler chose to stream */
-    double t_call;      /* mono_s() when the manager was asked */
+    bool gone;        /* the client hung up */
+    int n_sent;       /* content events sent */
+    double t_handler; /* mono_s() when the handler chose to stream */
+    double t_call;    /* mono_s() when the manager was asked */
 } sse_ctx;
 
 /* Sends one object as an event; consumes it.  Returns -1 once the client is gone. */

@@ -5,8 +5,9 @@
  * so text that could still turn into a stop sequence is held back: after each
  * delta the longest tail of the pending text that is a prefix of some stop
  * sequence stays pending, everything before it is emitted.  The stop
- * sequence itself is never shown, as with OpenAI.  A held-back tail always
- * starts where a stop sequence starts, so valid UTF-8 is never split.
+ * sequence itself is never shown, as with OpenAI.  A held-back tail starts
+ * where a stop sequence starts, and a character a token left incomplete is
+ * held until its last byte arrives, so an event never splits UTF-8.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -92,23 +93,45 @@ static int emit_front(stop_matcher *s, size_t n, stop_emit_fn emit, void *user)
     return r;
 }
 
+/* Bytes at the end of p[0..len) that begin a UTF-8 character not yet
+ * complete (0-3): a token may end inside a character, and an SSE event must
+ * carry valid UTF-8. */
+static size_t utf8_incomplete_tail(const char *p, size_t len)
+{
+    for (size_t back = 1; back <= 3 && back <= len; back++) {
+        unsigned char c = (unsigned char)p[len - back];
+        if ((c & 0xC0) == 0x80)
+            continue; /* a continuation byte: look further back */
+        size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+        return need > back ? back : 0;
+    }
+    return 0;
+}
+
 int stop_feed(stop_matcher *s, const char *text, size_t len, stop_emit_fn emit, void *user)
 {
     if (s->hit || len == 0)
         return 0;
-    if (s->n == 0)
-        return emit ? emit(user, text, len) : 0;
+    /* The common case, no stop sequences and nothing held: no copy. */
+    if (s->n == 0 && s->pending_len == 0) {
+        size_t hold = utf8_incomplete_tail(text, len);
+        int r = hold < len && emit ? emit(user, text, len - hold) : 0;
+        if (r == 0 && hold)
+            r = pending_append(s, text + len - hold, hold);
+        return r;
+    }
     int r = pending_append(s, text, len);
     if (r < 0)
         return r;
-    long at = find_stop(s);
+    long at = s->n ? find_stop(s) : -1;
     if (at >= 0) {
         s->hit = true;
         r = emit_front(s, (size_t)at, emit, user);
         s->pending_len = 0;
         return r;
     }
-    return emit_front(s, s->pending_len - held_tail(s), emit, user);
+    size_t hold = held_tail(s), partial = utf8_incomplete_tail(s->pending, s->pending_len);
+    return emit_front(s, s->pending_len - (hold > partial ? hold : partial), emit, user);
 }
 
 int stop_flush(stop_matcher *s, stop_emit_fn emit, void *user)

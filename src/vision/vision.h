@@ -33,33 +33,38 @@
 #define VISION_FRAME_BYTES ((size_t)VISION_FRAME_SIDE * VISION_FRAME_SIDE * 3)
 /* OpenAI allows at most four stop sequences. */
 #define VISION_MAX_STOP 4
+/* Longest stop sequence (bytes) and most messages the manager accepts. */
+#define VISION_MAX_STOP_LEN 256
+#define VISION_MAX_MESSAGES 256
+/* Most images the manager accepts in one request (images.max_per_request caps at this). */
+#define VISION_MAX_IMAGES 16
 /* The manager's model_type for chat-style VLM inference. */
 #define VISION_MODEL_TYPE "vlm_chat"
 
 /* ---- config.c ---------------------------------------------------------- */
 
 typedef struct vision_config {
-    char *host;              /* server.host, default 0.0.0.0 */
-    int port;                /* server.port, default 11435 */
-    int threads;             /* server.threads, default 4 */
-    int max_body_bytes;      /* server.max_body_bytes, default 32 MiB */
-    char *bearer_token;      /* server.bearer_token (or $HAILO_VISION_TOKEN) */
-    char *socket_path;       /* manager.socket ($HAILO_DEVICE_SOCKET wins) */
-    char *model_name;        /* model.name, default qwen2-vl-2b-instruct */
-    char *hef_path;          /* model.hef_path */
-    double keep_alive;       /* model.keep_alive: -1 pinned, 0 unload after use, N s */
-    double temperature;      /* generation.temperature, default 0.7 */
-    int max_tokens;          /* generation.max_tokens: cap of a request's max_tokens */
-    double top_p;            /* generation.top_p, default 0.9 */
-    int seed;                /* generation.seed, -1: none */
-    char *system_prompt;     /* generation.system_prompt */
-    int timeout_s;           /* generation.timeout_s: one generation's time limit */
+    char *host;                /* server.host, default 0.0.0.0 */
+    int port;                  /* server.port, default 11435 */
+    int threads;               /* server.threads, default 4 */
+    int max_body_bytes;        /* server.max_body_bytes, default 32 MiB */
+    char *bearer_token;        /* server.bearer_token (or $HAILO_VISION_TOKEN) */
+    char *socket_path;         /* manager.socket ($HAILO_DEVICE_SOCKET wins) */
+    char *model_name;          /* model.name, default qwen2-vl-2b-instruct */
+    char *hef_path;            /* model.hef_path */
+    double keep_alive;         /* model.keep_alive: -1 pinned, 0 unload after use, N s */
+    double temperature;        /* generation.temperature, default 0.7 */
+    int max_tokens;            /* generation.max_tokens: cap of a request's max_tokens */
+    double top_p;              /* generation.top_p, default 0.9 */
+    int seed;                  /* generation.seed, -1: none */
+    char *system_prompt;       /* generation.system_prompt */
+    int timeout_s;             /* generation.timeout_s: one generation's time limit */
     conf_strlist allowed_dirs; /* images.allowed_dirs (file:// URLs) */
-    bool allow_remote;       /* images.allow_remote (http(s):// URLs) */
-    int image_max_bytes;     /* images.max_bytes: encoded size of one image */
-    int image_max_pixels;    /* images.max_pixels: decoded size of one image */
-    int fetch_timeout_ms;    /* images.fetch_timeout_ms: one remote fetch */
-    int max_images;          /* images.max_per_request */
+    bool allow_remote;         /* images.allow_remote (http(s):// URLs) */
+    int image_max_bytes;       /* images.max_bytes: encoded size of one image */
+    int image_max_pixels;      /* images.max_pixels: decoded size of one image */
+    int fetch_timeout_ms;      /* images.fetch_timeout_ms: one remote fetch */
+    int max_images;            /* images.max_per_request */
 } vision_config;
 
 /* The key table (for conf_set from flags, conf_free). */
@@ -104,7 +109,7 @@ void vision_model_report(vision_model *m, int code);
 /* ---- images.c ---------------------------------------------------------- */
 
 typedef struct vision_images {
-    path_allowlist dirs;   /* file:// confinement */
+    path_allowlist dirs; /* file:// confinement */
     bool allow_remote;
     size_t max_bytes;
     uint64_t max_pixels;
@@ -119,23 +124,23 @@ void vision_images_free(vision_images *vi);
  * plain base64.  `what` names the field in messages.  Errors:
  * -HDM_E_BAD_REQUEST (undecodable, bad URL, not allowed), -HDM_E_TOO_LARGE.
  */
-int vision_image_load(const vision_images *vi, const char *ref, bool bare_base64,
-                      const char *what, uint8_t *frame, hdm_err *err);
+int vision_image_load(const vision_images *vi, const char *ref, bool bare_base64, const char *what,
+                      uint8_t *frame, hdm_err *err);
 
 /* ---- chat.c ------------------------------------------------------------ */
 
 /* One image reference inside a message, in request order. */
 typedef struct chat_image {
-    const char *ref;       /* borrowed from the request JSON */
-    bool bare_base64;      /* {type:"image"} parts may carry plain base64 */
-    char what[64];         /* "messages[1].content[0]" */
+    const char *ref;  /* borrowed from the request JSON */
+    bool bare_base64; /* {type:"image"} parts may carry plain base64 */
+    char what[64];    /* "messages[1].content[0]" */
 } chat_image;
 
 typedef struct chat_params {
     double temperature;
     double top_p;
     int max_tokens;
-    int seed;              /* -1: none */
+    int seed; /* -1: none */
     char *stop[VISION_MAX_STOP];
     int n_stop;
     bool stream;
@@ -143,8 +148,8 @@ typedef struct chat_params {
 } chat_params;
 
 typedef struct chat_request {
-    cJSON *prompt;         /* manager prompt: [{role, content:[...]}] */
-    chat_image *images;    /* in order; frames follow this order */
+    cJSON *prompt;      /* manager prompt: [{role, content:[...]}] */
+    chat_image *images; /* in order; frames follow this order */
     size_t n_images;
     chat_params params;
 } chat_request;
@@ -154,8 +159,8 @@ typedef struct chat_request {
  * set to the offending parameter name (for OpenAI's "param") when known.
  * Returns 0, -HDM_E_BAD_REQUEST, or -HDM_E_NOT_FOUND (unknown model).
  */
-int chat_parse(const cJSON *body, const vision_config *cfg, chat_request *out,
-               const char **param, hdm_err *err);
+int chat_parse(const cJSON *body, const vision_config *cfg, chat_request *out, const char **param,
+               hdm_err *err);
 void chat_request_free(chat_request *r);
 /* Parses the generation parameters only (shared with analyze.c). */
 int chat_parse_params(const cJSON *body, const vision_config *cfg, chat_params *p,
@@ -170,11 +175,11 @@ int chat_prompt_add_text(cJSON *prompt, const char *role, const char *text);
 typedef int (*stop_emit_fn)(void *user, const char *text, size_t len);
 
 typedef struct stop_matcher {
-    char *const *stops;     /* borrowed */
+    char *const *stops; /* borrowed */
     int n;
-    char *pending;          /* text held back: it may begin a stop sequence */
+    char *pending; /* text held back: it may begin a stop sequence */
     size_t pending_len, pending_cap;
-    bool hit;               /* a stop sequence matched; nothing more is emitted */
+    bool hit; /* a stop sequence matched; nothing more is emitted */
 } stop_matcher;
 
 void stop_init(stop_matcher *s, char *const *stops, int n);
@@ -191,7 +196,7 @@ void stop_free(stop_matcher *s);
 /* ---- generate.c -------------------------------------------------------- */
 
 typedef struct gen_result {
-    char *text;              /* the answer (malloc'd), stop sequence removed */
+    char *text; /* the answer (malloc'd), stop sequence removed */
     size_t text_len;
     const char *finish_reason; /* "stop" or "length" */
     int prompt_tokens;
@@ -206,10 +211,9 @@ typedef struct gen_result {
  * the generation (the manager cancels it) and gen_run returns
  * -HDM_E_CANCELLED.  Returns 0 or a negative HDM code with *err filled.
  */
-int gen_run(hdm_client *client, vision_model *model, const vision_config *cfg,
-            const cJSON *prompt, const uint8_t *frames, size_t n_frames,
-            const chat_params *p, stop_emit_fn emit, void *user, gen_result *out,
-            hdm_err *err);
+int gen_run(hdm_client *client, vision_model *model, const vision_config *cfg, const cJSON *prompt,
+            const uint8_t *frames, size_t n_frames, const chat_params *p, stop_emit_fn emit,
+            void *user, gen_result *out, hdm_err *err);
 void gen_result_free(gen_result *r);
 
 /* ---- completion.c ------------------------------------------------------ */
@@ -217,8 +221,8 @@ void gen_result_free(gen_result *r);
 /* "chatcmpl-" + 24 random hex digits, into out (>= 40 bytes). */
 void completion_new_id(char *out, size_t out_len);
 /* A chat.completion object. */
-cJSON *completion_build(const char *id, long created, const char *model,
-                        const gen_result *r, double load_ms);
+cJSON *completion_build(const char *id, long created, const char *model, const gen_result *r,
+                        double load_ms);
 /* OpenAI's error body {"error": {message, type, param, code}}. */
 cJSON *completion_error(int status, const char *message, const char *param, const char *code);
 /* The HTTP status for an HDM error code (either sign). */
@@ -246,8 +250,8 @@ typedef struct vision_app {
     hdm_client *client;
     vision_model *model;
     vision_images images;
-    double started_at;       /* monotonic seconds */
-    long started_wall;       /* unix seconds: the model's "created" */
+    double started_at; /* monotonic seconds */
+    long started_wall; /* unix seconds: the model's "created" */
 } vision_app;
 
 /* Fills `routes` (room for VISION_MAX_ROUTES) with the service's routes;

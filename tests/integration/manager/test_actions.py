@@ -244,6 +244,21 @@ def test_ocr_detection_and_recognition(mgr):
     assert r["code"] == "bad_request" and "mode" in r["error"].lower()
 
 
+def test_ocr_load_answers_model_info(mgr):
+    path = mgr.make_model("ocr-info.hef")
+    det = mgr.make_model("ocr-info-det.hef", input_height=64, input_width=96)
+    rec = mgr.make_model("ocr-info-rec.hef")
+    params = {"detection_hef_path": det, "recognition_hefs": {"en": rec}}
+    r = mgr.request({"action": "load_model", "model_type": "ocr", "model_path": path,
+                     "model_params": params})
+    assert r["status"] == "ok", r
+    assert "model_info" in r and len(r["model_info"]["detection_input_shape"]) == 3, r
+    r = mgr.request({"action": "load_model", "model_type": "ocr", "model_path": path,
+                     "model_params": params})
+    assert r["message"] == "Model already loaded"
+    assert "model_info" in r, r
+
+
 def test_ocr_params_required(mgr):
     path = mgr.make_model("ocr2.hef")
     r = mgr.request({"action": "load_model", "model_type": "ocr", "model_path": path,

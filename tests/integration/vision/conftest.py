@@ -137,10 +137,16 @@ class Vision:
              "--host", "127.0.0.1", "--port", str(self.port)],
             env=self.env, stdout=logf, stderr=subprocess.STDOUT)
         logf.close()
-        wait_until(lambda: requests.get(self.url + "/health", timeout=2).status_code == 200,
-                   20, "hailo-vision to answer /health")
-        if wait_ready:
-            self.wait_ready()
+        try:
+            wait_until(lambda: requests.get(self.url + "/health", timeout=2).status_code == 200,
+                       20, "hailo-vision to answer /health")
+            if wait_ready:
+                self.wait_ready()
+        except BaseException:
+            self.proc.kill()  # never leave a service behind
+            self.proc.wait()
+            self.proc = None
+            raise
 
     def wait_ready(self, timeout=30):
         try:

@@ -145,12 +145,12 @@ def test_bearer_token(stack):
     v = Vision(stack["root"], cfg, env, name="vision-token")
     v.start()
     try:
-        assert_openai_error(chat(v, {"messages": USER}), 401, etype="authentication_error")
+        assert_openai_error(chat(v, {"messages": USER}), 401, code="invalid_api_key")
         assert_openai_error(chat(v, {"messages": USER},
                                  headers={"Authorization": "Bearer wrong"}), 401,
-                            etype="authentication_error")
+                            code="invalid_api_key")
         assert_openai_error(requests.get(v.url + "/v1/models", timeout=5), 401,
-                            etype="authentication_error")
+                            code="invalid_api_key")
         r = chat(v, {"messages": USER, "max_tokens": 2},
                  headers={"Authorization": "Bearer s3cret"})
         assert r.status_code == 200, r.text

@@ -27,7 +27,7 @@ def test_starts_before_manager_and_becomes_ready(stack):
         h = requests.get(v.url + "/health", timeout=5).json()
         assert h["status"] == "ok" and h["model_loaded"] is False
         assert_openai_error(chat(v, {"model": MODEL, "messages": USER}), 503,
-                            etype="service_unavailable_error", code="model_not_ready")
+                            etype="server_error", code="model_not_ready")
         # Bad requests are still told apart from "not ready".
         assert_openai_error(chat(v, {"model": MODEL, "messages": []}), 400)
         mgr.start()

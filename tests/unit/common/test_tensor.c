@@ -207,8 +207,8 @@ static void test_bad_base64(void **state)
 static void test_attachments(void **state)
 {
     (void)state;
-    uint8_t a0[6] = {1, 2, 3, 4, 5, 6};
-    uint8_t a1[8] = {0};
+    _Alignas(8) uint8_t a0[6] = {1, 2, 3, 4, 5, 6};
+    _Alignas(8) uint8_t a1[8] = {0};
     frame_attachment att[2] = {{a0, sizeof(a0)}, {a1, sizeof(a1)}};
     hdm_tensor t;
     void *owned = (void *)0x1;
@@ -255,6 +255,34 @@ static void test_attachments(void **state)
                                   att, 2, &t, &owned, &err),
                      -HDM_E_BAD_REQUEST);
     assert_string_equal(err.msg, "input_data.tensor: give either data_b64 or attachment, not both");
+}
+
+/* A float32 attachment at an odd offset gets an aligned copy with the same bytes. */
+static void test_misaligned_attachment_copied(void **state)
+{
+    (void)state;
+    _Alignas(8) uint8_t frame_bytes[1 + 8];
+    float values[2] = {1.5f, -2.25f};
+    memcpy(frame_bytes + 1, values, sizeof(values));
+    frame_attachment att[1] = {{frame_bytes + 1, sizeof(values)}};
+    hdm_tensor t;
+    void *owned = NULL;
+    hdm_err err;
+    assert_int_equal(parse_tensor("{\"dtype\":\"float32\",\"shape\":[2],\"attachment\":0}", att,
+                                  1, &t, &owned, &err),
+                     0);
+    assert_non_null(owned);
+    assert_ptr_equal(t.data, owned);
+    assert_int_equal((uintptr_t)t.data % sizeof(float), 0);
+    assert_memory_equal(t.data, values, sizeof(values));
+    free(owned);
+
+    /* uint8 needs no alignment: still zero-copy. */
+    assert_int_equal(parse_tensor("{\"dtype\":\"uint8\",\"shape\":[8],\"attachment\":0}", att,
+                                  1, &t, &owned, &err),
+                     0);
+    assert_null(owned);
+    assert_ptr_equal(t.data, frame_bytes + 1);
 }
 
 static void test_to_json_round_trip_base64(void **state)
@@ -406,6 +434,7 @@ int main(void)
         cmocka_unit_test(test_empty_tensor),
         cmocka_unit_test(test_bad_base64),
         cmocka_unit_test(test_attachments),
+        cmocka_unit_test(test_misaligned_attachment_copied),
         cmocka_unit_test(test_to_json_round_trip_base64),
         cmocka_unit_test(test_to_json_attachments),
         cmocka_unit_test(test_expect),

@@ -14,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <signal.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -762,6 +764,36 @@ static void test_ipv6(void **state)
     http_server_stop(s);
 }
 
+/* A service's main: SIGTERM is taken by http_wait_for_signal, not fatal. */
+static void test_wait_for_signal(void **state)
+{
+    (void)state;
+    int ready[2];
+    assert_int_equal(pipe(ready), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        http_block_signals();
+        if (write(ready[1], "r", 1) != 1)
+            _exit(3);
+        int sig = http_wait_for_signal();
+        _exit(sig == SIGTERM ? 0 : 2);
+    }
+    char c;
+    assert_int_equal(read(ready[0], &c, 1), 1);
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    close(ready[0]);
+    close(ready[1]);
+    /* Outside systemd there is nobody to notify. */
+    unsetenv("NOTIFY_SOCKET");
+    assert_int_equal(http_notify_ready("serving"), 0);
+    assert_int_equal(http_notify_stopping(NULL), 0);
+}
+
 int main(void)
 {
     log_init("test_http", LOG_LEVEL_WARN);
@@ -782,6 +814,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stop_with_stream, setup, teardown),
         cmocka_unit_test(test_start_errors),
         cmocka_unit_test(test_ipv6),
+        cmocka_unit_test(test_wait_for_signal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

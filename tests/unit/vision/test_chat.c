@@ -2,6 +2,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -106,7 +107,8 @@ static void test_whole_conversation_in_order(void **state)
     chat_request r;
     parse_ok("{\"messages\":["
              "{\"role\":\"developer\",\"content\":\"Be brief.\"},"
-             "{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image/png;base64,AAAA\"}},"
+             "{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":"
+             "\"data:image/png;base64,AAAA\"}},"
              "{\"type\":\"text\",\"text\":\"What is it?\"}]},"
              "{\"role\":\"assistant\",\"content\":\"A cat.\"},"
              "{\"role\":\"user\",\"content\":\"And its colour?\"}]}",
@@ -132,24 +134,25 @@ static void test_every_image_form_in_order(void **state)
 {
     (void)state;
     chat_request r;
-    parse_ok("{\"messages\":[{\"role\":\"user\",\"content\":["
-             "{\"type\":\"image_url\",\"image_url\":{\"url\":\"file:///a.png\",\"detail\":\"low\"}},"
-             "{\"type\":\"image_url\",\"image_url\":\"https://x/b.jpg\"},"
-             "{\"type\":\"image\",\"image\":\"QUJD\"},"
-             "{\"type\":\"image\",\"data\":\"REVG\"},"
-             "{\"type\":\"image\",\"image_url\":\"data:image/webp;base64,R0hJ\"},"
-             "{\"type\":\"image\",\"image_url\":{\"url\":\"file:///c.png\"}},"
-             "{\"type\":\"text\",\"text\":\"compare\"}]}]}",
-             &r);
+    parse_ok(
+        "{\"messages\":[{\"role\":\"user\",\"content\":["
+        "{\"type\":\"image_url\",\"image_url\":{\"url\":\"file:///a.png\",\"detail\":\"low\"}},"
+        "{\"type\":\"image_url\",\"image_url\":\"https://x/b.jpg\"},"
+        "{\"type\":\"image\",\"image\":\"QUJD\"},"
+        "{\"type\":\"image\",\"data\":\"REVG\"},"
+        "{\"type\":\"image\",\"image_url\":\"data:image/webp;base64,R0hJ\"},"
+        "{\"type\":\"image\",\"image_url\":{\"url\":\"file:///c.png\"}},"
+        "{\"type\":\"text\",\"text\":\"compare\"}]}]}",
+        &r);
     assert_int_equal(r.n_images, 6);
-    const char *refs[] = {"file:///a.png", "https://x/b.jpg", "QUJD", "REVG",
-                          "data:image/webp;base64,R0hJ", "file:///c.png"};
+    const char *refs[] = {
+        "file:///a.png", "https://x/b.jpg", "QUJD", "REVG", "data:image/webp;base64,R0hJ",
+        "file:///c.png"};
     const bool bare[] = {false, false, true, true, false, false};
     for (int i = 0; i < 6; i++) {
         assert_string_equal(r.images[i].ref, refs[i]);
         assert_int_equal(r.images[i].bare_base64, bare[i]);
-        assert_string_equal(cJSON_GetObjectItem(msg_part(&r, 1, i), "type")->valuestring,
-                            "image");
+        assert_string_equal(cJSON_GetObjectItem(msg_part(&r, 1, i), "type")->valuestring, "image");
     }
     assert_string_equal(cJSON_GetObjectItem(msg_part(&r, 1, 6), "text")->valuestring, "compare");
     chat_request_free(&r);
@@ -225,8 +228,8 @@ static void test_bad_requests(void **state)
                "must not be an empty list");
     parse_fail("{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"audio\"}]}]}", B,
                "messages", "messages[0].content[0].type");
-    parse_fail("{\"messages\":[{\"role\":\"user\",\"content\":[{\"text\":\"x\"}]}]}", B,
-               "messages", "string \"type\"");
+    parse_fail("{\"messages\":[{\"role\":\"user\",\"content\":[{\"text\":\"x\"}]}]}", B, "messages",
+               "string \"type\"");
     parse_fail("{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\"}]}]}", B,
                "messages", "messages[0].content[0].text must be a string");
     parse_fail("{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\"}]}]}", B,
@@ -241,10 +244,10 @@ static void test_bad_requests(void **state)
                B, "messages", "only allowed in user messages");
     parse_fail("{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"temperature\":3}", B,
                "temperature", "between 0 and 2");
-    parse_fail("{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"temperature\":\"hot\"}",
-               B, "temperature", "temperature");
-    parse_fail("{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"top_p\":1.5}", B,
-               "top_p", "top_p");
+    parse_fail("{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"temperature\":\"hot\"}", B,
+               "temperature", "temperature");
+    parse_fail("{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"top_p\":1.5}", B, "top_p",
+               "top_p");
     parse_fail("{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"max_tokens\":0}", B,
                "max_tokens", "integer");
     parse_fail("{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"max_tokens\":2.5}", B,
@@ -267,6 +270,11 @@ static void test_bad_requests(void **state)
     parse_fail("{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"model\":5}", B, "model",
                "model must be a string");
     parse_fail("[1]", B, NULL, "JSON object");
+    char big[600] = "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"stop\":\"";
+    size_t n = strlen(big);
+    memset(big + n, 'z', 300);
+    strcpy(big + n + 300, "\"}");
+    parse_fail(big, B, "stop", "longer than 256 bytes");
 }
 
 static void test_unknown_model_is_not_found(void **state)
@@ -285,6 +293,18 @@ static void test_too_many_images(void **state)
                "{\"type\":\"image\",\"image\":\"QQ==\"}]}]}",
                HDM_E_BAD_REQUEST, "messages", "too many images");
     cfg.max_images = 8;
+}
+
+static void test_too_many_messages(void **state)
+{
+    (void)state;
+    char *body = malloc(300 * 40 + 64);
+    size_t o = (size_t)sprintf(body, "{\"messages\":[");
+    for (int i = 0; i < 300; i++)
+        o += (size_t)sprintf(body + o, "%s{\"role\":\"user\",\"content\":\"m\"}", i ? "," : "");
+    strcpy(body + o, "]}");
+    parse_fail(body, HDM_E_BAD_REQUEST, "messages", "more than 255");
+    free(body);
 }
 
 static void test_params_only(void **state)
@@ -312,6 +332,7 @@ int main(void)
         cmocka_unit_test(test_bad_requests),
         cmocka_unit_test(test_unknown_model_is_not_found),
         cmocka_unit_test(test_too_many_images),
+        cmocka_unit_test(test_too_many_messages),
         cmocka_unit_test(test_params_only),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

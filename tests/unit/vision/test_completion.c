@@ -24,8 +24,12 @@ static void test_ids(void **state)
 static void test_completion_shape(void **state)
 {
     (void)state;
-    gen_result r = {.text = "A red square.", .text_len = 13, .finish_reason = "length",
-                    .prompt_tokens = 40, .completion_tokens = 4, .inference_ms = 12.5};
+    gen_result r = {.text = "A red square.",
+                    .text_len = 13,
+                    .finish_reason = "length",
+                    .prompt_tokens = 40,
+                    .completion_tokens = 4,
+                    .inference_ms = 12.5};
     cJSON *o = completion_build("chatcmpl-1", 1700000000L, "qwen", &r, 80);
     assert_non_null(o);
     assert_string_equal(cJSON_GetObjectItem(o, "object")->valuestring, "chat.completion");
@@ -74,9 +78,9 @@ static void test_error_shapes(void **state)
     check_error(400, "messages", "invalid_request", "invalid_request_error");
     check_error(404, "model", "model_not_found", "invalid_request_error");
     check_error(413, NULL, NULL, "invalid_request_error");
-    check_error(401, NULL, "invalid_api_key", "authentication_error");
+    check_error(401, NULL, "invalid_api_key", "invalid_request_error");
     check_error(500, NULL, "device_error", "server_error");
-    check_error(503, NULL, "model_not_ready", "service_unavailable_error");
+    check_error(503, NULL, "model_not_ready", "server_error");
 }
 
 static void test_layer_errors(void **state)
@@ -85,8 +89,11 @@ static void test_layer_errors(void **state)
     static const struct {
         int status;
         const char *code;
-    } cases[] = {{400, "invalid_json"}, {401, "invalid_api_key"}, {404, "unknown_url"},
-                 {405, "method_not_allowed"}, {413, "request_too_large"}};
+    } cases[] = {{400, "invalid_json"},
+                 {401, "invalid_api_key"},
+                 {404, "unknown_url"},
+                 {405, "method_not_allowed"},
+                 {413, "request_too_large"}};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         cJSON *o = completion_layer_error(cases[i].status, "msg");
         const cJSON *e = cJSON_GetObjectItem(o, "error");
@@ -106,6 +113,8 @@ static void test_status_mapping(void **state)
     assert_int_equal(completion_status_for(-HDM_E_UNAVAILABLE), 503);
     assert_int_equal(completion_status_for(-HDM_E_BUSY), 503);
     assert_int_equal(completion_status_for(-HDM_E_RESOURCE_EXHAUSTED), 503);
+    assert_int_equal(completion_status_for(-HDM_E_CANCELLED), 503);
+    assert_int_equal(completion_status_for(-HDM_E_DEADLINE_EXCEEDED), 503);
     assert_int_equal(completion_status_for(-HDM_E_DEVICE_ERROR), 500);
     assert_int_equal(completion_status_for(-HDM_E_INTERNAL), 500);
 }

@@ -7,28 +7,27 @@
 
 #include "vision/vision.h"
 
-static const char yaml[] =
-    "server:\n"
-    "  host: 127.0.0.1\n"
-    "  port: 18080\n"
-    "  threads: 3\n"
-    "  max_body_bytes: 100000\n"
-    "model:\n"
-    "  name: my-vlm\n"
-    "  hef_path: /models/vlm.hef\n"
-    "  keep_alive: 30\n"
-    "generation:\n"
-    "  temperature: 0.2\n"
-    "  max_tokens: 64\n"
-    "  top_p: 0.8\n"
-    "  seed: 7\n"
-    "  system_prompt: Answer briefly.\n"
-    "images:\n"
-    "  allowed_dirs: [/srv/a, /srv/b]\n"
-    "  allow_remote: true\n"
-    "  max_bytes: 1000\n"
-    "  max_pixels: 2000\n"
-    "  fetch_timeout_ms: 300\n";
+static const char yaml[] = "server:\n"
+                           "  host: 127.0.0.1\n"
+                           "  port: 18080\n"
+                           "  threads: 3\n"
+                           "  max_body_bytes: 100000\n"
+                           "model:\n"
+                           "  name: my-vlm\n"
+                           "  hef_path: /models/vlm.hef\n"
+                           "  keep_alive: 30\n"
+                           "generation:\n"
+                           "  temperature: 0.2\n"
+                           "  max_tokens: 64\n"
+                           "  top_p: 0.8\n"
+                           "  seed: 7\n"
+                           "  system_prompt: Answer briefly.\n"
+                           "images:\n"
+                           "  allowed_dirs: [/srv/a, /srv/b]\n"
+                           "  allow_remote: true\n"
+                           "  max_bytes: 1000\n"
+                           "  max_pixels: 2000\n"
+                           "  fetch_timeout_ms: 300\n";
 
 static void test_all_keys(void **state)
 {
@@ -36,8 +35,8 @@ static void test_all_keys(void **state)
     vision_config c;
     hdm_err err = {0};
     assert_int_equal(vision_config_defaults(&c), 0);
-    int r = conf_load_string(yaml, sizeof(yaml) - 1, "t.yaml", vision_config_keys, &c, NULL,
-                             NULL, &err);
+    int r = conf_load_string(yaml, sizeof(yaml) - 1, "t.yaml", vision_config_keys, &c, NULL, NULL,
+                             &err);
     if (r != 0)
         fail_msg("%s", err.msg);
     assert_int_equal(vision_config_check(&c, &err), 0);
@@ -84,8 +83,8 @@ static void expect_bad(const char *text, const char *needle)
     vision_config c;
     hdm_err err = {0};
     assert_int_equal(vision_config_defaults(&c), 0);
-    int r = conf_load_string(text, strlen(text), "t.yaml", vision_config_keys, &c, NULL, NULL,
-                             &err);
+    int r =
+        conf_load_string(text, strlen(text), "t.yaml", vision_config_keys, &c, NULL, NULL, &err);
     if (r == 0)
         r = vision_config_check(&c, &err);
     assert_true(r < 0);

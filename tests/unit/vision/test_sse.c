@@ -65,8 +65,8 @@ static void test_content_chunk_escapes(void **state)
     (void)state;
     const char text[] = "line1\nquote\" tab\t\xc3\xa9 and more";
     /* Only the first 12 bytes are the delta. */
-    cJSON *o = roundtrip(sse_chunk("chatcmpl-abc", 1700000000L, "m", sse_delta(NULL, text, 12),
-                                   NULL, true));
+    cJSON *o = roundtrip(
+        sse_chunk("chatcmpl-abc", 1700000000L, "m", sse_delta(NULL, text, 12), NULL, true));
     const cJSON *d = cJSON_GetObjectItem(choice0(o), "delta");
     assert_null(cJSON_GetObjectItem(d, "role"));
     assert_string_equal(cJSON_GetObjectItem(d, "content")->valuestring, "line1\nquote\"");

@@ -142,10 +142,34 @@ static void test_utf8_is_not_split(void **state)
     stop_matcher m;
     sink s = {0};
     stop_init(&m, stops, 1);
-    feed(&m, &s, "caf\xc3\xa9");  /* "café": "é" may begin "été" */
+    feed(&m, &s, "caf\xc3\xa9"); /* "café": "é" may begin "été" */
     assert_string_equal(s.text, "caf");
     feed(&m, &s, "!");
     assert_string_equal(s.text, "caf\xc3\xa9!");
+    stop_free(&m);
+}
+
+static void test_incomplete_utf8_is_held(void **state)
+{
+    (void)state;
+    stop_matcher m;
+    sink s = {0};
+    stop_init(&m, NULL, 0);
+    feed(&m, &s, "caf\xc3"); /* a token ending inside "é" */
+    assert_string_equal(s.text, "caf");
+    feed(&m, &s, "\xa9 \xf0\x9f"); /* "é " and half of an emoji */
+    assert_string_equal(s.text, "caf\xc3\xa9 ");
+    feed(&m, &s, "\x98\x80!");
+    assert_string_equal(s.text, "caf\xc3\xa9 \xf0\x9f\x98\x80!");
+    stop_free(&m);
+
+    char *stops[] = {"END"};
+    sink t = {0};
+    stop_init(&m, stops, 1);
+    feed(&m, &t, "x\xe2\x82"); /* "€" cut after two bytes */
+    assert_string_equal(t.text, "x");
+    feed(&m, &t, "\xac");
+    assert_string_equal(t.text, "x\xe2\x82\xac");
     stop_free(&m);
 }
 
@@ -160,6 +184,7 @@ int main(void)
         cmocka_unit_test(test_emitter_abort_propagates),
         cmocka_unit_test(test_empty_stop_never_matches),
         cmocka_unit_test(test_utf8_is_not_split),
+        cmocka_unit_test(test_incomplete_utf8_is_held),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

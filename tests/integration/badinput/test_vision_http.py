@@ -1,0 +1,247 @@
+"""Malformed HTTP requests to hailo-vision: each answers the exact status in
+OpenAI's error shape with a message naming the problem, and the service then
+serves a good request.  Limits are lowered (1 MiB bodies, 200 kB images,
+1 Mpixel) so they are cheap to hit; file:// URLs are confined to the
+stack's images directory and remote fetches are off (the default)."""
+
+import base64
+import json
+import os
+import sys
+
+import pytest
+import requests
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import hdmtest  # noqa: E402
+
+LIMIT = 1 << 20
+MODEL = "qwen2-vl-2b-instruct"
+
+
+@pytest.fixture(scope="module")
+def vision():
+    st = hdmtest.SimStack(prefix="hdm-bad-vision-")
+    with open(st.vision_config) as f:
+        text = f.read()
+    text = text.replace("server:\n", "server:\n  max_body_bytes: %d\n" % LIMIT, 1)
+    text = text.replace("images:\n", "images:\n  max_bytes: 200000\n  max_pixels: 1000000\n"
+                        "  max_per_request: 4\n", 1)
+    cfg = os.path.join(st.root, "vision-bad.yaml")
+    with open(cfg, "w") as f:
+        f.write(text)
+    svc = hdmtest.Service(st, "hailo-vision", config=cfg)
+    try:
+        st.start_manager()
+        svc.start()
+        svc.png = hdmtest.png_bytes(40, 30)
+        svc.images = st.images
+        with open(os.path.join(st.images, "ok.png"), "wb") as f:
+            f.write(svc.png)
+        with open(os.path.join(st.root, "secret.png"), "wb") as f:
+            f.write(svc.png)
+        yield svc
+        assert svc.alive(), "hailo-vision died:\n" + svc.log()[-3000:]
+        svc.stop()
+    finally:
+        st.cleanup([svc])
+
+
+def uri(data, mime="image/png"):
+    return "data:%s;base64,%s" % (mime, base64.b64encode(data).decode())
+
+
+def still_serves(vision):
+    r = vision.post("/v1/chat/completions", {"model": MODEL, "max_tokens": 4, "messages": [
+        {"role": "user", "content": [{"type": "text", "text": "what is it?"},
+                                     {"type": "image_url",
+                                      "image_url": {"url": uri(vision.png)}}]}]})
+    assert r.status_code == 200, r.text
+    assert r.json()["object"] == "chat.completion"
+
+
+def expect(vision, resp, status, text, etype="invalid_request_error"):
+    assert resp.status_code == status, "%s: %s" % (resp.status_code, resp.text)
+    assert resp.headers["Content-Type"].startswith("application/json"), resp.headers
+    body = resp.json()
+    err = body.get("error")
+    assert isinstance(err, dict) and isinstance(err.get("message"), str), body
+    assert err.get("type") == etype, body
+    assert text in err["message"], body
+    still_serves(vision)
+
+
+def chat(vision, **body):
+    return vision.post("/v1/chat/completions", body)
+
+
+def user_image(url):
+    return [{"role": "user", "content": [{"type": "text", "text": "describe"},
+                                         {"type": "image_url", "image_url": {"url": url}}]}]
+
+
+def test_body_not_json(vision):
+    r = vision.post("/v1/chat/completions", data=b'{"messages": [',
+                    headers={"Content-Type": "application/json"})
+    expect(vision, r, 400, "JSON")
+
+
+def test_body_deeply_nested(vision):
+    r = vision.post("/v1/chat/completions", data=b'{"a":' * 50000 + b"1" + b"}" * 50000,
+                    headers={"Content-Type": "application/json"})
+    expect(vision, r, 400, "JSON")
+
+
+def test_body_over_limit(vision):
+    body = json.dumps({"messages": [{"role": "user", "content": "x" * (LIMIT + 1)}]}).encode()
+    r = vision.post("/v1/chat/completions", data=body,
+                    headers={"Content-Type": "application/json"})
+    expect(vision, r, 413, "")
+
+
+def test_no_messages(vision):
+    expect(vision, chat(vision, model=MODEL), 400, "messages must be a non-empty list")
+
+
+def test_messages_not_a_list(vision):
+    expect(vision, chat(vision, messages="hello"), 400, "messages must be a non-empty list")
+
+
+def test_bad_role(vision):
+    expect(vision, chat(vision, messages=[{"role": "wizard", "content": "hi"}]), 400,
+           "messages[0].role must be")
+
+
+def test_content_wrong_type(vision):
+    expect(vision, chat(vision, messages=[{"role": "user", "content": 42}]), 400,
+           "messages[0].content must be a string or a list of content parts")
+
+
+def test_part_without_type(vision):
+    expect(vision, chat(vision, messages=[{"role": "user", "content": [{"text": "x"}]}]), 400,
+           "messages[0].content[0] must be an object with a string \"type\"")
+
+
+def test_image_in_system_message(vision):
+    msgs = [{"role": "system", "content": [{"type": "image_url",
+                                            "image_url": {"url": uri(vision.png)}}]}]
+    expect(vision, chat(vision, messages=msgs), 400,
+           "images are only allowed in user messages")
+
+
+def test_unknown_model(vision):
+    r = chat(vision, model="gpt-17", messages=[{"role": "user", "content": "hi"}])
+    expect(vision, r, 404, "The model `gpt-17` does not exist")
+
+
+def test_temperature_out_of_range(vision):
+    expect(vision, chat(vision, temperature=5, messages=[{"role": "user", "content": "hi"}]),
+           400, "temperature")
+
+
+def test_max_tokens_negative(vision):
+    expect(vision, chat(vision, max_tokens=-1, messages=[{"role": "user", "content": "hi"}]),
+           400, "max_tokens")
+
+
+def test_max_tokens_huge(vision):
+    expect(vision, chat(vision, max_tokens=1e20, messages=[{"role": "user", "content": "hi"}]),
+           400, "max_tokens")
+
+
+def test_too_many_stop_sequences(vision):
+    expect(vision, chat(vision, stop=["a", "b", "c", "d", "e"],
+                        messages=[{"role": "user", "content": "hi"}]), 400, "stop")
+
+
+def test_n_not_one(vision):
+    expect(vision, chat(vision, n=2, messages=[{"role": "user", "content": "hi"}]), 400, "n")
+
+
+def test_image_invalid_base64(vision):
+    expect(vision, chat(vision, messages=user_image("data:image/png;base64,@@@@")), 400,
+           "base64")
+
+
+def test_image_zero_length(vision):
+    expect(vision, chat(vision, messages=user_image("data:image/png;base64,")), 400,
+           "messages[0].content[1]")
+
+
+def test_image_truncated(vision):
+    expect(vision, chat(vision, messages=user_image(uri(vision.png[:45]))), 400, "truncated")
+
+
+def test_image_not_an_image(vision):
+    expect(vision, chat(vision, messages=user_image(uri(b"GIF89a" + bytes(64), "image/gif"))),
+           400, "unsupported image format")
+
+
+def test_image_decompression_bomb(vision):
+    bomb = hdmtest.png_header_only(60000, 60000)
+    expect(vision, chat(vision, messages=user_image(uri(bomb))), 413, "60000x60000")
+
+
+def test_image_too_many_bytes(vision):
+    big = b"\x89PNG\r\n\x1a\n" + bytes(300000)
+    expect(vision, chat(vision, messages=user_image(uri(big))), 413, "200000")
+
+
+def test_file_url_outside_allowed_dirs(vision):
+    expect(vision, chat(vision, messages=user_image("file:///etc/passwd")), 400,
+           "image file is outside images.allowed_dirs")
+
+
+def test_file_url_dotdot_escape(vision):
+    url = "file://" + os.path.join(vision.images, "..", "secret.png")
+    expect(vision, chat(vision, messages=user_image(url)), 400,
+           "image file is outside images.allowed_dirs")
+
+
+def test_file_url_percent_encoded_escape(vision):
+    url = "file://" + vision.images + "/%2e%2e/secret.png"
+    expect(vision, chat(vision, messages=user_image(url)), 400,
+           "image file is outside images.allowed_dirs")
+
+
+def test_file_url_missing_file(vision):
+    url = "file://" + os.path.join(vision.images, "nope.png")
+    expect(vision, chat(vision, messages=user_image(url)), 400, "nope.png")
+
+
+def test_remote_url_disabled(vision):
+    expect(vision, chat(vision, messages=user_image("http://127.0.0.1:9/cat.png")), 400,
+           "remote")
+
+
+def test_unknown_url_scheme(vision):
+    expect(vision, chat(vision, messages=user_image("ftp://example.com/cat.png")), 400,
+           "messages[0].content[1]")
+
+
+def test_too_many_images(vision):
+    parts = [{"type": "image_url", "image_url": {"url": uri(vision.png)}}] * 5
+    expect(vision, chat(vision, messages=[{"role": "user", "content": parts}]), 400,
+           "too many images: at most 4")
+
+
+def test_analyze_no_images(vision):
+    expect(vision, vision.post("/v1/vision/analyze", {"images": [], "prompt": "x"}), 400,
+           "images must be a non-empty list of images")
+
+
+def test_analyze_bad_image_entry(vision):
+    expect(vision, vision.post("/v1/vision/analyze", {"images": [{"nope": 1}]}), 400,
+           "images[0] must be an image URL, data URI or base64 string")
+
+
+def test_analyze_prompt_wrong_type(vision):
+    expect(vision, vision.post("/v1/vision/analyze", {"images": [uri(vision.png)],
+                                                      "prompt": 3}), 400,
+           "prompt must be a non-empty string")
+
+
+def test_wrong_method(vision):
+    r = requests.get(vision.url + "/v1/chat/completions", timeout=10)
+    assert r.status_code == 405, r.text
+    still_serves(vision)
