@@ -55,7 +55,7 @@ FUZZ_FLAGS   ?= -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-poin
 
 # libFuzzer harnesses (clang): each runs FUZZ_SECONDS, new inputs are merged
 # into tests/fuzz/corpus/<harness>/, crashers kept there as crash-*.
-fuzz: deps-build
+fuzz: deps-fuzz
 	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHDM_FUZZ=ON \
 	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DHAILO_BACKEND=off \
 	  -DCMAKE_C_FLAGS="$(FUZZ_FLAGS)" -DCMAKE_CXX_FLAGS="$(FUZZ_FLAGS)" $(CMAKE_ARGS)
@@ -71,6 +71,7 @@ soak: deps-check build
 VALGRIND ?= valgrind --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 \
   --track-fds=no --quiet
 valgrind: deps-check build
+	@command -v valgrind >/dev/null || { echo "valgrind is missing: apt-get install valgrind" >&2; exit 1; }
 	HDM_BUILD_DIR=$(abspath $(BUILD)) HDM_SOURCE_DIR=$(CURDIR) HDM_MANAGER_WRAPPER="$(VALGRIND)" \
 	  /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration/manager \
 	  tests/integration/badinput/test_manager_frames.py

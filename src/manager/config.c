@@ -227,13 +227,11 @@ static int parse_rule(const char *text, client_priority_rule *rule, hdm_err *err
         char num[32];
         long uid;
         if (nlen - 4 >= sizeof(num))
-            return hdm_err_set(err, HDM_E_BAD_REQUEST, "client_priority entry '%s': bad uid",
-                               text);
+            return hdm_err_set(err, HDM_E_BAD_REQUEST, "client_priority entry '%s': bad uid", text);
         memcpy(num, text + 4, nlen - 4);
         num[nlen - 4] = 0;
         if (parse_long(num, 10, 0, INT_MAX, &uid) < 0)
-            return hdm_err_set(err, HDM_E_BAD_REQUEST, "client_priority entry '%s': bad uid",
-                               text);
+            return hdm_err_set(err, HDM_E_BAD_REQUEST, "client_priority entry '%s': bad uid", text);
         rule->by_uid = true;
         rule->uid = (uid_t)uid;
         return 0;
@@ -277,8 +275,8 @@ static int parse_preload(const char *text, preload_entry *p, hdm_err *err)
             rc = hdm_err_set(err, HDM_E_BAD_REQUEST, "preload model_type must be a string");
         else if (params && !cJSON_IsObject(params))
             rc = hdm_err_set(err, HDM_E_BAD_REQUEST, "preload model_params must be an object");
-        else if (keep && (!cJSON_IsNumber(keep) || (keep->valuedouble < 0 &&
-                                                    keep->valuedouble != -1)))
+        else if (keep &&
+                 (!cJSON_IsNumber(keep) || (keep->valuedouble < 0 && keep->valuedouble != -1)))
             rc = hdm_err_set(err, HDM_E_BAD_REQUEST,
                              "preload keep_alive must be -1 or a number of seconds >= 0");
         if (rc == 0) {
@@ -352,8 +350,8 @@ static int set_http_bind(manager_config *cfg, const char *value, const char *whe
 static int set_backend(manager_config *cfg, const char *value, const char *where, hdm_err *err)
 {
     if (strcmp(value, "auto") && strcmp(value, "hailort") && strcmp(value, "sim"))
-        return hdm_err_set(err, HDM_E_BAD_REQUEST,
-                           "%s: unknown backend '%s' (auto, hailort, sim)", where, value);
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: unknown backend '%s' (auto, hailort, sim)",
+                           where, value);
     return replace_str(&cfg->backend, value);
 }
 
@@ -361,8 +359,8 @@ static int set_socket_mode(manager_config *cfg, const char *value, const char *w
 {
     long mode;
     if (parse_long(value, 8, 0, 0777, &mode) < 0)
-        return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: '%s' is not an octal mode like 0660",
-                           where, value);
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: '%s' is not an octal mode like 0660", where,
+                           value);
     cfg->socket_mode = (mode_t)mode;
     return 0;
 }
@@ -386,11 +384,10 @@ static int set_sched_mode(manager_config *cfg, const char *value, const char *wh
 static int set_socket(manager_config *cfg, const char *value, const char *where, hdm_err *err)
 {
     if (!value[0] || value[0] != '/')
-        return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: socket path must be absolute: '%s'",
-                           where, value);
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: socket path must be absolute: '%s'", where,
+                           value);
     if (strlen(value) >= 108)
-        return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: socket path longer than 107 bytes",
-                           where);
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: socket path longer than 107 bytes", where);
     return replace_str(&cfg->socket_path, value);
 }
 
@@ -425,13 +422,13 @@ static int apply_file(manager_config *cfg, hdm_err *err)
     if (rc < 0)
         goto out;
     hdm_err sub;
-#define CHECK(key, call)                                                                     \
-    do {                                                                                     \
-        hdm_err_clear(&sub);                                                                 \
-        if ((rc = (call)) < 0) {                                                             \
-            rc = file_error(err, path, key, -1, "%s", sub.msg);                              \
-            goto out;                                                                        \
-        }                                                                                    \
+#define CHECK(key, call)                                                                           \
+    do {                                                                                           \
+        hdm_err_clear(&sub);                                                                       \
+        if ((rc = (call)) < 0) {                                                                   \
+            rc = file_error(err, path, key, -1, "%s", sub.msg);                                    \
+            goto out;                                                                              \
+        }                                                                                          \
     } while (0)
     if (fc.socket)
         CHECK("socket", set_socket(cfg, fc.socket, "socket", &sub));
@@ -619,16 +616,36 @@ int config_load(manager_config *cfg, int argc, char **argv, hdm_err *err)
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case 's': fl.socket = optarg; break;
-        case 'b': fl.backend = optarg; break;
-        case 'H': fl.http_bind = optarg; break;
-        case 'S': fl.sim_config = optarg; break;
-        case 'c': fl.config = optarg; break;
-        case 'q': fl.scheduler = optarg; break;
-        case 'l': fl.log_level = optarg; break;
-        case 'C': fl.check_config = true; break;
-        case 'V': printf("hailo-device-manager %s\n", HDM_VERSION); return 1;
-        case 'h': usage(stdout); return 1;
+        case 's':
+            fl.socket = optarg;
+            break;
+        case 'b':
+            fl.backend = optarg;
+            break;
+        case 'H':
+            fl.http_bind = optarg;
+            break;
+        case 'S':
+            fl.sim_config = optarg;
+            break;
+        case 'c':
+            fl.config = optarg;
+            break;
+        case 'q':
+            fl.scheduler = optarg;
+            break;
+        case 'l':
+            fl.log_level = optarg;
+            break;
+        case 'C':
+            fl.check_config = true;
+            break;
+        case 'V':
+            printf("hailo-device-manager %s\n", HDM_VERSION);
+            return 1;
+        case 'h':
+            usage(stdout);
+            return 1;
         default:
             if (optopt)
                 return hdm_err_set(err, HDM_E_BAD_REQUEST, "option '%s' needs a value (see --help)",

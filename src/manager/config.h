@@ -18,7 +18,8 @@
 
 #define CONFIG_DEFAULT_SOCKET "/run/hailo/device.sock"
 #define CONFIG_DEFAULT_HTTP_BIND "127.0.0.1:5099"
-#define CONFIG_DEFAULT_MODEL_DIRS "/usr/local/hailo/resources:/usr/share/hailo-models:/var/lib/hailo"
+#define CONFIG_DEFAULT_MODEL_DIRS                                                                  \
+    "/usr/local/hailo/resources:/usr/share/hailo-models:/var/lib/hailo"
 #define CONFIG_DEFAULT_SOCKET_MODE 0660
 #define CONFIG_DEFAULT_GROUP_ID "SHARED"
 /* Most entries a config may list under scheduler.client_priority / preload. */
@@ -28,22 +29,22 @@
 /* preload entry: "model_type:path" or a JSON object string. */
 typedef struct preload_entry {
     char *model_type;
-    char *model_path;       /* as written; resolved against the allowlist when loaded */
-    cJSON *model_params;    /* may be NULL */
+    char *model_path;    /* as written; resolved against the allowlist when loaded */
+    cJSON *model_params; /* may be NULL */
     bool has_keep_alive;
     double keep_alive;
 } preload_entry;
 
 typedef struct manager_config {
-    char *config_path;      /* --config, NULL when none */
+    char *config_path; /* --config, NULL when none */
     char *socket_path;
     mode_t socket_mode;
-    char *socket_group;     /* NULL: leave the group alone */
-    char *http_bind;        /* "HOST:PORT", NULL when off */
+    char *socket_group; /* NULL: leave the group alone */
+    char *http_bind;    /* "HOST:PORT", NULL when off */
     size_t max_message_bytes;
-    char *model_dirs;       /* colon-separated allowlist */
-    char *backend;          /* auto | hailort | sim */
-    char *sim_config;       /* NULL when none */
+    char *model_dirs; /* colon-separated allowlist */
+    char *backend;    /* auto | hailort | sim */
+    char *sim_config; /* NULL when none */
     enum log_level log_level;
     char *group_id;
     sched_config sched;
@@ -67,7 +68,6 @@ int config_load(manager_config *cfg, int argc, char **argv, hdm_err *err);
 void config_free(manager_config *cfg);
 
 /* Parses "HOST:PORT" into its parts (host without brackets).  Returns 0 or -1. */
-int config_split_bind(const char *bind, char *host, size_t host_len, char *port,
-                      size_t port_len);
+int config_split_bind(const char *bind, char *host, size_t host_len, char *port, size_t port_len);
 
 #endif

@@ -25,21 +25,21 @@ typedef struct conn {
     int fd;
     uid_t uid;
     pid_t pid;
-    buf in;               /* received bytes; frames parsed from in_off */
+    buf in; /* received bytes; frames parsed from in_off */
     size_t in_off;
-    size_t in_need;       /* total bytes the frame being received needs (0: unknown) */
-    buf out;              /* queued output; written from out_off */
+    size_t in_need; /* total bytes the frame being received needs (0: unknown) */
+    buf out;        /* queued output; written from out_off */
     size_t out_off;
-    job **jobs;           /* device jobs submitted and not yet completed */
-    struct conn_carry {   /* per job: bytes of a UTF-8 character split across deltas */
+    job **jobs;         /* device jobs submitted and not yet completed */
+    struct conn_carry { /* per job: bytes of a UTF-8 character split across deltas */
         uint8_t n;
         char bytes[4];
-    } *carries;           /* parallel to jobs */
+    } * carries; /* parallel to jobs */
     size_t n_jobs, cap_jobs;
-    bool closing;         /* an error was answered: close once output is flushed */
-    bool peer_eof;        /* the client shut down its writing side */
-    uint32_t ep_events;   /* events currently registered with epoll */
-    bool dirty;           /* on the loop's flush list */
+    bool closing;       /* an error was answered: close once output is flushed */
+    bool peer_eof;      /* the client shut down its writing side */
+    uint32_t ep_events; /* events currently registered with epoll */
+    bool dirty;         /* on the loop's flush list */
     struct conn *dirty_next;
     struct conn *hash_next;
 } conn;

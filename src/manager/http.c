@@ -36,8 +36,7 @@ static struct {
     struct MHD_Response *(*create_response_from_buffer)(size_t, void *,
                                                         enum MHD_ResponseMemoryMode);
     enum MHD_Result (*add_response_header)(struct MHD_Response *, const char *, const char *);
-    enum MHD_Result (*queue_response)(struct MHD_Connection *, unsigned int,
-                                      struct MHD_Response *);
+    enum MHD_Result (*queue_response)(struct MHD_Connection *, unsigned int, struct MHD_Response *);
     void (*destroy_response)(struct MHD_Response *);
 } mhd;
 
@@ -48,13 +47,13 @@ static int mhd_load(hdm_err *err)
     void *lib = dlopen("libmicrohttpd.so.12", RTLD_NOW | RTLD_LOCAL);
     if (!lib)
         return hdm_err_set(err, HDM_E_UNAVAILABLE, "cannot load libmicrohttpd: %s", dlerror());
-    /* dlsym returns void *; POSIX guarantees it converts to function pointers. */
-#define SYM(field, name)                                                                     \
-    do {                                                                                     \
-        void *p = dlsym(lib, name);                                                          \
-        if (!p)                                                                              \
-            return hdm_err_set(err, HDM_E_UNAVAILABLE, "libmicrohttpd lacks %s", name);       \
-        memcpy(&mhd.field, &p, sizeof(p));                                                   \
+        /* dlsym returns void *; POSIX guarantees it converts to function pointers. */
+#define SYM(field, name)                                                                           \
+    do {                                                                                           \
+        void *p = dlsym(lib, name);                                                                \
+        if (!p)                                                                                    \
+            return hdm_err_set(err, HDM_E_UNAVAILABLE, "libmicrohttpd lacks %s", name);            \
+        memcpy(&mhd.field, &p, sizeof(p));                                                         \
     } while (0)
     SYM(stop_daemon, "MHD_stop_daemon");
     SYM(create_response_from_buffer, "MHD_create_response_from_buffer");
@@ -78,8 +77,7 @@ struct http_endpoint {
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type,
                              char *body, size_t len)
 {
-    struct MHD_Response *resp =
-        mhd.create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *resp = mhd.create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
         free(body);
         return MHD_NO;
@@ -114,10 +112,14 @@ void http_metrics_text(loop *l, buf *out)
     char dev[160];
     stats_prom_escape_to(dev, sizeof(dev), l->info.device_id);
     metric_header(out, "hailo_manager_info", "gauge", "Manager build and device.");
-    buf_printf(out, "hailo_manager_info{version=\"%s\",backend=\"%s\",device_id=\"%s\",simulated=\"%s\"} 1\n",
-               HDM_VERSION, l->ops->name, dev, l->info.simulated ? "true" : "false");
-    metric_header(out, "hailo_manager_uptime_seconds", "gauge", "Seconds since the manager started.");
-    buf_printf(out, "hailo_manager_uptime_seconds %.3f\n", (double)(mono_ms() - l->started_ms) / 1000.0);
+    buf_printf(
+        out,
+        "hailo_manager_info{version=\"%s\",backend=\"%s\",device_id=\"%s\",simulated=\"%s\"} 1\n",
+        HDM_VERSION, l->ops->name, dev, l->info.simulated ? "true" : "false");
+    metric_header(out, "hailo_manager_uptime_seconds", "gauge",
+                  "Seconds since the manager started.");
+    buf_printf(out, "hailo_manager_uptime_seconds %.3f\n",
+               (double)(mono_ms() - l->started_ms) / 1000.0);
     metric_header(out, "hailo_manager_requests_total", "counter", "Requests received, by action.");
     for (int a = 0; a < ACT__COUNT; a++)
         buf_printf(out, "hailo_manager_requests_total{action=\"%s\"} %llu\n",
@@ -130,8 +132,8 @@ void http_metrics_text(loop *l, buf *out)
         uint64_t n = atomic_load(&k->errors[code]);
         if (code == HDM_E_INTERNAL)
             n += atomic_load(&k->errors[HDM_E_NOMEM]);
-        buf_printf(out, "hailo_manager_errors_total{code=\"%s\"} %llu\n",
-                   hdm_error_code_name(code), (unsigned long long)n);
+        buf_printf(out, "hailo_manager_errors_total{code=\"%s\"} %llu\n", hdm_error_code_name(code),
+                   (unsigned long long)n);
     }
     metric_header(out, "hailo_manager_busy_rejections_total", "counter",
                   "Requests refused because the queue was full.");
@@ -139,7 +141,8 @@ void http_metrics_text(loop *l, buf *out)
                (unsigned long long)atomic_load(&k->busy_rejections));
     metric_header(out, "hailo_manager_connections_open", "gauge", "Client connections open.");
     buf_printf(out, "hailo_manager_connections_open %d\n", atomic_load(&k->connections_open));
-    metric_header(out, "hailo_manager_connections_total", "counter", "Client connections accepted.");
+    metric_header(out, "hailo_manager_connections_total", "counter",
+                  "Client connections accepted.");
     buf_printf(out, "hailo_manager_connections_total %llu\n",
                (unsigned long long)atomic_load(&k->connections_total));
     metric_header(out, "hailo_manager_connections_dropped_total", "counter",
@@ -199,13 +202,13 @@ static int bind_listen(http_endpoint *h, hdm_err *err)
     char host[256], port[16];
     if (config_split_bind(h->bind, host, sizeof(host), port, sizeof(port)) < 0)
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "http bind '%s' is not HOST:PORT", h->bind);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *ai = NULL;
     int g = getaddrinfo(host, port, &hints, &ai);
     if (g != 0)
-        return hdm_err_set(err, HDM_E_BAD_REQUEST, "http bind '%s': %s", h->bind,
-                           gai_strerror(g));
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "http bind '%s': %s", h->bind, gai_strerror(g));
     int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int one = 1;
     h->ipv6 = ai->ai_family == AF_INET6;

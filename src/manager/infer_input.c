@@ -81,8 +81,8 @@ static int get_int(const cJSON *obj, const char *name, const char *what, long lo
     return 0;
 }
 
-static int get_double(const cJSON *obj, const char *name, const char *what, double min,
-                      double max, double *out, hdm_err *err)
+static int get_double(const cJSON *obj, const char *name, const char *what, double min, double max,
+                      double *out, hdm_err *err)
 {
     const cJSON *v = field(obj, name);
     if (!v)
@@ -146,8 +146,7 @@ static int parse_message(const cJSON *msg, size_t index, chat_message *out, size
                            index);
     const cJSON *role = field(msg, "role");
     if (!cJSON_IsString(role))
-        return hdm_err_set(err, HDM_E_BAD_REQUEST, "input_data.prompt[%zu].role required",
-                           index);
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "input_data.prompt[%zu].role required", index);
     if (strcmp(role->valuestring, "system") && strcmp(role->valuestring, "user") &&
         strcmp(role->valuestring, "assistant"))
         return hdm_err_set(err, HDM_E_BAD_REQUEST,
@@ -310,8 +309,8 @@ static int parse_vlm(parse_ctx *pc, const cJSON *in, hdm_err *err)
                            n_images, ii->u.vlm.n_frames);
 
     long long v = ii->u.vlm.max_tokens;
-    if ((rc = get_double(in, "temperature", "input_data.temperature", 0, 2,
-                         &ii->u.vlm.temperature, err)) < 0 ||
+    if ((rc = get_double(in, "temperature", "input_data.temperature", 0, 2, &ii->u.vlm.temperature,
+                         err)) < 0 ||
         (rc = get_double(in, "top_p", "input_data.top_p", 0, 1, &ii->u.vlm.top_p, err)) < 0 ||
         (rc = get_int(in, "max_generated_tokens", "input_data.max_generated_tokens", 1,
                       INPUT_MAX_MAX_TOKENS, &v, err)) < 0)
@@ -416,13 +415,13 @@ static int parse_whisper(parse_ctx *pc, const cJSON *in, hdm_err *err)
                                INPUT_MAX_AUDIO_SAMPLES);
     }
     const char *lang = "en", *task = "transcribe";
-    if ((rc = get_string(in, "language", "input_data.language",
-                         sizeof(ii->u.whisper.language) - 1, &lang, err)) < 0 ||
+    if ((rc = get_string(in, "language", "input_data.language", sizeof(ii->u.whisper.language) - 1,
+                         &lang, err)) < 0 ||
         (rc = get_string(in, "task", "input_data.task", 32, &task, err)) < 0)
         return rc;
     if (!language_ok(lang))
-        return hdm_err_set(err, HDM_E_BAD_REQUEST, "input_data.language '%s' is not a language code",
-                           lang);
+        return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                           "input_data.language '%s' is not a language code", lang);
     strcpy(ii->u.whisper.language, lang);
     if (strcmp(task, "transcribe") == 0)
         ii->u.whisper.task = WHISPER_TRANSCRIBE;
@@ -445,8 +444,8 @@ static int parse_ocr(parse_ctx *pc, const cJSON *in, hdm_err *err)
         return rc;
     if (mode && strcmp(mode, "detection") == 0) {
         ii->u.ocr.mode = OCR_MODE_DETECTION;
-        if ((rc = get_tensor(pc, field(in, "image"), "input_data.image", &ii->u.ocr.image,
-                             err)) < 0)
+        if ((rc = get_tensor(pc, field(in, "image"), "input_data.image", &ii->u.ocr.image, err)) <
+            0)
             return rc;
         return want_dtype(&ii->u.ocr.image, "input_data.image", HDM_DT_UINT8, err);
     }
@@ -462,8 +461,8 @@ static int parse_ocr(parse_ctx *pc, const cJSON *in, hdm_err *err)
         (rc = get_int(in, "batch_size", "input_data.batch_size", 1, 256, &batch, err)) < 0)
         return rc;
     if (!language_ok(lang))
-        return hdm_err_set(err, HDM_E_BAD_REQUEST, "input_data.language '%s' is not a language code",
-                           lang);
+        return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                           "input_data.language '%s' is not a language code", lang);
     strcpy(ii->u.ocr.language, lang);
     ii->u.ocr.batch_size = (int)batch;
     const cJSON *crops = field(in, "crops");
@@ -508,8 +507,8 @@ static int parse_dense(parse_ctx *pc, const cJSON *in, hdm_err *err)
     return 0;
 }
 
-int infer_input_parse(job *j, const cJSON *input_data, const frame_attachment *att,
-                      uint32_t n_att, hdm_err *err)
+int infer_input_parse(job *j, const cJSON *input_data, const frame_attachment *att, uint32_t n_att,
+                      hdm_err *err)
 {
     memset(&j->input, 0, sizeof(j->input));
     j->input.kind = j->kind;
@@ -518,13 +517,25 @@ int infer_input_parse(job *j, const cJSON *input_data, const frame_attachment *a
     parse_ctx pc = {j, att, n_att};
     int rc;
     switch (j->kind) {
-    case MODEL_CLIP: rc = parse_clip(&pc, input_data, err); break;
-    case MODEL_VLM: rc = parse_vlm(&pc, input_data, err); break;
-    case MODEL_WHISPER: rc = parse_whisper(&pc, input_data, err); break;
-    case MODEL_OCR: rc = parse_ocr(&pc, input_data, err); break;
+    case MODEL_CLIP:
+        rc = parse_clip(&pc, input_data, err);
+        break;
+    case MODEL_VLM:
+        rc = parse_vlm(&pc, input_data, err);
+        break;
+    case MODEL_WHISPER:
+        rc = parse_whisper(&pc, input_data, err);
+        break;
+    case MODEL_OCR:
+        rc = parse_ocr(&pc, input_data, err);
+        break;
     case MODEL_DEPTH:
-    case MODEL_POSE: rc = parse_dense(&pc, input_data, err); break;
-    default: rc = hdm_err_set(err, HDM_E_UNSUPPORTED, "model type has no input parser"); break;
+    case MODEL_POSE:
+        rc = parse_dense(&pc, input_data, err);
+        break;
+    default:
+        rc = hdm_err_set(err, HDM_E_UNSUPPORTED, "model type has no input parser");
+        break;
     }
     if (rc < 0) {
         infer_input_clear(&j->input);
@@ -662,8 +673,10 @@ int infer_model_params_check(job *j, const cJSON *model_params, const path_allow
             (rc = param_string(params, "text_output_layer", &j->clip_text_output, err)) < 0)
             return rc;
         return 0;
-    case MODEL_OCR: return check_ocr(j, params, allow, err);
-    default: return 0;
+    case MODEL_OCR:
+        return check_ocr(j, params, allow, err);
+    default:
+        return 0;
     }
 }
 

@@ -18,16 +18,16 @@
 #include "common/paths.h"
 #include "job.h"
 
-#define INPUT_MAX_MESSAGES 256          /* chat messages per request */
-#define INPUT_MAX_PARTS 64              /* content parts per message */
-#define INPUT_MAX_TEXT (1u << 20)       /* bytes of prompt text in total */
-#define INPUT_MAX_FRAMES 16             /* VLM images per request */
-#define INPUT_MAX_CROPS 1024            /* OCR recognition crops */
-#define INPUT_MAX_STOP 16               /* stop strings */
-#define INPUT_MAX_STOP_LEN 256          /* bytes per stop string */
+#define INPUT_MAX_MESSAGES 256                       /* chat messages per request */
+#define INPUT_MAX_PARTS 64                           /* content parts per message */
+#define INPUT_MAX_TEXT (1u << 20)                    /* bytes of prompt text in total */
+#define INPUT_MAX_FRAMES 16                          /* VLM images per request */
+#define INPUT_MAX_CROPS 1024                         /* OCR recognition crops */
+#define INPUT_MAX_STOP 16                            /* stop strings */
+#define INPUT_MAX_STOP_LEN 256                       /* bytes per stop string */
 #define INPUT_MAX_AUDIO_SAMPLES (16000u * 60u * 30u) /* 30 minutes at 16 kHz */
-#define INPUT_MAX_MAX_TOKENS 16384      /* max_generated_tokens */
-#define INPUT_MAX_LANGS 64              /* OCR recognition languages */
+#define INPUT_MAX_MAX_TOKENS 16384                   /* max_generated_tokens */
+#define INPUT_MAX_LANGS 64                           /* OCR recognition languages */
 
 /*
  * Parses input_data for j->kind into j->input.  Tensors decoded from base64
@@ -36,8 +36,8 @@
  * code with err->msg naming the field.  On failure j->input is left cleared
  * (owned blocks stay on j->owned, freed with the job).
  */
-int infer_input_parse(job *j, const cJSON *input_data, const frame_attachment *att,
-                      uint32_t n_att, hdm_err *err);
+int infer_input_parse(job *j, const cJSON *input_data, const frame_attachment *att, uint32_t n_att,
+                      hdm_err *err);
 
 /* Frees what infer_input_parse allocated inside *in (not tensor data, which
  * belongs to the job's owned blocks or request frame). */

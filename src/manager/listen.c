@@ -126,8 +126,7 @@ static int check_existing(const char *path, hdm_err *err)
                        strerror(e));
 }
 
-int listen_open(listen_socket *ls, const char *path, mode_t mode, const char *group,
-                hdm_err *err)
+int listen_open(listen_socket *ls, const char *path, mode_t mode, const char *group, hdm_err *err)
 {
     memset(ls, 0, sizeof(*ls));
     ls->fd = -1;
@@ -138,8 +137,7 @@ int listen_open(listen_socket *ls, const char *path, mode_t mode, const char *gr
             return hdm_err_set(err, HDM_E_INTERNAL,
                                "the socket systemd passed is not a listening Unix stream socket");
         int fl = fcntl(fd, F_GETFL);
-        if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
-            fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+        if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
             return hdm_err_set(err, HDM_E_INTERNAL, "fcntl on the activated socket: %s",
                                strerror(errno));
         ls->fd = fd;
@@ -183,8 +181,7 @@ int listen_open(listen_socket *ls, const char *path, mode_t mode, const char *gr
             goto fail;
         }
         if (chown(path, (uid_t)-1, gr->gr_gid) < 0) {
-            rc = hdm_err_set(err, HDM_E_INTERNAL, "chown :%s %s: %s", group, path,
-                             strerror(errno));
+            rc = hdm_err_set(err, HDM_E_INTERNAL, "chown :%s %s: %s", group, path, strerror(errno));
             goto fail;
         }
     }

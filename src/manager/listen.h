@@ -11,10 +11,10 @@
 #include "common/err.h"
 
 typedef struct listen_socket {
-    int fd;            /* non-blocking, close-on-exec */
-    bool activated;    /* handed over by systemd (never unlinked by us) */
-    char path[108];    /* the path we bound (own socket only) */
-    dev_t dev;         /* identity of the socket file we created */
+    int fd;         /* non-blocking, close-on-exec */
+    bool activated; /* handed over by systemd (never unlinked by us) */
+    char path[108]; /* the path we bound (own socket only) */
+    dev_t dev;      /* identity of the socket file we created */
     ino_t ino;
 } listen_socket;
 
@@ -26,8 +26,7 @@ typedef struct listen_socket {
  * `mode` and, when `group` is not NULL, that group.  Returns 0 or a negative
  * code with err->msg.
  */
-int listen_open(listen_socket *ls, const char *path, mode_t mode, const char *group,
-                hdm_err *err);
+int listen_open(listen_socket *ls, const char *path, mode_t mode, const char *group, hdm_err *err);
 
 /* Closes the socket and removes the file if we created it and it is still
  * ours.  Accepts a socket that was never opened (fd -1). */

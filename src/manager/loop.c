@@ -230,14 +230,15 @@ static void process_frames(loop *l, conn *c)
         size_t need = 0;
         hdm_err err;
         hdm_err_clear(&err);
-        int rc = frame_parse(c->in.data + c->in_off, avail, l->cfg->max_message_bytes, &f, &need,
-                             &err);
+        int rc =
+            frame_parse(c->in.data + c->in_off, avail, l->cfg->max_message_bytes, &f, &need, &err);
         if (rc == 0) {
             c->in_need = need;
             break;
         }
         if (rc < 0) {
-            proto_fail_connection(l, c, rc == -HDM_E_TOO_LARGE ? HDM_E_TOO_LARGE : HDM_E_BAD_REQUEST,
+            proto_fail_connection(l, c,
+                                  rc == -HDM_E_TOO_LARGE ? HDM_E_TOO_LARGE : HDM_E_BAD_REQUEST,
                                   err.msg[0] ? err.msg : "Malformed frame");
             break;
         }
@@ -394,7 +395,8 @@ int loop_init(loop *l, const manager_config *cfg, hdm_err *err)
             return hdm_err_set(err, HDM_E_INTERNAL, "timerfd: %s", strerror(errno));
         uint64_t half = usec / 2;
         struct itimerspec its = {
-            .it_interval = {.tv_sec = (time_t)(half / 1000000), .tv_nsec = (long)(half % 1000000) * 1000},
+            .it_interval = {.tv_sec = (time_t)(half / 1000000),
+                            .tv_nsec = (long)(half % 1000000) * 1000},
         };
         its.it_value = its.it_interval;
         ev.data.ptr = &tag_watchdog;

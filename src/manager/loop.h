@@ -59,29 +59,29 @@ typedef struct loop {
     path_allowlist allow;
     const backend_ops *ops;
     backend *dev;
-    device_info info;          /* identity read at start (device_id etc.) */
+    device_info info; /* identity read at start (device_id etc.) */
     registry *reg;
     sched *sched;
     worker *worker;
     double started_wall;
     int64_t started_ms;
     listen_socket *ls;
-    uint64_t out_cap;          /* most queued output per connection before it is dropped */
+    uint64_t out_cap; /* most queued output per connection before it is dropped */
 
     int epfd, sigfd, evfd, wdfd;
     conn *buckets[LOOP_CONN_BUCKETS];
     uint64_t next_conn_id;
     uint64_t next_job_id;
-    size_t jobs_in_flight;     /* submitted and not yet answered (loop thread) */
-    conn *dirty;               /* connections with output to flush this round */
+    size_t jobs_in_flight; /* submitted and not yet answered (loop thread) */
+    conn *dirty;           /* connections with output to flush this round */
 
     pthread_mutex_t done_lock; /* guards done_head/done_tail/done_signalled */
     struct loop_event *done_head, *done_tail;
     bool done_signalled;
 
-    conn *dead;                /* closed this round; freed at its end */
-    size_t preload_pending;    /* preload jobs not yet finished */
-    bool accept_paused;        /* out of file descriptors: retry accepting later */
+    conn *dead;             /* closed this round; freed at its end */
+    size_t preload_pending; /* preload jobs not yet finished */
+    bool accept_paused;     /* out of file descriptors: retry accepting later */
 
     bool stopping;
     int64_t stop_flush_deadline;

@@ -147,7 +147,8 @@ cJSON *proto_status_json(loop *l, bool device_form, bool full)
         return NULL;
     }
     registry_status_json(l->reg, st, device_form);
-    ok = cJSON_AddNumberToObject(st, "uptime_seconds", (double)(mono_ms() - l->started_ms) / 1000.0) &&
+    ok = cJSON_AddNumberToObject(st, "uptime_seconds",
+                                 (double)(mono_ms() - l->started_ms) / 1000.0) &&
          cJSON_AddStringToObject(st, "socket_path", l->cfg->socket_path) &&
          cJSON_AddStringToObject(st, "backend", l->ops->name) &&
          cJSON_AddBoolToObject(st, "simulated", l->info.simulated);
@@ -190,8 +191,7 @@ static int job_scheduling(loop *l, conn *c, job *j, const cJSON *req, hdm_err *e
                                CLIENT_NAME_MAX);
         snprintf(j->client_name, sizeof(j->client_name), "%s", v->valuestring);
     } else {
-        snprintf(j->client_name, sizeof(j->client_name), "uid:%d/pid:%d", (int)c->uid,
-                 (int)c->pid);
+        snprintf(j->client_name, sizeof(j->client_name), "uid:%d/pid:%d", (int)c->uid, (int)c->pid);
     }
     v = field(req, "priority");
     if (v) {
@@ -464,8 +464,12 @@ void proto_handle_frame(loop *l, conn *c, frame *f)
     }
     case ACT_LOAD_MODEL:
     case ACT_INFER:
-    case ACT_UNLOAD_MODEL: handle_device(l, c, f, req, act, request_id); break;
-    case ACT_CANCEL: handle_cancel(l, c, f, req, request_id); break;
+    case ACT_UNLOAD_MODEL:
+        handle_device(l, c, f, req, act, request_id);
+        break;
+    case ACT_CANCEL:
+        handle_cancel(l, c, f, req, request_id);
+        break;
     default: {
         char msg[160];
         if (!action)
@@ -562,8 +566,8 @@ void proto_answer_job(loop *l, conn *c, job *j)
         }
         break;
     case JOB_UNLOAD:
-        ok = ok && cJSON_AddStringToObject(resp, "message",
-                                           j->message ? j->message : "Model unloaded");
+        ok = ok &&
+             cJSON_AddStringToObject(resp, "message", j->message ? j->message : "Model unloaded");
         break;
     case JOB_INFER: {
         cJSON *result = j->out.result ? j->out.result : cJSON_CreateNull();

@@ -77,7 +77,8 @@ void registry_status_json(registry *r, cJSON *status, bool device_status_form)
     if (device_status_form) {
         cJSON *networks = cJSON_CreateObject();
         cJSON *list = cJSON_AddArrayToObject(networks, "networks");
-        cJSON_AddStringToObject(networks, "status", r->n_models ? "active" : "idle");
+        /* v1 clients saw "ok" here whatever the residency (the old manager). */
+        cJSON_AddStringToObject(networks, "status", "ok");
         cJSON_AddStringToObject(networks, "source", "device_manager");
         cJSON_AddNumberToObject(networks, "network_count", (double)r->n_models);
         for (const reg_model *m = r->models; m && list; m = m->next) {

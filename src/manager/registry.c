@@ -495,6 +495,20 @@ fail:
 
 /* ---- use ---- */
 
+cJSON *registry_model_info(registry *r, reg_model *m)
+{
+    if (r->ops->model_info == NULL)
+        return NULL;
+    cJSON *info = cJSON_CreateObject();
+    if (info == NULL)
+        return NULL;
+    if (r->ops->model_info(r->dev, m->bm, info) < 0 || info->child == NULL) {
+        cJSON_Delete(info);
+        return NULL;
+    }
+    return info;
+}
+
 int registry_infer(registry *r, reg_model *m, const job *j, const infer_hooks *hooks,
                    infer_output *out, hdm_err *err)
 {

@@ -44,6 +44,9 @@ void registry_free(registry *r);
  * -HDM_E_RESOURCE_EXHAUSTED naming them.
  */
 int registry_acquire(registry *r, const job *j, reg_model **out, bool *loaded_now, hdm_err *err);
+/* What the backend tells about an acquired model (OCR: detection_input_shape),
+ * as a new object for load_model's "model_info"; NULL when it has nothing. */
+cJSON *registry_model_info(registry *r, reg_model *m);
 /* Runs one inference on an acquired model and updates last use, counters,
  * and the consecutive-device-error state (may reset the runtime). */
 int registry_infer(registry *r, reg_model *m, const job *j, const infer_hooks *hooks,

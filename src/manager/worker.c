@@ -49,6 +49,7 @@ static void run_load(worker *w, job *j)
     if (loaded_now)
         j->load_time_ms = (double)(mono_ms() - t0);
     j->message = loaded_now ? "Model loaded" : "Model already loaded";
+    j->out.result = registry_model_info(w->r, m);
     registry_release(w->r, m, j);
 }
 

@@ -48,17 +48,27 @@ static int pending_append(stop_matcher *s, const char *text, size_t len)
     return 0;
 }
 
-/* Earliest position of any stop sequence in pending, or -1. */
+/* Position of the stop sequence that completes first in pending, or -1.
+ * "First" is by end position (then the longer one): generation would have
+ * stopped there, so the result does not depend on how the text was split
+ * into deltas (stops "a" and "xab" on "xab" cut at 1 whether it came in one
+ * delta or byte by byte). */
 static long find_stop(const stop_matcher *s)
 {
     long best = -1;
+    size_t best_end = 0;
     for (int i = 0; i < s->n; i++) {
         size_t sl = strlen(s->stops[i]);
         if (sl == 0 || sl > s->pending_len)
             continue;
         const char *hit = memmem(s->pending, s->pending_len, s->stops[i], sl);
-        if (hit && (best < 0 || hit - s->pending < best))
-            best = hit - s->pending;
+        if (!hit)
+            continue;
+        size_t at = (size_t)(hit - s->pending), end = at + sl;
+        if (best < 0 || end < best_end || (end == best_end && (long)at < best)) {
+            best = (long)at;
+            best_end = end;
+        }
     }
     return best;
 }

@@ -5,8 +5,9 @@
  * through the stop matcher (stop.c) exactly as generate.c feeds it, and
  * each emitted piece becomes an SSE chunk (sse_delta, sse_chunk,
  * sse_event).  The oracle: the emitted text is what a one-shot search over
- * the concatenated deltas says it should be (the text before the first stop
- * sequence, or all of it), and never contains a stop sequence.
+ * the concatenated deltas says it should be (the text before the stop
+ * sequence that completes first, or all of it), whatever the split into
+ * deltas.
  */
 #include <cjson/cJSON.h>
 #include <stdint.h>
@@ -44,15 +45,20 @@ static int emit(void *user, const char *text, size_t len)
     return 0;
 }
 
-/* Position of the earliest stop sequence in hay[0..n) (n when none). */
+/* Where generation would have stopped in hay[0..n): the start of the stop
+ * sequence that completes first (smallest end, then the longer one); n when
+ * none occurs.  Each stop's first occurrence is its earliest-ending one. */
 static size_t first_stop(const char *hay, size_t n, char **stops, int n_stops)
 {
-    size_t best = n;
+    size_t best = n, best_end = (size_t)-1;
     for (int k = 0; k < n_stops; k++) {
         size_t sl = strlen(stops[k]);
-        for (size_t i = 0; sl && i + sl <= n && i < best; i++)
+        for (size_t i = 0; sl && i + sl <= n; i++)
             if (memcmp(hay + i, stops[k], sl) == 0) {
-                best = i;
+                if (i + sl < best_end || (i + sl == best_end && i < best)) {
+                    best = i;
+                    best_end = i + sl;
+                }
                 break;
             }
     }

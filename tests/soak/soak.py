@@ -168,7 +168,7 @@ class Soak:
                         self.note(kind, "ok")
                 else:
                     code = r.get("code")
-                    excused = code in ("unavailable", "device_error", "busy") and \
+                    excused = code in ("unavailable", "device_error", "busy", "cancelled") and \
                         self.in_window(t0, time.monotonic())
                     self.note(kind, "error:%s" % code, t0,
                               None if excused or code == "busy" else "error answer %r" % (r,))

@@ -50,12 +50,12 @@ static void test_utf8(void **state)
     assert_true(utf8_valid("plain ascii text that is long enough", 36));
     assert_true(utf8_valid("h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80", 15));
     assert_false(utf8_valid("\xff", 1));
-    assert_false(utf8_valid("\xc0\xaf", 2));          /* overlong '/' */
-    assert_false(utf8_valid("\xe0\x80\xaf", 3));      /* overlong */
-    assert_false(utf8_valid("\xed\xa0\x80", 3));      /* surrogate */
-    assert_false(utf8_valid("\xf4\x90\x80\x80", 4));  /* > U+10FFFF */
-    assert_false(utf8_valid("abc\xe2\x82", 5));       /* truncated */
-    assert_false(utf8_valid("abcdefgh\x80", 9));      /* stray continuation after fast path */
+    assert_false(utf8_valid("\xc0\xaf", 2));         /* overlong '/' */
+    assert_false(utf8_valid("\xe0\x80\xaf", 3));     /* overlong */
+    assert_false(utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
+    assert_false(utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
+    assert_false(utf8_valid("abc\xe2\x82", 5));      /* truncated */
+    assert_false(utf8_valid("abcdefgh\x80", 9));     /* stray continuation after fast path */
     assert_true(utf8_valid("", 0));
 }
 
@@ -218,8 +218,7 @@ static void test_whisper(void **state)
     job_free(j);
 
     j = new_job(MODEL_WHISPER);
-    assert_int_equal(parse(j, "{\"audio\": [1], \"language\": \"e n\"}", &err),
-                     -HDM_E_BAD_REQUEST);
+    assert_int_equal(parse(j, "{\"audio\": [1], \"language\": \"e n\"}", &err), -HDM_E_BAD_REQUEST);
     job_free(j);
 }
 
@@ -228,9 +227,8 @@ static void test_ocr_and_dense(void **state)
     (void)state;
     hdm_err err;
     job *j = new_job(MODEL_OCR);
-    assert_int_equal(parse(j, "{\"mode\": \"recognition\", \"crops\": [], \"batch_size\": 4}",
-                           &err),
-                     0);
+    assert_int_equal(
+        parse(j, "{\"mode\": \"recognition\", \"crops\": [], \"batch_size\": 4}", &err), 0);
     assert_int_equal(j->input.u.ocr.mode, OCR_MODE_RECOGNITION);
     assert_string_equal(j->input.u.ocr.language, "en");
     assert_int_equal(j->input.u.ocr.batch_size, 4);
@@ -315,14 +313,10 @@ static void test_model_params(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_utf8),
-        cmocka_unit_test(test_vlm_string_prompt_defaults),
-        cmocka_unit_test(test_vlm_messages),
-        cmocka_unit_test(test_vlm_errors),
-        cmocka_unit_test(test_vlm_limits),
-        cmocka_unit_test(test_clip),
-        cmocka_unit_test(test_whisper),
-        cmocka_unit_test(test_ocr_and_dense),
+        cmocka_unit_test(test_utf8),         cmocka_unit_test(test_vlm_string_prompt_defaults),
+        cmocka_unit_test(test_vlm_messages), cmocka_unit_test(test_vlm_errors),
+        cmocka_unit_test(test_vlm_limits),   cmocka_unit_test(test_clip),
+        cmocka_unit_test(test_whisper),      cmocka_unit_test(test_ocr_and_dense),
         cmocka_unit_test(test_model_params),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
