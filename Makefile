@@ -74,4 +74,4 @@ valgrind: deps-check build
 	@command -v valgrind >/dev/null || { echo "valgrind is missing: apt-get install valgrind" >&2; exit 1; }
 	HDM_BUILD_DIR=$(abspath $(BUILD)) HDM_SOURCE_DIR=$(CURDIR) HDM_MANAGER_WRAPPER="$(VALGRIND)" \
 	  /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration/manager \
-	  tests/integration/badinput/test_manager_frames.py
+	  tests/integration/badinput/test_manager_frames.py tests/integration/faults/test_device_faults.py
