@@ -39,6 +39,6 @@ set(ENV{PKG_CONFIG_LIBDIR} "/usr/lib/${HDM_CROSS_TRIPLET}/pkgconfig:/usr/share/p
 set(ENV{PKG_CONFIG_PATH} "")
 set(ENV{PKG_CONFIG_SYSROOT_DIR} "")
 
-set(HDM_ARM64_EMULATOR "qemu-aarch64;-L;/usr/${HDM_CROSS_TRIPLET}"
+set(HDM_ARM64_EMULATOR "qemu-aarch64;-L;/"
     CACHE STRING "Runs arm64 test programs on the build host (a ;-list)")
 set(CMAKE_CROSSCOMPILING_EMULATOR ${HDM_ARM64_EMULATOR})

@@ -7,7 +7,9 @@
 # the interesting ones).  A crash, leak or sanitizer report writes the input
 # to tests/fuzz/corpus/<harness>/crash-<sha1> (so it becomes a regression
 # test of `make check`) and makes this script fail at the end.
-# FUZZ_JOBS=N runs N harnesses at once (default 1).
+# FUZZ_JOBS=N runs N harnesses at once (default 1).  FUZZ_MINIMIZE=1 then
+# shrinks each corpus to a minimal set with the same coverage (seed-* and
+# crash-* files are always kept), so the directory in the repo stays small.
 set -u
 bin=${1:?usage: run-fuzzers.sh BIN_DIR SECONDS [HARNESS...]}
 secs=${2:?usage: run-fuzzers.sh BIN_DIR SECONDS [HARNESS...]}
@@ -40,6 +42,25 @@ run_one() {
         [ -e "$a" ] && mv "$a" "$corpus/crash-${a##*-}"
     done
     "$bin/$h" -merge=1 -max_len=65536 "$corpus" "$new" >"$work/$h.merge.log" 2>&1
+    if [ "${FUZZ_MINIMIZE:-0}" = 1 ]; then
+        min=$work/$h.min
+        mkdir -p "$min"
+        if "$bin/$h" -merge=1 -max_len=65536 "$min" "$corpus" >"$work/$h.min.log" 2>&1; then
+            kept=" "
+            for f in "$corpus"/*; do
+                case ${f##*/} in
+                    seed-*|crash-*) kept="$kept$(sha1sum < "$f" | cut -c1-40) " ;;
+                    *) rm -f "$f" ;;
+                esac
+            done
+            for f in "$min"/*; do
+                [ -e "$f" ] || continue
+                # libFuzzer names inputs by their SHA-1: skip copies of kept files
+                case $kept in *" ${f##*/} "*) continue ;; esac
+                cp -n "$f" "$corpus/"
+            done
+        fi
+    fi
     if [ $rc -ne 0 ]; then
         echo "== $h: FAILED (exit $rc) after ${execs:-?} executions; log follows"
         grep -A40 -m1 -E "ERROR: |runtime error|deadly signal|Test unit written" "$log" | head -60

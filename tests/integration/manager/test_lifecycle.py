@@ -26,7 +26,9 @@ def run(args, env=None, timeout=10):
         if k.startswith("HAILO_DEVICE_"):
             del e[k]
     e.update(env or {})
-    return subprocess.run([BIN] + args, env=e, capture_output=True, text=True, timeout=timeout)
+    # $HDM_MANAGER_WRAPPER (valgrind, or qemu for an arm64 build) goes first.
+    return subprocess.run(hdmtest.manager_command_prefix() + [BIN] + args, env=e,
+                          capture_output=True, text=True, timeout=timeout)
 
 
 def test_version_and_help():
@@ -315,8 +317,9 @@ def test_socket_activation_and_notify():
     # shell that then execs the manager; the socket becomes fd 3.
     script = ('export LISTEN_FDS=1 LISTEN_PID=$$ WATCHDOG_PID=$$; exec "$0" "$@"')
     proc = subprocess.Popen(
-        ["/bin/sh", "-c", script, BIN, "--backend", "sim", "--sim-config", sim, "--http-bind",
-         "off", "--socket", "/nonexistent/unused.sock"],
+        ["/bin/sh", "-c", script] + hdmtest.manager_command_prefix() +
+        [BIN, "--backend", "sim", "--sim-config", sim, "--http-bind", "off",
+         "--socket", "/nonexistent/unused.sock"],
         env=env, pass_fds=(3,),
         preexec_fn=(lambda: os.dup2(fd, 3)) if fd != 3 else None,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
