@@ -75,3 +75,18 @@ valgrind: deps-check build
 	HDM_BUILD_DIR=$(abspath $(BUILD)) HDM_SOURCE_DIR=$(CURDIR) HDM_MANAGER_WRAPPER="$(VALGRIND)" \
 	  /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration/manager \
 	  tests/integration/badinput/test_manager_frames.py tests/integration/faults/test_device_faults.py
+
+# ---- Raspberry Pi / arm64 (issue 9; docs/RASPBERRY-PI.md) ---------------------
+ARM64_BUILD ?= build-arm64
+DEB_BUILD   ?= build-deb
+
+# Cross-build for arm64 and run the unit tests and the manager's black-box
+# tests as arm64 programs under qemu-user.
+check-arm64:
+	CMAKE_ARGS="$(CMAKE_ARGS)" JOBS=$(JOBS) scripts/check-arm64.sh $(ARM64_BUILD)
+
+# hailo-ai-services_<version>_amd64.deb and _arm64.deb in $(DEB_BUILD)/
+# (CPack; packaging/).  The arm64 one is cross-built in $(ARM64_BUILD).
+deb: deps-build
+	CMAKE_ARGS="$(CMAKE_ARGS)" JOBS=$(JOBS) packaging/build-deb.sh amd64 $(DEB_BUILD)
+	CMAKE_ARGS="$(CMAKE_ARGS)" JOBS=$(JOBS) packaging/build-deb.sh arm64 $(ARM64_BUILD) $(DEB_BUILD)

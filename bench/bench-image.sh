@@ -12,6 +12,6 @@ echo "## Image preprocessing"
 echo
 echo "Decode + resize (shorter side to 224, Pillow-style bicubic with area support) + centre-crop,"
 echo "one thread, median of $runs runs; JPEGs use libjpeg-turbo's scaled decoding."
-echo "Command: \`bench/bench-image.sh BUILD_DIR\` (runs \`bench-image --runs $runs\`)."
+echo "Command: \`bench/run.sh BUILD_DIR image\` (runs \`bench-image --runs $runs\`)."
 echo
 "$bin" --runs "$runs"

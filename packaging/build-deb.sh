@@ -40,8 +40,12 @@ cflags="$(flags CPPFLAGS) $(flags CFLAGS)"
 cxxflags="$(flags CPPFLAGS) $(flags CXXFLAGS)"
 ldflags=$(flags LDFLAGS)
 
+# The multiarch library directory is set explicitly: GNUInstallDirs picks it
+# only when the first configure of BUILD_DIR already had the prefix /usr.
+multiarch=$(dpkg-architecture -a "$arch" -qDEB_HOST_MULTIARCH 2>/dev/null)
 # shellcheck disable=SC2086  # CMAKE_ARGS is a list of words, as in the Makefile
 cmake -S "$SRC" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr \
+    -DCMAKE_INSTALL_LIBDIR="lib/$multiarch" \
     -DCMAKE_C_FLAGS="$cflags" -DCMAKE_CXX_FLAGS="$cxxflags" \
     -DCMAKE_EXE_LINKER_FLAGS="$ldflags" -DCMAKE_SHARED_LINKER_FLAGS="$ldflags" \
     "${cross[@]}" ${CMAKE_ARGS:-}
