@@ -5,6 +5,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 DURATION   ?= 60
+MAKEFLAGS  += --no-print-directory
 
 .PHONY: all build deps check check-asan check-sanitize demo bench clean fuzz soak valgrind \
         check-hailort check-arm64 deb install
@@ -85,8 +86,12 @@ DEB_BUILD   ?= build-deb
 check-arm64:
 	CMAKE_ARGS="$(CMAKE_ARGS)" JOBS=$(JOBS) scripts/check-arm64.sh $(ARM64_BUILD)
 
-# hailo-ai-services_<version>_amd64.deb and _arm64.deb in $(DEB_BUILD)/
-# (CPack; packaging/).  The arm64 one is cross-built in $(ARM64_BUILD).
+# hailo-ai-services_<version>_<arch>.deb in $(DEB_BUILD)/ (CPack; packaging/):
+# this machine's architecture, and on amd64 also arm64, cross-built in
+# $(ARM64_BUILD).  Extra C flags: DEB_CFLAGS_APPEND=-mcpu=cortex-a76 make deb.
 deb: deps-build
-	CMAKE_ARGS="$(CMAKE_ARGS)" JOBS=$(JOBS) packaging/build-deb.sh amd64 $(DEB_BUILD)
-	CMAKE_ARGS="$(CMAKE_ARGS)" JOBS=$(JOBS) packaging/build-deb.sh arm64 $(ARM64_BUILD) $(DEB_BUILD)
+	CMAKE_ARGS="$(CMAKE_ARGS)" JOBS=$(JOBS) packaging/build-deb.sh $$(dpkg --print-architecture) $(DEB_BUILD)
+	if [ "$$(dpkg --print-architecture)" = amd64 ]; then \
+	  scripts/check-arm64.sh --deps-only && \
+	  CMAKE_ARGS="$(CMAKE_ARGS)" JOBS=$(JOBS) packaging/build-deb.sh arm64 $(ARM64_BUILD) $(DEB_BUILD); \
+	fi

@@ -55,13 +55,13 @@ enum hdm_error_code {
 #undef HDM_X_ENUM
         HDM_E__COUNT
 };
-/* Functions return -HDM_E_xxx; these helpers take either sign. */
+/* Functions return -HDM_E_*; these helpers take either sign. */
 
 /* Human-readable default message of an error code ("bad request"). */
 HDM_EXTERN const char *hdm_strerror(int code);
 /* Protocol code string of an error code ("bad_request"), "ok" for 0. */
 HDM_EXTERN const char *hdm_error_code_name(int code);
-/* Inverse of hdm_error_code_name: returns HDM_E_xxx (positive), HDM_E_INTERNAL if unknown. */
+/* Inverse of hdm_error_code_name: returns HDM_E_* (positive), HDM_E_INTERNAL if unknown. */
 HDM_EXTERN int hdm_error_code_from_name(const char *name);
 
 /* Tensor element types, named as NumPy names them on the wire. */

@@ -11,7 +11,7 @@ set_attrs() {
     local path=$1 mode=$2 ids want
     owner_ids "$3" "$4"
     ids=$OWNER_IDS
-    # As stat prints it: octal without leading zeros, setgid as 2xxx.
+    # As stat prints it: octal without leading zeros, setgid as a leading 2 (2775).
     printf -v want '%o %s' "$((8#$mode))" "$ids"
     [ -e "$path" ] || [ "$DRY_RUN" = 1 ] || die "$path: missing"
     if [ "$(file_state "$path")" != "$want" ]; then

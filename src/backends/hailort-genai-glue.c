@@ -59,7 +59,7 @@ typedef struct gen_ctx {
     const infer_hooks *hooks;
     hrt_stop stop;
     size_t pieces;  /* tokens read from the device */
-    int abort_code; /* why we aborted: 0, or a positive HDM_E_xxx */
+    int abort_code; /* why we aborted: 0, or a positive HDM_E_* */
     hdm_err *err;
 } gen_ctx;
 

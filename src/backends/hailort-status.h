@@ -25,7 +25,7 @@
 
 #include "common/err.h"
 
-/* The positive HDM_E_xxx code for a status name (NULL: HDM_E_INTERNAL). */
+/* The positive HDM_E_* code for a status name (NULL: HDM_E_INTERNAL). */
 int hrt_status_code(const char *status_name);
 
 /* True when the status means the device is lost and the runtime must be reset. */

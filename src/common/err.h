@@ -2,7 +2,7 @@
  * err.h - the one way errors travel inside our programs.
  *
  * A function that can fail returns 0 (or a non-negative value) on success and
- * -HDM_E_xxx on failure, and when it has an `hdm_err *` parameter fills it with
+ * -HDM_E_* on failure, and when it has an `hdm_err *` parameter fills it with
  * the code and a sentence naming what was wrong.  hdm_err_set() returns the
  * negative code, so the usual form is
  *     return hdm_err_set(err, HDM_E_BAD_REQUEST, "shape[%d] is negative", i);
@@ -17,7 +17,7 @@
 #define HDM_ERR_MSG_MAX 512
 
 typedef struct hdm_err {
-    int code;                   /* positive HDM_E_xxx, 0 when none */
+    int code;                   /* positive HDM_E_*, 0 when none */
     char msg[HDM_ERR_MSG_MAX];  /* the sentence a client sees */
 } hdm_err;
 

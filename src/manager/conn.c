@@ -4,7 +4,7 @@
  * DESIGN: reads append to `in` and frames are parsed in place; a request's
  * bytes are copied out only when a job must keep them (binary attachments).
  * Answers are serialised by cJSON straight into the spare room of `out`
- * after a 4-byte length placeholder, so a small answer costs one print and
+ * after 4 bytes reserved for the length word, so a small answer costs one print and
  * one send().  Output is written as far as the socket takes it; the rest
  * waits for EPOLLOUT, so one slow reader never blocks the loop.
  */

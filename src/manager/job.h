@@ -74,7 +74,7 @@ typedef struct job {
     atomic_bool cancelled;
 
     /* [out] */
-    int rc;                      /* 0 or -HDM_E_xxx */
+    int rc;                      /* 0 or -HDM_E_* */
     hdm_err err;
     const char *message;         /* load/unload: "Model loaded", "Model already loaded", ... */
     infer_output out;

@@ -6,7 +6,7 @@
  * does ("messages[1].content[0].image_url.url").  The whole conversation is
  * kept: each message becomes {role, content:[{type:"text",text}|{type:"image"}]}
  * in order, and the images are listed in the same order so frame i belongs to
- * the i-th {type:"image"} placeholder.  A system prompt from the config is
+ * the i-th {type:"image"} part.  A system prompt from the config is
  * put first when the request has none.
  */
 #include <limits.h>
