@@ -8,7 +8,8 @@
 # /usr/local/bin); ExecStart and the documentation link are moved under the
 # prefix here, the same rewrite as scripts/lib/units.sh.
 # Inputs (set by install.cmake): HDM_SOURCE_DIR, HDM_STAGE_DIR, HDM_UNITS,
-# HDM_CONFIGS, HDM_SYSTEMD_UNITDIR (empty: as above), HDM_DOCDIR.
+# HDM_CONFIGS, HDM_UNITDIR (empty: as above; relative: below the prefix),
+# HDM_DOCDIR.
 set(_prefix "${CMAKE_INSTALL_PREFIX}")
 string(REGEX REPLACE "/+$" "" _prefix "${_prefix}")
 if(_prefix STREQUAL "/usr")
@@ -18,8 +19,11 @@ else()
   set(_unitdir "${_prefix}/lib/systemd/system")
   set(_confdir "${_prefix}/etc/hailo")
 endif()
-if(HDM_SYSTEMD_UNITDIR)
-  set(_unitdir "${HDM_SYSTEMD_UNITDIR}")
+if(HDM_UNITDIR)
+  set(_unitdir "${HDM_UNITDIR}")
+  if(NOT IS_ABSOLUTE "${_unitdir}")
+    set(_unitdir "${_prefix}/${_unitdir}")
+  endif()
 endif()
 
 file(MAKE_DIRECTORY "${HDM_STAGE_DIR}")

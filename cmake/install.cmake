@@ -12,7 +12,7 @@ include(GNUInstallDirs)
 
 set(HDM_PACKAGE_NAME hailo-ai-services)
 
-set(HDM_SYSTEMD_UNITDIR "" CACHE STRING
+set(HDM_UNITDIR "" CACHE STRING
     "Where the systemd units go (empty: /lib/systemd/system for the prefix /usr, else PREFIX/lib/systemd/system)")
 
 # hailo-vision's CMakeLists.txt has no install rule of its own.
@@ -31,7 +31,7 @@ install(CODE "
   set(HDM_STAGE_DIR \"${CMAKE_BINARY_DIR}/systemd\")
   set(HDM_UNITS \"${HDM_UNITS}\")
   set(HDM_CONFIGS \"${HDM_DEFAULT_CONFIGS}\")
-  set(HDM_SYSTEMD_UNITDIR \"${HDM_SYSTEMD_UNITDIR}\")
+  set(HDM_UNITDIR \"${HDM_UNITDIR}\")
   set(HDM_DOCDIR \"${CMAKE_INSTALL_DOCDIR}\")
   include(\"${CMAKE_SOURCE_DIR}/cmake/install-system.cmake\")
   " COMPONENT service)

@@ -48,9 +48,15 @@ cmake -S "$SRC" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PR
     -DCMAKE_INSTALL_LIBDIR="lib/$multiarch" \
     -DCMAKE_C_FLAGS="$cflags" -DCMAKE_CXX_FLAGS="$cxxflags" \
     -DCMAKE_EXE_LINKER_FLAGS="$ldflags" -DCMAKE_SHARED_LINKER_FLAGS="$ldflags" \
-    "${cross[@]}" ${CMAKE_ARGS:-}
-cmake --build "$build" -j "${JOBS:-$(nproc)}"
-[ "$package" = 1 ] || exit 0
+    -DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON "${cross[@]}" ${CMAKE_ARGS:-}
+if [ "$package" = 0 ]; then
+    cmake --build "$build" -j "${JOBS:-$(nproc)}"
+    exit 0
+fi
+# The package needs the programs and the library, not the tests and benchmarks
+# (CMAKE_SKIP_INSTALL_ALL_DEPENDENCY keeps cpack from building those too).
+cmake --build "$build" -j "${JOBS:-$(nproc)}" --target hailo-device-manager hailo-devctl \
+    hailo-clip hailo-vision hailodm
 
 mkdir -p "$out"
 # dpkg-shlibdeps reads DEB_HOST_ARCH to look up the arm64 libraries' packages.

@@ -3,6 +3,7 @@
 # runs the tests as arm64 binaries under qemu-user.
 #
 #   scripts/check-arm64.sh [BUILD_DIR]     (default build-arm64; make check-arm64)
+#   scripts/check-arm64.sh --deps-only     (step 1 only; make deb uses it)
 #
 # 1. Packages: as root, adds the arm64 architecture and installs the cross
 #    compiler, qemu-user and the :arm64 -dev packages of our dependencies;
@@ -19,6 +20,11 @@
 #    (the hook `make valgrind` uses).  docs/RASPBERRY-PI.md lists them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+deps_only=0
+if [ "${1:-}" = --deps-only ]; then
+    deps_only=1
+    shift
+fi
 BUILD=${1:-build-arm64}
 JOBS=${JOBS:-$(nproc)}
 EMU=(qemu-aarch64 -L /)
@@ -47,13 +53,15 @@ if [ ${#missing[@]} -gt 0 ]; then
     fi
 fi
 
+[ "$deps_only" = 0 ] || exit 0
+
 # qemu must run an arm64 program before anything else is worth trying.
 command -v qemu-aarch64 >/dev/null || { echo "check-arm64: qemu-aarch64 not found" >&2; exit 1; }
 
 start=$(date +%s)
 JOBS=$JOBS packaging/build-deb.sh --no-package arm64 "$BUILD"
 built=$(date +%s)
-file "$BUILD/bin/hailo-device-manager" | grep -q "ARM aarch64" ||
+readelf -h "$BUILD/bin/hailo-device-manager" | grep -q "Machine:.*AArch64" ||
     { echo "check-arm64: $BUILD/bin/hailo-device-manager is not an arm64 program" >&2; exit 1; }
 "${EMU[@]}" "$BUILD/bin/hailo-device-manager" --version
 
