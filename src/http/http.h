@@ -56,6 +56,8 @@ typedef struct http_config {
     size_t max_body_bytes;       /* default 16 MiB */
     const char *bearer_token;    /* NULL/empty: no auth */
     int connection_timeout_s;    /* idle connection timeout, default 60 */
+    int max_connections;         /* open connections in all, default 512 */
+    int max_connections_per_ip;  /* open connections from one address, default 64 */
     const char *service_name;    /* for logs */
     bool access_log;             /* default true */
 } http_config;

@@ -42,6 +42,11 @@
 #define HTTP_DEFAULT_THREADS 4
 #define HTTP_DEFAULT_MAX_BODY (16u * 1024 * 1024)
 #define HTTP_DEFAULT_TIMEOUT_S 60
+/* Open connections in all, and from one address: a client that opens many
+ * connections and sends half a request each cannot use up our descriptors
+ * before the idle timeout closes them. */
+#define HTTP_DEFAULT_MAX_CONNECTIONS 512
+#define HTTP_DEFAULT_MAX_CONNECTIONS_PER_IP 64
 
 void http_config_defaults(http_config *cfg)
 {
@@ -52,6 +57,8 @@ void http_config_defaults(http_config *cfg)
     cfg->max_body_bytes = HTTP_DEFAULT_MAX_BODY;
     cfg->bearer_token = NULL;
     cfg->connection_timeout_s = HTTP_DEFAULT_TIMEOUT_S;
+    cfg->max_connections = HTTP_DEFAULT_MAX_CONNECTIONS;
+    cfg->max_connections_per_ip = HTTP_DEFAULT_MAX_CONNECTIONS_PER_IP;
     cfg->service_name = "http";
     cfg->access_log = true;
 }
@@ -561,6 +568,10 @@ int http_server_start(const http_config *cfg, const http_route *routes, void *us
         s->cfg.max_body_bytes = HTTP_DEFAULT_MAX_BODY;
     if (s->cfg.connection_timeout_s <= 0)
         s->cfg.connection_timeout_s = HTTP_DEFAULT_TIMEOUT_S;
+    if (s->cfg.max_connections <= 0)
+        s->cfg.max_connections = HTTP_DEFAULT_MAX_CONNECTIONS;
+    if (s->cfg.max_connections_per_ip <= 0)
+        s->cfg.max_connections_per_ip = HTTP_DEFAULT_MAX_CONNECTIONS_PER_IP;
     s->host = strdup(cfg->host != NULL && cfg->host[0] != '\0' ? cfg->host : "0.0.0.0");
     s->service_name = strdup(cfg->service_name != NULL ? cfg->service_name : "http");
     if (s->host == NULL || s->service_name == NULL)
@@ -607,6 +618,8 @@ int http_server_start(const http_config *cfg, const http_route *routes, void *us
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->cfg.threads,
         MHD_OPTION_SOCK_ADDR, ai->ai_addr,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->cfg.connection_timeout_s,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->cfg.max_connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)s->cfg.max_connections_per_ip,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 128u,
         MHD_OPTION_END);

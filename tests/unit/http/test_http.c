@@ -764,6 +764,46 @@ static void test_ipv6(void **state)
     http_server_stop(s);
 }
 
+/* Half-sent requests from one address cannot hold more than the per-IP cap;
+ * a connection beyond it is closed at once, and a slot frees when one goes. */
+static void test_per_ip_connection_limit(void **state)
+{
+    (void)state;
+    http_config cfg;
+    http_config_defaults(&cfg);
+    cfg.host = "127.0.0.1";
+    cfg.max_connections_per_ip = 3;
+    http_server *s = NULL;
+    char msg[256];
+    assert_int_equal(http_server_start(&cfg, routes, NULL, &s, msg, sizeof(msg)), 0);
+    int port = http_server_port(s);
+    int held[3];
+    for (int i = 0; i < 3; i++) {
+        held[i] = connect_to(port);
+        send_all(held[i], "GET /health HTTP/1.1\r\nHo", 26);
+    }
+    usleep(100 * 1000);
+    int extra = connect_to(port);
+    const char *raw = "GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    send_all(extra, raw, strlen(raw));
+    char c;
+    assert_true(recv(extra, &c, 1, 0) <= 0); /* closed without an answer */
+    close(extra);
+
+    close(held[0]);
+    usleep(200 * 1000);
+    int fd = connect_to(port);
+    send_all(fd, raw, strlen(raw));
+    reply r = {0};
+    read_reply(fd, &r);
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+    close(fd);
+    for (int i = 1; i < 3; i++)
+        close(held[i]);
+    http_server_stop(s);
+}
+
 /* A service's main: SIGTERM is taken by http_wait_for_signal, not fatal. */
 static void test_wait_for_signal(void **state)
 {
@@ -814,6 +854,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stop_with_stream, setup, teardown),
         cmocka_unit_test(test_start_errors),
         cmocka_unit_test(test_ipv6),
+        cmocka_unit_test(test_per_ip_connection_limit),
         cmocka_unit_test(test_wait_for_signal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
