@@ -9,7 +9,8 @@
 # test of `make check`) and makes this script fail at the end.
 # FUZZ_JOBS=N runs N harnesses at once (default 1).  FUZZ_MINIMIZE=1 then
 # shrinks each corpus to a minimal set with the same coverage (seed-* and
-# crash-* files are always kept), so the directory in the repo stays small.
+# crash-* files are always kept) and drops kept inputs above
+# FUZZ_KEEP_MAX_BYTES (default 8192), so the directory in the repo stays small.
 set -u
 bin=${1:?usage: run-fuzzers.sh BIN_DIR SECONDS [HARNESS...]}
 secs=${2:?usage: run-fuzzers.sh BIN_DIR SECONDS [HARNESS...]}
@@ -57,6 +58,7 @@ run_one() {
                 [ -e "$f" ] || continue
                 # libFuzzer names inputs by their SHA-1: skip copies of kept files
                 case $kept in *" ${f##*/} "*) continue ;; esac
+                [ "$(wc -c < "$f")" -le "${FUZZ_KEEP_MAX_BYTES:-8192}" ] || continue
                 cp -n "$f" "$corpus/"
             done
         fi

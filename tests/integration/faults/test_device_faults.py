@@ -42,7 +42,11 @@ def manager(faults, memory_mb=None, config=None):
         with open(path, "w") as f:
             f.write(config)
         m.args = ["--config", path]
-    m.start(timeout=TIMEOUT * 2)
+    try:
+        m.start(timeout=TIMEOUT * 2)
+    except BaseException:
+        m.cleanup()
+        raise
     return m
 
 
