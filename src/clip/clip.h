@@ -31,6 +31,7 @@
 #include "common/yamlconf.h"
 #include "hailodm.h"
 #include "http/http.h"
+#include "svc/model_keeper.h"
 
 #define CLIP_DEFAULT_CONFIG "/etc/hailo/hailo-clip.yaml"
 #define CLIP_SERVICE_NAME "hailo-clip"
@@ -79,7 +80,8 @@ void clip_config_free(clip_config *cfg);
 
 /* ---- model.c ----------------------------------------------------------------- */
 
-typedef struct clip_model clip_model;
+/* The shared registration thread (svc/model_keeper.c) with clip's load. */
+typedef struct svc_keeper clip_model;
 
 /* Builds the model_params object of the clip load (the four required
  * fields).  Returns NULL when out of memory. */
@@ -91,14 +93,8 @@ cJSON *clip_model_params(const clip_config *cfg);
  */
 int clip_model_start(const clip_config *cfg, hdm_client *client,
                      void (*warmup)(void *user), void *user, clip_model **out);
-/* Stops and joins the thread.  Accepts NULL. */
-void clip_model_stop(clip_model *m);
-/* Whether the model is loaded; `reason` (may be NULL) gets why not. */
-bool clip_model_ready(clip_model *m, char *reason, size_t len);
-/* Whether the last contact with the manager succeeded. */
-bool clip_model_manager_reachable(clip_model *m);
-/* The manager's backend name ("sim", "hailort", or "unknown"). */
-void clip_model_backend(clip_model *m, char *out, size_t len);
+/* Stop (svc_keeper_free), readiness, reachability and the backend name are
+ * asked of the keeper itself (svc/model_keeper.h). */
 /* A request saw the manager fail (code < 0): check and reload soon. */
 void clip_model_report_failure(clip_model *m, int code);
 

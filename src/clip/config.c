@@ -8,6 +8,7 @@
 
 #include "clip/clip.h"
 #include "common/log.h"
+#include "svc/svc_config.h"
 
 #define OFF(field) offsetof(clip_config, field)
 
@@ -41,16 +42,6 @@ const conf_key clip_config_keys[] = {
 
 #define HAILO_RESOURCES "/usr/local/hailo/resources"
 
-static int set_str(char **dst, const char *v)
-{
-    char *s = strdup(v);
-    if (!s)
-        return -HDM_E_NOMEM;
-    free(*dst);
-    *dst = s;
-    return 0;
-}
-
 int clip_config_defaults(clip_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
@@ -67,26 +58,23 @@ int clip_config_defaults(clip_config *cfg)
     cfg->max_queue_size = 64;
     cfg->request_timeout_s = 30;
     cfg->warmup_enabled = true;
-    if (set_str(&cfg->host, "0.0.0.0") || set_str(&cfg->model_name, "clip-vit-b-32") ||
-        set_str(&cfg->image_hef_path,
-                HAILO_RESOURCES "/models/hailo10h/clip_vit_b_32_image_encoder.hef") ||
-        set_str(&cfg->text_hef_path,
-                HAILO_RESOURCES "/models/hailo10h/clip_vit_b_32_text_encoder.hef") ||
-        set_str(&cfg->text_input_layer, "clip_vit_b_32_text_encoder/input_layer1") ||
-        set_str(&cfg->text_output_layer, "clip_vit_b_32_text_encoder/normalization25") ||
-        set_str(&cfg->tokenizer_path, HAILO_RESOURCES "/clip/tokenizer.json") ||
-        set_str(&cfg->token_embedding_path, HAILO_RESOURCES "/clip/token_embedding_lut.npy") ||
-        set_str(&cfg->text_projection_path, HAILO_RESOURCES "/clip/text_projection.npy")) {
+    if (svc_conf_set_str(&cfg->host, "0.0.0.0") ||
+        svc_conf_set_str(&cfg->model_name, "clip-vit-b-32") ||
+        svc_conf_set_str(&cfg->image_hef_path,
+                         HAILO_RESOURCES "/models/hailo10h/clip_vit_b_32_image_encoder.hef") ||
+        svc_conf_set_str(&cfg->text_hef_path,
+                         HAILO_RESOURCES "/models/hailo10h/clip_vit_b_32_text_encoder.hef") ||
+        svc_conf_set_str(&cfg->text_input_layer, "clip_vit_b_32_text_encoder/input_layer1") ||
+        svc_conf_set_str(&cfg->text_output_layer, "clip_vit_b_32_text_encoder/normalization25") ||
+        svc_conf_set_str(&cfg->tokenizer_path, HAILO_RESOURCES "/clip/tokenizer.json") ||
+        svc_conf_set_str(&cfg->token_embedding_path,
+                         HAILO_RESOURCES "/clip/token_embedding_lut.npy") ||
+        svc_conf_set_str(&cfg->text_projection_path,
+                         HAILO_RESOURCES "/clip/text_projection.npy")) {
         clip_config_free(cfg);
         return -HDM_E_NOMEM;
     }
     return 0;
-}
-
-static void warn_unknown(void *user, const char *file, int line, const char *key)
-{
-    (void)user;
-    log_warn("%s:%d: unknown key %s (ignored)", file, line, key);
 }
 
 int clip_config_check(const clip_config *cfg, hdm_err *err)
@@ -115,7 +103,7 @@ int clip_config_check(const clip_config *cfg, hdm_err *err)
 
 int clip_config_load(clip_config *cfg, const char *path, bool missing_ok, hdm_err *err)
 {
-    int r = conf_load_file(path, clip_config_keys, cfg, warn_unknown, NULL, err);
+    int r = conf_load_file(path, clip_config_keys, cfg, svc_conf_warn_unknown, NULL, err);
     if (r == -HDM_E_NOT_FOUND && missing_ok) {
         log_info("no config file %s: using the defaults", path);
         hdm_err_clear(err);
@@ -123,10 +111,7 @@ int clip_config_load(clip_config *cfg, const char *path, bool missing_ok, hdm_er
     }
     if (r < 0)
         return r;
-    const char *token = getenv("HAILO_CLIP_TOKEN");
-    if (token && *token && set_str(&cfg->bearer_token, token) < 0)
-        return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
-    return 0;
+    return svc_conf_env_str(&cfg->bearer_token, "HAILO_CLIP_TOKEN", err);
 }
 
 void clip_config_free(clip_config *cfg)

@@ -8,7 +8,6 @@
  * STOPPING=1, drain in-flight requests, exit 0.  The service serves (and
  * /health answers "not ready") while the manager is still coming up.
  */
-#include <getopt.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include "clip/clip.h"
 #include "common/log.h"
 #include "common/timeutil.h"
+#include "svc/svc_main.h"
 
 static void usage(FILE *f)
 {
@@ -38,69 +38,25 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"host", required_argument, NULL, 'H'},
-        {"port", required_argument, NULL, 'p'},
-        {"log-level", required_argument, NULL, 'l'},
-        {"check-config", no_argument, NULL, 'C'},
-        {"version", no_argument, NULL, 'V'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *config_path = getenv("HAILO_CLIP_CONFIG");
-    const char *host = NULL, *port = NULL;
-    bool explicit_config = config_path && *config_path, check_only = false;
-    enum log_level level = LOG_LEVEL_INFO;
-    int c;
-
-    log_init(CLIP_SERVICE_NAME, level);
-    while ((c = getopt_long(argc, argv, "c:H:p:l:CVh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c': config_path = optarg; explicit_config = true; break;
-        case 'H': host = optarg; break;
-        case 'p': port = optarg; break;
-        case 'l':
-            if (log_level_parse(optarg, &level) < 0) {
-                fprintf(stderr, "hailo-clip: bad --log-level '%s'\n", optarg);
-                return 2;
-            }
-            log_set_level(level);
-            break;
-        case 'C': check_only = true; break;
-        case 'V': printf("hailo-clip %s\n", HDM_VERSION); return 0;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "hailo-clip: unexpected argument '%s'\n", argv[optind]);
-        usage(stderr);
-        return 2;
-    }
-    if (!config_path || !*config_path)
-        config_path = CLIP_DEFAULT_CONFIG;
+    svc_args args;
+    int c = svc_parse_args(argc, argv, CLIP_SERVICE_NAME, "HAILO_CLIP_CONFIG", CLIP_DEFAULT_CONFIG,
+                           usage, &args);
+    if (c >= 0)
+        return c;
+    const char *config_path = args.config_path;
 
     http_block_signals();
-#ifdef M_ARENA_MAX
-    /* glibc gives each thread that mallocs an arena of its own (up to 8 per
-     * core), and each keeps the ~1 MB of freed request buffers it touched:
-     * with 16 HTTP threads that was 25 MB of RSS at one client.  Our threads
-     * mostly wait on the manager, so two arenas cost no throughput. */
-    mallopt(M_ARENA_MAX, 2);
-#endif
+    svc_tune_malloc(0);
     clip_config cfg;
     hdm_err err = {0};
     if (clip_config_defaults(&cfg) < 0)
         fatal("out of memory");
-    if (clip_config_load(&cfg, config_path, !explicit_config, &err) < 0) {
+    if (clip_config_load(&cfg, config_path, !args.explicit_config, &err) < 0) {
         log_error("%s", err.msg);
         clip_config_free(&cfg);
         return 1;
     }
-    if ((host && conf_set(clip_config_keys, &cfg, "server.host", host, &err) < 0) ||
-        (port && conf_set(clip_config_keys, &cfg, "server.port", port, &err) < 0)) {
-        log_error("bad flag: %s", err.msg);
+    if (svc_apply_flags(clip_config_keys, &cfg, &args, &err) < 0) {
         clip_config_free(&cfg);
         return 2;
     }
@@ -125,7 +81,7 @@ int main(int argc, char **argv)
     log_info("tokenizer %s: %d ids; token table %lld x %d; projection %d x %d",
              cfg.tokenizer_path, clip_tokenizer_vocab_size(app.tokenizer),
              (long long)app.tables.vocab, app.tables.width, app.tables.width, app.tables.dim);
-    if (check_only) {
+    if (args.check_only) {
         /* The manager opens the HEFs; here we only say whether they exist. */
         const char *hefs[2] = {cfg.image_hef_path, cfg.text_hef_path};
         struct stat st;
@@ -179,15 +135,12 @@ int main(int argc, char **argv)
              env_socket && *env_socket ? env_socket
              : cfg.manager_socket      ? cfg.manager_socket
                                        : "/run/hailo/device.sock");
-    http_notify_ready("serving");
-    int sig = http_wait_for_signal();
-    log_info("signal %d: stopping", sig);
-    http_notify_stopping("stopping");
+    svc_serve_until_signal();
     rc = 0;
 out:
     /* The server first: handlers use the model and the pipeline. */
     http_server_stop(srv);
-    clip_model_stop(app.model);
+    svc_keeper_free(app.model);
     hdm_client_free(app.client);
     clip_pipeline_free(&app);
     clip_config_free(&cfg);

@@ -48,7 +48,7 @@ static void reply_failure(http_reply *reply, int r, const hdm_err *err)
 static bool require_ready(clip_app *app, http_reply *reply)
 {
     char reason[256];
-    if (clip_model_ready(app->model, reason, sizeof(reason)))
+    if (svc_keeper_ready(app->model, reason, sizeof(reason)))
         return true;
     http_reply_error(reply, 503, "model not ready: %s", reason);
     return false;
@@ -112,8 +112,8 @@ static void h_health(http_request *req, http_reply *reply, void *user)
     (void)req;
     clip_app *app = user;
     char reason[256], backend[32];
-    bool ready = clip_model_ready(app->model, reason, sizeof(reason));
-    clip_model_backend(app->model, backend, sizeof(backend));
+    bool ready = svc_keeper_ready(app->model, reason, sizeof(reason));
+    svc_keeper_backend(app->model, backend, sizeof(backend));
     cJSON *body = cJSON_CreateObject();
     bool ok = body && cJSON_AddStringToObject(body, "status", ready ? "healthy" : "starting") &&
               cJSON_AddStringToObject(body, "service", CLIP_SERVICE_NAME) &&
@@ -122,7 +122,7 @@ static void h_health(http_request *req, http_reply *reply, void *user)
               cJSON_AddStringToObject(body, "model", app->cfg->model_name) &&
               cJSON_AddStringToObject(body, "backend", backend) &&
               cJSON_AddBoolToObject(body, "manager_reachable",
-                                    clip_model_manager_reachable(app->model)) &&
+                                    svc_keeper_reachable(app->model)) &&
               cJSON_AddNumberToObject(body, "embedding_dimension", app->tables.dim) &&
               cJSON_AddNumberToObject(body, "uptime_seconds",
                                       round2(mono_s() - app->started_at));

@@ -1,6 +1,9 @@
 /*
  * npy.c - the .npy header parser and the memory mapping.
  *
+ * npy_parse_header is the one .npy header parser of the project: hailo-devctl
+ * reads its tensor files through it too.
+ *
  * DESIGN: the header is a Python dict literal such as
  *     {'descr': '<f4', 'fortran_order': False, 'shape': (49408, 512), }
  * padded with spaces and ended by '\n'.  We parse exactly that grammar
@@ -24,6 +27,16 @@
 
 #define NPY_MAGIC "\x93NUMPY"
 #define NPY_MAGIC_LEN 6
+
+/* The little-endian descrs that name a hailodm dtype. */
+static const struct {
+    const char *descr;
+    hdm_dtype dtype;
+} descrs[] = {
+    {"|u1", HDM_DT_UINT8}, {"<u1", HDM_DT_UINT8},   {"|i1", HDM_DT_INT8},
+    {"<i1", HDM_DT_INT8},  {"<u2", HDM_DT_UINT16},  {"<i2", HDM_DT_INT16},
+    {"<i4", HDM_DT_INT32}, {"<f2", HDM_DT_FLOAT16}, {"<f4", HDM_DT_FLOAT32},
+};
 
 typedef struct hdr_cursor {
     const char *p, *end;
@@ -76,7 +89,7 @@ static bool parse_word(hdr_cursor *c, const char *word)
     return false;
 }
 
-static int parse_shape(hdr_cursor *c, const char *name, npy_array *out, hdm_err *err)
+static int parse_shape(hdr_cursor *c, const char *name, npy_header *out, hdm_err *err)
 {
     if (!accept(c, '('))
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: header 'shape' is not a tuple", name);
@@ -108,12 +121,12 @@ static int parse_shape(hdr_cursor *c, const char *name, npy_array *out, hdm_err 
     }
 }
 
-static int parse_header(const char *h, size_t len, const char *name, npy_array *out,
-                        hdm_err *err)
+static int parse_dict(const char *h, size_t len, const char *name, npy_header *out,
+                      hdm_err *err)
 {
     hdr_cursor c = {h, h + len};
     bool have_descr = false, have_order = false, have_shape = false;
-    char key[32], descr[16];
+    char key[32];
     int r;
 
     if (!accept(&c, '{'))
@@ -122,16 +135,13 @@ static int parse_header(const char *h, size_t len, const char *name, npy_array *
         if (!parse_str(&c, key, sizeof(key)) || !accept(&c, ':'))
             return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: header dict is malformed", name);
         if (strcmp(key, "descr") == 0) {
-            if (!parse_str(&c, descr, sizeof(descr)))
+            if (!parse_str(&c, out->descr, sizeof(out->descr)))
                 return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: header 'descr' is not a "
                                    "string", name);
-            if (strcmp(descr, "<f4") == 0)
-                out->dtype = HDM_DT_FLOAT32;
-            else if (strcmp(descr, "<f2") == 0)
-                out->dtype = HDM_DT_FLOAT16;
-            else
-                return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: dtype '%s' is not supported "
-                                   "(need '<f4' float32 or '<f2' float16)", name, descr);
+            out->dtype = HDM_DT__COUNT;
+            for (size_t i = 0; i < sizeof(descrs) / sizeof(descrs[0]); i++)
+                if (strcmp(out->descr, descrs[i].descr) == 0)
+                    out->dtype = descrs[i].dtype;
             have_descr = true;
         } else if (strcmp(key, "fortran_order") == 0) {
             if (parse_word(&c, "True"))
@@ -165,13 +175,14 @@ static int parse_header(const char *h, size_t len, const char *name, npy_array *
     return 0;
 }
 
-int npy_parse(const void *buf, size_t len, const char *name, npy_array *out, hdm_err *err)
+int npy_parse_header(const void *buf, size_t len, const char *name, npy_header *out,
+                     hdm_err *err)
 {
     const uint8_t *p = buf;
-    npy_array a = {0};
     size_t hlen, hstart;
     int r;
 
+    memset(out, 0, sizeof(*out));
     if (len < 10 || memcmp(p, NPY_MAGIC, NPY_MAGIC_LEN) != 0)
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: not a .npy file (bad magic)", name);
     uint8_t major = p[6];
@@ -193,10 +204,28 @@ int npy_parse(const void *buf, size_t len, const char *name, npy_array *out, hdm
     if (hlen == 0 || p[hstart + hlen - 1] != '\n')
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: header does not end with a newline",
                            name);
-    if ((r = parse_header((const char *)p + hstart, hlen - 1, name, &a, err)) < 0)
+    if ((r = parse_dict((const char *)p + hstart, hlen - 1, name, out, err)) < 0)
         return r;
+    out->data_offset = hstart + hlen;
+    return 0;
+}
 
-    size_t data_off = hstart + hlen;
+int npy_parse(const void *buf, size_t len, const char *name, npy_array *out, hdm_err *err)
+{
+    const uint8_t *p = buf;
+    npy_array a = {0};
+    npy_header h;
+    int r;
+
+    if ((r = npy_parse_header(buf, len, name, &h, err)) < 0)
+        return r;
+    if (h.dtype != HDM_DT_FLOAT32 && h.dtype != HDM_DT_FLOAT16)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: dtype '%s' is not supported "
+                           "(need '<f4' float32 or '<f2' float16)", name, h.descr);
+    a.dtype = h.dtype;
+    a.ndim = h.ndim;
+    memcpy(a.shape, h.shape, sizeof(a.shape));
+    size_t data_off = h.data_offset;
     size_t nbytes = hdm_dtype_size(a.dtype);
     if (a.ndim > 0) {
         hdm_err shape_err;

@@ -25,6 +25,26 @@ typedef struct npy_array {
     size_t map_len;
 } npy_array;
 
+/* What a .npy header says (npy_parse_header). */
+typedef struct npy_header {
+    char descr[16];                 /* as written, e.g. "<f4" */
+    hdm_dtype dtype;                /* HDM_DT__COUNT when descr names no hailodm dtype */
+    int ndim;                       /* 0..HDM_MAX_DIMS (0: a NumPy scalar) */
+    int64_t shape[HDM_MAX_DIMS];
+    size_t data_offset;             /* where the elements start in the file */
+} npy_header;
+
+/*
+ * Parses the preamble and header dict at the start of buf[0..len) (format
+ * 1.0-3.0; the dict must hold exactly 'descr', 'fortran_order' False and
+ * 'shape').  Any descr string is accepted: out->dtype says whether it names
+ * a hailodm dtype (little-endian uint8, int8, uint16, int16, int32, float16,
+ * float32).  The data are not checked.  Returns 0 or -HDM_E_BAD_REQUEST
+ * with err naming `name` and the bad field.
+ */
+int npy_parse_header(const void *buf, size_t len, const char *name, npy_header *out,
+                     hdm_err *err);
+
 /*
  * Memory-maps `path` and parses its header into *out.  Returns 0, or
  * -HDM_E_NOT_FOUND (missing file) / -HDM_E_BAD_REQUEST with err naming the

@@ -1,7 +1,7 @@
 /*
- * npy.c - see npy.h.  The .npy header is a Python dict literal; only the
- * three keys NumPy always writes are read ('descr', 'fortran_order',
- * 'shape'), with every length checked against the file.
+ * npy.c - see npy.h.  The .npy header is parsed by the project's one header
+ * parser (npy_parse_header in src/cliptext/npy.c); this file reads whole
+ * files into tensors, checks them against --dtype/--shape, and writes them.
  */
 #include "devctl/npy.h"
 
@@ -10,16 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cliptext/npy.h"
 #include "common/tensor.h"
-
-static const struct {
-    const char *descr;
-    hdm_dtype dtype;
-} descrs[] = {
-    {"|u1", HDM_DT_UINT8}, {"<u1", HDM_DT_UINT8},   {"|i1", HDM_DT_INT8},
-    {"<i1", HDM_DT_INT8},  {"<u2", HDM_DT_UINT16},  {"<i2", HDM_DT_INT16},
-    {"<i4", HDM_DT_INT32}, {"<f2", HDM_DT_FLOAT16}, {"<f4", HDM_DT_FLOAT32},
-};
 
 int npy_parse_shape(const char *text, int64_t *shape, int *ndim, hdm_err *err)
 {
@@ -48,60 +40,25 @@ int npy_parse_shape(const char *text, int64_t *shape, int *ndim, hdm_err *err)
     return 0;
 }
 
-/* Finds 'key': in the header dict and returns the text after the colon. */
-static const char *dict_value(const char *hdr, const char *key)
+/* The file's header through the shared parser; scalars become shape [1]. */
+static int parse_header(const char *path, const uint8_t *file, size_t len, hdm_tensor *t,
+                        size_t *offset, hdm_err *err)
 {
-    char quoted[32];
-    snprintf(quoted, sizeof(quoted), "'%s'", key);
-    const char *p = strstr(hdr, quoted);
-    if (p == NULL)
-        return NULL;
-    p = strchr(p + strlen(quoted), ':');
-    if (p == NULL)
-        return NULL;
-    p++;
-    while (*p == ' ')
-        p++;
-    return p;
-}
-
-static int parse_header(const char *path, const char *hdr, hdm_tensor *t, hdm_err *err)
-{
-    const char *d = dict_value(hdr, "descr");
-    if (d == NULL || *d != '\'')
-        return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: .npy header has no 'descr'", path);
-    size_t i;
-    for (i = 0; i < sizeof(descrs) / sizeof(descrs[0]); i++)
-        if (strncmp(d + 1, descrs[i].descr, 3) == 0 && d[4] == '\'')
-            break;
-    if (i == sizeof(descrs) / sizeof(descrs[0]))
+    npy_header h;
+    int r = npy_parse_header(file, len, path, &h, err);
+    if (r < 0)
+        return r;
+    if (h.dtype == HDM_DT__COUNT)
         return hdm_err_set(err, HDM_E_UNSUPPORTED,
-                           "%s: dtype %.8s is not supported (uint8, int8, uint16, int16, int32, "
+                           "%s: dtype %s is not supported (uint8, int8, uint16, int16, int32, "
                            "float16, float32; little-endian)",
-                           path, d);
-    t->dtype = descrs[i].dtype;
-    const char *f = dict_value(hdr, "fortran_order");
-    if (f == NULL || strncmp(f, "False", 5) != 0)
-        return hdm_err_set(err, HDM_E_UNSUPPORTED, "%s: only C-order arrays are supported", path);
-    const char *s = dict_value(hdr, "shape");
-    if (s == NULL || *s != '(')
-        return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: .npy header has no 'shape'", path);
-    s++;
-    t->ndim = 0;
-    while (*s != ')') {
-        while (*s == ' ' || *s == ',')
-            s++;
-        if (*s == ')')
-            break;
-        char *end;
-        long long v = strtoll(s, &end, 10);
-        if (end == s || v < 0 || t->ndim == HDM_MAX_DIMS)
-            return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: bad 'shape' in the .npy header", path);
-        t->shape[t->ndim++] = v;
-        s = end;
-    }
+                           path, h.descr);
+    t->dtype = h.dtype;
+    t->ndim = h.ndim;
+    memcpy(t->shape, h.shape, sizeof(h.shape));
     if (t->ndim == 0) /* a NumPy scalar: one element */
         t->shape[t->ndim++] = 1;
+    *offset = h.data_offset;
     return 0;
 }
 
@@ -156,36 +113,7 @@ int npy_load(const char *path, hdm_dtype dtype, int ndim, const int64_t *shape, 
     hdm_tensor t = {.dtype = dtype, .ndim = ndim};
     size_t offset = 0;
     if (is_npy_name(path)) {
-        if (len < 10 || memcmp(file, "\x93NUMPY", 6) != 0) {
-            r = hdm_err_set(err, HDM_E_BAD_REQUEST, "%s is not a .npy file", path);
-            goto fail;
-        }
-        int major = file[6];
-        size_t hlen, hstart;
-        if (major == 1) {
-            hlen = (size_t)file[8] | (size_t)file[9] << 8;
-            hstart = 10;
-        } else if ((major == 2 || major == 3) && len >= 12) {
-            hlen = (size_t)file[8] | (size_t)file[9] << 8 | (size_t)file[10] << 16 |
-                   (size_t)file[11] << 24;
-            hstart = 12;
-        } else {
-            r = hdm_err_set(err, HDM_E_UNSUPPORTED, "%s: .npy version %d is not supported", path,
-                            major);
-            goto fail;
-        }
-        if (hlen > len - hstart) {
-            r = hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: truncated .npy header", path);
-            goto fail;
-        }
-        char *hdr = strndup((const char *)file + hstart, hlen);
-        if (hdr == NULL) {
-            r = hdm_err_set(err, HDM_E_NOMEM, "out of memory");
-            goto fail;
-        }
-        r = parse_header(path, hdr, &t, err);
-        free(hdr);
-        if (r < 0)
+        if ((r = parse_header(path, file, len, &t, &offset, err)) < 0)
             goto fail;
         if (dtype != HDM_DT__COUNT && dtype != t.dtype) {
             r = hdm_err_set(err, HDM_E_BAD_REQUEST, "%s holds %s, not the --dtype %s", path,
@@ -197,7 +125,6 @@ int npy_load(const char *path, hdm_dtype dtype, int ndim, const int64_t *shape, 
                             path);
             goto fail;
         }
-        offset = hstart + hlen;
     } else {
         if (ndim == 0 || dtype == HDM_DT__COUNT) {
             r = hdm_err_set(err, HDM_E_BAD_REQUEST,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "svc/svc_config.h"
 #include "vision/vision.h"
 
 #define OFF(field) offsetof(vision_config, field)
@@ -35,16 +36,6 @@ const conf_key vision_config_keys[] = {
     {NULL, 0, 0, 0, 0},
 };
 
-static int set_str(char **dst, const char *v)
-{
-    char *s = strdup(v);
-    if (!s)
-        return -HDM_E_NOMEM;
-    free(*dst);
-    *dst = s;
-    return 0;
-}
-
 int vision_config_defaults(vision_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
@@ -62,32 +53,26 @@ int vision_config_defaults(vision_config *cfg)
     cfg->image_max_pixels = 50 * 1000 * 1000;
     cfg->fetch_timeout_ms = 10000;
     cfg->max_images = 8;
-    if (set_str(&cfg->host, "0.0.0.0") || set_str(&cfg->model_name, "qwen2-vl-2b-instruct") ||
-        set_str(&cfg->hef_path,
-                "/usr/local/hailo/resources/models/hailo10h/Qwen2-VL-2B-Instruct.hef") ||
-        set_str(&cfg->system_prompt, "You are a helpful assistant.")) {
+    if (svc_conf_set_str(&cfg->host, "0.0.0.0") ||
+        svc_conf_set_str(&cfg->model_name, "qwen2-vl-2b-instruct") ||
+        svc_conf_set_str(&cfg->hef_path,
+                         "/usr/local/hailo/resources/models/hailo10h/Qwen2-VL-2B-Instruct.hef") ||
+        svc_conf_set_str(&cfg->system_prompt, "You are a helpful assistant.")) {
         vision_config_free(cfg);
         return -HDM_E_NOMEM;
     }
     return 0;
 }
 
-static void warn_unknown(void *user, const char *file, int line, const char *key)
-{
-    (void)user;
-    log_warn("%s:%d: unknown key %s (ignored)", file, line, key);
-}
-
 int vision_config_load(vision_config *cfg, const char *path, bool missing_ok, hdm_err *err)
 {
-    int r = conf_load_file(path, vision_config_keys, cfg, warn_unknown, NULL, err);
+    int r = conf_load_file(path, vision_config_keys, cfg, svc_conf_warn_unknown, NULL, err);
     if (r == -HDM_E_NOT_FOUND && missing_ok)
         log_warn("%s not found; using the built-in defaults", path);
     else if (r < 0)
         return r;
-    const char *tok = getenv("HAILO_VISION_TOKEN");
-    if (tok && *tok && set_str(&cfg->bearer_token, tok) < 0)
-        return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
+    if ((r = svc_conf_env_str(&cfg->bearer_token, "HAILO_VISION_TOKEN", err)) < 0)
+        return r;
     return vision_config_check(cfg, err);
 }
 

@@ -8,7 +8,6 @@
  * says 503 until the model is there).
  */
 #include <curl/curl.h>
-#include <getopt.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "http/http.h"
+#include "svc/svc_main.h"
 #include "vision/vision.h"
 
 #define DEFAULT_CONFIG "/etc/hailo/hailo-vision.yaml"
@@ -43,83 +43,33 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"host", required_argument, NULL, 'H'},
-        {"port", required_argument, NULL, 'p'},   {"log-level", required_argument, NULL, 'l'},
-        {"check-config", no_argument, NULL, 'C'}, {"version", no_argument, NULL, 'V'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
-    };
-    const char *config_path = getenv("HAILO_VISION_CONFIG");
-    const char *host = NULL, *port = NULL;
-    enum log_level level = LOG_LEVEL_INFO;
-    bool check_only = false, explicit_config = config_path && *config_path;
-    int c;
-
-    log_init("hailo-vision", level);
-    while ((c = getopt_long(argc, argv, "c:H:p:l:CVh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            config_path = optarg;
-            explicit_config = true;
-            break;
-        case 'H':
-            host = optarg;
-            break;
-        case 'p':
-            port = optarg;
-            break;
-        case 'l':
-            if (log_level_parse(optarg, &level) < 0) {
-                fprintf(stderr, "hailo-vision: bad --log-level '%s'\n", optarg);
-                return 2;
-            }
-            log_set_level(level);
-            break;
-        case 'C':
-            check_only = true;
-            break;
-        case 'V':
-            printf("hailo-vision %s\n", HDM_VERSION);
-            return 0;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "hailo-vision: unexpected argument '%s'\n", argv[optind]);
-        usage(stderr);
-        return 2;
-    }
-    if (!config_path || !*config_path)
-        config_path = DEFAULT_CONFIG;
+    svc_args args;
+    int r = svc_parse_args(argc, argv, "hailo-vision", "HAILO_VISION_CONFIG", DEFAULT_CONFIG, usage,
+                           &args);
+    if (r >= 0)
+        return r;
+    const char *config_path = args.config_path;
 
     /* Frames (338 KB) and request bodies are big and short-lived: keep them
      * mmapped so a burst of requests gives its memory back, and keep few
      * malloc arenas, so RSS follows the load instead of its high-water mark. */
-    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-    mallopt(M_ARENA_MAX, 2);
+    svc_tune_malloc(128 * 1024);
     http_block_signals();
     vision_config cfg;
     hdm_err err = {0};
     if (vision_config_defaults(&cfg) < 0)
         fatal("out of memory");
-    int r = vision_config_load(&cfg, config_path, !explicit_config, &err);
+    r = vision_config_load(&cfg, config_path, !args.explicit_config, &err);
     if (r < 0) {
         log_error("%s", err.msg);
         vision_config_free(&cfg);
         return 1;
     }
-    if ((host && conf_set(vision_config_keys, &cfg, "server.host", host, &err) < 0) ||
-        (port && conf_set(vision_config_keys, &cfg, "server.port", port, &err) < 0)) {
-        log_error("bad flag: %s", err.msg);
+    if (svc_apply_flags(vision_config_keys, &cfg, &args, &err) < 0) {
         vision_config_free(&cfg);
         return 2;
     }
-    if (check_only) {
+    if (args.check_only) {
         printf("%s: OK\n", config_path);
         vision_config_free(&cfg);
         return 0;
@@ -172,16 +122,13 @@ int main(int argc, char **argv)
     http_server_set_error_body(srv, completion_layer_error);
     log_info("hailo-vision %s serving %s on %s:%d (model %s, manager %s)", HDM_VERSION,
              cfg.model_name, cfg.host, http_server_port(srv), cfg.hef_path, sock);
-    http_notify_ready("serving");
-    int sig = http_wait_for_signal();
-    log_info("signal %d: stopping", sig);
-    http_notify_stopping("stopping");
+    svc_serve_until_signal();
     rc = 0;
 out:
     http_server_stop(srv);
     if (rc == 0)
         vision_model_release(app.model);
-    vision_model_stop(app.model);
+    svc_keeper_free(app.model);
     hdm_client_free(app.client);
     vision_images_free(&app.images);
     if (cfg.allow_remote)

@@ -27,14 +27,14 @@ static void health(http_request *hr, http_reply *reply, void *user)
     vision_app *app = user;
     char backend[32];
     (void)hr;
-    vision_model_backend(app->model, backend, sizeof(backend));
+    svc_keeper_backend(app->model, backend, sizeof(backend));
     cJSON *o = cJSON_CreateObject();
     if (o) {
         cJSON_AddStringToObject(o, "status", "ok");
         cJSON_AddStringToObject(o, "service", "hailo-vision");
         cJSON_AddStringToObject(o, "version", HDM_VERSION);
         cJSON_AddStringToObject(o, "model", app->cfg->model_name);
-        cJSON_AddBoolToObject(o, "model_loaded", vision_model_ready(app->model, NULL, 0));
+        cJSON_AddBoolToObject(o, "model_loaded", svc_keeper_ready(app->model, NULL, 0));
         cJSON_AddNumberToObject(o, "uptime_seconds", mono_s() - app->started_at);
         cJSON_AddStringToObject(o, "backend", backend);
     }
@@ -46,7 +46,7 @@ static void ready(http_request *hr, http_reply *reply, void *user)
     vision_app *app = user;
     char reason[256];
     (void)hr;
-    bool ok = vision_model_ready(app->model, reason, sizeof(reason));
+    bool ok = svc_keeper_ready(app->model, reason, sizeof(reason));
     cJSON *o = cJSON_CreateObject();
     if (o) {
         cJSON_AddBoolToObject(o, "ready", ok);
@@ -99,7 +99,7 @@ static void model_one(http_request *hr, http_reply *reply, void *user)
 bool vision_check_ready(vision_app *app, http_reply *reply)
 {
     char reason[256], msg[320];
-    if (vision_model_ready(app->model, reason, sizeof(reason)))
+    if (svc_keeper_ready(app->model, reason, sizeof(reason)))
         return true;
     snprintf(msg, sizeof(msg), "the model is not ready: %s", reason);
     vision_reply_error(reply, 503, msg, NULL, "model_not_ready");
@@ -175,7 +175,7 @@ static void chat_completions(http_request *hr, http_reply *reply, void *user)
         goto out;
     }
     cJSON *o =
-        completion_build(id, created, app->cfg->model_name, &res, vision_model_load_ms(app->model));
+        completion_build(id, created, app->cfg->model_name, &res, svc_keeper_load_ms(app->model));
     if (!o)
         vision_reply_error(reply, 500, "out of memory building the answer", NULL, NULL);
     else

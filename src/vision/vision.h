@@ -27,6 +27,7 @@
 #include "common/paths.h"
 #include "common/yamlconf.h"
 #include "hailodm.h"
+#include "svc/model_keeper.h"
 
 /* Side of the square RGB frames the model takes. */
 #define VISION_FRAME_SIDE 336
@@ -81,7 +82,8 @@ void vision_config_free(vision_config *cfg);
 
 /* ---- model.c ----------------------------------------------------------- */
 
-typedef struct vision_model vision_model;
+/* The shared registration thread (svc/model_keeper.c) with the VLM's load. */
+typedef struct svc_keeper vision_model;
 
 /*
  * Starts the background thread that loads the model on the manager (retrying
@@ -89,20 +91,14 @@ typedef struct vision_model vision_model;
  * manager restart is noticed and the model loaded again.
  */
 int vision_model_start(const vision_config *cfg, hdm_client *client, vision_model **out);
-/* Stops the thread and frees.  Accepts NULL. */
-void vision_model_stop(vision_model *m);
 /*
  * On a clean shutdown: a pinned model (keep_alive -1) is unloaded, since a
  * pin nobody holds would keep the device's one GenAI slot forever.  Models
  * with a finite keep_alive expire by themselves.  Accepts NULL.
  */
 void vision_model_release(vision_model *m);
-/* True when the model is loaded; otherwise copies the reason into `reason`. */
-bool vision_model_ready(vision_model *m, char *reason, size_t reason_len);
-/* Milliseconds the last successful load took (0 before one). */
-double vision_model_load_ms(vision_model *m);
-/* The backend the manager runs ("sim", "hailort", or "unknown" before contact). */
-void vision_model_backend(vision_model *m, char *out, size_t out_len);
+/* Stop (svc_keeper_free), readiness, the last load's milliseconds and the
+ * backend name are asked of the keeper itself (svc/model_keeper.h). */
 /* Tells the watcher a call failed with `code` (negative HDM code); it re-checks. */
 void vision_model_report(vision_model *m, int code);
 

@@ -3,7 +3,8 @@
  * memory-mapped reader (src/cliptext/npy.c, npy_parse on the bytes, then
  * npy_get_f32 over every element it claims and npy_expect_shape).  Odd:
  * hailo-devctl's reader (src/devctl/npy.c, npy_load of a temporary .npy
- * file, with and without an expected dtype/shape).
+ * file, with and without an expected dtype/shape).  Both parse the header
+ * with the one shared parser, npy_parse_header (src/cliptext/npy.c).
  */
 #include <stdint.h>
 #include <stdio.h>

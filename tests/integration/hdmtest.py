@@ -585,3 +585,99 @@ def png_header_only(w, h):
         return c + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
             + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
+
+
+# ---- service stacks (the clip and vision conftests) ------------------------
+
+def wait_until(pred, timeout, what, interval=0.05):
+    """Polls pred() until it returns something true (returned); connection
+    and parse errors count as "not yet".  AssertionError on timeout."""
+    import requests
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = pred()
+            if last:
+                return last
+        except (OSError, ValueError, requests.RequestException) as e:
+            last = e
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
+
+
+def manager_call(sock_path, obj, timeout=5.0):
+    """One v1 request on the manager socket; returns the answer object."""
+    data = json.dumps(obj).encode()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(timeout)
+        s.connect(sock_path)
+        s.sendall(struct.pack(">I", len(data)) + data)
+        head = b""
+        while len(head) < 4:
+            chunk = s.recv(4 - len(head))
+            if not chunk:
+                raise ConnectionError("manager closed the connection")
+            head += chunk
+        n = struct.unpack(">I", head)[0]
+        body = b""
+        while len(body) < n:
+            chunk = s.recv(n - len(body))
+            if not chunk:
+                raise ConnectionError("manager closed the connection")
+            body += chunk
+    return json.loads(body)
+
+
+def make_sim_assets(root, socket_path, env, python="/usr/bin/python3"):
+    """tools/make-sim-assets ROOT --fast --socket SOCKET_PATH under env."""
+    subprocess.run([python, os.path.join(SOURCE_DIR, "tools", "make-sim-assets"), root,
+                    "--fast", "--socket", socket_path],
+                   check=True, env=env, stdout=subprocess.DEVNULL)
+
+
+def start_service_process(name, config, port, env, log_path, extra_args=()):
+    """Starts hailo-clip / hailo-vision (`name`) on 127.0.0.1:port with its
+    output appended to log_path; returns the Popen."""
+    with open(log_path, "ab") as logf:
+        return subprocess.Popen(
+            [binary(name), "--config", config, "--host", "127.0.0.1", "--port", str(port),
+             *extra_args],
+            env=env, stdout=logf, stderr=subprocess.STDOUT)
+
+
+def wait_for_health(url, statuses, what, timeout=20):
+    """Waits until GET url answers with one of `statuses`."""
+    import requests
+    wait_until(lambda: requests.get(url, timeout=2).status_code in statuses, timeout, what)
+
+
+def stop_service_process(proc, name, timeout=20):
+    """SIGTERM to a running service; asserts it exits 0 within timeout
+    (killed, and an AssertionError, when it does not stop)."""
+    if proc and proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            rc = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise AssertionError(f"{name} did not stop on SIGTERM")
+        assert rc == 0, f"{name} exited {rc}"
+
+
+def finish_stack_dir(root):
+    """Fails on a sanitizer report in any *.log of root and removes root
+    (kept, and its path printed, with HDM_KEEP_TEST_DIRS=1)."""
+    reports = []
+    for name in sorted(os.listdir(root)):
+        if name.endswith(".log"):
+            with open(os.path.join(root, name), errors="replace") as f:
+                text = f.read()
+            if any(m in text for m in Manager.SANITIZER_MARKERS):
+                reports.append(f"{name}:\n{text[-4000:]}")
+    if os.environ.get("HDM_KEEP_TEST_DIRS"):
+        print(f"kept {root}")
+    else:
+        shutil.rmtree(root, ignore_errors=True)
+    assert not reports, "sanitizer reports:\n" + "\n".join(reports)

@@ -7,17 +7,11 @@ pointed at the manager through HAILO_DEVICE_SOCKET.
 """
 
 import base64
-import json
 import math
 import os
-import shutil
-import signal
-import socket
 import struct
-import subprocess
 import sys
 import tempfile
-import time
 import zlib
 
 import pytest
@@ -32,47 +26,9 @@ BIN = os.path.join(BUILD, "bin")
 DIM = 512
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def manager_call(sock_path, obj, timeout=5.0):
-    """One v1 request on the manager socket; returns the answer object."""
-    data = json.dumps(obj).encode()
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.settimeout(timeout)
-        s.connect(sock_path)
-        s.sendall(struct.pack(">I", len(data)) + data)
-        buf = b""
-        while len(buf) < 4:
-            chunk = s.recv(4 - len(buf))
-            if not chunk:
-                raise ConnectionError("manager closed the connection")
-            buf += chunk
-        n = struct.unpack(">I", buf)[0]
-        body = b""
-        while len(body) < n:
-            chunk = s.recv(n - len(body))
-            if not chunk:
-                raise ConnectionError("manager closed the connection")
-            body += chunk
-    return json.loads(body)
-
-
-def wait_until(pred, timeout, what, interval=0.05):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = pred()
-            if last:
-                return last
-        except (OSError, ValueError, requests.RequestException) as e:
-            last = e
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
+free_port = hdmtest.free_tcp_port
+manager_call = hdmtest.manager_call
+wait_until = hdmtest.wait_until
 
 
 def png_bytes(w, h, pixel):
@@ -129,15 +85,10 @@ class Clip:
         self.log = os.path.join(self.root, f"{name}.log")
 
     def start(self, wait_ready=True, extra_args=()):
-        logf = open(self.log, "ab")
-        self.proc = subprocess.Popen(
-            [os.path.join(BIN, "hailo-clip"), "--config", self.config,
-             "--host", "127.0.0.1", "--port", str(self.port), *extra_args],
-            env=self.env, stdout=logf, stderr=subprocess.STDOUT)
-        logf.close()
+        self.proc = hdmtest.start_service_process("hailo-clip", self.config, self.port, self.env,
+                                                  self.log, extra_args)
         # /health answers as soon as the server is up: 200 ready, 503 starting.
-        wait_until(lambda: requests.get(self.url + "/health", timeout=2).status_code in (200, 503),
-                   20, "hailo-clip to answer /health")
+        hdmtest.wait_for_health(self.url + "/health", (200, 503), "hailo-clip to answer /health")
         if wait_ready:
             self.wait_ready()
 
@@ -157,15 +108,7 @@ class Clip:
         return self.proc is not None and self.proc.poll() is None
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                rc = self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                raise AssertionError("hailo-clip did not stop on SIGTERM")
-            assert rc == 0, f"hailo-clip exited {rc}"
+        hdmtest.stop_service_process(self.proc, "hailo-clip")
         self.proc = None
 
     def log_text(self):
@@ -180,8 +123,7 @@ def make_stack(start_manager=True):
         if k.startswith("HAILO_") or k in ("NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID"):
             del env[k]
     sock = os.path.join(root, "run", "device.sock")
-    subprocess.run([sys.executable, os.path.join(SOURCE, "tools", "make-sim-assets"), root,
-                    "--fast", "--socket", sock], check=True, env=env, stdout=subprocess.DEVNULL)
+    hdmtest.make_sim_assets(root, sock, env, python=sys.executable)
     env["HAILO_DEVICE_SOCKET"] = sock
     env["HAILO_DEVICE_MODEL_DIRS"] = os.path.join(root, "models")
     mgr = Manager(root)
@@ -204,18 +146,7 @@ def cleanup(st):
     HDM_KEEP_TEST_DIRS=1 for its logs) and fails on a sanitizer report in
     any log of the stack."""
     st["manager"].stop()
-    reports = []
-    for name in sorted(os.listdir(st["root"])):
-        if name.endswith(".log"):
-            with open(os.path.join(st["root"], name), errors="replace") as f:
-                text = f.read()
-            if any(m in text for m in SANITIZER_MARKERS):
-                reports.append(f"{name}:\n{text[-4000:]}")
-    if os.environ.get("HDM_KEEP_TEST_DIRS"):
-        print(f"kept {st['root']}")
-    else:
-        shutil.rmtree(st["root"], ignore_errors=True)
-    assert not reports, "sanitizer reports:\n" + "\n".join(reports)
+    hdmtest.finish_stack_dir(st["root"])
 
 
 @pytest.fixture(scope="module")

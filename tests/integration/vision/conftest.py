@@ -13,12 +13,8 @@ import json
 import os
 import shutil
 import signal
-import socket
-import struct
-import subprocess
 import sys
 import tempfile
-import time
 
 import pytest
 import requests
@@ -34,59 +30,10 @@ TOKEN_MS = 2         # fast model: per generated token
 SLOW_TOKEN_MS = 300  # slow model (hang-up test): a ~80-token answer takes ~25 s
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def manager_call(sock_path, obj, timeout=5.0):
-    """One v1 request on the manager socket; returns the answer object."""
-    data = json.dumps(obj).encode()
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.settimeout(timeout)
-        s.connect(sock_path)
-        s.sendall(struct.pack(">I", len(data)) + data)
-        head = b""
-        while len(head) < 4:
-            chunk = s.recv(4 - len(head))
-            if not chunk:
-                raise ConnectionError("manager closed the connection")
-            head += chunk
-        n = struct.unpack(">I", head)[0]
-        body = b""
-        while len(body) < n:
-            chunk = s.recv(n - len(body))
-            if not chunk:
-                raise ConnectionError("manager closed the connection")
-            body += chunk
-    return json.loads(body)
-
-
-def wait_until(pred, timeout, what, interval=0.05):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = pred()
-            if last:
-                return last
-        except (OSError, ValueError, requests.RequestException) as e:
-            last = e
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
-
-
-def png_bytes(w, h, rgb):
-    """A small valid PNG of one colour (stdlib only)."""
-    import zlib
-    raw = b"".join(b"\0" + bytes(rgb) * w for _ in range(h))
-
-    def chunk(tag, data):
-        c = struct.pack(">I", len(data)) + tag + data
-        return c + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+free_port = hdmtest.free_tcp_port
+manager_call = hdmtest.manager_call
+wait_until = hdmtest.wait_until
+png_bytes = hdmtest.png_bytes
 
 
 def data_uri(png):
@@ -131,15 +78,10 @@ class Vision:
         self.log = os.path.join(root, f"{name}.log")
 
     def start(self, wait_ready=True):
-        logf = open(self.log, "ab")
-        self.proc = subprocess.Popen(
-            [os.path.join(BIN, "hailo-vision"), "--config", self.config,
-             "--host", "127.0.0.1", "--port", str(self.port)],
-            env=self.env, stdout=logf, stderr=subprocess.STDOUT)
-        logf.close()
+        self.proc = hdmtest.start_service_process("hailo-vision", self.config, self.port,
+                                                  self.env, self.log)
         try:
-            wait_until(lambda: requests.get(self.url + "/health", timeout=2).status_code == 200,
-                       20, "hailo-vision to answer /health")
+            hdmtest.wait_for_health(self.url + "/health", (200,), "hailo-vision to answer /health")
             if wait_ready:
                 self.wait_ready()
         except BaseException:
@@ -159,15 +101,7 @@ class Vision:
         return self.proc is not None and self.proc.poll() is None
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                rc = self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                raise AssertionError("hailo-vision did not stop on SIGTERM")
-            assert rc == 0, f"hailo-vision exited {rc}"
+        hdmtest.stop_service_process(self.proc, "hailo-vision")
         self.proc = None
 
     def log_text(self):
@@ -217,9 +151,8 @@ def stack():
     env = dict(os.environ)
     env.pop("HAILO_DEVICE_SOCKET", None)
     env.pop("HAILO_VISION_TOKEN", None)
-    subprocess.run([sys.executable, os.path.join(SOURCE, "tools", "make-sim-assets"), root,
-                    "--fast", "--socket", os.path.join(root, "run", "device.sock")],
-                   check=True, env=env, stdout=subprocess.DEVNULL)
+    hdmtest.make_sim_assets(root, os.path.join(root, "run", "device.sock"), env,
+                            python=sys.executable)
     models = os.path.join(root, "models")
     hef = os.path.join(models, "vlm", "qwen2-vl-2b-instruct.hef")
     slow = os.path.join(models, "vlm", "qwen2-vl-slow.hef")
@@ -240,16 +173,7 @@ def stack():
     if mgr._log:
         mgr._log.close()
         mgr._log = None
-    reports = []
-    for name in sorted(os.listdir(root)):
-        if name.endswith(".log"):
-            with open(os.path.join(root, name), errors="replace") as f:
-                text = f.read()
-            if any(m in text for m in hdmtest.Manager.SANITIZER_MARKERS):
-                reports.append(f"{name}:\n{text[-4000:]}")
-    if not os.environ.get("HDM_KEEP_TEST_DIRS"):
-        shutil.rmtree(root, ignore_errors=True)
-    assert not reports, "sanitizer reports:\n" + "\n".join(reports)
+    hdmtest.finish_stack_dir(root)
 
 
 @pytest.fixture(scope="module")

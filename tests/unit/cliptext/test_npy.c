@@ -158,6 +158,35 @@ static void test_bad_headers(void **state)
     expect_bad_dict("{'descr': '<f4', 'fortran_order': False, 'shape': (4,)} junk", "junk");
 }
 
+/* The shared header parser (hailo-devctl reads through it too): every
+ * hailodm dtype is named, other descrs come back as HDM_DT__COUNT. */
+static void test_parse_header_dtypes(void **state)
+{
+    (void)state;
+    uint8_t file[512];
+    uint8_t vals[16] = {0};
+    npy_header h;
+    hdm_err err = {0};
+    size_t n = make_npy(file, 1, "{'descr': '|u1', 'fortran_order': False, 'shape': (1, 4, 4), }",
+                        vals, sizeof(vals));
+    assert_int_equal(npy_parse_header(file, n, "u8.npy", &h, &err), 0);
+    assert_int_equal(h.dtype, HDM_DT_UINT8);
+    assert_string_equal(h.descr, "|u1");
+    assert_int_equal(h.ndim, 3);
+    assert_int_equal(h.shape[2], 4);
+    assert_int_equal(h.data_offset, n - sizeof(vals));
+    n = make_npy(file, 1, "{'descr': '<i4', 'fortran_order': False, 'shape': (4,)}", vals, 16);
+    assert_int_equal(npy_parse_header(file, n, "i32.npy", &h, &err), 0);
+    assert_int_equal(h.dtype, HDM_DT_INT32);
+    n = make_npy(file, 1, "{'descr': '<i8', 'fortran_order': False, 'shape': (2,)}", vals, 16);
+    assert_int_equal(npy_parse_header(file, n, "i64.npy", &h, &err), 0);
+    assert_int_equal(h.dtype, HDM_DT__COUNT);
+    assert_string_equal(h.descr, "<i8");
+    n = make_npy(file, 1, "{'descr': '<i4', 'fortran_order': True, 'shape': (4,)}", vals, 16);
+    assert_int_equal(npy_parse_header(file, n, "f.npy", &h, &err), -HDM_E_BAD_REQUEST);
+    assert_non_null(strstr(err.msg, "fortran_order"));
+}
+
 static void test_open_file(void **state)
 {
     (void)state;
@@ -197,6 +226,7 @@ int main(void)
         cmocka_unit_test(test_good_v1_f32),
         cmocka_unit_test(test_good_v2_v3_f16),
         cmocka_unit_test(test_bad_headers),
+        cmocka_unit_test(test_parse_header_dtypes),
         cmocka_unit_test(test_open_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
