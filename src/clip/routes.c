@@ -30,6 +30,7 @@ static int failure_status(int code)
     case HDM_E_UNAVAILABLE:
     case HDM_E_BUSY:
     case HDM_E_RESOURCE_EXHAUSTED:
+    case HDM_E_CANCELLED: /* the manager dropped it (shutting down): retry later */
         return 503;
     default:
         return 500;
