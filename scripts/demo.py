@@ -285,6 +285,11 @@ def main():
                         f" {usage.get('completion_tokens')} completion tokens)")
                     say(f"         {msg}")
 
+        say(f"  {DIM}The NPU runs one operation at a time and a VLM answer is one long operation"
+            f" (prefill + tokens):{RESET}")
+        say(f"  {DIM}CLIP work arriving meanwhile waits for it; fair share lets each client's"
+            f" next operation in between.{RESET}")
+
         heading("A streamed vision chat, shown as the tokens arrive")
         chat_streamed(stack, "What do you see?", images[0])
 
