@@ -780,7 +780,8 @@ static void test_per_ip_connection_limit(void **state)
     int held[3];
     for (int i = 0; i < 3; i++) {
         held[i] = connect_to(port);
-        send_all(held[i], "GET /health HTTP/1.1\r\nHo", 26);
+        const char *half = "GET /health HTTP/1.1\r\nHo";
+        send_all(held[i], half, strlen(half));
     }
     usleep(100 * 1000);
     int extra = connect_to(port);
