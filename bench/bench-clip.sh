@@ -15,25 +15,9 @@ secs=${BENCH_SECONDS:-3}
 for p in hailo-device-manager hailo-clip bench-clip; do
   [ -x "$bin/$p" ] || { echo "bench-clip.sh: $bin/$p is missing (build first)" >&2; exit 1; }
 done
-py=/usr/bin/python3
-[ -x "$py" ] || py=python3
-
-tmp=$(mktemp -d /tmp/hclip-bench.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-free_port() { "$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_http() { # url, seconds
-  for _ in $(seq 1 $(($2 * 20))); do
-    curl -sf -o /dev/null "$1" && return 0
-    sleep 0.05
-  done
-  echo "bench-clip.sh: $1 did not answer" >&2; return 1
-}
+me=bench-clip.sh
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
 
 "$py" "$here/../tools/make-sim-assets" "$tmp" --fast --socket "$tmp/run/device.sock" > /dev/null
 export HAILO_DEVICE_SOCKET=$tmp/run/device.sock HAILO_DEVICE_MODEL_DIRS=$tmp/models

@@ -18,25 +18,9 @@ token_ms=5
 for p in hailo-device-manager hailo-vision bench-vision; do
   [ -x "$bin/$p" ] || { echo "bench-vision.sh: $bin/$p is missing (build first)" >&2; exit 1; }
 done
-py=/usr/bin/python3
-[ -x "$py" ] || py=python3
-
-tmp=$(mktemp -d /tmp/hvision-bench.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-free_port() { "$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_http() { # url, seconds
-  for _ in $(seq 1 $(($2 * 20))); do
-    curl -sf -o /dev/null "$1" && return 0
-    sleep 0.05
-  done
-  echo "bench-vision.sh: $1 did not answer" >&2; return 1
-}
+me=bench-vision.sh
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
 
 "$py" "$here/../tools/make-sim-assets" "$tmp" --socket "$tmp/run/device.sock" > /dev/null
 hef=$tmp/models/vlm/qwen2-vl-2b-instruct.hef

@@ -3,46 +3,16 @@
  */
 #include "cliptext/unicode.h"
 
+#include "common/utf8.h"
+
 size_t uc_decode(const uint8_t *s, size_t len, uint32_t *cp)
 {
-    uint8_t c = s[0];
-    size_t need;
-    uint32_t v, min;
-
-    if (c < 0x80) {
-        *cp = c;
+    size_t n = utf8_decode(s, len, cp);
+    if (n == 0) {
+        *cp = UC_INVALID;
         return 1;
     }
-    if (c >= 0xC2 && c <= 0xDF) {
-        need = 2;
-        v = c & 0x1F;
-        min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        need = 3;
-        v = c & 0x0F;
-        min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 4;
-        v = c & 0x07;
-        min = 0x10000;
-    } else {
-        goto invalid;
-    }
-    if (len < need)
-        goto invalid;
-    for (size_t i = 1; i < need; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            goto invalid;
-        v = (v << 6) | (s[i] & 0x3F);
-    }
-    /* Overlong forms, surrogates and values past U+10FFFF are not text. */
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-        goto invalid;
-    *cp = v;
-    return need;
-invalid:
-    *cp = UC_INVALID;
-    return 1;
+    return n;
 }
 
 size_t uc_encode(uint32_t cp, uint8_t *out)

@@ -10,6 +10,7 @@
  */
 #include "conn.h"
 
+#include "common/utf8.h"
 #include "infer_input.h"
 
 #include <errno.h>

@@ -53,7 +53,5 @@ void infer_input_clear(infer_input *in);
 int infer_model_params_check(job *j, const cJSON *model_params, const path_allowlist *allow,
                              bool required, hdm_err *err);
 
-/* True when s[0..len) is valid UTF-8 (no overlongs, surrogates or > U+10FFFF). */
-bool utf8_valid(const char *s, size_t len);
 
 #endif

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "common/base64.h"
+#include "common/utf8.h"
 #include "common/log.h"
 #include "common/tensor.h"
 #include "common/timeutil.h"

@@ -14,6 +14,7 @@
 
 #include "common/frame.h"
 #include "common/paths.h"
+#include "common/utf8.h"
 #include "fuzz_util.h"
 #include "manager/infer_input.h"
 #include "manager/job.h"

@@ -44,21 +44,6 @@ static char *b64_of(size_t n)
     return out;
 }
 
-static void test_utf8(void **state)
-{
-    (void)state;
-    assert_true(utf8_valid("plain ascii text that is long enough", 36));
-    assert_true(utf8_valid("h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80", 15));
-    assert_false(utf8_valid("\xff", 1));
-    assert_false(utf8_valid("\xc0\xaf", 2));         /* overlong '/' */
-    assert_false(utf8_valid("\xe0\x80\xaf", 3));     /* overlong */
-    assert_false(utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
-    assert_false(utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
-    assert_false(utf8_valid("abc\xe2\x82", 5));      /* truncated */
-    assert_false(utf8_valid("abcdefgh\x80", 9));     /* stray continuation after fast path */
-    assert_true(utf8_valid("", 0));
-}
-
 static void test_vlm_string_prompt_defaults(void **state)
 {
     (void)state;
@@ -313,7 +298,7 @@ static void test_model_params(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_utf8),         cmocka_unit_test(test_vlm_string_prompt_defaults),
+        cmocka_unit_test(test_vlm_string_prompt_defaults),
         cmocka_unit_test(test_vlm_messages), cmocka_unit_test(test_vlm_errors),
         cmocka_unit_test(test_vlm_limits),   cmocka_unit_test(test_clip),
         cmocka_unit_test(test_whisper),      cmocka_unit_test(test_ocr_and_dense),
