@@ -337,10 +337,7 @@ static int hailort_load(backend *b, const model_spec *spec, backend_model **out,
     if (model_kind_is_genai(spec->kind)) {
         const backend_model *g = find_genai(b);
         if (g)
-            return hdm_err_set(err, HDM_E_RESOURCE_EXHAUSTED,
-                               "HAILO_RESOURCE_EXHAUSTED: the KV cache is taken by GenAI model "
-                               "%s; the Hailo-10H holds one GenAI model at a time",
-                               g->path);
+            return backend_genai_taken(g->path, err);
     }
 
     m = calloc(1, sizeof(*m));

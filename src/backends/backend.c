@@ -124,3 +124,11 @@ void infer_output_clear(infer_output *out)
     free(out->tensors);
     memset(out, 0, sizeof(*out));
 }
+
+int backend_genai_taken(const char *resident_path, hdm_err *err)
+{
+    return hdm_err_set(err, HDM_E_RESOURCE_EXHAUSTED,
+                       "HAILO_RESOURCE_EXHAUSTED: the KV cache is taken by GenAI model %s; the "
+                       "Hailo-10H holds one GenAI model at a time",
+                       resident_path);
+}

@@ -182,6 +182,10 @@ typedef struct backend_ops {
     int (*model_info)(backend *b, backend_model *m, cJSON *info);
 } backend_ops;
 
+/* The chip's answer to a second GenAI load: -HDM_E_RESOURCE_EXHAUSTED with a
+ * sentence naming the resident GenAI model (the registry swaps instead). */
+int backend_genai_taken(const char *resident_path, hdm_err *err);
+
 /* Registered backends, by name ("sim", "hailort"); NULL when not built in. */
 const backend_ops *backend_find(const char *name);
 /* Names of the built-in backends, NULL-terminated. */

@@ -66,6 +66,24 @@ static void limits(const vision_images *vi, image_limits *lim)
     lim->max_pixels = vi->max_pixels;
 }
 
+/*
+ * Second half of every image source: the decode result r, then resize and
+ * centre-crop into frame.  Anything but size and memory is the client's
+ * image being bad (400), named by `what`.
+ */
+static int finish_frame(image *img, int r, const char *what, uint8_t *frame, hdm_err *err)
+{
+    if (r >= 0)
+        r = image_resize_crop(img, VISION_FRAME_SIDE, frame, err);
+    image_free(img);
+    if (r < 0) {
+        if (err && err->code != HDM_E_TOO_LARGE && err->code != HDM_E_NOMEM)
+            err->code = HDM_E_BAD_REQUEST;
+        return hdm_err_prefix(err, "%s", what);
+    }
+    return 0;
+}
+
 static int decode_to_frame(const vision_images *vi, const uint8_t *data, size_t len,
                            const char *what, uint8_t *frame, hdm_err *err)
 {
@@ -73,15 +91,7 @@ static int decode_to_frame(const vision_images *vi, const uint8_t *data, size_t 
     image img = {0};
     limits(vi, &lim);
     int r = image_decode(data, len, &lim, VISION_FRAME_SIDE, &img, err);
-    if (r >= 0)
-        r = image_resize_crop(&img, VISION_FRAME_SIDE, frame, err);
-    image_free(&img);
-    if (r < 0) {
-        if (err && err->code != HDM_E_TOO_LARGE && err->code != HDM_E_NOMEM)
-            err->code = HDM_E_BAD_REQUEST;
-        return hdm_err_prefix(err, "%s", what);
-    }
-    return 0;
+    return finish_frame(&img, r, what, frame, err);
 }
 
 /* Base64 (no prefix) to a frame; the encoded size is checked first. */
@@ -96,15 +106,7 @@ static int decode_b64(const vision_images *vi, const char *b64, const char *what
     image img = {0};
     limits(vi, &lim);
     int r = image_decode_base64(b64, len, &lim, VISION_FRAME_SIDE, &img, err);
-    if (r >= 0)
-        r = image_resize_crop(&img, VISION_FRAME_SIDE, frame, err);
-    image_free(&img);
-    if (r < 0) {
-        if (err && err->code != HDM_E_TOO_LARGE && err->code != HDM_E_NOMEM)
-            err->code = HDM_E_BAD_REQUEST;
-        return hdm_err_prefix(err, "%s", what);
-    }
-    return 0;
+    return finish_frame(&img, r, what, frame, err);
 }
 
 static int load_data_uri(const vision_images *vi, const char *ref, const char *what, uint8_t *frame,
