@@ -71,28 +71,6 @@ bool hrt_backend_lost(const backend *b)
     return !b->dev || atomic_load(&b->lost);
 }
 
-int hrt_check_hooks(const infer_hooks *hooks, hdm_err *err)
-{
-    if (!hooks)
-        return 0;
-    if (hooks->cancelled && atomic_load(hooks->cancelled))
-        return hdm_err_set(err, HDM_E_CANCELLED, "inference cancelled");
-    if (hooks->deadline_ms > 0 && mono_ms() >= hooks->deadline_ms)
-        return hdm_err_set(err, HDM_E_DEADLINE_EXCEEDED,
-                           "deadline exceeded while the model was running");
-    return 0;
-}
-
-int hrt_time_left_ms(const infer_hooks *hooks, int cap)
-{
-    if (!hooks || hooks->deadline_ms <= 0)
-        return cap;
-    int64_t left = hooks->deadline_ms - mono_ms();
-    if (left < 1)
-        return 1;
-    return left > cap ? cap : (int)left;
-}
-
 static int lost_error(hdm_err *err)
 {
     return hdm_err_set(err, HDM_E_DEVICE_ERROR,
@@ -387,7 +365,7 @@ static int hailort_infer(backend *b, backend_model *m, const infer_input *in,
     if (in->kind != m->kind)
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "input is for a %s model but %s is a %s model",
                            model_kind_name(in->kind), m->path, model_kind_name(m->kind));
-    rc = hrt_check_hooks(hooks, err);
+    rc = hooks_check(hooks, err);
     if (rc < 0)
         return rc;
     memset(out, 0, sizeof(*out));

@@ -2,7 +2,7 @@
  * backend-sim.c - a simulated Hailo-10H: the backend_sim_ops table, device
  * memory accounting, the single GenAI KV cache, latencies and fault
  * injection.  Outputs are computed in backend-sim-models.c and
- * backend-sim-text.c.
+ * backend-sim-text.c; sleeping is sim-sleep.c.
  *
  * DESIGN: the device worker is the only caller of load/infer/unload/reset,
  * so the model list and the fault counters need no lock.  identify() may run
@@ -26,67 +26,8 @@
 #include "common/timeutil.h"
 
 #define MIB (1024ull * 1024ull)
-/* Longest single sleep step, so cancellation is noticed quickly. */
-#define SIM_SLEEP_STEP_NS (5 * 1000 * 1000L)
 /* How long a fault-injected timeout waits when the request names none. */
 #define SIM_DEFAULT_TIMEOUT_MS 1000
-
-struct backend {
-    sim_config cfg;
-    uint64_t memory_total;
-    _Atomic uint64_t memory_used;
-    atomic_bool lost;
-    _Atomic uint64_t inferences;               /* completed, for the temperature */
-    unsigned long n_loads, n_infers, n_resets; /* fault counters (worker only) */
-    backend_model *models;
-};
-
-/* ---- sleeping ---------------------------------------------------------------- */
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static int check_hooks(const infer_hooks *hooks, hdm_err *err)
-{
-    if (!hooks)
-        return 0;
-    if (hooks->cancelled && atomic_load(hooks->cancelled))
-        return hdm_err_set(err, HDM_E_CANCELLED, "inference cancelled");
-    if (hooks->deadline_ms > 0 && mono_ms() >= hooks->deadline_ms)
-        return hdm_err_set(err, HDM_E_DEADLINE_EXCEEDED,
-                           "deadline exceeded while the model was running");
-    return 0;
-}
-
-int sim_sleep(const backend *b, double ms, const infer_hooks *hooks, hdm_err *err)
-{
-    double scaled = ms * b->cfg.latency_scale;
-    int64_t end = now_ns() + (scaled > 0 ? (int64_t)(scaled * 1e6) : 0);
-    int rc = check_hooks(hooks, err);
-
-    while (rc == 0) {
-        int64_t now = now_ns(), step = end - now;
-        if (step <= 0)
-            break;
-        if (step > SIM_SLEEP_STEP_NS)
-            step = SIM_SLEEP_STEP_NS;
-        if (hooks && hooks->deadline_ms > 0) {
-            /* Wake at the deadline rather than oversleep it. */
-            int64_t to_deadline = (hooks->deadline_ms - mono_ms()) * 1000000LL;
-            if (to_deadline < step)
-                step = to_deadline > 0 ? to_deadline : 0;
-        }
-        struct timespec ts = {.tv_sec = step / 1000000000LL, .tv_nsec = step % 1000000000LL};
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-            ;
-        rc = check_hooks(hooks, err);
-    }
-    return rc;
-}
 
 /* ---- open / close / identify --------------------------------------------------- */
 

@@ -1,11 +1,13 @@
 /*
  * backend-sim.h - internals shared by the files of the simulated Hailo-10H
  * (backend-sim*.c).  Not a public contract: the manager only sees
- * backend_sim_ops from manager/backend.h.
+ * backend_sim_ops from backends/backend.h.
  *
- * DESIGN: backend-sim.c owns the device state (memory accounting, fault
- * injection, sleeping); backend-sim-config.c parses --sim-config and the
- * per-model sidecars; backend-sim-models.c computes the tensor outputs of
+ * DESIGN: backend-sim.c is the dispatcher and owns the device state (memory
+ * accounting, fault injection); its parts never call back into it: they use
+ * the leaves sim-sleep.c (latencies), sim-hash.h (deterministic numbers) and
+ * hooks.h (stop conditions).  backend-sim-config.c parses --sim-config and
+ * the per-model sidecars; backend-sim-models.c computes the tensor outputs of
  * clip/ocr/depth/pose; backend-sim-text.c is the sim tokenizer, the VLM text
  * generator and whisper's segments.  Every output is a pure function of the
  * model file name and the input bytes (plus seed/temperature for the VLM),
@@ -19,7 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "manager/backend.h"
+#include "backend.h"
+#include "sim-hash.h"
 
 /* ---- configuration (backend-sim-config.c) --------------------------------- */
 
@@ -80,6 +83,17 @@ int sim_sidecar_load(const char *model_path, sim_sidecar *out, hdm_err *err);
 
 /* ---- device and models (backend-sim.c) ------------------------------------ */
 
+/* The simulated device.  Written by the dispatcher; its parts read cfg. */
+struct backend {
+    sim_config cfg;
+    uint64_t memory_total;
+    _Atomic uint64_t memory_used;
+    atomic_bool lost;
+    _Atomic uint64_t inferences;               /* completed, for the temperature */
+    unsigned long n_loads, n_infers, n_resets; /* fault counters (worker only) */
+    backend_model *models;
+};
+
 /* Sizes the sim models define. */
 #define SIM_CLIP_IMAGE_SIZE 224
 #define SIM_CLIP_DIM 512
@@ -113,7 +127,7 @@ struct backend_model {
 };
 
 /*
- * Sleeps ms (scaled by latency_scale) in small steps, stopping early with
+ * sim-sleep.c: sleeps ms (scaled by latency_scale) in small steps, stopping early with
  * -HDM_E_CANCELLED when hooks->cancelled is set and with
  * -HDM_E_DEADLINE_EXCEEDED at hooks->deadline_ms.  hooks may be NULL.
  * Even with nothing to sleep it checks cancellation and the deadline.
@@ -157,35 +171,5 @@ int sim_infer_vlm(const backend *b, backend_model *m, const infer_input *in,
                   const infer_hooks *hooks, infer_output *out, hdm_err *err);
 int sim_infer_whisper(const backend *b, backend_model *m, const infer_input *in,
                       const infer_hooks *hooks, infer_output *out, hdm_err *err);
-
-/* ---- deterministic numbers ------------------------------------------------ */
-
-#define SIM_FNV_OFFSET 0xcbf29ce484222325ull
-
-/* FNV-1a over bytes, continuing from h (start with SIM_FNV_OFFSET). */
-static inline uint64_t sim_hash(uint64_t h, const void *data, size_t len)
-{
-    const uint8_t *p = data;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
-
-/* splitmix64: a good stream from any seed (also used to mix seeds). */
-static inline uint64_t sim_rng_next(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-/* Uniform float in [-1, 1). */
-static inline float sim_rng_float(uint64_t *state)
-{
-    return (float)((double)(sim_rng_next(state) >> 11) * (2.0 / 9007199254740992.0) - 1.0);
-}
 
 #endif

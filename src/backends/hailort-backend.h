@@ -3,7 +3,7 @@
  * (backend-hailort.c: device and model lifecycle; hailort-dense.c: clip,
  * ocr, depth and pose through InferModel; hailort-genai-glue.c: VLM and
  * Speech2Text).  Not a public contract: the manager only sees
- * backend_hailort_ops from manager/backend.h.  Built only with HailoRT.
+ * backend_hailort_ops from backends/backend.h.  Built only with HailoRT.
  */
 #ifndef HDM_BACKENDS_HAILORT_BACKEND_H
 #define HDM_BACKENDS_HAILORT_BACKEND_H
@@ -13,7 +13,8 @@
 #include <stdint.h>
 
 #include "hailort-rt.h"
-#include "manager/backend.h"
+#include "backend.h"
+#include "hooks.h"
 
 /* One OCR recognition model: a language and its batch size. */
 typedef struct hrt_ocr_rec {
@@ -48,12 +49,6 @@ int hrt_fail(backend *b, hdm_err *err, int status, const char *fmt, ...)
 
 /* True when a HailoRT call said the device is gone (until reset()). */
 bool hrt_backend_lost(const backend *b);
-
-/* -HDM_E_CANCELLED / -HDM_E_DEADLINE_EXCEEDED when the hooks say to stop, else 0. */
-int hrt_check_hooks(const infer_hooks *hooks, hdm_err *err);
-
-/* Milliseconds left before hooks->deadline_ms, capped to [1, cap]; cap when none. */
-int hrt_time_left_ms(const infer_hooks *hooks, int cap);
 
 /* ---- hailort-dense.c ---------------------------------------------------------- */
 

@@ -296,7 +296,7 @@ static int infer_clip(backend *b, backend_model *m, const infer_input *in, const
                       infer_output *out, hdm_err *err)
 {
     const hdm_tensor *t = &in->u.clip.tensor;
-    int timeout = hrt_time_left_ms(hooks, in->u.clip.timeout_ms > 0 ? in->u.clip.timeout_ms : 1000);
+    int timeout = hooks_time_left_ms(hooks, in->u.clip.timeout_ms > 0 ? in->u.clip.timeout_ms : 1000);
     void *input = NULL, **outs = NULL;
     hrt_net *net;
     int pick, rc;
@@ -348,7 +348,7 @@ static int infer_image(backend *b, hrt_net *net, const hdm_tensor *t, const char
     int rc = image_input(hrt_net_inputs(net), t, what, &input, err);
 
     if (rc == 0)
-        rc = run_net(b, net, 1, &input, hrt_time_left_ms(hooks, DEFAULT_TIMEOUT_MS), "inference",
+        rc = run_net(b, net, 1, &input, hooks_time_left_ms(hooks, DEFAULT_TIMEOUT_MS), "inference",
                      &outs, err);
     free(input);
     if (rc < 0)
@@ -408,14 +408,14 @@ static int infer_ocr_recognition(backend *b, backend_model *m, const infer_input
     }
     for (size_t start = 0; start < n && rc == 0; start += batch) {
         size_t count = n - start < batch ? n - start : batch;
-        rc = hrt_check_hooks(hooks, err);
+        rc = hooks_check(hooks, err);
         for (size_t i = 0; i < count && rc == 0; i++) {
             char what[48];
             snprintf(what, sizeof(what), "input_data.crops[%zu]", start + i);
             rc = image_input(is, &in->u.ocr.crops[start + i], what, &inputs[i], err);
         }
         if (rc == 0)
-            rc = run_net(b, r->net, count, inputs, hrt_time_left_ms(hooks, DEFAULT_TIMEOUT_MS),
+            rc = run_net(b, r->net, count, inputs, hooks_time_left_ms(hooks, DEFAULT_TIMEOUT_MS),
                          "OCR recognition", &outs, err);
         for (size_t i = 0; i < count; i++) {
             free(inputs[i]);

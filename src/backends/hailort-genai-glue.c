@@ -85,7 +85,7 @@ static int on_token(void *ctx, const char *text, size_t len)
     emit(g, delta, delta_len);
     if (g->stop.hit)
         return 1;
-    int rc = hrt_check_hooks(g->hooks, g->err);
+    int rc = hooks_check(g->hooks, g->err);
     if (rc < 0) {
         g->abort_code = -rc;
         return 1;
@@ -171,7 +171,7 @@ static int infer_vlm(backend *b, backend_model *m, const infer_input *in, const 
         /* HailoRT seeds are 32 bits, and UINT32_MAX means "random". */
         .seed = (uint32_t)(in->u.vlm.seed % UINT32_MAX),
         .max_tokens = in->u.vlm.max_tokens > 0 ? (uint32_t)in->u.vlm.max_tokens : 200,
-        .read_timeout_ms = hrt_time_left_ms(hooks, TOKEN_TIMEOUT_MS),
+        .read_timeout_ms = hooks_time_left_ms(hooks, TOKEN_TIMEOUT_MS),
     };
 
     g.stop.stops = in->u.vlm.stop;
@@ -264,7 +264,7 @@ static int infer_whisper(backend *b, backend_model *m, const infer_input *in,
     seconds = (double)n / WHISPER_RATE;
     timeout = seconds * 2000.0 > WHISPER_MIN_TIMEOUT_MS ? (int)(seconds * 2000.0)
                                                         : WHISPER_MIN_TIMEOUT_MS;
-    timeout = hrt_time_left_ms(hooks, timeout);
+    timeout = hooks_time_left_ms(hooks, timeout);
 
     out->result = cJSON_CreateObject();
     s.segments = cJSON_AddArrayToObject(out->result, "segments");
@@ -275,7 +275,7 @@ static int infer_whisper(backend *b, backend_model *m, const infer_input *in,
                           in->u.whisper.task == WHISPER_TRANSLATE, timeout, on_segment, &s);
     if (st != 0)
         return hrt_fail(b, err, st, "Speech2Text on %.1f s of audio", seconds);
-    return hrt_check_hooks(hooks, err);
+    return hooks_check(hooks, err);
 }
 
 int hrt_genai_infer(backend *b, backend_model *m, const infer_input *in, const infer_hooks *hooks,

@@ -18,7 +18,7 @@
 #include <sys/types.h>
 #include <cjson/cJSON.h>
 
-#include "backend.h"
+#include "backends/backend.h"
 #include "common/err.h"
 
 typedef enum job_action { JOB_LOAD, JOB_INFER, JOB_UNLOAD } job_action;

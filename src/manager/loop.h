@@ -17,7 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "backend.h"
+#include "backends/backend.h"
 #include "common/paths.h"
 #include "config.h"
 #include "conn.h"

@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 
-#include "backend.h"
+#include "backends/backend.h"
 #include "common/buf.h"
 #include "job.h"
 

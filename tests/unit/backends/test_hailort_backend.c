@@ -20,7 +20,7 @@
 
 #include "common/log.h"
 #include "hailort_fake_rt.h"
-#include "manager/backend.h"
+#include "backends/backend.h"
 
 #define MIB (1024ull * 1024ull)
 

@@ -11,8 +11,8 @@
  * output tensors by index ({"dtype","shape","attachment": i}); the manager
  * turns them into base64 or binary attachments for the answer.
  */
-#ifndef HDM_MANAGER_BACKEND_H
-#define HDM_MANAGER_BACKEND_H
+#ifndef HDM_BACKENDS_BACKEND_H
+#define HDM_BACKENDS_BACKEND_H
 
 #include <stdatomic.h>
 #include <stdbool.h>
