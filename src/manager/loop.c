@@ -30,7 +30,6 @@
 
 #include "common/log.h"
 #include "common/timeutil.h"
-#include "infer_input.h"
 #include "proto.h"
 
 typedef struct loop_event {
@@ -90,18 +89,20 @@ static void conn_close(loop *l, conn *c, const char *why)
     for (size_t i = 0; i < c->n_jobs; i++)
         atomic_store(&c->jobs[i]->cancelled, true);
     if (c->n_jobs > 0)
-        sched_cancel_conn(l->sched, c->id);
+        sched_cancel_conn(l->m->sched, c->id);
     epoll_ctl(l->epfd, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     c->fd = -1;
     conn_unlink(l, c);
-    atomic_fetch_sub(&l->counters.connections_open, 1);
+    atomic_fetch_sub(&l->m->counters.connections_open, 1);
     c->hash_next = l->dead;
     l->dead = c;
 }
 
-void loop_mark_dirty(loop *l, conn *c)
+/* conn_notify_fn: c has output (or is closing); flush it at the round's end. */
+static void mark_dirty(void *owner, conn *c)
 {
+    loop *l = owner;
     if (c->dirty || c->fd < 0)
         return;
     c->dirty = true;
@@ -159,16 +160,6 @@ void loop_on_delta(void *ctx, job *j, const char *text, size_t len)
     push_event(l, ev);
 }
 
-static void finish_preload(loop *l, job *j)
-{
-    if (j->rc < 0)
-        log_warn("preload %s %s failed: %s", j->model_type, j->model_path,
-                 j->err.msg[0] ? j->err.msg : hdm_strerror(-j->rc));
-    else
-        log_info("preloaded %s %s", j->model_type, j->model_path);
-    l->preload_pending--;
-}
-
 static void process_events(loop *l)
 {
     uint64_t count;
@@ -186,14 +177,12 @@ static void process_events(loop *l)
         conn *c = j->conn_id ? conn_find(l, j->conn_id) : NULL;
         if (ev->delta) {
             if (c)
-                proto_answer_delta(l, c, j, ev->text, ev->len);
+                proto_answer_delta(l->m, c, j, ev->text, ev->len);
         } else {
-            l->jobs_in_flight--;
-            if (j->conn_id == 0) {
-                finish_preload(l, j);
-            } else if (c) {
+            manager_job_finished(l->m, j);
+            if (c) {
                 conn_untrack_job(c, j);
-                proto_answer_job(l, c, j);
+                proto_answer_job(l->m, c, j);
                 if (c->peer_eof && c->n_jobs == 0)
                     c->closing = true;
             }
@@ -202,20 +191,6 @@ static void process_events(loop *l)
         free(ev);
         ev = next;
     }
-}
-
-int loop_submit(loop *l, conn *c, job *j)
-{
-    if (c && conn_track_job(c, j) < 0)
-        return -HDM_E_NOMEM;
-    int rc = sched_submit(l->sched, j);
-    if (rc < 0) {
-        if (c)
-            conn_untrack_job(c, j);
-        return rc;
-    }
-    l->jobs_in_flight++;
-    return 0;
 }
 
 /* ---- reading ------------------------------------------------------------- */
@@ -230,21 +205,20 @@ static void process_frames(loop *l, conn *c)
         size_t need = 0;
         hdm_err err;
         hdm_err_clear(&err);
-        int rc =
-            frame_parse(c->in.data + c->in_off, avail, l->cfg->max_message_bytes, &f, &need, &err);
+        int rc = frame_parse(c->in.data + c->in_off, avail, l->max_frame, &f, &need, &err);
         if (rc == 0) {
             c->in_need = need;
             break;
         }
         if (rc < 0) {
-            proto_fail_connection(l, c,
+            proto_fail_connection(l->m, c,
                                   rc == -HDM_E_TOO_LARGE ? HDM_E_TOO_LARGE : HDM_E_BAD_REQUEST,
                                   err.msg[0] ? err.msg : "Malformed frame");
             break;
         }
         c->in_need = 0;
         const uint8_t *base = c->in.data;
-        proto_handle_frame(l, c, &f);
+        proto_handle_frame(l->m, c, &f);
         if (c->in.data == base)
             c->in_off += f.total_len; /* else the frame took the whole buffer with it */
         frame_clear(&f);
@@ -277,11 +251,11 @@ static void on_readable(loop *l, conn *c)
                          c->in_need);
             else
                 snprintf(msg, sizeof(msg), "Truncated frame: got %zu bytes", left);
-            proto_fail_connection(l, c, HDM_E_BAD_REQUEST, msg);
+            proto_fail_connection(l->m, c, HDM_E_BAD_REQUEST, msg);
         } else if (c->n_jobs == 0) {
             c->closing = true;
         }
-        loop_mark_dirty(l, c);
+        mark_dirty(l, c);
     }
     /* A dirty connection gets its events updated after the flush, which
      * usually empties the queue: no EPOLLOUT on/off per request. */
@@ -303,7 +277,7 @@ static void on_accept(loop *l)
             }
             return;
         }
-        conn *c = conn_new(fd, ++l->next_conn_id);
+        conn *c = conn_new(fd, ++l->next_conn_id, mark_dirty, l);
         struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
         if (!c || epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
             log_warn("dropping a new connection: %s", c ? strerror(errno) : "out of memory");
@@ -316,8 +290,8 @@ static void on_accept(loop *l)
         c->ep_events = ev.events;
         c->hash_next = l->buckets[c->id % LOOP_CONN_BUCKETS];
         l->buckets[c->id % LOOP_CONN_BUCKETS] = c;
-        atomic_fetch_add(&l->counters.connections_total, 1);
-        atomic_fetch_add(&l->counters.connections_open, 1);
+        atomic_fetch_add(&l->m->counters.connections_total, 1);
+        atomic_fetch_add(&l->m->counters.connections_open, 1);
         log_debug("connection %llu from uid %d pid %d", (unsigned long long)c->id, (int)c->uid,
                   (int)c->pid);
     }
@@ -344,7 +318,7 @@ static void flush_dirty(loop *l)
             log_warn("connection %llu (pid %d) does not read its answers (%zu bytes waiting); "
                      "dropping it",
                      (unsigned long long)c->id, (int)c->pid, pending);
-            atomic_fetch_add(&l->counters.connections_dropped, 1);
+            atomic_fetch_add(&l->m->counters.connections_dropped, 1);
             conn_close(l, c, "slow reader");
             continue;
         }
@@ -360,14 +334,12 @@ static void flush_dirty(loop *l)
 
 /* ---- lifecycle ----------------------------------------------------------- */
 
-int loop_init(loop *l, const manager_config *cfg, hdm_err *err)
+int loop_init(loop *l, size_t max_frame, hdm_err *err)
 {
     memset(l, 0, sizeof(*l));
     l->epfd = l->sigfd = l->evfd = l->wdfd = -1;
-    l->cfg = cfg;
-    l->started_ms = mono_ms();
-    l->started_wall = wall_s();
-    l->out_cap = (uint64_t)cfg->max_message_bytes * 2;
+    l->max_frame = max_frame;
+    l->out_cap = (uint64_t)max_frame * 2;
     if (l->out_cap < (16u << 20))
         l->out_cap = 16u << 20;
     pthread_mutex_init(&l->done_lock, NULL);
@@ -447,44 +419,11 @@ void loop_destroy(loop *l)
     pthread_mutex_destroy(&l->done_lock);
 }
 
-void loop_preload(loop *l)
+void loop_preload(loop *l, manager *m)
 {
-    const manager_config *cfg = l->cfg;
-    for (size_t i = 0; i < cfg->n_preload; i++) {
-        const preload_entry *p = &cfg->preload[i];
-        hdm_err err;
-        hdm_err_clear(&err);
-        job *j = calloc(1, sizeof(*j));
-        if (!j)
-            fatal("out of memory");
-        j->id = ++l->next_job_id;
-        j->action = JOB_LOAD;
-        j->priority = PRIO_REALTIME;
-        j->received_ms = mono_ms();
-        atomic_init(&j->cancelled, false);
-        snprintf(j->client_name, sizeof(j->client_name), "preload");
-        int rc = -HDM_E_NOMEM;
-        if (!(j->model_type = strdup(p->model_type)) ||
-            model_kind_parse(p->model_type, &j->kind) < 0)
-            goto fail;
-        j->input.kind = j->kind;
-        if ((rc = path_resolve_allowed(&l->allow, p->model_path, "model_path", &j->model_path,
-                                       &err)) < 0)
-            goto fail;
-        j->has_keep_alive = p->has_keep_alive;
-        j->keep_alive = p->keep_alive;
-        if ((rc = infer_model_params_check(j, p->model_params, &l->allow, true, &err)) < 0)
-            goto fail;
-        if ((rc = loop_submit(l, NULL, j)) < 0)
-            goto fail;
-        l->preload_pending++;
-        continue;
-    fail:
-        log_warn("preload %s %s: %s", p->model_type, p->model_path,
-                 err.msg[0] ? err.msg : hdm_strerror(-rc));
-        job_free(j);
-    }
-    while (l->preload_pending > 0) {
+    l->m = m;
+    manager_preload(m);
+    while (m->preload_pending > 0) {
         struct epoll_event ev;
         int n = epoll_wait(l->epfd, &ev, 1, 1000);
         if (n < 0 && errno != EINTR)
@@ -513,7 +452,7 @@ static void begin_stop(loop *l)
             epoll_ctl(l->epfd, EPOLL_CTL_DEL, l->ls->fd, NULL);
         listen_close(l->ls);
     }
-    sched_shutdown(l->sched);
+    manager_begin_stop(l->m);
 }
 
 static bool output_pending(loop *l)
@@ -538,14 +477,16 @@ static void on_signal(loop *l)
     }
 }
 
-int loop_run(loop *l)
+int loop_run(loop *l, manager *m, listen_socket *ls)
 {
+    l->m = m;
+    l->ls = ls;
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &tag_listen};
     if (l->ls && l->ls->fd >= 0 && epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->ls->fd, &ev) < 0)
         fatal("epoll_ctl on the listening socket: %s", strerror(errno));
     struct epoll_event events[128];
     for (;;) {
-        if (l->stopping && l->jobs_in_flight == 0) {
+        if (l->stopping && m->jobs_in_flight == 0) {
             if (l->stop_flush_deadline == 0)
                 l->stop_flush_deadline = mono_ms() + STOP_FLUSH_MS;
             if (!output_pending(l) || mono_ms() >= l->stop_flush_deadline)
@@ -588,7 +529,7 @@ int loop_run(loop *l)
                     continue;
                 }
                 if (e & EPOLLOUT)
-                    loop_mark_dirty(l, c);
+                    mark_dirty(l, c);
                 if (e & (EPOLLIN | EPOLLRDHUP))
                     on_readable(l, c);
             }

@@ -52,25 +52,23 @@ static proto_action action_parse(const char *name)
 /* ---- sending ------------------------------------------------------------- */
 
 /* Queues resp (consumed) on c. */
-static void send_json(loop *l, conn *c, cJSON *resp, bool binary, const frame_attachment *att,
+static void send_json(manager *m, conn *c, cJSON *resp, bool binary, const frame_attachment *att,
                       uint32_t n_att, size_t hint)
 {
     if (!resp) {
         log_error("out of memory building an answer for connection %llu; closing it",
                   (unsigned long long)c->id);
-        c->closing = true;
-        loop_mark_dirty(l, c);
+        conn_finish(c);
         return;
     }
     size_t before = conn_out_pending(c);
     if (conn_queue_json(c, resp, binary, att, n_att, hint) < 0) {
         log_error("out of memory queueing an answer for connection %llu; closing it",
                   (unsigned long long)c->id);
-        c->closing = true;
+        conn_finish(c);
     }
-    atomic_fetch_add(&l->counters.bytes_out, conn_out_pending(c) - before);
+    atomic_fetch_add(&m->counters.bytes_out, conn_out_pending(c) - before);
     cJSON_Delete(resp);
-    loop_mark_dirty(l, c);
 }
 
 static cJSON *error_json(const char *request_id, int code, const char *msg)
@@ -90,39 +88,39 @@ static cJSON *error_json(const char *request_id, int code, const char *msg)
     return resp;
 }
 
-static void send_error(loop *l, conn *c, const char *request_id, bool binary, int code,
+static void send_error(manager *m, conn *c, const char *request_id, bool binary, int code,
                        const char *msg)
 {
     int pos = code < 0 ? -code : code;
     if (pos > 0 && pos < HDM_E__COUNT)
-        atomic_fetch_add(&l->counters.errors[pos], 1);
-    send_json(l, c, error_json(request_id, code, msg), binary, NULL, 0, 0);
+        atomic_fetch_add(&m->counters.errors[pos], 1);
+    send_json(m, c, error_json(request_id, code, msg), binary, NULL, 0, 0);
 }
 
-void proto_fail_connection(loop *l, conn *c, int code, const char *msg)
+void proto_fail_connection(manager *m, conn *c, int code, const char *msg)
 {
     log_warn("connection %llu (uid %d, pid %d): %s; closing it", (unsigned long long)c->id,
              (int)c->uid, (int)c->pid, msg);
-    atomic_fetch_add(&l->counters.requests[ACT_INVALID], 1);
-    atomic_fetch_add(&l->counters.connections_dropped, 1);
-    send_error(l, c, NULL, false, code, msg);
-    c->closing = true;
+    atomic_fetch_add(&m->counters.requests[ACT_INVALID], 1);
+    atomic_fetch_add(&m->counters.connections_dropped, 1);
+    send_error(m, c, NULL, false, code, msg);
+    conn_finish(c);
 }
 
 /* ---- status -------------------------------------------------------------- */
 
-cJSON *proto_status_json(loop *l, bool device_form, bool full)
+cJSON *proto_status_json(manager *m, bool device_form, bool full)
 {
     cJSON *st = cJSON_CreateObject();
     if (!st)
         return NULL;
     bool ok = cJSON_AddStringToObject(st, "status", "ok") != NULL;
     if (device_form) {
-        device_info info = l->info;
+        device_info info = m->info;
         hdm_err err;
         hdm_err_clear(&err);
         cJSON *dev = cJSON_AddObjectToObject(st, "device");
-        bool fresh = l->ops->identify(l->dev, &info, &err) == 0;
+        bool fresh = m->ops->identify(m->dev, &info, &err) == 0;
         ok = ok && dev && cJSON_AddStringToObject(dev, "device_id", info.device_id) &&
              cJSON_AddStringToObject(dev, "architecture", info.architecture) &&
              cJSON_AddStringToObject(dev, "fw_version", info.fw_version);
@@ -141,22 +139,22 @@ cJSON *proto_status_json(loop *l, bool device_form, bool full)
         ok = ok && cJSON_AddBoolToObject(dev, "simulated", info.simulated);
         ok = ok && cJSON_AddStringToObject(st, "device_id", info.device_id);
     } else {
-        ok = ok && cJSON_AddStringToObject(st, "device_id", l->info.device_id);
+        ok = ok && cJSON_AddStringToObject(st, "device_id", m->info.device_id);
     }
     if (!ok) {
         cJSON_Delete(st);
         return NULL;
     }
-    registry_status_json(l->reg, st, device_form);
+    registry_status_json(m->reg, st, device_form);
     ok = cJSON_AddNumberToObject(st, "uptime_seconds",
-                                 (double)(mono_ms() - l->started_ms) / 1000.0) &&
-         cJSON_AddStringToObject(st, "socket_path", l->cfg->socket_path) &&
-         cJSON_AddStringToObject(st, "backend", l->ops->name) &&
-         cJSON_AddBoolToObject(st, "simulated", l->info.simulated);
+                                 (double)(mono_ms() - m->started_ms) / 1000.0) &&
+         cJSON_AddStringToObject(st, "socket_path", m->cfg->socket_path) &&
+         cJSON_AddStringToObject(st, "backend", m->ops->name) &&
+         cJSON_AddBoolToObject(st, "simulated", m->info.simulated);
     if (ok && full)
-        sched_status_json(l->sched, st);
+        sched_status_json(m->sched, st);
     else if (ok)
-        ok = cJSON_AddNumberToObject(st, "queue_depth", (double)sched_depth(l->sched)) != NULL;
+        ok = cJSON_AddNumberToObject(st, "queue_depth", (double)sched_depth(m->sched)) != NULL;
     if (!ok) {
         cJSON_Delete(st);
         return NULL;
@@ -181,7 +179,7 @@ static bool printable_ascii(const char *s)
 }
 
 /* Fills the scheduling fields (priority, deadline, client name, keep_alive). */
-static int job_scheduling(loop *l, conn *c, job *j, const cJSON *req, hdm_err *err)
+static int job_scheduling(manager *m, conn *c, job *j, const cJSON *req, hdm_err *err)
 {
     const cJSON *v = field(req, "client_name");
     if (v) {
@@ -200,7 +198,7 @@ static int job_scheduling(loop *l, conn *c, job *j, const cJSON *req, hdm_err *e
             return hdm_err_set(err, HDM_E_BAD_REQUEST,
                                "priority must be one of realtime, interactive, normal, batch");
     } else {
-        j->priority = sched_default_priority(l->sched, j->client_name, c->uid, PRIO_NORMAL);
+        j->priority = sched_default_priority(m->sched, j->client_name, c->uid, PRIO_NORMAL);
     }
     v = field(req, "timeout_ms");
     if (v) {
@@ -224,7 +222,7 @@ static int job_scheduling(loop *l, conn *c, job *j, const cJSON *req, hdm_err *e
 
 /* Builds the job for load_model / infer / unload_model.  Returns 0 and *out,
  * or a negative code with err (the caller answers). */
-static int build_job(loop *l, conn *c, frame *f, const cJSON *req, proto_action act,
+static int build_job(manager *m, conn *c, frame *f, const cJSON *req, proto_action act,
                      const char *request_id, job **out, hdm_err *err)
 {
     const cJSON *path = field(req, "model_path");
@@ -245,11 +243,10 @@ static int build_job(loop *l, conn *c, frame *f, const cJSON *req, proto_action 
         return hdm_err_set(err, HDM_E_UNSUPPORTED, "Unsupported model_type: %s", shown);
     }
 
-    job *j = calloc(1, sizeof(*j));
+    job *j = manager_job_new(m);
     if (!j)
         return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
     int rc;
-    j->id = ++l->next_job_id;
     j->conn_id = c->id;
     j->binary = f->binary;
     j->action = act == ACT_LOAD_MODEL ? JOB_LOAD : act == ACT_INFER ? JOB_INFER : JOB_UNLOAD;
@@ -257,15 +254,12 @@ static int build_job(loop *l, conn *c, frame *f, const cJSON *req, proto_action 
     j->input.kind = kind;
     j->peer_uid = c->uid;
     j->peer_pid = c->pid;
-    j->received_ms = mono_ms();
-    j->priority = PRIO_NORMAL;
-    atomic_init(&j->cancelled, false);
     if ((request_id && !(j->request_id = strdup(request_id))) ||
         !(j->model_type = strdup(type_name))) {
         rc = hdm_err_set(err, HDM_E_NOMEM, "out of memory");
         goto fail;
     }
-    rc = path_resolve_allowed(&l->allow, path->valuestring, "model_path", &j->model_path, err);
+    rc = path_resolve_allowed(&m->allow, path->valuestring, "model_path", &j->model_path, err);
     if (rc < 0) {
         /* Unloading touches no file: a model whose file is gone can still be named. */
         if (!(act == ACT_UNLOAD_MODEL && rc == -HDM_E_NOT_FOUND && path->valuestring[0] == '/'))
@@ -276,10 +270,10 @@ static int build_job(loop *l, conn *c, frame *f, const cJSON *req, proto_action 
             goto fail;
         }
     }
-    if ((rc = job_scheduling(l, c, j, req, err)) < 0)
+    if ((rc = job_scheduling(m, c, j, req, err)) < 0)
         goto fail;
     if (act != ACT_UNLOAD_MODEL &&
-        (rc = infer_model_params_check(j, field(req, "model_params"), &l->allow,
+        (rc = infer_model_params_check(j, field(req, "model_params"), &m->allow,
                                        act == ACT_LOAD_MODEL, err)) < 0)
         goto fail;
 
@@ -305,7 +299,7 @@ static int build_job(loop *l, conn *c, frame *f, const cJSON *req, proto_action 
             goto fail;
         /* A CLIP model that is not resident cannot be loaded without its HEFs. */
         if (kind == MODEL_CLIP && !j->clip_image_hef &&
-            !registry_is_resident(l->reg, kind, j->model_path)) {
+            !registry_is_resident(m->reg, kind, j->model_path)) {
             rc = hdm_err_set(err, HDM_E_BAD_REQUEST,
                              "model_params.image_hef_path required (the clip model is not "
                              "loaded)");
@@ -319,32 +313,32 @@ fail:
     return rc;
 }
 
-static void handle_device(loop *l, conn *c, frame *f, const cJSON *req, proto_action act,
+static void handle_device(manager *m, conn *c, frame *f, const cJSON *req, proto_action act,
                           const char *request_id)
 {
     hdm_err err;
     hdm_err_clear(&err);
     job *j = NULL;
-    int rc = build_job(l, c, f, req, act, request_id, &j, &err);
+    int rc = build_job(m, c, f, req, act, request_id, &j, &err);
     if (rc < 0) {
         char name[64];
         snprintf(name, sizeof(name), "uid:%d/pid:%d", (int)c->uid, (int)c->pid);
         const cJSON *cn = field(req, "client_name");
-        sched_record_rejected(l->sched,
+        sched_record_rejected(m->sched,
                               cJSON_IsString(cn) && strlen(cn->valuestring) <= CLIENT_NAME_MAX
                                   ? cn->valuestring
                                   : name,
                               rc);
-        send_error(l, c, request_id, f->binary, rc, err.msg);
+        send_error(m, c, request_id, f->binary, rc, err.msg);
         return;
     }
-    if (l->stopping) {
-        send_error(l, c, request_id, f->binary, HDM_E_UNAVAILABLE,
+    if (m->stopping) {
+        send_error(m, c, request_id, f->binary, HDM_E_UNAVAILABLE,
                    "Device manager is shutting down");
         job_free(j);
         return;
     }
-    rc = loop_submit(l, c, j);
+    rc = manager_submit(m, c, j);
     if (rc == 0)
         return;
     cJSON *resp;
@@ -352,34 +346,34 @@ static void handle_device(loop *l, conn *c, frame *f, const cJSON *req, proto_ac
         char msg[HDM_ERR_MSG_MAX];
         snprintf(msg, sizeof(msg), "%s",
                  j->err.msg[0] ? j->err.msg : "Device queue is full; retry later");
-        atomic_fetch_add(&l->counters.busy_rejections, 1);
-        atomic_fetch_add(&l->counters.errors[HDM_E_BUSY], 1);
+        atomic_fetch_add(&m->counters.busy_rejections, 1);
+        atomic_fetch_add(&m->counters.errors[HDM_E_BUSY], 1);
         resp = error_json(request_id, HDM_E_BUSY, msg);
         if (resp && !cJSON_AddNumberToObject(resp, "retry_after_ms", j->retry_after_ms)) {
             cJSON_Delete(resp);
             resp = NULL;
         }
-        send_json(l, c, resp, f->binary, NULL, 0, 0);
+        send_json(m, c, resp, f->binary, NULL, 0, 0);
     } else {
-        send_error(l, c, request_id, f->binary, rc,
+        send_error(m, c, request_id, f->binary, rc,
                    j->err.msg[0] ? j->err.msg : "could not queue the request");
     }
     job_free(j);
 }
 
-static void handle_cancel(loop *l, conn *c, frame *f, const cJSON *req, const char *request_id)
+static void handle_cancel(manager *m, conn *c, frame *f, const cJSON *req, const char *request_id)
 {
     const cJSON *target = field(req, "target_request_id");
     if (!cJSON_IsString(target) || !target->valuestring[0]) {
-        send_error(l, c, request_id, f->binary, HDM_E_BAD_REQUEST, "target_request_id required");
+        send_error(m, c, request_id, f->binary, HDM_E_BAD_REQUEST, "target_request_id required");
         return;
     }
-    if (sched_cancel_request(l->sched, c->id, target->valuestring) < 0) {
+    if (sched_cancel_request(m->sched, c->id, target->valuestring) < 0) {
         char msg[HDM_ERR_MSG_MAX];
         snprintf(msg, sizeof(msg),
                  "No queued or running request with request_id %.256s on this connection",
                  target->valuestring);
-        send_error(l, c, request_id, f->binary, HDM_E_NOT_FOUND, msg);
+        send_error(m, c, request_id, f->binary, HDM_E_NOT_FOUND, msg);
         return;
     }
     cJSON *resp = cJSON_CreateObject();
@@ -390,14 +384,14 @@ static void handle_cancel(loop *l, conn *c, frame *f, const cJSON *req, const ch
         cJSON_Delete(resp);
         resp = NULL;
     }
-    send_json(l, c, resp, f->binary, NULL, 0, 0);
+    send_json(m, c, resp, f->binary, NULL, 0, 0);
 }
 
-void proto_handle_frame(loop *l, conn *c, frame *f)
+void proto_handle_frame(manager *m, conn *c, frame *f)
 {
-    atomic_fetch_add(&l->counters.bytes_in, f->total_len);
+    atomic_fetch_add(&m->counters.bytes_in, f->total_len);
     if (!utf8_valid(f->json, f->json_len)) {
-        proto_fail_connection(l, c, HDM_E_BAD_REQUEST, "Invalid request: not valid UTF-8");
+        proto_fail_connection(m, c, HDM_E_BAD_REQUEST, "Invalid request: not valid UTF-8");
         return;
     }
     const char *end = NULL;
@@ -412,7 +406,7 @@ void proto_handle_frame(loop *l, conn *c, frame *f)
         char msg[160];
         snprintf(msg, sizeof(msg), "Invalid JSON at byte %zu: data after the object",
                  (size_t)(end - f->json));
-        proto_fail_connection(l, c, HDM_E_BAD_REQUEST, msg);
+        proto_fail_connection(m, c, HDM_E_BAD_REQUEST, msg);
         return;
     }
     if (!req) {
@@ -422,12 +416,12 @@ void proto_handle_frame(loop *l, conn *c, frame *f)
             snprintf(msg, sizeof(msg), "Invalid JSON at byte %zu", (size_t)(at - f->json));
         else
             snprintf(msg, sizeof(msg), "Invalid JSON");
-        proto_fail_connection(l, c, HDM_E_BAD_REQUEST, msg);
+        proto_fail_connection(m, c, HDM_E_BAD_REQUEST, msg);
         return;
     }
     if (!cJSON_IsObject(req)) {
         cJSON_Delete(req);
-        proto_fail_connection(l, c, HDM_E_BAD_REQUEST, "Invalid request: not a JSON object");
+        proto_fail_connection(m, c, HDM_E_BAD_REQUEST, "Invalid request: not a JSON object");
         return;
     }
     const cJSON *rid = field(req, "request_id");
@@ -435,21 +429,21 @@ void proto_handle_frame(loop *l, conn *c, frame *f)
     const cJSON *action = field(req, "action");
     proto_action act = ACT_INVALID;
     if (rid && (!cJSON_IsString(rid) || strlen(rid->valuestring) > REQUEST_ID_MAX)) {
-        atomic_fetch_add(&l->counters.requests[ACT_INVALID], 1);
-        send_error(l, c, NULL, f->binary, HDM_E_BAD_REQUEST,
+        atomic_fetch_add(&m->counters.requests[ACT_INVALID], 1);
+        send_error(m, c, NULL, f->binary, HDM_E_BAD_REQUEST,
                    "request_id must be a string of at most 256 bytes");
         goto out;
     }
     request_id = rid ? rid->valuestring : NULL;
     if (cJSON_IsString(action))
         act = action_parse(action->valuestring);
-    atomic_fetch_add(&l->counters.requests[act], 1);
+    atomic_fetch_add(&m->counters.requests[act], 1);
 
     switch (act) {
     case ACT_PING:
     case ACT_STATUS:
     case ACT_DEVICE_STATUS: {
-        cJSON *resp = proto_status_json(l, act == ACT_DEVICE_STATUS, act != ACT_PING);
+        cJSON *resp = proto_status_json(m, act == ACT_DEVICE_STATUS, act != ACT_PING);
         if (resp && act == ACT_PING) {
             /* ping is the liveness probe: the v1 status fields, not the
              * memory and registry figures (printing numbers dominates it). */
@@ -460,16 +454,16 @@ void proto_handle_frame(loop *l, conn *c, frame *f)
             cJSON_Delete(resp);
             resp = NULL;
         }
-        send_json(l, c, resp, f->binary, NULL, 0, 0);
+        send_json(m, c, resp, f->binary, NULL, 0, 0);
         break;
     }
     case ACT_LOAD_MODEL:
     case ACT_INFER:
     case ACT_UNLOAD_MODEL:
-        handle_device(l, c, f, req, act, request_id);
+        handle_device(m, c, f, req, act, request_id);
         break;
     case ACT_CANCEL:
-        handle_cancel(l, c, f, req, request_id);
+        handle_cancel(m, c, f, req, request_id);
         break;
     default: {
         char msg[160];
@@ -479,7 +473,7 @@ void proto_handle_frame(loop *l, conn *c, frame *f)
             snprintf(msg, sizeof(msg), "Unknown action: (not a string)");
         else
             snprintf(msg, sizeof(msg), "Unknown action: %.100s", action->valuestring);
-        send_error(l, c, request_id, f->binary, HDM_E_BAD_REQUEST, msg);
+        send_error(m, c, request_id, f->binary, HDM_E_BAD_REQUEST, msg);
         break;
     }
     }
@@ -542,13 +536,13 @@ static cJSON *job_error_json(const job *j)
     return resp;
 }
 
-void proto_answer_job(loop *l, conn *c, job *j)
+void proto_answer_job(manager *m, conn *c, job *j)
 {
     if (j->rc < 0) {
         int code = -j->rc;
         if (code > 0 && code < HDM_E__COUNT)
-            atomic_fetch_add(&l->counters.errors[code], 1);
-        send_json(l, c, job_error_json(j), j->binary, NULL, 0, 0);
+            atomic_fetch_add(&m->counters.errors[code], 1);
+        send_json(m, c, job_error_json(j), j->binary, NULL, 0, 0);
         return;
     }
     cJSON *resp = cJSON_CreateObject();
@@ -580,7 +574,7 @@ void proto_answer_job(loop *l, conn *c, job *j)
                 cJSON_Delete(resp);
                 log_error("job %llu: backend result references a missing tensor",
                           (unsigned long long)j->id);
-                send_error(l, c, j->request_id, j->binary, HDM_E_INTERNAL,
+                send_error(m, c, j->request_id, j->binary, HDM_E_INTERNAL,
                            "Inference failed: the result references a missing output tensor");
                 return;
             }
@@ -621,14 +615,14 @@ void proto_answer_job(loop *l, conn *c, job *j)
     if (!ok) {
         cJSON_Delete(resp);
         free(atts);
-        send_error(l, c, j->request_id, j->binary, HDM_E_NOMEM, "out of memory");
+        send_error(m, c, j->request_id, j->binary, HDM_E_NOMEM, "out of memory");
         return;
     }
-    send_json(l, c, resp, j->binary, atts, n_att, hint);
+    send_json(m, c, resp, j->binary, atts, n_att, hint);
     free(atts);
 }
 
-void proto_answer_delta(loop *l, conn *c, const job *j, const char *text, size_t len)
+void proto_answer_delta(manager *m, conn *c, const job *j, const char *text, size_t len)
 {
     char *copy = NULL;
     long n = conn_delta_text(c, j, text, len, &copy);
@@ -649,5 +643,5 @@ void proto_answer_delta(loop *l, conn *c, const job *j, const char *text, size_t
         cJSON_Delete(resp);
         return; /* a lost delta is repaired by the final frame's full result */
     }
-    send_json(l, c, resp, j->binary, NULL, 0, len + 128);
+    send_json(m, c, resp, j->binary, NULL, 0, len + 128);
 }
