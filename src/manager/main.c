@@ -58,6 +58,11 @@ int main(int argc, char **argv)
     if (listen_open(&ls, cfg.socket_path, cfg.socket_mode, cfg.socket_group, &err) < 0)
         fatal("%s", err.msg);
 
+    if (ls.activated && cfg.socket_group)
+        log_info("socket group '%s' not applied: the socket came from systemd, whose socket "
+                 "unit sets its mode and group",
+                 cfg.socket_group);
+
     manager *m = NULL;
     worker_hooks answers = {.complete = loop_on_complete, .delta = loop_on_delta, .ctx = &l};
     if (manager_new(&cfg, &answers, &m, &err) < 0)
