@@ -115,7 +115,7 @@ struct backend_model {
     int load_ms, infer_ms, token_ms; /* unscaled; sim_sleep applies latency_scale */
     int in_h, in_w;                  /* depth/pose/ocr detection input size */
     /* clip: fixed pseudo-random weights, made at load */
-    float *clip_img_proj;    /* [SIM_CLIP_DIM][SIM_CLIP_POOL*SIM_CLIP_POOL*3] */
+    float *clip_img_proj;    /* [SIM_CLIP_POOL*SIM_CLIP_POOL*3][SIM_CLIP_DIM], feature-major */
     float *clip_txt_self;    /* [SIM_CLIP_DIM] weight of x[j] */
     float *clip_txt_cross;   /* [SIM_CLIP_DIM] weight of x[perm[j]] */
     float *clip_txt_ctx;     /* [SIM_CLIP_DIM] weight of the causal context mean */
