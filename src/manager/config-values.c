@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -317,3 +318,21 @@ int config_set_socket(manager_config *cfg, const char *value, const char *where,
     return config_replace_str(&cfg->socket_path, value);
 }
 
+
+int config_set_keep_alive(manager_config *cfg, const char *value, const char *where, hdm_err *err)
+{
+    if (!*value || strcasecmp(value, "none") == 0 || strcasecmp(value, "null") == 0) {
+        cfg->reg.default_keep_alive = REGISTRY_KEEP_ALIVE_NONE;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    double v = strtod(value, &end);
+    if (*end || errno || !isfinite(v) || (v < 0 && v != -1) || v > 1e9)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                           "%s: '%s' must be none (resident until memory is needed), -1 (pinned) "
+                           "or a number of seconds from 0 to 1e9",
+                           where, value);
+    cfg->reg.default_keep_alive = v;
+    return 0;
+}

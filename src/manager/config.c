@@ -119,8 +119,7 @@ static const setting settings[] = {
      .offset = F(reg.max_evictions), .max = 1000, .help = "models evicted for one load (default 3)"},
     {.key = "registry.reset_after_errors", .type = SET_INT, .offset = F(reg.reset_after_errors),
      .min = 1, .max = 1000000},
-    {.key = "registry.default_keep_alive", .type = SET_DOUBLE, .offset = F(reg.default_keep_alive),
-     .min = -1, .max = 1e9},
+    {.key = "registry.default_keep_alive", .type = SET_PARSER, .parse = config_set_keep_alive},
     {.key = "preload", .type = SET_LIST, .list = list_preload},
 };
 #undef F
@@ -405,9 +404,6 @@ static int apply_file(manager_config *cfg, hdm_err *err)
             break;
         }
     }
-    if (rc == 0 && cfg->reg.default_keep_alive < 0 && cfg->reg.default_keep_alive != -1)
-        rc = file_error(err, path, "registry.default_keep_alive", -1,
-                        "default_keep_alive must be -1 or a number of seconds >= 0");
     conf_free(keys, slots);
     return rc;
 }

@@ -52,14 +52,17 @@ static cJSON *model_json(const reg_model *m)
     cJSON_AddStringToObject(o, "model_path", m->path);
     cJSON_AddNumberToObject(o, "loaded_at", m->loaded_at);
     cJSON_AddNumberToObject(o, "last_used", m->last_used);
-    cJSON_AddNumberToObject(o, "keep_alive", m->keep_alive);
+    if (isinf(m->keep_alive))
+        cJSON_AddNullToObject(o, "keep_alive"); /* resident until memory pressure */
+    else
+        cJSON_AddNumberToObject(o, "keep_alive", m->keep_alive);
     cJSON_AddBoolToObject(o, "pinned", m->keep_alive < 0);
     cJSON_AddNumberToObject(o, "footprint_bytes", (double)m->footprint);
     cJSON_AddBoolToObject(o, "footprint_estimated", !m->footprint_learned);
     cJSON_AddNumberToObject(o, "requests", (double)m->requests);
     cJSON_AddNumberToObject(o, "errors", (double)m->errors);
     cJSON_AddNumberToObject(o, "owners", m->n_owners);
-    if (m->keep_alive > 0) {
+    if (registry_keep_alive_expires(m->keep_alive)) {
         double left = m->keep_alive - (mono_ms() - m->last_used_mono) / 1000.0;
         cJSON_AddNumberToObject(o, "expires_in_seconds", left > 0 ? round(left * 10) / 10 : 0);
     }

@@ -33,7 +33,7 @@ void registry_config_defaults(registry_config *cfg)
     memset(cfg, 0, sizeof *cfg);
     cfg->max_evictions = 3;
     cfg->reset_after_errors = 3;
-    cfg->default_keep_alive = 300;
+    cfg->default_keep_alive = REGISTRY_KEEP_ALIVE_NONE;
     cfg->memory_bytes = 0;
 }
 
@@ -480,8 +480,13 @@ int registry_acquire(registry *r, const job *j, reg_model **out, bool *loaded_no
     stats_hist_add(&r->load_by_kind[spec.kind], (double)(mono_ms() - t0));
     pthread_mutex_unlock(&r->mu);
     add_owner(r, m, j->client_name);
-    log_info("registry: loaded %s %s (%.0f MiB%s, keep_alive %g)", m->model_type, m->path,
-             MIB(m->footprint), m->footprint_learned ? "" : " estimated", m->keep_alive);
+    char keep[32];
+    if (isinf(m->keep_alive))
+        snprintf(keep, sizeof keep, "until evicted");
+    else
+        snprintf(keep, sizeof keep, "keep_alive %g", m->keep_alive);
+    log_info("registry: loaded %s %s (%.0f MiB%s, %s)", m->model_type, m->path, MIB(m->footprint),
+             m->footprint_learned ? "" : " estimated", keep);
     *out = m;
     *loaded_now = true;
     return 0;
@@ -574,7 +579,7 @@ int registry_expire(registry *r)
 
     while (m) {
         reg_model *n = m->next;
-        if (m->in_use == 0 && m->keep_alive >= 0) {
+        if (m->in_use == 0 && m->keep_alive >= 0 && !isinf(m->keep_alive)) {
             double limit_ms = m->keep_alive * 1000.0;
             double idle_ms = (double)(now - m->last_used_mono);
             if (idle_ms >= limit_ms) {

@@ -14,6 +14,7 @@
 #ifndef HDM_MANAGER_REGISTRY_H
 #define HDM_MANAGER_REGISTRY_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <cjson/cJSON.h>
@@ -25,9 +26,20 @@
 typedef struct registry_config {
     int max_evictions;           /* HAILO_DEVICE_MAX_EVICTIONS, default 3 */
     int reset_after_errors;      /* default 3 */
-    double default_keep_alive;   /* seconds a model stays after last use when the request gave none; default 300 */
+    double default_keep_alive;   /* seconds a model stays after last use when the request gave
+                                    none; default REGISTRY_KEEP_ALIVE_NONE */
     uint64_t memory_bytes;       /* device memory for accounting, 0 = from backend */
 } registry_config;
+
+/* keep_alive of a model that stays resident however long it is idle, until
+ * memory pressure evicts it (the original manager's behaviour, and the
+ * default).  -1 pins a model (never evicted); 0 unloads it after use. */
+#define REGISTRY_KEEP_ALIVE_NONE HUGE_VAL
+/* True when keep_alive k unloads an idle model after some seconds (k > 0, finite). */
+static inline bool registry_keep_alive_expires(double k)
+{
+    return k > 0 && isfinite(k);
+}
 
 void registry_config_defaults(registry_config *cfg);
 

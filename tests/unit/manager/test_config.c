@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -62,6 +63,8 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.max_message_bytes, 64u << 20);
     assert_int_equal(cfg.reg.max_evictions, 3);
     assert_int_equal(cfg.sched.max_queue, 256);
+    /* Resident until memory is needed, as the original manager kept models. */
+    assert_true(isinf(cfg.reg.default_keep_alive));
     config_free(&cfg);
 }
 
@@ -164,6 +167,19 @@ static void test_error_texts(void **state)
     snprintf(want, sizeof(want), "%s:2: scheduler.max_queue must be an integer from 1 to 1000000",
              path);
     assert_memory_equal(err.msg, want, strlen(want));
+    config_free(&cfg);
+    unlink(path);
+
+    path = write_yaml("registry:\n  default_keep_alive: soon\n");
+    const char *argv6[] = {"hdm", "--config", path};
+    assert_true(load(&cfg, &err, 3, argv6) < 0);
+    snprintf(want, sizeof(want), "%s:2: registry.default_keep_alive: 'soon' must be none", path);
+    assert_memory_equal(err.msg, want, strlen(want));
+    config_free(&cfg);
+    unlink(path);
+    path = write_yaml("registry:\n  default_keep_alive: 120\n");
+    assert_int_equal(load(&cfg, &err, 3, argv6), 0);
+    assert_true(cfg.reg.default_keep_alive == 120);
     config_free(&cfg);
     unlink(path);
 
