@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "common/tensor.h"
+#include "modelpath.h"
 
 static const cJSON *field(const cJSON *obj, const char *name)
 {
@@ -590,9 +591,10 @@ static int param_path(const cJSON *params, const char *name, const path_allowlis
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "model_params.%s required", name);
     if (!cJSON_IsString(v))
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "model_params.%s must be a string", name);
-    char what[64];
+    char what[64], missing[80];
     snprintf(what, sizeof(what), "model_params.%s", name);
-    return path_resolve_allowed(allow, v->valuestring, what, out, err);
+    snprintf(missing, sizeof(missing), "%s not found", what);
+    return modelpath_resolve(allow, v->valuestring, what, missing, out, err, NULL);
 }
 
 static int check_ocr(job *j, const cJSON *params, const path_allowlist *allow, hdm_err *err)
@@ -620,9 +622,10 @@ static int check_ocr(job *j, const cJSON *params, const path_allowlist *allow, h
         if (!cJSON_IsString(e))
             return hdm_err_set(err, HDM_E_BAD_REQUEST,
                                "model_params.recognition_hefs.%s must be a path", e->string);
-        char what[96], *canon = NULL;
+        char what[96], missing[112], *canon = NULL;
         snprintf(what, sizeof(what), "model_params.recognition_hefs.%s", e->string);
-        if ((rc = path_resolve_allowed(allow, e->valuestring, what, &canon, err)) < 0)
+        snprintf(missing, sizeof(missing), "%s not found", what);
+        if ((rc = modelpath_resolve(allow, e->valuestring, what, missing, &canon, err, NULL)) < 0)
             return rc;
         cJSON *s = cJSON_CreateString(canon);
         free(canon);

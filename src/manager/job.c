@@ -3,6 +3,7 @@
  */
 #include "job.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +36,15 @@ const char *job_priority_name(job_priority p)
     return priority_names[p];
 }
 
+const char *job_request_id_text(const job *j, char *buf, size_t size)
+{
+    const char *text = "";
+    if (cJSON_IsString(j->request_id) || cJSON_IsRaw(j->request_id))
+        text = j->request_id->valuestring;
+    snprintf(buf, size, "%s", text);
+    return buf;
+}
+
 void job_model_spec(const job *j, model_spec *spec)
 {
     memset(spec, 0, sizeof(*spec));
@@ -54,7 +64,7 @@ void job_free(job *j)
 {
     if (!j)
         return;
-    free(j->request_id);
+    cJSON_Delete(j->request_id);
     free(j->model_type);
     free(j->model_path);
     cJSON_Delete(j->model_params);

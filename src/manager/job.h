@@ -23,6 +23,10 @@
 
 typedef enum job_action { JOB_LOAD, JOB_INFER, JOB_UNLOAD } job_action;
 
+/* Where a job failed: its answer is worded as the original manager's was
+ * ("Failed to load model: ...", "Inference failed: ..."). */
+typedef enum job_phase { JOB_PHASE_NONE, JOB_PHASE_LOAD, JOB_PHASE_INFER } job_phase;
+
 typedef enum job_priority {
     PRIO_REALTIME = 0,
     PRIO_INTERACTIVE,
@@ -39,7 +43,8 @@ typedef struct job {
     /* [in] identity and routing */
     uint64_t id;                 /* unique per manager run */
     uint64_t conn_id;            /* connection that sent it */
-    char *request_id;            /* echoed; NULL when the request had none */
+    cJSON *request_id;           /* echoed as given: a string item, or a raw item holding
+                                    any other JSON value's text; NULL when none */
     bool binary;                 /* answer with a binary frame */
     job_action action;
 
@@ -76,6 +81,7 @@ typedef struct job {
     /* [out] */
     int rc;                      /* 0 or -HDM_E_* */
     hdm_err err;
+    job_phase failed_in;         /* with rc < 0: the step that failed */
     const char *message;         /* load/unload: "Model loaded", "Model already loaded", ... */
     infer_output out;
     int64_t started_ms, finished_ms;
@@ -86,6 +92,9 @@ typedef struct job {
     struct job *next;            /* scheduler-private link */
 } job;
 
+/* The request_id as text for messages and logs ("r1", or the JSON of a
+ * non-string id), truncated to size; "" when none.  Returns buf. */
+const char *job_request_id_text(const job *j, char *buf, size_t size);
 /* Builds the canonical model_spec view of a job. */
 void job_model_spec(const job *j, model_spec *spec);
 /* Frees everything a job owns, then the job.  Accepts NULL. */

@@ -16,13 +16,17 @@
 #include <string.h>
 
 #include "common/base64.h"
+#include "common/pyjson.h"
 #include "common/utf8.h"
 #include "common/log.h"
 #include "common/tensor.h"
 #include "common/timeutil.h"
 #include "infer_input.h"
+#include "modelpath.h"
+#include "rawjson.h"
 
-#define REQUEST_ID_MAX 256
+/* Longest request_id echoed, in bytes of its JSON text (a uuid is 38). */
+#define REQUEST_ID_MAX 4096
 #define CLIENT_NAME_MAX 63
 
 static const char *const action_names[ACT__COUNT] = {
@@ -71,7 +75,23 @@ static void send_json(manager *m, conn *c, cJSON *resp, bool binary, const frame
     cJSON_Delete(resp);
 }
 
-static cJSON *error_json(const char *request_id, int code, const char *msg)
+/* Adds a copy of the request's request_id (as given) to resp; true when
+ * there is none or it was added. */
+static bool add_request_id(cJSON *resp, const cJSON *request_id)
+{
+    if (!request_id)
+        return true;
+    cJSON *copy = cJSON_Duplicate(request_id, true);
+    if (!copy)
+        return false;
+    if (!cJSON_AddItemToObject(resp, "request_id", copy)) {
+        cJSON_Delete(copy);
+        return false;
+    }
+    return true;
+}
+
+static cJSON *error_json(const cJSON *request_id, int code, const char *msg)
 {
     cJSON *resp = cJSON_CreateObject();
     if (!resp)
@@ -81,14 +101,14 @@ static cJSON *error_json(const char *request_id, int code, const char *msg)
         code = HDM_E_INTERNAL;
     if (!cJSON_AddStringToObject(resp, "error", msg && msg[0] ? msg : hdm_strerror(code)) ||
         !cJSON_AddStringToObject(resp, "code", hdm_error_code_name(code)) ||
-        (request_id && !cJSON_AddStringToObject(resp, "request_id", request_id))) {
+        !add_request_id(resp, request_id)) {
         cJSON_Delete(resp);
         return NULL;
     }
     return resp;
 }
 
-static void send_error(manager *m, conn *c, const char *request_id, bool binary, int code,
+static void send_error(manager *m, conn *c, const cJSON *request_id, bool binary, int code,
                        const char *msg)
 {
     int pos = code < 0 ? -code : code;
@@ -127,8 +147,8 @@ cJSON *proto_status_json(manager *m, bool device_form, bool full)
         if (ok && (!fresh || isnan(info.temperature_celsius)))
             ok = cJSON_AddNullToObject(dev, "temperature_celsius") != NULL;
         else if (ok)
-            ok = cJSON_AddNumberToObject(dev, "temperature_celsius",
-                                         round(info.temperature_celsius * 10) / 10) != NULL;
+            ok = pyjson_add_float(dev, "temperature_celsius",
+                                  round(info.temperature_celsius * 10) / 10) != NULL;
         if (ok && !fresh)
             ok = cJSON_AddStringToObject(dev, "identify_error", err.msg) != NULL;
         if (ok && info.memory_total_bytes) {
@@ -146,8 +166,7 @@ cJSON *proto_status_json(manager *m, bool device_form, bool full)
         return NULL;
     }
     registry_status_json(m->reg, st, device_form);
-    ok = cJSON_AddNumberToObject(st, "uptime_seconds",
-                                 (double)(mono_ms() - m->started_ms) / 1000.0) &&
+    ok = pyjson_add_float(st, "uptime_seconds", (double)(mono_ms() - m->started_ms) / 1000.0) &&
          cJSON_AddStringToObject(st, "socket_path", m->cfg->socket_path) &&
          cJSON_AddStringToObject(st, "backend", m->ops->name) &&
          cJSON_AddBoolToObject(st, "simulated", m->info.simulated);
@@ -220,10 +239,30 @@ static int job_scheduling(manager *m, conn *c, job *j, const cJSON *req, hdm_err
     return 0;
 }
 
+/*
+ * The model file a request names, canonical and inside the allowed
+ * directories.  A file that is missing and one outside the allowed
+ * directories get the same answer, the original manager's "Model file not
+ * found: <path>" (not_found), so a client cannot probe which files exist;
+ * the log says which it was.  A malformed path (empty, relative, too long)
+ * is a bad_request saying so.
+ */
+static int model_path_resolve(manager *m, const conn *c, const char *path, char **canonical,
+                              hdm_err *err)
+{
+    hdm_err why;
+    int rc = modelpath_resolve(&m->allow, path, "model_path", "Model file not found", canonical,
+                               err, &why);
+    if (rc == -HDM_E_NOT_FOUND && why.code != HDM_E_NOT_FOUND)
+        log_warn("connection %llu (uid %d, pid %d): %s", (unsigned long long)c->id, (int)c->uid,
+                 (int)c->pid, why.msg);
+    return rc;
+}
+
 /* Builds the job for load_model / infer / unload_model.  Returns 0 and *out,
  * or a negative code with err (the caller answers). */
 static int build_job(manager *m, conn *c, frame *f, const cJSON *req, proto_action act,
-                     const char *request_id, job **out, hdm_err *err)
+                     const cJSON *request_id, job **out, hdm_err *err)
 {
     const cJSON *path = field(req, "model_path");
     const cJSON *input = field(req, "input_data");
@@ -254,15 +293,16 @@ static int build_job(manager *m, conn *c, frame *f, const cJSON *req, proto_acti
     j->input.kind = kind;
     j->peer_uid = c->uid;
     j->peer_pid = c->pid;
-    if ((request_id && !(j->request_id = strdup(request_id))) ||
+    if ((request_id && !(j->request_id = cJSON_Duplicate(request_id, true))) ||
         !(j->model_type = strdup(type_name))) {
         rc = hdm_err_set(err, HDM_E_NOMEM, "out of memory");
         goto fail;
     }
-    rc = path_resolve_allowed(&m->allow, path->valuestring, "model_path", &j->model_path, err);
+    rc = model_path_resolve(m, c, path->valuestring, &j->model_path, err);
     if (rc < 0) {
-        /* Unloading touches no file: a model whose file is gone can still be named. */
-        if (!(act == ACT_UNLOAD_MODEL && rc == -HDM_E_NOT_FOUND && path->valuestring[0] == '/'))
+        /* Unloading touches no file: a model whose file is gone (or that
+         * could never have been loaded) is simply not loaded. */
+        if (!(act == ACT_UNLOAD_MODEL && rc == -HDM_E_NOT_FOUND))
             goto fail;
         hdm_err_clear(err);
         if (!(j->model_path = strdup(path->valuestring))) {
@@ -274,8 +314,10 @@ static int build_job(manager *m, conn *c, frame *f, const cJSON *req, proto_acti
         goto fail;
     if (act != ACT_UNLOAD_MODEL &&
         (rc = infer_model_params_check(j, field(req, "model_params"), &m->allow,
-                                       act == ACT_LOAD_MODEL, err)) < 0)
+                                       act == ACT_LOAD_MODEL, err)) < 0) {
+        hdm_err_prefix(err, "Failed to load model");
         goto fail;
+    }
 
     if (act == ACT_INFER) {
         const cJSON *stream = field(req, "stream");
@@ -295,14 +337,16 @@ static int build_job(manager *m, conn *c, frame *f, const cJSON *req, proto_acti
                 goto fail;
             }
         }
-        if ((rc = infer_input_parse(j, input, f->attachments, f->n_attachments, err)) < 0)
+        if ((rc = infer_input_parse(j, input, f->attachments, f->n_attachments, err)) < 0) {
+            hdm_err_prefix(err, "Inference failed");
             goto fail;
+        }
         /* A CLIP model that is not resident cannot be loaded without its HEFs. */
         if (kind == MODEL_CLIP && !j->clip_image_hef &&
             !registry_is_resident(m->reg, kind, j->model_path)) {
             rc = hdm_err_set(err, HDM_E_BAD_REQUEST,
-                             "model_params.image_hef_path required (the clip model is not "
-                             "loaded)");
+                             "Failed to load model: model_params.image_hef_path required (the "
+                             "clip model is not loaded)");
             goto fail;
         }
     }
@@ -314,7 +358,7 @@ fail:
 }
 
 static void handle_device(manager *m, conn *c, frame *f, const cJSON *req, proto_action act,
-                          const char *request_id)
+                          const cJSON *request_id)
 {
     hdm_err err;
     hdm_err_clear(&err);
@@ -361,28 +405,72 @@ static void handle_device(manager *m, conn *c, frame *f, const cJSON *req, proto
     job_free(j);
 }
 
-static void handle_cancel(manager *m, conn *c, frame *f, const cJSON *req, const char *request_id)
+/*
+ * A top-level id field (request_id, target_request_id) as the client wrote
+ * it: a copy of a string item, or a raw item holding the exact JSON text of
+ * any other value (a double would turn 12345678901234567890 or 1.0 into
+ * something else).  NULL when absent or null; -HDM_E_* with err otherwise.
+ */
+static int id_field(const frame *f, const cJSON *req, const char *name, cJSON **out,
+                    hdm_err *err)
 {
-    const cJSON *target = field(req, "target_request_id");
-    if (!cJSON_IsString(target) || !target->valuestring[0]) {
+    *out = NULL;
+    const cJSON *v = field(req, name);
+    if (!v)
+        return 0;
+    if (cJSON_IsString(v)) {
+        if (strlen(v->valuestring) > REQUEST_ID_MAX)
+            return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s is longer than %d bytes", name,
+                               REQUEST_ID_MAX);
+        *out = cJSON_CreateString(v->valuestring);
+    } else {
+        const char *text;
+        size_t len;
+        rawjson_scan(f->json, f->json_len, name, &text, &len, NULL, NULL);
+        if (!text)
+            return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s cannot be read", name);
+        if (len > REQUEST_ID_MAX)
+            return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s is longer than %d bytes", name,
+                               REQUEST_ID_MAX);
+        char *copy = strndup(text, len);
+        *out = copy ? cJSON_CreateRaw(copy) : NULL;
+        free(copy);
+    }
+    return *out ? 0 : hdm_err_set(err, HDM_E_NOMEM, "out of memory");
+}
+
+static void handle_cancel(manager *m, conn *c, frame *f, const cJSON *req, const cJSON *request_id)
+{
+    hdm_err err;
+    hdm_err_clear(&err);
+    cJSON *target = NULL;
+    if (id_field(f, req, "target_request_id", &target, &err) < 0) {
+        send_error(m, c, request_id, f->binary, err.code, err.msg);
+        return;
+    }
+    if (!target || (cJSON_IsString(target) && !target->valuestring[0])) {
+        cJSON_Delete(target);
         send_error(m, c, request_id, f->binary, HDM_E_BAD_REQUEST, "target_request_id required");
         return;
     }
-    if (sched_cancel_request(m->sched, c->id, target->valuestring) < 0) {
+    if (sched_cancel_request(m->sched, c->id, target) < 0) {
         char msg[HDM_ERR_MSG_MAX];
         snprintf(msg, sizeof(msg),
                  "No queued or running request with request_id %.256s on this connection",
                  target->valuestring);
         send_error(m, c, request_id, f->binary, HDM_E_NOT_FOUND, msg);
+        cJSON_Delete(target);
         return;
     }
     cJSON *resp = cJSON_CreateObject();
     if (resp && (!cJSON_AddStringToObject(resp, "status", "ok") ||
                  !cJSON_AddStringToObject(resp, "message", "Cancelled") ||
-                 !cJSON_AddStringToObject(resp, "target_request_id", target->valuestring) ||
-                 (request_id && !cJSON_AddStringToObject(resp, "request_id", request_id)))) {
+                 !cJSON_AddItemToObject(resp, "target_request_id", target) ||
+                 !add_request_id(resp, request_id))) {
         cJSON_Delete(resp);
         resp = NULL;
+    } else if (!resp) {
+        cJSON_Delete(target);
     }
     send_json(m, c, resp, f->binary, NULL, 0, 0);
 }
@@ -392,6 +480,15 @@ void proto_handle_frame(manager *m, conn *c, frame *f)
     atomic_fetch_add(&m->counters.bytes_in, f->total_len);
     if (!utf8_valid(f->json, f->json_len)) {
         proto_fail_connection(m, c, HDM_E_BAD_REQUEST, "Invalid request: not valid UTF-8");
+        return;
+    }
+    /* JSON text never holds a raw NUL (cJSON would cut a string there). */
+    const char *raw_nul = memchr(f->json, 0, f->json_len);
+    if (raw_nul) {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "Invalid JSON at byte %zu: a NUL byte",
+                 (size_t)(raw_nul - f->json));
+        proto_fail_connection(m, c, HDM_E_BAD_REQUEST, msg);
         return;
     }
     const char *end = NULL;
@@ -424,17 +521,33 @@ void proto_handle_frame(manager *m, conn *c, frame *f)
         proto_fail_connection(m, c, HDM_E_BAD_REQUEST, "Invalid request: not a JSON object");
         return;
     }
-    const cJSON *rid = field(req, "request_id");
-    const char *request_id = NULL;
     const cJSON *action = field(req, "action");
+    cJSON *request_id = NULL;
     proto_action act = ACT_INVALID;
-    if (rid && (!cJSON_IsString(rid) || strlen(rid->valuestring) > REQUEST_ID_MAX)) {
+    /* cJSON strings end at a NUL: "a\u0000b" would be read as "a".  Such a
+     * request is refused rather than answered for a different id or run on
+     * a truncated path or prompt. */
+    const char *nul_key = NULL;
+    size_t nul_len = 0;
+    if (rawjson_has_nul_escape(f->json, f->json_len))
+        rawjson_scan(f->json, f->json_len, NULL, NULL, NULL, &nul_key, &nul_len);
+    hdm_err err;
+    hdm_err_clear(&err);
+    if ((nul_key && nul_len == 10 && memcmp(nul_key, "request_id", 10) == 0) ||
+        id_field(f, req, "request_id", &request_id, &err) < 0) {
         atomic_fetch_add(&m->counters.requests[ACT_INVALID], 1);
         send_error(m, c, NULL, f->binary, HDM_E_BAD_REQUEST,
-                   "request_id must be a string of at most 256 bytes");
+                   nul_key ? "request_id must not contain a NUL character (\\u0000)" : err.msg);
         goto out;
     }
-    request_id = rid ? rid->valuestring : NULL;
+    if (nul_key) {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "Invalid request: %.*s contains a NUL character (\\u0000)",
+                 nul_len > 64 ? 64 : (int)nul_len, nul_key);
+        atomic_fetch_add(&m->counters.requests[ACT_INVALID], 1);
+        send_error(m, c, request_id, f->binary, HDM_E_BAD_REQUEST, msg);
+        goto out;
+    }
     if (cJSON_IsString(action))
         act = action_parse(action->valuestring);
     atomic_fetch_add(&m->counters.requests[act], 1);
@@ -450,7 +563,7 @@ void proto_handle_frame(manager *m, conn *c, frame *f)
             cJSON_DeleteItemFromObjectCaseSensitive(resp, "memory");
             cJSON_DeleteItemFromObjectCaseSensitive(resp, "registry");
         }
-        if (resp && request_id && !cJSON_AddStringToObject(resp, "request_id", request_id)) {
+        if (resp && !add_request_id(resp, request_id)) {
             cJSON_Delete(resp);
             resp = NULL;
         }
@@ -478,6 +591,7 @@ void proto_handle_frame(manager *m, conn *c, frame *f)
     }
     }
 out:
+    cJSON_Delete(request_id);
     cJSON_Delete(req);
 }
 
@@ -527,8 +641,16 @@ static cJSON *job_error_json(const job *j)
     int code = j->rc < 0 ? -j->rc : j->rc;
     if (code <= 0 || code >= HDM_E__COUNT)
         code = HDM_E_INTERNAL;
-    const char *msg = j->err.msg[0] ? j->err.msg : hdm_strerror(code);
-    cJSON *resp = error_json(j->request_id, code, msg);
+    hdm_err e = j->err;
+    if (!e.msg[0])
+        hdm_err_set(&e, code, "%s", hdm_strerror(code));
+    /* The original manager's wording, which clients match on; a cancelled
+     * request was not a failure of the model. */
+    if (code != HDM_E_CANCELLED && j->failed_in == JOB_PHASE_LOAD)
+        hdm_err_prefix(&e, "Failed to load model");
+    else if (code != HDM_E_CANCELLED && j->failed_in == JOB_PHASE_INFER)
+        hdm_err_prefix(&e, "Inference failed");
+    cJSON *resp = error_json(j->request_id, code, e.msg);
     if (resp && code == HDM_E_BUSY && j->retry_after_ms > 0)
         cJSON_AddNumberToObject(resp, "retry_after_ms", j->retry_after_ms);
     if (resp && j->stream)
@@ -610,8 +732,8 @@ void proto_answer_job(manager *m, conn *c, job *j)
         break;
     }
     }
-    if (ok && j->request_id)
-        ok = cJSON_AddStringToObject(resp, "request_id", j->request_id) != NULL;
+    if (ok)
+        ok = add_request_id(resp, j->request_id);
     if (!ok) {
         cJSON_Delete(resp);
         free(atts);
@@ -633,7 +755,7 @@ void proto_answer_delta(manager *m, conn *c, const job *j, const char *text, siz
     cJSON *resp = cJSON_CreateObject();
     bool ok = resp != NULL;
     if (ok) {
-        ok = (!j->request_id || cJSON_AddStringToObject(resp, "request_id", j->request_id)) &&
+        ok = add_request_id(resp, j->request_id) &&
              cJSON_AddStringToObject(resp, "status", "ok") &&
              cJSON_AddStringToObject(resp, "delta", copy) &&
              cJSON_AddBoolToObject(resp, "done", false);

@@ -74,7 +74,7 @@ def expect_error(mgr, req, code, text, binary=False, attachments=()):
         assert r.get("code") == code, r
         assert text in r["error"], r
         if isinstance(req, dict) and isinstance(req.get("request_id"), str) and \
-                len(req["request_id"]) <= 256:
+                len(req["request_id"]) <= 4096:
             assert r.get("request_id") == req["request_id"], r
         assert "status" not in r or r["status"] != "ok", r
         serves(c)
@@ -162,14 +162,48 @@ def test_unknown_action(mgr):
     expect_error(mgr, {"action": "explode"}, "bad_request", "Unknown action: explode")
 
 
-def test_request_id_not_a_string(mgr):
-    expect_error(mgr, {"action": "ping", "request_id": 42}, "bad_request",
-                 "request_id must be a string of at most 256 bytes")
+def test_request_id_any_json_value_echoed_as_given(mgr):
+    """The original echoed request_id whatever it was (issue 15 item 4)."""
+    with mgr.client(TIMEOUT) as c:
+        for rid in (42, 1.5, True, [1, "a"], {"k": {"n": None}}, "r" * 300, "é✓"):
+            r = c.request({"action": "ping", "request_id": rid}, timeout=TIMEOUT)
+            assert r.get("status") == "ok" and r.get("request_id") == rid, (rid, r)
+        # As given, to the byte: numbers a double would change.
+        for raw in (b"12345678901234567890", b"1.0", b"-0", b"1E400"):
+            c.send_raw(frame_v1(b'{"action": "ping", "request_id": ' + raw + b"}"))
+            body, _, _ = c.recv_frame(TIMEOUT)
+            assert b'"request_id":' + raw in body.replace(b" ", b""), body[-80:]
+        # Errors echo it too.
+        r = c.request({"action": "explode", "request_id": [7]}, timeout=TIMEOUT)
+        assert r.get("code") == "bad_request" and r.get("request_id") == [7], r
+        serves(c)
 
 
 def test_request_id_too_long(mgr):
-    expect_error(mgr, {"action": "ping", "request_id": "r" * 300}, "bad_request",
-                 "request_id must be a string of at most 256 bytes")
+    expect_error(mgr, {"action": "ping", "request_id": "r" * 5000}, "bad_request",
+                 "request_id is longer than 4096 bytes")
+
+
+def test_request_id_with_nul_is_refused(mgr):
+    """Issue 20 item 12: "a\u0000b" would be answered as "a" (C strings);
+    it is refused instead, without echoing a different id."""
+    with mgr.client(TIMEOUT) as c:
+        r = c.request({"action": "ping", "request_id": "a\x00b"}, timeout=TIMEOUT)
+        assert r.get("code") == "bad_request", r
+        assert "request_id must not contain a NUL character" in r["error"], r
+        assert "request_id" not in r, r
+        # A NUL anywhere else is refused too (a prompt or path cut short), with the id.
+        r = c.request({"action": "infer", "request_id": "n1", "model_type": "vlm",
+                       "model_path": mgr.vlm, "input_data": {"prompt": "hi\x00there"}},
+                      timeout=TIMEOUT)
+        assert r.get("code") == "bad_request" and r.get("request_id") == "n1", r
+        assert "input_data contains a NUL character" in r["error"], r
+        serves(c)
+
+
+def test_raw_nul_byte_closes(mgr):
+    expect_closed(mgr, frame_v1(b'{"action": "ping", "request_id": "a\x00"}'), "bad_request",
+                  "NUL byte")
 
 
 def test_load_without_model_path(mgr):
@@ -205,25 +239,51 @@ def test_relative_model_path(mgr):
 def test_dotdot_model_path(mgr):
     path = os.path.join(mgr.models_dir, "..", "outside.hef")
     expect_error(mgr, {"action": "load_model", "model_path": path, "model_type": "depth"},
-                 "bad_request", "outside the allowed model directories")
+                 "not_found", "Model file not found: " + path)
 
 
 def test_symlink_escape_model_path(mgr):
-    expect_error(mgr, {"action": "load_model", "model_type": "depth",
-                       "model_path": os.path.join(mgr.models_dir, "link.hef")},
-                 "bad_request", "outside the allowed model directories")
+    path = os.path.join(mgr.models_dir, "link.hef")
+    expect_error(mgr, {"action": "load_model", "model_type": "depth", "model_path": path},
+                 "not_found", "Model file not found: " + path)
 
 
 def test_missing_model_file(mgr):
-    expect_error(mgr, {"action": "load_model", "model_type": "depth",
-                       "model_path": os.path.join(mgr.models_dir, "nope.hef")},
-                 "not_found", "model_path not found")
+    path = os.path.join(mgr.models_dir, "nope.hef")
+    expect_error(mgr, {"action": "load_model", "model_type": "depth", "model_path": path},
+                 "not_found", "Model file not found: " + path)
+
+
+def test_no_existence_oracle(mgr):
+    """Issue 20 item 11: a file that exists outside the allowed directories
+    and one that exists nowhere get the same code and sentence (only the
+    path differs), for load_model, infer and the model_params paths."""
+    absent = os.path.join(os.path.dirname(mgr.outside), "absent.hef")
+    assert os.path.exists(mgr.outside) and not os.path.exists(absent)
+
+    def answers(req_for):
+        out = []
+        for path in (mgr.outside, absent):
+            with mgr.client(TIMEOUT) as c:
+                r = c.request(req_for(path), timeout=TIMEOUT)
+            out.append((r.get("code"), r.get("error", "").replace(path, "PATH")))
+        return out
+
+    load = lambda p: {"action": "load_model", "model_type": "depth", "model_path": p}
+    infer = lambda p: {"action": "infer", "model_type": "depth", "model_path": p,
+                       "input_data": {"input": tensor("uint8", [4, 4, 3])}}
+    params = lambda p: {"action": "load_model", "model_type": "clip", "model_path": mgr.clip,
+                        "model_params": dict(mgr.clip_params, text_hef_path=p)}
+    for req_for in (load, infer, params):
+        a, b = answers(req_for)
+        assert a == b and a[0] == "not_found", (a, b)
 
 
 def test_clip_params_path_escape(mgr):
     params = dict(mgr.clip_params, image_hef_path="/etc/passwd")
     expect_error(mgr, {"action": "load_model", "model_path": mgr.clip, "model_type": "clip",
-                       "model_params": params}, "bad_request", "image_hef_path")
+                       "model_params": params}, "not_found",
+                 "Failed to load model: model_params.image_hef_path not found: /etc/passwd")
 
 
 def test_clip_params_missing(mgr):

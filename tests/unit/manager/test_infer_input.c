@@ -277,8 +277,9 @@ static void test_model_params(void **state)
     job_free(j);
     p = cJSON_Parse("{\"image_hef_path\": \"/etc/passwd\"}");
     j = new_job(MODEL_CLIP);
-    assert_int_equal(infer_model_params_check(j, p, &allow, false, &err), -HDM_E_BAD_REQUEST);
-    assert_non_null(strstr(err.msg, "outside"));
+    /* Outside the allowed directories reads as missing (no existence oracle). */
+    assert_int_equal(infer_model_params_check(j, p, &allow, false, &err), -HDM_E_NOT_FOUND);
+    assert_string_equal(err.msg, "model_params.image_hef_path not found: /etc/passwd");
     job_free(j);
     cJSON_Delete(p);
 
