@@ -212,7 +212,8 @@ static int clip_image(backend_model *m, const hdm_tensor *in, infer_output *out,
                     (float)sum[c] / (float)(per_cell * 255) - 0.5f;
         }
 
-    rc = tensor_alloc(&t, HDM_DT_FLOAT32, 2, (const int64_t[]){1, SIM_CLIP_DIM}, err);
+    /* One frame of an NC output: [512], as HailoRT reports it. */
+    rc = tensor_alloc(&t, HDM_DT_FLOAT32, 1, (const int64_t[]){SIM_CLIP_DIM}, err);
     if (rc < 0)
         return rc;
     clip_project(m->clip_img_proj, features, t.data);
@@ -236,14 +237,38 @@ static void clip_text_row(const float *restrict w_self, const float *restrict w_
         yr[j] = w_self[j] * xs[j] + w_cross[j] * xp[j] + w_ctx[j] * ctx_sum[j] * inv;
 }
 
+/* True when t's shape is want[0..n) once leading 1s are dropped from both
+ * (a frame with or without a batch dimension: [1,77,512], [77,512] and
+ * [1,1,77,512] are one frame of the text encoder). */
+static bool same_frame_shape(const hdm_tensor *t, const int64_t *want, int n)
+{
+    int i = 0, j = 0;
+    while (i < t->ndim && t->shape[i] == 1)
+        i++;
+    while (j < n && want[j] == 1)
+        j++;
+    if (t->ndim - i != n - j)
+        return false;
+    for (; i < t->ndim; i++, j++)
+        if (t->shape[i] != want[j])
+            return false;
+    return true;
+}
+
 static int clip_text(backend_model *m, const hdm_tensor *in, infer_output *out, hdm_err *err)
 {
+    /* One frame of the text encoder's NHWC output (height 1), as HailoRT reports it. */
     static const int64_t shape[3] = {1, SIM_CLIP_TEXT_LEN, SIM_CLIP_DIM};
     float ctx_sum[SIM_CLIP_DIM] = {0}, xs[SIM_CLIP_DIM], xp[SIM_CLIP_DIM];
     hdm_tensor t;
-    int rc = tensor_expect(in, "input_data.tensor", HDM_DT_FLOAT32, 3, shape, err);
-    if (rc < 0)
-        return rc;
+    int rc;
+    if (in->dtype != HDM_DT_FLOAT32 || !same_frame_shape(in, shape, 3)) {
+        char got[128];
+        return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                           "input_data.tensor: expected float32 [1,%d,%d] (or [%d,%d]), got %s",
+                           SIM_CLIP_TEXT_LEN, SIM_CLIP_DIM, SIM_CLIP_TEXT_LEN, SIM_CLIP_DIM,
+                           sim_tensor_desc(in, got, sizeof(got)));
+    }
     rc = tensor_alloc(&t, HDM_DT_FLOAT32, 3, shape, err);
     if (rc < 0)
         return rc;

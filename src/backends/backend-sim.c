@@ -372,6 +372,50 @@ static int infer_faults(backend *b, const infer_input *in, const infer_hooks *ho
     return 0;
 }
 
+/* Rewrites the "shape" of every tensor object in node from the tensor it
+ * references ({"dtype", "shape", "attachment": i}). */
+static void sync_shapes(cJSON *node, const infer_output *out)
+{
+    const cJSON *att = cJSON_GetObjectItemCaseSensitive(node, "attachment");
+    if (cJSON_IsObject(node) && cJSON_IsNumber(att) && att->valuedouble >= 0 &&
+        att->valuedouble < out->n_tensors) {
+        const hdm_tensor *t = &out->tensors[(uint32_t)att->valuedouble];
+        double dims[HDM_MAX_DIMS];
+        for (int i = 0; i < t->ndim; i++)
+            dims[i] = (double)t->shape[i];
+        cJSON *shape = cJSON_CreateDoubleArray(dims, t->ndim);
+        if (shape && !cJSON_ReplaceItemInObjectCaseSensitive(node, "shape", shape))
+            cJSON_Delete(shape);
+        return;
+    }
+    cJSON *child;
+    cJSON_ArrayForEach(child, node)
+    {
+        sync_shapes(child, out);
+    }
+}
+
+/*
+ * Dense image outputs (depth, pose, OCR detection) are HWC frames: as
+ * backend.h asks, their shape is the frame's, [h,w,c], so a [1,h,w,c] from a
+ * generator loses its batch 1 here (and so does the "shape" in its result).
+ */
+static void per_frame_shapes(model_kind kind, const infer_input *in, infer_output *out)
+{
+    bool dense = kind == MODEL_DEPTH || kind == MODEL_POSE ||
+                 (kind == MODEL_OCR && in->u.ocr.mode == OCR_MODE_DETECTION);
+    if (!dense)
+        return;
+    for (uint32_t i = 0; i < out->n_tensors; i++) {
+        hdm_tensor *t = &out->tensors[i];
+        if (t->ndim != 4 || t->shape[0] != 1)
+            continue;
+        memmove(t->shape, t->shape + 1, 3 * sizeof(t->shape[0]));
+        t->ndim = 3;
+    }
+    sync_shapes(out->result, out);
+}
+
 static int sim_infer(backend *b, backend_model *m, const infer_input *in, const infer_hooks *hooks,
                      infer_output *out, hdm_err *err)
 {
@@ -413,6 +457,7 @@ static int sim_infer(backend *b, backend_model *m, const infer_input *in, const 
         infer_output_clear(out);
         return rc;
     }
+    per_frame_shapes(m->kind, in, out);
     atomic_fetch_add(&b->inferences, 1);
     return 0;
 }

@@ -10,6 +10,12 @@
  * shapes).  Outputs are a JSON result whose tensor objects reference the
  * output tensors by index ({"dtype","shape","attachment": i}); the manager
  * turns them into base64 or binary attachments for the answer.
+ *
+ * Shapes: an output tensor's shape is one frame's shape as HailoRT reports
+ * it, with no batch dimension ([512] for an NC output, [h,w,c] for NHWC,
+ * including a height of 1: [1,77,512]) -- what the original manager
+ * answered.  Inputs may come with or without a leading batch 1; backends
+ * accept both.
  */
 #ifndef HDM_BACKENDS_BACKEND_H
 #define HDM_BACKENDS_BACKEND_H

@@ -277,9 +277,8 @@ static cJSON *output_tensor(infer_output *out, const hrt_stream_info *s, void **
         elems *= (size_t)t.shape[i];
     if (elems * es != s->frame_size) {
         /* Padded or packed layouts: hand out the frame flat rather than lie. */
-        t.ndim = 2;
-        t.shape[0] = 1;
-        t.shape[1] = (int64_t)(s->frame_size / es);
+        t.ndim = 1;
+        t.shape[0] = (int64_t)(s->frame_size / es);
     }
     t.data = *data;
     t.nbytes = s->frame_size;

@@ -597,6 +597,37 @@ out:
 
 /* ---- answers to jobs ----------------------------------------------------- */
 
+/*
+ * Shapes: a backend gives every output tensor the per-frame shape HailoRT
+ * reports (backends/backend.h), which is what the original manager answered
+ * and what v1 answers carry.  Binary answers keep the form libhailodm has
+ * always received: a leading 1, put in front of a shape that does not start
+ * with 1 already ([512] -> [1,512], [256,320,1] -> [1,256,320,1],
+ * [1,77,512] stays).  Applies that to every tensor object in node.
+ */
+static bool result_binary_shapes(cJSON *node)
+{
+    cJSON *shape = cJSON_GetObjectItemCaseSensitive(node, "shape");
+    if (cJSON_IsObject(node) && cJSON_GetObjectItemCaseSensitive(node, "attachment") &&
+        cJSON_IsArray(shape)) {
+        const cJSON *first = shape->child;
+        if (first && cJSON_IsNumber(first) && first->valuedouble == 1)
+            return true;
+        cJSON *one = cJSON_CreateNumber(1);
+        if (one && cJSON_InsertItemInArray(shape, 0, one))
+            return true;
+        cJSON_Delete(one);
+        return false;
+    }
+    cJSON *child;
+    cJSON_ArrayForEach(child, node)
+    {
+        if (!result_binary_shapes(child))
+            return false;
+    }
+    return true;
+}
+
 /* Replaces {"dtype","shape","attachment": i} objects in a result by data_b64
  * tensors (v1).  Returns the base64 bytes added, or -1 on a bad reference. */
 static long result_to_v1(cJSON *node, const infer_output *out)
@@ -702,6 +733,7 @@ void proto_answer_job(manager *m, conn *c, job *j)
             }
             hint = (size_t)added + 512;
         } else if (ok && result && j->out.n_tensors > 0) {
+            ok = result_binary_shapes(result);
             atts = calloc(j->out.n_tensors, sizeof(*atts));
             if (!atts)
                 ok = false;

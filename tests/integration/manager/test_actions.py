@@ -142,7 +142,8 @@ def test_clip_image_and_text(mgr):
                      "input_data": {"mode": "image", "tensor": img, "timeout_ms": 500}})
     assert r["status"] == "ok", r
     dtype, shape, raw = hdmtest.decode_tensor(r["result"])
-    assert dtype == "float32" and shape == [1, 512] and len(raw) == 512 * 4
+    # v1 answers the per-frame shape, as the original manager did (issue 15 item 3).
+    assert dtype == "float32" and shape == [512] and len(raw) == 512 * 4
     txt = hdmtest.tensor("float32", [1, 77, 512])
     r = mgr.request({"action": "infer", "model_type": "clip", "model_path": path,
                      "input_data": {"mode": "text", "tensor": txt}})

@@ -367,9 +367,9 @@ static void test_depth_layouts(void **state)
     /* float32 [1,4,6,1], referenced from the result. */
     assert_int_equal(out.n_tensors, 1);
     assert_int_equal(out.tensors[0].dtype, HDM_DT_FLOAT32);
-    assert_int_equal(out.tensors[0].ndim, 4);
-    assert_true(out.tensors[0].shape[1] == 4 && out.tensors[0].shape[2] == 6 &&
-                out.tensors[0].shape[3] == 1);
+    assert_int_equal(out.tensors[0].ndim, 3); /* per frame: [h, w, f] */
+    assert_true(out.tensors[0].shape[0] == 4 && out.tensors[0].shape[1] == 6 &&
+                out.tensors[0].shape[2] == 1);
     assert_true(((float *)out.tensors[0].data)[0] == (float)sum);
     assert_int_equal(cJSON_GetObjectItem(out.result, "attachment")->valueint, 0);
     infer_output_clear(&out);
@@ -423,8 +423,8 @@ static void test_pose_outputs_by_name(void **state)
     assert_string_equal(cJSON_GetObjectItem(a, "dtype")->valuestring, "float32");
     int ia = cJSON_GetObjectItem(a, "attachment")->valueint;
     int ic = cJSON_GetObjectItem(c, "attachment")->valueint;
-    assert_int_equal(out.tensors[ia].shape[3], 4);
-    assert_int_equal(out.tensors[ic].shape[3], 1);
+    assert_int_equal(out.tensors[ia].shape[2], 4);
+    assert_int_equal(out.tensors[ic].shape[2], 1);
     /* Values come from the right output (k + 100 * output index). */
     assert_true(((float *)out.tensors[ic].data)[1] == 101.0f);
     infer_output_clear(&out);
@@ -458,8 +458,8 @@ static void test_clip(void **state)
     in.u.clip.mode = CLIP_MODE_IMAGE;
     in.u.clip.tensor = u8_tensor(px, 4, (int64_t[]){1, 8, 8, 3});
     assert_int_equal(backend_hailort_ops.infer(b, m, &in, NULL, &out, NULL), 0);
-    assert_int_equal(out.tensors[0].ndim, 2);
-    assert_int_equal(out.tensors[0].shape[1], 16);
+    assert_int_equal(out.tensors[0].ndim, 1);
+    assert_int_equal(out.tensors[0].shape[0], 16);
     infer_output_clear(&out);
 
     /* Text: float32 in whatever shape holds 77 x 16 values; only the named
@@ -565,7 +565,7 @@ static void test_ocr_batches(void **state)
     in.u.ocr.mode = OCR_MODE_DETECTION;
     in.u.ocr.image = u8_tensor(page, 3, (int64_t[]){16, 32, 3});
     assert_int_equal(backend_hailort_ops.infer(b, m, &in, NULL, &out, NULL), 0);
-    assert_int_equal(out.tensors[0].shape[1], 16);
+    assert_int_equal(out.tensors[0].shape[0], 16);
     infer_output_clear(&out);
     backend_hailort_ops.close(b);
 
