@@ -18,8 +18,11 @@
 
 #define CONFIG_DEFAULT_SOCKET "/run/hailo/device.sock"
 #define CONFIG_DEFAULT_HTTP_BIND "127.0.0.1:5099"
+/* Ours, then where the original Python services keep the models they fetched
+ * (an existing install keeps working after the upgrade). */
 #define CONFIG_DEFAULT_MODEL_DIRS                                                                  \
-    "/usr/local/hailo/resources:/usr/share/hailo-models:/var/lib/hailo"
+    "/usr/local/hailo/resources:/usr/share/hailo-models:/var/lib/hailo:/var/lib/hailo-vision:"     \
+    "/var/lib/hailo-whisper:/var/lib/hailo-ocr:/var/lib/hailo-depth:/var/lib/hailo-pose"
 #define CONFIG_DEFAULT_SOCKET_MODE 0660
 #define CONFIG_DEFAULT_GROUP_ID "SHARED"
 /* Most entries a config may list under scheduler.client_priority / preload. */

@@ -58,6 +58,12 @@ static void test_defaults(void **state)
     assert_string_equal(cfg.socket_path, CONFIG_DEFAULT_SOCKET);
     assert_string_equal(cfg.http_bind, CONFIG_DEFAULT_HTTP_BIND);
     assert_string_equal(cfg.model_dirs, CONFIG_DEFAULT_MODEL_DIRS);
+    /* The original services' model trees are allowed by default (issue 15 item 1). */
+    static const char *const original[] = {"/var/lib/hailo-vision", "/var/lib/hailo-whisper",
+                                           "/var/lib/hailo-ocr", "/var/lib/hailo-depth",
+                                           "/var/lib/hailo-pose"};
+    for (size_t i = 0; i < sizeof(original) / sizeof(original[0]); i++)
+        assert_non_null(strstr(cfg.model_dirs, original[i]));
     assert_string_equal(cfg.backend, "auto");
     assert_int_equal(cfg.socket_mode, 0660);
     assert_int_equal(cfg.max_message_bytes, 64u << 20);
