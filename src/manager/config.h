@@ -24,6 +24,7 @@
     "/usr/local/hailo/resources:/usr/share/hailo-models:/var/lib/hailo:/var/lib/hailo-vision:"     \
     "/var/lib/hailo-whisper:/var/lib/hailo-ocr:/var/lib/hailo-depth:/var/lib/hailo-pose"
 #define CONFIG_DEFAULT_SOCKET_MODE 0660
+#define CONFIG_DEFAULT_FRAME_TIMEOUT_MS 30000
 #define CONFIG_DEFAULT_GROUP_ID "SHARED"
 /* Most entries a config may list under scheduler.client_priority / preload. */
 #define CONFIG_MAX_RULES 256
@@ -45,6 +46,8 @@ typedef struct manager_config {
     char *socket_group; /* NULL: leave the group alone */
     char *http_bind;    /* "HOST:PORT", NULL when off */
     size_t max_message_bytes;
+    int frame_timeout_ms;      /* a frame must be complete this long after its first byte */
+    size_t max_buffered_bytes; /* unprocessed input held across connections; 0: 4 frames */
     char *model_dirs; /* colon-separated allowlist */
     char *backend;    /* auto | hailort | sim */
     char *sim_config; /* NULL when none */

@@ -33,6 +33,8 @@ typedef struct conn {
     buf in; /* received bytes; frames parsed from in_off */
     size_t in_off;
     size_t in_need; /* total bytes the frame being received needs (0: unknown) */
+    int64_t frame_started_ms; /* mono_ms() when the unfinished frame began; 0: none */
+    size_t accounted;         /* input bytes counted in the loop's buffered total */
     buf out;        /* queued output; written from out_off */
     size_t out_off;
     job **jobs;         /* device jobs submitted and not yet completed */

@@ -149,6 +149,18 @@ void http_metrics_text(manager *m, buf *out)
                   "Connections closed for a protocol error or for not reading answers.");
     buf_printf(out, "hailo_manager_connections_dropped_total %llu\n",
                (unsigned long long)atomic_load(&k->connections_dropped));
+    metric_header(out, "hailo_manager_frames_timed_out_total", "counter",
+                  "Connections closed because a frame was not complete in time.");
+    buf_printf(out, "hailo_manager_frames_timed_out_total %llu\n",
+               (unsigned long long)atomic_load(&k->frames_timed_out));
+    metric_header(out, "hailo_manager_input_overflow_drops_total", "counter",
+                  "Connections closed because unfinished requests filled the input buffer cap.");
+    buf_printf(out, "hailo_manager_input_overflow_drops_total %llu\n",
+               (unsigned long long)atomic_load(&k->input_overflow_drops));
+    metric_header(out, "hailo_manager_buffered_input_bytes", "gauge",
+                  "Bytes of unfinished requests held, all connections.");
+    buf_printf(out, "hailo_manager_buffered_input_bytes %zu\n",
+               (size_t)atomic_load(&k->buffered_bytes));
     metric_header(out, "hailo_manager_received_bytes_total", "counter", "Request bytes received.");
     buf_printf(out, "hailo_manager_received_bytes_total %llu\n",
                (unsigned long long)atomic_load(&k->bytes_in));

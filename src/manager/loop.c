@@ -9,6 +9,12 @@
  * client that stops reading first stops being read (CONN_OUT_PAUSE_BYTES of
  * output waiting), and is dropped if its output still reaches out_cap.
  *
+ * Input is bounded the same way: a frame must be complete within
+ * frame_timeout_ms of its first byte (a client announcing 64 MiB and
+ * sending half of it is answered deadline_exceeded and closed), and the
+ * unprocessed input held across all connections has a cap: past it, the
+ * connection receiving its frame the slowest is answered busy and closed.
+ *
  * Worker -> loop: loop_on_complete/loop_on_delta append to done_head under
  * done_lock and write the eventfd only when the list was empty; the loop
  * reads the eventfd before taking the list, so no wake-up is lost.
@@ -39,6 +45,8 @@ typedef struct loop_event {
     size_t len;
     char text[];
 } loop_event;
+
+static void note_input(loop *l, conn *c);
 
 /* epoll tags for the loop's own fds; connections use their conn pointer. */
 static char tag_listen, tag_signal, tag_event, tag_watchdog;
@@ -93,6 +101,7 @@ static void conn_close(loop *l, conn *c, const char *why)
     epoll_ctl(l->epfd, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     c->fd = -1;
+    note_input(l, c); /* its input no longer counts */
     conn_unlink(l, c);
     atomic_fetch_sub(&l->m->counters.connections_open, 1);
     c->hash_next = l->dead;
@@ -193,6 +202,111 @@ static void process_events(loop *l)
     }
 }
 
+/* ---- input limits ---------------------------------------------------------- */
+
+/* Keeps l->buffered, l->n_partial and c's frame clock up to date after c's
+ * input changed.  A connection paused for not reading its answers is not
+ * timed: it is we who stopped reading it. */
+static void note_input(loop *l, conn *c)
+{
+    size_t held = c->fd >= 0 && !c->closing ? c->in.len - c->in_off : 0;
+    l->buffered = l->buffered - c->accounted + held;
+    c->accounted = held;
+    atomic_store(&l->m->counters.buffered_bytes, l->buffered);
+    bool partial = held > 0 && conn_out_pending(c) < CONN_OUT_PAUSE_BYTES;
+    if (partial && c->frame_started_ms == 0) {
+        c->frame_started_ms = mono_ms();
+        l->n_partial++;
+    } else if (!partial && c->frame_started_ms != 0) {
+        c->frame_started_ms = 0;
+        l->n_partial--;
+    }
+}
+
+/* Answers c with an error, closes it once that is written, and lets go of
+ * its input at once (that memory is what the limits are about). */
+static void drop_input(loop *l, conn *c, int code, const char *msg)
+{
+    proto_fail_connection(l->m, c, code, msg);
+    buf_free(&c->in);
+    c->in_off = 0;
+    c->in_need = 0;
+    note_input(l, c);
+}
+
+/* Past the cap on buffered input: closes the connections whose frames arrive
+ * the slowest (fewest bytes per second since their first byte) until the
+ * total fits again. */
+static void enforce_buffer_cap(loop *l)
+{
+    while (l->buffered > l->limits.max_buffered) {
+        int64_t now = mono_ms();
+        conn *slowest = NULL;
+        double slowest_rate = 0;
+        for (size_t b = 0; b < LOOP_CONN_BUCKETS; b++)
+            for (conn *c = l->buckets[b]; c; c = c->hash_next) {
+                if (c->accounted == 0 || c->closing)
+                    continue;
+                int64_t since = c->frame_started_ms ? now - c->frame_started_ms : 0;
+                double rate = (double)c->accounted / (double)(since > 0 ? since : 1);
+                if (!slowest || rate < slowest_rate) {
+                    slowest = c;
+                    slowest_rate = rate;
+                }
+            }
+        if (!slowest)
+            return;
+        char msg[200];
+        snprintf(msg, sizeof(msg),
+                 "Device manager busy: %zu MiB of unfinished requests are buffered (limit %zu "
+                 "MiB); this connection's was arriving the slowest",
+                 l->buffered >> 20, l->limits.max_buffered >> 20);
+        atomic_fetch_add(&l->m->counters.input_overflow_drops, 1);
+        drop_input(l, slowest, HDM_E_BUSY, msg);
+    }
+}
+
+/* Closes connections whose frame did not complete in time. */
+static void check_frame_deadlines(loop *l)
+{
+    int64_t now = mono_ms();
+    if (l->n_partial == 0 || now < l->next_deadline_check)
+        return;
+    int timeout = l->limits.frame_timeout_ms;
+    l->next_deadline_check = now + (timeout / 4 < 1000 ? timeout / 4 + 1 : 1000);
+    for (size_t b = 0; b < LOOP_CONN_BUCKETS; b++)
+        for (conn *c = l->buckets[b]; c; c = c->hash_next) {
+            if (c->frame_started_ms == 0 || c->closing)
+                continue;
+            if (conn_out_pending(c) >= CONN_OUT_PAUSE_BYTES) {
+                c->frame_started_ms = now; /* not read while its answers wait: not its fault */
+                continue;
+            }
+            if (now - c->frame_started_ms < timeout)
+                continue;
+            char msg[200];
+            size_t held = c->in.len - c->in_off;
+            if (c->in_need > 0)
+                snprintf(msg, sizeof(msg),
+                         "Frame not complete within %d ms: got %zu of %zu bytes; closing", timeout,
+                         held, c->in_need);
+            else
+                snprintf(msg, sizeof(msg), "Frame not complete within %d ms: got %zu bytes; closing",
+                         timeout, held);
+            atomic_fetch_add(&l->m->counters.frames_timed_out, 1);
+            drop_input(l, c, HDM_E_DEADLINE_EXCEEDED, msg);
+        }
+}
+
+/* How long epoll may sleep before the next frame deadline check (-1: none due). */
+static int deadline_wait_ms(const loop *l)
+{
+    if (l->n_partial == 0)
+        return -1;
+    int64_t left = l->next_deadline_check - mono_ms();
+    return left < 0 ? 0 : left > 1000 ? 1000 : (int)left;
+}
+
 /* ---- reading ------------------------------------------------------------- */
 
 static void process_frames(loop *l, conn *c)
@@ -205,7 +319,7 @@ static void process_frames(loop *l, conn *c)
         size_t need = 0;
         hdm_err err;
         hdm_err_clear(&err);
-        int rc = frame_parse(c->in.data + c->in_off, avail, l->max_frame, &f, &need, &err);
+        int rc = frame_parse(c->in.data + c->in_off, avail, l->limits.max_frame, &f, &need, &err);
         if (rc == 0) {
             c->in_need = need;
             break;
@@ -217,6 +331,10 @@ static void process_frames(loop *l, conn *c)
             break;
         }
         c->in_need = 0;
+        if (c->frame_started_ms != 0) { /* the next frame has its own clock */
+            c->frame_started_ms = 0;
+            l->n_partial--;
+        }
         const uint8_t *base = c->in.data;
         proto_handle_frame(l->m, c, &f);
         if (c->in.data == base)
@@ -230,6 +348,7 @@ static void process_frames(loop *l, conn *c)
         if (c->in.cap > (4u << 20))
             buf_free(&c->in);
     }
+    note_input(l, c);
 }
 
 static void on_readable(loop *l, conn *c)
@@ -239,8 +358,11 @@ static void on_readable(loop *l, conn *c)
         conn_close(l, c, "read error");
         return;
     }
-    if (r > 0)
+    if (r > 0) {
         process_frames(l, c);
+        if (l->buffered > l->limits.max_buffered)
+            enforce_buffer_cap(l);
+    }
     if (r == -1 && c->fd >= 0) {
         c->peer_eof = true;
         size_t left = c->in.len - c->in_off;
@@ -334,12 +456,12 @@ static void flush_dirty(loop *l)
 
 /* ---- lifecycle ----------------------------------------------------------- */
 
-int loop_init(loop *l, size_t max_frame, hdm_err *err)
+int loop_init(loop *l, const loop_limits *limits, hdm_err *err)
 {
     memset(l, 0, sizeof(*l));
     l->epfd = l->sigfd = l->evfd = l->wdfd = -1;
-    l->max_frame = max_frame;
-    l->out_cap = (uint64_t)max_frame * 2;
+    l->limits = *limits;
+    l->out_cap = (uint64_t)limits->max_frame * 2;
     if (l->out_cap < (16u << 20))
         l->out_cap = 16u << 20;
     pthread_mutex_init(&l->done_lock, NULL);
@@ -492,8 +614,8 @@ int loop_run(loop *l, manager *m, listen_socket *ls)
             if (!output_pending(l) || mono_ms() >= l->stop_flush_deadline)
                 break;
         }
-        int timeout = -1;
-        if (l->accept_paused || l->stopping)
+        int timeout = deadline_wait_ms(l);
+        if ((l->accept_paused || l->stopping) && (timeout < 0 || timeout > 100))
             timeout = 100;
         int n = epoll_wait(l->epfd, events, 128, timeout);
         if (n < 0) {
@@ -534,6 +656,7 @@ int loop_run(loop *l, manager *m, listen_socket *ls)
                     on_readable(l, c);
             }
         }
+        check_frame_deadlines(l);
         flush_dirty(l);
         while (l->dead) {
             conn *next = l->dead->hash_next;

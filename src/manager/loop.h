@@ -26,11 +26,21 @@ struct loop_event;
 
 #define LOOP_CONN_BUCKETS 1024
 
+/* What the loop lets clients hold (config.h has the settings). */
+typedef struct loop_limits {
+    size_t max_frame;     /* largest frame accepted */
+    int frame_timeout_ms; /* a frame must be complete this long after its first byte */
+    size_t max_buffered;  /* bytes of unprocessed input held across all connections */
+} loop_limits;
+
 typedef struct loop {
     manager *m;      /* set by loop_preload / loop_run */
     listen_socket *ls;
     uint64_t out_cap; /* most queued output per connection before it is dropped */
-    size_t max_frame; /* largest frame accepted */
+    loop_limits limits;
+    size_t buffered;       /* unprocessed input bytes held, all connections */
+    size_t n_partial;      /* connections with a frame under way (frame_started_ms) */
+    int64_t next_deadline_check;
 
     int epfd, sigfd, evfd, wdfd;
     conn *buckets[LOOP_CONN_BUCKETS];
@@ -48,10 +58,10 @@ typedef struct loop {
     int64_t stop_flush_deadline;
 } loop;
 
-/* Sets up epoll, signalfd (SIGTERM, SIGINT; they must already be blocked),
- * eventfd and the watchdog timer, for frames up to max_frame bytes.  Returns
+/* Sets up epoll, signalfd (SIGTERM, SIGINT, SIGHUP; they must already be
+ * blocked), eventfd and the watchdog timer, with the given limits.  Returns
  * 0 or a negative code. */
-int loop_init(loop *l, size_t max_frame, hdm_err *err);
+int loop_init(loop *l, const loop_limits *limits, hdm_err *err);
 /* Frees the loop's fds, connections and pending events.  Accepts a zeroed loop. */
 void loop_destroy(loop *l);
 

@@ -51,7 +51,16 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     static loop l;
-    if (loop_init(&l, cfg.max_message_bytes, &err) < 0)
+    loop_limits limits = {
+        .max_frame = cfg.max_message_bytes,
+        .frame_timeout_ms = cfg.frame_timeout_ms,
+        /* Room for a few frames of the largest size being received at once. */
+        .max_buffered = cfg.max_buffered_bytes ? cfg.max_buffered_bytes
+                                               : 4 * cfg.max_message_bytes,
+    };
+    if (limits.max_buffered < cfg.max_message_bytes)
+        limits.max_buffered = cfg.max_message_bytes;
+    if (loop_init(&l, &limits, &err) < 0)
         fatal("%s", err.msg);
 
     listen_socket ls;

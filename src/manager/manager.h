@@ -51,6 +51,9 @@ typedef struct manager_counters {
     atomic_int connections_open;
     atomic_uint_fast64_t bytes_in, bytes_out;
     atomic_uint_fast64_t busy_rejections;
+    atomic_uint_fast64_t frames_timed_out;     /* frames not complete within frame_timeout_ms */
+    atomic_uint_fast64_t input_overflow_drops; /* closed over the buffered-input cap */
+    atomic_size_t buffered_bytes;              /* unprocessed input held now */
 } manager_counters;
 
 typedef struct manager {

@@ -13,6 +13,7 @@ import json
 import os
 import struct
 import sys
+import time
 
 import pytest
 
@@ -517,3 +518,81 @@ def test_everything_still_works_after_the_barrage(mgr):
     assert r.get("status") == "ok", r
     st = mgr.request({"action": "status"})
     assert st["queue_depth"] == 0, st
+
+
+# ---- input held by stalled clients (issue 20 item 4) ---------------------------
+
+def limits_manager(tmp_path, frame_timeout_ms=60000, max_buffered=3 << 20):
+    cfg = tmp_path / "limits.yaml"
+    cfg.write_text("limits:\n  frame_timeout_ms: %d\n  max_buffered_bytes: %d\n"
+                   % (frame_timeout_ms, max_buffered))
+    m = hdmtest.Manager(args=["--config", str(cfg)],
+                        env={"HAILO_DEVICE_MAX_MESSAGE_BYTES": str(LIMIT)}, http=True)
+    m.start(timeout=TIMEOUT * 3)
+    return m
+
+
+def metric(m, name):
+    status, body = m.http_get("/metrics")
+    for line in body.decode().splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError("no metric " + name)
+
+
+def test_stalled_frame_times_out(tmp_path):
+    """A frame that stops arriving is answered deadline_exceeded and closed
+    once frame_timeout_ms has passed since its first byte, even while its
+    client keeps the connection open; its buffer is released."""
+    m = limits_manager(tmp_path, frame_timeout_ms=1000)
+    try:
+        with m.client(TIMEOUT) as c:
+            c.send_raw(struct.pack(">I", LIMIT - 16) + b"{" + b" " * 200000)
+            r = c.recv(TIMEOUT)  # waits for the manager, however slow the machine
+            assert r.get("code") == "deadline_exceeded", r
+            assert "Frame not complete within 1000 ms" in r["error"], r
+            assert c.is_closed(TIMEOUT)
+        assert metric(m, "hailo_manager_frames_timed_out_total") == 1
+        assert metric(m, "hailo_manager_buffered_input_bytes") == 0
+        check_alive(m)
+    finally:
+        assert m.stop(timeout=TIMEOUT * 3) == 0, m.log()
+        m.cleanup()
+
+
+def test_buffered_input_is_capped(tmp_path):
+    """Connections announcing big frames and stalling cannot make the manager
+    hold more than max_buffered_bytes: past it the slowest is answered busy
+    and closed, and everyone else is served."""
+    m = limits_manager(tmp_path, max_buffered=3 << 20)
+    stalled = []
+    try:
+        for i in range(6):  # 6 x 900 KiB announced and sent, never finished
+            c = m.client(TIMEOUT)
+            c.send_raw(struct.pack(">I", LIMIT - 16) + b"{" + b" " * (900 << 10))
+            stalled.append(c)
+        # The manager reads them in its own time: wait for it to settle under the cap.
+        answers = []
+        deadline = time.monotonic() + TIMEOUT * 3
+        while time.monotonic() < deadline and len(answers) < 3:
+            for c in stalled:
+                if c in [a[0] for a in answers]:
+                    continue
+                c.sock.settimeout(0.05)
+                try:
+                    answers.append((c, c.recv(0.05)))
+                except (TimeoutError, OSError, hdmtest.ConnectionClosed):
+                    pass
+        assert len(answers) >= 3, answers
+        for c, r in answers:
+            assert r.get("code") == "busy", r
+            assert "unfinished requests are buffered" in r["error"], r
+            assert c.is_closed(TIMEOUT)
+        assert metric(m, "hailo_manager_buffered_input_bytes") <= 3 << 20
+        assert metric(m, "hailo_manager_input_overflow_drops_total") >= 3
+        check_alive(m)  # a normal request still gets through
+    finally:
+        for c in stalled:
+            c.close()
+        assert m.stop(timeout=TIMEOUT * 3) == 0, m.log()
+        m.cleanup()
