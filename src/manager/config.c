@@ -521,6 +521,8 @@ int config_load(manager_config *cfg, int argc, char **argv, hdm_err *err)
 
     /* Layer 0: defaults. */
     cfg->check_config = fl.check_config;
+    cfg->argc = argc;
+    cfg->argv = argv;
     cfg->socket_mode = CONFIG_DEFAULT_SOCKET_MODE;
     cfg->max_message_bytes = FRAME_DEFAULT_MAX_BYTES;
     cfg->frame_timeout_ms = CONFIG_DEFAULT_FRAME_TIMEOUT_MS;

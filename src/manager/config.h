@@ -61,6 +61,8 @@ typedef struct manager_config {
     preload_entry *preload;
     size_t n_preload;
     bool check_config;
+    int argc;    /* the command line it was read from (borrowed; for reloading) */
+    char **argv;
 } manager_config;
 
 /*

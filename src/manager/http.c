@@ -141,6 +141,10 @@ void http_metrics_text(manager *m, buf *out)
                (unsigned long long)atomic_load(&k->busy_rejections));
     metric_header(out, "hailo_manager_connections_open", "gauge", "Client connections open.");
     buf_printf(out, "hailo_manager_connections_open %d\n", atomic_load(&k->connections_open));
+    metric_header(out, "hailo_manager_connections_refused_total", "counter",
+                  "Connections refused because the manager was out of file descriptors.");
+    buf_printf(out, "hailo_manager_connections_refused_total %llu\n",
+               (unsigned long long)atomic_load(&k->connections_refused));
     metric_header(out, "hailo_manager_connections_total", "counter",
                   "Client connections accepted.");
     buf_printf(out, "hailo_manager_connections_total %llu\n",

@@ -22,6 +22,7 @@
 #include "loop.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +48,7 @@ typedef struct loop_event {
 } loop_event;
 
 static void note_input(loop *l, conn *c);
+static void on_signal(loop *l);
 
 /* epoll tags for the loop's own fds; connections use their conn pointer. */
 static char tag_listen, tag_signal, tag_event, tag_watchdog;
@@ -385,19 +387,76 @@ static void on_readable(loop *l, conn *c)
         update_events(l, c);
 }
 
+/*
+ * Out of file descriptors (EMFILE/ENFILE): the reserved descriptor is given
+ * up for a moment so the waiting connection can be accepted, told why, and
+ * closed at once, instead of hanging in the backlog while the loop wakes up
+ * for it again and again.  One warning per episode; the end of the episode
+ * is logged with the number refused.
+ */
+static void refuse_one(loop *l)
+{
+    static const char body[] =
+        "{\"error\": \"Device manager busy: out of file descriptors; retry later\", "
+        "\"code\": \"busy\", \"retry_after_ms\": 1000}";
+    if (l->spare_fd >= 0) {
+        close(l->spare_fd);
+        l->spare_fd = -1;
+    }
+    int fd = accept4(l->ls->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) {
+        uint8_t frame[4 + sizeof(body)];
+        uint32_t n = sizeof(body) - 1;
+        frame[0] = (uint8_t)(n >> 24);
+        frame[1] = (uint8_t)(n >> 16);
+        frame[2] = (uint8_t)(n >> 8);
+        frame[3] = (uint8_t)n;
+        memcpy(frame + 4, body, n);
+        ssize_t w = send(fd, frame, 4 + n, MSG_NOSIGNAL | MSG_DONTWAIT);
+        (void)w; /* best effort: the close says the rest */
+        close(fd);
+        l->refused_in_episode++;
+        atomic_fetch_add(&l->m->counters.connections_refused, 1);
+    }
+    l->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
 static void on_accept(loop *l)
 {
     for (int i = 0; i < 64; i++) {
         int fd = accept4(l->ls->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-                log_warn("cannot accept connections: %s; retrying shortly", strerror(errno));
+            int e = errno;
+            if (e == EMFILE || e == ENFILE) {
+                if (!l->fd_episode) {
+                    l->fd_episode = true;
+                    log_warn("out of file descriptors (%s, %d connections open): refusing new "
+                             "connections until some close",
+                             strerror(e), atomic_load(&l->m->counters.connections_open));
+                }
+                refuse_one(l);
+                if (l->spare_fd < 0) { /* not even one descriptor: wait instead */
+                    epoll_ctl(l->epfd, EPOLL_CTL_DEL, l->ls->fd, NULL);
+                    l->accept_paused = true;
+                    return;
+                }
+                continue;
+            }
+            if (e == ENOBUFS || e == ENOMEM) {
+                if (!l->accept_paused)
+                    log_warn("cannot accept connections: %s; retrying shortly", strerror(e));
                 epoll_ctl(l->epfd, EPOLL_CTL_DEL, l->ls->fd, NULL);
                 l->accept_paused = true;
-            } else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
-                log_warn("accept: %s", strerror(errno));
+            } else if (e != EAGAIN && e != EINTR && e != ECONNABORTED) {
+                log_warn("accept: %s", strerror(e));
             }
             return;
+        }
+        if (l->fd_episode) {
+            log_info("accepting connections again (%llu refused while out of file descriptors)",
+                     (unsigned long long)l->refused_in_episode);
+            l->fd_episode = false;
+            l->refused_in_episode = 0;
         }
         conn *c = conn_new(fd, ++l->next_conn_id, mark_dirty, l);
         struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
@@ -459,19 +518,24 @@ static void flush_dirty(loop *l)
 int loop_init(loop *l, const loop_limits *limits, hdm_err *err)
 {
     memset(l, 0, sizeof(*l));
-    l->epfd = l->sigfd = l->evfd = l->wdfd = -1;
+    l->epfd = l->sigfd = l->evfd = l->wdfd = l->spare_fd = -1;
     l->limits = *limits;
     l->out_cap = (uint64_t)limits->max_frame * 2;
     if (l->out_cap < (16u << 20))
         l->out_cap = 16u << 20;
     pthread_mutex_init(&l->done_lock, NULL);
 
+    l->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     l->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (l->spare_fd < 0)
+        return hdm_err_set(err, HDM_E_INTERNAL, "cannot reserve a file descriptor: %s",
+                           strerror(errno));
     l->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGHUP);
     l->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
     if (l->epfd < 0 || l->evfd < 0 || l->sigfd < 0)
         return hdm_err_set(err, HDM_E_INTERNAL, "event loop setup: %s", strerror(errno));
@@ -537,7 +601,9 @@ void loop_destroy(loop *l)
         close(l->evfd);
     if (l->wdfd >= 0)
         close(l->wdfd);
-    l->epfd = l->sigfd = l->evfd = l->wdfd = -1;
+    if (l->spare_fd >= 0)
+        close(l->spare_fd);
+    l->epfd = l->sigfd = l->evfd = l->wdfd = l->spare_fd = -1;
     pthread_mutex_destroy(&l->done_lock);
 }
 
@@ -557,7 +623,9 @@ void loop_preload(loop *l, manager *m)
             if (read(l->wdfd, &ticks, sizeof(ticks)) > 0)
                 sd_notify(0, "WATCHDOG=1");
         } else if (n > 0 && ev.data.ptr == &tag_signal) {
-            break; /* handled again by loop_run, which stops at once */
+            on_signal(l); /* SIGHUP reloads; SIGTERM/SIGINT stop, see loop_run */
+            if (l->stopping)
+                break;
         }
     }
 }
@@ -590,6 +658,11 @@ static void on_signal(loop *l)
 {
     struct signalfd_siginfo si;
     while (read(l->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+        if (si.ssi_signo == SIGHUP) {
+            if (!l->stopping)
+                manager_reload(l->m);
+            continue;
+        }
         if (l->stopping) {
             log_warn("second signal: not waiting for clients to read their answers");
             l->stop_flush_deadline = mono_ms();
@@ -604,7 +677,9 @@ int loop_run(loop *l, manager *m, listen_socket *ls)
     l->m = m;
     l->ls = ls;
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &tag_listen};
-    if (l->ls && l->ls->fd >= 0 && epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->ls->fd, &ev) < 0)
+    if (l->stopping) /* asked to stop during preload: never serve */
+        listen_close(l->ls);
+    else if (l->ls && l->ls->fd >= 0 && epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->ls->fd, &ev) < 0)
         fatal("epoll_ctl on the listening socket: %s", strerror(errno));
     struct epoll_event events[128];
     for (;;) {
@@ -624,6 +699,8 @@ int loop_run(loop *l, manager *m, listen_socket *ls)
             fatal("epoll_wait: %s", strerror(errno));
         }
         if (l->accept_paused && !l->stopping) {
+            if (l->spare_fd < 0)
+                l->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
             struct epoll_event lev = {.events = EPOLLIN, .data.ptr = &tag_listen};
             if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->ls->fd, &lev) == 0)
                 l->accept_paused = false;

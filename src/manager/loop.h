@@ -52,7 +52,10 @@ typedef struct loop {
     bool done_signalled;
 
     conn *dead;         /* closed this round; freed at its end */
-    bool accept_paused; /* out of file descriptors: retry accepting later */
+    bool accept_paused; /* accept() cannot work now (no memory, no descriptor): retry later */
+    int spare_fd;       /* reserved descriptor, given up to refuse a connection cleanly */
+    bool fd_episode;    /* out of file descriptors since the last successful accept */
+    uint64_t refused_in_episode;
 
     bool stopping;
     int64_t stop_flush_deadline;

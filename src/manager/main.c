@@ -47,6 +47,7 @@ int main(int argc, char **argv)
     sigemptyset(&mask);
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &mask, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -78,8 +79,9 @@ int main(int argc, char **argv)
         fatal("%s", err.msg);
 
     loop_preload(&l, m);
-    sd_notifyf(0, "READY=1\nSTATUS=Serving on %s (backend %s, device %s)", cfg.socket_path,
-               m->ops->name, m->info.device_id);
+    if (!l.stopping)
+        sd_notifyf(0, "READY=1\nSTATUS=Serving on %s (backend %s, device %s)", cfg.socket_path,
+                   m->ops->name, m->info.device_id);
     log_info("ready on %s%s (backend %s, device %s%s) in %lld ms", cfg.socket_path,
              ls.activated ? " (socket activation)" : "", m->ops->name, m->info.device_id,
              m->info.simulated ? ", simulated" : "", (long long)(mono_ms() - t0));

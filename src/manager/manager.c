@@ -82,7 +82,8 @@ int manager_new(const manager_config *cfg, const worker_hooks *answers, manager 
     m->started_ms = mono_ms();
     m->started_wall = wall_s();
     int rc;
-    if (path_allowlist_parse(&m->allow, cfg->model_dirs) < 0) {
+    if (!(m->model_dirs = strdup(cfg->model_dirs)) ||
+        path_allowlist_parse(&m->allow, cfg->model_dirs) < 0) {
         rc = hdm_err_set(err, HDM_E_NOMEM, "out of memory");
         goto fail;
     }
@@ -125,6 +126,7 @@ void manager_free(manager *m)
     if (m->ops && m->dev)
         m->ops->close(m->dev);
     path_allowlist_free(&m->allow);
+    free(m->model_dirs);
     free(m);
 }
 
@@ -203,6 +205,75 @@ void manager_preload(manager *m)
                  err.msg[0] ? err.msg : hdm_strerror(-rc));
         job_free(j);
     }
+}
+
+/* The settings manager_reload cannot apply to a running manager, by name. */
+static void note_restart_needed(const manager_config *old, const manager_config *fresh)
+{
+    char changed[256] = "";
+    size_t n = 0;
+#define DIFF_STR(name, a, b)                                                                       \
+    if (((a) == NULL) != ((b) == NULL) || ((a) && strcmp((a), (b)) != 0))                         \
+        n += (size_t)snprintf(changed + n, n < sizeof(changed) ? sizeof(changed) - n : 0, "%s%s",  \
+                              n ? ", " : "", name);
+#define DIFF_NUM(name, a, b)                                                                       \
+    if ((a) != (b))                                                                                \
+        n += (size_t)snprintf(changed + n, n < sizeof(changed) ? sizeof(changed) - n : 0, "%s%s",  \
+                              n ? ", " : "", name);
+    DIFF_STR("socket", old->socket_path, fresh->socket_path)
+    DIFF_STR("http_bind", old->http_bind, fresh->http_bind)
+    DIFF_STR("backend", old->backend, fresh->backend)
+    DIFF_STR("sim_config", old->sim_config, fresh->sim_config)
+    DIFF_NUM("max_message_bytes", old->max_message_bytes, fresh->max_message_bytes)
+    DIFF_NUM("limits.frame_timeout_ms", old->frame_timeout_ms, fresh->frame_timeout_ms)
+    DIFF_NUM("limits.max_buffered_bytes", old->max_buffered_bytes, fresh->max_buffered_bytes)
+    DIFF_NUM("scheduler.mode", old->sched.mode, fresh->sched.mode)
+    DIFF_NUM("scheduler.max_queue", old->sched.max_queue, fresh->sched.max_queue)
+    DIFF_NUM("scheduler.client_priority", old->n_client_priority, fresh->n_client_priority)
+    DIFF_NUM("registry.max_evictions", old->reg.max_evictions, fresh->reg.max_evictions)
+    DIFF_NUM("registry.default_keep_alive", old->reg.default_keep_alive,
+             fresh->reg.default_keep_alive)
+    DIFF_NUM("preload", old->n_preload, fresh->n_preload)
+#undef DIFF_STR
+#undef DIFF_NUM
+    if (n)
+        log_info("reload: changed settings that take effect at the next start: %s", changed);
+}
+
+void manager_reload(manager *m)
+{
+    manager_config fresh;
+    hdm_err err;
+    hdm_err_clear(&err);
+    log_info("SIGHUP: reloading %s", m->cfg->config_path ? m->cfg->config_path : "the settings");
+    int rc = config_load(&fresh, m->cfg->argc, m->cfg->argv, &err);
+    if (rc != 0) {
+        log_error("reload: configuration not applied, the running settings stay: %s",
+                  rc < 0 ? err.msg : "nothing to load");
+        config_free(&fresh);
+        return;
+    }
+    if (fresh.log_level != log_get_level()) {
+        log_set_level(fresh.log_level);
+        log_info("reload: log_level is now %s",
+                 (const char *[]){"error", "warn", "info", "debug"}[fresh.log_level]);
+    }
+    if (strcmp(fresh.model_dirs, m->model_dirs) != 0) {
+        path_allowlist allow;
+        char *dirs = strdup(fresh.model_dirs);
+        if (!dirs || path_allowlist_parse(&allow, fresh.model_dirs) < 0) {
+            free(dirs);
+            log_error("reload: out of memory; model_dirs not changed");
+        } else {
+            path_allowlist_free(&m->allow);
+            m->allow = allow;
+            free(m->model_dirs);
+            m->model_dirs = dirs;
+            log_info("reload: model_dirs is now %s", dirs);
+        }
+    }
+    note_restart_needed(m->cfg, &fresh);
+    config_free(&fresh);
 }
 
 void manager_begin_stop(manager *m)

@@ -51,6 +51,7 @@ typedef struct manager_counters {
     atomic_int connections_open;
     atomic_uint_fast64_t bytes_in, bytes_out;
     atomic_uint_fast64_t busy_rejections;
+    atomic_uint_fast64_t connections_refused; /* accepted and closed: out of descriptors */
     atomic_uint_fast64_t frames_timed_out;     /* frames not complete within frame_timeout_ms */
     atomic_uint_fast64_t input_overflow_drops; /* closed over the buffered-input cap */
     atomic_size_t buffered_bytes;              /* unprocessed input held now */
@@ -58,7 +59,8 @@ typedef struct manager_counters {
 
 typedef struct manager {
     const manager_config *cfg; /* borrowed: outlives the manager */
-    path_allowlist allow;      /* cfg->model_dirs, parsed */
+    path_allowlist allow;      /* model_dirs, parsed */
+    char *model_dirs;          /* the allow-list in force (cfg's, or a reload's) */
     const backend_ops *ops;
     backend *dev;
     device_info info; /* identity read at start (device_id etc.) */
@@ -110,6 +112,15 @@ void manager_job_finished(manager *m, const job *j);
 /* Submits the config's preload entries (loop thread); preload_pending counts
  * those not finished yet.  Entries that fail validation are logged. */
 void manager_preload(manager *m);
+
+/*
+ * SIGHUP: reads the configuration again (the same flags, file and
+ * environment) and applies what can change while serving: log_level and the
+ * model allow-list (model_dirs).  Other settings changed in the file take
+ * effect at the next start, and the log says so.  A file that no longer
+ * parses is reported and the running settings stay.  Loop thread.
+ */
+void manager_reload(manager *m);
 
 /* Takes no more device work: queued jobs are answered "shutting down", the
  * running one finishes.  Idempotent. */
