@@ -65,6 +65,12 @@ static int mhd_load(hdm_err *err)
     return 0;
 }
 
+/* Connections served at once, in total and per client address. */
+#define HTTP_MAX_CONNECTIONS 128
+#define HTTP_PER_ADDRESS 8
+/* A connection idle this long is closed. */
+#define HTTP_IDLE_TIMEOUT_S 5
+
 struct http_endpoint {
     struct MHD_Daemon *daemon;
     manager *m;
@@ -273,9 +279,13 @@ static void *starter_main(void *arg)
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
     if (h->ipv6)
         flags |= MHD_USE_IPv6;
+    /* Requests here are one short GET: a client holding connections open
+     * (slowly sent headers) may hold HTTP_PER_ADDRESS of them, so one
+     * address cannot take every slot from the metrics scraper. */
     h->daemon = mhd.start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_LISTEN_SOCKET, fd,
-                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
-                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
+                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
+                                 MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_PER_ADDRESS,
+                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_TIMEOUT_S,
                                  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768, MHD_OPTION_END);
     if (!h->daemon) {
         log_error("status endpoint disabled: libmicrohttpd could not serve %s", h->bind);

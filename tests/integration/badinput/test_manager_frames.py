@@ -11,6 +11,7 @@ connection.  The message limit is lowered to 1 MiB so "too large" is cheap.
 import base64
 import json
 import os
+import socket
 import struct
 import sys
 import time
@@ -594,5 +595,48 @@ def test_buffered_input_is_capped(tmp_path):
     finally:
         for c in stalled:
             c.close()
+        assert m.stop(timeout=TIMEOUT * 3) == 0, m.log()
+        m.cleanup()
+
+
+def test_status_endpoint_per_address_cap():
+    """Issue 20 item 12: 70 slow connections from one address must not hide
+    /metrics from another (the manager's status server has a per-address
+    connection cap).  The slow ones trickle header bytes so no idle timeout
+    ever frees their slots."""
+    import http.client
+    import threading
+    m = hdmtest.Manager(http=True)
+    m.start(timeout=TIMEOUT * 3)
+    held, stop = [], threading.Event()
+
+    def trickle():
+        while not stop.wait(0.5):
+            for s in held:
+                try:
+                    s.send(b"X")
+                except OSError:
+                    pass
+
+    t = threading.Thread(target=trickle)
+    try:
+        assert m.http_get("/metrics")[0] == 200  # the endpoint is up
+        for _ in range(70):
+            s = socket.create_connection(("127.0.0.1", m.http_port), timeout=TIMEOUT)
+            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ")  # never finished
+            held.append(s)
+        t.start()
+        conn = http.client.HTTPConnection("127.0.0.1", m.http_port, timeout=TIMEOUT,
+                                          source_address=("127.0.0.2", 0))
+        conn.request("GET", "/metrics")
+        r = conn.getresponse()
+        assert r.status == 200 and b"hailo_manager_uptime_seconds" in r.read()
+        conn.close()
+    finally:
+        stop.set()
+        if t.is_alive():
+            t.join()
+        for s in held:
+            s.close()
         assert m.stop(timeout=TIMEOUT * 3) == 0, m.log()
         m.cleanup()
