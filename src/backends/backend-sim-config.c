@@ -266,7 +266,8 @@ static int read_small_file(const char *path, const char *what, char **text, size
     struct stat st;
     char *data = NULL;
     size_t got = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO in a sidecar's place must be refused, not waited on. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
     if (fd < 0) {
         int e = errno;

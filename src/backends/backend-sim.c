@@ -116,7 +116,8 @@ static int check_file(const char *path, const char *what, uint64_t *bytes, hdm_e
 
     if (!path || !*path)
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s required", what);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO would wait for a writer forever. */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         int e = errno;
         if (e == ENOENT)

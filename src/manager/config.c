@@ -88,6 +88,8 @@ static const setting settings[] = {
      .max = 3600000},
     {.key = "limits.max_buffered_bytes", .type = SET_SIZE, .offset = F(max_buffered_bytes),
      .max = INT_MAX},
+    {.key = "limits.stop_timeout_ms", .type = SET_INT, .offset = F(stop_timeout_ms), .min = 100,
+     .max = 600000},
     {.key = "model_dirs", .env = "HAILO_DEVICE_MODEL_DIRS", .type = SET_LIST,
      .parse = set_model_dirs, .list = list_model_dirs,
      .help = "allowed model directories, colon-separated"},
@@ -526,6 +528,7 @@ int config_load(manager_config *cfg, int argc, char **argv, hdm_err *err)
     cfg->socket_mode = CONFIG_DEFAULT_SOCKET_MODE;
     cfg->max_message_bytes = FRAME_DEFAULT_MAX_BYTES;
     cfg->frame_timeout_ms = CONFIG_DEFAULT_FRAME_TIMEOUT_MS;
+    cfg->stop_timeout_ms = CONFIG_DEFAULT_STOP_TIMEOUT_MS;
     cfg->log_level = LOG_LEVEL_INFO;
     sched_config_defaults(&cfg->sched);
     registry_config_defaults(&cfg->reg);

@@ -25,6 +25,8 @@
     "/var/lib/hailo-whisper:/var/lib/hailo-ocr:/var/lib/hailo-depth:/var/lib/hailo-pose"
 #define CONFIG_DEFAULT_SOCKET_MODE 0660
 #define CONFIG_DEFAULT_FRAME_TIMEOUT_MS 30000
+/* Below systemd's TimeoutStopSec=30 in the unit, so we stop before it kills us. */
+#define CONFIG_DEFAULT_STOP_TIMEOUT_MS 20000
 #define CONFIG_DEFAULT_GROUP_ID "SHARED"
 /* Most entries a config may list under scheduler.client_priority / preload. */
 #define CONFIG_MAX_RULES 256
@@ -48,6 +50,8 @@ typedef struct manager_config {
     size_t max_message_bytes;
     int frame_timeout_ms;      /* a frame must be complete this long after its first byte */
     size_t max_buffered_bytes; /* unprocessed input held across connections; 0: 4 frames */
+    int stop_timeout_ms;       /* SIGTERM: how long the running job may take (then cancelled,
+                                  then left behind) */
     char *model_dirs; /* colon-separated allowlist */
     char *backend;    /* auto | hailort | sim */
     char *sim_config; /* NULL when none */

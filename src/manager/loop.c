@@ -55,6 +55,8 @@ static char tag_listen, tag_signal, tag_event, tag_watchdog;
 
 /* How long a stopping manager keeps trying to deliver its last answers. */
 #define STOP_FLUSH_MS 2000
+/* After a second signal, how long the cancelled job gets before we stop without it. */
+#define STOP_AFTER_CANCEL_MS 2000
 
 /* ---- connection table ---------------------------------------------------- */
 
@@ -635,6 +637,9 @@ static void begin_stop(loop *l)
     if (l->stopping)
         return;
     l->stopping = true;
+    int64_t now = mono_ms();
+    l->stop_cancel_at = now + l->limits.stop_timeout_ms / 2;
+    l->stop_give_up_at = now + l->limits.stop_timeout_ms;
     log_info("stopping: answering queued work, finishing the running job");
     sd_notify(0, "STOPPING=1");
     if (l->ls && l->ls->fd >= 0) {
@@ -643,6 +648,26 @@ static void begin_stop(loop *l)
         listen_close(l->ls);
     }
     manager_begin_stop(l->m);
+}
+
+/* While stopping with device work unfinished: cancels the running job at
+ * stop_cancel_at; true once stop_give_up_at has passed (every blocking call
+ * on the worker has a way out, this one included). */
+static bool stop_overdue(loop *l)
+{
+    int64_t now = mono_ms();
+    if (!l->cancelled_running && now >= l->stop_cancel_at) {
+        l->cancelled_running = true;
+        if (manager_cancel_running(l->m))
+            log_warn("stopping: the running job is taking long; cancelling it");
+    }
+    if (now < l->stop_give_up_at)
+        return false;
+    log_error("stopping: the device worker did not finish within %d ms (%zu job(s) unfinished); "
+              "exiting without it",
+              l->limits.stop_timeout_ms, l->m->jobs_in_flight);
+    l->gave_up = true;
+    return true;
 }
 
 static bool output_pending(loop *l)
@@ -664,8 +689,12 @@ static void on_signal(loop *l)
             continue;
         }
         if (l->stopping) {
-            log_warn("second signal: not waiting for clients to read their answers");
+            log_warn("second signal: cancelling the running job, not waiting for clients to "
+                     "read their answers");
             l->stop_flush_deadline = mono_ms();
+            l->stop_cancel_at = mono_ms();
+            if (l->stop_give_up_at > mono_ms() + STOP_AFTER_CANCEL_MS)
+                l->stop_give_up_at = mono_ms() + STOP_AFTER_CANCEL_MS;
         }
         log_info("received signal %u", si.ssi_signo);
         begin_stop(l);
@@ -683,6 +712,8 @@ int loop_run(loop *l, manager *m, listen_socket *ls)
         fatal("epoll_ctl on the listening socket: %s", strerror(errno));
     struct epoll_event events[128];
     for (;;) {
+        if (l->stopping && m->jobs_in_flight > 0 && stop_overdue(l))
+            return -HDM_E_DEADLINE_EXCEEDED;
         if (l->stopping && m->jobs_in_flight == 0) {
             if (l->stop_flush_deadline == 0)
                 l->stop_flush_deadline = mono_ms() + STOP_FLUSH_MS;

@@ -31,6 +31,7 @@ typedef struct loop_limits {
     size_t max_frame;     /* largest frame accepted */
     int frame_timeout_ms; /* a frame must be complete this long after its first byte */
     size_t max_buffered;  /* bytes of unprocessed input held across all connections */
+    int stop_timeout_ms;  /* SIGTERM: the running job gets this long (half, then cancelled) */
 } loop_limits;
 
 typedef struct loop {
@@ -59,6 +60,10 @@ typedef struct loop {
 
     bool stopping;
     int64_t stop_flush_deadline;
+    int64_t stop_cancel_at;  /* cancel the running job then */
+    int64_t stop_give_up_at; /* stop without the worker then */
+    bool cancelled_running;
+    bool gave_up;            /* loop_run returned with device work unfinished */
 } loop;
 
 /* Sets up epoll, signalfd (SIGTERM, SIGINT, SIGHUP; they must already be
@@ -75,7 +80,10 @@ void loop_on_delta(void *ctx, job *j, const char *text, size_t len);
 
 /* Submits the manager's preload entries and waits for them (before READY). */
 void loop_preload(loop *l, manager *m);
-/* Serves ls for m until SIGTERM/SIGINT and the drain that follows.  Returns 0. */
+/* Serves ls for m until SIGTERM/SIGINT and the drain that follows.  Returns
+ * 0 after an orderly stop, -HDM_E_DEADLINE_EXCEEDED when the device worker
+ * did not finish within stop_timeout_ms (even after being cancelled): the
+ * caller must then exit without waiting for it. */
 int loop_run(loop *l, manager *m, listen_socket *ls);
 
 #endif

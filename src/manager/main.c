@@ -8,6 +8,7 @@
  * STOPPING=1, orderly teardown.
  */
 #include <malloc.h>
+#include <unistd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +59,7 @@ int main(int argc, char **argv)
         /* Room for a few frames of the largest size being received at once. */
         .max_buffered = cfg.max_buffered_bytes ? cfg.max_buffered_bytes
                                                : 4 * cfg.max_message_bytes,
+        .stop_timeout_ms = cfg.stop_timeout_ms,
     };
     if (limits.max_buffered < cfg.max_message_bytes)
         limits.max_buffered = cfg.max_message_bytes;
@@ -94,7 +96,15 @@ int main(int argc, char **argv)
             log_error("status endpoint disabled: %s", err.msg);
     }
 
-    loop_run(&l, m, &ls);
+    if (loop_run(&l, m, &ls) < 0) {
+        /* The worker is stuck in a device call that ignored cancellation:
+         * joining it would hang the stop forever.  Leave the device to the
+         * kernel, as a crash would, and say so with the exit status. */
+        http_endpoint_stop(http);
+        listen_close(&ls);
+        log_error("stopped without releasing the device");
+        _exit(1);
+    }
 
     http_endpoint_stop(http);
     manager_free(m);

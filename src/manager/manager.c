@@ -276,6 +276,11 @@ void manager_reload(manager *m)
     config_free(&fresh);
 }
 
+bool manager_cancel_running(manager *m)
+{
+    return sched_cancel_running(m->sched);
+}
+
 void manager_begin_stop(manager *m)
 {
     if (m->stopping)

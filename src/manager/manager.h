@@ -125,5 +125,8 @@ void manager_reload(manager *m);
 /* Takes no more device work: queued jobs are answered "shutting down", the
  * running one finishes.  Idempotent. */
 void manager_begin_stop(manager *m);
+/* Asks the job running on the device to stop at its next step (a stop that
+ * took too long).  True when a job was running. */
+bool manager_cancel_running(manager *m);
 
 #endif

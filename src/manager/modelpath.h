@@ -14,7 +14,9 @@
  * Resolves `path` (the value of request field `what`) against `allow`.
  * Returns 0 and a malloc'd canonical path in *canonical.  Otherwise:
  *   -HDM_E_BAD_REQUEST "<what> is empty" / "<what> must be an absolute
- *       path: <path>" / "<what> is too long ..." for a malformed path;
+ *       path: <path>" / "<what> is too long ..." for a malformed path, and
+ *       "<what> is not a regular file: <path>" for a FIFO, device, socket or
+ *       directory inside the allowed directories (never opened for reading);
  *   -HDM_E_NOT_FOUND "<missing>: <path>" (e.g. "Model file not found: /x")
  *       for a file that is missing, outside the allowed directories (also
  *       through a symlink or ".."), or unreadable;

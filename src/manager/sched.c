@@ -592,6 +592,16 @@ void sched_set_running(sched *s, job *j)
 
 /* ---- cancellation and shutdown ---- */
 
+bool sched_cancel_running(sched *s)
+{
+    pthread_mutex_lock(&s->mu);
+    bool any = s->running != NULL;
+    if (any)
+        atomic_store(&s->running->cancelled, true);
+    pthread_mutex_unlock(&s->mu);
+    return any;
+}
+
 size_t sched_cancel_conn(sched *s, uint64_t conn_id)
 {
     job *list = NULL;
