@@ -77,8 +77,10 @@ int main(int argc, char **argv)
 
     manager *m = NULL;
     worker_hooks answers = {.complete = loop_on_complete, .delta = loop_on_delta, .ctx = &l};
-    if (manager_new(&cfg, &answers, &m, &err) < 0)
+    if (manager_new(&cfg, &answers, &m, &err) < 0) {
+        listen_close(&ls); /* no socket left behind that nobody serves */
         fatal("%s", err.msg);
+    }
 
     loop_preload(&l, m);
     if (!l.stopping)
