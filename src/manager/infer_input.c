@@ -568,6 +568,20 @@ void infer_input_clear(infer_input *in)
 
 /* ---- model_params -------------------------------------------------------- */
 
+int infer_resolve_path(const modelpath_resolver *res, job *j, const char *path, const char *what,
+                       const char *missing, char **out, hdm_err *err)
+{
+    if (res->remembered && path && (*out = res->remembered(res->ctx, j->kind, path)) != NULL)
+        return 0;
+    int rc = modelpath_resolve(res->allow, path, what, missing, out, err, NULL);
+    if (rc == 0 && job_add_alias(j, path, *out) < 0) {
+        free(*out);
+        *out = NULL;
+        return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
+    }
+    return rc;
+}
+
 static int param_string(const cJSON *params, const char *name, char **out, hdm_err *err)
 {
     const cJSON *v = field(params, name);
@@ -583,8 +597,8 @@ static int param_string(const cJSON *params, const char *name, char **out, hdm_e
     return 0;
 }
 
-static int param_path(const cJSON *params, const char *name, const path_allowlist *allow,
-                      char **out, hdm_err *err)
+static int param_path(job *j, const cJSON *params, const char *name,
+                      const modelpath_resolver *res, char **out, hdm_err *err)
 {
     const cJSON *v = field(params, name);
     if (!v || (cJSON_IsString(v) && !v->valuestring[0]))
@@ -594,13 +608,13 @@ static int param_path(const cJSON *params, const char *name, const path_allowlis
     char what[64], missing[80];
     snprintf(what, sizeof(what), "model_params.%s", name);
     snprintf(missing, sizeof(missing), "%s not found", what);
-    return modelpath_resolve(allow, v->valuestring, what, missing, out, err, NULL);
+    return infer_resolve_path(res, j, v->valuestring, what, missing, out, err);
 }
 
-static int check_ocr(job *j, const cJSON *params, const path_allowlist *allow, hdm_err *err)
+static int check_ocr(job *j, const cJSON *params, const modelpath_resolver *res, hdm_err *err)
 {
     int rc;
-    if ((rc = param_path(params, "detection_hef_path", allow, &j->ocr_detection_hef, err)) < 0)
+    if ((rc = param_path(j, params, "detection_hef_path", res, &j->ocr_detection_hef, err)) < 0)
         return rc;
     const cJSON *rec = field(params, "recognition_hefs");
     if (!cJSON_IsObject(rec) || !rec->child)
@@ -625,7 +639,7 @@ static int check_ocr(job *j, const cJSON *params, const path_allowlist *allow, h
         char what[96], missing[112], *canon = NULL;
         snprintf(what, sizeof(what), "model_params.recognition_hefs.%s", e->string);
         snprintf(missing, sizeof(missing), "%s not found", what);
-        if ((rc = modelpath_resolve(allow, e->valuestring, what, missing, &canon, err, NULL)) < 0)
+        if ((rc = infer_resolve_path(res, j, e->valuestring, what, missing, &canon, err)) < 0)
             return rc;
         cJSON *s = cJSON_CreateString(canon);
         free(canon);
@@ -653,7 +667,7 @@ static int check_ocr(job *j, const cJSON *params, const path_allowlist *allow, h
     return 0;
 }
 
-int infer_model_params_check(job *j, const cJSON *model_params, const path_allowlist *allow,
+int infer_model_params_check(job *j, const cJSON *model_params, const modelpath_resolver *res,
                              bool required, hdm_err *err)
 {
     const cJSON *params = cJSON_IsNull(model_params) ? NULL : model_params;
@@ -670,14 +684,14 @@ int infer_model_params_check(job *j, const cJSON *model_params, const path_allow
         params = &empty;
     switch (j->kind) {
     case MODEL_CLIP:
-        if ((rc = param_path(params, "image_hef_path", allow, &j->clip_image_hef, err)) < 0 ||
-            (rc = param_path(params, "text_hef_path", allow, &j->clip_text_hef, err)) < 0 ||
+        if ((rc = param_path(j, params, "image_hef_path", res, &j->clip_image_hef, err)) < 0 ||
+            (rc = param_path(j, params, "text_hef_path", res, &j->clip_text_hef, err)) < 0 ||
             (rc = param_string(params, "text_input_layer", &j->clip_text_input, err)) < 0 ||
             (rc = param_string(params, "text_output_layer", &j->clip_text_output, err)) < 0)
             return rc;
         return 0;
     case MODEL_OCR:
-        return check_ocr(j, params, allow, err);
+        return check_ocr(j, params, res, err);
     default:
         return 0;
     }

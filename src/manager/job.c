@@ -45,6 +45,22 @@ const char *job_request_id_text(const job *j, char *buf, size_t size)
     return buf;
 }
 
+int job_add_alias(job *j, const char *requested, const char *canonical)
+{
+    struct job_alias *grown = realloc(j->aliases, (j->n_aliases + 1) * sizeof(*grown));
+    if (!grown)
+        return -HDM_E_NOMEM;
+    j->aliases = grown;
+    char *req = strdup(requested), *canon = strdup(canonical);
+    if (!req || !canon) {
+        free(req);
+        free(canon);
+        return -HDM_E_NOMEM;
+    }
+    j->aliases[j->n_aliases++] = (struct job_alias){req, canon};
+    return 0;
+}
+
 void job_model_spec(const job *j, model_spec *spec)
 {
     memset(spec, 0, sizeof(*spec));
@@ -65,6 +81,11 @@ void job_free(job *j)
     if (!j)
         return;
     cJSON_Delete(j->request_id);
+    for (size_t i = 0; i < j->n_aliases; i++) {
+        free(j->aliases[i].requested);
+        free(j->aliases[i].canonical);
+    }
+    free(j->aliases);
     free(j->model_type);
     free(j->model_path);
     cJSON_Delete(j->model_params);

@@ -59,6 +59,10 @@ typedef struct job {
     cJSON *ocr_batch_sizes;
     bool has_keep_alive;
     double keep_alive;           /* seconds; -1 pinned, 0 unload after use */
+    struct job_alias {           /* paths as the client wrote them, and where they led */
+        char *requested, *canonical;
+    } * aliases;                 /* the registry remembers them for the loaded model */
+    size_t n_aliases;
 
     /* [in] inference input (JOB_INFER); tensors point into request_frame or owned buffers */
     infer_input input;
@@ -95,6 +99,9 @@ typedef struct job {
 /* The request_id as text for messages and logs ("r1", or the JSON of a
  * non-string id), truncated to size; "" when none.  Returns buf. */
 const char *job_request_id_text(const job *j, char *buf, size_t size);
+/* Remembers that `requested` resolved to `canonical` (copies both).
+ * 0 or -HDM_E_NOMEM. */
+int job_add_alias(job *j, const char *requested, const char *canonical);
 /* Builds the canonical model_spec view of a job. */
 void job_model_spec(const job *j, model_spec *spec);
 /* Frees everything a job owns, then the job.  Accepts NULL. */

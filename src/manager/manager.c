@@ -27,6 +27,44 @@ static void complete_cb(void *ctx, job *j)
     m->answers.complete(m->answers.ctx, j);
 }
 
+/* One file of a model about to be loaded, opened confined again. */
+static int check_one(const manager *m, const char *path, const char *what, hdm_err *err)
+{
+    if (!path)
+        return 0;
+    path_file f;
+    int rc = path_open_allowed(&m->allow, path, what, 0, &f, NULL, err);
+    if (rc == 0)
+        path_file_close(&f);
+    return rc;
+}
+
+/* registry_check_fn: every file of spec is still a regular file beneath the
+ * allowed directories (worker thread). */
+static int check_model_files(void *ctx, const model_spec *spec, hdm_err *err)
+{
+    manager *m = ctx;
+    pthread_rwlock_rdlock(&m->allow_lock);
+    int rc = check_one(m, spec->model_path, "model_path", err);
+    if (rc == 0)
+        rc = check_one(m, spec->clip_image_hef, "model_params.image_hef_path", err);
+    if (rc == 0)
+        rc = check_one(m, spec->clip_text_hef, "model_params.text_hef_path", err);
+    if (rc == 0)
+        rc = check_one(m, spec->ocr_detection_hef, "model_params.detection_hef_path", err);
+    const cJSON *lang;
+    cJSON_ArrayForEach(lang, spec->ocr_recognition_hefs)
+    {
+        if (rc < 0)
+            break;
+        char what[96];
+        snprintf(what, sizeof(what), "model_params.recognition_hefs.%s", lang->string);
+        rc = check_one(m, cJSON_IsString(lang) ? lang->valuestring : NULL, what, err);
+    }
+    pthread_rwlock_unlock(&m->allow_lock);
+    return rc;
+}
+
 /* Picks and opens the backend cfg names; never falls back from hardware to
  * the simulator on its own. */
 static int open_backend(manager *m, hdm_err *err)
@@ -79,6 +117,7 @@ int manager_new(const manager_config *cfg, const worker_hooks *answers, manager 
         return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
     m->cfg = cfg;
     m->answers = *answers;
+    pthread_rwlock_init(&m->allow_lock, NULL);
     m->started_ms = mono_ms();
     m->started_wall = wall_s();
     int rc;
@@ -99,6 +138,7 @@ int manager_new(const manager_config *cfg, const worker_hooks *answers, manager 
         rc = hdm_err_set(err, HDM_E_NOMEM, "cannot create the model registry (out of memory)");
         goto fail;
     }
+    registry_set_load_check(m->reg, check_model_files, m);
     hdm_err_clear(&sub);
     if ((rc = sched_new_err(&cfg->sched, complete_cb, resident_cb, m, &m->sched, &sub)) < 0) {
         rc = hdm_err_set(err, rc, "cannot create the scheduler: %s", sub.msg);
@@ -126,6 +166,7 @@ void manager_free(manager *m)
     if (m->ops && m->dev)
         m->ops->close(m->dev);
     path_allowlist_free(&m->allow);
+    pthread_rwlock_destroy(&m->allow_lock);
     free(m->model_dirs);
     free(m);
 }
@@ -187,12 +228,13 @@ void manager_preload(manager *m)
             model_kind_parse(p->model_type, &j->kind) < 0)
             goto fail;
         j->input.kind = j->kind;
-        if ((rc = path_resolve_allowed(&m->allow, p->model_path, "model_path", &j->model_path,
-                                       &err)) < 0)
+        modelpath_resolver resolver = {.allow = &m->allow};
+        if ((rc = infer_resolve_path(&resolver, j, p->model_path, "model_path",
+                                     "model_path not found", &j->model_path, &err)) < 0)
             goto fail;
         j->has_keep_alive = p->has_keep_alive;
         j->keep_alive = p->keep_alive;
-        if ((rc = infer_model_params_check(j, p->model_params, &m->allow, true, &err)) < 0)
+        if ((rc = infer_model_params_check(j, p->model_params, &resolver, true, &err)) < 0)
             goto fail;
         if ((rc = manager_submit(m, NULL, j)) < 0) {
             err = j->err;
@@ -265,8 +307,11 @@ void manager_reload(manager *m)
             free(dirs);
             log_error("reload: out of memory; model_dirs not changed");
         } else {
+            pthread_rwlock_wrlock(&m->allow_lock);
             path_allowlist_free(&m->allow);
             m->allow = allow;
+            pthread_rwlock_unlock(&m->allow_lock);
+            registry_forget_paths(m->reg); /* spellings are checked against the new list */
             free(m->model_dirs);
             m->model_dirs = dirs;
             log_info("reload: model_dirs is now %s", dirs);

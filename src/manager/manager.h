@@ -16,6 +16,7 @@
 #ifndef HDM_MANAGER_MANAGER_H
 #define HDM_MANAGER_MANAGER_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -59,7 +60,10 @@ typedef struct manager_counters {
 
 typedef struct manager {
     const manager_config *cfg; /* borrowed: outlives the manager */
-    path_allowlist allow;      /* model_dirs, parsed */
+    path_allowlist allow;      /* model_dirs, parsed; the loop thread replaces it (reload)
+                                  holding allow_lock for writing, the worker reads it
+                                  holding it for reading */
+    pthread_rwlock_t allow_lock;
     char *model_dirs;          /* the allow-list in force (cfg's, or a reload's) */
     const backend_ops *ops;
     backend *dev;

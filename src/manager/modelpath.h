@@ -7,22 +7,43 @@
 #ifndef HDM_MANAGER_MODELPATH_H
 #define HDM_MANAGER_MODELPATH_H
 
+#include "backends/backend.h"
 #include "common/err.h"
 #include "common/paths.h"
 
 /*
- * Resolves `path` (the value of request field `what`) against `allow`.
- * Returns 0 and a malloc'd canonical path in *canonical.  Otherwise:
+ * Opens `path` (the value of request field `what`) beneath one of `allow`'s
+ * directories, in the kernel and without following symlinks, if it is a
+ * regular file (never blocking: a FIFO is refused, not waited on).
+ * Returns 0 and *out (close it with path_file_close; out->path is the
+ * canonical name).  Otherwise:
  *   -HDM_E_BAD_REQUEST "<what> is empty" / "<what> must be an absolute
  *       path: <path>" / "<what> is too long ..." for a malformed path, and
  *       "<what> is not a regular file: <path>" for a FIFO, device, socket or
- *       directory inside the allowed directories (never opened for reading);
+ *       directory inside the allowed directories;
  *   -HDM_E_NOT_FOUND "<missing>: <path>" (e.g. "Model file not found: /x")
  *       for a file that is missing, outside the allowed directories (also
- *       through a symlink or ".."), or unreadable;
- *   -HDM_E_NOMEM.
+ *       through a symlink or ".."), or unreadable: one answer for all;
+ *   -HDM_E_NOMEM / -HDM_E_INTERNAL with the reason.
  * *why (may be NULL) gets the real reason in every case, for the log.
  */
+int modelpath_open(const path_allowlist *allow, const char *path, const char *what,
+                   const char *missing, path_file *out, hdm_err *err, hdm_err *why);
+
+/*
+ * How a request's paths become canonical: a shortcut for paths the caller
+ * already knows (a resident model's, remembered when it was loaded: no
+ * file-system lookup per request), else modelpath_open.
+ */
+typedef struct modelpath_resolver {
+    const path_allowlist *allow;
+    /* Optional: a malloc'd canonical path remembered for `requested` (a
+     * file of a resident model of `kind`), or NULL when none is known. */
+    char *(*remembered)(void *ctx, model_kind kind, const char *requested);
+    void *ctx;
+} modelpath_resolver;
+
+/* modelpath_open, keeping only the canonical name (malloc'd, in *canonical). */
 int modelpath_resolve(const path_allowlist *allow, const char *path, const char *what,
                       const char *missing, char **canonical, hdm_err *err, hdm_err *why);
 

@@ -247,16 +247,27 @@ static int job_scheduling(manager *m, conn *c, job *j, const cJSON *req, hdm_err
  * the log says which it was.  A malformed path (empty, relative, too long)
  * is a bad_request saying so.
  */
-static int model_path_resolve(manager *m, const conn *c, const char *path, char **canonical,
+static int model_path_resolve(manager *m, const conn *c, job *j, const char *path,
                               hdm_err *err)
 {
+    /* A resident model reached by this spelling before: no file-system lookup. */
+    if ((j->model_path = registry_remembered_path(m->reg, j->kind, path)) != NULL)
+        return 0;
     hdm_err why;
-    int rc = modelpath_resolve(&m->allow, path, "model_path", "Model file not found", canonical,
-                               err, &why);
+    int rc = modelpath_resolve(&m->allow, path, "model_path", "Model file not found",
+                               &j->model_path, err, &why);
     if (rc == -HDM_E_NOT_FOUND && why.code != HDM_E_NOT_FOUND)
         log_warn("connection %llu (uid %d, pid %d): %s", (unsigned long long)c->id, (int)c->uid,
                  (int)c->pid, why.msg);
+    if (rc == 0 && job_add_alias(j, path, j->model_path) < 0)
+        rc = hdm_err_set(err, HDM_E_NOMEM, "out of memory");
     return rc;
+}
+
+/* The resolver for model_params paths: resident models' remembered spellings first. */
+static char *remembered(void *ctx, model_kind kind, const char *requested)
+{
+    return registry_remembered_path(ctx, kind, requested);
 }
 
 /* Builds the job for load_model / infer / unload_model.  Returns 0 and *out,
@@ -298,7 +309,7 @@ static int build_job(manager *m, conn *c, frame *f, const cJSON *req, proto_acti
         rc = hdm_err_set(err, HDM_E_NOMEM, "out of memory");
         goto fail;
     }
-    rc = model_path_resolve(m, c, path->valuestring, &j->model_path, err);
+    rc = model_path_resolve(m, c, j, path->valuestring, err);
     if (rc < 0) {
         /* Unloading touches no file: a model whose file is gone (or that
          * could never have been loaded) is simply not loaded. */
@@ -312,8 +323,9 @@ static int build_job(manager *m, conn *c, frame *f, const cJSON *req, proto_acti
     }
     if ((rc = job_scheduling(m, c, j, req, err)) < 0)
         goto fail;
+    modelpath_resolver resolver = {.allow = &m->allow, .remembered = remembered, .ctx = m->reg};
     if (act != ACT_UNLOAD_MODEL &&
-        (rc = infer_model_params_check(j, field(req, "model_params"), &m->allow,
+        (rc = infer_model_params_check(j, field(req, "model_params"), &resolver,
                                        act == ACT_LOAD_MODEL, err)) < 0) {
         hdm_err_prefix(err, "Failed to load model");
         goto fail;

@@ -107,3 +107,47 @@ def test_infer_path_confined(mgr):
     r = mgr.request({"action": "infer", "model_path": mgr.secret, "model_type": "depth",
                      "input_data": {"input": hdmtest.tensor("uint8", [1, 256, 320, 3])}})
     assert not_found(r, mgr.secret), r
+
+
+def test_sidecar_cannot_lead_outside(mgr):
+    """A sim sidecar is read beneath its model's directory: a symlink to a
+    file elsewhere is refused, not read (issue 20 item 8)."""
+    model = mgr.make_model("sidecar-escape.hef", sidecar=False)
+    os.symlink(mgr.secret, model + ".sim.json")
+    try:
+        r = load(mgr, model)
+        assert r.get("code") == "bad_request" and "model sidecar" in r["error"], r
+        assert "not for you" not in r["error"], r
+    finally:
+        os.remove(model + ".sim.json")
+    assert load(mgr, model)["status"] == "ok"  # without it, the model loads
+
+
+def test_resident_model_path_is_resolved_once(mgr):
+    """Issue 16: a loaded model's path is resolved once, at load, not on
+    every request: once resident, requests naming it by the same spelling
+    (model_path and model_params paths) are served without looking at the
+    file system, even after the files went away (as the original manager,
+    which keyed models by the path string)."""
+    path, params = mgr.make_clip("clip-once")
+    req = {"action": "infer", "model_type": "clip", "model_path": path, "model_params": params,
+           "input_data": {"mode": "image", "tensor": hdmtest.tensor("uint8", [224, 224, 3])}}
+    assert mgr.request(req)["status"] == "ok"
+    for p in (path, params["image_hef_path"], params["text_hef_path"]):
+        os.rename(p, p + ".moved")
+    try:
+        r = mgr.request(req)
+        assert r.get("status") == "ok", r
+        # Another spelling of a file that is gone is looked up, and not found.
+        other = os.path.join(mgr.models_dir, ".", os.path.basename(path))
+        assert not_found(mgr.request(dict(req, model_path=other)), other)
+    finally:
+        for p in (path, params["image_hef_path"], params["text_hef_path"]):
+            os.rename(p + ".moved", p)
+        mgr.request({"action": "unload_model", "model_type": "clip", "model_path": path})
+    # Unloaded, the spelling is forgotten: the next request checks the file again.
+    os.rename(path, path + ".moved")
+    try:
+        assert not_found(mgr.request(req), path)
+    finally:
+        os.rename(path + ".moved", path)
