@@ -41,7 +41,7 @@ int config_parse_long(const char *s, int base, long min, long max, long *out)
         if (digits[0] == '0' && digits[1] && strchr("xXoObB", digits[1])) {
             base = tolower((unsigned char)digits[1]) == 'x'   ? 16
                    : tolower((unsigned char)digits[1]) == 'o' ? 8
-                                                               : 2;
+                                                              : 2;
             digits += 2;
         }
         if (!*digits || *digits == '-' || *digits == '+' || isspace((unsigned char)*digits))
@@ -284,7 +284,8 @@ int config_set_socket_mode(manager_config *cfg, const char *value, const char *w
 {
     long mode;
     /* "0660" as systemd and chmod write it, "0o660" as Python does. */
-    const char *digits = (value[0] == '0' && (value[1] == 'o' || value[1] == 'O')) ? value + 2 : value;
+    const char *digits =
+        (value[0] == '0' && (value[1] == 'o' || value[1] == 'O')) ? value + 2 : value;
     if (config_parse_long(digits, 8, 0, 0777, &mode) < 0)
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: '%s' is not an octal mode like 0660", where,
                            value);
@@ -317,7 +318,6 @@ int config_set_socket(manager_config *cfg, const char *value, const char *where,
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: socket path longer than 107 bytes", where);
     return config_replace_str(&cfg->socket_path, value);
 }
-
 
 int config_set_keep_alive(manager_config *cfg, const char *value, const char *where, hdm_err *err)
 {

@@ -19,18 +19,13 @@ int config_parse_long(const char *s, int base, long min, long max, long *out);
 int config_replace_str(char **slot, const char *value);
 
 int config_set_socket(manager_config *cfg, const char *value, const char *where, hdm_err *err);
-int config_set_socket_mode(manager_config *cfg, const char *value, const char *where,
-                           hdm_err *err);
-int config_set_http_bind(manager_config *cfg, const char *value, const char *where,
-                         hdm_err *err);
+int config_set_socket_mode(manager_config *cfg, const char *value, const char *where, hdm_err *err);
+int config_set_http_bind(manager_config *cfg, const char *value, const char *where, hdm_err *err);
 int config_set_backend(manager_config *cfg, const char *value, const char *where, hdm_err *err);
-int config_set_log_level(manager_config *cfg, const char *value, const char *where,
-                         hdm_err *err);
-int config_set_sched_mode(manager_config *cfg, const char *value, const char *where,
-                          hdm_err *err);
+int config_set_log_level(manager_config *cfg, const char *value, const char *where, hdm_err *err);
+int config_set_sched_mode(manager_config *cfg, const char *value, const char *where, hdm_err *err);
 /* registry.default_keep_alive: "none" (or empty/null), -1, or seconds. */
-int config_set_keep_alive(manager_config *cfg, const char *value, const char *where,
-                          hdm_err *err);
+int config_set_keep_alive(manager_config *cfg, const char *value, const char *where, hdm_err *err);
 
 /* scheduler.client_priority entry: "name=class" or "uid:N=class" (checked
  * here to report file:line; the scheduler applies them).  0 or a negative

@@ -15,7 +15,6 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -32,7 +31,6 @@ typedef enum setting_type {
     SET_STRING, /* char *: any text (the file's null or empty: "") */
     SET_INT,    /* int in [min, max] */
     SET_SIZE,   /* size_t in [min, max] */
-    SET_DOUBLE, /* double in [min, max] */
     SET_PARSER, /* text checked and stored by `parse` */
     SET_LIST,   /* file only: a YAML list handled by `list` */
 } setting_type;
@@ -48,8 +46,8 @@ struct setting {
     const char *env;  /* environment variable; NULL: none */
     const char *flag; /* long option (without "--"); NULL: none */
     setting_type type;
-    size_t offset;    /* offsetof(manager_config, ...) for STRING/INT/SIZE/DOUBLE */
-    double min, max;  /* INT/SIZE/DOUBLE bounds */
+    size_t offset;    /* offsetof(manager_config, ...) for STRING/INT/SIZE */
+    double min, max;  /* INT/SIZE bounds */
     const char *unit; /* "bytes": how env/flag errors name a number; NULL: plain */
     int (*parse)(manager_config *cfg, const char *value, const char *where, hdm_err *err);
     setting_list_fn list;
@@ -70,6 +68,8 @@ static int set_socket_group(manager_config *cfg, const char *value, const char *
 
 #define F(field) offsetof(manager_config, field)
 #define MS_DAY 86400000
+/* One row per setting reads better than one line per field. */
+/* clang-format off */
 static const setting settings[] = {
     {.key = "socket", .env = "HAILO_DEVICE_SOCKET", .flag = "socket", .type = SET_PARSER,
      .parse = config_set_socket, .arg = "PATH",
@@ -128,6 +128,7 @@ static const setting settings[] = {
     {.key = "registry.default_keep_alive", .type = SET_PARSER, .parse = config_set_keep_alive},
     {.key = "preload", .type = SET_LIST, .list = list_preload},
 };
+/* clang-format on */
 #undef F
 #define N_SETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -166,7 +167,8 @@ static void usage(FILE *out)
         snprintf(left, sizeof(left), "--%s %s", s->flag, s->arg ? s->arg : "VALUE");
         fprintf(out, "  %-22s %s\n", left, s->help ? s->help : "");
     }
-    fprintf(out, "  %-22s %s\n", "--socket-path PATH", "the same as --socket (the original's flag)");
+    fprintf(out, "  %-22s %s\n", "--socket-path PATH",
+            "the same as --socket (the original's flag)");
     fprintf(out, "  %-22s %s\n", "--config FILE", "YAML config file");
     fprintf(out, "  %-22s %s\n", "--check-config",
             "validate the configuration, report file:line errors, exit");
@@ -201,24 +203,14 @@ static int set_text(manager_config *cfg, const setting *s, const char *value, co
                 return hdm_err_set(err, HDM_E_BAD_REQUEST,
                                    "%s: '%s' is not a number of %s between %.0f and %.0f", where,
                                    value, s->unit, s->min, s->max);
-            return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: '%s' is not a number %.0f..%.0f",
-                               where, value, s->min, s->max);
+            return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: '%s' is not a number %.0f..%.0f", where,
+                               value, s->min, s->max);
         }
         if (s->type == SET_INT)
             *(int *)field = (int)n;
         else
             *(size_t *)field = (size_t)n;
         return 0;
-    case SET_DOUBLE: {
-        char *end;
-        errno = 0;
-        double d = strtod(value, &end);
-        if (!*value || *end || errno || d < s->min || d > s->max)
-            return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: '%s' is not a number %g..%g", where,
-                               value, s->min, s->max);
-        *(double *)field = d;
-        return 0;
-    }
     case SET_PARSER:
     case SET_LIST:
         if (s->parse)
@@ -228,8 +220,7 @@ static int set_text(manager_config *cfg, const setting *s, const char *value, co
     return hdm_err_set(err, HDM_E_INTERNAL, "%s cannot be set from text", where);
 }
 
-static int set_socket_group(manager_config *cfg, const char *value, const char *where,
-                            hdm_err *err)
+static int set_socket_group(manager_config *cfg, const char *value, const char *where, hdm_err *err)
 {
     (void)where;
     if (config_replace_str(&cfg->socket_group, value) < 0)
@@ -330,7 +321,6 @@ static void unknown_key(void *user, const char *file, int line, const char *key)
 typedef struct file_slot {
     char *str;
     int i;
-    double d;
     conf_strlist list;
 } file_slot;
 
@@ -363,11 +353,6 @@ static int apply_file(manager_config *cfg, hdm_err *err)
             k->offset = offsetof(file_slot, i) + i * sizeof(file_slot);
             slots[i].i = (int)*(const size_t *)field;
             break;
-        case SET_DOUBLE:
-            k->type = CONF_DOUBLE;
-            k->offset = offsetof(file_slot, d) + i * sizeof(file_slot);
-            slots[i].d = *(const double *)field;
-            break;
         case SET_LIST:
             k->type = CONF_STRLIST;
             k->offset = offsetof(file_slot, list) + i * sizeof(file_slot);
@@ -395,9 +380,6 @@ static int apply_file(manager_config *cfg, hdm_err *err)
             break;
         case SET_SIZE:
             *(size_t *)field = (size_t)slots[i].i;
-            break;
-        case SET_DOUBLE:
-            *(double *)field = slots[i].d;
             break;
         case SET_LIST:
             rc = s->list(cfg, &slots[i].list, path, err);

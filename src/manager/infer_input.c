@@ -597,8 +597,8 @@ static int param_string(const cJSON *params, const char *name, char **out, hdm_e
     return 0;
 }
 
-static int param_path(job *j, const cJSON *params, const char *name,
-                      const modelpath_resolver *res, char **out, hdm_err *err)
+static int param_path(job *j, const cJSON *params, const char *name, const modelpath_resolver *res,
+                      char **out, hdm_err *err)
 {
     const cJSON *v = field(params, name);
     if (!v || (cJSON_IsString(v) && !v->valuestring[0]))
@@ -696,4 +696,3 @@ int infer_model_params_check(job *j, const cJSON *model_params, const modelpath_
         return 0;
     }
 }
-

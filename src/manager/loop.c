@@ -295,8 +295,8 @@ static void check_frame_deadlines(loop *l)
                          "Frame not complete within %d ms: got %zu of %zu bytes; closing", timeout,
                          held, c->in_need);
             else
-                snprintf(msg, sizeof(msg), "Frame not complete within %d ms: got %zu bytes; closing",
-                         timeout, held);
+                snprintf(msg, sizeof(msg),
+                         "Frame not complete within %d ms: got %zu bytes; closing", timeout, held);
             atomic_fetch_add(&l->m->counters.frames_timed_out, 1);
             drop_input(l, c, HDM_E_DEADLINE_EXCEEDED, msg);
         }

@@ -35,12 +35,12 @@ typedef struct loop_limits {
 } loop_limits;
 
 typedef struct loop {
-    manager *m;      /* set by loop_preload / loop_run */
+    manager *m; /* set by loop_preload / loop_run */
     listen_socket *ls;
     uint64_t out_cap; /* most queued output per connection before it is dropped */
     loop_limits limits;
-    size_t buffered;       /* unprocessed input bytes held, all connections */
-    size_t n_partial;      /* connections with a frame under way (frame_started_ms) */
+    size_t buffered;  /* unprocessed input bytes held, all connections */
+    size_t n_partial; /* connections with a frame under way (frame_started_ms) */
     int64_t next_deadline_check;
 
     int epfd, sigfd, evfd, wdfd;
@@ -63,7 +63,7 @@ typedef struct loop {
     int64_t stop_cancel_at;  /* cancel the running job then */
     int64_t stop_give_up_at; /* stop without the worker then */
     bool cancelled_running;
-    bool gave_up;            /* loop_run returned with device work unfinished */
+    bool gave_up; /* loop_run returned with device work unfinished */
 } loop;
 
 /* Sets up epoll, signalfd (SIGTERM, SIGINT, SIGHUP; they must already be

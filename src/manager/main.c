@@ -57,8 +57,7 @@ int main(int argc, char **argv)
         .max_frame = cfg.max_message_bytes,
         .frame_timeout_ms = cfg.frame_timeout_ms,
         /* Room for a few frames of the largest size being received at once. */
-        .max_buffered = cfg.max_buffered_bytes ? cfg.max_buffered_bytes
-                                               : 4 * cfg.max_message_bytes,
+        .max_buffered = cfg.max_buffered_bytes ? cfg.max_buffered_bytes : 4 * cfg.max_message_bytes,
         .stop_timeout_ms = cfg.stop_timeout_ms,
     };
     if (limits.max_buffered < cfg.max_message_bytes)

@@ -96,8 +96,7 @@ static int open_backend(manager *m, hdm_err *err)
     if (m->ops->open(&bcfg, &m->dev, &sub) < 0) {
         m->dev = NULL;
         if (strcmp(cfg->backend, "hailort") == 0)
-            return hdm_err_set(err, HDM_E_UNAVAILABLE, "cannot open the Hailo device: %s",
-                               sub.msg);
+            return hdm_err_set(err, HDM_E_UNAVAILABLE, "cannot open the Hailo device: %s", sub.msg);
         return hdm_err_set(err, HDM_E_UNAVAILABLE,
                            "no Hailo device could be opened (%s). Refusing to start rather than "
                            "fall back silently; use --backend sim to run on the simulated "
@@ -107,8 +106,7 @@ static int open_backend(manager *m, hdm_err *err)
     return 0;
 }
 
-int manager_new(const manager_config *cfg, const worker_hooks *answers, manager **out,
-                hdm_err *err)
+int manager_new(const manager_config *cfg, const worker_hooks *answers, manager **out, hdm_err *err)
 {
     if (!answers || !answers->complete)
         return hdm_err_set(err, HDM_E_INTERNAL, "manager_new: no completion hook");
@@ -255,7 +253,7 @@ static void note_restart_needed(const manager_config *old, const manager_config 
     char changed[256] = "";
     size_t n = 0;
 #define DIFF_STR(name, a, b)                                                                       \
-    if (((a) == NULL) != ((b) == NULL) || ((a) && strcmp((a), (b)) != 0))                         \
+    if (((a) == NULL) != ((b) == NULL) || ((a) && strcmp((a), (b)) != 0))                          \
         n += (size_t)snprintf(changed + n, n < sizeof(changed) ? sizeof(changed) - n : 0, "%s%s",  \
                               n ? ", " : "", name);
 #define DIFF_NUM(name, a, b)                                                                       \

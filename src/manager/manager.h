@@ -52,7 +52,7 @@ typedef struct manager_counters {
     atomic_int connections_open;
     atomic_uint_fast64_t bytes_in, bytes_out;
     atomic_uint_fast64_t busy_rejections;
-    atomic_uint_fast64_t connections_refused; /* accepted and closed: out of descriptors */
+    atomic_uint_fast64_t connections_refused;  /* accepted and closed: out of descriptors */
     atomic_uint_fast64_t frames_timed_out;     /* frames not complete within frame_timeout_ms */
     atomic_uint_fast64_t input_overflow_drops; /* closed over the buffered-input cap */
     atomic_size_t buffered_bytes;              /* unprocessed input held now */
@@ -64,7 +64,7 @@ typedef struct manager {
                                   holding allow_lock for writing, the worker reads it
                                   holding it for reading */
     pthread_rwlock_t allow_lock;
-    char *model_dirs;          /* the allow-list in force (cfg's, or a reload's) */
+    char *model_dirs; /* the allow-list in force (cfg's, or a reload's) */
     const backend_ops *ops;
     backend *dev;
     device_info info; /* identity read at start (device_id etc.) */

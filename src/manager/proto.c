@@ -8,7 +8,7 @@
  * Answers keep the v1 shapes and sentences; `code` and the scheduling,
  * streaming and binary fields are extensions a v1 client never triggers.
  */
-#include "proto.h"
+#include "proto-internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -53,77 +53,13 @@ static proto_action action_parse(const char *name)
     return ACT_INVALID;
 }
 
-/* ---- sending ------------------------------------------------------------- */
-
-/* Queues resp (consumed) on c. */
-static void send_json(manager *m, conn *c, cJSON *resp, bool binary, const frame_attachment *att,
-                      uint32_t n_att, size_t hint)
-{
-    if (!resp) {
-        log_error("out of memory building an answer for connection %llu; closing it",
-                  (unsigned long long)c->id);
-        conn_finish(c);
-        return;
-    }
-    size_t before = conn_out_pending(c);
-    if (conn_queue_json(c, resp, binary, att, n_att, hint) < 0) {
-        log_error("out of memory queueing an answer for connection %llu; closing it",
-                  (unsigned long long)c->id);
-        conn_finish(c);
-    }
-    atomic_fetch_add(&m->counters.bytes_out, conn_out_pending(c) - before);
-    cJSON_Delete(resp);
-}
-
-/* Adds a copy of the request's request_id (as given) to resp; true when
- * there is none or it was added. */
-static bool add_request_id(cJSON *resp, const cJSON *request_id)
-{
-    if (!request_id)
-        return true;
-    cJSON *copy = cJSON_Duplicate(request_id, true);
-    if (!copy)
-        return false;
-    if (!cJSON_AddItemToObject(resp, "request_id", copy)) {
-        cJSON_Delete(copy);
-        return false;
-    }
-    return true;
-}
-
-static cJSON *error_json(const cJSON *request_id, int code, const char *msg)
-{
-    cJSON *resp = cJSON_CreateObject();
-    if (!resp)
-        return NULL;
-    code = code < 0 ? -code : code;
-    if (code <= 0 || code >= HDM_E__COUNT)
-        code = HDM_E_INTERNAL;
-    if (!cJSON_AddStringToObject(resp, "error", msg && msg[0] ? msg : hdm_strerror(code)) ||
-        !cJSON_AddStringToObject(resp, "code", hdm_error_code_name(code)) ||
-        !add_request_id(resp, request_id)) {
-        cJSON_Delete(resp);
-        return NULL;
-    }
-    return resp;
-}
-
-static void send_error(manager *m, conn *c, const cJSON *request_id, bool binary, int code,
-                       const char *msg)
-{
-    int pos = code < 0 ? -code : code;
-    if (pos > 0 && pos < HDM_E__COUNT)
-        atomic_fetch_add(&m->counters.errors[pos], 1);
-    send_json(m, c, error_json(request_id, code, msg), binary, NULL, 0, 0);
-}
-
 void proto_fail_connection(manager *m, conn *c, int code, const char *msg)
 {
     log_warn("connection %llu (uid %d, pid %d): %s; closing it", (unsigned long long)c->id,
              (int)c->uid, (int)c->pid, msg);
     atomic_fetch_add(&m->counters.requests[ACT_INVALID], 1);
     atomic_fetch_add(&m->counters.connections_dropped, 1);
-    send_error(m, c, NULL, false, code, msg);
+    proto_send_error(m, c, NULL, false, code, msg);
     conn_finish(c);
 }
 
@@ -247,8 +183,7 @@ static int job_scheduling(manager *m, conn *c, job *j, const cJSON *req, hdm_err
  * the log says which it was.  A malformed path (empty, relative, too long)
  * is a bad_request saying so.
  */
-static int model_path_resolve(manager *m, const conn *c, job *j, const char *path,
-                              hdm_err *err)
+static int model_path_resolve(manager *m, const conn *c, job *j, const char *path, hdm_err *err)
 {
     /* A resident model reached by this spelling before: no file-system lookup. */
     if ((j->model_path = registry_remembered_path(m->reg, j->kind, path)) != NULL)
@@ -385,12 +320,12 @@ static void handle_device(manager *m, conn *c, frame *f, const cJSON *req, proto
                                   ? cn->valuestring
                                   : name,
                               rc);
-        send_error(m, c, request_id, f->binary, rc, err.msg);
+        proto_send_error(m, c, request_id, f->binary, rc, err.msg);
         return;
     }
     if (m->stopping) {
-        send_error(m, c, request_id, f->binary, HDM_E_UNAVAILABLE,
-                   "Device manager is shutting down");
+        proto_send_error(m, c, request_id, f->binary, HDM_E_UNAVAILABLE,
+                         "Device manager is shutting down");
         job_free(j);
         return;
     }
@@ -404,15 +339,15 @@ static void handle_device(manager *m, conn *c, frame *f, const cJSON *req, proto
                  j->err.msg[0] ? j->err.msg : "Device queue is full; retry later");
         atomic_fetch_add(&m->counters.busy_rejections, 1);
         atomic_fetch_add(&m->counters.errors[HDM_E_BUSY], 1);
-        resp = error_json(request_id, HDM_E_BUSY, msg);
+        resp = proto_error_json(request_id, HDM_E_BUSY, msg);
         if (resp && !cJSON_AddNumberToObject(resp, "retry_after_ms", j->retry_after_ms)) {
             cJSON_Delete(resp);
             resp = NULL;
         }
-        send_json(m, c, resp, f->binary, NULL, 0, 0);
+        proto_send_json(m, c, resp, f->binary, NULL, 0, 0);
     } else {
-        send_error(m, c, request_id, f->binary, rc,
-                   j->err.msg[0] ? j->err.msg : "could not queue the request");
+        proto_send_error(m, c, request_id, f->binary, rc,
+                         j->err.msg[0] ? j->err.msg : "could not queue the request");
     }
     job_free(j);
 }
@@ -423,8 +358,7 @@ static void handle_device(manager *m, conn *c, frame *f, const cJSON *req, proto
  * any other value (a double would turn 12345678901234567890 or 1.0 into
  * something else).  NULL when absent or null; -HDM_E_* with err otherwise.
  */
-static int id_field(const frame *f, const cJSON *req, const char *name, cJSON **out,
-                    hdm_err *err)
+static int id_field(const frame *f, const cJSON *req, const char *name, cJSON **out, hdm_err *err)
 {
     *out = NULL;
     const cJSON *v = field(req, name);
@@ -457,12 +391,13 @@ static void handle_cancel(manager *m, conn *c, frame *f, const cJSON *req, const
     hdm_err_clear(&err);
     cJSON *target = NULL;
     if (id_field(f, req, "target_request_id", &target, &err) < 0) {
-        send_error(m, c, request_id, f->binary, err.code, err.msg);
+        proto_send_error(m, c, request_id, f->binary, err.code, err.msg);
         return;
     }
     if (!target || (cJSON_IsString(target) && !target->valuestring[0])) {
         cJSON_Delete(target);
-        send_error(m, c, request_id, f->binary, HDM_E_BAD_REQUEST, "target_request_id required");
+        proto_send_error(m, c, request_id, f->binary, HDM_E_BAD_REQUEST,
+                         "target_request_id required");
         return;
     }
     if (sched_cancel_request(m->sched, c->id, target) < 0) {
@@ -470,7 +405,7 @@ static void handle_cancel(manager *m, conn *c, frame *f, const cJSON *req, const
         snprintf(msg, sizeof(msg),
                  "No queued or running request with request_id %.256s on this connection",
                  target->valuestring);
-        send_error(m, c, request_id, f->binary, HDM_E_NOT_FOUND, msg);
+        proto_send_error(m, c, request_id, f->binary, HDM_E_NOT_FOUND, msg);
         cJSON_Delete(target);
         return;
     }
@@ -478,13 +413,13 @@ static void handle_cancel(manager *m, conn *c, frame *f, const cJSON *req, const
     if (resp && (!cJSON_AddStringToObject(resp, "status", "ok") ||
                  !cJSON_AddStringToObject(resp, "message", "Cancelled") ||
                  !cJSON_AddItemToObject(resp, "target_request_id", target) ||
-                 !add_request_id(resp, request_id))) {
+                 !proto_add_request_id(resp, request_id))) {
         cJSON_Delete(resp);
         resp = NULL;
     } else if (!resp) {
         cJSON_Delete(target);
     }
-    send_json(m, c, resp, f->binary, NULL, 0, 0);
+    proto_send_json(m, c, resp, f->binary, NULL, 0, 0);
 }
 
 void proto_handle_frame(manager *m, conn *c, frame *f)
@@ -548,8 +483,9 @@ void proto_handle_frame(manager *m, conn *c, frame *f)
     if ((nul_key && nul_len == 10 && memcmp(nul_key, "request_id", 10) == 0) ||
         id_field(f, req, "request_id", &request_id, &err) < 0) {
         atomic_fetch_add(&m->counters.requests[ACT_INVALID], 1);
-        send_error(m, c, NULL, f->binary, HDM_E_BAD_REQUEST,
-                   nul_key ? "request_id must not contain a NUL character (\\u0000)" : err.msg);
+        proto_send_error(m, c, NULL, f->binary, HDM_E_BAD_REQUEST,
+                         nul_key ? "request_id must not contain a NUL character (\\u0000)"
+                                 : err.msg);
         goto out;
     }
     if (nul_key) {
@@ -557,7 +493,7 @@ void proto_handle_frame(manager *m, conn *c, frame *f)
         snprintf(msg, sizeof(msg), "Invalid request: %.*s contains a NUL character (\\u0000)",
                  nul_len > 64 ? 64 : (int)nul_len, nul_key);
         atomic_fetch_add(&m->counters.requests[ACT_INVALID], 1);
-        send_error(m, c, request_id, f->binary, HDM_E_BAD_REQUEST, msg);
+        proto_send_error(m, c, request_id, f->binary, HDM_E_BAD_REQUEST, msg);
         goto out;
     }
     if (cJSON_IsString(action))
@@ -575,11 +511,11 @@ void proto_handle_frame(manager *m, conn *c, frame *f)
             cJSON_DeleteItemFromObjectCaseSensitive(resp, "memory");
             cJSON_DeleteItemFromObjectCaseSensitive(resp, "registry");
         }
-        if (resp && !add_request_id(resp, request_id)) {
+        if (resp && !proto_add_request_id(resp, request_id)) {
             cJSON_Delete(resp);
             resp = NULL;
         }
-        send_json(m, c, resp, f->binary, NULL, 0, 0);
+        proto_send_json(m, c, resp, f->binary, NULL, 0, 0);
         break;
     }
     case ACT_LOAD_MODEL:
@@ -598,216 +534,11 @@ void proto_handle_frame(manager *m, conn *c, frame *f)
             snprintf(msg, sizeof(msg), "Unknown action: (not a string)");
         else
             snprintf(msg, sizeof(msg), "Unknown action: %.100s", action->valuestring);
-        send_error(m, c, request_id, f->binary, HDM_E_BAD_REQUEST, msg);
+        proto_send_error(m, c, request_id, f->binary, HDM_E_BAD_REQUEST, msg);
         break;
     }
     }
 out:
     cJSON_Delete(request_id);
     cJSON_Delete(req);
-}
-
-/* ---- answers to jobs ----------------------------------------------------- */
-
-/*
- * Shapes: a backend gives every output tensor the per-frame shape HailoRT
- * reports (backends/backend.h), which is what the original manager answered
- * and what v1 answers carry.  Binary answers keep the form libhailodm has
- * always received: a leading 1, put in front of a shape that does not start
- * with 1 already ([512] -> [1,512], [256,320,1] -> [1,256,320,1],
- * [1,77,512] stays).  Applies that to every tensor object in node.
- */
-static bool result_binary_shapes(cJSON *node)
-{
-    cJSON *shape = cJSON_GetObjectItemCaseSensitive(node, "shape");
-    if (cJSON_IsObject(node) && cJSON_GetObjectItemCaseSensitive(node, "attachment") &&
-        cJSON_IsArray(shape)) {
-        const cJSON *first = shape->child;
-        if (first && cJSON_IsNumber(first) && first->valuedouble == 1)
-            return true;
-        cJSON *one = cJSON_CreateNumber(1);
-        if (one && cJSON_InsertItemInArray(shape, 0, one))
-            return true;
-        cJSON_Delete(one);
-        return false;
-    }
-    cJSON *child;
-    cJSON_ArrayForEach(child, node)
-    {
-        if (!result_binary_shapes(child))
-            return false;
-    }
-    return true;
-}
-
-/* Replaces {"dtype","shape","attachment": i} objects in a result by data_b64
- * tensors (v1).  Returns the base64 bytes added, or -1 on a bad reference. */
-static long result_to_v1(cJSON *node, const infer_output *out)
-{
-    long added = 0;
-    if (cJSON_IsObject(node)) {
-        cJSON *att = cJSON_GetObjectItemCaseSensitive(node, "attachment");
-        if (cJSON_IsNumber(att) && cJSON_GetObjectItemCaseSensitive(node, "dtype")) {
-            double idx = att->valuedouble;
-            if (idx < 0 || idx >= out->n_tensors)
-                return -1;
-            const hdm_tensor *t = &out->tensors[(uint32_t)idx];
-            size_t len = base64_encoded_len(t->nbytes);
-            char *b64 = malloc(len + 1);
-            cJSON *s = b64 ? cJSON_CreateString("") : NULL;
-            if (!s) {
-                free(b64);
-                return -1;
-            }
-            base64_encode(t->data, t->nbytes, b64);
-            /* Hand the encoded buffer to cJSON instead of copying it again. */
-            cJSON_free(s->valuestring);
-            s->valuestring = b64;
-            cJSON_DeleteItemFromObjectCaseSensitive(node, "attachment");
-            cJSON_AddItemToObject(node, "data_b64", s);
-            return (long)len;
-        }
-    }
-    cJSON *child;
-    cJSON_ArrayForEach(child, node)
-    {
-        long n = result_to_v1(child, out);
-        if (n < 0)
-            return -1;
-        added += n;
-    }
-    return added;
-}
-
-static cJSON *job_error_json(const job *j)
-{
-    int code = j->rc < 0 ? -j->rc : j->rc;
-    if (code <= 0 || code >= HDM_E__COUNT)
-        code = HDM_E_INTERNAL;
-    hdm_err e = j->err;
-    if (!e.msg[0])
-        hdm_err_set(&e, code, "%s", hdm_strerror(code));
-    /* The original manager's wording, which clients match on; a cancelled
-     * request was not a failure of the model. */
-    if (code != HDM_E_CANCELLED && j->failed_in == JOB_PHASE_LOAD)
-        hdm_err_prefix(&e, "Failed to load model");
-    else if (code != HDM_E_CANCELLED && j->failed_in == JOB_PHASE_INFER)
-        hdm_err_prefix(&e, "Inference failed");
-    cJSON *resp = error_json(j->request_id, code, e.msg);
-    if (resp && code == HDM_E_BUSY && j->retry_after_ms > 0)
-        cJSON_AddNumberToObject(resp, "retry_after_ms", j->retry_after_ms);
-    if (resp && j->stream)
-        cJSON_AddBoolToObject(resp, "done", true);
-    return resp;
-}
-
-void proto_answer_job(manager *m, conn *c, job *j)
-{
-    if (j->rc < 0) {
-        int code = -j->rc;
-        if (code > 0 && code < HDM_E__COUNT)
-            atomic_fetch_add(&m->counters.errors[code], 1);
-        send_json(m, c, job_error_json(j), j->binary, NULL, 0, 0);
-        return;
-    }
-    cJSON *resp = cJSON_CreateObject();
-    bool ok = resp && cJSON_AddStringToObject(resp, "status", "ok");
-    size_t hint = 0;
-    frame_attachment *atts = NULL;
-    uint32_t n_att = 0;
-    switch (j->action) {
-    case JOB_LOAD:
-        ok = ok && cJSON_AddStringToObject(resp, "model_path", j->model_path) &&
-             cJSON_AddStringToObject(resp, "model_type", j->model_type) &&
-             cJSON_AddStringToObject(resp, "message", j->message ? j->message : "Model loaded");
-        if (ok && cJSON_IsObject(j->out.result)) {
-            cJSON_AddItemToObject(resp, "model_info", j->out.result);
-            j->out.result = NULL;
-        }
-        break;
-    case JOB_UNLOAD:
-        ok = ok &&
-             cJSON_AddStringToObject(resp, "message", j->message ? j->message : "Model unloaded");
-        break;
-    case JOB_INFER: {
-        cJSON *result = j->out.result ? j->out.result : cJSON_CreateNull();
-        j->out.result = NULL;
-        if (ok && result && !j->binary) {
-            long added = result_to_v1(result, &j->out);
-            if (added < 0) {
-                cJSON_Delete(result);
-                cJSON_Delete(resp);
-                log_error("job %llu: backend result references a missing tensor",
-                          (unsigned long long)j->id);
-                send_error(m, c, j->request_id, j->binary, HDM_E_INTERNAL,
-                           "Inference failed: the result references a missing output tensor");
-                return;
-            }
-            hint = (size_t)added + 512;
-        } else if (ok && result && j->out.n_tensors > 0) {
-            ok = result_binary_shapes(result);
-            atts = calloc(j->out.n_tensors, sizeof(*atts));
-            if (!atts)
-                ok = false;
-            for (uint32_t i = 0; atts && i < j->out.n_tensors; i++) {
-                atts[i].data = j->out.tensors[i].data;
-                atts[i].len = j->out.tensors[i].nbytes;
-            }
-            n_att = j->out.n_tensors;
-        }
-        if (ok && result)
-            cJSON_AddItemToObject(resp, "result", result);
-        else
-            cJSON_Delete(result);
-        ok = ok && result &&
-             cJSON_AddNumberToObject(resp, "inference_time_ms",
-                                     (double)(j->inference_time_ms > 0 ? j->inference_time_ms : 0));
-        if (ok && j->kind == MODEL_VLM) {
-            cJSON *usage = cJSON_AddObjectToObject(resp, "usage");
-            ok = usage && cJSON_AddNumberToObject(usage, "prompt_tokens", j->out.prompt_tokens) &&
-                 cJSON_AddNumberToObject(usage, "completion_tokens", j->out.completion_tokens);
-            if (ok && j->out.finish_reason)
-                ok = cJSON_AddStringToObject(resp, "finish_reason", j->out.finish_reason) != NULL;
-        }
-        if (ok && j->stream)
-            ok = cJSON_AddBoolToObject(resp, "done", true) != NULL;
-        if (ok && j->load_time_ms > 0)
-            ok = cJSON_AddNumberToObject(resp, "load_time_ms", round(j->load_time_ms)) != NULL;
-        break;
-    }
-    }
-    if (ok)
-        ok = add_request_id(resp, j->request_id);
-    if (!ok) {
-        cJSON_Delete(resp);
-        free(atts);
-        send_error(m, c, j->request_id, j->binary, HDM_E_NOMEM, "out of memory");
-        return;
-    }
-    send_json(m, c, resp, j->binary, atts, n_att, hint);
-    free(atts);
-}
-
-void proto_answer_delta(manager *m, conn *c, const job *j, const char *text, size_t len)
-{
-    char *copy = NULL;
-    long n = conn_delta_text(c, j, text, len, &copy);
-    if (n <= 0) {
-        free(copy);
-        return; /* nothing whole yet (or out of memory: the final frame has the full text) */
-    }
-    cJSON *resp = cJSON_CreateObject();
-    bool ok = resp != NULL;
-    if (ok) {
-        ok = add_request_id(resp, j->request_id) &&
-             cJSON_AddStringToObject(resp, "status", "ok") &&
-             cJSON_AddStringToObject(resp, "delta", copy) &&
-             cJSON_AddBoolToObject(resp, "done", false);
-    }
-    free(copy);
-    if (!ok) {
-        cJSON_Delete(resp);
-        return; /* a lost delta is repaired by the final frame's full result */
-    }
-    send_json(m, c, resp, j->binary, NULL, 0, len + 128);
 }

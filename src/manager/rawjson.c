@@ -43,8 +43,8 @@ static bool is_space(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-void rawjson_scan(const char *json, size_t len, const char *key, const char **val,
-                  size_t *val_len, const char **nul_key, size_t *nul_key_len)
+void rawjson_scan(const char *json, size_t len, const char *key, const char **val, size_t *val_len,
+                  const char **nul_key, size_t *nul_key_len)
 {
     size_t key_len = key ? strlen(key) : 0;
     const char *member = NULL; /* name of the top-level member being read */

@@ -27,7 +27,7 @@ bool rawjson_has_nul_escape(const char *json, size_t len);
  * it lies in (the name itself when the NUL is in a name).  Either output
  * pointer may be NULL; a missing answer leaves its outputs NULL/0.
  */
-void rawjson_scan(const char *json, size_t len, const char *key, const char **val,
-                  size_t *val_len, const char **nul_key, size_t *nul_key_len);
+void rawjson_scan(const char *json, size_t len, const char *key, const char **val, size_t *val_len,
+                  const char **nul_key, size_t *nul_key_len);
 
 #endif

@@ -111,8 +111,7 @@ void registry_status_json(registry *r, cJSON *status, bool device_status_form)
     json_set(status, "last_capacity_event_reason", str_or_null(r->last_capacity_reason));
     json_set(status, "last_capacity_event_model", str_or_null(r->last_capacity_model));
     json_set(status, "last_capacity_event_at",
-             r->last_capacity_reason ? pyjson_float(r->last_capacity_at)
-                                     : cJSON_CreateNull());
+             r->last_capacity_reason ? pyjson_float(r->last_capacity_at) : cJSON_CreateNull());
     cJSON_AddNumberToObject(memory, "total_bytes", (double)total);
     cJSON_AddNumberToObject(memory, "used_bytes", (double)used);
     cJSON_AddNumberToObject(counters, "loads", (double)r->loads);

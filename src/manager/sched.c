@@ -643,7 +643,8 @@ int sched_cancel_request(sched *s, uint64_t conn_id, const cJSON *target)
         job *j = e->j;
         if (j->conn_id == conn_id && j->request_id && cJSON_Compare(j->request_id, target, true)) {
             char msg[128], id[72];
-            snprintf(msg, sizeof msg, "Request %s cancelled", job_request_id_text(j, id, sizeof id));
+            snprintf(msg, sizeof msg, "Request %s cancelled",
+                     job_request_id_text(j, id, sizeof id));
             sched_count_result(s, e->c, -HDM_E_CANCELLED);
             entry_unlink(s, e);
             finish_push(&list, j, HDM_E_CANCELLED, msg);

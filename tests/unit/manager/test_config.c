@@ -17,9 +17,14 @@
 #include "manager/config.h"
 
 static const char *const env_names[] = {
-    "HAILO_DEVICE_SOCKET",           "HAILO_DEVICE_SOCKET_MODE",   "HAILO_DEVICE_SOCKET_GROUP",
-    "HAILO_DEVICE_HTTP_BIND",        "HAILO_DEVICE_MODEL_DIRS",    "HAILO_DEVICE_GROUP_ID",
-    "HAILO_DEVICE_MAX_MESSAGE_BYTES", "HAILO_DEVICE_MAX_EVICTIONS",
+    "HAILO_DEVICE_SOCKET",
+    "HAILO_DEVICE_SOCKET_MODE",
+    "HAILO_DEVICE_SOCKET_GROUP",
+    "HAILO_DEVICE_HTTP_BIND",
+    "HAILO_DEVICE_MODEL_DIRS",
+    "HAILO_DEVICE_GROUP_ID",
+    "HAILO_DEVICE_MAX_MESSAGE_BYTES",
+    "HAILO_DEVICE_MAX_EVICTIONS",
 };
 
 static int clear_env(void **state)
@@ -160,8 +165,9 @@ static void test_error_texts(void **state)
     const char *argv3[] = {"hdm", "--config", path};
     assert_true(load(&cfg, &err, 3, argv3) < 0);
     char want[256];
-    snprintf(want, sizeof(want), "%s:3: scheduler.mode: unknown scheduler mode 'lottery' (fair, "
-                                 "fifo)",
+    snprintf(want, sizeof(want),
+             "%s:3: scheduler.mode: unknown scheduler mode 'lottery' (fair, "
+             "fifo)",
              path);
     assert_string_equal(err.msg, want);
     config_free(&cfg);

@@ -301,9 +301,12 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vlm_string_prompt_defaults),
-        cmocka_unit_test(test_vlm_messages), cmocka_unit_test(test_vlm_errors),
-        cmocka_unit_test(test_vlm_limits),   cmocka_unit_test(test_clip),
-        cmocka_unit_test(test_whisper),      cmocka_unit_test(test_ocr_and_dense),
+        cmocka_unit_test(test_vlm_messages),
+        cmocka_unit_test(test_vlm_errors),
+        cmocka_unit_test(test_vlm_limits),
+        cmocka_unit_test(test_clip),
+        cmocka_unit_test(test_whisper),
+        cmocka_unit_test(test_ocr_and_dense),
         cmocka_unit_test(test_model_params),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

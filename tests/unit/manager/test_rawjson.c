@@ -42,9 +42,9 @@ static void test_member_values(void **state)
     assert_string_equal(value_of("{\"request_id\": 12345678901234567890}", "request_id"),
                         "12345678901234567890");
     assert_string_equal(value_of("{\"a\":1,\"request_id\":1.0 ,\"b\":2}", "request_id"), "1.0");
-    assert_string_equal(value_of("{\"x\":{\"request_id\":1},\"request_id\":[1, {\"y\":\"]\"}]}",
-                                 "request_id"),
-                        "[1, {\"y\":\"]\"}]");
+    assert_string_equal(
+        value_of("{\"x\":{\"request_id\":1},\"request_id\":[1, {\"y\":\"]\"}]}", "request_id"),
+        "[1, {\"y\":\"]\"}]");
     assert_string_equal(value_of("{\"request_id\":\"a,}\\\"b\"}", "request_id"), "\"a,}\\\"b\"");
     assert_string_equal(value_of("{\"request_id\": {\"k\": [true, null]}\n}", "request_id"),
                         "{\"k\": [true, null]}");
