@@ -1,10 +1,12 @@
 /*
- * proto.c - request dispatch and answers (docs/PROTOCOL.md).
+ * proto.c - request dispatch (docs/PROTOCOL.md); the answers to finished jobs
+ * are proto-answer.c, queueing them proto-send.c.
  *
  * DESIGN: each frame is parsed once by cJSON; cheap actions (ping, status,
  * device_status, cancel) are answered here in the loop thread; device work
- * becomes a job with every field validated, every path canonicalised through
- * the allowlist and every input tensor decoded, so the worker only runs it.
+ * becomes a job with every field validated, every path canonicalised (opened
+ * beneath the allowed directories, or remembered from the model's load) and
+ * every input tensor decoded, so the worker only runs it.
  * Answers keep the v1 shapes and sentences; `code` and the scheduling,
  * streaming and binary fields are extensions a v1 client never triggers.
  */
