@@ -312,12 +312,13 @@ static int read_small_file(const char *path, const char *what, char **text, size
 }
 
 /*
- * A model's sidecar, opened beneath the model's own directory by the kernel
- * (common/paths: no symlink followed, a FIFO refused without waiting), so a
- * sidecar can never read a file from anywhere else.  -HDM_E_NOT_FOUND when
- * there is none.
+ * A model's sidecar, opened beneath `allow` (or the model's own directory)
+ * by the kernel (common/paths: no symlink followed, a FIFO refused without
+ * waiting), so a sidecar can never read a file from anywhere else.
+ * -HDM_E_NOT_FOUND when there is none.
  */
-static int read_sidecar(const char *path, char **text, size_t *len, hdm_err *err)
+static int read_sidecar(const char *path, const path_allowlist *allow, char **text, size_t *len,
+                        hdm_err *err)
 {
     char *dir = strdup(path);
     char *slash = dir ? strrchr(dir, '/') : NULL;
@@ -330,11 +331,12 @@ static int read_sidecar(const char *path, char **text, size_t *len, hdm_err *err
         return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
     if (slash)
         slash[slash == dir ? 1 : 0] = 0;
-    if (path_allowlist_parse(&beside, dir) < 0) {
+    if (!allow && path_allowlist_parse(&beside, dir) < 0) {
         free(dir);
         return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
     }
-    rc = path_open_allowed(&beside, path, "model sidecar", 0, &f, &why, err);
+    rc = path_open_allowed(allow ? allow : &beside, path, "model sidecar", PATH_OPEN_UNIFORM, &f,
+                           &why, err);
     if (rc == 0) {
         rc = read_open_file(f.fd, &f.st, path, "model sidecar", text, len, err);
         path_file_close(&f);
@@ -393,7 +395,8 @@ static const struct {
     {"input_width", offsetof(sim_sidecar, input_width), 4096},
 };
 
-int sim_sidecar_load(const char *model_path, sim_sidecar *out, hdm_err *err)
+int sim_sidecar_load(const char *model_path, const path_allowlist *allow, sim_sidecar *out,
+                     hdm_err *err)
 {
     sim_sidecar sc = {.found = false};
     char *path = NULL, *text = NULL;
@@ -408,7 +411,7 @@ int sim_sidecar_load(const char *model_path, sim_sidecar *out, hdm_err *err)
         rc = hdm_err_set(err, HDM_E_NOMEM, "out of memory");
         goto out;
     }
-    rc = read_sidecar(path, &text, &len, err);
+    rc = read_sidecar(path, allow, &text, &len, err);
     if (rc == -HDM_E_NOT_FOUND) {
         rc = 0; /* no sidecar: the type defaults apply */
         hdm_err_clear(err);

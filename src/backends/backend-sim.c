@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "backend-sim.h"
+#include "common/paths.h"
 #include "common/timeutil.h"
 
 #define MIB (1024ull * 1024ull)
@@ -108,14 +109,26 @@ static int sim_identify(backend *b, device_info *info, hdm_err *err)
 
 /* ---- load ------------------------------------------------------------------- */
 
-/* Checks that a file the model needs can be read; adds its size to *bytes. */
-static int check_file(const char *path, const char *what, uint64_t *bytes, hdm_err *err)
+/* Checks that a file the model needs can be read (beneath `allow` when
+ * given, as backends.h asks); adds its size to *bytes. */
+static int check_file(const path_allowlist *allow, const char *path, const char *what,
+                      uint64_t *bytes, hdm_err *err)
 {
     struct stat st;
     int fd;
 
     if (!path || !*path)
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s required", what);
+    if (allow) {
+        path_file f;
+        int rc = path_open_allowed(allow, path, what, PATH_OPEN_UNIFORM, &f, NULL, err);
+        if (rc < 0)
+            return rc;
+        if (bytes)
+            *bytes += (uint64_t)f.st.st_size;
+        path_file_close(&f);
+        return 0;
+    }
     /* O_NONBLOCK: opening a FIFO would wait for a writer forever. */
     fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
@@ -138,18 +151,21 @@ static int check_file(const char *path, const char *what, uint64_t *bytes, hdm_e
 /* Checks every file of spec; *bytes gets their total size. */
 static int check_model_files(const model_spec *spec, uint64_t *bytes, hdm_err *err)
 {
-    int rc = check_file(spec->model_path, "model file", bytes, err);
+    int rc = check_file(spec->allow, spec->model_path, "model file", bytes, err);
     if (rc < 0)
         return rc;
     if (spec->kind == MODEL_CLIP) {
-        rc = check_file(spec->clip_image_hef, "model_params.image_hef_path", bytes, err);
+        rc = check_file(spec->allow, spec->clip_image_hef, "model_params.image_hef_path", bytes,
+                        err);
         if (rc == 0)
-            rc = check_file(spec->clip_text_hef, "model_params.text_hef_path", bytes, err);
+            rc = check_file(spec->allow, spec->clip_text_hef, "model_params.text_hef_path", bytes,
+                            err);
         return rc;
     }
     if (spec->kind == MODEL_OCR) {
         if (spec->ocr_detection_hef) {
-            rc = check_file(spec->ocr_detection_hef, "model_params.detection_hef_path", bytes, err);
+            rc = check_file(spec->allow, spec->ocr_detection_hef, "model_params.detection_hef_path",
+                            bytes, err);
             if (rc < 0)
                 return rc;
         }
@@ -161,7 +177,7 @@ static int check_model_files(const model_spec *spec, uint64_t *bytes, hdm_err *e
                 return hdm_err_set(err, HDM_E_BAD_REQUEST,
                                    "model_params.recognition_hefs.%s must be a path", lang->string);
             snprintf(what, sizeof(what), "model_params.recognition_hefs.%s", lang->string);
-            rc = check_file(lang->valuestring, what, bytes, err);
+            rc = check_file(spec->allow, lang->valuestring, what, bytes, err);
             if (rc < 0)
                 return rc;
         }
@@ -186,7 +202,7 @@ static uint64_t sim_estimate_footprint(backend *b, const model_spec *spec)
     uint64_t bytes = 0;
     if ((int)spec->kind < 0 || spec->kind >= MODEL_KIND__COUNT || !spec->model_path)
         return 0;
-    if (sim_sidecar_load(spec->model_path, &sc, NULL) < 0)
+    if (sim_sidecar_load(spec->model_path, spec->allow, &sc, NULL) < 0)
         return 0; /* load will report the bad sidecar */
     (void)check_model_files(spec, &bytes, NULL);
     return footprint_of(b, spec->kind, &sc, bytes);
@@ -285,7 +301,7 @@ static int sim_load(backend *b, const model_spec *spec, backend_model **out,
     rc = check_model_files(spec, &file_bytes, err);
     if (rc < 0)
         return rc;
-    rc = sim_sidecar_load(spec->model_path, &sc, err);
+    rc = sim_sidecar_load(spec->model_path, spec->allow, &sc, err);
     if (rc < 0)
         return rc;
     rc = load_faults(b, err);

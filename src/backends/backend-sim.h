@@ -76,10 +76,13 @@ typedef struct sim_sidecar {
 } sim_sidecar;
 
 /*
- * Reads `<model_path>.sim.json` when it exists (found=false otherwise).
- * Returns 0, or -HDM_E_BAD_REQUEST naming the sidecar and the bad key.
+ * Reads `<model_path>.sim.json` when it exists (found=false otherwise),
+ * opened beneath `allow` (the model's directory when NULL): never through a
+ * symlink, never a FIFO.  Returns 0, or -HDM_E_BAD_REQUEST naming the
+ * sidecar and the bad key.
  */
-int sim_sidecar_load(const char *model_path, sim_sidecar *out, hdm_err *err);
+int sim_sidecar_load(const char *model_path, const path_allowlist *allow, sim_sidecar *out,
+                     hdm_err *err);
 
 /* ---- device and models (backend-sim.c) ------------------------------------ */
 

@@ -27,6 +27,7 @@
 #include <cjson/cJSON.h>
 
 #include "common/err.h"
+#include "common/paths.h"
 #include "hailodm.h"
 
 typedef enum model_kind {
@@ -57,6 +58,10 @@ typedef struct model_spec {
     const char *ocr_detection_hef;
     const cJSON *ocr_recognition_hefs; /* {lang: canonical path} */
     const cJSON *ocr_batch_sizes;      /* {lang: n} */
+    /* Where these files may be opened: beneath these directories, by the
+     * kernel, no symlink followed (common/paths.h path_open_allowed); a
+     * backend opens them no other way.  NULL: by name (tests). */
+    const path_allowlist *allow;
 } model_spec;
 
 typedef struct chat_message {

@@ -35,6 +35,8 @@ struct backend_model {
     size_t n_rec;
     hrt_vlm *vlm;
     hrt_s2t *s2t;
+    path_file *files; /* the HEFs HailoRT was given as /proc/self/fd/N, open until unload */
+    size_t n_files;
     struct backend_model *next;
 };
 
@@ -49,6 +51,17 @@ int hrt_fail(backend *b, hdm_err *err, int status, const char *fmt, ...)
 
 /* True when a HailoRT call said the device is gone (until reset()). */
 bool hrt_backend_lost(const backend *b);
+
+/*
+ * The name to give HailoRT for HEF `path` (request field `what`): with
+ * spec->allow, the file is opened beneath the allowed directories by the
+ * kernel (common/paths) and the name is /proc/self/fd/N of that very file,
+ * kept open on m until it is unloaded, so HailoRT reads what was checked;
+ * without, path itself.  Writes the name into name (len bytes).  Returns 0
+ * or a negative code with err.
+ */
+int hrt_model_file(const model_spec *spec, backend_model *m, const char *path, const char *what,
+                   char *name, size_t len, hdm_err *err);
 
 /* ---- hailort-dense.c ---------------------------------------------------------- */
 

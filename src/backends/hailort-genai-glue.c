@@ -14,6 +14,7 @@
  */
 #include <math.h>
 #include <stdint.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,14 +34,18 @@ int hrt_genai_load(backend *b, hrt_device *dev, const model_spec *spec, backend_
                    hdm_err *err)
 {
     int st;
+    char name[PATH_MAX];
+    int rc = hrt_model_file(spec, m, spec->model_path, "model_path", name, sizeof(name), err);
+    if (rc < 0)
+        return rc;
 
     if (spec->kind == MODEL_WHISPER) {
-        st = hrt_s2t_open(dev, spec->model_path, &m->s2t);
+        st = hrt_s2t_open(dev, name, &m->s2t);
         return st ? hrt_fail(b, err, st, "cannot create the Speech2Text model from %s",
                              spec->model_path)
                   : 0;
     }
-    st = hrt_vlm_open(dev, spec->model_path, &m->vlm);
+    st = hrt_vlm_open(dev, name, &m->vlm);
     if (st)
         return hrt_fail(b, err, st, "cannot create the VLM from %s", spec->model_path);
     hrt_stream_info f;

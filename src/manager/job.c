@@ -74,6 +74,7 @@ void job_model_spec(const job *j, model_spec *spec)
     spec->ocr_detection_hef = j->ocr_detection_hef;
     spec->ocr_recognition_hefs = j->ocr_recognition_hefs;
     spec->ocr_batch_sizes = j->ocr_batch_sizes;
+    spec->allow = modelpath_dirs_list(j->dirs);
 }
 
 void job_free(job *j)
@@ -81,6 +82,7 @@ void job_free(job *j)
     if (!j)
         return;
     cJSON_Delete(j->request_id);
+    modelpath_dirs_unref(j->dirs);
     for (size_t i = 0; i < j->n_aliases; i++) {
         free(j->aliases[i].requested);
         free(j->aliases[i].canonical);

@@ -20,6 +20,7 @@
 
 #include "backends/backend.h"
 #include "common/err.h"
+#include "modelpath.h"
 
 typedef enum job_action { JOB_LOAD, JOB_INFER, JOB_UNLOAD } job_action;
 
@@ -59,6 +60,8 @@ typedef struct job {
     cJSON *ocr_batch_sizes;
     bool has_keep_alive;
     double keep_alive;           /* seconds; -1 pinned, 0 unload after use */
+    modelpath_dirs *dirs;        /* allowed directories its paths were checked against (a
+                                    reference); the backend opens files beneath them */
     struct job_alias {           /* paths as the client wrote them, and where they led */
         char *requested, *canonical;
     } * aliases;                 /* the registry remembers them for the loaded model */

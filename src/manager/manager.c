@@ -27,41 +27,48 @@ static void complete_cb(void *ctx, job *j)
     m->answers.complete(m->answers.ctx, j);
 }
 
-/* One file of a model about to be loaded, opened confined again. */
-static int check_one(const manager *m, const char *path, const char *what, hdm_err *err)
+/* One file about to be loaded, opened confined again; refused with the
+ * request-time sentences (one answer for missing and forbidden). */
+static int check_one(const model_spec *spec, const char *path, const char *what, hdm_err *err)
 {
+    char missing[128];
+    path_file f;
     if (!path)
         return 0;
-    path_file f;
-    int rc = path_open_allowed(&m->allow, path, what, 0, &f, NULL, err);
+    if (strcmp(what, "model_path") == 0)
+        snprintf(missing, sizeof(missing), "Model file not found");
+    else
+        snprintf(missing, sizeof(missing), "%s not found", what);
+    int rc = modelpath_open(spec->allow, path, what, missing, &f, err, NULL);
     if (rc == 0)
         path_file_close(&f);
     return rc;
 }
 
 /* registry_check_fn: every file of spec is still a regular file beneath the
- * allowed directories (worker thread). */
+ * allowed directories the request was checked against (worker thread),
+ * before anything (the footprint estimate included) looks at it. */
 static int check_model_files(void *ctx, const model_spec *spec, hdm_err *err)
 {
-    manager *m = ctx;
-    pthread_rwlock_rdlock(&m->allow_lock);
-    int rc = check_one(m, spec->model_path, "model_path", err);
+    (void)ctx;
+    if (!spec->allow)
+        return 0;
+    int rc = check_one(spec, spec->model_path, "model_path", err);
     if (rc == 0)
-        rc = check_one(m, spec->clip_image_hef, "model_params.image_hef_path", err);
+        rc = check_one(spec, spec->clip_image_hef, "model_params.image_hef_path", err);
     if (rc == 0)
-        rc = check_one(m, spec->clip_text_hef, "model_params.text_hef_path", err);
+        rc = check_one(spec, spec->clip_text_hef, "model_params.text_hef_path", err);
     if (rc == 0)
-        rc = check_one(m, spec->ocr_detection_hef, "model_params.detection_hef_path", err);
+        rc = check_one(spec, spec->ocr_detection_hef, "model_params.detection_hef_path", err);
     const cJSON *lang;
     cJSON_ArrayForEach(lang, spec->ocr_recognition_hefs)
     {
-        if (rc < 0)
+        if (rc < 0 || !cJSON_IsString(lang))
             break;
         char what[96];
         snprintf(what, sizeof(what), "model_params.recognition_hefs.%s", lang->string);
-        rc = check_one(m, cJSON_IsString(lang) ? lang->valuestring : NULL, what, err);
+        rc = check_one(spec, lang->valuestring, what, err);
     }
-    pthread_rwlock_unlock(&m->allow_lock);
     return rc;
 }
 
@@ -115,12 +122,10 @@ int manager_new(const manager_config *cfg, const worker_hooks *answers, manager 
         return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
     m->cfg = cfg;
     m->answers = *answers;
-    pthread_rwlock_init(&m->allow_lock, NULL);
     m->started_ms = mono_ms();
     m->started_wall = wall_s();
     int rc;
-    if (!(m->model_dirs = strdup(cfg->model_dirs)) ||
-        path_allowlist_parse(&m->allow, cfg->model_dirs) < 0) {
+    if (!(m->dirs = modelpath_dirs_new(cfg->model_dirs))) {
         rc = hdm_err_set(err, HDM_E_NOMEM, "out of memory");
         goto fail;
     }
@@ -163,9 +168,7 @@ void manager_free(manager *m)
     sched_free(m->sched);
     if (m->ops && m->dev)
         m->ops->close(m->dev);
-    path_allowlist_free(&m->allow);
-    pthread_rwlock_destroy(&m->allow_lock);
-    free(m->model_dirs);
+    modelpath_dirs_unref(m->dirs);
     free(m);
 }
 
@@ -178,6 +181,7 @@ job *manager_job_new(manager *m)
     j->received_ms = mono_ms();
     j->priority = PRIO_NORMAL;
     atomic_init(&j->cancelled, false);
+    j->dirs = modelpath_dirs_ref(m->dirs);
     return j;
 }
 
@@ -226,7 +230,7 @@ void manager_preload(manager *m)
             model_kind_parse(p->model_type, &j->kind) < 0)
             goto fail;
         j->input.kind = j->kind;
-        modelpath_resolver resolver = {.allow = &m->allow};
+        modelpath_resolver resolver = {.allow = modelpath_dirs_list(j->dirs)};
         if ((rc = infer_resolve_path(&resolver, j, p->model_path, "model_path",
                                      "model_path not found", &j->model_path, &err)) < 0)
             goto fail;
@@ -298,21 +302,16 @@ void manager_reload(manager *m)
         log_info("reload: log_level is now %s",
                  (const char *[]){"error", "warn", "info", "debug"}[fresh.log_level]);
     }
-    if (strcmp(fresh.model_dirs, m->model_dirs) != 0) {
-        path_allowlist allow;
-        char *dirs = strdup(fresh.model_dirs);
-        if (!dirs || path_allowlist_parse(&allow, fresh.model_dirs) < 0) {
-            free(dirs);
+    if (strcmp(fresh.model_dirs, modelpath_dirs_text(m->dirs)) != 0) {
+        modelpath_dirs *dirs = modelpath_dirs_new(fresh.model_dirs);
+        if (!dirs) {
             log_error("reload: out of memory; model_dirs not changed");
         } else {
-            pthread_rwlock_wrlock(&m->allow_lock);
-            path_allowlist_free(&m->allow);
-            m->allow = allow;
-            pthread_rwlock_unlock(&m->allow_lock);
+            /* Queued jobs keep the list they were checked against. */
+            modelpath_dirs_unref(m->dirs);
+            m->dirs = dirs;
             registry_forget_paths(m->reg); /* spellings are checked against the new list */
-            free(m->model_dirs);
-            m->model_dirs = dirs;
-            log_info("reload: model_dirs is now %s", dirs);
+            log_info("reload: model_dirs is now %s", modelpath_dirs_text(dirs));
         }
     }
     note_restart_needed(m->cfg, &fresh);

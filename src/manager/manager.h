@@ -26,6 +26,7 @@
 #include "config.h"
 #include "conn.h"
 #include "job.h"
+#include "modelpath.h"
 #include "registry.h"
 #include "sched.h"
 #include "worker.h"
@@ -60,10 +61,8 @@ typedef struct manager_counters {
 
 typedef struct manager {
     const manager_config *cfg; /* borrowed: outlives the manager */
-    path_allowlist allow;      /* model_dirs, parsed; the loop thread replaces it (reload)
-                                  holding allow_lock for writing, the worker reads it
-                                  holding it for reading */
-    pthread_rwlock_t allow_lock;
+    modelpath_dirs *dirs; /* the allowed directories in force (loop thread; a reload
+                             replaces it, jobs hold references to the one they used) */
     char *model_dirs; /* the allow-list in force (cfg's, or a reload's) */
     const backend_ops *ops;
     backend *dev;

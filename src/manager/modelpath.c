@@ -5,8 +5,57 @@
  */
 #include "modelpath.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+struct modelpath_dirs {
+    atomic_int refs;
+    path_allowlist list;
+    char *text;
+};
+
+modelpath_dirs *modelpath_dirs_new(const char *colon_list)
+{
+    modelpath_dirs *d = calloc(1, sizeof(*d));
+    if (!d)
+        return NULL;
+    atomic_init(&d->refs, 1);
+    if (!(d->text = strdup(colon_list ? colon_list : "")) ||
+        path_allowlist_parse(&d->list, d->text) < 0) {
+        free(d->text);
+        free(d);
+        return NULL;
+    }
+    return d;
+}
+
+modelpath_dirs *modelpath_dirs_ref(modelpath_dirs *d)
+{
+    if (d)
+        atomic_fetch_add(&d->refs, 1);
+    return d;
+}
+
+void modelpath_dirs_unref(modelpath_dirs *d)
+{
+    if (!d || atomic_fetch_sub(&d->refs, 1) != 1)
+        return;
+    path_allowlist_free(&d->list);
+    free(d->text);
+    free(d);
+}
+
+const path_allowlist *modelpath_dirs_list(const modelpath_dirs *d)
+{
+    return d ? &d->list : NULL;
+}
+
+const char *modelpath_dirs_text(const modelpath_dirs *d)
+{
+    return d ? d->text : "";
+}
 
 int modelpath_open(const path_allowlist *allow, const char *path, const char *what,
                    const char *missing, path_file *out, hdm_err *err, hdm_err *why)

@@ -12,6 +12,25 @@
 #include "common/paths.h"
 
 /*
+ * The allowed directories in force, as an immutable, reference-counted
+ * snapshot: a job keeps the one it was checked against until the device
+ * worker has loaded its files (the backends open them beneath it), while a
+ * reload (SIGHUP) puts a new one in place.  Refs may be dropped from any
+ * thread.
+ */
+typedef struct modelpath_dirs modelpath_dirs;
+
+/* A snapshot of the colon-separated list (one reference); NULL when out of memory. */
+modelpath_dirs *modelpath_dirs_new(const char *colon_list);
+/* Another reference to d (NULL is fine). */
+modelpath_dirs *modelpath_dirs_ref(modelpath_dirs *d);
+/* Drops a reference; the last frees d.  NULL is fine. */
+void modelpath_dirs_unref(modelpath_dirs *d);
+/* The parsed list, and the text it came from. */
+const path_allowlist *modelpath_dirs_list(const modelpath_dirs *d);
+const char *modelpath_dirs_text(const modelpath_dirs *d);
+
+/*
  * Opens `path` (the value of request field `what`) beneath one of `allow`'s
  * directories, in the kernel and without following symlinks, if it is a
  * regular file (never blocking: a FIFO is refused, not waited on).

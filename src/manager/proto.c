@@ -191,8 +191,8 @@ static int model_path_resolve(manager *m, const conn *c, job *j, const char *pat
     if ((j->model_path = registry_remembered_path(m->reg, j->kind, path)) != NULL)
         return 0;
     hdm_err why;
-    int rc = modelpath_resolve(&m->allow, path, "model_path", "Model file not found",
-                               &j->model_path, err, &why);
+    int rc = modelpath_resolve(modelpath_dirs_list(j->dirs), path, "model_path",
+                               "Model file not found", &j->model_path, err, &why);
     if (rc == -HDM_E_NOT_FOUND && why.code != HDM_E_NOT_FOUND)
         log_warn("connection %llu (uid %d, pid %d): %s", (unsigned long long)c->id, (int)c->uid,
                  (int)c->pid, why.msg);
@@ -260,7 +260,8 @@ static int build_job(manager *m, conn *c, frame *f, const cJSON *req, proto_acti
     }
     if ((rc = job_scheduling(m, c, j, req, err)) < 0)
         goto fail;
-    modelpath_resolver resolver = {.allow = &m->allow, .remembered = remembered, .ctx = m->reg};
+    modelpath_resolver resolver = {
+        .allow = modelpath_dirs_list(j->dirs), .remembered = remembered, .ctx = m->reg};
     if (act != ACT_UNLOAD_MODEL &&
         (rc = infer_model_params_check(j, field(req, "model_params"), &resolver,
                                        act == ACT_LOAD_MODEL, err)) < 0) {

@@ -463,6 +463,11 @@ int registry_acquire(registry *r, const job *j, reg_model **out, bool *loaded_no
     }
 
     job_model_spec(j, &spec);
+    /* The files may have changed since the request was checked (or its paths
+     * were remembered from an earlier load): checked again before anything,
+     * the footprint estimate included, looks at them or evicts for them. */
+    if (r->load_check && (rc = r->load_check(r->load_check_ctx, &spec, err)) < 0)
+        goto fail;
     if (model_kind_is_genai(spec.kind)) {
         rc = genai_swap(r, &spec, err);
         if (rc)
@@ -473,11 +478,6 @@ int registry_acquire(registry *r, const job *j, reg_model **out, bool *loaded_no
         estimate = r->ops->estimate_footprint(r->dev, &spec);
     rc = make_room(r, &spec, estimate, err);
     if (rc)
-        goto fail;
-
-    /* The files may have changed since the request was checked (or its paths
-     * were remembered from an earlier load): checked again, last thing. */
-    if (r->load_check && (rc = r->load_check(r->load_check_ctx, &spec, err)) < 0)
         goto fail;
 
     int64_t t0 = mono_ms();

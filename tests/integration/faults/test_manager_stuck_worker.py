@@ -33,7 +33,8 @@ def test_fifo_model_file_and_sidecar_are_refused():
         model = m.make_model("with-fifo-sidecar.hef", sidecar=False)
         os.mkfifo(model + ".sim.json")
         r = m.request(load(model), timeout=TIMEOUT)
-        assert r.get("code") == "bad_request" and "not a regular file" in r["error"], r
+        assert r.get("code") == "bad_request" and "model sidecar is not a readable file" in \
+            r["error"], r
         # As a clip model_params path too.
         path, params = m.make_clip("clip-fifo")
         os.remove(params["text_hef_path"])

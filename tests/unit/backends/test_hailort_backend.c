@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "hailort_fake_rt.h"
 #include "backends/backend.h"
+#include "backends/hailort-backend.h"
 
 #define MIB (1024ull * 1024ull)
 
@@ -786,9 +787,54 @@ static void test_whisper(void **state)
     assert_int_equal(fake.open_s2ts, 0);
 }
 
+/* With the manager's allowed directories, HailoRT is given /proc/self/fd/N
+ * of the very file checked beneath them, never the path to open again. */
+static void test_hef_opened_confined(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/hdm-hrt-allow-XXXXXX", hef[64], link[64], name[128], got[16] = {0};
+    assert_non_null(mkdtemp(dir));
+    snprintf(hef, sizeof(hef), "%s/model.hef", dir);
+    snprintf(link, sizeof(link), "%s/link.hef", dir);
+    FILE *f = fopen(hef, "w");
+    fputs("HEF bytes", f);
+    fclose(f);
+    assert_int_equal(symlink("/etc/hostname", link), 0);
+    path_allowlist allow = {0};
+    assert_int_equal(path_allowlist_parse(&allow, dir), 0);
+    model_spec spec = {.kind = MODEL_DEPTH, .model_path = hef, .allow = &allow};
+    backend_model m = {0};
+    hdm_err err = {0};
+
+    assert_int_equal(hrt_model_file(&spec, &m, hef, "model_path", name, sizeof(name), &err), 0);
+    assert_memory_equal(name, "/proc/self/fd/", 14);
+    FILE *g = fopen(name, "r");
+    assert_non_null(g);
+    assert_non_null(fgets(got, sizeof(got), g));
+    fclose(g);
+    assert_string_equal(got, "HEF bytes");
+    assert_int_equal(m.n_files, 1);
+    /* A symlink (to outside or not) is never followed. */
+    assert_true(hrt_model_file(&spec, &m, link, "model_path", name, sizeof(name), &err) < 0);
+    assert_int_equal(m.n_files, 1);
+    /* Without allowed directories (tests), the path itself. */
+    spec.allow = NULL;
+    assert_int_equal(hrt_model_file(&spec, &m, hef, "model_path", name, sizeof(name), &err), 0);
+    assert_string_equal(name, hef);
+
+    for (size_t i = 0; i < m.n_files; i++)
+        path_file_close(&m.files[i]);
+    free(m.files);
+    path_allowlist_free(&allow);
+    unlink(link);
+    unlink(hef);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hef_opened_confined),
         cmocka_unit_test_setup(test_open_without_device, setup),
         cmocka_unit_test_setup(test_open_group, setup),
         cmocka_unit_test_setup(test_identify_and_cache, setup),
