@@ -210,8 +210,9 @@ http_watch *http_watch_start(http_server *srv);
 void http_watch_stop(http_watch *w);
 /* Watches req->fd for a hang-up until http_watch_remove.  Returns 0 or -1. */
 int http_watch_add(http_watch *w, http_request *req);
-/* Stops watching; on return no on_close hook of req runs. */
-void http_watch_remove(http_watch *w, http_request *req);
+/* Stops watching; on return no on_close hook of req runs.  With `gone`
+ * (the connection ended without its reply) the hook runs first. */
+void http_watch_remove(http_watch *w, http_request *req, bool gone);
 /* Sets the hook (see http_request_on_close). */
 void http_watch_set_hook(http_watch *w, http_request *req, void (*fn)(void *), void *user);
 

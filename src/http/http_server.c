@@ -299,7 +299,7 @@ static void run_job(http_request *req)
     if (req->stream_wanted)
         http_watch_set_hook(srv->watch, req, NULL, NULL); /* the producer sets its own */
     else
-        http_watch_remove(srv->watch, req);
+        http_watch_remove(srv->watch, req, false);
     /* After the resume the request may complete and be freed at any time. */
     __atomic_store_n(&req->handled, true, __ATOMIC_RELEASE);
     MHD_resume_connection(conn);
@@ -321,7 +321,7 @@ static enum MHD_Result dispatch_or_reply(http_request *req)
         MHD_suspend_connection(req->conn);
         http_watch_add(srv->watch, req);
         if (http_pool_submit(srv->pool, req) < 0) {
-            http_watch_remove(srv->watch, req);
+            http_watch_remove(srv->watch, req, false);
             char msg[200];
             snprintf(msg, sizeof(msg),
                      "the server is busy: %d requests are already waiting; retry later",
@@ -352,7 +352,7 @@ static enum MHD_Result dispatch_or_reply(http_request *req)
                      HTTP_MAX_STREAMS);
         else
             snprintf(msg, sizeof(msg), "could not start the event stream");
-        http_watch_remove(srv->watch, req);
+        http_watch_remove(srv->watch, req, false);
         return send_layer_error(req, rc == -EBUSY ? MHD_HTTP_SERVICE_UNAVAILABLE
                                                   : MHD_HTTP_INTERNAL_SERVER_ERROR,
                                 msg, NULL, NULL);
@@ -460,7 +460,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                                 : " (connection closed early)");
     }
     /* The socket closes after this: stop watching it first. */
-    http_watch_remove(srv->watch, req);
+    http_watch_remove(srv->watch, req, !ok);
     if (ok)
         http_guard_request_done(srv, http_guard_of(conn));
     if (req->stream != NULL)

@@ -174,11 +174,13 @@ int http_watch_add(http_watch *w, http_request *req)
     return rc < 0 ? -1 : 0;
 }
 
-void http_watch_remove(http_watch *w, http_request *req)
+void http_watch_remove(http_watch *w, http_request *req, bool gone)
 {
     if (w == NULL)
         return;
     pthread_mutex_lock(&w->lock);
+    if (gone)
+        fire_locked(w, req); /* the connection ended before its reply: tell the producer */
     if (req->watch_id != 0) {
         size_t idx = (size_t)(req->watch_id & 0xffffffffu);
         epoll_ctl(w->epfd, EPOLL_CTL_DEL, req->fd, NULL);

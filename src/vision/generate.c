@@ -4,7 +4,10 @@
  * DESIGN.  Every generation, streamed to the HTTP client or not, is a
  * streaming infer (hdm_call_stream): text arrives token by token, and when
  * the consumer goes away the callback returns non-zero, libhailodm closes
- * the connection and the manager cancels the work.  Stop sequences travel
+ * the connection and the manager cancels the work.  The same happens when
+ * the HTTP client hangs up while nothing is being written to it (queued on
+ * the manager, or a non-streamed answer): the caller's cancel descriptor
+ * (vision_cancel_begin) makes libhailodm close the connection.  Stop sequences travel
  * to the manager (input_data.stop), which ends the generation there and
  * reports real token counts and the finish reason; the service also runs
  * them through stop.c so a stop sequence split across deltas is never shown
@@ -132,7 +135,7 @@ static void read_final(const cJSON *j, const gen_ctx *g, const chat_params *p, g
 
 int gen_run(hdm_client *client, vision_model *model, const vision_config *cfg, const cJSON *prompt,
             const uint8_t *frames, size_t n_frames, const chat_params *p, stop_emit_fn emit,
-            void *user, gen_result *out, hdm_err *err)
+            void *user, int cancel_fd, gen_result *out, hdm_err *err)
 {
     hdm_request *req = NULL;
     hdm_response *resp = NULL;
@@ -144,10 +147,16 @@ int gen_run(hdm_client *client, vision_model *model, const vision_config *cfg, c
         hdm_err_set(err, HDM_E_NOMEM, "out of memory building the manager request");
         goto out;
     }
+    if (cancel_fd >= 0)
+        hdm_request_set_cancel_fd(req, cancel_fd);
     double t0 = mono_s();
     r = hdm_call_stream(client, req, cfg->timeout_s * 1000, on_delta, &g, &resp);
     if (g.failed < 0) {
         r = hdm_err_set(err, HDM_E_NOMEM, "out of memory collecting the answer");
+        goto out;
+    }
+    if (r == -HDM_E_CANCELLED) {
+        hdm_err_set(err, HDM_E_CANCELLED, "the client went away");
         goto out;
     }
     if (r < 0) {

@@ -205,11 +205,13 @@ typedef struct gen_result {
  * `frames` (n_frames x VISION_FRAME_BYTES).  Each piece of visible text goes
  * to `emit` (may be NULL) as it arrives; `emit` returning non-zero abandons
  * the generation (the manager cancels it) and gen_run returns
- * -HDM_E_CANCELLED.  Returns 0 or a negative HDM code with *err filled.
+ * -HDM_E_CANCELLED.  `cancel_fd` (-1: none) does the same from outside
+ * while the call waits, queued or generating (vision_cancel_begin).
+ * Returns 0 or a negative HDM code with *err filled.
  */
 int gen_run(hdm_client *client, vision_model *model, const vision_config *cfg, const cJSON *prompt,
             const uint8_t *frames, size_t n_frames, const chat_params *p, stop_emit_fn emit,
-            void *user, gen_result *out, hdm_err *err);
+            void *user, int cancel_fd, gen_result *out, hdm_err *err);
 void gen_result_free(gen_result *r);
 
 /* ---- completion.c ------------------------------------------------------ */
@@ -271,6 +273,20 @@ bool vision_check_ready(vision_app *app, struct http_reply *reply);
  * when n is 0).  Returns 0 or the first image's error. */
 int vision_load_frames(vision_app *app, const chat_image *images, size_t n, uint8_t **out,
                        hdm_err *err);
+
+/*
+ * Hang-ups: vision_cancel_begin gives the request an eventfd that the HTTP
+ * layer's hang-up hook writes when the client goes away (while queued on the
+ * manager or generating); pass vc->fd to gen_run.  vision_cancel_end clears
+ * the hook and closes the fd.  vc->fd is -1 when no eventfd could be made
+ * (the call then only stops when a write to the client fails).
+ */
+typedef struct vision_cancel {
+    int fd;
+    struct http_request *hr;
+} vision_cancel;
+void vision_cancel_begin(vision_cancel *vc, struct http_request *hr);
+void vision_cancel_end(vision_cancel *vc);
 
 /* Replies with OpenAI's error shape. */
 void vision_reply_error(struct http_reply *reply, int status, const char *message,
