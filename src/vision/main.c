@@ -91,8 +91,10 @@ int main(int argc, char **argv)
         .connect_timeout_ms = 2000,
         .request_timeout_ms = cfg.timeout_s * 1000,
     };
-    if (vision_images_init(&app.images, &cfg) < 0)
-        fatal("out of memory");
+    if ((r = vision_images_init(&app.images, &cfg, &err)) < 0) {
+        log_error("%s", r == -HDM_E_NOMEM ? "out of memory" : err.msg);
+        goto out;
+    }
     if ((r = hdm_client_new(&copts, &app.client)) < 0) {
         log_error("cannot create the manager client: %s", hdm_strerror(r));
         goto out;

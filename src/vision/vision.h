@@ -65,6 +65,8 @@ typedef struct vision_config {
     int image_max_bytes;       /* images.max_bytes: encoded size of one image */
     int image_max_pixels;      /* images.max_pixels: decoded size of one image */
     int fetch_timeout_ms;      /* images.fetch_timeout_ms: one remote fetch */
+    conf_strlist remote_allowed_networks; /* images.remote_allowed_networks: CIDR blocks
+                                           * fetches may reach besides public addresses */
     int max_images;            /* images.max_per_request */
 } vision_config;
 
@@ -102,17 +104,39 @@ void vision_model_release(vision_model *m);
 /* Tells the watcher a call failed with `code` (negative HDM code); it re-checks. */
 void vision_model_report(vision_model *m, int code);
 
+/* ---- netpolicy.c -------------------------------------------------------- */
+
+struct sockaddr;
+
+/* An address block: addr (network order, len 4 or 16 bytes) / bits. */
+typedef struct net_block {
+    uint8_t addr[16];
+    int len;
+    int bits;
+} net_block;
+
+/* Parses "192.168.1.0/24", "fd00::/8" or a bare address.  Returns 0 or
+ * -HDM_E_BAD_REQUEST naming the text. */
+int netpolicy_parse(const char *cidr, net_block *out, hdm_err *err);
+/* True when a fetch may connect to sa: a public unicast address, or one in
+ * `allow`.  Loopback, private, link-local, CGNAT, multicast, IPv6 ULA,
+ * IPv4-mapped and the other special-purpose blocks are refused. */
+bool netpolicy_allowed(const net_block *allow, size_t n_allow, const struct sockaddr *sa);
+
 /* ---- images.c ---------------------------------------------------------- */
 
 typedef struct vision_images {
     path_allowlist dirs; /* file:// confinement */
     bool allow_remote;
+    net_block *allow_nets; /* images.remote_allowed_networks */
+    size_t n_allow_nets;
     size_t max_bytes;
     uint64_t max_pixels;
     int fetch_timeout_ms;
 } vision_images;
 
-int vision_images_init(vision_images *vi, const vision_config *cfg);
+/* Returns 0, -HDM_E_NOMEM, or -HDM_E_BAD_REQUEST (a bad network block, err set). */
+int vision_images_init(vision_images *vi, const vision_config *cfg, hdm_err *err);
 void vision_images_free(vision_images *vi);
 /*
  * Turns an image reference into a VISION_FRAME_BYTES RGB frame in `frame`.

@@ -187,26 +187,70 @@ def test_image_too_many_bytes(vision):
     expect(vision, chat(vision, messages=user_image(uri(big))), 413, "200000")
 
 
+NO_FILE = "no readable image file"
+
+
 def test_file_url_outside_allowed_dirs(vision):
-    expect(vision, chat(vision, messages=user_image("file:///etc/passwd")), 400,
-           "image file is outside images.allowed_dirs")
+    expect(vision, chat(vision, messages=user_image("file:///etc/passwd")), 400, NO_FILE)
 
 
 def test_file_url_dotdot_escape(vision):
     url = "file://" + os.path.join(vision.images, "..", "secret.png")
-    expect(vision, chat(vision, messages=user_image(url)), 400,
-           "image file is outside images.allowed_dirs")
+    expect(vision, chat(vision, messages=user_image(url)), 400, NO_FILE)
 
 
 def test_file_url_percent_encoded_escape(vision):
     url = "file://" + vision.images + "/%2e%2e/secret.png"
-    expect(vision, chat(vision, messages=user_image(url)), 400,
-           "image file is outside images.allowed_dirs")
+    expect(vision, chat(vision, messages=user_image(url)), 400, NO_FILE)
 
 
 def test_file_url_missing_file(vision):
     url = "file://" + os.path.join(vision.images, "nope.png")
     expect(vision, chat(vision, messages=user_image(url)), 400, "nope.png")
+
+
+def test_file_url_no_existence_oracle(vision):
+    """Issue 20 item 11: a file outside that exists and one that does not
+    get the same answer (only the path they named differs)."""
+    def message(path):
+        r = chat(vision, messages=user_image("file://" + path))
+        assert r.status_code == 400, r.text
+        return r.json()["error"]["message"].replace(path, "<path>")
+    exists = os.path.join(os.path.dirname(vision.images), "secret.png")
+    missing = os.path.join(os.path.dirname(vision.images), "no-such.png")
+    assert message(exists) == message(missing)
+    assert message("/etc/passwd") == message("/etc/no-such-file")
+
+
+def test_post_text_plain_is_415(vision):
+    """Issue 20 item 12: a blind cross-origin form POST cannot reach the model."""
+    body = json.dumps({"model": MODEL, "messages": [{"role": "user", "content": "hi"}]})
+    for ctype in ("text/plain", "application/x-www-form-urlencoded", None):
+        headers = {"Content-Type": ctype} if ctype else {}
+        r = requests.post(vision.url + "/v1/chat/completions", data=body.encode(),
+                          headers=headers, timeout=10)
+        if ctype is None:
+            assert "Content-Type" not in r.request.headers
+        expect(vision, r, 415, "Content-Type must be application/json")
+
+
+def test_head_of_get_route(vision):
+    r = requests.head(vision.url + "/v1/models", timeout=10)
+    assert r.status_code == 200, r.text
+    assert r.content == b""
+    assert int(r.headers["Content-Length"]) > 0
+    still_serves(vision)
+
+
+def test_invalid_utf8_is_escaped(vision):
+    """An unknown model name with invalid UTF-8 is echoed as U+FFFD, never raw."""
+    body = b'{"model": "gpt-\xff\xfe", "messages": [{"role": "user", "content": "hi"}]}'
+    r = vision.post("/v1/chat/completions", data=body,
+                    headers={"Content-Type": "application/json"})
+    assert r.status_code == 404, r.text
+    r.content.decode("utf-8")  # strict: raises on raw bytes
+    assert "\ufffd" in r.json()["error"]["message"]
+    still_serves(vision)
 
 
 def test_remote_url_disabled(vision):
