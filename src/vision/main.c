@@ -41,6 +41,13 @@ static void usage(FILE *f)
             "(bearer token), HAILO_VISION_CONFIG.\n");
 }
 
+/* SIGHUP: ask the model keeper to check the model is still registered on
+ * the manager (and load it again if it is not). */
+static void reload_model(void *user)
+{
+    svc_keeper_recheck(user, NULL);
+}
+
 int main(int argc, char **argv)
 {
     svc_args args;
@@ -124,6 +131,7 @@ int main(int argc, char **argv)
     http_server_set_error_body(srv, completion_layer_error);
     log_info("hailo-vision %s serving %s on %s:%d (model %s, manager %s)", HDM_VERSION,
              cfg.model_name, cfg.host, http_server_port(srv), cfg.hef_path, sock);
+    svc_set_reload_hook(reload_model, app.model);
     svc_serve_until_signal();
     rc = 0;
 out:

@@ -7,6 +7,7 @@ stack's images directory and remote fetches are off (the default)."""
 import base64
 import json
 import os
+import signal
 import sys
 
 import pytest
@@ -288,4 +289,12 @@ def test_analyze_prompt_wrong_type(vision):
 def test_wrong_method(vision):
     r = requests.get(vision.url + "/v1/chat/completions", timeout=10)
     assert r.status_code == 405, r.text
+    still_serves(vision)
+
+
+def test_sighup_does_not_stop_the_service(vision):
+    """Issue 20 item 6: SIGHUP re-opens the log and re-checks the model."""
+    vision.proc.send_signal(signal.SIGHUP)
+    hdmtest.wait_until(lambda: "SIGHUP" in vision.log(), 10, "the SIGHUP log line")
+    assert vision.alive()
     still_serves(vision)
