@@ -1324,6 +1324,44 @@ static void test_incomplete_cap(void **state)
     http_server_stop(s);
 }
 
+/* ---- reply styles -------------------------------------------------------------- */
+
+static void aiohttp_errors(int status, const char *message, http_reply *reply)
+{
+    (void)message;
+    char text[64];
+    snprintf(text, sizeof(text), "%d: %s", status, status == 404 ? "Not Found" : "Error");
+    http_reply_text(reply, status, "text/plain; charset=utf-8", text);
+}
+
+/* A service may print JSON as Flask does and answer the layer's own errors
+ * as aiohttp does (ORIGINAL-SERVICES.md 0.2). */
+static void test_json_style_and_error_reply(void **state)
+{
+    (void)state;
+    http_config cfg;
+    http_config_defaults(&cfg);
+    cfg.host = "127.0.0.1";
+    cfg.json_style = HTTP_JSON_FLASK;
+    http_server *s = NULL;
+    char msg[256];
+    assert_int_equal(http_server_start(&cfg, routes, NULL, &s, msg, sizeof(msg)), 0);
+    int port = http_server_port(s);
+    reply r = request(port, "POST", "/echo", NULL, "{\"b\": 1.5, \"a\": \"\u00e9\"}");
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "{\"got\":{\"a\":\"\\u00e9\",\"b\":1.5},\"method\":\"POST\","
+                                "\"path\":\"/echo\",\"x_test\":\"\"}\n");
+    reply_free(&r);
+    http_server_set_error_reply(s, aiohttp_errors);
+    r = request(port, "GET", "/missing", NULL, NULL);
+    assert_int_equal(r.status, 404);
+    char v[64];
+    assert_string_equal(header_value(&r, "Content-Type", v, sizeof(v)), "text/plain; charset=utf-8");
+    assert_string_equal(r.body, "404: Not Found");
+    reply_free(&r);
+    http_server_stop(s);
+}
+
 /* ---- multipart routes -------------------------------------------------------- */
 
 static void test_multipart_route(void **state)
@@ -1445,6 +1483,7 @@ int main(void)
         cmocka_unit_test(test_abandoned_in_queue),
         cmocka_unit_test(test_request_deadline),
         cmocka_unit_test(test_incomplete_cap),
+        cmocka_unit_test(test_json_style_and_error_reply),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
