@@ -3,9 +3,13 @@
  *
  * DESIGN.  Three sources, each behind its own gate:
  *   data:image/...;base64,...   always (size checked before decoding);
- *   file:///path                only inside images.allowed_dirs, resolved
- *                               with realpath first (common/paths.h), so
- *                               "..", symlinks and the like cannot escape;
+ *   file:///path                only inside images.allowed_dirs, opened
+ *                               beneath the allowed directory by the kernel
+ *                               (common/paths.h path_open_allowed: openat2
+ *                               RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS, or
+ *                               O_NOFOLLOW per component), so "..", symlinks
+ *                               and a directory swapped for a symlink while
+ *                               the request runs cannot escape;
  *   http(s)://...               only with images.allow_remote, through
  *                               libcurl with a byte limit, a time limit,
  *                               at most 3 redirects and only http/https;
@@ -202,36 +206,36 @@ static int no_such_image(const char *what, const char *path, hdm_err *err)
 static int load_file(const vision_images *vi, const char *ref, const char *what, uint8_t *frame,
                      hdm_err *err)
 {
-    char *path = NULL, *canon = NULL;
+    char *path = NULL;
     uint8_t *data = NULL;
-    int fd = -1, r;
+    path_file pf = {.fd = -1};
+    enum path_refusal why = PATH_REFUSED_NONE;
+    int r;
     if (vi->dirs.n == 0)
         return hdm_err_set(err, HDM_E_BAD_REQUEST,
                            "%s: file:// images are disabled (images.allowed_dirs is empty)", what);
     if ((r = file_url_path(ref, what, &path, err)) < 0)
         return r;
-    if ((r = path_resolve_allowed(&vi->dirs, path, "image", &canon, err)) < 0) {
+    /* Opened beneath the allowed directory by the kernel, no symlink
+     * followed, regular files only: what is checked is what is read. */
+    if ((r = path_open_allowed(&vi->dirs, path, "image", PATH_OPEN_UNIFORM, &pf, &why, err)) < 0) {
+        if (why == PATH_REFUSED_SYSTEM)
+            goto out; /* out of memory or descriptors: the server's trouble */
         r = no_such_image(what, path, err);
         goto out;
     }
-    fd = open(canon, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        r = no_such_image(what, path, err);
-        goto out;
-    }
-    if ((uint64_t)st.st_size > vi->max_bytes) {
+    if ((uint64_t)pf.st.st_size > vi->max_bytes) {
         r = hdm_err_set(err, HDM_E_TOO_LARGE, "%s: image file is larger than %zu bytes", what,
                         vi->max_bytes);
         goto out;
     }
-    size_t len = (size_t)st.st_size, got = 0;
+    size_t len = (size_t)pf.st.st_size, got = 0;
     if (!(data = malloc(len ? len : 1))) {
         r = hdm_err_set(err, HDM_E_NOMEM, "out of memory");
         goto out;
     }
     while (got < len) {
-        ssize_t n = read(fd, data + got, len - got);
+        ssize_t n = read(pf.fd, data + got, len - got);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
@@ -240,10 +244,8 @@ static int load_file(const vision_images *vi, const char *ref, const char *what,
     }
     r = decode_to_frame(vi, data, got, what, frame, err);
 out:
-    if (fd >= 0)
-        close(fd);
+    path_file_close(&pf);
     free(data);
-    free(canon);
     free(path);
     return r;
 }

@@ -298,3 +298,59 @@ def test_sighup_does_not_stop_the_service(vision):
     hdmtest.wait_until(lambda: "SIGHUP" in vision.log(), 10, "the SIGHUP log line")
     assert vision.alive()
     still_serves(vision)
+
+
+def test_file_url_toctou_swap(vision):
+    """Issue 20 item 8: a directory inside images.allowed_dirs swapped for a
+    symlink to an outside directory (atomically, renameat2 RENAME_EXCHANGE,
+    in a loop) while requests name a file in it: none may read the outside
+    file.  Inside, swap/secret.png is not an image (400 "unsupported image
+    format"); outside it is a valid PNG, so an escape would answer 200."""
+    import ctypes
+    import threading
+    libc = ctypes.CDLL(None, use_errno=True)
+    at_fdcwd, rename_exchange = -100, 2
+    root = os.path.dirname(vision.images)
+    outside = os.path.join(root, "outside")
+    os.makedirs(outside, exist_ok=True)
+    with open(os.path.join(outside, "secret.png"), "wb") as f:
+        f.write(vision.png)
+    inside = os.path.join(vision.images, "swap")
+    os.makedirs(inside, exist_ok=True)
+    with open(os.path.join(inside, "secret.png"), "wb") as f:
+        f.write(b"GIF89a not a png at all" + bytes(64))
+    link = os.path.join(vision.images, "swap-link")
+    os.symlink(outside, link)
+    stop = threading.Event()
+    swaps = [0]
+
+    def swapper():
+        while not stop.is_set():
+            if libc.renameat2(at_fdcwd, inside.encode(), at_fdcwd, link.encode(),
+                              rename_exchange) != 0:
+                raise OSError(ctypes.get_errno(), "renameat2")
+            swaps[0] += 1
+
+    t = threading.Thread(target=swapper)
+    t.start()
+    outcomes = {"escaped": 0, "inside": 0, "refused": 0}
+    try:
+        url = "file://" + inside + "/secret.png"
+        for _ in range(300):
+            r = chat(vision, max_tokens=1, messages=user_image(url))
+            if r.status_code == 200:
+                outcomes["escaped"] += 1
+            elif "unsupported image format" in r.text:
+                outcomes["inside"] += 1
+            else:
+                assert NO_FILE in r.text, r.text
+                outcomes["refused"] += 1
+    finally:
+        stop.set()
+        t.join()
+    # Put the directory back where it was (an even number of swaps).
+    if swaps[0] % 2:
+        libc.renameat2(at_fdcwd, inside.encode(), at_fdcwd, link.encode(), rename_exchange)
+    assert outcomes["escaped"] == 0, outcomes
+    assert outcomes["inside"] > 0 and outcomes["refused"] > 0, outcomes  # the race was on
+    still_serves(vision)
