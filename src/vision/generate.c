@@ -14,6 +14,7 @@
  * to the client.  Usage and finish_reason come from the manager's final
  * frame; only if the manager leaves finish_reason out is it derived.
  */
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,6 +50,13 @@ static int on_delta(void *user, const char *delta, size_t len)
     if (r < 0)
         g->failed = r;
     return r != 0;
+}
+
+/* True when fd (an eventfd, -1: none) has been written. */
+static bool fd_readable(int fd)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    return fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & POLLIN) != 0;
 }
 
 static int build_request(const vision_config *cfg, const cJSON *prompt, const uint8_t *frames,
@@ -155,7 +163,9 @@ int gen_run(hdm_client *client, vision_model *model, const vision_config *cfg, c
         r = hdm_err_set(err, HDM_E_NOMEM, "out of memory collecting the answer");
         goto out;
     }
-    if (r == -HDM_E_CANCELLED) {
+    if (r == -HDM_E_CANCELLED && fd_readable(cancel_fd)) {
+        /* Our own cancel (the HTTP client left), not the manager's
+         * (shutting down), which is reported as any manager error. */
         hdm_err_set(err, HDM_E_CANCELLED, "the client went away");
         goto out;
     }

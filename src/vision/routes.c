@@ -158,9 +158,9 @@ void vision_cancel_end(vision_cancel *vc)
 }
 
 /* Replies for a failed generation. */
-static void reply_gen_error(http_reply *reply, int r, const hdm_err *err)
+static void reply_gen_error(http_reply *reply, int r, const hdm_err *err, bool client_gone)
 {
-    if (r == -HDM_E_CANCELLED) {
+    if (r == -HDM_E_CANCELLED && client_gone) {
         /* Nobody reads this reply: the client hung up and the manager
          * dropped the work. */
         log_info("client went away; generation cancelled");
@@ -211,7 +211,7 @@ static void chat_completions(http_request *hr, http_reply *reply, void *user)
                 NULL, NULL, vc.fd, &res, &err);
     vision_cancel_end(&vc);
     if (r < 0) {
-        reply_gen_error(reply, r, &err);
+        reply_gen_error(reply, r, &err, http_request_closed(hr));
         goto out;
     }
     cJSON *o =

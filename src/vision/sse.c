@@ -191,8 +191,8 @@ static void produce(http_stream *s, void *user)
     int r = gen_run(c->app->client, c->app->model, c->app->cfg, c->req.prompt, c->frames,
                     c->req.n_images, &c->req.params, send_text, c, vc.fd, &res, &err);
     vision_cancel_end(&vc);
-    if (r == -HDM_E_CANCELLED)
-        c->gone = true;
+    if (r == -HDM_E_CANCELLED && http_stream_closed(s))
+        c->gone = true; /* our cancel; the manager's (shutting down) is an error event */
     if (r < 0) {
         if (c->gone) {
             log_info("%s: client went away, generation cancelled", c->id);
