@@ -5,6 +5,8 @@ The body limit is lowered to 1 MiB so 413 is cheap to provoke."""
 import base64
 import json
 import os
+import signal
+import socket
 import sys
 
 import pytest
@@ -178,3 +180,155 @@ def test_unknown_path(clip):
 def test_wrong_method(clip):
     r = requests.get(clip.url + "/v1/classify", timeout=10)
     expect(clip, r, 405, "")
+
+
+# ---- issue 20: the HTTP layer under hostile clients -----------------------------
+
+def raw_exchange(clip, data, timeout=10):
+    """Sends raw bytes; returns everything the service sent until it closed."""
+    s = socket.create_connection(("127.0.0.1", clip.port), timeout=timeout)
+    s.sendall(data)
+    out = b""
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            out += chunk
+    except socket.timeout:
+        out += b"<timeout>"
+    s.close()
+    return out
+
+
+def first_status(raw):
+    return int(raw.split(b" ", 2)[1])
+
+
+def test_two_content_lengths_refused(clip):
+    """Request smuggling (RFC 9112 6.3): 400, closed, the tail never runs."""
+    body = b'{"text": "a cat"}'
+    smuggled = b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+    raw = raw_exchange(clip, b"POST /v1/embed/text HTTP/1.1\r\nHost: x\r\n"
+                       b"Content-Type: application/json\r\nContent-Length: %d\r\n"
+                       b"Content-Length: %d\r\n\r\n" % (len(body), len(body) + len(smuggled))
+                       + body + smuggled)
+    assert first_status(raw) == 400, raw[:300]
+    assert raw.count(b"HTTP/1.1 ") == 1, raw
+    assert b"Content-Length" in raw and b"close" in raw.lower()
+    still_serves(clip)
+
+
+def test_content_length_with_chunked_refused(clip):
+    raw = raw_exchange(clip, b"POST /v1/embed/text HTTP/1.1\r\nHost: x\r\n"
+                       b"Content-Type: application/json\r\nContent-Length: 3\r\n"
+                       b"Transfer-Encoding: chunked\r\n\r\n11\r\n{\"text\": \"a cat\"}\r\n0\r\n\r\n"
+                       b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert first_status(raw) == 400, raw[:300]
+    assert raw.count(b"HTTP/1.1 ") == 1, raw
+    still_serves(clip)
+
+
+def test_unknown_transfer_coding_501(clip):
+    raw = raw_exchange(clip, b"POST /v1/embed/text HTTP/1.1\r\nHost: x\r\n"
+                       b"Content-Type: application/json\r\nTransfer-Encoding: xchunked\r\n\r\n"
+                       b"11\r\n{\"text\": \"a cat\"}\r\n0\r\n\r\n")
+    assert first_status(raw) == 501, raw[:300]
+    assert b"xchunked" in raw
+    still_serves(clip)
+
+
+def test_huge_chunk_extension_is_a_client_error(clip):
+    """libmicrohttpd would answer a 64 KiB chunk extension with its own 500
+    page; chunked bodies are refused (411) before any chunk is read."""
+    raw = raw_exchange(clip, b"POST /v1/embed/text HTTP/1.1\r\nHost: x\r\n"
+                       b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                       b"11;" + b"e" * 65536 + b"\r\n{\"text\": \"a cat\"}\r\n0\r\n\r\n")
+    assert first_status(raw) == 411, raw[:300]
+    assert b"Content-Length" in raw
+    still_serves(clip)
+
+
+def test_text_plain_post_is_415(clip):
+    r = clip.post("/v1/embed/text", data=b'{"text": "a cat"}',
+                  headers={"Content-Type": "text/plain"})
+    expect(clip, r, 415, "Content-Type must be application/json, not \"text/plain\"")
+
+
+def test_head_health(clip):
+    r = requests.head(clip.url + "/health", timeout=10)
+    assert r.status_code == 200 and r.content == b""
+    still_serves(clip)
+
+
+def test_nul_in_path(clip):
+    raw = raw_exchange(clip, b"GET /health\x00/../x HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert first_status(raw) == 400, raw[:300]
+    raw = raw_exchange(clip, b"GET /health%00.json HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert first_status(raw) == 400, raw[:300]
+    still_serves(clip)
+
+
+def test_invalid_utf8_path_is_escaped(clip):
+    raw = raw_exchange(clip, b"GET /nope\xff\xfe HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert first_status(raw) == 404, raw[:300]
+    body = raw.split(b"\r\n\r\n", 1)[1]
+    assert json.loads(body.decode("utf-8"))["error"] == "no route for GET /nope\ufffd\ufffd"
+
+
+def slow_connection(port, host, i):
+    """A connection from `host` that sent part of a request and stalls."""
+    s = socket.socket()
+    s.bind((host, 0))
+    s.settimeout(10)
+    s.connect(("127.0.0.1", port))
+    if i % 2:
+        s.sendall(b"POST /v1/embed/text HTTP/1.1\r\nHost: x\r\nX-Slow: ")  # headers
+    else:
+        s.sendall(b"POST /v1/embed/text HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+                  b"\r\nContent-Length: 1000\r\n\r\n{")  # body
+    return s
+
+
+def test_slowloris_from_many_addresses(clip):
+    """Issue 20 item 2: 520 stalled requests from 9 loopback addresses, each
+    under the per-address cap (64), do not shut a normal client out."""
+    held = []
+    try:
+        for i in range(520):
+            try:
+                held.append(slow_connection(clip.port, "127.0.0.%d" % (2 + i % 9), i))
+            except OSError:
+                pass  # an evicted or refused attacker; the attack goes on
+        r = clip.post("/v1/embed/text", {"text": "a photo of a cat"}, timeout=30)
+        assert r.status_code == 200, r.text
+        # The attackers keep trickling: still served.
+        for s in held:
+            try:
+                s.send(b"a")
+            except OSError:
+                pass
+        r = clip.post("/v1/embed/text", {"text": "a photo of a dog"}, timeout=30)
+        assert r.status_code == 200, r.text
+        # Most stalled connections were closed for the newer ones.
+        closed = 0
+        for s in held:
+            try:
+                s.settimeout(0.01)
+                closed += s.recv(1) == b""
+            except socket.timeout:
+                pass
+            except OSError:
+                closed += 1
+        assert closed >= 520 - 256, closed
+    finally:
+        for s in held:
+            s.close()
+    still_serves(clip)
+
+
+def test_sighup_does_not_stop_the_service(clip):
+    clip.proc.send_signal(signal.SIGHUP)
+    hdmtest.wait_until(lambda: "SIGHUP" in clip.log(), 10, "the SIGHUP log line")
+    assert clip.alive()
+    still_serves(clip)
