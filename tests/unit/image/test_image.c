@@ -546,7 +546,7 @@ static void test_base64(void **state)
 
 static image make_image(int w, int h)
 {
-    image img = {w, h, malloc((size_t)w * h * 3)};
+    image img = {.width = w, .height = h, .rgb = malloc((size_t)w * h * 3)};
     return img;
 }
 
@@ -563,7 +563,7 @@ static void test_resize_solid(void **state)
         }
         uint8_t out[224 * 224 * 3];
         assert_int_equal(image_resize_crop(&img, 224, out, NULL), 0);
-        image o = {224, 224, out};
+        image o = {.width = 224, .height = 224, .rgb = out};
         assert_all_near(&o, 12, 200, 255, 0);
         image_free(&img);
     }
@@ -684,7 +684,7 @@ static void test_resize_matches_pillow(void **state)
         size_t n = (size_t)cases[i].side * cases[i].side * 3;
         assert_int_equal(in.len, (size_t)cases[i].w * cases[i].h * 3);
         assert_int_equal(ref.len, n);
-        image img = {cases[i].w, cases[i].h, in.data};
+        image img = {.width = cases[i].w, .height = cases[i].h, .rgb = in.data};
         uint8_t *out = malloc(n);
         assert_int_equal(image_resize_crop(&img, cases[i].side, out, NULL), 0);
         int worst = 0;
@@ -712,7 +712,7 @@ static void test_resize_errors(void **state)
     assert_int_equal(image_resize_crop(&img, 0, out, &err), -HDM_E_BAD_REQUEST);
     assert_non_null(strstr(err.msg, "side 0"));
     assert_int_equal(image_resize_crop(&img, 100000, out, &err), -HDM_E_BAD_REQUEST);
-    image empty = {0, 5, img.rgb};
+    image empty = {.width = 0, .height = 5, .rgb = img.rgb};
     assert_int_equal(image_resize_crop(&empty, 2, out, &err), -HDM_E_BAD_REQUEST);
     assert_true(image_resize_crop(NULL, 2, out, &err) < 0);
     image_free(&img);
