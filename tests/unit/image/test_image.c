@@ -21,13 +21,9 @@
 #include "common/base64.h"
 #include "common/buf.h"
 #include "image/image.h"
+#include "testutil.h"
 
 /* ---- encoders for test inputs ------------------------------------------ */
-
-typedef struct blob {
-    uint8_t *data;
-    size_t len;
-} blob;
 
 /* components: 1 grey, 3 RGB, 4 CMYK.  jpeg_cs picks the stored colour
  * space (JCS_YCbCr, JCS_GRAYSCALE, JCS_CMYK, JCS_YCCK); adobe=0 suppresses
@@ -111,23 +107,6 @@ static blob encode_webp(int w, int h, const uint8_t *px, int alpha, int lossless
     memcpy(b.data, mem, n);
     WebPFree(mem);
     return b;
-}
-
-static blob read_data_file(const char *name)
-{
-    const char *dir = getenv("HDM_TEST_DATA");
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/images/%s", dir != NULL ? dir : "tests/data", name);
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        fail_msg("cannot open %s (set HDM_TEST_DATA)", path);
-    buf b = {0};
-    char tmp[4096];
-    size_t n;
-    while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
-        buf_append(&b, tmp, n);
-    fclose(f);
-    return (blob){b.data, b.len};
 }
 
 static void assert_all_near(const image *img, int r, int g, int b, int tol)
@@ -542,183 +521,6 @@ static void test_base64(void **state)
     free(b.data);
 }
 
-/* ---- resize + crop ------------------------------------------------------- */
-
-static image make_image(int w, int h)
-{
-    image img = {.width = w, .height = h, .rgb = malloc((size_t)w * h * 3)};
-    return img;
-}
-
-static void test_resize_solid(void **state)
-{
-    (void)state;
-    int sizes[][2] = {{1920, 1080}, {480, 270}, {100, 300}, {7, 5}, {224, 224}, {225, 224}};
-    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-        image img = make_image(sizes[i][0], sizes[i][1]);
-        for (size_t p = 0; p < (size_t)img.width * img.height; p++) {
-            img.rgb[3 * p] = 12;
-            img.rgb[3 * p + 1] = 200;
-            img.rgb[3 * p + 2] = 255;
-        }
-        uint8_t out[224 * 224 * 3];
-        assert_int_equal(image_resize_crop(&img, 224, out, NULL), 0);
-        image o = {.width = 224, .height = 224, .rgb = out};
-        assert_all_near(&o, 12, 200, 255, 0);
-        image_free(&img);
-    }
-}
-
-static void test_resize_orientation(void **state)
-{
-    (void)state;
-    /* Red grows left to right, green top to bottom. */
-    image img = make_image(64, 48);
-    for (int y = 0; y < 48; y++)
-        for (int x = 0; x < 64; x++) {
-            uint8_t *p = img.rgb + ((size_t)y * 64 + x) * 3;
-            p[0] = (uint8_t)(x * 4);
-            p[1] = (uint8_t)(y * 5);
-            p[2] = 0;
-        }
-    uint8_t out[32 * 32 * 3];
-    assert_int_equal(image_resize_crop(&img, 32, out, NULL), 0);
-    /* 64x48 -> 42x32, crop x from 5: red at column c ~ (c + 5 + 0.5) * 64/42 * 4. */
-    for (int c = 1; c < 32; c++) {
-        assert_true(out[(16 * 32 + c) * 3] > out[(16 * 32 + c - 1) * 3]);
-        assert_true(out[(c * 32 + 16) * 3 + 1] > out[((c - 1) * 32 + 16) * 3 + 1]);
-    }
-    int mid_red = out[(16 * 32 + 16) * 3];
-    double expect = ((16 + 5 + 0.5) * 64.0 / 42.0 - 0.5) * 4.0;
-    assert_true(abs(mid_red - (int)(expect + 0.5)) <= 2);
-    image_free(&img);
-}
-
-static void test_resize_crop_centred(void **state)
-{
-    (void)state;
-    /* Landscape: three vertical bands; the crop keeps the middle one. */
-    image img = make_image(600, 200);
-    for (int y = 0; y < 200; y++)
-        for (int x = 0; x < 600; x++) {
-            uint8_t *p = img.rgb + ((size_t)y * 600 + x) * 3;
-            p[0] = x < 200 ? 255 : 0;
-            p[1] = x >= 200 && x < 400 ? 255 : 0;
-            p[2] = x >= 400 ? 255 : 0;
-        }
-    uint8_t out[100 * 100 * 3];
-    assert_int_equal(image_resize_crop(&img, 100, out, NULL), 0);
-    for (int y = 0; y < 100; y++)
-        for (int x = 2; x < 98; x++) { /* the filter reaches 2 pixels past the edge */
-            const uint8_t *p = out + ((size_t)y * 100 + x) * 3;
-            assert_int_equal(p[0], 0);
-            assert_int_equal(p[1], 255);
-            assert_int_equal(p[2], 0);
-        }
-    image_free(&img);
-
-    /* Portrait: three horizontal bands. */
-    img = make_image(50, 150);
-    for (int y = 0; y < 150; y++)
-        for (int x = 0; x < 50; x++) {
-            uint8_t *p = img.rgb + ((size_t)y * 50 + x) * 3;
-            p[0] = y < 50 ? 255 : 0;
-            p[1] = y >= 50 && y < 100 ? 255 : 0;
-            p[2] = y >= 100 ? 255 : 0;
-        }
-    uint8_t out2[25 * 25 * 3];
-    assert_int_equal(image_resize_crop(&img, 25, out2, NULL), 0);
-    for (int y = 2; y < 23; y++)
-        for (int x = 0; x < 25; x++) {
-            const uint8_t *p = out2 + ((size_t)y * 25 + x) * 3;
-            assert_int_equal(p[1], 255);
-            assert_int_equal(p[0], 0);
-        }
-    image_free(&img);
-}
-
-static void test_resize_antialias(void **state)
-{
-    (void)state;
-    /* Alternating black/white columns, downscaled 4x: an area filter gives
-     * mid-grey everywhere; point sampling would give stripes. */
-    image img = make_image(896, 224 * 4);
-    for (int y = 0; y < img.height; y++)
-        for (int x = 0; x < img.width; x++)
-            memset(img.rgb + ((size_t)y * img.width + x) * 3, (x & 1) ? 255 : 0, 3);
-    uint8_t out[224 * 224 * 3];
-    assert_int_equal(image_resize_crop(&img, 224, out, NULL), 0);
-    for (int x = 4; x < 220; x++)
-        assert_true(abs(out[(100 * 224 + x) * 3] - 128) <= 2);
-    image_free(&img);
-
-    /* Upscale 2x2 -> 8x8: smooth, within the input range, corners ordered. */
-    image small = make_image(2, 2);
-    const uint8_t v[4] = {0, 80, 160, 240};
-    for (int i = 0; i < 4; i++)
-        memset(small.rgb + 3 * i, v[i], 3);
-    uint8_t up[8 * 8 * 3];
-    assert_int_equal(image_resize_crop(&small, 8, up, NULL), 0);
-    assert_true(up[0] < up[7 * 3]);
-    assert_true(up[7 * 3] < up[(7 * 8) * 3]);
-    assert_true(up[(7 * 8) * 3] < up[(7 * 8 + 7) * 3]);
-    image_free(&small);
-}
-
-/* Against Pillow's resize(BICUBIC) + centre crop, computed once by
- * tests/data/images/make-resize-reference.py: within 1 level everywhere
- * (Pillow rounds to 8 bits between its two passes; we keep floats). */
-static void test_resize_matches_pillow(void **state)
-{
-    (void)state;
-    const struct {
-        int w, h, side;
-    } cases[] = {{61, 37, 24}, {29, 53, 20}, {9, 7, 16}};
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        char name[64];
-        snprintf(name, sizeof(name), "resize-in-%dx%d.rgb", cases[i].w, cases[i].h);
-        blob in = read_data_file(name);
-        snprintf(name, sizeof(name), "resize-out-%dx%d-%d.rgb", cases[i].w, cases[i].h,
-                 cases[i].side);
-        blob ref = read_data_file(name);
-        size_t n = (size_t)cases[i].side * cases[i].side * 3;
-        assert_int_equal(in.len, (size_t)cases[i].w * cases[i].h * 3);
-        assert_int_equal(ref.len, n);
-        image img = {.width = cases[i].w, .height = cases[i].h, .rgb = in.data};
-        uint8_t *out = malloc(n);
-        assert_int_equal(image_resize_crop(&img, cases[i].side, out, NULL), 0);
-        int worst = 0;
-        for (size_t k = 0; k < n; k++) {
-            int d = abs(out[k] - ref.data[k]);
-            if (d > worst)
-                worst = d;
-        }
-        if (worst > 1)
-            fail_msg("%dx%d -> %d differs from Pillow by up to %d", cases[i].w, cases[i].h,
-                     cases[i].side, worst);
-        free(out);
-        free(in.data);
-        free(ref.data);
-    }
-}
-
-static void test_resize_errors(void **state)
-{
-    (void)state;
-    image img = make_image(4, 4);
-    memset(img.rgb, 0, 48);
-    uint8_t out[16];
-    hdm_err err = {0};
-    assert_int_equal(image_resize_crop(&img, 0, out, &err), -HDM_E_BAD_REQUEST);
-    assert_non_null(strstr(err.msg, "side 0"));
-    assert_int_equal(image_resize_crop(&img, 100000, out, &err), -HDM_E_BAD_REQUEST);
-    image empty = {.width = 0, .height = 5, .rgb = img.rgb};
-    assert_int_equal(image_resize_crop(&empty, 2, out, &err), -HDM_E_BAD_REQUEST);
-    assert_true(image_resize_crop(NULL, 2, out, &err) < 0);
-    image_free(&img);
-    image_free(NULL);
-}
-
 /* Decode + resize of a real JPEG at the sizes the services use. */
 static void test_pipeline(void **state)
 {
@@ -769,12 +571,6 @@ int main(void)
         cmocka_unit_test(test_webp_animated),
         cmocka_unit_test(test_limits_and_unknown),
         cmocka_unit_test(test_base64),
-        cmocka_unit_test(test_resize_solid),
-        cmocka_unit_test(test_resize_orientation),
-        cmocka_unit_test(test_resize_crop_centred),
-        cmocka_unit_test(test_resize_antialias),
-        cmocka_unit_test(test_resize_matches_pillow),
-        cmocka_unit_test(test_resize_errors),
         cmocka_unit_test(test_pipeline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
