@@ -9,10 +9,12 @@
  * error rather than decoded halfway.
  *
  * libwebp has no progress callback, so the data is fed to its incremental
- * decoder in slices (at least 16 per file, so even a 2 KB lossless file
- * that expands to 50 Mpixel is decoded in steps), and the CPU budget is
- * checked between slices.  EXIF orientation is not applied to WebP:
- * OpenCV 4.6 does not either.
+ * decoder in slices (a 16th of the file, 256 bytes to 64 KB) and the CPU
+ * budget is checked between slices.  A file of a few hundred bytes that
+ * expands to megapixels (single-symbol lossless codes cost zero bits per
+ * pixel) is decoded in one step: the pixel limit, checked from the header,
+ * is what bounds it.  EXIF orientation is not applied to WebP: OpenCV 4.6
+ * does not either.
  */
 #include <stdlib.h>
 

@@ -8,8 +8,10 @@
   a scan limit.  Pillow opens and decodes it: it is a valid file.
 - png_pixel_bomb(w, h): a 1-bit PNG of one colour, a few KB for 49 Mpixel,
   that decodes to w*h*3 bytes of RGB.
-- webp_pixel_bomb(w, h): a lossless WebP of one colour, about 2 KB for
-  49 Mpixel.
+- webp_pixel_bomb(w, h): a lossless WebP of one colour written by hand:
+  every prefix code has a single symbol, so each pixel takes zero bits and
+  the whole file is 36 bytes whatever its size (libwebp's encoder needs
+  1.4 GB and minutes to make the same picture at 7000x7000).
 """
 
 import io
@@ -94,11 +96,41 @@ def png_pixel_bomb(w, h):
     return b.getvalue()
 
 
-def webp_pixel_bomb(w, h):
-    from PIL import Image
-    b = io.BytesIO()
-    Image.new("RGB", (w, h), (200, 30, 90)).save(b, "WEBP", lossless=True, quality=100, method=6)
-    return b.getvalue()
+def webp_pixel_bomb(w, h, argb=(255, 200, 30, 90)):
+    """VP8L (lossless) bitstream, bits written LSB first: signature, size,
+    no alpha, version 0; no transform; no colour cache; one prefix-code
+    group of five "simple" codes with one symbol each (green, red, blue,
+    alpha: 8-bit symbols; distance: symbol 0); no pixel data needed."""
+    bits, n = 0, 0
+
+    def put(value, count):
+        nonlocal bits, n
+        bits |= (value & ((1 << count) - 1)) << n
+        n += count
+
+    put(0x2F, 8)
+    put(w - 1, 14)
+    put(h - 1, 14)
+    put(0, 1)          # alpha_is_used
+    put(0, 3)          # version
+    put(0, 1)          # no transform
+    put(0, 1)          # no colour cache
+    put(0, 1)          # no meta prefix codes
+    a, r, g, b = argb
+    for symbol in (g, r, b, a):
+        put(1, 1)      # simple code
+        put(0, 1)      # one symbol
+        put(1, 1)      # an 8-bit symbol
+        put(symbol, 8)
+    put(1, 1)
+    put(0, 1)
+    put(0, 1)          # a 1-bit symbol: distance 0
+    put(0, 1)
+    data = bits.to_bytes((n + 7) // 8, "little")
+    if len(data) % 2:
+        data += b"\0"
+    chunk = b"VP8L" + struct.pack("<I", len(data)) + data
+    return b"RIFF" + struct.pack("<I", 4 + len(chunk)) + b"WEBP" + chunk
 
 
 if __name__ == "__main__":
