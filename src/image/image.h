@@ -20,6 +20,8 @@
  *  - concurrency: a process-wide gate (image_gate_*) admits a few decodes
  *    at once and large ones one at a time; a decoded image holds its slot
  *    until image_free, so the gate also bounds the memory of live images.
+ *    Free each image before decoding the next one: a thread that holds a
+ *    slot while waiting for another can only get BUSY (after wait_ms).
  */
 #ifndef HDM_IMAGE_IMAGE_H
 #define HDM_IMAGE_IMAGE_H
@@ -40,8 +42,9 @@ typedef struct image_limits {
     int max_width, max_height;   /* default 16384 each */
     uint64_t max_pixels;         /* source pixels from the header, default 50 000 000 */
     size_t max_bytes;            /* encoded size, default 32 MiB */
-    int max_scans;               /* progressive JPEG scans, default 64 */
-    int max_cpu_ms;              /* CPU time of one decode (this thread), default 5000 */
+    int max_scans;               /* progressive JPEG scans, default 64 (0: no limit) */
+    int max_cpu_ms;              /* CPU time of one decode (this thread), default 5000
+                                    (0: no limit) */
 } image_limits;
 
 void image_limits_defaults(image_limits *l);

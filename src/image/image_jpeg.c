@@ -108,7 +108,8 @@ static void on_progress(j_common_ptr cinfo)
 {
     jpeg_error_ctx *e = (jpeg_error_ctx *)cinfo->err;
     j_decompress_ptr d = (j_decompress_ptr)cinfo;
-    if (d->input_scan_number > e->job->o->limits.max_scans) {
+    int max_scans = e->job->o->limits.max_scans;
+    if (max_scans > 0 && d->input_scan_number > max_scans) {
         e->stop = JPEG_STOP_SCANS;
         longjmp(e->jump, 1);
     }
