@@ -7,7 +7,8 @@ what=${1:-build}
 
 build=(cmake make gcc g++ pkg-config libcjson-dev libmicrohttpd-dev libyaml-dev
        libjpeg62-turbo-dev libpng-dev libwebp-dev libsystemd-dev libcurl4-openssl-dev)
-test=(libcmocka-dev python3 python3-pytest python3-requests systemd nodejs npm prometheus)
+test=(libcmocka-dev python3 python3-pytest python3-requests python3-pil python3-numpy systemd nodejs npm
+      prometheus)
 case "$what" in
   build) want=("${build[@]}") ;;
   demo) want=("${build[@]}" python3) ;;

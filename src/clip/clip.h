@@ -49,6 +49,10 @@ typedef struct clip_config {
     char *model_name;            /* clip.model: the name reported */
     int embedding_dimension;
     int image_size;
+    char *resize_mode;           /* clip.resize_mode: "squash" (default) or "center_crop" */
+    bool fast_jpeg_decode;       /* clip.fast_jpeg_decode: scaled JPEG decoding */
+    int image_max_pixels;        /* images.max_pixels: source pixels of one image */
+    int image_max_decode_ms;     /* images.max_decode_ms: CPU time of one decode */
     int device_timeout_ms;       /* input_data.timeout_ms of each inference */
     bool apply_softmax;
     double logit_scale;
@@ -120,10 +124,24 @@ int clip_pipeline_init(clip_app *app, hdm_err *err);
 void clip_pipeline_free(clip_app *app);
 
 /*
- * Image embedding: base64 (optionally a data: URI) -> decode -> resize and
- * centre-crop -> manager -> L2-normalised out[embedding_dimension].
- * Errors: -HDM_E_BAD_REQUEST for the image itself (err says what),
- * otherwise the manager's code (err carries its sentence).
+ * The uint8 [S, S, 3] RGB tensor (S = image_size) hailo-clip sends for an
+ * encoded image (`is_base64`: base64, optionally a data: URI; else the
+ * file's bytes): decode within images.max_pixels and images.max_decode_ms,
+ * then squash the whole frame to S x S with Pillow's bicubic (the
+ * original's Image.open().convert("RGB").resize((S, S), BICUBIC)), or with
+ * resize_mode center_crop, shorter side to S and the centre S x S.  With
+ * fast_jpeg_decode, JPEGs are decoded at 1/2..1/8 scale while the shorter
+ * side stays >= 2 S.  Writes S*S*3 bytes to pixels.  Errors:
+ * -HDM_E_BAD_REQUEST (bad image), -HDM_E_TOO_LARGE (over a limit),
+ * -HDM_E_BUSY (the decode gate is full), -HDM_E_NOMEM.
+ */
+int clip_image_tensor(const clip_config *cfg, const char *data, size_t len, bool is_base64,
+                      uint8_t *pixels, hdm_err *err);
+/*
+ * Image embedding: clip_image_tensor -> manager -> L2-normalised
+ * out[embedding_dimension].  Errors: clip_image_tensor's for the image
+ * itself (err says what), otherwise the manager's code (err carries its
+ * sentence).
  */
 int clip_pipeline_image(clip_app *app, const char *b64, size_t len, float *out, hdm_err *err);
 /* Text embedding into out[embedding_dimension]; *cached (may be NULL) says

@@ -27,6 +27,8 @@ static int failure_status(int code)
     switch (code < 0 ? -code : code) {
     case HDM_E_BAD_REQUEST:
         return 400;
+    case HDM_E_TOO_LARGE: /* an image over images.max_pixels or its decode budget */
+        return 413;
     case HDM_E_UNAVAILABLE:
     case HDM_E_BUSY:
     case HDM_E_RESOURCE_EXHAUSTED:

@@ -105,7 +105,8 @@ static int finish_frame(image *img, int r, const char *what, uint8_t *frame, hdm
         r = image_resize_crop(img, VISION_FRAME_SIDE, frame, err);
     image_free(img);
     if (r < 0) {
-        if (err && err->code != HDM_E_TOO_LARGE && err->code != HDM_E_NOMEM)
+        if (err && err->code != HDM_E_TOO_LARGE && err->code != HDM_E_NOMEM &&
+            err->code != HDM_E_BUSY)
             err->code = HDM_E_BAD_REQUEST;
         return hdm_err_prefix(err, "%s", what);
     }

@@ -3,9 +3,9 @@
  * point where the manager would be asked: the body must be an object;
  * /v1/classify options (clip_classify_options: prompts, top_k, threshold)
  * and scoring of the kept prompts (clip_softmax, clip_rank); "image" through
- * the image path (image_decode_base64 with a data: prefix or bare base64,
- * resize and centre crop to 224); "text" and every prompt through the CLIP
- * tokenizer (tests/data/cliptext/tokenizer.json).
+ * the image path (image_decode_base64_with, a data: prefix or bare base64,
+ * then squashed to 224x224 as hailo-clip does); "text" and every prompt
+ * through the CLIP tokenizer (tests/data/cliptext/tokenizer.json).
  */
 #include <cjson/cJSON.h>
 #include <stdint.h>
@@ -20,16 +20,19 @@ static clip_tokenizer *tok;
 
 static void image_path(const char *b64)
 {
-    image_limits lim;
-    image_limits_defaults(&lim);
-    /* Smaller pixel budget than the service's so the fuzzer stays fast. */
-    lim.max_pixels = 4u << 20;
+    image_decode_opts o;
+    image_decode_opts_defaults(&o);
+    /* Smaller pixel budget than the service's so the fuzzer stays fast;
+     * scaled JPEG decoding and the squash as hailo-clip's defaults. */
+    o.limits.max_pixels = 4u << 20;
+    o.min_side = 2 * 224;
     image img = {0};
     hdm_err err;
     hdm_err_clear(&err);
-    if (image_decode_base64(b64, strlen(b64), &lim, 224, &img, &err) == 0) {
+    if (image_decode_base64_with(b64, strlen(b64), &o, &img, &err) == 0) {
         static uint8_t out[224 * 224 * 3];
-        image_resize_crop(&img, 224, out, &err);
+        if (image_resize(&img, 224, 224, IMAGE_FILTER_BICUBIC, out, &err) != 0)
+            abort();
     } else if (err.msg[0] == '\0') {
         abort();
     }

@@ -195,6 +195,21 @@ def main():
     bomb = bytearray(PNG)
     bomb[16:24] = struct.pack(">II", 60000, 60000)
     put("fuzz_image", "bomb", b"\x00" + bytes(bomb))
+    # EXIF orientations (bit 2 on: applied), hostile images (issue 20), and
+    # each filter and output size (bits 3-7).
+    sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
+    import hostile_images
+    exif_dir = os.path.join(SRC, "tests", "data", "images", "exif")
+    for n in (3, 6, 8):
+        for ext in ("jpg", "png"):
+            name = "orient-%d.%s" % (n, ext)
+            put("fuzz_image", "exif-" + name,
+                bytes([0x04 | 0x08 | (n << 4)]) + open(os.path.join(exif_dir, name), "rb").read())
+    put("fuzz_image", "scan-bomb", b"\x59" + hostile_images.jpeg_scan_bomb(96, 64, 120))
+    put("fuzz_image", "webp-bomb", b"\xf8" + hostile_images.webp_pixel_bomb(700, 500))
+    put("fuzz_image", "png-bomb", b"\x30" + hostile_images.png_pixel_bomb(900, 700))
+    put("fuzz_image", "exif-tiff", b"\x00" + open(os.path.join(exif_dir, "orient-5.png"), "rb")
+        .read().split(b"eXIf", 1)[1][:60])
 
     # clip bodies
     for i, b in enumerate([

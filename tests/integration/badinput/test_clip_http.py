@@ -8,12 +8,14 @@ import os
 import signal
 import socket
 import sys
+import threading
 
 import pytest
 import requests
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import hdmtest  # noqa: E402
+import hostile_images  # noqa: E402
 
 LIMIT = 1 << 20
 
@@ -114,7 +116,7 @@ def test_image_truncated_png(clip):
 
 def test_image_decompression_bomb(clip):
     bomb = hdmtest.png_header_only(60000, 60000)
-    expect(clip, clip.post("/v1/embed/image", {"image": b64(bomb)}), 400, "60000x60000")
+    expect(clip, clip.post("/v1/embed/image", {"image": b64(bomb)}), 413, "60000x60000")
 
 
 def test_classify_prompts_missing(clip):
@@ -331,4 +333,63 @@ def test_sighup_does_not_stop_the_service(clip):
     clip.proc.send_signal(signal.SIGHUP)
     hdmtest.wait_until(lambda: "SIGHUP" in clip.log(), 10, "the SIGHUP log line")
     assert clip.alive()
+# ---- hostile images (issue 20): decoding bombs answer fast, with the limit named
+
+def test_image_scan_bomb_over_the_pixel_limit(clip):
+    """The issue's file: 7000x7000, 5000 empty progressive scans.  Above
+    hailo-clip's images.max_pixels (24 Mpixel), refused from the header."""
+    bomb = hostile_images.jpeg_scan_bomb(7000, 7000, 5000)
+    r = clip.post("/v1/embed/image", {"image": b64(bomb)})
+    expect(clip, r, 413, "image of 7000x7000 has 49000000 pixels, above the limit of 24000000 "
+           "(images.max_pixels)")
+
+
+def test_image_scan_bomb_within_the_pixel_limit(clip):
+    """The same attack at a size hailo-clip accepts: stopped at 64 scans."""
+    bomb = hostile_images.jpeg_scan_bomb(4000, 3000, 5000)
+    r = clip.post("/v1/embed/image", {"image": b64(bomb)})
+    expect(clip, r, 400, "JPEG has more than 64 progressive scans")
+
+
+def test_image_png_pixel_bomb(clip):
+    bomb = hostile_images.png_pixel_bomb(7000, 7000)
+    assert len(bomb) < 32 * 1024
+    expect(clip, clip.post("/v1/embed/image", {"image": b64(bomb)}), 413, "49000000 pixels")
+
+
+def test_image_webp_pixel_bomb(clip):
+    bomb = hostile_images.webp_pixel_bomb(7000, 7000)
+    assert len(bomb) < 64
+    expect(clip, clip.post("/v1/embed/image", {"image": b64(bomb)}), 413, "49000000 pixels")
+
+
+def test_image_webp_at_the_pixel_limit_is_served(clip):
+    """4800x4800 (23 Mpixel) from 32 bytes is a valid picture under the
+    limit: decoded (69 MB, held by one gate slot) and answered."""
+    r = clip.post("/v1/embed/image", {"image": b64(hostile_images.webp_pixel_bomb(4800, 4800))})
+    assert r.status_code == 200, r.text
+    still_serves(clip)
+
+
+def test_image_bombs_at_once(clip):
+    """Scan bombs from eight clients at once: each is answered 400 (scan
+    limit) or 503 (decode gate full, large images wait one at a time), an
+    ordinary image sent meanwhile gets its embedding, and nothing crashes."""
+    bomb = b64(hostile_images.jpeg_scan_bomb(4000, 3000, 5000))
+    results = []
+
+    def attack():
+        results.append(clip.post("/v1/embed/image", {"image": bomb}, timeout=120))
+
+    threads = [threading.Thread(target=attack) for _ in range(8)]
+    for t in threads:
+        t.start()
+    normal = clip.post("/v1/embed/image", {"image": b64(clip.png)}, timeout=120)
+    for t in threads:
+        t.join()
+    assert normal.status_code == 200, normal.text
+    assert len(results) == 8
+    for r in results:
+        assert (r.status_code, r.json()["error"].split(":")[0]) in (
+            (400, "image"), (503, "image")), r.text
     still_serves(clip)
