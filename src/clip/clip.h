@@ -160,6 +160,13 @@ int clip_rank(const double *scores, int n, int top_k, double threshold, clip_sco
 int clip_classify_options(const cJSON *body, const cJSON **prompts, int *n_prompts, int *top_k,
                           double *threshold, hdm_err *err);
 
+/* ---- tokenize.c --------------------------------------------------------------- */
+
+/* True when argv asks for --tokenize (then main() hands over to the next). */
+bool clip_tokenize_requested(int argc, char **argv);
+/* `hailo-clip --tokenize`: stdin JSON strings -> stdout id arrays; the exit code. */
+int clip_tokenize_main(int argc, char **argv);
+
 /* ---- routes.c ---------------------------------------------------------------- */
 
 /* The route table (terminated by {NULL}); its handlers expect a clip_app. */

@@ -24,6 +24,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: hailo-clip [--config FILE] [--host HOST] [--port N] [--log-level LEVEL]\n"
             "                  [--check-config] [--version] [--help]\n"
+            "       hailo-clip --tokenize [--tokenizer FILE | --config FILE]\n"
             "\n"
             "  -c, --config FILE     YAML config (default $HAILO_CLIP_CONFIG, else %s)\n"
             "  -H, --host HOST       bind address (overrides server.host)\n"
@@ -38,6 +39,8 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    if (clip_tokenize_requested(argc, argv))
+        return clip_tokenize_main(argc, argv);
     svc_args args;
     int c = svc_parse_args(argc, argv, CLIP_SERVICE_NAME, "HAILO_CLIP_CONFIG", CLIP_DEFAULT_CONFIG,
                            usage, &args);

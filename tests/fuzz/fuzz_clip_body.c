@@ -39,11 +39,13 @@ static void image_path(const char *b64)
 static void text_path(const char *text)
 {
     int32_t ids[CLIP_CONTEXT_LEN];
+    int eot_pos = -1;
     hdm_err err;
     hdm_err_clear(&err);
-    int n = clip_tokenize(tok, text, strlen(text), ids, CLIP_CONTEXT_LEN, &err);
-    if (n >= 0 && (n < 2 || n > CLIP_CONTEXT_LEN || ids[n - 1] != clip_tokenizer_eot(tok)))
-        abort(); /* the end token must always be last */
+    int r = clip_tokenize(tok, text, strlen(text), ids, CLIP_CONTEXT_LEN, &eot_pos, &err);
+    if (r == 0 && (ids[0] != clip_tokenizer_sot(tok) || eot_pos < 1 ||
+                   eot_pos >= CLIP_CONTEXT_LEN))
+        abort(); /* the start token first, the end-token position inside */
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
