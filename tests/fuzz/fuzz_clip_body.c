@@ -66,8 +66,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     hdm_err err;
     hdm_err_clear(&err);
     if (clip_classify_options(body, &prompts, &n_prompts, &top_k, &threshold, &err) == 0) {
-        if (n_prompts < 1 || n_prompts > CLIP_MAX_PROMPTS || top_k < 1 || threshold < 0 ||
-            threshold > 1)
+        if (n_prompts < 1 || n_prompts > CLIP_MAX_PROMPTS || top_k < 0 || top_k > n_prompts ||
+            threshold != threshold)
             abort();
         double *scores = malloc((size_t)n_prompts * sizeof(double));
         clip_score *ranked = malloc((size_t)n_prompts * sizeof(clip_score));
@@ -83,7 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
             if (i != n_prompts)
                 abort();
-            clip_softmax(scores, n_prompts, 100.0);
+            clip_scores_finish(scores, n_prompts, true, 100.0);
             int kept = clip_rank(scores, n_prompts, top_k, threshold, ranked);
             if (kept < 0 || kept > n_prompts || kept > top_k)
                 abort();
