@@ -3,6 +3,7 @@
  */
 #include "cliptext/bpe.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 
 typedef struct bpe_cand {
@@ -73,14 +74,20 @@ const bpe_merge *bpe_table_find(const bpe_table *t, int32_t left, int32_t right)
 
 int bpe_work_reserve(bpe_work *w, size_t n)
 {
+    if (!w->sym) {
+        w->sym = w->inline_sym;
+        w->sym_cap = BPE_INLINE;
+    }
     if (n <= w->sym_cap)
         return 0;
-    size_t cap = w->sym_cap ? w->sym_cap : 64;
+    size_t cap = w->sym_cap * 2;
     while (cap < n)
         cap *= 2;
-    bpe_symbol *s = realloc(w->sym, cap * sizeof(*s));
+    bpe_symbol *s = malloc(cap * sizeof(*s));
     if (!s)
         return -1;
+    if (w->sym != w->inline_sym)
+        free(w->sym);
     w->sym = s;
     w->sym_cap = cap;
     return 0;
@@ -88,9 +95,13 @@ int bpe_work_reserve(bpe_work *w, size_t n)
 
 void bpe_work_free(bpe_work *w)
 {
-    free(w->sym);
+    if (w->sym != w->inline_sym)
+        free(w->sym);
     free(w->heap);
-    *w = (bpe_work){0};
+    w->sym = NULL;
+    w->sym_cap = 0;
+    w->heap = NULL;
+    w->heap_cap = 0;
 }
 
 /* Heap order: lower rank first, then lower position (HF's Merge::cmp). */
@@ -154,9 +165,54 @@ static int consider(const bpe_table *t, bpe_work *w, size_t *len, int32_t pos)
     return heap_push(w, len, (bpe_cand){m->rank, pos, m->merged});
 }
 
+/* Short words: merge the leftmost pair of lowest rank until none is left,
+ * which is what the heap below yields, one merge at a time. */
+static void merge_by_scan(const bpe_table *t, bpe_work *w, size_t n)
+{
+    int32_t ids[BPE_INLINE], rank[BPE_INLINE], merged[BPE_INLINE];
+    for (size_t i = 0; i < n; i++)
+        ids[i] = w->sym[i].id;
+    /* rank[i]: the pair (ids[i], ids[i + 1]), INT32_MAX when none */
+    for (size_t i = 0; i + 1 < n; i++) {
+        const bpe_merge *m = bpe_table_find(t, ids[i], ids[i + 1]);
+        rank[i] = m ? m->rank : INT32_MAX;
+        merged[i] = m ? m->merged : 0;
+    }
+    while (n > 1) {
+        size_t best = 0;
+        for (size_t i = 1; i + 1 < n; i++)
+            if (rank[i] < rank[best])
+                best = i;
+        if (rank[best] == INT32_MAX)
+            break;
+        ids[best] = merged[best];
+        n--;
+        for (size_t i = best + 1; i < n; i++) {
+            ids[i] = ids[i + 1];
+            rank[i] = rank[i + 1];
+            merged[i] = merged[i + 1];
+        }
+        for (size_t i = best > 0 ? best - 1 : 0; i <= best && i + 1 < n; i++) {
+            const bpe_merge *m = bpe_table_find(t, ids[i], ids[i + 1]);
+            rank[i] = m ? m->rank : INT32_MAX;
+            merged[i] = m ? m->merged : 0;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        w->sym[i].id = ids[i];
+        w->sym[i].prev = (int32_t)i - 1;
+        w->sym[i].next = i + 1 < n ? (int32_t)i + 1 : -1;
+        w->sym[i].alive = 1;
+    }
+}
+
 int bpe_merge_word(const bpe_table *t, bpe_work *w, size_t n)
 {
     size_t len = 0;
+    if (n <= BPE_INLINE) {
+        merge_by_scan(t, w, n);
+        return 0;
+    }
     for (size_t i = 0; i < n; i++) {
         w->sym[i].prev = (int32_t)i - 1;
         w->sym[i].next = i + 1 < n ? (int32_t)i + 1 : -1;

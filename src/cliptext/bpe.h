@@ -7,7 +7,10 @@
  * bpe_merge_word() keeps a min-heap of candidate merges ordered by rank,
  * then position, and applies the best one whose pair is still in place —
  * HF's algorithm step for step, in O(n log n) for a word of n symbols, so
- * words of any length are encoded whole and exactly.
+ * words of any length are encoded whole and exactly.  HF's heap always
+ * yields the leftmost pair of lowest rank among the pairs in place, so short
+ * words (the usual case) get the same merges, one at a time, from a plain
+ * scan without the heap.
  */
 #ifndef HDM_CLIPTEXT_BPE_H
 #define HDM_CLIPTEXT_BPE_H
@@ -42,12 +45,16 @@ typedef struct bpe_symbol {
     int32_t alive;      /* 0 once merged into its left neighbour */
 } bpe_symbol;
 
+/* Words up to this many symbols use inline storage and a plain scan. */
+#define BPE_INLINE 48
+
 /* Scratch space reused across words of one encoding.  Zero-initialise. */
 typedef struct bpe_work {
-    bpe_symbol *sym;
+    bpe_symbol *sym;    /* NULL until the first reserve */
     size_t sym_cap;
     struct bpe_cand *heap;
     size_t heap_cap;
+    bpe_symbol inline_sym[BPE_INLINE];
 } bpe_work;
 
 /* Makes room for words of n symbols.  0, or -1 when out of memory. */

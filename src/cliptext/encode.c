@@ -12,7 +12,8 @@
  * step of the normalizer only rewrites whitespace, which the Split drops,
  * so it has no effect on ids and is not run.
  *
- * Segments of ASCII skip utf8proc.  Words go to bpe.c whole, however long.
+ * Segments of ASCII skip utf8proc.  Words go to bpe.c whole, up to the
+ * limits of tokenizer.h.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -25,10 +26,13 @@
 
 /* Returned by the steps once the wanted number of ids is reached. */
 #define ENC_FULL 1
+/* Inline room for the usual prompt: no allocation below these sizes. */
+#define ENC_INLINE_IDS 128
+#define ENC_INLINE_CPS 256
 
 typedef struct enc {
     const clip_tokenizer *t;
-    int32_t *ids;
+    int32_t *ids;     /* inline_ids or malloc'd */
     size_t n, cap;
     size_t limit;     /* stop once n reaches it */
     uint32_t *cps;    /* the current segment, normalized */
@@ -37,23 +41,57 @@ typedef struct enc {
     size_t word_cap;
     bpe_work bpe;
     hdm_err *err;
+    int32_t inline_ids[ENC_INLINE_IDS];
+    uint32_t inline_cps[ENC_INLINE_CPS];
+    uint8_t inline_word[4 * ENC_INLINE_CPS];
 } enc;
+
+static void enc_init(enc *e, const clip_tokenizer *t, hdm_err *err)
+{
+    e->t = t;
+    e->err = err;
+    e->n = 0;
+    e->limit = SIZE_MAX;
+    e->ids = e->inline_ids;
+    e->cap = ENC_INLINE_IDS;
+    e->cps = e->inline_cps;
+    e->cps_cap = ENC_INLINE_CPS;
+    e->word = e->inline_word;
+    e->word_cap = sizeof(e->inline_word);
+    e->bpe = (bpe_work){0};
+}
+
+static void enc_free(enc *e)
+{
+    if (e->ids != e->inline_ids)
+        free(e->ids);
+    if (e->cps != e->inline_cps)
+        free(e->cps);
+    if (e->word != e->inline_word)
+        free(e->word);
+    bpe_work_free(&e->bpe);
+}
 
 static int nomem(enc *e)
 {
     return hdm_err_set(e->err, HDM_E_NOMEM, "out of memory tokenizing");
 }
 
-static int grow(void **p, size_t *cap, size_t want, size_t elem)
+/* Room for `want` elements in *p (inline storage `in` at first); the first
+ * `keep` elements are kept. */
+static int grow(void **p, size_t *cap, size_t want, size_t elem, const void *in, size_t keep)
 {
     if (want <= *cap)
         return 0;
-    size_t c = *cap ? *cap : 64;
+    size_t c = *cap * 2;
     while (c < want)
         c *= 2;
-    void *q = realloc(*p, c * elem);
+    void *q = malloc(c * elem);
     if (!q)
         return -1;
+    memcpy(q, *p, keep * elem);
+    if (*p != in)
+        free(*p);
     *p = q;
     *cap = c;
     return 0;
@@ -64,7 +102,8 @@ static int push(enc *e, int32_t id)
 {
     if (e->n >= e->limit)
         return ENC_FULL;
-    if (grow((void **)&e->ids, &e->cap, e->n + 1, sizeof(*e->ids)) < 0)
+    if (e->n == e->cap &&
+        grow((void **)&e->ids, &e->cap, e->n + 1, sizeof(*e->ids), e->inline_ids, e->n) < 0)
         return nomem(e);
     e->ids[e->n++] = id;
     return e->n >= e->limit ? ENC_FULL : 0;
@@ -74,11 +113,15 @@ static int push(enc *e, int32_t id)
 static int emit_word(enc *e, const uint32_t *cps, size_t n)
 {
     const clip_tokenizer *t = e->t;
-    if (grow((void **)&e->word, &e->word_cap, n * 4, 1) < 0)
+    if (grow((void **)&e->word, &e->word_cap, n * 4, 1, e->inline_word, 0) < 0)
         return nomem(e);
     size_t len = 0;
     for (size_t i = 0; i < n; i++)
         len += uc_encode(cps[i], e->word + len);
+    if (len > CLIP_MAX_WORD_BYTES)
+        return hdm_err_set(e->err, HDM_E_BAD_REQUEST,
+                           "the text has a word of %zu bytes; the tokenizer takes words of at "
+                           "most %d bytes", len, CLIP_MAX_WORD_BYTES);
     if (len == 1)
         return push(e, t->byte_eow_id[e->word[0]]);
     if (len > INT32_MAX || bpe_work_reserve(&e->bpe, len) < 0)
@@ -181,7 +224,7 @@ static int normalized_piece(enc *e, const uint8_t *s, size_t len)
     for (size_t i = 0; i < len && ascii; i++)
         ascii = s[i] < 0x80;
     if (ascii) {
-        if (grow((void **)&e->cps, &e->cps_cap, len, sizeof(*e->cps)) < 0)
+        if (grow((void **)&e->cps, &e->cps_cap, len, sizeof(*e->cps), e->inline_cps, 0) < 0)
             return nomem(e);
         for (size_t i = 0; i < len; i++)
             e->cps[i] = s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32u : s[i];
@@ -192,7 +235,8 @@ static int normalized_piece(enc *e, const uint8_t *s, size_t len)
         if (uc_nfc(s, len, &nfc, &n_nfc) < 0)
             return nomem(e);
         /* Lower-casing at most doubles the count (U+0130 gives two). */
-        if (grow((void **)&e->cps, &e->cps_cap, 2 * n_nfc, sizeof(*e->cps)) < 0) {
+        if (grow((void **)&e->cps, &e->cps_cap, 2 * n_nfc, sizeof(*e->cps), e->inline_cps,
+                 0) < 0) {
             free(nfc);
             return nomem(e);
         }
@@ -289,78 +333,87 @@ static int check_utf8(const uint8_t *s, size_t len, hdm_err *err)
 }
 
 /*
- * The HF encoding, of which only the first `want` ids matter to the caller
- * (SIZE_MAX: all): start token, content (cut by the truncation setting),
- * end token, padding.  *ids is malloc'd.
+ * The HF encoding into e->ids[0..e->n), of which only the first `want` ids
+ * matter to the caller (SIZE_MAX: all): start token, content (cut by the
+ * truncation setting), end token, padding.  e is initialised here; the
+ * caller frees it with enc_free() whatever the result.
  */
-static int encode_ids(const clip_tokenizer *t, const char *text, size_t len, size_t want,
-                      int32_t **ids, size_t *n, hdm_err *err)
+static int encode_ids(enc *e, const clip_tokenizer *t, const char *text, size_t len,
+                      size_t want, hdm_err *err)
 {
-    enc e = {.t = t, .limit = SIZE_MAX, .err = err};
     int r;
+    enc_init(e, t, err);
     if (!text && len > 0)
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "text is NULL");
+    if (len > CLIP_MAX_TEXT_BYTES)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "text is %zu bytes; the tokenizer takes at "
+                           "most %d", len, CLIP_MAX_TEXT_BYTES);
     if ((r = check_utf8((const uint8_t *)text, len, err)) < 0)
         return r;
-    if ((r = push(&e, t->sot)) < 0)
-        goto out;
+    if ((r = push(e, t->sot)) < 0)
+        return r;
     /* HF truncates the content so that it and the two special tokens fit. */
     size_t content_max = t->trunc_max ? t->trunc_max - 2 : SIZE_MAX;
     if (want != SIZE_MAX && want - 1 < content_max)
         content_max = want - 1;
-    e.limit = content_max == SIZE_MAX ? SIZE_MAX : 1 + content_max;
-    if (content_max > 0 && (r = encode_content(&e, (const uint8_t *)text, len)) < 0)
-        goto out;
-    e.limit = SIZE_MAX;
-    if ((r = push(&e, t->eot)) < 0)
-        goto out;
+    e->limit = content_max == SIZE_MAX ? SIZE_MAX : 1 + content_max;
+    if (content_max > 0 && (r = encode_content(e, (const uint8_t *)text, len)) < 0)
+        return r;
+    e->limit = SIZE_MAX;
+    if ((r = push(e, t->eot)) < 0)
+        return r;
     if (t->pad) {
-        size_t target = t->pad_fixed > e.n ? t->pad_fixed : e.n;
+        size_t target = t->pad_fixed > e->n ? t->pad_fixed : e->n;
         if (t->pad_multiple && target % t->pad_multiple)
             target += t->pad_multiple - target % t->pad_multiple;
         if (want < target)
-            target = want > e.n ? want : e.n;
-        while (e.n < target)
-            if ((r = push(&e, t->pad_id)) < 0)
-                goto out;
+            target = want > e->n ? want : e->n;
+        while (e->n < target)
+            if ((r = push(e, t->pad_id)) < 0)
+                return r;
     }
-    r = 0;
-out:
-    free(e.cps);
-    free(e.word);
-    bpe_work_free(&e.bpe);
-    if (r < 0) {
-        free(e.ids);
-        return r;
-    }
-    *ids = e.ids;
-    *n = e.n;
     return 0;
 }
 
 int clip_tokenize_all(const clip_tokenizer *tok, const char *text, size_t len, int32_t **ids,
                       size_t *n, hdm_err *err)
 {
-    return encode_ids(tok, text, len, SIZE_MAX, ids, n, err);
+    enc e;
+    int r = encode_ids(&e, tok, text, len, SIZE_MAX, err);
+    if (r == 0) {
+        if (e.ids == e.inline_ids) {
+            int32_t *copy = malloc((e.n ? e.n : 1) * sizeof(*copy));
+            if (copy)
+                memcpy(copy, e.ids, e.n * sizeof(*copy));
+            else
+                r = nomem(&e);
+            *ids = copy;
+        } else {
+            *ids = e.ids;
+            e.ids = e.inline_ids; /* handed over */
+        }
+        *n = e.n;
+    }
+    enc_free(&e);
+    return r;
 }
 
 int clip_tokenize(const clip_tokenizer *tok, const char *text, size_t len, int32_t *ids,
                   int max_len, int *eot_pos, hdm_err *err)
 {
-    int32_t *all = NULL;
-    size_t n = 0;
+    enc e;
     if (max_len < 1)
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "token limit %d is below 1", max_len);
-    int r = encode_ids(tok, text, len, (size_t)max_len, &all, &n, err);
-    if (r < 0)
-        return r;
-    /* hailo-apps: ids[:max_len], then zeros; the end token searched in that. */
-    *eot_pos = max_len - 1;
-    for (int i = max_len - 1; i >= 0; i--) {
-        ids[i] = (size_t)i < n ? all[i] : CLIP_PAD_ID;
-        if (ids[i] == tok->eot)
-            *eot_pos = i;
+    int r = encode_ids(&e, tok, text, len, (size_t)max_len, err);
+    if (r == 0) {
+        /* hailo-apps: ids[:max_len], then zeros; the end token searched in that. */
+        *eot_pos = max_len - 1;
+        for (int i = max_len - 1; i >= 0; i--) {
+            ids[i] = (size_t)i < e.n ? e.ids[i] : CLIP_PAD_ID;
+            if (ids[i] == tok->eot)
+                *eot_pos = i;
+        }
     }
-    free(all);
-    return 0;
+    enc_free(&e);
+    return r;
 }

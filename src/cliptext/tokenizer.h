@@ -31,6 +31,15 @@
 #define CLIP_CONTEXT_LEN 77
 /* The id hailo-apps pads with. */
 #define CLIP_PAD_ID 0
+/*
+ * Limits that bound the work of one text (HF has none, and took seconds on
+ * a megabyte-long word): longer texts, and words (runs the regex does not
+ * cut: letters, or symbols) longer than CLIP_MAX_WORD_BYTES, are refused
+ * with -HDM_E_BAD_REQUEST rather than merged for seconds.  A word of 64 KiB
+ * takes about 0.1 s; a prompt is 77 tokens.
+ */
+#define CLIP_MAX_TEXT_BYTES (1024 * 1024)
+#define CLIP_MAX_WORD_BYTES (64 * 1024)
 
 typedef struct clip_tokenizer clip_tokenizer;
 
@@ -60,7 +69,8 @@ int32_t clip_tokenizer_vocab_size(const clip_tokenizer *tok);
  * tokenizer.json asks for (none in CLIP's).  *ids is malloc'd (the caller
  * frees it) and *n is its length.  Text that is not valid UTF-8 is
  * -HDM_E_BAD_REQUEST naming the byte offset (HF takes Unicode strings
- * only).  The work is O(len log len) whatever the text.
+ * only), and so is text over the limits above.  The work is
+ * O(len log len) whatever the text.
  */
 int clip_tokenize_all(const clip_tokenizer *tok, const char *text, size_t len, int32_t **ids,
                       size_t *n, hdm_err *err);

@@ -230,8 +230,8 @@ static void test_long_and_invalid_input(void **state)
     int32_t ids[CLIP_CONTEXT_LEN];
     int eot_pos;
     hdm_err err = {0};
-    /* one 200 KB word is merged whole (bpe.c is O(n log n)) */
-    size_t len = 200000;
+    /* a 64 KiB word is merged whole (bpe.c is O(n log n)) */
+    size_t len = CLIP_MAX_WORD_BYTES;
     char *big = malloc(len);
     assert_non_null(big);
     memset(big, 'q', len);
@@ -245,6 +245,20 @@ static void test_long_and_invalid_input(void **state)
     for (int i = 0; i < CLIP_CONTEXT_LEN; i++)
         assert_int_equal(ids[i], all[i]);
     free(all);
+    /* one byte more is refused, as is text over 1 MiB; 1 MiB of short
+     * words is fine (encoding stops after 77 ids) */
+    big = realloc(big, CLIP_MAX_TEXT_BYTES + 1);
+    memset(big, 'q', CLIP_MAX_WORD_BYTES + 1);
+    assert_int_equal(clip_tokenize(tok, big, CLIP_MAX_WORD_BYTES + 1, ids, CLIP_CONTEXT_LEN,
+                                   &eot_pos, &err), -HDM_E_BAD_REQUEST);
+    assert_non_null(strstr(err.msg, "word of 65537 bytes"));
+    for (size_t i = 0; i < CLIP_MAX_TEXT_BYTES; i++)
+        big[i] = i % 4 == 3 ? ' ' : 'a';
+    assert_int_equal(clip_tokenize(tok, big, CLIP_MAX_TEXT_BYTES, ids, CLIP_CONTEXT_LEN,
+                                   &eot_pos, &err), 0);
+    assert_int_equal(clip_tokenize(tok, big, CLIP_MAX_TEXT_BYTES + 1, ids, CLIP_CONTEXT_LEN,
+                                   &eot_pos, &err), -HDM_E_BAD_REQUEST);
+    assert_non_null(strstr(err.msg, "at most 1048576"));
     free(big);
     /* HF takes Unicode text only: invalid UTF-8 is refused, naming where */
     assert_int_equal(clip_tokenize(tok, "ab\xff", 3, ids, CLIP_CONTEXT_LEN, &eot_pos, &err),
