@@ -468,6 +468,8 @@ int clip_tokenizer_load_string(const char *json, size_t len, const char *name,
     const cJSON *eow = cJSON_GetObjectItemCaseSensitive(model, "end_of_word_suffix");
     if (cJSON_IsString(eow))
         suffix = eow->valuestring;
+    else if (cJSON_IsNull(eow))
+        suffix = ""; /* HF: no suffix */
 
     t = calloc(1, sizeof(*t));
     v.cap = pow2_at_least((size_t)cJSON_GetArraySize(vocab) * 2 + 1);
