@@ -159,10 +159,13 @@ typedef struct clip_score {
     int rank;       /* 1 = best */
 } clip_score;
 
-/* Dot product of two L2-normalised vectors (their cosine similarity). */
+/* Cosine similarity as the original computes it: a.b / (|a||b| + 1e-8). */
 double clip_cosine(const float *a, const float *b, int dim);
 /* In place: scores <- softmax(logit_scale * scores), computed stably. */
 void clip_softmax(double *scores, int n, double logit_scale);
+/* The original's rule on the cosines of n prompts: with apply_softmax and
+ * n >= 2, clip_softmax(); one prompt keeps its raw cosine. */
+void clip_scores_finish(double *scores, int n, bool apply_softmax, double logit_scale);
 /*
  * Ranks scores[0..n) best first (ties keep prompt order), keeps the first
  * top_k (capped at n) whose score >= threshold, writes them to out[] with
@@ -171,12 +174,21 @@ void clip_softmax(double *scores, int n, double logit_scale);
 int clip_rank(const double *scores, int n, int top_k, double threshold, clip_score *out);
 /*
  * Reads and checks the /v1/classify options from the request body: prompts
- * (a non-empty list of strings, at most CLIP_MAX_PROMPTS), top_k (a positive
- * integer, default 3), threshold (a number in [0, 1], default 0).  Returns 0,
- * or -HDM_E_BAD_REQUEST with err naming the field.
+ * (a non-empty list of strings, at most CLIP_MAX_PROMPTS), top_k (default 3,
+ * capped at the prompts; 0 asks for none) and threshold (any number,
+ * default 0), accepting what the original accepted where that was sane
+ * (classify.c has the table).  Returns 0, or -HDM_E_BAD_REQUEST with err
+ * naming the field.
  */
 int clip_classify_options(const cJSON *body, const cJSON **prompts, int *n_prompts, int *top_k,
                           double *threshold, hdm_err *err);
+
+/* ---- tokenize.c --------------------------------------------------------------- */
+
+/* True when argv asks for --tokenize (then main() hands over to the next). */
+bool clip_tokenize_requested(int argc, char **argv);
+/* `hailo-clip --tokenize`: stdin JSON strings -> stdout id arrays; the exit code. */
+int clip_tokenize_main(int argc, char **argv);
 
 /* ---- routes.c ---------------------------------------------------------------- */
 

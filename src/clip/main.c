@@ -31,6 +31,7 @@ static void usage(FILE *f)
             "usage: hailo-clip [--config FILE] [--host HOST] [--port N] [--log-level LEVEL]\n"
             "                  [--check-config] [--version] [--help]\n"
             "       hailo-clip --preprocess IMAGE [--config FILE]\n"
+            "       hailo-clip --tokenize [--tokenizer FILE | --config FILE]\n"
             "\n"
             "  -c, --config FILE     YAML config (default $HAILO_CLIP_CONFIG, else %s)\n"
             "  -H, --host HOST       bind address (overrides server.host)\n"
@@ -90,6 +91,8 @@ static int preprocess(const clip_config *cfg, const char *path)
 
 int main(int argc, char **argv)
 {
+    if (clip_tokenize_requested(argc, argv))
+        return clip_tokenize_main(argc, argv);
     svc_args args;
     /* --preprocess IMAGE is ours; the other flags are the shared ones. */
     const char *preprocess_path = NULL;
@@ -105,8 +108,6 @@ int main(int argc, char **argv)
     argv[nargs] = NULL;
     int c = svc_parse_args(nargs, argv, CLIP_SERVICE_NAME, "HAILO_CLIP_CONFIG",
                            CLIP_DEFAULT_CONFIG, usage, &args);
-    if (c >= 0)
-        return c;
     if (c >= 0)
         return c;
     const char *config_path = args.config_path;

@@ -13,8 +13,8 @@
  * 0.5 level of Pillow's full decode (the original), while >= S alone cost
  * up to 1.4 levels.  clip.fast_jpeg_decode false gives Pillow's tensor bit
  * for bit, at the cost of full-size decoding.
- * Text: tokenize (<= 77 ids) -> cache lookup by the ids -> gather token
- * rows into [1, 77, width] padded with the end-token row -> manager (clip,
+ * Text: tokenize (77 ids, zero-padded, as hailo-apps) -> cache lookup by the
+ * ids -> gather the 77 token rows into [1, 77, width] -> manager (clip,
  * mode text) -> row at the end-token position x projection -> L2-normalise
  * -> cache.
  *
@@ -230,16 +230,18 @@ int clip_pipeline_text(clip_app *app, const char *text, float *out, bool *cached
 {
     const clip_text_tables *tab = &app->tables;
     int32_t ids[CLIP_CONTEXT_LEN];
+    int eot_pos;
     float *enc_in = NULL, *enc_out = NULL;
     size_t n_out = 0;
     int r;
 
     if (cached)
         *cached = false;
-    int n = clip_tokenize(app->tokenizer, text, strlen(text), ids, CLIP_CONTEXT_LEN, err);
-    if (n < 0)
-        return n;
-    if (app->cache && clip_cache_get(app->cache, ids, (size_t)n * sizeof(ids[0]), out)) {
+    /* 77 ids padded with 0, as hailo-apps' tokenize_text() gives them */
+    if ((r = clip_tokenize(app->tokenizer, text, strlen(text), ids, CLIP_CONTEXT_LEN, &eot_pos,
+                           err)) < 0)
+        return r;
+    if (app->cache && clip_cache_get(app->cache, ids, sizeof(ids), out)) {
         if (cached)
             *cached = true;
         return 0;
@@ -248,7 +250,7 @@ int clip_pipeline_text(clip_app *app, const char *text, float *out, bool *cached
     enc_in = malloc(in_count * sizeof(float));
     if (!enc_in)
         return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
-    if ((r = clip_embed_gather(tab, ids, n, CLIP_CONTEXT_LEN, enc_in, err)) < 0) {
+    if ((r = clip_embed_gather(tab, ids, CLIP_CONTEXT_LEN, CLIP_CONTEXT_LEN, enc_in, err)) < 0) {
         /* ids outside the table were checked at start-up; this is ours */
         if (err)
             err->code = HDM_E_INTERNAL;
@@ -264,10 +266,9 @@ int clip_pipeline_text(clip_app *app, const char *text, float *out, bool *cached
     };
     if ((r = run_clip(app, "text", &t, &enc_out, &n_out, err)) < 0)
         goto out;
-    int rows, eot_pos;
+    int rows;
     if (n_out == in_count) {
         rows = CLIP_CONTEXT_LEN;
-        eot_pos = n - 1;
     } else if (n_out == (size_t)tab->width) {
         rows = 1; /* an encoder that already pooled the end-token row */
         eot_pos = 0;
@@ -279,7 +280,7 @@ int clip_pipeline_text(clip_app *app, const char *text, float *out, bool *cached
     if ((r = clip_embed_project(tab, enc_out, rows, eot_pos, out, err)) < 0)
         goto out;
     if (app->cache)
-        clip_cache_put(app->cache, ids, (size_t)n * sizeof(ids[0]), out);
+        clip_cache_put(app->cache, ids, sizeof(ids), out);
 out:
     free(enc_in);
     free(enc_out);

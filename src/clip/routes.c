@@ -253,8 +253,7 @@ static void h_classify(http_request *req, http_reply *reply, void *user)
         scores[i] = clip_cosine(img, txt, dim);
         i++;
     }
-    if (app->cfg->apply_softmax)
-        clip_softmax(scores, n_prompts, app->cfg->logit_scale);
+    clip_scores_finish(scores, n_prompts, app->cfg->apply_softmax, app->cfg->logit_scale);
     int kept = clip_rank(scores, n_prompts, top_k, threshold, ranked);
 
     out = cJSON_CreateObject();

@@ -42,11 +42,13 @@ static void image_path(const char *b64)
 static void text_path(const char *text)
 {
     int32_t ids[CLIP_CONTEXT_LEN];
+    int eot_pos = -1;
     hdm_err err;
     hdm_err_clear(&err);
-    int n = clip_tokenize(tok, text, strlen(text), ids, CLIP_CONTEXT_LEN, &err);
-    if (n >= 0 && (n < 2 || n > CLIP_CONTEXT_LEN || ids[n - 1] != clip_tokenizer_eot(tok)))
-        abort(); /* the end token must always be last */
+    int r = clip_tokenize(tok, text, strlen(text), ids, CLIP_CONTEXT_LEN, &eot_pos, &err);
+    if (r == 0 && (ids[0] != clip_tokenizer_sot(tok) || eot_pos < 1 ||
+                   eot_pos >= CLIP_CONTEXT_LEN))
+        abort(); /* the start token first, the end-token position inside */
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -67,8 +69,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     hdm_err err;
     hdm_err_clear(&err);
     if (clip_classify_options(body, &prompts, &n_prompts, &top_k, &threshold, &err) == 0) {
-        if (n_prompts < 1 || n_prompts > CLIP_MAX_PROMPTS || top_k < 1 || threshold < 0 ||
-            threshold > 1)
+        if (n_prompts < 1 || n_prompts > CLIP_MAX_PROMPTS || top_k < 0 || top_k > n_prompts ||
+            threshold != threshold)
             abort();
         double *scores = malloc((size_t)n_prompts * sizeof(double));
         clip_score *ranked = malloc((size_t)n_prompts * sizeof(clip_score));
@@ -84,7 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
             if (i != n_prompts)
                 abort();
-            clip_softmax(scores, n_prompts, 100.0);
+            clip_scores_finish(scores, n_prompts, true, 100.0);
             int kept = clip_rank(scores, n_prompts, top_k, threshold, ranked);
             if (kept < 0 || kept > n_prompts || kept > top_k)
                 abort();

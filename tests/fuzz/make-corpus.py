@@ -255,6 +255,12 @@ def main():
                        "merges": ["a b", "a b</w>"]},
              "added_tokens": [{"id": 6, "content": "<|startoftext|>"},
                               {"id": 7, "content": "<|endoftext|>"}]}
+    # CLIP's pipeline (anything else is refused at load), from the test file
+    tok_json = json.loads(tok)
+    for key in ("normalizer", "pre_tokenizer", "post_processor"):
+        small[key] = tok_json[key]
+    small["post_processor"] = dict(tok_json["post_processor"], sep=["<|endoftext|>", 7],
+                                   cls=["<|startoftext|>", 6])
     put("fuzz_tokenizer", "json-small", b"\x00" + json.dumps(small).encode())
     small["model"]["merges"] = [["a", "b"], ["q", "z"]]
     put("fuzz_tokenizer", "json-pairs-bad", b"\x00" + json.dumps(small).encode())
@@ -263,6 +269,16 @@ def main():
                            "<|startoftext|>cat<|endoftext|>", "word " * 100]):
         put("fuzz_tokenizer", "text-%02d" % i, b"\x01\x4b" + s.encode())
     put("fuzz_tokenizer", "text-badutf8", b"\x01\x10ab\xff\xc3(cd")
+    # Unicode steps: NFC, full lower-casing, Oniguruma's \s, marks, emoji ZWJ
+    for i, s in enumerate(["\u0130stanbul cafe\u0301 \u1e9e", "a\u001cb\u0085c\u00a0d",
+                           "a\u0316\u0301\u0323 \u1100\u1161\u11a8",
+                           "\U0001F468\u200d\U0001F469\u200d\U0001F467 \U0001F1EB\U0001F1F7",
+                           "!!<|endoftext|>!!<|ENDOFTEXT|>", "x" * 3000]):
+        put("fuzz_tokenizer", "text-unicode-%02d" % i, b"\x01\x4b" + s.encode())
+    # bit 1 of the first byte: a JSON string line, as `hailo-clip --tokenize` reads
+    for i, s in enumerate(['"a photo of a cat"', '"a\\u0000b\\ud83d\\ude00"',
+                           '"\\ud800"', '"tab\there"', '"cafe\\u0301\\n\\u0130"']):
+        put("fuzz_tokenizer", "jsonline-%02d" % i, b"\x03\x4b" + s.encode())
 
     # npy: even first byte = cliptext reader, odd = devctl reader
     def npy(descr, shape, data, version=1, fortran=False):
