@@ -6,7 +6,9 @@ set -euo pipefail
 what=${1:-build}
 
 build=(cmake make gcc g++ pkg-config libcjson-dev libmicrohttpd-dev libyaml-dev
-       libjpeg62-turbo-dev libpng-dev libwebp-dev libsystemd-dev libcurl4-openssl-dev)
+       libjpeg62-turbo-dev libpng-dev libwebp-dev libsystemd-dev libcurl4-openssl-dev
+       libopencv-imgproc-dev
+       libpolyclipping-dev)
 test=(libcmocka-dev python3 python3-pytest python3-requests systemd nodejs npm prometheus)
 case "$what" in
   build) want=("${build[@]}") ;;
