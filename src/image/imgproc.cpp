@@ -88,6 +88,16 @@ cv::Mat over(const void *px, int w, int h, int type, size_t step)
 
 } // namespace
 
+extern "C" void imgproc_set_threads(int n)
+{
+    /* OpenCV: 0 runs everything sequentially on the calling thread, -1
+     * restores its default. */
+    try {
+        cv::setNumThreads(n == 1 ? 0 : n > 1 ? n : -1);
+    } catch (...) { /* cannot fail in practice; nothing to report */
+    }
+}
+
 extern "C" int imgproc_letterbox_geometry(int src_w, int src_h, int dst_w, int dst_h,
                                           imgproc_letterbox *out, hdm_err *err)
 {

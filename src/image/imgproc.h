@@ -28,6 +28,14 @@ extern "C" {
 
 #include "common/err.h" /* a C header without C++ guards of its own */
 
+/*
+ * How many threads OpenCV may use inside one call (cv::setNumThreads, a
+ * process-wide setting): 1 keeps each call on its caller's thread, which
+ * suits a service that already runs requests side by side; 0 or less lets
+ * OpenCV choose (its default: all cores).  Results do not depend on it.
+ */
+void imgproc_set_threads(int n);
+
 /* Largest width or height these functions accept (OpenCV's own limit is
  * INT_MAX; this keeps every byte count far from overflowing). */
 #define IMGPROC_MAX_SIDE 65536

@@ -104,18 +104,21 @@ int ocr_db_box_score(const float *pred, int w, int h, size_t stride, const float
                      double *score, hdm_err *err)
 {
     size_t step = stride ? stride : (size_t)w * sizeof(float);
-    float minx = box[0], maxx = box[0], miny = box[1], maxy = box[1];
     int32_t pts[8];
+    /* Corners come from minAreaRect of integer points; anything else is a
+     * caller's error (and would make the int conversions below undefined). */
+    for (int i = 0; i < 8; i++)
+        if (!isfinite(box[i]) || fabsf(box[i]) > 1e9f)
+            return hdm_err_set(err, HDM_E_BAD_REQUEST, "box score: corner value %g", box[i]);
+    if (w < 1 || h < 1)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "box score: map size %dx%d", w, h);
+    float minx = box[0], maxx = box[0], miny = box[1], maxy = box[1];
     for (int i = 1; i < 4; i++) {
         minx = fminf(minx, box[2 * i]);
         maxx = fmaxf(maxx, box[2 * i]);
         miny = fminf(miny, box[2 * i + 1]);
         maxy = fmaxf(maxy, box[2 * i + 1]);
     }
-    if (w < 1 || h < 1 || !isfinite(minx) || !isfinite(maxx) || !isfinite(miny) ||
-        !isfinite(maxy) || fabsf(minx) > 1e9f || fabsf(maxx) > 1e9f || fabsf(miny) > 1e9f ||
-        fabsf(maxy) > 1e9f)
-        return hdm_err_set(err, HDM_E_BAD_REQUEST, "box score: box outside any image");
     int xmin = clamp_int((int)floorf(minx), 0, w - 1);
     int xmax = clamp_int((int)ceilf(maxx), 0, w - 1);
     int ymin = clamp_int((int)floorf(miny), 0, h - 1);
