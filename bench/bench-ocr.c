@@ -51,10 +51,16 @@ static double clock_ms(clockid_t id)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static double now_ms(void) { return clock_ms(CLOCK_MONOTONIC); }
+static double now_ms(void)
+{
+    return clock_ms(CLOCK_MONOTONIC);
+}
 /* CPU time of the process: what the work costs, without the time other
  * processes on a busy machine hold the CPU (OpenCV runs on this thread). */
-static double cpu_ms(void) { return clock_ms(CLOCK_PROCESS_CPUTIME_ID); }
+static double cpu_ms(void)
+{
+    return clock_ms(CLOCK_PROCESS_CPUTIME_ID);
+}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -214,12 +220,18 @@ int main(int argc, char **argv)
          save(save_dir, "rec.f32", rec_out, n * rec_floats * sizeof(float)) < 0))
         return 1;
 
-    double *t_dec = calloc((size_t)runs, sizeof(double)), *t_lb = calloc((size_t)runs, sizeof(double));
-    double *t_post = calloc((size_t)runs, sizeof(double)), *t_crop = calloc((size_t)runs, sizeof(double));
-    double *t_ctc = calloc((size_t)runs, sizeof(double)), *t_all = calloc((size_t)runs, sizeof(double));
-    double *c_dec = calloc((size_t)runs, sizeof(double)), *c_lb = calloc((size_t)runs, sizeof(double));
-    double *c_post = calloc((size_t)runs, sizeof(double)), *c_crop = calloc((size_t)runs, sizeof(double));
-    double *c_ctc = calloc((size_t)runs, sizeof(double)), *c_all = calloc((size_t)runs, sizeof(double));
+    double *t_dec = calloc((size_t)runs, sizeof(double)),
+           *t_lb = calloc((size_t)runs, sizeof(double));
+    double *t_post = calloc((size_t)runs, sizeof(double)),
+           *t_crop = calloc((size_t)runs, sizeof(double));
+    double *t_ctc = calloc((size_t)runs, sizeof(double)),
+           *t_all = calloc((size_t)runs, sizeof(double));
+    double *c_dec = calloc((size_t)runs, sizeof(double)),
+           *c_lb = calloc((size_t)runs, sizeof(double));
+    double *c_post = calloc((size_t)runs, sizeof(double)),
+           *c_crop = calloc((size_t)runs, sizeof(double));
+    double *c_ctc = calloc((size_t)runs, sizeof(double)),
+           *c_all = calloc((size_t)runs, sizeof(double));
     for (int r = 0; r < runs; r++) {
         image dec;
         ocr_boxes b;
@@ -227,7 +239,8 @@ int main(int argc, char **argv)
         if (image_decode(jpeg, jpeg_len, &lim, 0, &dec, &err) < 0)
             die("decode", &err);
         double t1 = now_ms(), c1 = cpu_ms();
-        if (ocr_det_prepare(dec.rgb, dec.width, dec.height, 0, MODEL_W, MODEL_H, det_in, NULL, &err))
+        if (ocr_det_prepare(dec.rgb, dec.width, dec.height, 0, MODEL_W, MODEL_H, det_in, NULL,
+                            &err))
             die("letterbox", &err);
         double t2 = now_ms(), c2 = cpu_ms();
         if (ocr_det_boxes(heat, MODEL_W, MODEL_H, 1, dec.width, dec.height, NULL, &b, &err) < 0)

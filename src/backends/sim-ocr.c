@@ -29,16 +29,16 @@
 #include "backend-sim.h"
 #include "sim-ocr.h"
 
-#define TILE 8              /* paper estimate: max over 3 x 3 tiles of TILE px */
-#define MIN_PAPER 100       /* darker "paper" is no background for dark text */
-#define MIN_CONTRAST 56     /* ink is this much darker than the paper, */
-#define CONTRAST_PCT 35     /* and at least this % of the paper's brightness */
-#define LETTER_GAP 4        /* letter gaps closed along a row (px) */
-#define HOLE_GAP 2          /* gaps closed down a column (px) */
-#define WORD_GAP_PCT 150    /* then word gaps up to this % of the text height */
-#define WORD_GAP_MAX 48     /* (px), so columns of a page stay apart */
-#define WORD_SIDE 8         /* text height: tallest column within this of a gap */
-#define KERNEL_TRIM_PCT 25  /* of a line's thickness, cut from its sides */
+#define TILE 8             /* paper estimate: max over 3 x 3 tiles of TILE px */
+#define MIN_PAPER 100      /* darker "paper" is no background for dark text */
+#define MIN_CONTRAST 56    /* ink is this much darker than the paper, */
+#define CONTRAST_PCT 35    /* and at least this % of the paper's brightness */
+#define LETTER_GAP 4       /* letter gaps closed along a row (px) */
+#define HOLE_GAP 2         /* gaps closed down a column (px) */
+#define WORD_GAP_PCT 150   /* then word gaps up to this % of the text height */
+#define WORD_GAP_MAX 48    /* (px), so columns of a page stay apart */
+#define WORD_SIDE 8        /* text height: tallest column within this of a gap */
+#define KERNEL_TRIM_PCT 25 /* of a line's thickness, cut from its sides */
 #define P_TEXT 0.95f
 #define P_MARGIN 0.15f
 #define P_BACKGROUND 0.02f
@@ -223,8 +223,8 @@ static void paint_line(uint8_t *words, int h, int w, size_t seed, uint32_t *stac
             double a = px * ux + py * uy, b = -px * uy + py * ux;
             if (a < a0 || a > a1 || b < b0 || b > b1)
                 continue;
-            bool core = a >= a0 + shrink && a <= a1 - shrink && b >= b0 + shrink &&
-                        b <= b1 - shrink;
+            bool core =
+                a >= a0 + shrink && a <= a1 - shrink && b >= b0 + shrink && b <= b1 - shrink;
             float v = core ? P_TEXT : P_MARGIN;
             float *r = &raw[(size_t)y * (size_t)w + (size_t)x];
             *r = v > *r ? v : *r;
@@ -285,7 +285,7 @@ static int glyph_class(unsigned idx)
 {
     idx %= 62;
     if (idx < 10)
-        return 1 + (int)idx;        /* '0'..'9' */
+        return 1 + (int)idx; /* '0'..'9' */
     if (idx < 36)
         return 18 + (int)(idx - 10); /* 'A'..'Z' */
     return 50 + (int)(idx - 36);     /* 'a'..'z' */

@@ -20,7 +20,8 @@
 
 #include "image/imgproc.h"
 
-namespace {
+namespace
+{
 
 /* Runs body; nothing may unwind into C. */
 template <typename F> int guarded(hdm_err *err, const char *what, F &&body)
@@ -127,10 +128,11 @@ extern "C" int imgproc_resize_cubic_u8(const uint8_t *src, int src_w, int src_h,
     size_t ss, ds;
     int rc = check_channels("resize", channels, err);
     if (rc == 0)
-        rc = check_image("resize source", src, src_w, src_h, src_stride, (size_t)channels, &ss, err);
+        rc =
+            check_image("resize source", src, src_w, src_h, src_stride, (size_t)channels, &ss, err);
     if (rc == 0)
-        rc = check_image("resize destination", dst, dst_w, dst_h, dst_stride, (size_t)channels,
-                         &ds, err);
+        rc = check_image("resize destination", dst, dst_w, dst_h, dst_stride, (size_t)channels, &ds,
+                         err);
     if (rc < 0)
         return rc;
     return guarded(err, "cubic resize", [&] {
@@ -170,8 +172,7 @@ extern "C" int imgproc_letterbox_u8(const uint8_t *src, int src_w, int src_h, si
         rc = check_image("letterbox source", src, src_w, src_h, src_stride, (size_t)channels, &ss,
                          err);
     if (rc == 0)
-        rc = check_image("letterbox destination", dst, dst_w, dst_h, 0, (size_t)channels, &ds,
-                         err);
+        rc = check_image("letterbox destination", dst, dst_w, dst_h, 0, (size_t)channels, &ds, err);
     if (rc < 0)
         return rc;
     if (geom == nullptr)
@@ -222,8 +223,8 @@ extern "C" int imgproc_warp_perspective_u8(const uint8_t *src, int src_w, int sr
     size_t ss, ds;
     int rc = check_channels("perspective warp", channels, err);
     if (rc == 0)
-        rc = check_image("perspective warp source", src, src_w, src_h, src_stride,
-                         (size_t)channels, &ss, err);
+        rc = check_image("perspective warp source", src, src_w, src_h, src_stride, (size_t)channels,
+                         &ss, err);
     if (rc == 0)
         rc = check_image("perspective warp destination", dst, dst_w, dst_h, 0, (size_t)channels,
                          &ds, err);
@@ -274,7 +275,8 @@ extern "C" int imgproc_find_contours(const uint8_t *mask, int w, int h, size_t s
         for (const auto &c : contours)
             total += c.size();
         size_t *start = static_cast<size_t *>(std::malloc((contours.size() + 1) * sizeof(size_t)));
-        int32_t *xy = static_cast<int32_t *>(std::malloc((total ? total : 1) * 2 * sizeof(int32_t)));
+        int32_t *xy =
+            static_cast<int32_t *>(std::malloc((total ? total : 1) * 2 * sizeof(int32_t)));
         if (start == nullptr || xy == nullptr) {
             std::free(start);
             std::free(xy);

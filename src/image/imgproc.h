@@ -58,8 +58,8 @@ typedef struct imgproc_letterbox {
  * -HDM_E_BAD_REQUEST); new_w or new_h may come out 0, which
  * imgproc_letterbox_u8 refuses.
  */
-int imgproc_letterbox_geometry(int src_w, int src_h, int dst_w, int dst_h,
-                               imgproc_letterbox *out, hdm_err *err);
+int imgproc_letterbox_geometry(int src_w, int src_h, int dst_w, int dst_h, imgproc_letterbox *out,
+                               hdm_err *err);
 
 /*
  * cv::resize(INTER_CUBIC) of a uint8 image with `channels` (1..4)
@@ -71,8 +71,8 @@ int imgproc_resize_cubic_u8(const uint8_t *src, int src_w, int src_h, size_t src
                             hdm_err *err);
 
 /* cv::resize(INTER_CUBIC) of a single-channel float32 image. */
-int imgproc_resize_cubic_f32(const float *src, int src_w, int src_h, size_t src_stride,
-                             float *dst, int dst_w, int dst_h, size_t dst_stride, hdm_err *err);
+int imgproc_resize_cubic_f32(const float *src, int src_w, int src_h, size_t src_stride, float *dst,
+                             int dst_w, int dst_h, size_t dst_stride, hdm_err *err);
 
 /*
  * Letterboxes a uint8 image into dst (dst_w x dst_h x channels, packed):
@@ -83,9 +83,9 @@ int imgproc_resize_cubic_f32(const float *src, int src_w, int src_h, size_t src_
  * imgproc_letterbox_geometry; a geometry that does not fit inside dst, or a
  * new size of 0, is -HDM_E_BAD_REQUEST.
  */
-int imgproc_letterbox_u8(const uint8_t *src, int src_w, int src_h, size_t src_stride,
-                         int channels, const imgproc_letterbox *geom, uint8_t pad, uint8_t *dst,
-                         int dst_w, int dst_h, hdm_err *err);
+int imgproc_letterbox_u8(const uint8_t *src, int src_w, int src_h, size_t src_stride, int channels,
+                         const imgproc_letterbox *geom, uint8_t pad, uint8_t *dst, int dst_w,
+                         int dst_h, hdm_err *err);
 
 /*
  * cv::getPerspectiveTransform: the 3x3 matrix m (row-major) mapping the four
@@ -109,9 +109,9 @@ int imgproc_warp_perspective_u8(const uint8_t *src, int src_w, int src_h, size_t
 
 /* The contours of a binary image, in OpenCV's order. */
 typedef struct imgproc_contours {
-    size_t count;   /* number of contours */
-    size_t *start;  /* count + 1 offsets: contour i is points start[i] .. start[i+1]-1 */
-    int32_t *xy;    /* x, y pairs of every point, contour after contour */
+    size_t count;  /* number of contours */
+    size_t *start; /* count + 1 offsets: contour i is points start[i] .. start[i+1]-1 */
+    int32_t *xy;   /* x, y pairs of every point, contour after contour */
 } imgproc_contours;
 
 /*
@@ -120,21 +120,20 @@ typedef struct imgproc_contours {
  * the caller frees with imgproc_contours_free (also on failure, where it is
  * left empty).
  */
-int imgproc_find_contours(const uint8_t *mask, int w, int h, size_t stride,
-                          imgproc_contours *out, hdm_err *err);
+int imgproc_find_contours(const uint8_t *mask, int w, int h, size_t stride, imgproc_contours *out,
+                          hdm_err *err);
 /* Frees what imgproc_find_contours allocated and empties *c; accepts NULL. */
 void imgproc_contours_free(imgproc_contours *c);
 
 /* cv::RotatedRect, as cv::minAreaRect returns it (float32 fields). */
 typedef struct imgproc_rotated_rect {
-    float cx, cy;  /* centre */
-    float w, h;    /* side lengths */
-    float angle;   /* degrees, OpenCV 4.5+ convention (0, 90] */
+    float cx, cy; /* centre */
+    float w, h;   /* side lengths */
+    float angle;  /* degrees, OpenCV 4.5+ convention (0, 90] */
 } imgproc_rotated_rect;
 
 /* cv::minAreaRect of n integer points xy[2n] (n == 0 gives a zero rect). */
-int imgproc_min_area_rect_i32(const int32_t *xy, size_t n, imgproc_rotated_rect *out,
-                              hdm_err *err);
+int imgproc_min_area_rect_i32(const int32_t *xy, size_t n, imgproc_rotated_rect *out, hdm_err *err);
 /* cv::boxPoints: the four corners (float32 x, y pairs) of a rotated rect, in
  * OpenCV's order. */
 int imgproc_box_points(const imgproc_rotated_rect *r, float xy[8], hdm_err *err);
@@ -151,8 +150,8 @@ int imgproc_fill_poly_u8(uint8_t *img, int w, int h, size_t stride, const int32_
  * cv::mean(src, mask)[0] of a single-channel float32 image over the pixels
  * where the uint8 mask (same size) is non-zero; 0.0 when there are none.
  */
-int imgproc_mean_masked_f32(const float *src, int w, int h, size_t src_stride,
-                            const uint8_t *mask, size_t mask_stride, double *mean, hdm_err *err);
+int imgproc_mean_masked_f32(const float *src, int w, int h, size_t src_stride, const uint8_t *mask,
+                            size_t mask_stride, double *mean, hdm_err *err);
 
 #ifdef __cplusplus
 }

@@ -13,9 +13,9 @@ size_t ocr_batch_count(size_t n, size_t batch_size)
     return n / batch_size + (n % batch_size != 0);
 }
 
-int ocr_batch_fill(const uint8_t *rgb, int width, int height, size_t stride,
-                   const ocr_box *boxes, size_t n_boxes, size_t index, size_t batch_size, bool pad,
-                   uint8_t *out, size_t *count, hdm_err *err)
+int ocr_batch_fill(const uint8_t *rgb, int width, int height, size_t stride, const ocr_box *boxes,
+                   size_t n_boxes, size_t index, size_t batch_size, bool pad, uint8_t *out,
+                   size_t *count, hdm_err *err)
 {
     if (out == NULL || count == NULL || (boxes == NULL && n_boxes > 0))
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "recognition batch: missing buffers");

@@ -32,8 +32,8 @@ size_t ocr_batch_count(size_t n, size_t batch_size);
  * (0 = packed).  An index past the last batch, or batch_size outside
  * 1..OCR_BATCH_MAX, is -HDM_E_BAD_REQUEST.
  */
-int ocr_batch_fill(const uint8_t *rgb, int width, int height, size_t stride,
-                   const ocr_box *boxes, size_t n_boxes, size_t index, size_t batch_size, bool pad,
-                   uint8_t *out, size_t *count, hdm_err *err);
+int ocr_batch_fill(const uint8_t *rgb, int width, int height, size_t stride, const ocr_box *boxes,
+                   size_t n_boxes, size_t index, size_t batch_size, bool pad, uint8_t *out,
+                   size_t *count, hdm_err *err);
 
 #endif

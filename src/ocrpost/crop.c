@@ -63,8 +63,8 @@ static int rectify_upright(const ocr_box *box, bool *ok, hdm_err *err)
 }
 
 /* The general path: crop, mask, warp (get_cropped_text_images). */
-static int rectify_warp(const uint8_t *rgb, int width, int height, size_t step,
-                        const ocr_box *box, uint8_t **out, int *out_w, int *out_h, hdm_err *err)
+static int rectify_warp(const uint8_t *rgb, int width, int height, size_t step, const ocr_box *box,
+                        uint8_t **out, int *out_w, int *out_h, hdm_err *err)
 {
     uint8_t *crop = NULL, *mask = NULL, *warped = NULL;
     float poly[8];
@@ -150,8 +150,8 @@ static int check_box(const uint8_t *rgb, int width, int height, const ocr_box *b
     return 0;
 }
 
-int ocr_crop_rectify(const uint8_t *rgb, int width, int height, size_t stride,
-                     const ocr_box *box, uint8_t **out, int *out_w, int *out_h, hdm_err *err)
+int ocr_crop_rectify(const uint8_t *rgb, int width, int height, size_t stride, const ocr_box *box,
+                     uint8_t **out, int *out_w, int *out_h, hdm_err *err)
 {
     bool upright = false;
     if (out == NULL || out_w == NULL || out_h == NULL)
@@ -207,8 +207,8 @@ int ocr_crop_letterbox(const uint8_t *crop, int crop_w, int crop_h, uint8_t *out
                                 OCR_REC_HEIGHT, err);
 }
 
-int ocr_crop_rec_input(const uint8_t *rgb, int width, int height, size_t stride,
-                       const ocr_box *box, uint8_t *out, hdm_err *err)
+int ocr_crop_rec_input(const uint8_t *rgb, int width, int height, size_t stride, const ocr_box *box,
+                       uint8_t *out, hdm_err *err)
 {
     uint8_t *crop = NULL;
     int cw = 0, ch = 0;

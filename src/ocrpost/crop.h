@@ -42,15 +42,15 @@
  * empty size.  The image is width x height RGB with a row stride in bytes
  * (0 = packed).
  */
-int ocr_crop_rectify(const uint8_t *rgb, int width, int height, size_t stride,
-                     const ocr_box *box, uint8_t **out, int *out_w, int *out_h, hdm_err *err);
+int ocr_crop_rectify(const uint8_t *rgb, int width, int height, size_t stride, const ocr_box *box,
+                     uint8_t **out, int *out_w, int *out_h, hdm_err *err);
 
 /*
  * ocr_crop_rectify followed by the 48 x 320 letterbox into
  * out[OCR_REC_INPUT_BYTES]: the tensor the recognition model takes.
  */
-int ocr_crop_rec_input(const uint8_t *rgb, int width, int height, size_t stride,
-                       const ocr_box *box, uint8_t *out, hdm_err *err);
+int ocr_crop_rec_input(const uint8_t *rgb, int width, int height, size_t stride, const ocr_box *box,
+                       uint8_t *out, hdm_err *err);
 
 /*
  * resize_with_padding(crop) alone: letterboxes an RGB crop (packed) into

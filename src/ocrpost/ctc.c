@@ -8,11 +8,11 @@
 
 /* paddle_ocr_utils.CHARACTERS; '\0' stands for the blank. */
 const char ocr_ctc_charset[OCR_CTC_CLASSES] = {
-    '\0', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', ':', ';', '<', '=', '>', '?',
-    '@',  'A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I', 'J', 'K', 'L', 'M', 'N', 'O', 'P',
-    'Q',  'R', 'S', 'T', 'U', 'V', 'W', 'X', 'Y', 'Z', '[', '\\', ']', '^', '_', '`', 'a',
-    'b',  'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o', 'p', 'q', 'r',
-    's',  't', 'u', 'v', 'w', 'x', 'y', 'z', '{', '|', '}', '~', '!', '"', '#', '$', '%',
+    '\0', '0',  '1', '2', '3', '4', '5', '6', '7', '8', '9', ':',  ';', '<', '=', '>', '?',
+    '@',  'A',  'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I', 'J', 'K',  'L', 'M', 'N', 'O', 'P',
+    'Q',  'R',  'S', 'T', 'U', 'V', 'W', 'X', 'Y', 'Z', '[', '\\', ']', '^', '_', '`', 'a',
+    'b',  'c',  'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm',  'n', 'o', 'p', 'q', 'r',
+    's',  't',  'u', 'v', 'w', 'x', 'y', 'z', '{', '|', '}', '~',  '!', '"', '#', '$', '%',
     '&',  '\'', '(', ')', '*', '+', ',', '-', '.', '/', ' ', ' '};
 
 /* numpy's float32 pairwise summation (pairwise_sum in loops_utils), which
@@ -51,11 +51,10 @@ int ocr_ctc_decode(const float *probs, size_t steps, size_t classes, char *text,
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "CTC decode: missing buffers");
     if (classes < 1 || classes > OCR_CTC_CLASSES)
         return hdm_err_set(err, HDM_E_BAD_REQUEST,
-                           "recognition output has %zu classes; the character list has %d",
-                           classes, OCR_CTC_CLASSES);
+                           "recognition output has %zu classes; the character list has %d", classes,
+                           OCR_CTC_CLASSES);
     if (steps < 1 || steps > 1u << 20)
-        return hdm_err_set(err, HDM_E_BAD_REQUEST, "recognition output has %zu time steps",
-                           steps);
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "recognition output has %zu time steps", steps);
     if (text_size < 1)
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "CTC decode: no room for the text");
 

@@ -40,7 +40,7 @@ typedef struct ocr_box {
     int32_t quad[8];
     /* cv2.boundingRect of quad: w = max x - min x + 1, h likewise. */
     int x, y, w, h;
-    double score;   /* mean probability inside the box before unclip */
+    double score;    /* mean probability inside the box before unclip */
     size_t db_index; /* its position in DB order (contour order) */
 } ocr_box;
 

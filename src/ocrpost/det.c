@@ -60,8 +60,8 @@ int ocr_det_heatmap_to_image(const float *heat, int model_w, int model_h, int ch
     return rc;
 }
 
-int ocr_det_boxes(const float *heat, int model_w, int model_h, int channels, int width,
-                  int height, const ocr_db_params *params, ocr_boxes *out, hdm_err *err)
+int ocr_det_boxes(const float *heat, int model_w, int model_h, int channels, int width, int height,
+                  const ocr_db_params *params, ocr_boxes *out, hdm_err *err)
 {
     ocr_db_params defaults;
     if (out == NULL)

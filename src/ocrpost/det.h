@@ -3,7 +3,7 @@
  * into the detection model's input, and the model's probability map turned
  * into text boxes on the original image in reading order.
  *
- * The original (hailo-ocr on hailo-apps' paddle_ocr_utils) does: 
+ * The original (hailo-ocr on hailo-apps' paddle_ocr_utils) does:
  *   resize_with_padding(image, h, w, pad 128)        -> ocr_det_prepare
  *   model                                            -> (the caller, via the manager)
  *   resize_heatmap_to_original + DBPostProcess       -> ocr_det_boxes
@@ -49,7 +49,7 @@ int ocr_det_heatmap_to_image(const float *heat, int model_w, int model_h, int ch
  * it with ocr_boxes_free, also after a failure.  Needs 4 * width * height
  * bytes for the map plus width * height for the mask while it runs.
  */
-int ocr_det_boxes(const float *heat, int model_w, int model_h, int channels, int width,
-                  int height, const ocr_db_params *params, ocr_boxes *out, hdm_err *err);
+int ocr_det_boxes(const float *heat, int model_w, int model_h, int channels, int width, int height,
+                  const ocr_db_params *params, ocr_boxes *out, hdm_err *err);
 
 #endif

@@ -46,15 +46,14 @@ extern "C" int ocr_unclip_offset(const float *xy, size_t n, double delta, int32_
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "unclip: offset distance %g", delta);
     for (size_t i = 0; i < 2 * n; i++)
         if (!std::isfinite(xy[i]) || std::fabs(xy[i]) > OCR_UNCLIP_MAX_COORD)
-            return hdm_err_set(err, HDM_E_BAD_REQUEST,
-                               "unclip: coordinate %g is not within +-%g", (double)xy[i],
-                               OCR_UNCLIP_MAX_COORD);
+            return hdm_err_set(err, HDM_E_BAD_REQUEST, "unclip: coordinate %g is not within +-%g",
+                               (double)xy[i], OCR_UNCLIP_MAX_COORD);
     try {
         ClipperLib::Path path;
         path.reserve(n);
         for (size_t i = 0; i < n; i++) /* pyclipper: int(x), truncation */
-            path.push_back(ClipperLib::IntPoint((ClipperLib::cInt)xy[2 * i],
-                                                (ClipperLib::cInt)xy[2 * i + 1]));
+            path.push_back(
+                ClipperLib::IntPoint((ClipperLib::cInt)xy[2 * i], (ClipperLib::cInt)xy[2 * i + 1]));
         ClipperLib::ClipperOffset offset(2.0, 0.25);
         offset.AddPath(path, ClipperLib::jtRound, ClipperLib::etClosedPolygon);
         ClipperLib::Paths solution;
@@ -63,7 +62,8 @@ extern "C" int ocr_unclip_offset(const float *xy, size_t n, double delta, int32_
         size_t total = 0;
         for (const auto &p : solution)
             total += p.size();
-        int32_t *pts = static_cast<int32_t *>(std::malloc((total ? total : 1) * 2 * sizeof(int32_t)));
+        int32_t *pts =
+            static_cast<int32_t *>(std::malloc((total ? total : 1) * 2 * sizeof(int32_t)));
         if (pts == nullptr)
             return hdm_err_set(err, HDM_E_NOMEM, "unclip: out of memory for %zu points", total);
         size_t k = 0;

@@ -5,6 +5,7 @@
  * boxes follow cv2, bad boxes are errors.  (test_golden.c compares every
  * crop with the Python.)
  */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "image/imgproc.h"
 #include "ocrpost/crop.h"
 
 #define W 100
@@ -110,8 +112,7 @@ static void test_rotated_and_degenerate(void **state)
     assert_int_equal(ch, 1);
     free(crop);
     b.x = W + 1;
-    assert_int_equal(ocr_crop_rectify(img, W, H, 0, &b, &crop, &cw, &ch, &err),
-                     -HDM_E_BAD_REQUEST);
+    assert_int_equal(ocr_crop_rectify(img, W, H, 0, &b, &crop, &cw, &ch, &err), -HDM_E_BAD_REQUEST);
     assert_int_equal(ocr_crop_rectify(NULL, W, H, 0, &b, &crop, &cw, &ch, &err),
                      -HDM_E_BAD_REQUEST);
     free(img);
@@ -149,6 +150,85 @@ static void test_letterbox(void **state)
     free(out);
 }
 
+/* The original's steps one by one (get_cropped_text_images and
+ * warp_to_rectangle through the same OpenCV calls), for comparison. */
+static void reference_rectify(const uint8_t *img, const ocr_box *b, uint8_t **out, int *ow, int *oh)
+{
+    hdm_err err = {0};
+    uint8_t *crop = calloc((size_t)b->w * b->h, 3), *mask = calloc((size_t)b->w * b->h, 1);
+    for (int y = 0; y < b->h && b->y + y < H; y++)
+        for (int x = 0; x < b->w && b->x + x < W; x++)
+            memcpy(crop + ((size_t)y * b->w + x) * 3, img + ((size_t)(b->y + y) * W + b->x + x) * 3,
+                   3);
+    int32_t local[8];
+    float poly[8];
+    for (int i = 0; i < 4; i++) {
+        local[2 * i] = b->quad[2 * i] - b->x;
+        local[2 * i + 1] = b->quad[2 * i + 1] - b->y;
+        poly[2 * i] = (float)local[2 * i];
+        poly[2 * i + 1] = (float)local[2 * i + 1];
+    }
+    assert_int_equal(imgproc_fill_poly_u8(mask, b->w, b->h, 0, local, 4, 255, &err), 0);
+    for (int i = 0; i < b->w * b->h; i++)
+        if (!mask[i])
+            memset(crop + 3 * i, 0, 3);
+    int w = (int)sqrtf((poly[2] - poly[0]) * (poly[2] - poly[0]) +
+                       (poly[3] - poly[1]) * (poly[3] - poly[1]));
+    int h = (int)sqrtf((poly[6] - poly[0]) * (poly[6] - poly[0]) +
+                       (poly[7] - poly[1]) * (poly[7] - poly[1]));
+    const float dst[8] = {0, 0, (float)w, 0, (float)w, (float)h, 0, (float)h};
+    double m[9];
+    assert_int_equal(imgproc_perspective_transform(poly, dst, m, &err), 0);
+    *out = malloc((size_t)w * h * 3);
+    assert_int_equal(imgproc_warp_perspective_u8(crop, b->w, b->h, 0, 3, m, *out, w, h, &err), 0);
+    *ow = w;
+    *oh = h;
+    free(crop);
+    free(mask);
+}
+
+/* Upright boxes are taken straight from the image: byte for byte what
+ * the mask-and-warp path gives, including boxes clipped to the edges. */
+static void test_upright_is_exact(void **state)
+{
+    (void)state;
+    hdm_err err = {0};
+    uint8_t *img = malloc(W * H * 3);
+    uint32_t rng = 12345;
+    for (int i = 0; i < W * H * 3; i++) {
+        rng = rng * 1103515245u + 12345u;
+        img[i] = (uint8_t)(rng >> 16);
+    }
+    for (int k = 0; k < 300; k++) {
+        rng = rng * 1103515245u + 12345u;
+        int x0 = (int)(rng >> 8) % W, y0 = (int)(rng >> 20) % H;
+        rng = rng * 1103515245u + 12345u;
+        int x1 = x0 + 1 + (int)(rng >> 8) % 60, y1 = y0 + 1 + (int)(rng >> 20) % 20;
+        x1 = x1 > W ? W : x1; /* DB clips to W and H, one past the last pixel */
+        y1 = y1 > H ? H : y1;
+        if (x1 <= x0 || y1 <= y0)
+            continue;
+        ocr_box b = make_box(x0, y0, x1, y1);
+        uint8_t *got = NULL, *want = NULL;
+        int gw, gh, ww, wh;
+        assert_int_equal(ocr_crop_rectify(img, W, H, 0, &b, &got, &gw, &gh, &err), 0);
+        reference_rectify(img, &b, &want, &ww, &wh);
+        assert_int_equal(gw, ww);
+        assert_int_equal(gh, wh);
+        assert_memory_equal(got, want, (size_t)gw * gh * 3);
+        /* And the recognition input equals the letterbox of that crop. */
+        uint8_t *a = malloc(OCR_REC_INPUT_BYTES), *c = malloc(OCR_REC_INPUT_BYTES);
+        assert_int_equal(ocr_crop_rec_input(img, W, H, 0, &b, a, &err), 0);
+        assert_int_equal(ocr_crop_letterbox(want, ww, wh, c, &err), 0);
+        assert_memory_equal(a, c, OCR_REC_INPUT_BYTES);
+        free(a);
+        free(c);
+        free(got);
+        free(want);
+    }
+    free(img);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -156,6 +236,7 @@ int main(void)
         cmocka_unit_test(test_edges),
         cmocka_unit_test(test_rotated_and_degenerate),
         cmocka_unit_test(test_letterbox),
+        cmocka_unit_test(test_upright_is_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -166,9 +166,9 @@ static void test_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_charset),  cmocka_unit_test(test_collapse),
+        cmocka_unit_test(test_charset),        cmocka_unit_test(test_collapse),
         cmocka_unit_test(test_blank_and_ties), cmocka_unit_test(test_nan),
-        cmocka_unit_test(test_long_sum), cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_long_sum),       cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -48,8 +48,9 @@ static void test_mini_box(void **state)
     (void)state;
     hdm_err err = {0};
     const int32_t contour[8] = {19, 35, 23, 24, 80, 44, 76, 55};
-    const float want[8] = {22.87503433227539f, 23.956153869628906f, 80.0f, 44.0f,
-                           76.12496948242188f, 55.043846130371094f, 19.000003814697266f, 35.0f};
+    const float want[8] = {
+        22.87503433227539f,  23.956153869628906f, 80.0f, 44.0f, 76.12496948242188f,
+        55.043846130371094f, 19.000003814697266f, 35.0f};
     float box[8];
     double sside;
     assert_int_equal(ocr_db_mini_box(contour, 4, box, &sside, &err), 0);
@@ -214,9 +215,9 @@ static void test_bounding_rect(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),   cmocka_unit_test(test_mini_box),
-        cmocka_unit_test(test_box_score),  cmocka_unit_test(test_boxes),
-        cmocka_unit_test(test_edge_clip),  cmocka_unit_test(test_hostile_maps),
+        cmocka_unit_test(test_defaults),      cmocka_unit_test(test_mini_box),
+        cmocka_unit_test(test_box_score),     cmocka_unit_test(test_boxes),
+        cmocka_unit_test(test_edge_clip),     cmocka_unit_test(test_hostile_maps),
         cmocka_unit_test(test_bounding_rect),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -144,8 +144,8 @@ static void golden_case(void **state)
             if (cJSON_IsString(c)) {
                 fixture_crc(rec, sizeof(rec), crc);
                 if (strcmp(crc, c->valuestring) != 0)
-                    fail_msg("%s box %zu: recognition input differs (crc %s, expected %s)", name,
-                             i, crc, c->valuestring);
+                    fail_msg("%s box %zu: recognition input differs (crc %s, expected %s)", name, i,
+                             crc, c->valuestring);
                 compared++;
             } else {
                 extra++; /* the original's resize raised: ours kept a 1-px side */
@@ -220,15 +220,17 @@ static void golden_rec(void **state)
 }
 
 /* Each case under its own name in the report. */
-#define CASE(n) {"golden_" n, golden_case, NULL, NULL, (void *)(n)}
+#define CASE(n)                                                                                    \
+    {                                                                                              \
+        "golden_" n, golden_case, NULL, NULL, (void *)(n)                                          \
+    }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        CASE("page150"), CASE("rotated"), CASE("edges"),    CASE("tiny"),
-        CASE("empty"),   CASE("noise"),   CASE("portrait"), CASE("small"),
-        CASE("nearthresh"), CASE("strip"), CASE("blobs"),
-        cmocka_unit_test(golden_rec),
+        CASE("page150"),    CASE("rotated"), CASE("edges"),    CASE("tiny"),
+        CASE("empty"),      CASE("noise"),   CASE("portrait"), CASE("small"),
+        CASE("nearthresh"), CASE("strip"),   CASE("blobs"),    cmocka_unit_test(golden_rec),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -44,8 +44,10 @@ static int setup(void **state)
     f->rec_path = simt_model(&f->sim, "ocr.hef", NULL);
     f->langs = cJSON_CreateObject();
     cJSON_AddStringToObject(f->langs, "en", f->rec_path);
-    model_spec spec = {.kind = MODEL_OCR, .model_path = f->det_path,
-                       .ocr_detection_hef = f->det_path, .ocr_recognition_hefs = f->langs};
+    model_spec spec = {.kind = MODEL_OCR,
+                       .model_path = f->det_path,
+                       .ocr_detection_hef = f->det_path,
+                       .ocr_recognition_hefs = f->langs};
     uint64_t fp;
     if (backend_sim_ops.load(f->sim.b, &spec, &f->model, &fp, &err) != 0)
         fail_msg("load: %s", err.msg);
@@ -81,9 +83,8 @@ static float *detect(fixture *f, const image *img)
     hdm_err err = {0};
     uint8_t *in = malloc((size_t)MODEL_W * MODEL_H * 3);
     assert_non_null(in);
-    assert_int_equal(ocr_det_prepare(img->rgb, img->width, img->height, 0, MODEL_W, MODEL_H, in,
-                                     NULL, &err),
-                     0);
+    assert_int_equal(
+        ocr_det_prepare(img->rgb, img->width, img->height, 0, MODEL_W, MODEL_H, in, NULL, &err), 0);
     infer_input q = {.kind = MODEL_OCR};
     q.u.ocr.mode = OCR_MODE_DETECTION;
     q.u.ocr.image = uint8_tensor(in, 3, (const int64_t[]){MODEL_H, MODEL_W, 3});
@@ -168,9 +169,8 @@ static void test_text_page(void **state)
     for (size_t i = 0; i < (size_t)MODEL_W * MODEL_H; i++)
         assert_true(map[i] >= 0.0f && map[i] <= 1.0f);
     ocr_boxes boxes;
-    assert_int_equal(ocr_det_boxes(map, MODEL_W, MODEL_H, 1, img.width, img.height, NULL, &boxes,
-                                   &err),
-                     0);
+    assert_int_equal(
+        ocr_det_boxes(map, MODEL_W, MODEL_H, 1, img.width, img.height, NULL, &boxes, &err), 0);
     /* One box per rendered line, each centred inside its line. */
     if (boxes.count != (size_t)n_lines)
         for (size_t i = 0; i < boxes.count; i++)
@@ -181,7 +181,8 @@ static void test_text_page(void **state)
     for (size_t i = 0; i < boxes.count; i++) {
         int hit = -1;
         for (int l = 0; l < n_lines; l++)
-            if (overlaps(&boxes.items[i], cJSON_GetObjectItem(cJSON_GetArrayItem(lines, l), "rect")))
+            if (overlaps(&boxes.items[i],
+                         cJSON_GetObjectItem(cJSON_GetArrayItem(lines, l), "rect")))
                 hit = l;
         if (hit < 0)
             fail_msg("box %zu at (%d,%d) %dx%d is on no line", i, boxes.items[i].x,
@@ -191,21 +192,22 @@ static void test_text_page(void **state)
 
     /* Recognition in batches of 8, the last one short. */
     size_t n = boxes.count, batches = ocr_batch_count(n, BATCH);
-    char (*texts)[OCR_CTC_STEPS + 1] = calloc(n, sizeof(*texts));
+    char(*texts)[OCR_CTC_STEPS + 1] = calloc(n, sizeof(*texts));
     double *confs = calloc(n, sizeof(double));
     uint8_t *batch = malloc(BATCH * OCR_REC_INPUT_BYTES);
     assert_true(texts && confs && batch);
     for (size_t b = 0; b < batches; b++) {
         size_t count;
-        assert_int_equal(ocr_batch_fill(img.rgb, img.width, img.height, 0, boxes.items, n, b,
-                                        BATCH, false, batch, &count, &err),
+        assert_int_equal(ocr_batch_fill(img.rgb, img.width, img.height, 0, boxes.items, n, b, BATCH,
+                                        false, batch, &count, &err),
                          0);
         recognize(f, batch, count, texts + b * BATCH, confs + b * BATCH);
     }
     for (size_t i = 0; i < n; i++) {
         const cJSON *line = NULL;
         for (int l = 0; l < n_lines; l++)
-            if (overlaps(&boxes.items[i], cJSON_GetObjectItem(cJSON_GetArrayItem(lines, l), "rect")))
+            if (overlaps(&boxes.items[i],
+                         cJSON_GetObjectItem(cJSON_GetArrayItem(lines, l), "rect")))
                 line = cJSON_GetArrayItem(lines, l);
         int words = cJSON_GetObjectItem(line, "words")->valueint;
         int spaces = 0;

@@ -32,8 +32,8 @@ static void test_square(void **state)
     (void)state;
     const float sq[8] = {10, 10, 30, 10, 30, 20, 10, 20};
     assert_true(ocr_unclip_distance(sq, 4, 1.5) == 5.0);
-    const int32_t want[] = {33, 6, 35, 10, 35, 20, 34, 23, 30, 25, 10, 25,
-                            7,  24, 5, 20, 5,  10, 6,  7,  10, 5,  30, 5};
+    const int32_t want[] = {33, 6,  35, 10, 35, 20, 34, 23, 30, 25, 10, 25,
+                            7,  24, 5,  20, 5,  10, 6,  7,  10, 5,  30, 5};
     check_offset(sq, 5.0, want, 12);
 }
 
