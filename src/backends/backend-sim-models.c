@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "backend-sim.h"
+#include "sim-ocr.h"
 #include "common/tensor.h"
 
 #define POOL_FEATURES (SIM_CLIP_POOL * SIM_CLIP_POOL * 3)
@@ -308,26 +309,16 @@ static int ocr_detection(backend_model *m, const infer_input *in, infer_output *
 {
     image_view v;
     hdm_tensor t;
-    uint64_t lum_sum = 0;
     int rc = image_accept(&in->u.ocr.image, "input_data.image", m->in_h, m->in_w, false, &v, err);
     if (rc < 0)
         return rc;
     rc = tensor_alloc(&t, HDM_DT_FLOAT32, 4, (const int64_t[]){1, m->in_h, m->in_w, 1}, err);
     if (rc < 0)
         return rc;
-
-    /* Text is darker than its page: the probability map is how much darker
-     * than the image's mean a pixel is. */
-    for (int y = 0; y < v.h; y++)
-        for (int x = 0; x < v.w; x++)
-            lum_sum += (uint64_t)image_lum(&v, y, x);
-    float mean = v.h && v.w ? (float)lum_sum / (float)((uint64_t)v.h * (uint64_t)v.w) : 0.0f;
-    float *p = t.data;
-    for (int y = 0; y < v.h; y++)
-        for (int x = 0; x < v.w; x++) {
-            float d = (mean - (float)image_lum(&v, y, x)) / 96.0f;
-            p[(size_t)y * (size_t)v.w + (size_t)x] = d < 0 ? 0 : d > 1 ? 1 : d;
-        }
+    if (sim_ocr_detect(v.px, v.h, v.w, t.data) < 0) { /* sim-ocr.c */
+        free(t.data);
+        return hdm_err_set(err, HDM_E_NOMEM, "out of memory for the OCR detection map");
+    }
     out->result = add_output(out, &t, err);
     return out->result ? 0 : -HDM_E_NOMEM;
 }
@@ -340,36 +331,16 @@ static bool ocr_has_lang(const backend_model *m, const char *lang)
     return false;
 }
 
-/* CTC-style logits [1, steps, classes]: per time step the class picked by
- * the crop's columns there, blank (0) where the columns are plain. */
+/* Per time step a distribution over the classes [1, steps, classes]
+ * (sim-ocr.c). */
 static int ocr_recognize_crop(backend_model *m, const image_view *v, const char *lang,
                               hdm_tensor *t, hdm_err *err)
 {
-    const int cols = v->w / SIM_OCR_REC_STEPS;
     int rc = tensor_alloc(t, HDM_DT_FLOAT32, 3,
                           (const int64_t[]){1, SIM_OCR_REC_STEPS, SIM_OCR_REC_CLASSES}, err);
     if (rc < 0)
         return rc;
-    float *logits = t->data;
-    uint64_t lang_seed = sim_hash(m->seed, lang, strlen(lang));
-    for (int s = 0; s < SIM_OCR_REC_STEPS; s++) {
-        uint64_t h = lang_seed;
-        int lo = 255, hi = 0;
-        for (int x = s * cols; x < (s + 1) * cols; x++)
-            for (int y = 0; y < v->h; y += 4) {
-                int l = image_lum(v, y, x);
-                uint8_t byte = (uint8_t)l;
-                h = sim_hash(h, &byte, 1);
-                lo = l < lo ? l : lo;
-                hi = l > hi ? l : hi;
-            }
-        int cls = hi - lo < 24 ? 0 : 1 + (int)(h % (SIM_OCR_REC_CLASSES - 1));
-        uint64_t rng = h;
-        float *row = logits + (size_t)s * SIM_OCR_REC_CLASSES;
-        for (int c = 0; c < SIM_OCR_REC_CLASSES; c++)
-            row[c] = sim_rng_float(&rng) * 2.0f;
-        row[cls] = 9.0f;
-    }
+    sim_ocr_recognize(v->px, v->h, v->w, m->seed, lang, t->data);
     return 0;
 }
 
