@@ -5,7 +5,7 @@
 set -euo pipefail
 what=${1:-build}
 
-build=(cmake make gcc g++ pkg-config libcjson-dev libmicrohttpd-dev libyaml-dev
+build=(cmake make gcc g++ pkg-config libcjson-dev libmicrohttpd-dev libyaml-dev zlib1g-dev
        libjpeg62-turbo-dev libpng-dev libwebp-dev libsystemd-dev libcurl4-openssl-dev)
 test=(libcmocka-dev python3 python3-pytest python3-requests systemd nodejs npm prometheus)
 case "$what" in
