@@ -39,7 +39,8 @@ typedef int (*image_encode_row_fn)(void *ctx, int y, void *row, hdm_err *err);
  * Encodes a width x height PNG whose rows come from fn(ctx, y, row),
  * appending the file to `out` (on failure `out` keeps its old length).
  * `level` is the zlib level, 0 (stored) .. 9; -1 means zlib's default (6,
- * what Pillow uses).  Returns 0, -HDM_E_BAD_REQUEST for a bad size, format
+ * what Pillow uses).  Levels 1..3 use the Sub filter on every row (fast),
+ * higher ones libpng's adaptive choice.  Returns 0, -HDM_E_BAD_REQUEST for a bad size, format
  * or level, -HDM_E_NOMEM, or the callback's code.
  */
 int image_encode_png_rows(int width, int height, image_png_format format, int level,

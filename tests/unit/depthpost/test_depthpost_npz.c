@@ -81,7 +81,7 @@ static void test_round_trip(void **state)
         float *m = malloc((size_t)h * (size_t)w * sizeof(float));
         for (int i = 0; i < h * w; i++)
             m[i] = (float)((i * 2654435761u) % 100000) / 977.0f - 30.0f;
-        for (int level = 0; level <= 9; level += 3) {
+        for (int level = DEPTHPOST_NPZ_FAST; level <= 9; level += level < 1 ? 1 : 3) {
             buf out = {0};
             assert_int_equal(buf_append(&out, "prefix", 6), 0);
             assert_int_equal(depthpost_npz(m, h, w, level, &out, NULL), 0);
@@ -99,12 +99,17 @@ static void test_compresses(void **state)
     /* A constant map deflates to almost nothing; stored keeps every byte. */
     int h = 300, w = 400;
     float *m = calloc((size_t)h * (size_t)w, sizeof(float));
-    buf stored = {0}, deflated = {0};
-    assert_int_equal(depthpost_npz(m, h, w, 0, &stored, NULL), 0);
+    buf stored = {0}, deflated = {0}, fast = {0};
+    assert_int_equal(depthpost_npz(m, h, w, DEPTHPOST_NPZ_STORED, &stored, NULL), 0);
     assert_int_equal(depthpost_npz(m, h, w, DEPTHPOST_NPZ_LEVEL_NUMPY, &deflated, NULL), 0);
+    assert_int_equal(depthpost_npz(m, h, w, DEPTHPOST_NPZ_FAST, &fast, NULL), 0);
     assert_true(stored.len > (size_t)h * w * 4);
     assert_true(deflated.len < 2000);
+    /* Huffman only: one bit per zero byte at best. */
+    assert_true(fast.len < (size_t)h * w * 4 / 7);
     check_npz(&deflated, 0, m, h, w);
+    check_npz(&fast, 0, m, h, w);
+    buf_free(&fast);
     buf_free(&stored);
     buf_free(&deflated);
     free(m);
@@ -120,7 +125,7 @@ static void test_errors(void **state)
     assert_int_equal(depthpost_npz(m, 0, 4, 6, &out, &err), -HDM_E_BAD_REQUEST);
     assert_int_equal(depthpost_npz(m, 2, 2, 10, &out, &err), -HDM_E_BAD_REQUEST);
     assert_non_null(strstr(err.msg, "level 10"));
-    assert_int_equal(depthpost_npz(m, 2, 2, -1, &out, &err), -HDM_E_BAD_REQUEST);
+    assert_int_equal(depthpost_npz(m, 2, 2, -2, &out, &err), -HDM_E_BAD_REQUEST);
     assert_int_equal(depthpost_npz(NULL, 2, 2, 6, &out, &err), -HDM_E_BAD_REQUEST);
     assert_int_equal(depthpost_npz(m, 1 << 15, 1 << 14, 6, &out, &err), -HDM_E_BAD_REQUEST);
     assert_int_equal(out.len, 1);
