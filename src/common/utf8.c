@@ -45,6 +45,40 @@ size_t utf8_decode(const uint8_t *s, size_t len, uint32_t *cp)
     return need;
 }
 
+size_t utf8_bad_len(const uint8_t *s, size_t len)
+{
+    uint8_t c = s[0];
+    size_t need;
+    uint8_t lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
+
+    if (c >= 0xC2 && c <= 0xDF) {
+        need = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        need = 3;
+        if (c == 0xE0)
+            lo = 0xA0; /* overlong below */
+        else if (c == 0xED)
+            hi = 0x9F; /* surrogates above */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        need = 4;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F; /* past U+10FFFF above */
+    } else {
+        return 1; /* a byte that never starts a character */
+    }
+    /* The longest prefix of a well-formed sequence (decoding failed, so it
+     * stops short of `need` bytes). */
+    size_t n = 1;
+    if (n < len && s[n] >= lo && s[n] <= hi) {
+        n++;
+        while (n < need && n < len && (s[n] & 0xC0) == 0x80)
+            n++;
+    }
+    return n;
+}
+
 bool utf8_valid(const char *str, size_t len)
 {
     const uint8_t *s = (const uint8_t *)str, *end = s + len;

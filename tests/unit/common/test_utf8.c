@@ -40,11 +40,27 @@ static void test_decode(void **state)
     assert_int_equal(utf8_decode((const uint8_t *)"\xc1\xbf", 2, &cp), 0);
 }
 
+/* One U+FFFD per maximal ill-formed subpart, as Python's "replace" decodes. */
+static void test_bad_len(void **state)
+{
+    (void)state;
+    assert_int_equal(utf8_bad_len((const uint8_t *)"\xff", 1), 1);
+    assert_int_equal(utf8_bad_len((const uint8_t *)"\x80\x80", 2), 1);
+    assert_int_equal(utf8_bad_len((const uint8_t *)"\xe2\x82", 2), 2);     /* truncated */
+    assert_int_equal(utf8_bad_len((const uint8_t *)"\xe2\x82(", 3), 2);
+    assert_int_equal(utf8_bad_len((const uint8_t *)"\xf0\x9f\x98", 3), 3);
+    assert_int_equal(utf8_bad_len((const uint8_t *)"\xed\xa0\x80", 3), 1); /* surrogate */
+    assert_int_equal(utf8_bad_len((const uint8_t *)"\xe0\x80\xaf", 3), 1); /* overlong */
+    assert_int_equal(utf8_bad_len((const uint8_t *)"\xf4\x90\x80", 3), 1); /* > U+10FFFF */
+    assert_int_equal(utf8_bad_len((const uint8_t *)"\xc0\xaf", 2), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid),
         cmocka_unit_test(test_decode),
+        cmocka_unit_test(test_bad_len),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
