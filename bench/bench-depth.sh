@@ -5,8 +5,10 @@
 # timed runs.  The Python path (GM hailo-depth's _normalize_depth,
 # _compute_depth_stats, _encode_numpy, _colorize_depth, _encode_depth_16bit)
 # is not part of the repository; it was timed outside it on the maps
-# `bench-depth --dump DIR` writes, and the figures are quoted in
-# docs/BENCHMARKS.md.
+# `bench-depth --dump DIR` writes (Debian 12 numpy 1.24 / matplotlib 3.6 /
+# Pillow 9.4, 2-core x86-64 build machine, 2026-12-03, 1920x1080, thread CPU
+# medians: normalise 3 ms, stats 30 ms, .npz 466 ms, colour PNG 706 ms,
+# 16-bit PNG 429 ms, output_format=both 1397 ms).
 set -euo pipefail
 build=$1
 bin=$build/bin/bench-depth
