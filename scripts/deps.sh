@@ -5,10 +5,10 @@
 set -euo pipefail
 what=${1:-build}
 
-build=(cmake make gcc g++ pkg-config libcjson-dev libmicrohttpd-dev libyaml-dev libutf8proc-dev
+build=(cmake make gcc g++ pkg-config libcjson-dev libmicrohttpd-dev libyaml-dev libutf8proc-dev zlib1g-dev
        libjpeg62-turbo-dev libpng-dev libwebp-dev libsystemd-dev libcurl4-openssl-dev
        libopencv-imgproc-dev libpolyclipping-dev)
-test=(libcmocka-dev zlib1g-dev python3 python3-pytest python3-requests python3-pil python3-numpy systemd
+test=(libcmocka-dev python3 python3-pytest python3-requests python3-pil python3-numpy systemd
       nodejs npm prometheus)
 case "$what" in
   build) want=("${build[@]}") ;;

@@ -1,6 +1,7 @@
 /*
  * backend-sim-models.c - the simulator's tensor outputs: clip (image and
- * text encoders), ocr (detection map, recognition logits), depth and pose.
+ * text encoders) and ocr (detection map, recognition logits); depth and pose
+ * are sim-depth.c and sim-pose.c.
  *
  * DESIGN: outputs must have the real models' dtypes and shapes and be a
  * deterministic function of the input, cheap enough that a benchmark of the
@@ -404,106 +405,4 @@ int sim_infer_ocr(const backend *b, backend_model *m, const infer_input *in,
     return ocr_detection(m, in, out, err);
 }
 
-/* ---- depth -------------------------------------------------------------------- */
-
-int sim_infer_depth(const backend *b, backend_model *m, const infer_input *in,
-                    const infer_hooks *hooks, infer_output *out, hdm_err *err)
-{
-    image_view v;
-    hdm_tensor t;
-    int rc = image_accept(&in->u.dense.input, "input_data.input", m->in_h, m->in_w, true, &v, err);
-    if (rc < 0)
-        return rc;
-    rc = sim_sleep(b, m->infer_ms, hooks, err);
-    if (rc < 0)
-        return rc;
-    rc = tensor_alloc(&t, HDM_DT_FLOAT32, 4, (const int64_t[]){1, m->in_h, m->in_w, 1}, err);
-    if (rc < 0)
-        return rc;
-    /* Farther towards the top of the frame and where it is dark: a crude but
-     * smooth, image-dependent depth map in metres. */
-    float bias = (float)(m->seed % 1000) / 4000.0f;
-    float *d = t.data;
-    for (int y = 0; y < v.h; y++)
-        for (int x = 0; x < v.w; x++) {
-            float up = 1.0f - (float)y / (float)v.h;
-            float dark = 1.0f - (float)image_lum(&v, y, x) / 255.0f;
-            d[(size_t)y * (size_t)v.w + (size_t)x] = 0.5f + bias + 6.0f * up + 2.5f * dark;
-        }
-    out->result = add_output(out, &t, err);
-    return out->result ? 0 : -HDM_E_NOMEM;
-}
-
-/* ---- pose --------------------------------------------------------------------- */
-
-/* A YOLOv8-pose head: per stride, box regression (4 x 16 DFL bins), one
- * class score and 17 keypoints x (x, y, visibility). */
-static const struct {
-    const char *name;
-    int channels;
-} pose_heads[] = {{"bbox", 64}, {"cls", 1}, {"kpts", 51}};
-static const int pose_strides[] = {8, 16, 32};
-
-int sim_infer_pose(const backend *b, backend_model *m, const infer_input *in,
-                   const infer_hooks *hooks, infer_output *out, hdm_err *err)
-{
-    image_view v;
-    char name[160], stem[96];
-    uint64_t image_hash;
-    int rc = image_accept(&in->u.dense.input, "input_data.input", m->in_h, m->in_w, true, &v, err);
-    if (rc < 0)
-        return rc;
-    rc = sim_sleep(b, m->infer_ms, hooks, err);
-    if (rc < 0)
-        return rc;
-
-    const char *base = strrchr(m->path, '/');
-    base = base ? base + 1 : m->path;
-    snprintf(stem, sizeof(stem), "%s", base);
-    char *dot = strrchr(stem, '.');
-    if (dot && dot != stem)
-        *dot = '\0';
-    /* Hash what the image shows, not its layout: HWC and CHW agree. */
-    image_hash = m->seed;
-    for (int y = 0; y < v.h; y += 2)
-        for (int x = 0; x < v.w; x += 2) {
-            uint8_t px[3] = {(uint8_t)image_at(&v, y, x, 0), (uint8_t)image_at(&v, y, x, 1),
-                             (uint8_t)image_at(&v, y, x, 2)};
-            image_hash = sim_hash(image_hash, px, sizeof(px));
-        }
-
-    out->result = cJSON_CreateObject();
-    if (!out->result)
-        return hdm_err_set(err, HDM_E_NOMEM, "out of memory building the result");
-    for (size_t s = 0; s < sizeof(pose_strides) / sizeof(pose_strides[0]); s++) {
-        int gh = (m->in_h + pose_strides[s] - 1) / pose_strides[s];
-        int gw = (m->in_w + pose_strides[s] - 1) / pose_strides[s];
-        for (size_t hd = 0; hd < sizeof(pose_heads) / sizeof(pose_heads[0]); hd++) {
-            hdm_tensor t;
-            int ch = pose_heads[hd].channels;
-            uint64_t rng = image_hash ^ (s * 16 + hd + 1) * 0x9e3779b97f4a7c15ull;
-            rc = tensor_alloc(&t, HDM_DT_FLOAT32, 4, (const int64_t[]){1, gh, gw, ch}, err);
-            if (rc < 0)
-                return rc;
-            float *p = t.data;
-            for (int gy = 0; gy < gh; gy++)
-                for (int gx = 0; gx < gw; gx++) {
-                    /* Brighter cells look more like a person to this "network". */
-                    int y = gy * pose_strides[s] < v.h ? gy * pose_strides[s] : v.h - 1;
-                    int x = gx * pose_strides[s] < v.w ? gx * pose_strides[s] : v.w - 1;
-                    float bright = (float)image_lum(&v, y, x) / 255.0f;
-                    float *cell = p + ((size_t)gy * (size_t)gw + (size_t)gx) * (size_t)ch;
-                    for (int c = 0; c < ch; c++)
-                        cell[c] = sim_rng_float(&rng) * 2.0f;
-                    if (ch == 1)
-                        cell[0] = -6.0f + 5.0f * bright + 0.5f * cell[0];
-                }
-            snprintf(name, sizeof(name), "%s/%s_s%d", stem, pose_heads[hd].name, pose_strides[s]);
-            cJSON *obj = add_output(out, &t, err);
-            if (!obj)
-                return -HDM_E_NOMEM;
-            cJSON_AddItemToObject(out->result, name, obj);
-        }
-    }
-    return 0;
-}
+/* depth and pose: sim-depth.c and sim-pose.c */
