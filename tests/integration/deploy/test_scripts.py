@@ -12,7 +12,8 @@ import pytest
 from conftest import BIN, SCRIPTS, SOURCE, need_programs, run
 
 SHELL_FILES = sorted(glob.glob(os.path.join(SCRIPTS, "*.sh"))
-                     + glob.glob(os.path.join(SCRIPTS, "lib", "*.sh")))
+                     + glob.glob(os.path.join(SCRIPTS, "lib", "*.sh"))
+                     + glob.glob(os.path.join(SCRIPTS, "lib", "components", "*.sh")))
 
 
 @pytest.mark.parametrize("path", SHELL_FILES, ids=lambda p: os.path.relpath(p, SCRIPTS))
