@@ -20,6 +20,7 @@
 
 #include "backend-sim.h"
 #include "common/buf.h"
+#include "common/pyjson.h"
 
 /* Longest word piece the sim tokenizer makes. */
 #define TOKEN_MAX_BYTES 6
@@ -500,10 +501,9 @@ int sim_infer_whisper(const backend *b, backend_model *m, const infer_input *in,
         cJSON *seg = cJSON_CreateObject();
         if (!seg || !cJSON_AddItemToArray(segments, seg) ||
             !cJSON_AddNumberToObject(seg, "id", id) ||
-            !cJSON_AddNumberToObject(seg, "start",
-                                     round((double)start / SIM_WHISPER_RATE * 100) / 100) ||
-            !cJSON_AddNumberToObject(seg, "end",
-                                     round((double)end / SIM_WHISPER_RATE * 100) / 100) ||
+            /* Floats as the original printed them: 0.0, not 0. */
+            !pyjson_add_float(seg, "start", round((double)start / SIM_WHISPER_RATE * 100) / 100) ||
+            !pyjson_add_float(seg, "end", round((double)end / SIM_WHISPER_RATE * 100) / 100) ||
             !cJSON_AddStringToObject(seg, "text", (char *)text.data)) {
             rc = hdm_err_set(err, HDM_E_NOMEM, "out of memory building the result");
             goto out;
