@@ -61,23 +61,24 @@ SERVICES = ("vision", "clip", "ocr", "depth", "pose", "whisper")
 RES = "/usr/local/hailo/resources"
 HEFS = {
     "vlm": "/var/lib/hailo-vision/resources/models/hailo10h/Qwen2-VL-2B-Instruct.hef",
-    "vlm_slow": "/var/lib/hailo-vision/resources/models/hailo10h/Slow-VLM.hef",
     "clip_image": RES + "/models/hailo10h/clip_vit_b_32_image_encoder.hef",
     "clip_text": RES + "/models/hailo10h/clip_vit_b_32_text_encoder.hef",
     "ocr_det": "/var/lib/hailo-ocr/resources/models/hailo10h/ocr_det.hef",
     "ocr_rec": "/var/lib/hailo-ocr/resources/models/hailo10h/ocr.hef",
     "ocr_big": "/var/lib/hailo-ocr/resources/models/hailo10h/ocr_det_big.hef",
     "depth": "/var/lib/hailo-depth/resources/models/scdepthv3.hef",
+    "depth_slow": "/var/lib/hailo-depth/resources/models/slow_depth.hef",
     "pose": "/var/lib/hailo-pose/resources/models/hailo10h/yolov8s_pose.hef",
     "whisper": "/var/lib/hailo-whisper/resources/models/hailo10h/Whisper-Base.hef",
 }
 # Sidecars of the sim stand-ins: small OCR input for fast tests; one OCR
 # model whose detection map is larger than the original client's 8 MiB cap
-# while its input is not; a VLM slow enough for the client to time out.
+# while its input is not; a depth model slow enough for the client to time
+# out.
 SIDECARS = {
     "ocr_det": {"input_height": 64, "input_width": 96},
     "ocr_big": {"input_height": 1200, "input_width": 1500},
-    "vlm_slow": {"infer_ms": 2000, "token_ms": 300},
+    "depth_slow": {"infer_ms": 3000},
 }
 
 
