@@ -128,8 +128,8 @@ int vision_config_resolve_hef(vision_config *cfg, const char *const *roots, hdm_
         free(first);
     } else {
         /* Nothing there yet: the manager's answer will name the file it wanted. */
-        log_warn("model.hef_path: %s%s is in none of the model directories; trying %s", name, ext,
-                 first);
+        log_warn("model.hef_path: no %s%s in %s%s: trying %s", name, ext, roots[0],
+                 roots[1] ? " or the other model directories" : "", first);
         found = first;
     }
     free(cfg->hef_path);
