@@ -161,9 +161,35 @@ for c in "${COMPONENTS[@]}"; do
         break
     fi
 done
+# The original Python services' models (lib/migrate.sh): as root, check that
+# the manager's user can read every model file in their trees (by the modes,
+# owners and groups of each file and the directories above it).
+check_original_models() {
+    local tree n bad path
+    [ "$(id -u)" = 0 ] || return 0
+    load_accounts
+    [ -n "${ACCT_UID[hailo-dm]:-}" ] || return 0
+    for tree in "${ORIGINAL_TREES[@]}"; do
+        [ -d "$tree" ] || continue
+        n=0 bad=()
+        while IFS= read -r -d '' path; do
+            n=$((n + 1))
+            can_access hailo-dm "$path" r || bad+=("$path")
+        done < <(find "$tree" -type f -name '*.hef' -print0)
+        [ "$n" -gt 0 ] || continue
+        if [ ${#bad[@]} = 0 ]; then
+            pass "hailo-dm can read the $n model(s) in $tree"
+        else
+            fail "hailo-dm cannot read ${bad[*]}: run scripts/install.sh again (it gives the" \
+                "manager the tree's group)"
+        fi
+    done
+}
+
 for c in "${COMPONENTS[@]}"; do
     if [ "$c" = manager ]; then
         verify_manager
+        check_original_models
     else
         check_model_access "${COMP_CONFIG[$c]}" "${COMP_USER[$c]}"
         "verify_$c" "${URL[$c]}"

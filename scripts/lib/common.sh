@@ -180,3 +180,7 @@ MODEL_GROUP=hailo-models
 MODEL_ROOT=/var/lib/hailo
 CONFIG_DIR=/etc/hailo
 UNIT_DIR=/etc/systemd/system
+# Where the original Python services keep their models (the manager allows
+# these by default; install.sh makes them readable to it, verify.sh checks).
+ORIGINAL_TREES=(/var/lib/hailo-vision /var/lib/hailo-whisper /var/lib/hailo-ocr
+    /var/lib/hailo-depth /var/lib/hailo-pose)

@@ -18,12 +18,6 @@
 # Every change is recorded (state.sh) for uninstall.sh.
 # Needs common.sh, files.sh, accounts.sh, state.sh.
 
-# Where the original services keep their models (the manager allows these
-# by default).
-# shellcheck disable=SC2034  # read by install.sh
-ORIGINAL_TREES=(/var/lib/hailo-vision /var/lib/hailo-whisper /var/lib/hailo-ocr
-    /var/lib/hailo-depth /var/lib/hailo-pose)
-
 # yaml_leaves FILE - "dotted.key<TAB>value" for every scalar of a YAML file in
 # block style (what the original ships and its users edit): comments,
 # quotes and "null" handled; list items and flow collections skipped.

@@ -17,8 +17,8 @@ import pytest
 import requests
 
 import hdmtest
-from conftest import (HEFS, RES, StagedSystem, install, need_root_and_namespaces, put,
-                      stage_original, wait)
+from conftest import (HEFS, RES, SCRIPTS, StagedSystem, install, need_root_and_namespaces,
+                      put, stage_original, wait)
 
 CLIENT = "/opt/migration-test/original_client.py"
 CLIP_PARAMS = {"image_hef_path": HEFS["clip_image"], "text_hef_path": HEFS["clip_text"],
@@ -327,3 +327,29 @@ def test_socket_group_and_client_limits(stack):
     ])
     assert raised(res[0]) == "Request timeout"
     assert ok(res[1])["status"] == "ok"
+
+
+def test_verify_on_the_upgraded_system(stack):
+    """scripts/verify.sh, run as root inside the root, passes on the upgraded
+    system and checks the original's model trees; a model the manager cannot
+    read fails it."""
+    dest = os.path.join(stack.root, "opt/migration-test/scripts")
+    if not os.path.isdir(dest):
+        shutil.copytree(SCRIPTS, dest)
+    verify = ["/bin/bash", "/opt/migration-test/scripts/verify.sh", "--devctl",
+              "/usr/local/bin/hailo-devctl", "--clip-url", stack.clip, "--vision-url",
+              stack.vision, "--timeout", "30"]
+    p = stack.run_as("root", verify)
+    out = p.stdout.decode()
+    assert p.returncode == 0 and "verify: all checks passed" in out, out + p.stderr.decode()
+    for tree in ("vision", "whisper", "ocr", "depth", "pose"):
+        assert "PASS  hailo-dm can read the " in out and f"model(s) in /var/lib/hailo-{tree}" \
+            in out, out
+    hef = os.path.join(stack.root, HEFS["whisper"].lstrip("/"))
+    os.chmod(hef, 0o600)
+    try:
+        p = stack.run_as("root", verify)
+        out = p.stdout.decode()
+        assert p.returncode == 1 and f"FAIL  hailo-dm cannot read {HEFS['whisper']}" in out, out
+    finally:
+        os.chmod(hef, 0o640)
