@@ -114,6 +114,8 @@ if [ "${COMPONENTS[0]}" != manager ] && ! manager_installed; then
 fi
 
 say "Installing ${COMPONENTS[*]} into ${ROOT:-/} (programs in $PREFIX/bin)$([ "$DRY_RUN" = 1 ] && echo ', dry run')"
+# The original stack's services running now: they run again at the end.
+mapfile -t ORIG_ACTIVE < <(original_units_active)
 
 # ---- programs: take them from the build, building what is missing ----------
 need_bins=()
@@ -265,18 +267,17 @@ if [ -z "$ROOT" ] && [ "${COMPONENTS[0]}" = manager ]; then
     fi
 fi
 
-# The original services whose users just joined the socket group: running
-# ones must restart to get the group (and reach our manager's socket).
-orig_units=()
-for u in "${MIGRATED_SOCKET_USERS[@]+"${MIGRATED_SOCKET_USERS[@]}"}"; do
-    f=$ROOT$UNIT_DIR/$u.service
-    if [ -f "$f" ] && ! our_unit "$f"; then
-        orig_units+=("$u.service")
-    fi
-done
-
 if [ -n "$start_reason" ]; then
     say "  Not starting: $start_reason.  To start: systemctl start ${units[*]}"
+    # The original's services whose users joined the socket group need a
+    # restart to get the group.
+    orig_units=()
+    for f in "$ROOT$UNIT_DIR"/hailo-*.service; do
+        if [ -f "$f" ] && ! our_unit "$f" &&
+            [[ " ${MIGRATED_SOCKET_USERS[*]-} " = *" $(unit_user "$f") "* ]]; then
+            orig_units+=("${f##*/}")
+        fi
+    done
     [ ${#orig_units[@]} = 0 ] ||
         say "  Then restart the original stack's services: systemctl restart ${orig_units[*]}"
 else
@@ -284,12 +285,7 @@ else
         read -ra us <<<"${COMP_UNITS[$c]}"
         start_units "${COMP_CHANGED[$c]:-0}" "${us[@]}"
     done
-    for u in "${orig_units[@]+"${orig_units[@]}"}"; do
-        if systemctl is-active --quiet "$u"; then
-            changed "restart $u (the original stack's: its user joined group $SOCKET_GROUP)"
-            run systemctl restart "$u" || start_failed "$u"
-        fi
-    done
+    restart_original_units "${ORIG_ACTIVE[@]+"${ORIG_ACTIVE[@]}"}"
 fi
 
 # ---- summary and verification -----------------------------------------------

@@ -280,6 +280,43 @@ restore_original_unit() {
     run rm -f -- "$backup"
 }
 
+# unit_user FILE - the User= of a unit file.
+unit_user() { awk -F= '$1 == "User" { print $2; exit }' "$1"; }
+
+# original_units_active - the original stack's service units running now
+# (ours left out), one a line.
+original_units_active() {
+    local f
+    systemd_running || return 0
+    for f in "$ROOT$UNIT_DIR"/hailo-*.service; do
+        [ -f "$f" ] || continue
+        our_unit "$f" && continue
+        if systemctl is-active --quiet "${f##*/}"; then
+            printf '%s\n' "${f##*/}"
+        fi
+    done
+}
+
+# restart_original_units UNIT... - after our units started, for the original
+# stack's services that ran before (original_units_active): those that
+# stopped with the manager they required start again, those whose user
+# joined the socket group restart to get it.  Units ours replaced are left.
+restart_original_units() {
+    local u f
+    for u in "$@"; do
+        f=$ROOT$UNIT_DIR/$u
+        [ -f "$f" ] || continue
+        our_unit "$f" && continue
+        if ! systemctl is-active --quiet "$u"; then
+            changed "start $u again (the original stack's; it stopped with its manager)"
+            run systemctl start "$u" || start_failed "$u"
+        elif [[ " ${MIGRATED_SOCKET_USERS[*]-} " = *" $(unit_user "$f") "* ]]; then
+            changed "restart $u (the original stack's: its user joined group $SOCKET_GROUP)"
+            run systemctl restart "$u" || start_failed "$u"
+        fi
+    done
+}
+
 # ---- undo (uninstall.sh --purge) ---------------------------------------------
 
 # Puts back the groups and modes migrate_tree changed, and takes users out
