@@ -114,10 +114,10 @@ migrate_tree() {
         return 0
     fi
     add_to_group "$mgr" "$group" "to read the models in $tree"
-    # Entries of the tree the group cannot read: another group (a root
-    # download) gets the tree's; missing group bits are added.  Nothing
-    # changes for "other"; symbolic links are left alone (the manager
-    # refuses to follow them).
+    # Entries of the tree the manager could not read: one of another group
+    # that others may not read either (a root download) gets the tree's
+    # group; missing group bits are added.  Nothing changes for "other";
+    # symbolic links are left alone (the manager refuses to follow them).
     n=0
     while IFS= read -r -d '' path; do
         n=$((n + 1))
@@ -133,8 +133,10 @@ migrate_tree() {
             state_add mode "$old" "${path#"$ROOT"}"
             chmod "$mode" "$path"
         fi
-    done < <(find "$ROOT$tree" \( -type d -o -type f \) \
-        \( ! -gid "$gid" -o \( -type d ! -perm -g=rx \) -o \( -type f ! -perm -g=r \) \) -print0)
+    done < <(find "$ROOT$tree" \( \( -type d -gid "$gid" ! -perm -g=rx \) \
+        -o \( -type f -gid "$gid" ! -perm -g=r \) \
+        -o \( -type d ! -gid "$gid" ! -perm -o=rx \) -o \( -type f ! -gid "$gid" ! -perm -o=r \) \) \
+        -print0)
     [ "$n" = 0 ] || changed "make $n model files and directories under $tree readable by group" \
         "$group (its own group; nothing is opened to other users)"
 }

@@ -197,3 +197,24 @@ def test_uninstall_undoes_exactly_the_install(root):
     for p in extra:
         left = [n for n in os.listdir(os.path.join(root, p)) if os.path.join(p, n) not in extra]
         assert os.path.isdir(os.path.join(root, p)) and not left, (p, left)
+
+
+def test_files_of_another_group_in_a_tree(root):
+    """A model root downloaded into a service's tree (root:root 0600) gets
+    the tree's group and its read bit; one others may read already is left
+    alone; --purge puts the first back."""
+    d = "var/lib/hailo-pose/resources/models/hailo10h"
+    closed, open_ = os.path.join(root, d, "root-0600.hef"), os.path.join(root, d, "root-0644.hef")
+    for path, mode in ((closed, 0o600), (open_, 0o644)):
+        with open(path, "wb") as f:
+            f.write(b"HEF")
+        os.chmod(path, mode)
+    pose = int(accounts(root, "group")["hailo-pose"][2])
+    install(root)
+    st = os.stat(closed)
+    assert (st.st_uid, st.st_gid, st.st_mode & 0o7777) == (0, pose, 0o640)
+    st = os.stat(open_)
+    assert (st.st_uid, st.st_gid, st.st_mode & 0o7777) == (0, 0, 0o644)
+    uninstall(root, "--purge")
+    st = os.stat(closed)
+    assert (st.st_uid, st.st_gid, st.st_mode & 0o7777) == (0, 0, 0o600)
