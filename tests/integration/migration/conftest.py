@@ -355,6 +355,7 @@ class StagedSystem:
                                  env=self.env(cfg["Environment"]),
                                  stdin=self.sock.fileno() if listen else subprocess.DEVNULL,
                                  stdout=lf, stderr=subprocess.STDOUT, start_new_session=True)
+        p.unit = unit
         self.procs.append(p)
         return p
 

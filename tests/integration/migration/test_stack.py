@@ -72,7 +72,7 @@ def stack():
         def up(url, check):
             for p in staged.procs:
                 if p.poll() is not None:
-                    pytest.fail(f"{p.args[-1]} exited with {p.returncode}:\n" + staged.log_text())
+                    pytest.fail(f"{p.unit} exited with {p.returncode}:\n" + staged.log_text())
             return check(requests.get(url, timeout=2))
 
         try:
