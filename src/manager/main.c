@@ -26,6 +26,15 @@ static bool resident_cb(void *ctx, model_kind kind, const char *model_path)
     return registry_is_resident(l->reg, kind, model_path);
 }
 
+/* A start-up that fails after listening (fatal() leaves through exit())
+ * must not leave its socket file behind. */
+static listen_socket *listening;
+
+static void close_listener_at_exit(void)
+{
+    listen_close(listening);
+}
+
 /* Picks and opens the backend; never falls back from hardware to the
  * simulator on its own. */
 static const backend_ops *open_backend(const manager_config *cfg, backend **dev)
@@ -95,10 +104,12 @@ int main(int argc, char **argv)
     if (path_allowlist_parse(&l.allow, cfg.model_dirs) < 0)
         fatal("out of memory");
 
-    listen_socket ls;
+    static listen_socket ls;
     if (listen_open(&ls, cfg.socket_path, cfg.socket_mode, cfg.socket_group, &err) < 0)
         fatal("%s", err.msg);
     l.ls = &ls;
+    listening = &ls;
+    atexit(close_listener_at_exit);
 
     l.ops = open_backend(&cfg, &l.dev);
     if (l.ops->identify(l.dev, &l.info, &err) < 0) {

@@ -43,7 +43,8 @@ def test_client_recovers_after_restart(how):
 
         first.send_signal(how)
         first.proc.wait(15)
-        time.sleep(0.3)  # the client keeps calling into a dead socket meanwhile
+        # The helper's threads keep calling into the dead socket while the
+        # second manager starts (calls every 25 ms; a start takes longer).
         second = hdmtest.Manager(socket_path=first.socket, workdir=first.workdir)
         second.start()
 
