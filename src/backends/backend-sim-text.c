@@ -20,6 +20,7 @@
 
 #include "backend-sim.h"
 #include "common/buf.h"
+#include "common/textstream.h"
 
 /* Longest word piece the sim tokenizer makes. */
 #define TOKEN_MAX_BYTES 6
@@ -284,44 +285,18 @@ static int compose_answer(const backend_model *m, const infer_input *in, size_t 
 
 /* ---- releasing it token by token ------------------------------------------------- */
 
-typedef struct emitter {
-    const infer_input *in;
-    const infer_hooks *hooks;
-    size_t max_stop; /* longest stop string */
-    size_t emitted;  /* bytes of out already given to on_delta */
-} emitter;
-
-/* Earliest stop string match in text[0..len) that ends after `from`. */
-static long find_stop(const emitter *e, const char *text, size_t len, size_t from)
+/* Hands a piece of streamed text to the caller's delta hook, if any. */
+static void emit(const infer_hooks *hooks, const char *text, size_t len)
 {
-    long best = -1;
-    for (size_t i = 0; i < e->in->u.vlm.n_stop; i++) {
-        const char *stop = e->in->u.vlm.stop[i];
-        size_t sl = stop ? strlen(stop) : 0;
-        if (sl == 0 || sl > len)
-            continue;
-        size_t start = from >= sl ? from - sl + 1 : 0;
-        const char *hit = memmem(text + start, len - start, stop, sl);
-        if (hit && (best < 0 || hit - text < best))
-            best = hit - text;
-    }
-    return best;
-}
-
-static void emit_upto(emitter *e, const char *text, size_t upto)
-{
-    if (upto <= e->emitted)
-        return;
-    if (e->hooks && e->hooks->on_delta)
-        e->hooks->on_delta(e->hooks->ctx, text + e->emitted, upto - e->emitted);
-    e->emitted = upto;
+    if (len > 0 && hooks && hooks->on_delta)
+        hooks->on_delta(hooks->ctx, text, len);
 }
 
 int sim_infer_vlm(const backend *b, backend_model *m, const infer_input *in,
                   const infer_hooks *hooks, infer_output *out, hdm_err *err)
 {
-    buf plan = {0}, gen = {0};
-    emitter e = {.in = in, .hooks = hooks};
+    buf plan = {0};
+    textstream gen;
     size_t n_images = 0, pos = 0;
     int completion = 0, rc;
     const char *finish = "stop";
@@ -350,16 +325,13 @@ int sim_infer_vlm(const backend *b, backend_model *m, const infer_input *in,
     }
     n_images = in->u.vlm.n_frames;
 
-    for (size_t i = 0; i < in->u.vlm.n_stop; i++) {
-        size_t sl = in->u.vlm.stop[i] ? strlen(in->u.vlm.stop[i]) : 0;
-        e.max_stop = sl > e.max_stop ? sl : e.max_stop;
-    }
+    textstream_init(&gen, in->u.vlm.stop, in->u.vlm.n_stop, 0);
 
     /* Prefill: the prompt, and each image through the vision encoder. */
     rc = sim_sleep(b, (double)m->infer_ms * (double)(1 + n_images), hooks, err);
     if (rc < 0)
         return rc;
-    if (compose_answer(m, in, n_images, &plan) < 0 || buf_reserve(&gen, plan.len + 1) < 0) {
+    if (compose_answer(m, in, n_images, &plan) < 0) {
         rc = hdm_err_set(err, HDM_E_NOMEM, "out of memory generating text");
         goto out;
     }
@@ -373,30 +345,27 @@ int sim_infer_vlm(const backend *b, backend_model *m, const infer_input *in,
         if (rc < 0)
             goto out;
         size_t end = sim_token_end((const char *)plan.data, plan.len, pos);
-        size_t before = gen.len;
-        buf_append(&gen, plan.data + pos, end - pos); /* room reserved above */
+        const char *delta;
+        size_t delta_len;
+        if (textstream_feed(&gen, (const char *)plan.data + pos, end - pos, &delta,
+                            &delta_len) < 0) {
+            rc = hdm_err_set(err, HDM_E_NOMEM, "out of memory generating text");
+            goto out;
+        }
+        emit(hooks, delta, delta_len);
         pos = end;
         completion++;
-
-        long stop_at = e.max_stop ? find_stop(&e, (const char *)gen.data, gen.len, before) : -1;
-        if (stop_at >= 0) {
-            gen.len = (size_t)stop_at;
-            emit_upto(&e, (const char *)gen.data, gen.len);
+        if (gen.hit) {
             finish = "stop";
             break;
         }
-        /* Hold back what could still become a stop string, on a UTF-8 boundary. */
-        size_t safe = gen.len;
-        if (e.max_stop > 1)
-            safe = gen.len >= e.max_stop - 1 ? gen.len - (e.max_stop - 1) : 0;
-        while (safe > e.emitted && safe < gen.len && (gen.data[safe] & 0xC0) == 0x80)
-            safe--;
-        emit_upto(&e, (const char *)gen.data, safe);
     }
-    emit_upto(&e, (const char *)gen.data, gen.len);
+    const char *tail;
+    size_t tail_len;
+    (void)textstream_flush(&gen, &tail, &tail_len); /* cannot fail without REPLACE */
+    emit(hooks, tail, tail_len);
 
-    gen.data[gen.len] = '\0';
-    out->result = cJSON_CreateString((const char *)gen.data);
+    out->result = cJSON_CreateString(textstream_text(&gen));
     if (!out->result) {
         rc = hdm_err_set(err, HDM_E_NOMEM, "out of memory building the result");
         goto out;
@@ -407,7 +376,7 @@ int sim_infer_vlm(const backend *b, backend_model *m, const infer_input *in,
     rc = 0;
 out:
     buf_free(&plan);
-    buf_free(&gen);
+    textstream_free(&gen);
     return rc;
 }
 
