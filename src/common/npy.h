@@ -1,13 +1,16 @@
 /*
- * npy.h - read-only, memory-mapped NumPy .npy arrays.
+ * npy.h - NumPy .npy files: the project's one header parser, read-only
+ * memory-mapped arrays, and writing a tensor as .npy.
  *
- * Versions 1.0, 2.0 and 3.0 of the format; little-endian float32 ('<f4')
- * and float16 ('<f2') in C order, which is what CLIP's tables ship as.
+ * Versions 1.0, 2.0 and 3.0 of the format; the mapped arrays are
+ * little-endian float32 ('<f4') and float16 ('<f2') in C order, which is
+ * what CLIP's tables ship as; the header parser and the writer know every
+ * hailodm dtype.
  * Every header field is checked and a bad file gets a sentence naming the
  * file and the problem.  Library code: never logs.
  */
-#ifndef HDM_CLIPTEXT_NPY_H
-#define HDM_CLIPTEXT_NPY_H
+#ifndef HDM_COMMON_NPY_H
+#define HDM_COMMON_NPY_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -16,22 +19,22 @@
 #include "hailodm.h"
 
 typedef struct npy_array {
-    hdm_dtype dtype;                /* HDM_DT_FLOAT32 or HDM_DT_FLOAT16 */
-    int ndim;                       /* 0..HDM_MAX_DIMS */
+    hdm_dtype dtype; /* HDM_DT_FLOAT32 or HDM_DT_FLOAT16 */
+    int ndim;        /* 0..HDM_MAX_DIMS */
     int64_t shape[HDM_MAX_DIMS];
-    const void *data;               /* the elements, C order, little-endian */
-    size_t nbytes;                  /* element bytes */
-    void *map;                      /* the mapping (NULL for npy_parse) */
+    const void *data; /* the elements, C order, little-endian */
+    size_t nbytes;    /* element bytes */
+    void *map;        /* the mapping (NULL for npy_parse) */
     size_t map_len;
 } npy_array;
 
 /* What a .npy header says (npy_parse_header). */
 typedef struct npy_header {
-    char descr[16];                 /* as written, e.g. "<f4" */
-    hdm_dtype dtype;                /* HDM_DT__COUNT when descr names no hailodm dtype */
-    int ndim;                       /* 0..HDM_MAX_DIMS (0: a NumPy scalar) */
+    char descr[16];  /* as written, e.g. "<f4" */
+    hdm_dtype dtype; /* HDM_DT__COUNT when descr names no hailodm dtype */
+    int ndim;        /* 0..HDM_MAX_DIMS (0: a NumPy scalar) */
     int64_t shape[HDM_MAX_DIMS];
-    size_t data_offset;             /* where the elements start in the file */
+    size_t data_offset; /* where the elements start in the file */
 } npy_header;
 
 /*
@@ -42,8 +45,7 @@ typedef struct npy_header {
  * float32).  The data are not checked.  Returns 0 or -HDM_E_BAD_REQUEST
  * with err naming `name` and the bad field.
  */
-int npy_parse_header(const void *buf, size_t len, const char *name, npy_header *out,
-                     hdm_err *err);
+int npy_parse_header(const void *buf, size_t len, const char *name, npy_header *out, hdm_err *err);
 
 /*
  * Memory-maps `path` and parses its header into *out.  Returns 0, or
@@ -68,5 +70,12 @@ int npy_expect_shape(const npy_array *a, const char *what, int ndim, const int64
 
 /* Element i of a float32 or float16 array, as float. */
 float npy_get_f32(const npy_array *a, size_t i);
+
+/*
+ * Writes t to `path` as a .npy file (format 1.0, C order, little-endian).
+ * Returns 0, or -HDM_E_BAD_REQUEST (t's dtype or shape cannot be written)
+ * / -HDM_E_INTERNAL (the file cannot be written) with the reason.
+ */
+int npy_write(const char *path, const hdm_tensor *t, hdm_err *err);
 
 #endif

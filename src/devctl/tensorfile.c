@@ -1,19 +1,19 @@
 /*
- * npy.c - see npy.h.  The .npy header is parsed by the project's one header
- * parser (npy_parse_header in src/cliptext/npy.c); this file reads whole
- * files into tensors, checks them against --dtype/--shape, and writes them.
+ * tensorfile.c - see tensorfile.h.  The .npy header is parsed by the
+ * project's one parser (npy_parse_header in src/common/npy.c); this file
+ * reads whole files into tensors and checks them against --dtype/--shape.
  */
-#include "devctl/npy.h"
+#include "devctl/tensorfile.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cliptext/npy.h"
+#include "common/npy.h"
 #include "common/tensor.h"
 
-int npy_parse_shape(const char *text, int64_t *shape, int *ndim, hdm_err *err)
+int tensorfile_parse_shape(const char *text, int64_t *shape, int *ndim, hdm_err *err)
 {
     int n = 0;
     const char *p = text;
@@ -102,8 +102,8 @@ static int is_npy_name(const char *path)
     return n >= 4 && strcmp(path + n - 4, ".npy") == 0;
 }
 
-int npy_load(const char *path, hdm_dtype dtype, int ndim, const int64_t *shape, hdm_tensor *out,
-             hdm_err *err)
+int tensorfile_load(const char *path, hdm_dtype dtype, int ndim, const int64_t *shape,
+                    hdm_tensor *out, hdm_err *err)
 {
     uint8_t *file = NULL;
     size_t len = 0;
@@ -152,36 +152,4 @@ int npy_load(const char *path, hdm_dtype dtype, int ndim, const int64_t *shape, 
 fail:
     free(file);
     return r;
-}
-
-int npy_save(const char *path, const hdm_tensor *t, hdm_err *err)
-{
-    static const char *const names[HDM_DT__COUNT] = {
-        [HDM_DT_UINT8] = "|u1",   [HDM_DT_INT8] = "|i1",  [HDM_DT_UINT16] = "<u2",
-        [HDM_DT_INT16] = "<i2",   [HDM_DT_INT32] = "<i4", [HDM_DT_FLOAT16] = "<f2",
-        [HDM_DT_FLOAT32] = "<f4",
-    };
-    char shape[256] = "";
-    size_t at = 0;
-    for (int i = 0; i < t->ndim && at < sizeof(shape); i++)
-        at += (size_t)snprintf(shape + at, sizeof(shape) - at, "%lld,%s", (long long)t->shape[i],
-                               i + 1 < t->ndim ? " " : "");
-    char hdr[640];
-    int n = snprintf(hdr, 512, "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }",
-                     names[t->dtype], shape);
-    /* Pad with spaces so magic + header is a multiple of 64 and ends in '\n'. */
-    int total = 10 + n + 1;
-    int pad = (64 - total % 64) % 64;
-    memset(hdr + n, ' ', (size_t)pad);
-    hdr[n + pad] = '\n';
-    uint16_t hlen = (uint16_t)(n + pad + 1);
-    FILE *f = fopen(path, "wb");
-    if (f == NULL)
-        return hdm_err_set(err, HDM_E_INTERNAL, "cannot write %s: %s", path, strerror(errno));
-    uint8_t magic[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (uint8_t)hlen, (uint8_t)(hlen >> 8)};
-    int ok = fwrite(magic, 1, 10, f) == 10 && fwrite(hdr, 1, hlen, f) == hlen &&
-             fwrite(t->data, 1, t->nbytes, f) == t->nbytes;
-    if (fclose(f) != 0 || !ok)
-        return hdm_err_set(err, HDM_E_INTERNAL, "cannot write %s", path);
-    return 0;
 }

@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "cliptext/npy.h"
+#include "common/npy.h"
 
 /* Builds a .npy image: magic, version, header padded to 64, data. */
 static size_t make_npy(uint8_t *out, int major, const char *dict, const void *data,
@@ -220,6 +220,49 @@ static void test_open_file(void **state)
     assert_int_equal(npy_open("/tmp", &a, &err), -HDM_E_BAD_REQUEST);
 }
 
+/* npy_write, read back by the one header parser (and by npy_open for floats). */
+static void test_write_round_trip(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/test_npy_write_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    uint8_t bytes[6] = {1, 2, 3, 4, 5, 6};
+    float floats[3] = {0.5f, -1.0f, 2.25f};
+    const hdm_tensor cases[] = {
+        {.dtype = HDM_DT_UINT8, .ndim = 2, .shape = {2, 3}, .data = bytes, .nbytes = 6},
+        {.dtype = HDM_DT_FLOAT32, .ndim = 1, .shape = {3}, .data = floats, .nbytes = 12},
+    };
+    for (size_t c = 0; c < 2; c++) {
+        const hdm_tensor *t = &cases[c];
+        hdm_err err;
+        assert_int_equal(npy_write(path, t, &err), 0);
+        uint8_t file[256];
+        FILE *f = fopen(path, "rb");
+        assert_non_null(f);
+        size_t len = fread(file, 1, sizeof(file), f);
+        fclose(f);
+        npy_header h;
+        assert_int_equal(npy_parse_header(file, len, path, &h, &err), 0);
+        assert_int_equal(h.dtype, t->dtype);
+        assert_int_equal(h.ndim, t->ndim);
+        assert_memory_equal(h.shape, t->shape, sizeof(int64_t) * (size_t)t->ndim);
+        assert_int_equal(h.data_offset % 64, 0);
+        assert_int_equal(len - h.data_offset, t->nbytes);
+        assert_memory_equal(file + h.data_offset, t->data, t->nbytes);
+    }
+    npy_array a;
+    hdm_err err;
+    assert_int_equal(npy_open(path, &a, &err), 0);
+    assert_true(npy_get_f32(&a, 2) == 2.25f);
+    npy_close(&a);
+    hdm_tensor bad = {.dtype = (hdm_dtype)42, .ndim = 1, .shape = {1}};
+    assert_int_equal(npy_write(path, &bad, &err), -HDM_E_BAD_REQUEST);
+    assert_int_equal(npy_write("/nonexistent-dir/x.npy", &cases[0], &err), -HDM_E_INTERNAL);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -228,6 +271,7 @@ int main(void)
         cmocka_unit_test(test_bad_headers),
         cmocka_unit_test(test_parse_header_dtypes),
         cmocka_unit_test(test_open_file),
+        cmocka_unit_test(test_write_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
