@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/hash.h"
 #include "manager/backend.h"
 
 /* ---- configuration (backend-sim-config.c) --------------------------------- */
@@ -160,17 +161,12 @@ int sim_infer_whisper(const backend *b, backend_model *m, const infer_input *in,
 
 /* ---- deterministic numbers ------------------------------------------------ */
 
-#define SIM_FNV_OFFSET 0xcbf29ce484222325ull
+#define SIM_FNV_OFFSET HASH_FNV1A_SEED
 
 /* FNV-1a over bytes, continuing from h (start with SIM_FNV_OFFSET). */
 static inline uint64_t sim_hash(uint64_t h, const void *data, size_t len)
 {
-    const uint8_t *p = data;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
+    return hash_fnv1a(h, data, len);
 }
 
 /* splitmix64: a good stream from any seed (also used to mix seeds). */

@@ -31,6 +31,7 @@
 #include <cjson/cJSON.h>
 
 #include "cliptext/unicode.h"
+#include "common/hash.h"
 
 #define BPE_MAX_WORD 1024
 /* tokenizer.json files larger than this are refused (the real one is ~3 MB). */
@@ -57,26 +58,6 @@ struct clip_tokenizer {
 
 /* ---- hashing --------------------------------------------------------------- */
 
-static uint64_t hash_bytes(const void *data, size_t len)
-{
-    const uint8_t *p = data;
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
-
-static uint64_t hash_pair(uint64_t key)
-{
-    key ^= key >> 33;
-    key *= 0xff51afd7ed558ccdull;
-    key ^= key >> 33;
-    key *= 0xc4ceb9fe1a85ec53ull;
-    return key ^ (key >> 33);
-}
-
 static size_t pow2_at_least(size_t n)
 {
     size_t cap = 16;
@@ -98,7 +79,7 @@ typedef struct vocab_map {
 
 static int vocab_find(const vocab_map *v, const char *key, size_t len)
 {
-    size_t i = hash_bytes(key, len) & (v->cap - 1);
+    size_t i = hash_fnv1a(HASH_FNV1A_SEED, key, len) & (v->cap - 1);
     for (;;) {
         const vocab_slot *s = &v->slots[i];
         if (!s->key)
@@ -112,7 +93,7 @@ static int vocab_find(const vocab_map *v, const char *key, size_t len)
 static void vocab_put(vocab_map *v, const char *key, int32_t id)
 {
     size_t len = strlen(key);
-    size_t i = hash_bytes(key, len) & (v->cap - 1);
+    size_t i = hash_fnv1a(HASH_FNV1A_SEED, key, len) & (v->cap - 1);
     while (v->slots[i].key) {
         if (strcmp(v->slots[i].key, key) == 0) {
             v->slots[i].id = id;
@@ -127,7 +108,7 @@ static void vocab_put(vocab_map *v, const char *key, int32_t id)
 static const merge_slot *merge_find(const clip_tokenizer *t, int32_t left, int32_t right)
 {
     uint64_t key = (uint64_t)(uint32_t)left << 32 | (uint32_t)right;
-    size_t i = hash_pair(key) & (t->merge_cap - 1);
+    size_t i = hash_mix64(key) & (t->merge_cap - 1);
     for (;;) {
         const merge_slot *s = &t->merges[i];
         if (s->key == MERGE_EMPTY)
@@ -142,7 +123,7 @@ static const merge_slot *merge_find(const clip_tokenizer *t, int32_t left, int32
 static void merge_put(clip_tokenizer *t, int32_t left, int32_t right, int32_t rank, int32_t merged)
 {
     uint64_t key = (uint64_t)(uint32_t)left << 32 | (uint32_t)right;
-    size_t i = hash_pair(key) & (t->merge_cap - 1);
+    size_t i = hash_mix64(key) & (t->merge_cap - 1);
     while (t->merges[i].key != MERGE_EMPTY) {
         if (t->merges[i].key == key)
             return;
