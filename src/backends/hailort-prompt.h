@@ -21,7 +21,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/textstream.h"
-#include "manager/backend.h"
+#include "backend.h"
 
 /*
  * Builds the JSON message strings for in->u.vlm into *out (an array of

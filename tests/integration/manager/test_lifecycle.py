@@ -117,8 +117,7 @@ def test_backend_auto_refuses_without_hardware():
         if r.returncode == 0:
             pytest.skip("a Hailo device is present")
         assert "--backend sim" in r.stderr + r.stdout
-        # It refused before listening: no socket left behind.
-        assert not os.path.exists(os.path.join(d, "s.sock"))
+        assert not os.path.exists(os.path.join(d, "s.sock")), "a socket nobody serves"
 
 
 def test_socket_dir_created_and_default_mode():
