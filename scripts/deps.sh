@@ -6,8 +6,10 @@ set -euo pipefail
 what=${1:-build}
 
 build=(cmake make gcc g++ pkg-config libcjson-dev libmicrohttpd-dev libyaml-dev
-       libjpeg62-turbo-dev libpng-dev libwebp-dev libsystemd-dev libcurl4-openssl-dev)
-test=(libcmocka-dev python3 python3-pytest python3-requests systemd nodejs npm prometheus)
+       libjpeg62-turbo-dev libpng-dev libwebp-dev libsystemd-dev libcurl4-openssl-dev
+       libavformat-dev libavcodec-dev libswresample-dev libavutil-dev)
+test=(libcmocka-dev python3 python3-pytest python3-requests systemd nodejs npm prometheus
+      espeak-ng sox ffmpeg python3-numpy)
 case "$what" in
   build) want=("${build[@]}") ;;
   demo) want=("${build[@]}" python3) ;;

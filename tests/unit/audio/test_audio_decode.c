@@ -1,0 +1,399 @@
+/*
+ * test_audio_decode.c - audio_decode() on every container and codec we
+ * take, sample for sample against the original's ffmpeg command, streaming
+ * in bounded blocks, and each bad input with the sentence it gets.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "audio/audio.h"
+#include "audio_test_util.h"
+
+/* Decodes a generated file with lim (NULL: defaults). */
+static int decode(const char *name, const audio_limits *lim, float **s, size_t *n, audio_info *info,
+                  hdm_err *err)
+{
+    size_t len;
+    uint8_t *data = audio_file(name, &len);
+    hdm_err_clear(err);
+    int rc = audio_decode_all(data, len, name, lim, s, n, info, err);
+    free(data);
+    return rc;
+}
+
+static void no_limits(audio_limits *lim)
+{
+    audio_limits_defaults(lim);
+    lim->max_seconds = 1e6;
+}
+
+/* ---- every format, exactly as ffmpeg decodes it --------------------------------- */
+
+static const struct {
+    const char *file, *format, *codec;
+    int rate, channels;
+    double seconds; /* what ffprobe says, roughly */
+} formats[] = {
+    {"speech.wav", "wav", "pcm_s16le", 22050, 1, 6.2},
+    {"speech-44k-stereo.wav", "wav", "pcm_s16le", 44100, 2, 6.2},
+    {"speech-f32.wav", "wav", "pcm_f32le", 44100, 2, 6.2},
+    {"speech.mp3", "mp3", "mp3float", 44100, 2, 6.2},
+    {"speech.flac", "flac", "flac", 44100, 2, 6.2},
+    {"speech.ogg", "ogg", "vorbis", 44100, 2, 6.2},
+    {"speech.opus", "ogg", "opus", 48000, 2, 6.2},
+    {"speech.m4a", "mov,mp4,m4a,3gp,3g2,mj2", "aac", 44100, 2, 6.2},
+    {"speech.webm", "matroska,webm", "opus", 48000, 2, 6.2},
+    {"speech.aiff", "aiff", "pcm_s16be", 44100, 2, 6.2},
+    {"speech.aac", "aac", "aac", 44100, 2, 6.2},
+    {"video-audio.mp4", "mov,mp4,m4a,3gp,3g2,mj2", "aac", 44100, 2, 6.2},
+    {"phrases.wav", "wav", "pcm_s16le", 16000, 1, 12.9},
+    {"tone.wav", "wav", "pcm_s16le", 16000, 1, 2.0},
+    {"tone.mp3", "mp3", "mp3float", 16000, 1, 2.0},
+    {"silence.wav", "wav", "pcm_s16le", 16000, 1, 3.0},
+    {"truncated.mp3", "mp3", "mp3float", 44100, 2, 2.5},
+};
+
+static void check_against_ffmpeg(const char *file, const float *s, size_t n)
+{
+    char ref_name[256];
+    size_t ref_len;
+    snprintf(ref_name, sizeof(ref_name), "%s.ref", file);
+    int16_t *ref = (int16_t *)audio_file(ref_name, &ref_len);
+    if (n != ref_len / 2)
+        fail_msg("%s: %zu samples, ffmpeg gives %zu", file, n, ref_len / 2);
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != (float)ref[i] / 32768.0f)
+            fail_msg("%s: sample %zu is %.9g, ffmpeg's %.9g", file, i, s[i],
+                     (float)ref[i] / 32768.0f);
+    free(ref);
+}
+
+static void test_formats_match_ffmpeg(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < sizeof(formats) / sizeof(formats[0]); k++) {
+        audio_info info;
+        hdm_err err;
+        float *s;
+        size_t n;
+        if (decode(formats[k].file, NULL, &s, &n, &info, &err) != 0)
+            fail_msg("%s: %s", formats[k].file, err.msg);
+        check_against_ffmpeg(formats[k].file, s, n);
+        assert_string_equal(info.format, formats[k].format);
+        assert_string_equal(info.codec, formats[k].codec);
+        assert_int_equal(info.source_rate, formats[k].rate);
+        assert_int_equal(info.source_channels, formats[k].channels);
+        assert_int_equal(info.samples, n);
+        assert_true(info.frames > 0);
+        double seconds = (double)n / AUDIO_RATE;
+        if (fabs(seconds - formats[k].seconds) > 0.15)
+            fail_msg("%s: %.3f s decoded, about %.1f expected", formats[k].file, seconds,
+                     formats[k].seconds);
+        /* Level: speech and tones are heard, silence is silent, nothing clips. */
+        double sum = 0, peak = 0;
+        for (size_t i = 0; i < n; i++) {
+            sum += (double)s[i] * s[i];
+            peak = fmax(peak, fabs(s[i]));
+        }
+        double rms = sqrt(sum / (double)n);
+        if (strcmp(formats[k].file, "silence.wav") == 0)
+            assert_true(peak == 0.0);
+        else if (rms < 0.02 || peak >= 1.0)
+            fail_msg("%s: rms %.4f, peak %.4f", formats[k].file, rms, peak);
+        free(s);
+    }
+}
+
+/* The original's fixture: ffmpeg's 440 Hz sine has amplitude 1/8. */
+static void test_tone_level(void **state)
+{
+    (void)state;
+    audio_info info;
+    hdm_err err;
+    float *s;
+    size_t n;
+    assert_int_equal(decode("tone.wav", NULL, &s, &n, &info, &err), 0);
+    assert_int_equal(n, 32000);
+    double sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += (double)s[i] * s[i];
+    assert_true(fabs(sqrt(sum / (double)n) - 0.125 / sqrt(2.0)) < 0.001);
+    assert_true(fabs(info.claimed_seconds - 2.0) < 0.01);
+    free(s);
+}
+
+/* ---- streaming -------------------------------------------------------------------- */
+
+typedef struct stream_check {
+    const int16_t *ref;
+    size_t ref_n, pos, calls, max_block;
+    int stop_after; /* calls; 0 = never */
+} stream_check;
+
+static int stream_sink(void *ctx, const float *s, size_t n, hdm_err *err)
+{
+    stream_check *c = ctx;
+    assert_true(n > 0);
+    c->calls++;
+    if (n > c->max_block)
+        c->max_block = n;
+    if (c->pos + n > c->ref_n)
+        fail_msg("more samples than ffmpeg gives (%zu)", c->ref_n);
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != (float)c->ref[c->pos + i] / 32768.0f)
+            fail_msg("sample %zu differs from ffmpeg's", c->pos + i);
+    c->pos += n;
+    if (c->stop_after && (int)c->calls == c->stop_after)
+        return hdm_err_set(err, HDM_E_CANCELLED, "the client went away");
+    return 0;
+}
+
+static void test_long_file_streams_in_blocks(void **state)
+{
+    (void)state;
+    size_t len, ref_len;
+    uint8_t *data = audio_file("long-10min.mp3", &len);
+    int16_t *ref = (int16_t *)audio_file("long-10min.mp3.ref", &ref_len);
+    stream_check c = {.ref = ref, .ref_n = ref_len / 2};
+    audio_limits lim;
+    audio_info info;
+    hdm_err err = {0};
+
+    audio_limits_defaults(&lim);
+    lim.max_seconds = 600.5;
+    assert_int_equal(audio_decode(data, len, NULL, &lim, stream_sink, &c, &info, &err), 0);
+    assert_int_equal(c.pos, c.ref_n);
+    assert_int_equal(info.samples, c.ref_n);
+    assert_true(c.max_block <= 8192);
+    assert_true(c.calls > 600 * AUDIO_RATE / 8192);
+    assert_true(fabs((double)c.pos / AUDIO_RATE - 600.0) < 0.1);
+
+    /* The sink's error stops the decode and comes back as it was. */
+    c = (stream_check){.ref = ref, .ref_n = ref_len / 2, .stop_after = 3};
+    assert_int_equal(audio_decode(data, len, NULL, &lim, stream_sink, &c, &info, &err),
+                     -HDM_E_CANCELLED);
+    assert_string_equal(err.msg, "the client went away");
+    assert_int_equal(c.calls, 3);
+    free(data);
+    free(ref);
+}
+
+/* ---- limits -------------------------------------------------------------------------- */
+
+static void test_claimed_duration_refused_before_decoding(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *data = audio_file("claims-3h.mp3", &len);
+    stream_check c = {0};
+    audio_info info;
+    hdm_err err = {0};
+
+    assert_int_equal(audio_decode(data, len, NULL, NULL, stream_sink, &c, &info, &err),
+                     -HDM_E_TOO_LARGE);
+    assert_string_equal(err.msg, "Audio duration exceeds 300 seconds: the MP3 file says it "
+                                 "lasts 10800.0 seconds");
+    assert_int_equal(c.calls, 0);
+    assert_true(info.claimed_seconds > 10799.0);
+    free(data);
+
+    /* The 10-minute file says it lasts 600 s: refused at 300 s before any sample. */
+    data = audio_file("long-10min.mp3", &len);
+    assert_int_equal(audio_decode(data, len, NULL, NULL, stream_sink, &c, &info, &err),
+                     -HDM_E_TOO_LARGE);
+    assert_non_null(strstr(err.msg, "Audio duration exceeds 300 seconds"));
+    assert_int_equal(c.calls, 0);
+    free(data);
+}
+
+static int count_sink(void *ctx, const float *s, size_t n, hdm_err *err)
+{
+    (void)s;
+    (void)err;
+    *(size_t *)ctx += n;
+    return 0;
+}
+
+static void test_decoded_duration_checked_as_it_grows(void **state)
+{
+    (void)state;
+    size_t len, got = 0;
+    uint8_t *data = audio_file("speech.mp3", &len);
+    audio_limits lim;
+    hdm_err err = {0};
+
+    /* 6.24 s claimed: within 5.5 s and the 1 s of slack, so decoding starts. */
+    audio_limits_defaults(&lim);
+    lim.max_seconds = 5.5;
+    assert_int_equal(audio_decode(data, len, NULL, &lim, count_sink, &got, NULL, &err),
+                     -HDM_E_TOO_LARGE);
+    assert_string_equal(err.msg, "Audio duration exceeds 5.5 seconds");
+    assert_true(got > 88000 && got <= 88000 + 8192);
+
+    /* Exactly the limit is allowed (the original's `duration > max`). */
+    size_t ref_len;
+    free(audio_file("speech.mp3.ref", &ref_len));
+    lim.max_seconds = (double)(ref_len / 2) / AUDIO_RATE;
+    got = 0;
+    assert_int_equal(audio_decode(data, len, NULL, &lim, count_sink, &got, NULL, &err), 0);
+    assert_int_equal(got, ref_len / 2);
+    free(data);
+}
+
+static void test_size_and_cpu_limits(void **state)
+{
+    (void)state;
+    size_t len, got = 0;
+    uint8_t *data = audio_file("speech.mp3", &len);
+    audio_limits lim;
+    hdm_err err = {0};
+
+    audio_limits_defaults(&lim);
+    lim.max_bytes = len - 1;
+    assert_int_equal(audio_decode(data, len, NULL, &lim, count_sink, &got, NULL, &err),
+                     -HDM_E_TOO_LARGE);
+    char want[128];
+    snprintf(want, sizeof(want), "Audio file too large (max %zu bytes): it has %zu bytes", len - 1,
+             len);
+    assert_string_equal(err.msg, want);
+    free(data);
+
+    data = audio_file("long-10min.mp3", &len);
+    no_limits(&lim);
+    lim.max_cpu_ms = 1;
+    assert_int_equal(audio_decode(data, len, NULL, &lim, count_sink, &got, NULL, &err),
+                     -HDM_E_DEADLINE_EXCEEDED);
+    assert_string_equal(err.msg, "decoding the audio took more than 1 ms of CPU time");
+    free(data);
+}
+
+/* ---- bad input --------------------------------------------------------------------------- */
+
+/* Decodes and expects the error; returns the samples delivered before it. */
+static size_t expect_error(const uint8_t *data, size_t len, const audio_limits *lim, int code,
+                           const char *msg_part)
+{
+    size_t got = 0;
+    audio_info info;
+    hdm_err err = {0};
+    int rc = audio_decode(data, len, NULL, lim, count_sink, &got, &info, &err);
+    if (rc != -code || !strstr(err.msg, msg_part))
+        fail_msg("rc %d, \"%s\"; expected -%d with \"%s\"", rc, err.msg, code, msg_part);
+    return got;
+}
+
+/* The same, for an input refused before any sample. */
+static void expect_bad(const uint8_t *data, size_t len, const audio_limits *lim, int code,
+                       const char *msg_part)
+{
+    assert_int_equal(expect_error(data, len, lim, code, msg_part), 0);
+}
+
+static void expect_bad_file(const char *name, int code, const char *msg_part)
+{
+    size_t len;
+    uint8_t *data = audio_file(name, &len);
+    expect_bad(data, len, NULL, code, msg_part);
+    free(data);
+}
+
+static void test_bad_inputs(void **state)
+{
+    (void)state;
+    static const char text[] = "This is a text file, not a sound.\n";
+    audio_limits lim;
+    size_t len;
+
+    expect_bad((const uint8_t *)"", 0, NULL, HDM_E_BAD_REQUEST,
+               "the audio file is empty (0 bytes)");
+    expect_bad((const uint8_t *)text, sizeof(text) - 1, NULL, HDM_E_BAD_REQUEST,
+               "the file is not in a recognised audio format; supported: WAV, AIFF, MP3, FLAC");
+
+    /* 50 MB of zeros: too large for the upload limit, and not audio past it. */
+    uint8_t *zeros = calloc(50u << 20, 1);
+    assert_non_null(zeros);
+    expect_bad(zeros, 50u << 20, NULL, HDM_E_TOO_LARGE,
+               "Audio file too large (max 26214400 bytes): it has 52428800 bytes");
+    audio_limits_defaults(&lim);
+    lim.max_bytes = 64u << 20;
+    expect_bad(zeros, 50u << 20, &lim, HDM_E_BAD_REQUEST,
+               "the file is not audio: its first 1048576 bytes are all zeros");
+    expect_bad(zeros, 1000, NULL, HDM_E_BAD_REQUEST,
+               "the file is not audio: its 1000 bytes are all zeros");
+    free(zeros);
+
+    uint8_t *png = data_file("images/grey8-90.png", &len);
+    expect_bad(png, len, NULL, HDM_E_BAD_REQUEST, "the file looks like piped png sequence");
+    free(png);
+
+    expect_bad_file("speech.au", HDM_E_BAD_REQUEST,
+                    "the file looks like Sun AU (au), which is not a supported audio format");
+    expect_bad_file("speech-ac3.mka", HDM_E_BAD_REQUEST,
+                    "the Matroska/WebM file's audio codec (ATSC A/52A (AC-3)) is not supported");
+    expect_bad_file("video-only.mp4", HDM_E_BAD_REQUEST,
+                    "the MP4/M4A file has no audio stream (it holds 1 video, 0 subtitle and 0 "
+                    "other streams)");
+    expect_bad_file("truncated-head.mp3", HDM_E_BAD_REQUEST, "the MP3 file could not be read: ");
+    /* ffmpeg's rule: more than 2/3 of the packets refused fails the decode, at
+     * its end (what decoded was delivered). */
+    uint8_t *damaged = audio_file("damaged.mp3", &len);
+    assert_true(expect_error(damaged, len, NULL, HDM_E_BAD_REQUEST,
+                             "the MP3 file's audio is damaged: ") > 0);
+    free(damaged);
+}
+
+/* A truncated MP3 decodes what is there, as ffmpeg does (checked in
+ * test_formats_match_ffmpeg); here: nothing is reported as an error. */
+static void test_truncated_decodes_what_is_there(void **state)
+{
+    (void)state;
+    audio_info info;
+    hdm_err err;
+    float *s;
+    size_t n;
+    assert_int_equal(decode("truncated.mp3", NULL, &s, &n, &info, &err), 0);
+    /* The header still claims the whole file. */
+    assert_true(info.claimed_seconds > 5.5);
+    assert_true((double)n / AUDIO_RATE < 3.0);
+    free(s);
+}
+
+static void test_ext_for_mime(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"audio/mpeg", ".mp3"},   {"AUDIO/MPEG", ".mp3"},
+        {"audio/mp3", ".mp3"},    {"audio/x-wav", ".wav"},
+        {"audio/wav", ".wav"},    {"audio/wave", ".wav"},
+        {"audio/ogg", ".oga"},    {"audio/ogg; codecs=opus", ".ogg"},
+        {"audio/opus", ".opus"},  {"audio/flac", ".flac"},
+        {"audio/webm", ".webm"},  {"video/webm", ".webm"},
+        {"audio/mp4", ".m4a"},    {"video/mp4", ".mp4"},
+        {"audio/aac", ".aac"},    {"audio/mpeg; x=1", ".mp3"},
+        {"audio/x-aiff", ".aif"}, {"application/octet-stream", NULL},
+        {"image/png", NULL},      {"", NULL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *got = audio_ext_for_mime(cases[i][0]);
+        if (cases[i][1] ? !got || strcmp(got, cases[i][1]) : got != NULL)
+            fail_msg("%s gives %s, not %s", cases[i][0], got ? got : "NULL",
+                     cases[i][1] ? cases[i][1] : "NULL");
+    }
+    assert_null(audio_ext_for_mime(NULL));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_formats_match_ffmpeg),
+        cmocka_unit_test(test_tone_level),
+        cmocka_unit_test(test_long_file_streams_in_blocks),
+        cmocka_unit_test(test_claimed_duration_refused_before_decoding),
+        cmocka_unit_test(test_decoded_duration_checked_as_it_grows),
+        cmocka_unit_test(test_size_and_cpu_limits),
+        cmocka_unit_test(test_bad_inputs),
+        cmocka_unit_test(test_truncated_decodes_what_is_there),
+        cmocka_unit_test(test_ext_for_mime),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
