@@ -17,17 +17,27 @@
  * MP4/M4A, Matroska/WebM, ADTS AAC) and audio decoders run; nothing can open
  * another file or a network address; only the audio stream is decoded.
  *
- * Library code: never logs.  The first call installs a libav log callback
- * for the whole process that keeps libav silent and remembers, per thread,
- * its last error line, which error sentences quote.
+ * Threads: with lim->decode_thread (the default) each call demuxes and
+ * decodes on one helper thread of its own while the calling thread
+ * resamples; the sink is always called on the calling thread, in order.
+ *
+ * Process-wide settings made by the first call (libav has no other way):
+ * a log callback that keeps libav silent (library code never logs) and
+ * remembers, per thread, its last error line, which error sentences quote;
+ * and av_max_alloc(AUDIO_MAX_ALLOC), so no header can make a demuxer
+ * allocate gigabytes (a 191-byte WAV asked the wav demuxer for 1.9 GB).
  */
 #ifndef HDM_AUDIO_AUDIO_H
 #define HDM_AUDIO_AUDIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "common/err.h"
+
+/* Largest single allocation libav may make in this process. */
+#define AUDIO_MAX_ALLOC (128u << 20)
 
 /* The rate every decoded sample is delivered at (Whisper's). */
 #define AUDIO_RATE 16000
@@ -50,6 +60,7 @@ typedef struct audio_limits {
     int64_t max_cpu_ms;  /* CPU budget of one decode, 0 = none */
     int64_t probe_bytes; /* format and stream probing, bytes */
     int64_t analyze_us;  /* stream probing, microseconds of media */
+    bool decode_thread;  /* decode on a helper thread (default true; same samples) */
 } audio_limits;
 
 /* Fills the defaults above. */
@@ -87,7 +98,9 @@ typedef int (*audio_sink)(void *ctx, const float *samples, size_t n, hdm_err *er
  *   -HDM_E_BAD_REQUEST  empty input, not a recognised or supported audio
  *                       format, no audio stream, an unsupported codec, no
  *                       audio decodable, more than 2/3 of the packets damaged
- *                       (ffmpeg's own failure rule); the sentence names it.
+ *                       (ffmpeg's own failure rule), a header that makes
+ *                       libav ask for more than AUDIO_MAX_ALLOC; the sentence
+ *                       names it.
  *                       A truncated file decodes what is there, as ffmpeg does.
  *   -HDM_E_TOO_LARGE    more than lim->max_bytes, or a duration (claimed or
  *                       decoded) over lim->max_seconds: "Audio file too large

@@ -22,6 +22,7 @@
 #include <libavcodec/avcodec.h>
 #include <libavutil/avutil.h>
 #include <libavutil/log.h>
+#include <libavutil/mem.h>
 
 #include "audio_source.h"
 
@@ -54,7 +55,7 @@ static const struct {
 
 static __thread char last_line[256];
 static __thread char reason_buf[320];
-static pthread_once_t log_once = PTHREAD_ONCE_INIT;
+static pthread_once_t setup_once = PTHREAD_ONCE_INIT;
 
 /* libav is kept silent (library code never logs); its last error line per
  * thread is kept for error sentences. */
@@ -70,9 +71,19 @@ static void log_callback(void *avcl, int level, const char *fmt, va_list vl)
         last_line[--n] = '\0';
 }
 
-static void install_log(void)
+/* Once per process: see audio.h. */
+static void process_setup(void)
 {
     av_log_set_callback(log_callback);
+    av_max_alloc(AUDIO_MAX_ALLOC);
+}
+
+int audio_source_nomem(const audio_source *s, hdm_err *err)
+{
+    return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                       "the %s file could not be read: it asks for more than %u MiB of memory "
+                       "at once (a damaged or hostile header)",
+                       s->format_label[0] ? s->format_label : "audio", AUDIO_MAX_ALLOC >> 20);
 }
 
 const char *audio_source_reason(int averr)
@@ -87,25 +98,56 @@ const char *audio_source_reason(int averr)
 
 /* ---- CPU budget ------------------------------------------------------------------- */
 
-int64_t audio_source_cpu_ms(void)
+static int64_t clock_ms(clockid_t id, bool *ok)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    *ok = clock_gettime(id, &ts) == 0;
+    return *ok ? (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 : 0;
+}
+
+int64_t audio_source_cpu_ms(void)
+{
+    bool ok;
+    return clock_ms(CLOCK_THREAD_CPUTIME_ID, &ok);
+}
+
+void audio_source_add_thread(audio_source *s)
+{
+    int i = atomic_load(&s->n_clocks);
+    bool ok;
+    if (i >= 2 || pthread_getcpuclockid(pthread_self(), &s->clocks[i]) != 0)
+        return;
+    s->clock_start_ms[i] = clock_ms(s->clocks[i], &ok);
+    atomic_store(&s->clock_last_ms[i], s->clock_start_ms[i]);
+    atomic_store(&s->n_clocks, i + 1); /* publishes clocks[i] to the other thread */
 }
 
 void audio_source_exclude_cpu(audio_source *s, int64_t ms)
 {
     if (ms > 0)
-        s->cpu_excluded_ms += ms;
+        atomic_fetch_add(&s->excluded_ms, ms);
 }
 
 static bool budget_spent(audio_source *s)
 {
-    if (s->max_cpu_ms > 0 &&
-        audio_source_cpu_ms() - s->cpu_start_ms - s->cpu_excluded_ms > s->max_cpu_ms)
-        s->over_budget = true;
-    return s->over_budget;
+    if (atomic_load(&s->over_budget))
+        return true;
+    if (s->max_cpu_ms <= 0)
+        return false;
+    int64_t used = -atomic_load(&s->excluded_ms);
+    int n = atomic_load(&s->n_clocks);
+    for (int i = 0; i < n; i++) {
+        bool ok;
+        int64_t now = clock_ms(s->clocks[i], &ok);
+        if (ok)
+            atomic_store(&s->clock_last_ms[i], now);
+        else
+            now = atomic_load(&s->clock_last_ms[i]);
+        used += now - s->clock_start_ms[i];
+    }
+    if (used > s->max_cpu_ms)
+        atomic_store(&s->over_budget, true);
+    return atomic_load(&s->over_budget);
 }
 
 int audio_source_check_budget(audio_source *s, hdm_err *err)
@@ -117,21 +159,34 @@ int audio_source_check_budget(audio_source *s, hdm_err *err)
     return 0;
 }
 
+void audio_source_cancel(audio_source *s)
+{
+    atomic_store(&s->cancelled, true);
+}
+
+bool audio_source_cancelled(audio_source *s)
+{
+    return atomic_load(&s->cancelled);
+}
+
 int audio_source_read_failed(audio_source *s, int averr, hdm_err *err)
 {
-    if (s->over_budget || averr == AVERROR_EXIT)
+    if (atomic_load(&s->cancelled))
+        return hdm_err_set(err, HDM_E_CANCELLED, "the audio decode was abandoned");
+    if (atomic_load(&s->over_budget) || averr == AVERROR_EXIT)
         return hdm_err_set(err, HDM_E_DEADLINE_EXCEEDED,
                            "decoding the audio took more than %lld ms of CPU time",
                            (long long)s->max_cpu_ms);
     if (averr == AVERROR(ENOMEM))
-        return hdm_err_set(err, HDM_E_NOMEM, "out of memory reading the audio");
+        return audio_source_nomem(s, err);
     return 0;
 }
 
 /* libav polls this in its longer loops (stream probing). */
 static int interrupt_cb(void *opaque)
 {
-    return budget_spent(opaque) ? 1 : 0;
+    audio_source *s = opaque;
+    return atomic_load(&s->cancelled) || budget_spent(s) ? 1 : 0;
 }
 
 /* ---- the memory reader ---------------------------------------------------------- */
@@ -139,7 +194,7 @@ static int interrupt_cb(void *opaque)
 static int mem_read(void *opaque, uint8_t *buf, int size)
 {
     audio_source *s = opaque;
-    if (budget_spent(s))
+    if (atomic_load(&s->cancelled) || budget_spent(s))
         return AVERROR_EXIT;
     if (s->pos >= s->len)
         return AVERROR_EOF;
@@ -329,8 +384,8 @@ int audio_source_open(audio_source *s, const void *data, size_t len, const char 
     s->data = data;
     s->len = len;
     s->max_cpu_ms = lim->max_cpu_ms;
-    s->cpu_start_ms = audio_source_cpu_ms();
-    pthread_once(&log_once, install_log);
+    audio_source_add_thread(s);
+    pthread_once(&setup_once, process_setup);
     last_line[0] = '\0';
 
     if (len == 0)
@@ -354,10 +409,10 @@ int audio_source_open(audio_source *s, const void *data, size_t len, const char 
      * before its demuxer reads anything unless it is on the list. */
     rc = av_probe_input_buffer2(s->pb, &fmt, name_hint ? name_hint : "", NULL, 0,
                                 (unsigned)(probe > (1 << 30) ? (1 << 30) : probe));
-    if (rc < 0 && s->over_budget)
+    if (rc < 0 && atomic_load(&s->over_budget))
         return audio_source_check_budget(s, err);
     if (rc == AVERROR(ENOMEM))
-        return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
+        return audio_source_nomem(s, err);
     if (rc < 0 || !fmt)
         return not_audio(s, NULL, probe, err);
     if (!(label = demuxer_label(fmt)))
@@ -385,17 +440,17 @@ int audio_source_open(audio_source *s, const void *data, size_t len, const char 
     av_dict_free(&opts);
     if (rc < 0) {
         /* avformat_open_input() freed the context on failure (not our reader). */
-        if (s->over_budget)
+        if (atomic_load(&s->over_budget))
             return audio_source_check_budget(s, err);
         if (rc == AVERROR(ENOMEM))
-            return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
+            return audio_source_nomem(s, err);
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "the %s file could not be read: %s",
                            s->format_label, audio_source_reason(rc));
     }
 
     /* ffmpeg goes on without stream parameters as long as there are streams. */
     rc = avformat_find_stream_info(s->ic, NULL);
-    if (s->over_budget)
+    if (atomic_load(&s->over_budget))
         return audio_source_check_budget(s, err);
     if (rc < 0 && s->ic->nb_streams == 0)
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "the %s file could not be read: %s",

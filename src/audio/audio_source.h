@@ -8,9 +8,11 @@
 #ifndef HDM_AUDIO_AUDIO_SOURCE_H
 #define HDM_AUDIO_AUDIO_SOURCE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <libavformat/avformat.h>
 
@@ -30,14 +32,21 @@
 typedef struct audio_source {
     AVFormatContext *ic;
     AVIOContext *pb;
-    const uint8_t *data;     /* the caller's encoded file */
-    size_t len, pos;         /* read position of the memory reader */
-    int stream;              /* index of the audio stream decoded */
-    char format_label[32];   /* "MP3", "Ogg", "MP4/M4A": for sentences */
-    int64_t max_cpu_ms;      /* 0: no budget */
-    int64_t cpu_start_ms;    /* thread CPU clock at open */
-    int64_t cpu_excluded_ms; /* time spent in the caller's sink */
-    bool over_budget;        /* the reader refused to go on */
+    const uint8_t *data;   /* the caller's encoded file */
+    size_t len, pos;       /* read position of the memory reader */
+    int stream;            /* index of the audio stream decoded */
+    char format_label[32]; /* "MP3", "Ogg", "MP4/M4A": for sentences */
+    int64_t max_cpu_ms;    /* 0: no budget */
+    /* The CPU clocks of the (at most two) threads working on this decode,
+     * their readings at the start, and the last reading (a finished
+     * thread's clock cannot be read any more). */
+    clockid_t clocks[2];
+    int64_t clock_start_ms[2];
+    _Atomic int64_t clock_last_ms[2];
+    atomic_int n_clocks;
+    _Atomic int64_t excluded_ms; /* time spent in the caller's sink */
+    atomic_bool over_budget;     /* the budget is spent: everything stops */
+    atomic_bool cancelled;       /* the decode is being abandoned */
 } audio_source;
 
 /*
@@ -57,18 +66,31 @@ void audio_source_close(audio_source *s);
 /* True when the decoder named so may run. */
 bool audio_source_decoder_allowed(const char *name);
 
-/* -HDM_E_DEADLINE_EXCEEDED once the CPU budget is spent, else 0. */
+/* Counts the calling thread's CPU time in the budget from now on (the
+ * opening thread is counted from audio_source_open()). */
+void audio_source_add_thread(audio_source *s);
+/* -HDM_E_DEADLINE_EXCEEDED once the CPU budget (all threads') is spent,
+ * else 0.  Any thread may call it. */
 int audio_source_check_budget(audio_source *s, hdm_err *err);
+/* Makes the memory reader refuse to go on (another thread abandons the decode). */
+void audio_source_cancel(audio_source *s);
+bool audio_source_cancelled(audio_source *s);
 /*
- * What an av_read_frame() failure means: the budget or memory ran out (a
- * negative code with the sentence), or the input ended (0: ffmpeg treats a
- * damaged tail as the end of the input).
+ * What an av_read_frame() failure means: the budget or memory ran out or
+ * the decode was cancelled (a negative code with the sentence), or the
+ * input ended (0: ffmpeg treats a damaged tail as the end of the input).
  */
 int audio_source_read_failed(audio_source *s, int averr, hdm_err *err);
 
+/*
+ * The sentence for libav running out of memory: with AUDIO_MAX_ALLOC set,
+ * that is a header asking for too much, so -HDM_E_BAD_REQUEST.
+ */
+int audio_source_nomem(const audio_source *s, hdm_err *err);
+
 /* CPU time of the calling thread, ms. */
 int64_t audio_source_cpu_ms(void);
-/* Leaves ms (time spent outside the decoder) out of the budget. */
+/* Leaves ms (time the caller's thread spent outside the decoder) out of the budget. */
 void audio_source_exclude_cpu(audio_source *s, int64_t ms);
 
 /*

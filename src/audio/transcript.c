@@ -11,6 +11,10 @@
 #include "common/utf8.h"
 #include "transcript_text.h"
 
+/* Offsets and window lengths beyond this are refused (a year: times stay
+ * exact to the millisecond in a double). */
+#define TRANSCRIPT_MAX_S (366.0 * 24 * 3600)
+
 void transcript_free(transcript *t)
 {
     for (size_t i = 0; i < t->n; i++)
@@ -54,9 +58,11 @@ int transcript_add_window(transcript *t, const cJSON *result, double offset_s, d
 
     if (!cJSON_IsObject(result))
         return hdm_err_set(err, HDM_E_INTERNAL, "the model's result is not an object");
-    if (!isfinite(offset_s) || !isfinite(window_s) || offset_s < 0 || window_s < 0)
-        return hdm_err_set(err, HDM_E_INTERNAL, "window offset %g s or length %g s is invalid",
-                           offset_s, window_s);
+    if (!(offset_s >= 0 && offset_s <= TRANSCRIPT_MAX_S && window_s >= 0 &&
+          window_s <= TRANSCRIPT_MAX_S))
+        return hdm_err_set(err, HDM_E_INTERNAL,
+                           "window offset %g s or length %g s is out of range (0 to %g s)",
+                           offset_s, window_s, TRANSCRIPT_MAX_S);
     segs = cJSON_GetObjectItemCaseSensitive(result, "segments");
     if (!segs)
         return 0;

@@ -47,8 +47,9 @@ void transcript_free(transcript *t);
  * order; a window's segments are ordered by start (stable).  A missing
  * start or end counts as 0.0 and a missing text as "" (as the original
  * read them).  Ids are the position in the transcript.
- * Returns 0, -HDM_E_INTERNAL naming what in the result is malformed (the
- * transcript is unchanged then), or -HDM_E_NOMEM.
+ * Returns 0, -HDM_E_INTERNAL naming what in the result is malformed or an
+ * offset or length outside [0, a year] (the transcript is unchanged then),
+ * or -HDM_E_NOMEM.
  */
 int transcript_add_window(transcript *t, const cJSON *result, double offset_s, double window_s,
                           hdm_err *err);

@@ -116,7 +116,7 @@ static int append_stripped(buf *out, const char *text)
     int rc = transcript_append_clean(&clean, text, strlen(text));
     if (rc == 0) {
         transcript_py_strip((const char *)clean.data, clean.len, &a, &b);
-        rc = buf_append(out, clean.data + a, b - a);
+        rc = b > a ? buf_append(out, clean.data + a, b - a) : 0;
     }
     buf_free(&clean);
     return rc;
@@ -274,7 +274,8 @@ char *transcript_event_delta(const transcript *t, size_t i)
         transcript_py_strip((const char *)clean.data, clean.len, &a, &b);
     if (!(delta = malloc(clean.len - a + 1)))
         goto out;
-    memcpy(delta, clean.data + a, clean.len - a);
+    if (clean.len > a)
+        memcpy(delta, clean.data + a, clean.len - a);
     delta[clean.len - a] = '\0';
     cJSON *o = cJSON_CreateObject();
     if (o && (!cJSON_AddStringToObject(o, "type", "transcript.text.delta") ||

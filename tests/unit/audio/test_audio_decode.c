@@ -71,24 +71,28 @@ static void check_against_ffmpeg(const char *file, const float *s, size_t n)
 static void test_formats_match_ffmpeg(void **state)
 {
     (void)state;
-    for (size_t k = 0; k < sizeof(formats) / sizeof(formats[0]); k++) {
+    audio_limits lim;
+    audio_limits_defaults(&lim);
+    /* Decoding on the helper thread (the default) and inline: the same samples. */
+    for (size_t k = 0; k < 2 * sizeof(formats) / sizeof(formats[0]); k++) {
         audio_info info;
         hdm_err err;
         float *s;
         size_t n;
-        if (decode(formats[k].file, NULL, &s, &n, &info, &err) != 0)
-            fail_msg("%s: %s", formats[k].file, err.msg);
-        check_against_ffmpeg(formats[k].file, s, n);
-        assert_string_equal(info.format, formats[k].format);
-        assert_string_equal(info.codec, formats[k].codec);
-        assert_int_equal(info.source_rate, formats[k].rate);
-        assert_int_equal(info.source_channels, formats[k].channels);
+        const __typeof__(formats[0]) *fm = &formats[k / 2];
+        lim.decode_thread = k % 2 == 0;
+        if (decode(fm->file, &lim, &s, &n, &info, &err) != 0)
+            fail_msg("%s: %s", fm->file, err.msg);
+        check_against_ffmpeg(fm->file, s, n);
+        assert_string_equal(info.format, fm->format);
+        assert_string_equal(info.codec, fm->codec);
+        assert_int_equal(info.source_rate, fm->rate);
+        assert_int_equal(info.source_channels, fm->channels);
         assert_int_equal(info.samples, n);
         assert_true(info.frames > 0);
         double seconds = (double)n / AUDIO_RATE;
-        if (fabs(seconds - formats[k].seconds) > 0.15)
-            fail_msg("%s: %.3f s decoded, about %.1f expected", formats[k].file, seconds,
-                     formats[k].seconds);
+        if (fabs(seconds - fm->seconds) > 0.15)
+            fail_msg("%s: %.3f s decoded, about %.1f expected", fm->file, seconds, fm->seconds);
         /* Level: speech and tones are heard, silence is silent, nothing clips. */
         double sum = 0, peak = 0;
         for (size_t i = 0; i < n; i++) {
@@ -96,10 +100,10 @@ static void test_formats_match_ffmpeg(void **state)
             peak = fmax(peak, fabs(s[i]));
         }
         double rms = sqrt(sum / (double)n);
-        if (strcmp(formats[k].file, "silence.wav") == 0)
+        if (strcmp(fm->file, "silence.wav") == 0)
             assert_true(peak == 0.0);
         else if (rms < 0.02 || peak >= 1.0)
-            fail_msg("%s: rms %.4f, peak %.4f", formats[k].file, rms, peak);
+            fail_msg("%s: rms %.4f, peak %.4f", fm->file, rms, peak);
         free(s);
     }
 }
@@ -342,6 +346,29 @@ static void test_bad_inputs(void **state)
     free(damaged);
 }
 
+/* 190 bytes the fuzzer found: a WAV whose INFO chunk made the wav demuxer
+ * allocate (and clear) 1.9 GB before failing.  With AUDIO_MAX_ALLOC it
+ * fails at once. */
+static void test_hostile_header(void **state)
+{
+    (void)state;
+    static const uint8_t wav[] = {
+        0x52, 0x49, 0x46, 0x46, 0x86, 0x06, 0x00, 0x00, 0x57, 0x41, 0x56, 0x45, 0x66, 0x6d, 0x74,
+        0x20, 0x10, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x40, 0x1f, 0x00, 0x00, 0x80, 0x3e,
+        0x00, 0x00, 0x02, 0x00, 0x10, 0x00, 0x4c, 0x49, 0x53, 0x54, 0x1a, 0x00, 0x00, 0xe0, 0x49,
+        0x4e, 0x46, 0x4f, 0x49, 0x53, 0x46, 0x54, 0x0e, 0x00, 0x00, 0x00, 0x4c, 0x61, 0x76, 0x66,
+        0x35, 0x39, 0x2e, 0x32, 0x37, 0x2e, 0x31, 0x30, 0x30, 0x00, 0x64, 0x61, 0x74, 0x61, 0x40,
+        0x06, 0x75, 0x73, 0x65, 0x00, 0x00, 0x00, 0x00, 0x6b, 0x05, 0x31, 0x0a, 0xc5, 0x0d, 0xb6,
+        0x0f, 0xcd, 0x16, 0x54, 0xae, 0x6b, 0xe5, 0xae, 0x01, 0x7d, 0x03, 0x92, 0x08, 0xa4, 0x0c,
+        0x37, 0x0f, 0xfd, 0x0f, 0xe0, 0x0e, 0x00, 0x0c, 0xb5, 0x07, 0x81, 0x02, 0x01, 0xfd, 0xdc,
+        0xf7, 0xad, 0xf3, 0xf3, 0xf0, 0x01, 0xf0, 0xf3, 0xf0, 0xac, 0xf3, 0xdb, 0xf7, 0x00, 0xfd,
+        0x80, 0x02, 0xb4, 0x07, 0xff, 0x0b, 0xdf, 0x0e, 0xfd, 0x0f, 0x37, 0x0f, 0xa4, 0x0c, 0x93,
+        0x08, 0x7d, 0x71, 0x74, 0x20, 0x57, 0x03, 0xff, 0x71, 0x74, 0x20, 0x20, 0x04, 0x80, 0xff,
+        0x1d, 0xfa, 0x4c, 0xbe, 0xf5, 0xfc, 0xf1, 0x33, 0xf0, 0x49, 0xf0, 0x3b, 0xf2, 0x00, 0x00,
+        0x62, 0x90, 0x00, 0x13, 0x12, 0x00, 0xcd, 0xf5, 0x94, 0xfa};
+    expect_bad(wav, sizeof(wav), NULL, HDM_E_BAD_REQUEST, "the WAV file could not be read");
+}
+
 /* A truncated MP3 decodes what is there, as ffmpeg does (checked in
  * test_formats_match_ffmpeg); here: nothing is reported as an error. */
 static void test_truncated_decodes_what_is_there(void **state)
@@ -392,6 +419,7 @@ int main(void)
         cmocka_unit_test(test_decoded_duration_checked_as_it_grows),
         cmocka_unit_test(test_size_and_cpu_limits),
         cmocka_unit_test(test_bad_inputs),
+        cmocka_unit_test(test_hostile_header),
         cmocka_unit_test(test_truncated_decodes_what_is_there),
         cmocka_unit_test(test_ext_for_mime),
     };
