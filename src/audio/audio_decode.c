@@ -49,7 +49,7 @@
 
 /* Samples per sink call (the last may be fewer): 0.5 s, few calls, little memory. */
 #define OUT_BLOCK 8192
-/* swresample's channel limit (MAX_CHANNELS, not in its public header). */
+/* swresample's channel limit (its SWR_CH_MAX, not in its public header). */
 #define MAX_CHANNELS 64
 /* ffmpeg's -max_error_rate default: fail when more of the decode calls fail. */
 #define MAX_ERROR_RATE (2.0f / 3.0f)

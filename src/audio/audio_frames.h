@@ -17,10 +17,11 @@
 
 #include "audio_source.h"
 
-/* Frames decoded ahead at most, and the bytes of samples they may hold
- * (whichever is reached first; one frame is always allowed). */
-#define AUDIO_FRAMES_AHEAD 32
-#define AUDIO_FRAMES_AHEAD_BYTES (4 << 20)
+/* Frames queued at most, and the bytes of samples they may hold (whichever
+ * is reached first; one frame is always allowed).  The consumer holds at
+ * most as many again, taken in one batch. */
+#define AUDIO_FRAMES_AHEAD 16
+#define AUDIO_FRAMES_AHEAD_BYTES (2 << 20)
 
 typedef struct audio_frames {
     audio_source *src;
@@ -32,14 +33,18 @@ typedef struct audio_frames {
     pthread_t thread;
     /* Counts as ffmpeg keeps them for its max_error_rate rule. */
     uint64_t ok_calls, err_calls;
-    /* The queue (helper thread) or the pending frames (inline). */
+    /* The queue between the helper thread and the caller. */
     pthread_mutex_t mu;
     pthread_cond_t can_put, can_get;
     AVFrame *queue[AUDIO_FRAMES_AHEAD];
     unsigned head, count;
     size_t queued_bytes;
     bool producer_waits; /* the helper waits for room */
+    bool consumer_waits; /* the caller waits for frames */
     bool done;           /* no more frames will come */
+    /* The caller's batch, taken[next_taken..n_taken) (caller only). */
+    AVFrame *taken[AUDIO_FRAMES_AHEAD];
+    unsigned n_taken, next_taken;
     bool flushed;        /* the decoder was sent its end of stream */
     int error;           /* the decoding side's failure, with error_msg */
     hdm_err error_msg;

@@ -121,6 +121,6 @@ PY
 fi
 if [ "$long" = --long ] && [ ! -s "$out/long-1h.mp3" ]; then
     ffmpeg -nostdin -hide_banner -loglevel error -y -stream_loop -1 -i "$out/phrases.wav" \
-        -t 3600 -ar 16000 -ac 1 -c:a libmp3lame -b:a 32k "$out/long-1h.mp3.part"
+        -t 3600 -ar 16000 -ac 1 -c:a libmp3lame -b:a 32k -f mp3 "$out/long-1h.mp3.part"
     mv "$out/long-1h.mp3.part" "$out/long-1h.mp3"
 fi
