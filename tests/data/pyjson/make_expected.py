@@ -1,9 +1,7 @@
 #!/usr/bin/python3
-"""Writes the expected outputs of src/common/pyjson.c and base64 lenient
-decoding, as Debian's python3 (standard library only) produces them.
+"""Writes the expected outputs of src/common/pyjson.c, as Debian's python3
+(standard library only) produces them.
 Run from this folder:  python3 make_expected.py"""
-import base64
-import binascii
 import json
 import math
 import random

@@ -1,8 +1,13 @@
-/* test_base64.c - RFC 4648 vectors, strict rejection, random round trips. */
+/*
+ * test_base64.c - RFC 4648 vectors, strict rejection, random round trips;
+ * the lenient decoder against python3's base64.b64decode
+ * (tests/data/base64/py_decode.txt).
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -166,6 +171,110 @@ static void test_every_byte_value(void **state)
     assert_memory_equal(back, all, 256);
 }
 
+static size_t unhex(const char *hex, uint8_t *out)
+{
+    if (strcmp(hex, "-") == 0)
+        return 0;
+    size_t n = strlen(hex) / 2;
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+        sscanf(hex + 2 * i, "%2x", &v);
+        out[i] = (uint8_t)v;
+    }
+    return n;
+}
+
+/* Compares one result with "ok <hex>" or "err <message>". */
+static int check_py(const char *want, long got, const uint8_t *out, const hdm_err *err)
+{
+    static uint8_t expect[4096];
+    if (strncmp(want, "ok ", 3) == 0) {
+        size_t n = unhex(want + 3, expect);
+        return got == (long)n && memcmp(out, expect, n) == 0;
+    }
+    return got == -HDM_E_BAD_REQUEST && err->code == HDM_E_BAD_REQUEST &&
+           strcmp(err->msg, want + 4) == 0;
+}
+
+static void test_py_decode_matches_python(void **state)
+{
+    (void)state;
+    const char *dir = getenv("HDM_TEST_DATA");
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/base64/py_decode.txt", dir != NULL ? dir : "tests/data");
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        fail_msg("cannot open %s", path);
+    static char line[16384];
+    static uint8_t in[4096], out[4096];
+    int n = 0;
+    while (fgets(line, sizeof(line), f) != NULL) {
+        if (line[0] == '#')
+            continue;
+        line[strcspn(line, "\n")] = '\0';
+        char *plain_want = strchr(line, '\t');
+        assert_non_null(plain_want);
+        *plain_want++ = '\0';
+        char *uri_want = strchr(plain_want, '\t');
+        assert_non_null(uri_want);
+        *uri_want++ = '\0';
+        size_t len = unhex(line, in);
+        assert_true(base64_decoded_max(len) <= sizeof(out));
+
+        hdm_err err;
+        hdm_err_clear(&err);
+        long got = base64_py_decode((const char *)in, len, out, &err);
+        if (!check_py(plain_want, got, out, &err))
+            fail_msg("b64decode of %s: python %s, ours %ld %s", line, plain_want, got, err.msg);
+
+        hdm_err_clear(&err);
+        const char *b64;
+        size_t b64_len;
+        int r = base64_py_strip_data_uri((const char *)in, len, &b64, &b64_len, &err);
+        got = r < 0 ? r : base64_py_decode(b64, b64_len, out, &err);
+        if (!check_py(uri_want, got, out, &err))
+            fail_msg("data-URI rule on %s: python %s, ours %ld %s", line, uri_want, got, err.msg);
+        n++;
+    }
+    fclose(f);
+    assert_true(n > 500);
+}
+
+/* Decoding in place, over a large clean input and one with junk in it. */
+static void test_py_decode_in_place(void **state)
+{
+    (void)state;
+    size_t n = 300000;
+    uint8_t *raw = malloc(n);
+    assert_non_null(raw);
+    for (size_t i = 0; i < n; i++)
+        raw[i] = (uint8_t)(i * 7919u >> 3);
+    size_t elen = base64_encoded_len(n);
+    char *enc = malloc(elen + 2);
+    assert_non_null(enc);
+    base64_encode(raw, n, enc);
+    long got = base64_py_decode(enc, elen, (uint8_t *)enc, NULL);
+    assert_int_equal(got, (long)n);
+    assert_memory_equal(enc, raw, n);
+
+    /* Line breaks every 76 characters, as MIME writers do. */
+    char *mime = malloc(elen + elen / 76 + 2);
+    assert_non_null(mime);
+    base64_encode(raw, n, enc);
+    size_t m = 0;
+    for (size_t i = 0; i < elen; i++) {
+        mime[m++] = enc[i];
+        if (i % 76 == 75)
+            mime[m++] = '\n';
+    }
+    got = base64_py_decode(mime, m, (uint8_t *)mime, NULL);
+    assert_int_equal(got, (long)n);
+    assert_memory_equal(mime, raw, n);
+    free(mime);
+    free(enc);
+    free(raw);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -179,6 +288,8 @@ int main(void)
         cmocka_unit_test(test_decoded_max_bounds),
         cmocka_unit_test(test_random_round_trips),
         cmocka_unit_test(test_every_byte_value),
+        cmocka_unit_test(test_py_decode_matches_python),
+        cmocka_unit_test(test_py_decode_in_place),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
