@@ -86,7 +86,7 @@ int transcript_add_window(transcript *t, const cJSON *result, double offset_s, d
     const cJSON *seg;
     cJSON_ArrayForEach(seg, segs)
     {
-        double start, end;
+        double start = 0.0, end = 0.0;
         const char *text = "";
         if (!cJSON_IsObject(seg)) {
             rc = hdm_err_set(err, HDM_E_INTERNAL,
