@@ -326,6 +326,15 @@ static void test_bad_inputs(void **state)
                "the file is not audio: its 1000 bytes are all zeros");
     free(zeros);
 
+    /* Formats that open other files or URLs never run. */
+    static const char concat[] = "ffconcat version 1.0\nfile '/etc/passwd'\n";
+    expect_bad((const uint8_t *)concat, sizeof(concat) - 1, NULL, HDM_E_BAD_REQUEST,
+               "(concat), which is not a supported audio format");
+    static const char hls[] = "#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\n"
+                              "http://127.0.0.1:1/a.ts\n#EXT-X-ENDLIST\n";
+    expect_bad((const uint8_t *)hls, sizeof(hls) - 1, NULL, HDM_E_BAD_REQUEST,
+               "(hls), which is not a supported audio format");
+
     uint8_t *png = data_file("images/grey8-90.png", &len);
     expect_bad(png, len, NULL, HDM_E_BAD_REQUEST, "the file looks like piped png sequence");
     free(png);
