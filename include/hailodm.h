@@ -130,6 +130,15 @@ typedef struct hdm_response hdm_response;
 /* A new request {"action": action}.  Returns NULL when out of memory. */
 HDM_EXTERN hdm_request *hdm_request_new(const char *action);
 HDM_EXTERN void hdm_request_free(hdm_request *req);
+/*
+ * Makes the call that sends `req` cancellable: while it waits for the
+ * manager it also watches `fd` (borrowed; an eventfd or the read end of a
+ * pipe, -1 to stop), and once `fd` is readable it closes its connection (the
+ * manager then cancels the work, queued or running) and returns
+ * -HDM_E_CANCELLED.  Used to drop the device work of an HTTP client that
+ * hung up.  Returns 0, or -HDM_E_BAD_REQUEST for a NULL request.
+ */
+HDM_EXTERN int hdm_request_set_cancel_fd(hdm_request *req, int fd);
 /* The request's JSON object, to add fields to.  Owned by the request. */
 HDM_EXTERN cJSON *hdm_request_json(hdm_request *req);
 /*

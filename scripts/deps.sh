@@ -5,11 +5,12 @@
 set -euo pipefail
 what=${1:-build}
 
-build=(cmake make gcc g++ pkg-config libcjson-dev libmicrohttpd-dev libyaml-dev
+build=(cmake make gcc g++ pkg-config libcjson-dev libmicrohttpd-dev libyaml-dev libutf8proc-dev zlib1g-dev
        libjpeg62-turbo-dev libpng-dev libwebp-dev libsystemd-dev libcurl4-openssl-dev
+       libopencv-imgproc-dev libpolyclipping-dev
        libavformat-dev libavcodec-dev libswresample-dev libavutil-dev)
-test=(libcmocka-dev python3 python3-pytest python3-requests systemd nodejs npm prometheus
-      espeak-ng sox ffmpeg python3-numpy)
+test=(libcmocka-dev python3 python3-pytest python3-requests python3-pil python3-numpy systemd
+      nodejs npm prometheus espeak-ng sox ffmpeg)
 case "$what" in
   build) want=("${build[@]}") ;;
   demo) want=("${build[@]}" python3) ;;

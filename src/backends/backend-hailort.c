@@ -71,28 +71,6 @@ bool hrt_backend_lost(const backend *b)
     return !b->dev || atomic_load(&b->lost);
 }
 
-int hrt_check_hooks(const infer_hooks *hooks, hdm_err *err)
-{
-    if (!hooks)
-        return 0;
-    if (hooks->cancelled && atomic_load(hooks->cancelled))
-        return hdm_err_set(err, HDM_E_CANCELLED, "inference cancelled");
-    if (hooks->deadline_ms > 0 && mono_ms() >= hooks->deadline_ms)
-        return hdm_err_set(err, HDM_E_DEADLINE_EXCEEDED,
-                           "deadline exceeded while the model was running");
-    return 0;
-}
-
-int hrt_time_left_ms(const infer_hooks *hooks, int cap)
-{
-    if (!hooks || hooks->deadline_ms <= 0)
-        return cap;
-    int64_t left = hooks->deadline_ms - mono_ms();
-    if (left < 1)
-        return 1;
-    return left > cap ? cap : (int)left;
-}
-
 static int lost_error(hdm_err *err)
 {
     return hdm_err_set(err, HDM_E_DEVICE_ERROR,
@@ -167,6 +145,31 @@ static int hailort_open(const backend_config *cfg, backend **out, hdm_err *err)
     return 0;
 }
 
+int hrt_model_file(const model_spec *spec, backend_model *m, const char *path, const char *what,
+                   char *name, size_t len, hdm_err *err)
+{
+    if (!path || !*path)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s required", what);
+    if (!spec->allow) {
+        if (strlen(path) >= len)
+            return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s is too long", what);
+        memcpy(name, path, strlen(path) + 1);
+        return 0;
+    }
+    path_file *grown = realloc(m->files, (m->n_files + 1) * sizeof(*grown));
+    if (!grown)
+        return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
+    m->files = grown;
+    path_file *f = &m->files[m->n_files];
+    int rc = path_open_allowed(spec->allow, path, what, PATH_OPEN_UNIFORM, f, NULL, err);
+    if (rc < 0)
+        return rc;
+    m->n_files++;
+    if (path_file_proc_name(f, name, len) < 0)
+        return hdm_err_set(err, HDM_E_INTERNAL, "no room for the name of %s", path);
+    return 0;
+}
+
 static void model_free(backend_model *m)
 {
     if (!m)
@@ -180,6 +183,9 @@ static void model_free(backend_model *m)
     free(m->rec);
     hrt_vlm_close(m->vlm);
     hrt_s2t_close(m->s2t);
+    for (size_t i = 0; i < m->n_files; i++)
+        path_file_close(&m->files[i]);
+    free(m->files);
     free(m->path);
     free(m);
 }
@@ -253,12 +259,23 @@ out:
 /* ---- load ---------------------------------------------------------------------------- */
 
 /* Checks that a file the model needs is a readable regular file; adds its size. */
-static int check_file(const char *path, const char *what, uint64_t *bytes, hdm_err *err)
+static int check_file(const path_allowlist *allow, const char *path, const char *what,
+                      uint64_t *bytes, hdm_err *err)
 {
     struct stat st;
 
     if (!path || !*path)
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s required", what);
+    if (allow) {
+        path_file f;
+        int rc = path_open_allowed(allow, path, what, PATH_OPEN_UNIFORM, &f, NULL, err);
+        if (rc < 0)
+            return rc;
+        if (bytes)
+            *bytes += (uint64_t)f.st.st_size;
+        path_file_close(&f);
+        return 0;
+    }
     if (stat(path, &st) < 0)
         return hdm_err_set(err, HDM_E_NOT_FOUND, "%s not found: %s", what, path);
     if (!S_ISREG(st.st_mode))
@@ -279,25 +296,28 @@ static int check_model_files(const model_spec *spec, uint64_t *bytes, hdm_err *e
     switch (spec->kind) {
     case MODEL_CLIP:
         /* model_path keys the pair; the two HEFs are what is loaded. */
-        rc = check_file(spec->clip_image_hef, "model_params.image_hef_path", bytes, err);
+        rc = check_file(spec->allow, spec->clip_image_hef, "model_params.image_hef_path", bytes,
+                        err);
         if (rc == 0)
-            rc = check_file(spec->clip_text_hef, "model_params.text_hef_path", bytes, err);
+            rc = check_file(spec->allow, spec->clip_text_hef, "model_params.text_hef_path", bytes,
+                            err);
         return rc;
     case MODEL_OCR: {
         const cJSON *lang;
-        rc = check_file(spec->ocr_detection_hef, "model_params.detection_hef_path", bytes, err);
+        rc = check_file(spec->allow, spec->ocr_detection_hef, "model_params.detection_hef_path",
+                        bytes, err);
         cJSON_ArrayForEach(lang, spec->ocr_recognition_hefs)
         {
             char what[96];
             if (rc < 0)
                 break;
             snprintf(what, sizeof(what), "model_params.recognition_hefs.%s", lang->string);
-            rc = check_file(cJSON_GetStringValue(lang), what, bytes, err);
+            rc = check_file(spec->allow, cJSON_GetStringValue(lang), what, bytes, err);
         }
         return rc;
     }
     default:
-        return check_file(spec->model_path, "model file", bytes, err);
+        return check_file(spec->allow, spec->model_path, "model file", bytes, err);
     }
 }
 
@@ -387,7 +407,7 @@ static int hailort_infer(backend *b, backend_model *m, const infer_input *in,
     if (in->kind != m->kind)
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "input is for a %s model but %s is a %s model",
                            model_kind_name(in->kind), m->path, model_kind_name(m->kind));
-    rc = hrt_check_hooks(hooks, err);
+    rc = hooks_check(hooks, err);
     if (rc < 0)
         return rc;
     memset(out, 0, sizeof(*out));

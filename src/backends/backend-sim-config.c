@@ -50,6 +50,7 @@
 #include <unistd.h>
 
 #include "backend-sim.h"
+#include "common/paths.h"
 #include "common/yamlconf.h"
 
 /* Largest config or sidecar file read (they are a few lines). */
@@ -260,51 +261,91 @@ static int config_from_yaml(const key_table *t, const char *text, size_t len, co
 /* ---- files ---------------------------------------------------------------------- */
 
 /* Reads a small file whole (NUL-terminated).  -HDM_E_NOT_FOUND when absent. */
-static int read_small_file(const char *path, const char *what, char **text, size_t *len,
-                           hdm_err *err)
+/* Reads the regular file open on fd (st: its fstat) into *text. */
+static int read_open_file(int fd, const struct stat *st, const char *path, const char *what,
+                          char **text, size_t *len, hdm_err *err)
 {
-    struct stat st;
     char *data = NULL;
     size_t got = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-    if (fd < 0) {
-        int e = errno;
-        return hdm_err_set(err, e == ENOENT ? HDM_E_NOT_FOUND : HDM_E_BAD_REQUEST,
-                           "cannot open %s %s: %s", what, path, strerror(e));
-    }
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s %s is not a regular file", what, path);
-    }
-    if (st.st_size > SIM_CONFIG_MAX_BYTES) {
-        close(fd);
+    if (st->st_size > SIM_CONFIG_MAX_BYTES)
         return hdm_err_set(err, HDM_E_TOO_LARGE, "%s %s is larger than %d bytes", what, path,
                            SIM_CONFIG_MAX_BYTES);
-    }
-    data = malloc((size_t)st.st_size + 1);
-    if (!data) {
-        close(fd);
+    data = malloc((size_t)st->st_size + 1);
+    if (!data)
         return hdm_err_set(err, HDM_E_NOMEM, "out of memory reading %s", path);
-    }
-    while (got < (size_t)st.st_size) {
-        ssize_t n = read(fd, data + got, (size_t)st.st_size - got);
+    while (got < (size_t)st->st_size) {
+        ssize_t n = read(fd, data + got, (size_t)st->st_size - got);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
             int e = n < 0 ? errno : EIO;
             free(data);
-            close(fd);
             return hdm_err_set(err, HDM_E_BAD_REQUEST, "cannot read %s %s: %s", what, path,
                                strerror(e));
         }
         got += (size_t)n;
     }
-    close(fd);
-    data[got] = '\0';
+    data[got] = 0;
     *text = data;
     *len = got;
     return 0;
+}
+
+/* The operator's --sim-config file. */
+static int read_small_file(const char *path, const char *what, char **text, size_t *len,
+                           hdm_err *err)
+{
+    struct stat st;
+    /* O_NONBLOCK: a FIFO must be refused, not waited on. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        int e = errno;
+        return hdm_err_set(err, e == ENOENT ? HDM_E_NOT_FOUND : HDM_E_BAD_REQUEST,
+                           "cannot open %s %s: %s", what, path, strerror(e));
+    }
+    int rc = fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)
+                 ? hdm_err_set(err, HDM_E_BAD_REQUEST, "%s %s is not a regular file", what, path)
+                 : read_open_file(fd, &st, path, what, text, len, err);
+    close(fd);
+    return rc;
+}
+
+/*
+ * A model's sidecar, opened beneath `allow` (or the model's own directory)
+ * by the kernel (common/paths: no symlink followed, a FIFO refused without
+ * waiting), so a sidecar can never read a file from anywhere else.
+ * -HDM_E_NOT_FOUND when there is none.
+ */
+static int read_sidecar(const char *path, const path_allowlist *allow, char **text, size_t *len,
+                        hdm_err *err)
+{
+    char *dir = strdup(path);
+    char *slash = dir ? strrchr(dir, '/') : NULL;
+    path_allowlist beside = {0};
+    path_file f = {.fd = -1};
+    enum path_refusal why = PATH_REFUSED_NONE;
+    int rc;
+
+    if (!dir)
+        return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
+    if (slash)
+        slash[slash == dir ? 1 : 0] = 0;
+    if (!allow && path_allowlist_parse(&beside, dir) < 0) {
+        free(dir);
+        return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
+    }
+    rc = path_open_allowed(allow ? allow : &beside, path, "model sidecar", PATH_OPEN_UNIFORM, &f,
+                           &why, err);
+    if (rc == 0) {
+        rc = read_open_file(f.fd, &f.st, path, "model sidecar", text, len, err);
+        path_file_close(&f);
+    } else if (why == PATH_REFUSED_NOT_FOUND) {
+        rc = -HDM_E_NOT_FOUND;
+    }
+    path_allowlist_free(&beside);
+    free(dir);
+    return rc;
 }
 
 int sim_config_load_string(const char *text, size_t len, const char *name, sim_config *c,
@@ -354,7 +395,8 @@ static const struct {
     {"input_width", offsetof(sim_sidecar, input_width), 4096},
 };
 
-int sim_sidecar_load(const char *model_path, sim_sidecar *out, hdm_err *err)
+int sim_sidecar_load(const char *model_path, const path_allowlist *allow, sim_sidecar *out,
+                     hdm_err *err)
 {
     sim_sidecar sc = {.found = false};
     char *path = NULL, *text = NULL;
@@ -369,7 +411,7 @@ int sim_sidecar_load(const char *model_path, sim_sidecar *out, hdm_err *err)
         rc = hdm_err_set(err, HDM_E_NOMEM, "out of memory");
         goto out;
     }
-    rc = read_small_file(path, "model sidecar", &text, &len, err);
+    rc = read_sidecar(path, allow, &text, &len, err);
     if (rc == -HDM_E_NOT_FOUND) {
         rc = 0; /* no sidecar: the type defaults apply */
         hdm_err_clear(err);

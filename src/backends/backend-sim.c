@@ -2,7 +2,7 @@
  * backend-sim.c - a simulated Hailo-10H: the backend_sim_ops table, device
  * memory accounting, the single GenAI KV cache, latencies and fault
  * injection.  Outputs are computed in backend-sim-models.c and
- * backend-sim-text.c.
+ * backend-sim-text.c; sleeping is sim-sleep.c.
  *
  * DESIGN: the device worker is the only caller of load/infer/unload/reset,
  * so the model list and the fault counters need no lock.  identify() may run
@@ -23,70 +23,12 @@
 #include <unistd.h>
 
 #include "backend-sim.h"
+#include "common/paths.h"
 #include "common/timeutil.h"
 
 #define MIB (1024ull * 1024ull)
-/* Longest single sleep step, so cancellation is noticed quickly. */
-#define SIM_SLEEP_STEP_NS (5 * 1000 * 1000L)
 /* How long a fault-injected timeout waits when the request names none. */
 #define SIM_DEFAULT_TIMEOUT_MS 1000
-
-struct backend {
-    sim_config cfg;
-    uint64_t memory_total;
-    _Atomic uint64_t memory_used;
-    atomic_bool lost;
-    _Atomic uint64_t inferences;               /* completed, for the temperature */
-    unsigned long n_loads, n_infers, n_resets; /* fault counters (worker only) */
-    backend_model *models;
-};
-
-/* ---- sleeping ---------------------------------------------------------------- */
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static int check_hooks(const infer_hooks *hooks, hdm_err *err)
-{
-    if (!hooks)
-        return 0;
-    if (hooks->cancelled && atomic_load(hooks->cancelled))
-        return hdm_err_set(err, HDM_E_CANCELLED, "inference cancelled");
-    if (hooks->deadline_ms > 0 && mono_ms() >= hooks->deadline_ms)
-        return hdm_err_set(err, HDM_E_DEADLINE_EXCEEDED,
-                           "deadline exceeded while the model was running");
-    return 0;
-}
-
-int sim_sleep(const backend *b, double ms, const infer_hooks *hooks, hdm_err *err)
-{
-    double scaled = ms * b->cfg.latency_scale;
-    int64_t end = now_ns() + (scaled > 0 ? (int64_t)(scaled * 1e6) : 0);
-    int rc = check_hooks(hooks, err);
-
-    while (rc == 0) {
-        int64_t now = now_ns(), step = end - now;
-        if (step <= 0)
-            break;
-        if (step > SIM_SLEEP_STEP_NS)
-            step = SIM_SLEEP_STEP_NS;
-        if (hooks && hooks->deadline_ms > 0) {
-            /* Wake at the deadline rather than oversleep it. */
-            int64_t to_deadline = (hooks->deadline_ms - mono_ms()) * 1000000LL;
-            if (to_deadline < step)
-                step = to_deadline > 0 ? to_deadline : 0;
-        }
-        struct timespec ts = {.tv_sec = step / 1000000000LL, .tv_nsec = step % 1000000000LL};
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-            ;
-        rc = check_hooks(hooks, err);
-    }
-    return rc;
-}
 
 /* ---- open / close / identify --------------------------------------------------- */
 
@@ -167,15 +109,28 @@ static int sim_identify(backend *b, device_info *info, hdm_err *err)
 
 /* ---- load ------------------------------------------------------------------- */
 
-/* Checks that a file the model needs can be read; adds its size to *bytes. */
-static int check_file(const char *path, const char *what, uint64_t *bytes, hdm_err *err)
+/* Checks that a file the model needs can be read (beneath `allow` when
+ * given, as backends.h asks); adds its size to *bytes. */
+static int check_file(const path_allowlist *allow, const char *path, const char *what,
+                      uint64_t *bytes, hdm_err *err)
 {
     struct stat st;
     int fd;
 
     if (!path || !*path)
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s required", what);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (allow) {
+        path_file f;
+        int rc = path_open_allowed(allow, path, what, PATH_OPEN_UNIFORM, &f, NULL, err);
+        if (rc < 0)
+            return rc;
+        if (bytes)
+            *bytes += (uint64_t)f.st.st_size;
+        path_file_close(&f);
+        return 0;
+    }
+    /* O_NONBLOCK: opening a FIFO would wait for a writer forever. */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         int e = errno;
         if (e == ENOENT)
@@ -196,18 +151,21 @@ static int check_file(const char *path, const char *what, uint64_t *bytes, hdm_e
 /* Checks every file of spec; *bytes gets their total size. */
 static int check_model_files(const model_spec *spec, uint64_t *bytes, hdm_err *err)
 {
-    int rc = check_file(spec->model_path, "model file", bytes, err);
+    int rc = check_file(spec->allow, spec->model_path, "model file", bytes, err);
     if (rc < 0)
         return rc;
     if (spec->kind == MODEL_CLIP) {
-        rc = check_file(spec->clip_image_hef, "model_params.image_hef_path", bytes, err);
+        rc = check_file(spec->allow, spec->clip_image_hef, "model_params.image_hef_path", bytes,
+                        err);
         if (rc == 0)
-            rc = check_file(spec->clip_text_hef, "model_params.text_hef_path", bytes, err);
+            rc = check_file(spec->allow, spec->clip_text_hef, "model_params.text_hef_path", bytes,
+                            err);
         return rc;
     }
     if (spec->kind == MODEL_OCR) {
         if (spec->ocr_detection_hef) {
-            rc = check_file(spec->ocr_detection_hef, "model_params.detection_hef_path", bytes, err);
+            rc = check_file(spec->allow, spec->ocr_detection_hef, "model_params.detection_hef_path",
+                            bytes, err);
             if (rc < 0)
                 return rc;
         }
@@ -219,7 +177,7 @@ static int check_model_files(const model_spec *spec, uint64_t *bytes, hdm_err *e
                 return hdm_err_set(err, HDM_E_BAD_REQUEST,
                                    "model_params.recognition_hefs.%s must be a path", lang->string);
             snprintf(what, sizeof(what), "model_params.recognition_hefs.%s", lang->string);
-            rc = check_file(lang->valuestring, what, bytes, err);
+            rc = check_file(spec->allow, lang->valuestring, what, bytes, err);
             if (rc < 0)
                 return rc;
         }
@@ -244,7 +202,7 @@ static uint64_t sim_estimate_footprint(backend *b, const model_spec *spec)
     uint64_t bytes = 0;
     if ((int)spec->kind < 0 || spec->kind >= MODEL_KIND__COUNT || !spec->model_path)
         return 0;
-    if (sim_sidecar_load(spec->model_path, &sc, NULL) < 0)
+    if (sim_sidecar_load(spec->model_path, spec->allow, &sc, NULL) < 0)
         return 0; /* load will report the bad sidecar */
     (void)check_model_files(spec, &bytes, NULL);
     return footprint_of(b, spec->kind, &sc, bytes);
@@ -343,7 +301,7 @@ static int sim_load(backend *b, const model_spec *spec, backend_model **out,
     rc = check_model_files(spec, &file_bytes, err);
     if (rc < 0)
         return rc;
-    rc = sim_sidecar_load(spec->model_path, &sc, err);
+    rc = sim_sidecar_load(spec->model_path, spec->allow, &sc, err);
     if (rc < 0)
         return rc;
     rc = load_faults(b, err);
@@ -431,6 +389,50 @@ static int infer_faults(backend *b, const infer_input *in, const infer_hooks *ho
     return 0;
 }
 
+/* Rewrites the "shape" of every tensor object in node from the tensor it
+ * references ({"dtype", "shape", "attachment": i}). */
+static void sync_shapes(cJSON *node, const infer_output *out)
+{
+    const cJSON *att = cJSON_GetObjectItemCaseSensitive(node, "attachment");
+    if (cJSON_IsObject(node) && cJSON_IsNumber(att) && att->valuedouble >= 0 &&
+        att->valuedouble < out->n_tensors) {
+        const hdm_tensor *t = &out->tensors[(uint32_t)att->valuedouble];
+        double dims[HDM_MAX_DIMS];
+        for (int i = 0; i < t->ndim; i++)
+            dims[i] = (double)t->shape[i];
+        cJSON *shape = cJSON_CreateDoubleArray(dims, t->ndim);
+        if (shape && !cJSON_ReplaceItemInObjectCaseSensitive(node, "shape", shape))
+            cJSON_Delete(shape);
+        return;
+    }
+    cJSON *child;
+    cJSON_ArrayForEach(child, node)
+    {
+        sync_shapes(child, out);
+    }
+}
+
+/*
+ * Dense image outputs (depth, pose, OCR detection) are HWC frames: as
+ * backend.h asks, their shape is the frame's, [h,w,c], so a [1,h,w,c] from a
+ * generator loses its batch 1 here (and so does the "shape" in its result).
+ */
+static void per_frame_shapes(model_kind kind, const infer_input *in, infer_output *out)
+{
+    bool dense = kind == MODEL_DEPTH || kind == MODEL_POSE ||
+                 (kind == MODEL_OCR && in->u.ocr.mode == OCR_MODE_DETECTION);
+    if (!dense)
+        return;
+    for (uint32_t i = 0; i < out->n_tensors; i++) {
+        hdm_tensor *t = &out->tensors[i];
+        if (t->ndim != 4 || t->shape[0] != 1)
+            continue;
+        memmove(t->shape, t->shape + 1, 3 * sizeof(t->shape[0]));
+        t->ndim = 3;
+    }
+    sync_shapes(out->result, out);
+}
+
 static int sim_infer(backend *b, backend_model *m, const infer_input *in, const infer_hooks *hooks,
                      infer_output *out, hdm_err *err)
 {
@@ -472,6 +474,7 @@ static int sim_infer(backend *b, backend_model *m, const infer_input *in, const 
         infer_output_clear(out);
         return rc;
     }
+    per_frame_shapes(m->kind, in, out);
     atomic_fetch_add(&b->inferences, 1);
     return 0;
 }

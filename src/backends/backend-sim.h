@@ -1,11 +1,13 @@
 /*
  * backend-sim.h - internals shared by the files of the simulated Hailo-10H
  * (backend-sim*.c).  Not a public contract: the manager only sees
- * backend_sim_ops from manager/backend.h.
+ * backend_sim_ops from backends/backend.h.
  *
- * DESIGN: backend-sim.c owns the device state (memory accounting, fault
- * injection, sleeping); backend-sim-config.c parses --sim-config and the
- * per-model sidecars; backend-sim-models.c computes the tensor outputs of
+ * DESIGN: backend-sim.c is the dispatcher and owns the device state (memory
+ * accounting, fault injection); its parts never call back into it: they use
+ * the leaves sim-sleep.c (latencies), sim-hash.h (deterministic numbers) and
+ * hooks.h (stop conditions).  backend-sim-config.c parses --sim-config and
+ * the per-model sidecars; backend-sim-models.c computes the tensor outputs of
  * clip/ocr/depth/pose; backend-sim-text.c is the sim tokenizer and the VLM
  * text generator; sim-whisper.c whisper's segments.  Every output is a pure
  * function of the model file name and the input bytes (plus seed/temperature for the VLM),
@@ -19,7 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "manager/backend.h"
+#include "backend.h"
+#include "sim-hash.h"
 
 /* ---- configuration (backend-sim-config.c) --------------------------------- */
 
@@ -73,12 +76,26 @@ typedef struct sim_sidecar {
 } sim_sidecar;
 
 /*
- * Reads `<model_path>.sim.json` when it exists (found=false otherwise).
- * Returns 0, or -HDM_E_BAD_REQUEST naming the sidecar and the bad key.
+ * Reads `<model_path>.sim.json` when it exists (found=false otherwise),
+ * opened beneath `allow` (the model's directory when NULL): never through a
+ * symlink, never a FIFO.  Returns 0, or -HDM_E_BAD_REQUEST naming the
+ * sidecar and the bad key.
  */
-int sim_sidecar_load(const char *model_path, sim_sidecar *out, hdm_err *err);
+int sim_sidecar_load(const char *model_path, const path_allowlist *allow, sim_sidecar *out,
+                     hdm_err *err);
 
 /* ---- device and models (backend-sim.c) ------------------------------------ */
+
+/* The simulated device.  Written by the dispatcher; its parts read cfg. */
+struct backend {
+    sim_config cfg;
+    uint64_t memory_total;
+    _Atomic uint64_t memory_used;
+    atomic_bool lost;
+    _Atomic uint64_t inferences;               /* completed, for the temperature */
+    unsigned long n_loads, n_infers, n_resets; /* fault counters (worker only) */
+    backend_model *models;
+};
 
 /* Sizes the sim models define. */
 #define SIM_CLIP_IMAGE_SIZE 224
@@ -101,7 +118,7 @@ struct backend_model {
     int load_ms, infer_ms, token_ms; /* unscaled; sim_sleep applies latency_scale */
     int in_h, in_w;                  /* depth/pose/ocr detection input size */
     /* clip: fixed pseudo-random weights, made at load */
-    float *clip_img_proj;    /* [SIM_CLIP_DIM][SIM_CLIP_POOL*SIM_CLIP_POOL*3] */
+    float *clip_img_proj;    /* [SIM_CLIP_POOL*SIM_CLIP_POOL*3][SIM_CLIP_DIM], feature-major */
     float *clip_txt_self;    /* [SIM_CLIP_DIM] weight of x[j] */
     float *clip_txt_cross;   /* [SIM_CLIP_DIM] weight of x[perm[j]] */
     float *clip_txt_ctx;     /* [SIM_CLIP_DIM] weight of the causal context mean */
@@ -113,7 +130,7 @@ struct backend_model {
 };
 
 /*
- * Sleeps ms (scaled by latency_scale) in small steps, stopping early with
+ * sim-sleep.c: sleeps ms (scaled by latency_scale) in small steps, stopping early with
  * -HDM_E_CANCELLED when hooks->cancelled is set and with
  * -HDM_E_DEADLINE_EXCEEDED at hooks->deadline_ms.  hooks may be NULL.
  * Even with nothing to sleep it checks cancellation and the deadline.
@@ -157,35 +174,5 @@ int sim_infer_vlm(const backend *b, backend_model *m, const infer_input *in,
                   const infer_hooks *hooks, infer_output *out, hdm_err *err);
 int sim_infer_whisper(const backend *b, backend_model *m, const infer_input *in,
                       const infer_hooks *hooks, infer_output *out, hdm_err *err);
-
-/* ---- deterministic numbers ------------------------------------------------ */
-
-#define SIM_FNV_OFFSET 0xcbf29ce484222325ull
-
-/* FNV-1a over bytes, continuing from h (start with SIM_FNV_OFFSET). */
-static inline uint64_t sim_hash(uint64_t h, const void *data, size_t len)
-{
-    const uint8_t *p = data;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
-
-/* splitmix64: a good stream from any seed (also used to mix seeds). */
-static inline uint64_t sim_rng_next(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-/* Uniform float in [-1, 1). */
-static inline float sim_rng_float(uint64_t *state)
-{
-    return (float)((double)(sim_rng_next(state) >> 11) * (2.0 / 9007199254740992.0) - 1.0);
-}
 
 #endif

@@ -1,11 +1,11 @@
 /*
  * backend.c - the table of built-in backends, model type names, and the
- * infer_output helpers every backend uses (see manager/backend.h).
+ * infer_output helpers every backend uses (see backends/backend.h).
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "manager/backend.h"
+#include "backend.h"
 
 static const backend_ops *const backends[] = {
 #ifdef HDM_HAVE_HAILORT

@@ -3,7 +3,7 @@
  * (backend-hailort.c: device and model lifecycle; hailort-dense.c: clip,
  * ocr, depth and pose through InferModel; hailort-genai-glue.c: VLM and
  * Speech2Text).  Not a public contract: the manager only sees
- * backend_hailort_ops from manager/backend.h.  Built only with HailoRT.
+ * backend_hailort_ops from backends/backend.h.  Built only with HailoRT.
  */
 #ifndef HDM_BACKENDS_HAILORT_BACKEND_H
 #define HDM_BACKENDS_HAILORT_BACKEND_H
@@ -13,7 +13,8 @@
 #include <stdint.h>
 
 #include "hailort-rt.h"
-#include "manager/backend.h"
+#include "backend.h"
+#include "hooks.h"
 
 /* One OCR recognition model: a language and its batch size. */
 typedef struct hrt_ocr_rec {
@@ -34,6 +35,8 @@ struct backend_model {
     size_t n_rec;
     hrt_vlm *vlm;
     hrt_s2t *s2t;
+    path_file *files; /* the HEFs HailoRT was given as /proc/self/fd/N, open until unload */
+    size_t n_files;
     struct backend_model *next;
 };
 
@@ -49,11 +52,16 @@ int hrt_fail(backend *b, hdm_err *err, int status, const char *fmt, ...)
 /* True when a HailoRT call said the device is gone (until reset()). */
 bool hrt_backend_lost(const backend *b);
 
-/* -HDM_E_CANCELLED / -HDM_E_DEADLINE_EXCEEDED when the hooks say to stop, else 0. */
-int hrt_check_hooks(const infer_hooks *hooks, hdm_err *err);
-
-/* Milliseconds left before hooks->deadline_ms, capped to [1, cap]; cap when none. */
-int hrt_time_left_ms(const infer_hooks *hooks, int cap);
+/*
+ * The name to give HailoRT for HEF `path` (request field `what`): with
+ * spec->allow, the file is opened beneath the allowed directories by the
+ * kernel (common/paths) and the name is /proc/self/fd/N of that very file,
+ * kept open on m until it is unloaded, so HailoRT reads what was checked;
+ * without, path itself.  Writes the name into name (len bytes).  Returns 0
+ * or a negative code with err.
+ */
+int hrt_model_file(const model_spec *spec, backend_model *m, const char *path, const char *what,
+                   char *name, size_t len, hdm_err *err);
 
 /* ---- hailort-dense.c ---------------------------------------------------------- */
 

@@ -11,6 +11,7 @@
  * becomes the tensor's data.  Buffers are page-aligned so HailoRT can map
  * them for DMA instead of bouncing them.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,12 +43,19 @@ static void free_bufs(void **bufs, size_t n)
 
 /* ---- load ---------------------------------------------------------------------- */
 
-static int open_net(backend *b, hrt_device *dev, const char *path, hrt_type in_type, uint16_t batch,
+/* Configures HEF `path` (request field `what`) of model m, opened as
+ * hrt_model_file says. */
+static int open_net(backend *b, hrt_device *dev, const model_spec *spec, backend_model *m,
+                    const char *path, const char *what, hrt_type in_type, uint16_t batch,
                     hrt_net **out, hdm_err *err)
 {
     hrt_net_options opt = {
         .input_type = in_type, .output_type = HRT_TYPE_FLOAT32, .batch_size = batch};
-    int st = hrt_net_open(dev, path, &opt, out);
+    char name[PATH_MAX];
+    int rc = hrt_model_file(spec, m, path, what, name, sizeof(name), err);
+    if (rc < 0)
+        return rc;
+    int st = hrt_net_open(dev, name, &opt, out);
     if (st != 0)
         return hrt_fail(b, err, st, "cannot configure HEF %s on the device", path);
     return 0;
@@ -71,7 +79,8 @@ static int find_layer(const hrt_stream_info *streams, size_t n, const char *want
 static int load_clip(backend *b, hrt_device *dev, const model_spec *spec, backend_model *m,
                      hdm_err *err)
 {
-    int rc = open_net(b, dev, spec->clip_image_hef, HRT_TYPE_UINT8, 0, &m->net, err);
+    int rc = open_net(b, dev, spec, m, spec->clip_image_hef, "model_params.image_hef_path",
+                      HRT_TYPE_UINT8, 0, &m->net, err);
     if (rc < 0)
         return rc;
     if (hrt_net_n_inputs(m->net) != 1 || hrt_net_n_outputs(m->net) < 1)
@@ -80,7 +89,8 @@ static int load_clip(backend *b, hrt_device *dev, const model_spec *spec, backen
                            "and an embedding output are expected",
                            spec->clip_image_hef, hrt_net_n_inputs(m->net),
                            hrt_net_n_outputs(m->net));
-    rc = open_net(b, dev, spec->clip_text_hef, HRT_TYPE_FLOAT32, 0, &m->text_net, err);
+    rc = open_net(b, dev, spec, m, spec->clip_text_hef, "model_params.text_hef_path",
+                  HRT_TYPE_FLOAT32, 0, &m->text_net, err);
     if (rc < 0)
         return rc;
     if (hrt_net_n_inputs(m->text_net) != 1)
@@ -118,7 +128,8 @@ static int load_ocr(backend *b, hrt_device *dev, const model_spec *spec, backend
     int n = cJSON_GetArraySize(spec->ocr_recognition_hefs), rc;
     const cJSON *lang;
 
-    rc = open_net(b, dev, det, HRT_TYPE_UINT8, 0, &m->net, err);
+    rc = open_net(b, dev, spec, m, det, "model_params.detection_hef_path", HRT_TYPE_UINT8, 0,
+                  &m->net, err);
     if (rc < 0)
         return rc;
     if (hrt_net_n_inputs(m->net) != 1 || hrt_net_n_outputs(m->net) < 1)
@@ -140,8 +151,10 @@ static int load_ocr(backend *b, hrt_device *dev, const model_spec *spec, backend
             return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
         r->batch_size = batch;
         m->n_rec++;
-        rc = open_net(b, dev, cJSON_GetStringValue(lang), HRT_TYPE_UINT8, (uint16_t)batch, &r->net,
-                      err);
+        char what[96];
+        snprintf(what, sizeof(what), "model_params.recognition_hefs.%s", lang->string);
+        rc = open_net(b, dev, spec, m, cJSON_GetStringValue(lang), what, HRT_TYPE_UINT8,
+                      (uint16_t)batch, &r->net, err);
         if (rc < 0)
             return rc;
         if (hrt_net_n_inputs(r->net) != 1 || hrt_net_n_outputs(r->net) < 1)
@@ -165,7 +178,8 @@ int hrt_dense_load(backend *b, hrt_device *dev, const model_spec *spec, backend_
         return load_ocr(b, dev, spec, m, err);
     case MODEL_DEPTH:
     case MODEL_POSE:
-        rc = open_net(b, dev, spec->model_path, HRT_TYPE_UINT8, 0, &m->net, err);
+        rc = open_net(b, dev, spec, m, spec->model_path, "model_path", HRT_TYPE_UINT8, 0, &m->net,
+                      err);
         if (rc == 0 && hrt_net_n_inputs(m->net) != 1)
             rc = hdm_err_set(err, HDM_E_UNSUPPORTED,
                              "%s has %zu inputs; %s models take one image input", spec->model_path,
@@ -277,9 +291,8 @@ static cJSON *output_tensor(infer_output *out, const hrt_stream_info *s, void **
         elems *= (size_t)t.shape[i];
     if (elems * es != s->frame_size) {
         /* Padded or packed layouts: hand out the frame flat rather than lie. */
-        t.ndim = 2;
-        t.shape[0] = 1;
-        t.shape[1] = (int64_t)(s->frame_size / es);
+        t.ndim = 1;
+        t.shape[0] = (int64_t)(s->frame_size / es);
     }
     t.data = *data;
     t.nbytes = s->frame_size;
@@ -296,7 +309,8 @@ static int infer_clip(backend *b, backend_model *m, const infer_input *in, const
                       infer_output *out, hdm_err *err)
 {
     const hdm_tensor *t = &in->u.clip.tensor;
-    int timeout = hrt_time_left_ms(hooks, in->u.clip.timeout_ms > 0 ? in->u.clip.timeout_ms : 1000);
+    int timeout =
+        hooks_time_left_ms(hooks, in->u.clip.timeout_ms > 0 ? in->u.clip.timeout_ms : 1000);
     void *input = NULL, **outs = NULL;
     hrt_net *net;
     int pick, rc;
@@ -348,7 +362,7 @@ static int infer_image(backend *b, hrt_net *net, const hdm_tensor *t, const char
     int rc = image_input(hrt_net_inputs(net), t, what, &input, err);
 
     if (rc == 0)
-        rc = run_net(b, net, 1, &input, hrt_time_left_ms(hooks, DEFAULT_TIMEOUT_MS), "inference",
+        rc = run_net(b, net, 1, &input, hooks_time_left_ms(hooks, DEFAULT_TIMEOUT_MS), "inference",
                      &outs, err);
     free(input);
     if (rc < 0)
@@ -408,14 +422,14 @@ static int infer_ocr_recognition(backend *b, backend_model *m, const infer_input
     }
     for (size_t start = 0; start < n && rc == 0; start += batch) {
         size_t count = n - start < batch ? n - start : batch;
-        rc = hrt_check_hooks(hooks, err);
+        rc = hooks_check(hooks, err);
         for (size_t i = 0; i < count && rc == 0; i++) {
             char what[48];
             snprintf(what, sizeof(what), "input_data.crops[%zu]", start + i);
             rc = image_input(is, &in->u.ocr.crops[start + i], what, &inputs[i], err);
         }
         if (rc == 0)
-            rc = run_net(b, r->net, count, inputs, hrt_time_left_ms(hooks, DEFAULT_TIMEOUT_MS),
+            rc = run_net(b, r->net, count, inputs, hooks_time_left_ms(hooks, DEFAULT_TIMEOUT_MS),
                          "OCR recognition", &outs, err);
         for (size_t i = 0; i < count; i++) {
             free(inputs[i]);

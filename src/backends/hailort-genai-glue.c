@@ -14,6 +14,7 @@
  */
 #include <math.h>
 #include <stdint.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,14 +34,18 @@ int hrt_genai_load(backend *b, hrt_device *dev, const model_spec *spec, backend_
                    hdm_err *err)
 {
     int st;
+    char name[PATH_MAX];
+    int rc = hrt_model_file(spec, m, spec->model_path, "model_path", name, sizeof(name), err);
+    if (rc < 0)
+        return rc;
 
     if (spec->kind == MODEL_WHISPER) {
-        st = hrt_s2t_open(dev, spec->model_path, &m->s2t);
+        st = hrt_s2t_open(dev, name, &m->s2t);
         return st ? hrt_fail(b, err, st, "cannot create the Speech2Text model from %s",
                              spec->model_path)
                   : 0;
     }
-    st = hrt_vlm_open(dev, spec->model_path, &m->vlm);
+    st = hrt_vlm_open(dev, name, &m->vlm);
     if (st)
         return hrt_fail(b, err, st, "cannot create the VLM from %s", spec->model_path);
     hrt_stream_info f;
@@ -85,7 +90,7 @@ static int on_token(void *ctx, const char *text, size_t len)
     emit(g, delta, delta_len);
     if (g->stop.hit)
         return 1;
-    int rc = hrt_check_hooks(g->hooks, g->err);
+    int rc = hooks_check(g->hooks, g->err);
     if (rc < 0) {
         g->abort_code = -rc;
         return 1;
@@ -171,7 +176,7 @@ static int infer_vlm(backend *b, backend_model *m, const infer_input *in, const 
         /* HailoRT seeds are 32 bits, and UINT32_MAX means "random". */
         .seed = (uint32_t)(in->u.vlm.seed % UINT32_MAX),
         .max_tokens = in->u.vlm.max_tokens > 0 ? (uint32_t)in->u.vlm.max_tokens : 200,
-        .read_timeout_ms = hrt_time_left_ms(hooks, TOKEN_TIMEOUT_MS),
+        .read_timeout_ms = hooks_time_left_ms(hooks, TOKEN_TIMEOUT_MS),
     };
 
     g.stop.stops = in->u.vlm.stop;
@@ -264,7 +269,7 @@ static int infer_whisper(backend *b, backend_model *m, const infer_input *in,
     seconds = (double)n / WHISPER_RATE;
     timeout = seconds * 2000.0 > WHISPER_MIN_TIMEOUT_MS ? (int)(seconds * 2000.0)
                                                         : WHISPER_MIN_TIMEOUT_MS;
-    timeout = hrt_time_left_ms(hooks, timeout);
+    timeout = hooks_time_left_ms(hooks, timeout);
 
     out->result = cJSON_CreateObject();
     s.segments = cJSON_AddArrayToObject(out->result, "segments");
@@ -275,7 +280,7 @@ static int infer_whisper(backend *b, backend_model *m, const infer_input *in,
                           in->u.whisper.task == WHISPER_TRANSLATE, timeout, on_segment, &s);
     if (st != 0)
         return hrt_fail(b, err, st, "Speech2Text on %.1f s of audio", seconds);
-    return hrt_check_hooks(hooks, err);
+    return hooks_check(hooks, err);
 }
 
 int hrt_genai_infer(backend *b, backend_model *m, const infer_input *in, const infer_hooks *hooks,

@@ -92,30 +92,24 @@ hrt_layout hrt_order_layout(hrt_order order)
 
 int hrt_stream_shape(const hrt_stream_info *s, int64_t *shape)
 {
-    shape[0] = 1;
     switch (s->order) {
     case HRT_ORDER_NC:
-        shape[1] = s->features;
-        return 2;
+        shape[0] = s->features;
+        return 1;
     case HRT_ORDER_NHWC:
-        if (s->height == 1) {
-            shape[1] = s->width;
-            shape[2] = s->features;
-            return 3;
-        }
+        shape[0] = s->height;
+        shape[1] = s->width;
+        shape[2] = s->features;
+        return 3;
+    case HRT_ORDER_NCHW:
+        shape[0] = s->features;
         shape[1] = s->height;
         shape[2] = s->width;
-        shape[3] = s->features;
-        return 4;
-    case HRT_ORDER_NCHW:
-        shape[1] = s->features;
-        shape[2] = s->height;
-        shape[3] = s->width;
-        return 4;
+        return 3;
     default: {
         size_t es = hrt_type_size(s->type);
-        shape[1] = (int64_t)(es ? s->frame_size / es : s->frame_size);
-        return 2;
+        shape[0] = (int64_t)(es ? s->frame_size / es : s->frame_size);
+        return 1;
     }
     }
 }

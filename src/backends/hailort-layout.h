@@ -73,10 +73,11 @@ hrt_layout hrt_order_layout(hrt_order order);
 
 /*
  * The protocol shape of one frame of stream s into shape[] (room for
- * HDM_MAX_DIMS); returns the number of dims.  NC gives [1,f]; NHWC gives
- * [1,h,w,f] except that a height of 1 is dropped ([1,w,f]: sequence outputs
- * such as a CLIP text encoder's [1,77,512]); NCHW gives [1,f,h,w]; OTHER
- * gives [1, frame_size / element size].
+ * HDM_MAX_DIMS); returns the number of dims.  It is the per-frame shape
+ * HailoRT's Python API reports (what the original manager answered), with
+ * no batch dimension: NC gives [f]; NHWC gives [h,w,f], a height of 1
+ * included (a CLIP text encoder's [1,77,512]); NCHW gives [f,h,w] (the
+ * order the bytes are in); OTHER gives [frame_size / element size].
  */
 int hrt_stream_shape(const hrt_stream_info *s, int64_t *shape);
 

@@ -20,7 +20,7 @@
 
 #include "common/buf.h"
 #include "common/err.h"
-#include "manager/backend.h"
+#include "backend.h"
 
 /*
  * Builds the JSON message strings for in->u.vlm into *out (an array of

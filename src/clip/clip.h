@@ -49,6 +49,10 @@ typedef struct clip_config {
     char *model_name;            /* clip.model: the name reported */
     int embedding_dimension;
     int image_size;
+    char *resize_mode;           /* clip.resize_mode: "squash" (default) or "center_crop" */
+    bool fast_jpeg_decode;       /* clip.fast_jpeg_decode: scaled JPEG decoding */
+    int image_max_pixels;        /* images.max_pixels: source pixels of one image */
+    int image_max_decode_ms;     /* images.max_decode_ms: CPU time of one decode */
     int device_timeout_ms;       /* input_data.timeout_ms of each inference */
     bool apply_softmax;
     double logit_scale;
@@ -120,10 +124,24 @@ int clip_pipeline_init(clip_app *app, hdm_err *err);
 void clip_pipeline_free(clip_app *app);
 
 /*
- * Image embedding: base64 (optionally a data: URI) -> decode -> resize and
- * centre-crop -> manager -> L2-normalised out[embedding_dimension].
- * Errors: -HDM_E_BAD_REQUEST for the image itself (err says what),
- * otherwise the manager's code (err carries its sentence).
+ * The uint8 [S, S, 3] RGB tensor (S = image_size) hailo-clip sends for an
+ * encoded image (`is_base64`: base64, optionally a data: URI; else the
+ * file's bytes): decode within images.max_pixels and images.max_decode_ms,
+ * then squash the whole frame to S x S with Pillow's bicubic (the
+ * original's Image.open().convert("RGB").resize((S, S), BICUBIC)), or with
+ * resize_mode center_crop, shorter side to S and the centre S x S.  With
+ * fast_jpeg_decode, JPEGs are decoded at 1/2..1/8 scale while the shorter
+ * side stays >= 2 S.  Writes S*S*3 bytes to pixels.  Errors:
+ * -HDM_E_BAD_REQUEST (bad image), -HDM_E_TOO_LARGE (over a limit),
+ * -HDM_E_BUSY (the decode gate is full), -HDM_E_NOMEM.
+ */
+int clip_image_tensor(const clip_config *cfg, const char *data, size_t len, bool is_base64,
+                      uint8_t *pixels, hdm_err *err);
+/*
+ * Image embedding: clip_image_tensor -> manager -> L2-normalised
+ * out[embedding_dimension].  Errors: clip_image_tensor's for the image
+ * itself (err says what), otherwise the manager's code (err carries its
+ * sentence).
  */
 int clip_pipeline_image(clip_app *app, const char *b64, size_t len, float *out, hdm_err *err);
 /* Text embedding into out[embedding_dimension]; *cached (may be NULL) says
@@ -141,10 +159,13 @@ typedef struct clip_score {
     int rank;       /* 1 = best */
 } clip_score;
 
-/* Dot product of two L2-normalised vectors (their cosine similarity). */
+/* Cosine similarity as the original computes it: a.b / (|a||b| + 1e-8). */
 double clip_cosine(const float *a, const float *b, int dim);
 /* In place: scores <- softmax(logit_scale * scores), computed stably. */
 void clip_softmax(double *scores, int n, double logit_scale);
+/* The original's rule on the cosines of n prompts: with apply_softmax and
+ * n >= 2, clip_softmax(); one prompt keeps its raw cosine. */
+void clip_scores_finish(double *scores, int n, bool apply_softmax, double logit_scale);
 /*
  * Ranks scores[0..n) best first (ties keep prompt order), keeps the first
  * top_k (capped at n) whose score >= threshold, writes them to out[] with
@@ -153,12 +174,21 @@ void clip_softmax(double *scores, int n, double logit_scale);
 int clip_rank(const double *scores, int n, int top_k, double threshold, clip_score *out);
 /*
  * Reads and checks the /v1/classify options from the request body: prompts
- * (a non-empty list of strings, at most CLIP_MAX_PROMPTS), top_k (a positive
- * integer, default 3), threshold (a number in [0, 1], default 0).  Returns 0,
- * or -HDM_E_BAD_REQUEST with err naming the field.
+ * (a non-empty list of strings, at most CLIP_MAX_PROMPTS), top_k (default 3,
+ * capped at the prompts; 0 asks for none) and threshold (any number,
+ * default 0), accepting what the original accepted where that was sane
+ * (classify.c has the table).  Returns 0, or -HDM_E_BAD_REQUEST with err
+ * naming the field.
  */
 int clip_classify_options(const cJSON *body, const cJSON **prompts, int *n_prompts, int *top_k,
                           double *threshold, hdm_err *err);
+
+/* ---- tokenize.c --------------------------------------------------------------- */
+
+/* True when argv asks for --tokenize (then main() hands over to the next). */
+bool clip_tokenize_requested(int argc, char **argv);
+/* `hailo-clip --tokenize`: stdin JSON strings -> stdout id arrays; the exit code. */
+int clip_tokenize_main(int argc, char **argv);
 
 /* ---- routes.c ---------------------------------------------------------------- */
 

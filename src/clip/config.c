@@ -21,6 +21,10 @@ const conf_key clip_config_keys[] = {
     {"clip.model", CONF_STRING, OFF(model_name), 0, 0},
     {"clip.embedding_dimension", CONF_INT, OFF(embedding_dimension), 1, 65536},
     {"clip.image_size", CONF_INT, OFF(image_size), 16, 4096},
+    {"clip.resize_mode", CONF_STRING, OFF(resize_mode), 0, 0},
+    {"clip.fast_jpeg_decode", CONF_BOOL, OFF(fast_jpeg_decode), 0, 0},
+    {"images.max_pixels", CONF_INT, OFF(image_max_pixels), 1, INT_MAX},
+    {"images.max_decode_ms", CONF_INT, OFF(image_max_decode_ms), 1, 600000},
     {"clip.device_timeout_ms", CONF_INT, OFF(device_timeout_ms), 1, 3600000},
     {"clip.apply_softmax", CONF_BOOL, OFF(apply_softmax), 0, 0},
     {"clip.logit_scale", CONF_DOUBLE, OFF(logit_scale), 0, 10000},
@@ -49,6 +53,11 @@ int clip_config_defaults(clip_config *cfg)
     cfg->max_body_bytes = 16 * 1024 * 1024;
     cfg->embedding_dimension = 512;
     cfg->image_size = 224;
+    cfg->fast_jpeg_decode = true;
+    /* CLIP sees 224 x 224: 24 Mpixel takes any camera's photo up to
+     * 6000 x 4000 and bounds one decode to 72 MB of pixels. */
+    cfg->image_max_pixels = 24 * 1000 * 1000;
+    cfg->image_max_decode_ms = 5000;
     cfg->device_timeout_ms = 1000;
     cfg->apply_softmax = true;
     cfg->logit_scale = 100.0;
@@ -59,6 +68,7 @@ int clip_config_defaults(clip_config *cfg)
     cfg->request_timeout_s = 30;
     cfg->warmup_enabled = true;
     if (svc_conf_set_str(&cfg->host, "0.0.0.0") ||
+        svc_conf_set_str(&cfg->resize_mode, "squash") ||
         svc_conf_set_str(&cfg->model_name, "clip-vit-b-32") ||
         svc_conf_set_str(&cfg->image_hef_path,
                          HAILO_RESOURCES "/models/hailo10h/clip_vit_b_32_image_encoder.hef") ||
@@ -98,6 +108,11 @@ int clip_config_check(const clip_config *cfg, hdm_err *err)
         if (!v || !*v)
             return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s must not be empty", required[i].key);
     }
+    if (!cfg->resize_mode || (strcmp(cfg->resize_mode, "squash") != 0 &&
+                              strcmp(cfg->resize_mode, "center_crop") != 0))
+        return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                           "clip.resize_mode must be squash or center_crop, not \"%.40s\"",
+                           cfg->resize_mode ? cfg->resize_mode : "");
     return 0;
 }
 

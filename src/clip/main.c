@@ -7,7 +7,13 @@
  * model registration thread, READY=1; then wait for SIGTERM/SIGINT,
  * STOPPING=1, drain in-flight requests, exit 0.  The service serves (and
  * /health answers "not ready") while the manager is still coming up.
+ *
+ * `--preprocess IMAGE` is a debugging entry point: with the config (and
+ * nothing else: no manager, no tokenizer), it writes to stdout the
+ * uint8 [S, S, 3] RGB tensor hailo-clip would send to the device for that
+ * image file, and exits.
  */
+#include <errno.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,23 +30,84 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: hailo-clip [--config FILE] [--host HOST] [--port N] [--log-level LEVEL]\n"
             "                  [--check-config] [--version] [--help]\n"
+            "       hailo-clip --preprocess IMAGE [--config FILE]\n"
+            "       hailo-clip --tokenize [--tokenizer FILE | --config FILE]\n"
             "\n"
             "  -c, --config FILE     YAML config (default $HAILO_CLIP_CONFIG, else %s)\n"
             "  -H, --host HOST       bind address (overrides server.host)\n"
             "  -p, --port N          port (overrides server.port; 0 picks a free one)\n"
             "  -l, --log-level L     error, warn, info (default) or debug\n"
             "  -C, --check-config    check the config and the model files, then exit\n"
+            "  --preprocess IMAGE    write the uint8 SxSx3 RGB tensor sent to the device for\n"
+            "                        IMAGE to stdout (S = clip.image_size), then exit\n"
             "  -V, --version         print the version\n"
             "\n"
             "Environment: HAILO_DEVICE_SOCKET (manager socket), HAILO_CLIP_TOKEN (bearer token).\n",
             CLIP_DEFAULT_CONFIG);
 }
 
+/* Reads a whole file (at most `max` bytes) into a malloc'd buffer. */
+static int read_file(const char *path, size_t max, char **out, size_t *len, hdm_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return hdm_err_set(err, HDM_E_NOT_FOUND, "cannot open %s: %s", path, strerror(errno));
+    char *data = malloc(max + 1);
+    size_t n = data ? fread(data, 1, max + 1, f) : 0;
+    int bad = ferror(f);
+    fclose(f);
+    if (!data)
+        return hdm_err_set(err, HDM_E_NOMEM, "out of memory reading %s", path);
+    if (bad || n > max) {
+        free(data);
+        return hdm_err_set(err, bad ? HDM_E_INTERNAL : HDM_E_TOO_LARGE,
+                           bad ? "cannot read %s" : "%s is larger than %zu bytes", path, max);
+    }
+    *out = data;
+    *len = n;
+    return 0;
+}
+
+/* --preprocess: the image tensor to stdout.  Exit code 0 or 1. */
+static int preprocess(const clip_config *cfg, const char *path)
+{
+    hdm_err err = {0};
+    char *data = NULL;
+    size_t len = 0;
+    size_t n = (size_t)cfg->image_size * (size_t)cfg->image_size * 3;
+    uint8_t *pixels = malloc(n);
+    int r = pixels ? read_file(path, (size_t)cfg->max_body_bytes, &data, &len, &err)
+                   : hdm_err_set(&err, HDM_E_NOMEM, "out of memory");
+    if (r >= 0)
+        r = clip_image_tensor(cfg, data, len, false, pixels, &err);
+    if (r >= 0 && (fwrite(pixels, 1, n, stdout) != n || fflush(stdout) != 0))
+        r = hdm_err_set(&err, HDM_E_INTERNAL, "cannot write the tensor to stdout");
+    if (r < 0)
+        log_error("%s: %s", path, err.msg);
+    free(data);
+    free(pixels);
+    return r < 0 ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (clip_tokenize_requested(argc, argv))
+        return clip_tokenize_main(argc, argv);
     svc_args args;
-    int c = svc_parse_args(argc, argv, CLIP_SERVICE_NAME, "HAILO_CLIP_CONFIG", CLIP_DEFAULT_CONFIG,
-                           usage, &args);
+    /* --preprocess IMAGE is ours; the other flags are the shared ones. */
+    const char *preprocess_path = NULL;
+    int nargs = 0;
+    for (int i = 0; i < argc; i++) { /* taken out of argv in place */
+        if (i > 0 && strcmp(argv[i], "--preprocess") == 0 && i + 1 < argc)
+            preprocess_path = argv[++i];
+        else if (i > 0 && strncmp(argv[i], "--preprocess=", 13) == 0)
+            preprocess_path = argv[i] + 13;
+        else
+            argv[nargs++] = argv[i];
+    }
+    argv[nargs] = NULL;
+    int c = svc_parse_args(nargs, argv, CLIP_SERVICE_NAME, "HAILO_CLIP_CONFIG",
+                           CLIP_DEFAULT_CONFIG, usage, &args);
     if (c >= 0)
         return c;
     const char *config_path = args.config_path;
@@ -64,6 +131,11 @@ int main(int argc, char **argv)
         log_error("%s: %s", config_path, err.msg);
         clip_config_free(&cfg);
         return 1;
+    }
+    if (preprocess_path) {
+        c = preprocess(&cfg, preprocess_path);
+        clip_config_free(&cfg);
+        return c;
     }
 
     clip_app app = {.cfg = &cfg, .started_at = mono_s()};

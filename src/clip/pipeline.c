@@ -1,12 +1,20 @@
 /*
  * pipeline.c - from request fields to L2-normalised CLIP embeddings.
  *
- * Image: base64 -> image_decode_base64 (scaled JPEG decoding down to the
- * model size) -> shorter side to image_size, centre crop -> uint8
- * [1, S, S, 3] -> manager (clip, mode image) -> float32 [1, dim] ->
- * L2-normalise.
- * Text: tokenize (<= 77 ids) -> cache lookup by the ids -> gather token
- * rows into [1, 77, width] padded with the end-token row -> manager (clip,
+ * Image: base64 -> image_decode_base64_with (within images.max_pixels and
+ * images.max_decode_ms; JPEGs at reduced scale while the shorter side stays
+ * >= 2 S) -> the whole frame squashed to S x S with Pillow's bicubic, as
+ * the original service did (or, with clip.resize_mode center_crop, the
+ * shorter side to S and the centre S x S) -> uint8 [1, S, S, 3] -> manager
+ * (clip, mode image) -> float32 [1, dim] -> L2-normalise.
+ *
+ * Why 2 S for scaled decoding: measured on real photos (docs/IMAGES.md),
+ * decoding down to a shorter side >= 2 S keeps the tensor within a mean of
+ * 0.5 level of Pillow's full decode (the original), while >= S alone cost
+ * up to 1.4 levels.  clip.fast_jpeg_decode false gives Pillow's tensor bit
+ * for bit, at the cost of full-size decoding.
+ * Text: tokenize (77 ids, zero-padded, as hailo-apps) -> cache lookup by the
+ * ids -> gather the 77 token rows into [1, 77, width] -> manager (clip,
  * mode text) -> row at the end-token position x projection -> L2-normalise
  * -> cache.
  *
@@ -17,6 +25,7 @@
  * -HDM_E_INTERNAL, since they mean our request or setup was wrong, not the
  * client's.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -165,39 +174,55 @@ static int embed_pixels(clip_app *app, uint8_t *pixels, float *out, hdm_err *err
     return 0;
 }
 
+int clip_image_tensor(const clip_config *cfg, const char *data, size_t len, bool is_base64,
+                      uint8_t *pixels, hdm_err *err)
+{
+    int side = cfg->image_size;
+    image_decode_opts o;
+    image img = {0};
+    int r;
+
+    image_decode_opts_defaults(&o);
+    o.limits.max_pixels = (uint64_t)cfg->image_max_pixels;
+    o.limits.max_cpu_ms = cfg->image_max_decode_ms;
+    o.min_side = cfg->fast_jpeg_decode ? 2 * side : 0;
+    r = is_base64 ? image_decode_base64_with(data, len, &o, &img, err)
+                  : image_decode_with((const uint8_t *)data, len, &o, &img, err);
+    if (r >= 0)
+        r = strcmp(cfg->resize_mode, "center_crop") == 0
+                ? image_resize_crop(&img, side, pixels, err)
+                : image_resize(&img, side, side, IMAGE_FILTER_BICUBIC, pixels, err);
+    image_free(&img);
+    if (r < 0) {
+        /* A bad image is the client's fault, whatever the decoder's code;
+         * limits (413), a full decode gate (503) and memory keep theirs.
+         * The sentences mostly start with "image" already. */
+        if (err && strncmp(err->msg, "image", 5) != 0)
+            hdm_err_prefix(err, "image");
+        if (r == -HDM_E_TOO_LARGE && err && strstr(err->msg, "pixels, above the limit")) {
+            char why[HDM_ERR_MSG_MAX];
+            snprintf(why, sizeof(why), "%s", err->msg);
+            hdm_err_set(err, HDM_E_TOO_LARGE, "%s (images.max_pixels)", why);
+        }
+        if (r != -HDM_E_TOO_LARGE && r != -HDM_E_BUSY && r != -HDM_E_NOMEM) {
+            if (err)
+                err->code = HDM_E_BAD_REQUEST;
+            r = -HDM_E_BAD_REQUEST;
+        }
+    }
+    return r;
+}
+
 int clip_pipeline_image(clip_app *app, const char *b64, size_t len, float *out, hdm_err *err)
 {
     int side = app->cfg->image_size;
-    image_limits lim;
-    image img = {0};
-    uint8_t *pixels = NULL;
-    int r;
-
-    image_limits_defaults(&lim);
-    if ((r = image_decode_base64(b64, len, &lim, side, &img, err)) < 0) {
-        /* Whatever the decoder's code, a bad image is the client's fault;
-         * its sentences mostly start with "image" already. */
-        if (err && strncmp(err->msg, "image", 5) != 0)
-            hdm_err_prefix(err, "image");
-        if (err)
-            err->code = HDM_E_BAD_REQUEST;
-        r = -HDM_E_BAD_REQUEST;
-        goto out;
-    }
-    pixels = malloc((size_t)side * (size_t)side * 3);
-    if (!pixels) {
-        r = hdm_err_set(err, HDM_E_NOMEM, "out of memory");
-        goto out;
-    }
-    if ((r = image_resize_crop(&img, side, pixels, err)) < 0) {
-        if (err && strncmp(err->msg, "image", 5) != 0)
-            hdm_err_prefix(err, "image");
-        goto out;
-    }
-    r = embed_pixels(app, pixels, out, err);
-out:
+    uint8_t *pixels = malloc((size_t)side * (size_t)side * 3);
+    if (!pixels)
+        return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
+    int r = clip_image_tensor(app->cfg, b64, len, true, pixels, err);
+    if (r >= 0)
+        r = embed_pixels(app, pixels, out, err);
     free(pixels);
-    image_free(&img);
     return r;
 }
 
@@ -205,16 +230,18 @@ int clip_pipeline_text(clip_app *app, const char *text, float *out, bool *cached
 {
     const clip_text_tables *tab = &app->tables;
     int32_t ids[CLIP_CONTEXT_LEN];
+    int eot_pos;
     float *enc_in = NULL, *enc_out = NULL;
     size_t n_out = 0;
     int r;
 
     if (cached)
         *cached = false;
-    int n = clip_tokenize(app->tokenizer, text, strlen(text), ids, CLIP_CONTEXT_LEN, err);
-    if (n < 0)
-        return n;
-    if (app->cache && clip_cache_get(app->cache, ids, (size_t)n * sizeof(ids[0]), out)) {
+    /* 77 ids padded with 0, as hailo-apps' tokenize_text() gives them */
+    if ((r = clip_tokenize(app->tokenizer, text, strlen(text), ids, CLIP_CONTEXT_LEN, &eot_pos,
+                           err)) < 0)
+        return r;
+    if (app->cache && clip_cache_get(app->cache, ids, sizeof(ids), out)) {
         if (cached)
             *cached = true;
         return 0;
@@ -223,7 +250,7 @@ int clip_pipeline_text(clip_app *app, const char *text, float *out, bool *cached
     enc_in = malloc(in_count * sizeof(float));
     if (!enc_in)
         return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
-    if ((r = clip_embed_gather(tab, ids, n, CLIP_CONTEXT_LEN, enc_in, err)) < 0) {
+    if ((r = clip_embed_gather(tab, ids, CLIP_CONTEXT_LEN, CLIP_CONTEXT_LEN, enc_in, err)) < 0) {
         /* ids outside the table were checked at start-up; this is ours */
         if (err)
             err->code = HDM_E_INTERNAL;
@@ -239,10 +266,9 @@ int clip_pipeline_text(clip_app *app, const char *text, float *out, bool *cached
     };
     if ((r = run_clip(app, "text", &t, &enc_out, &n_out, err)) < 0)
         goto out;
-    int rows, eot_pos;
+    int rows;
     if (n_out == in_count) {
         rows = CLIP_CONTEXT_LEN;
-        eot_pos = n - 1;
     } else if (n_out == (size_t)tab->width) {
         rows = 1; /* an encoder that already pooled the end-token row */
         eot_pos = 0;
@@ -254,7 +280,7 @@ int clip_pipeline_text(clip_app *app, const char *text, float *out, bool *cached
     if ((r = clip_embed_project(tab, enc_out, rows, eot_pos, out, err)) < 0)
         goto out;
     if (app->cache)
-        clip_cache_put(app->cache, ids, (size_t)n * sizeof(ids[0]), out);
+        clip_cache_put(app->cache, ids, sizeof(ids), out);
 out:
     free(enc_in);
     free(enc_out);

@@ -27,6 +27,8 @@ static int failure_status(int code)
     switch (code < 0 ? -code : code) {
     case HDM_E_BAD_REQUEST:
         return 400;
+    case HDM_E_TOO_LARGE: /* an image over images.max_pixels or its decode budget */
+        return 413;
     case HDM_E_UNAVAILABLE:
     case HDM_E_BUSY:
     case HDM_E_RESOURCE_EXHAUSTED:
@@ -251,8 +253,7 @@ static void h_classify(http_request *req, http_reply *reply, void *user)
         scores[i] = clip_cosine(img, txt, dim);
         i++;
     }
-    if (app->cfg->apply_softmax)
-        clip_softmax(scores, n_prompts, app->cfg->logit_scale);
+    clip_scores_finish(scores, n_prompts, app->cfg->apply_softmax, app->cfg->logit_scale);
     int kept = clip_rank(scores, n_prompts, top_k, threshold, ranked);
 
     out = cJSON_CreateObject();

@@ -3,10 +3,11 @@
  *
  * Before the device: token ids -> rows of the token-embedding table
  * (token_embedding_lut.npy, [vocab, width]) -> a [1, 77, width] float32
- * input, padded after the end token by repeating the end token's row (what
- * Hailo's CLIP text HEF expects).  After the device: the encoder output row
- * at the end-token position times text_projection.npy ([width, dim]),
- * L2-normalised.  Library code: never logs.
+ * input.  hailo-clip passes the 77 ids of clip_tokenize(), zero-padded as
+ * hailo-apps pads them, so every row is the table row of its id.  After the
+ * device: the encoder output row at the end-token position times
+ * text_projection.npy ([width, dim]), L2-normalised.  Library code: never
+ * logs.
  */
 #ifndef HDM_CLIPTEXT_EMBED_H
 #define HDM_CLIPTEXT_EMBED_H

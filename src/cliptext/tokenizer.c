@@ -1,28 +1,20 @@
 /*
- * tokenizer.c - CLIP's byte-level BPE over a HuggingFace tokenizer.json.
+ * tokenizer.c - loading a HuggingFace tokenizer.json for CLIP.
  *
  * DESIGN: at load time every vocabulary string is resolved once, so encoding
- * works on integer ids only: each byte has two ids (plain and with the
- * end-of-word suffix) and each merge is an entry (left id, right id) ->
- * (rank, merged id) of an open-addressing hash table.  BPE on a word then
- * repeatedly finds the adjacent pair of lowest rank and merges every
- * occurrence of it left to right, exactly as openai/CLIP's bpe() does.
- * The vocabulary strings themselves are not kept.
- *
- * Encoding stops as soon as the context is full, so the work per request
- * is bounded by CLIP_CONTEXT_LEN tokens, not by the text length (beyond one
- * linear normalisation pass).  Words longer than BPE_MAX_WORD bytes are
- * encoded in pieces of that size to bound the quadratic merge loop; no real
- * vocabulary has tokens anywhere near that long.
- *
- * Normalisation is that of CLIP's tokenizer.json (whitespace runs to one
- * space, lower-case) without its NFC step: text arriving in decomposed form
- * ("e" + U+0301) is tokenized as sent.  Clients send composed text almost
- * always, and an NFC table would be larger than this whole library.
+ * (encode.c) works on integer ids only: each byte has two ids (plain and
+ * with the end-of-word suffix) and each merge is an entry (left id, right
+ * id) -> (rank, merged id) of the bpe.h table.  The vocabulary strings are
+ * not kept.  Everything of the file that changes ids is either honoured
+ * (added_tokens and their "normalized" flag, truncation, padding) or, when
+ * it is not CLIP's, refused with a sentence naming the field: a service
+ * that silently gave other ids than the original would be worse than one
+ * that does not start.
  */
 #include "cliptext/tokenizer.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,30 +22,12 @@
 #include <sys/stat.h>
 #include <cjson/cJSON.h>
 
+#include "cliptext/tok_internal.h"
 #include "cliptext/unicode.h"
+#include "common/utf8.h"
 
-#define BPE_MAX_WORD 1024
 /* tokenizer.json files larger than this are refused (the real one is ~3 MB). */
 #define TOKENIZER_MAX_FILE (256u * 1024u * 1024u)
-
-static const char SOT_TEXT[] = "<|startoftext|>";
-static const char EOT_TEXT[] = "<|endoftext|>";
-
-typedef struct merge_slot {
-    uint64_t key;   /* left << 32 | right, or MERGE_EMPTY */
-    int32_t rank;
-    int32_t merged;
-} merge_slot;
-#define MERGE_EMPTY UINT64_MAX
-
-struct clip_tokenizer {
-    int32_t byte_id[256];     /* id of the byte's symbol */
-    int32_t byte_eow_id[256]; /* id of the byte's symbol + end-of-word suffix */
-    merge_slot *merges;
-    size_t merge_cap;         /* power of two */
-    int32_t sot, eot;
-    int32_t vocab_size;
-};
 
 /* ---- hashing --------------------------------------------------------------- */
 
@@ -66,15 +40,6 @@ static uint64_t hash_bytes(const void *data, size_t len)
         h *= 0x100000001b3ull;
     }
     return h;
-}
-
-static uint64_t hash_pair(uint64_t key)
-{
-    key ^= key >> 33;
-    key *= 0xff51afd7ed558ccdull;
-    key ^= key >> 33;
-    key *= 0xc4ceb9fe1a85ec53ull;
-    return key ^ (key >> 33);
 }
 
 static size_t pow2_at_least(size_t n)
@@ -122,35 +87,6 @@ static void vocab_put(vocab_map *v, const char *key, int32_t id)
     }
     v->slots[i].key = key;
     v->slots[i].id = id;
-}
-
-static const merge_slot *merge_find(const clip_tokenizer *t, int32_t left, int32_t right)
-{
-    uint64_t key = (uint64_t)(uint32_t)left << 32 | (uint32_t)right;
-    size_t i = hash_pair(key) & (t->merge_cap - 1);
-    for (;;) {
-        const merge_slot *s = &t->merges[i];
-        if (s->key == MERGE_EMPTY)
-            return NULL;
-        if (s->key == key)
-            return s;
-        i = (i + 1) & (t->merge_cap - 1);
-    }
-}
-
-/* Adds a merge unless the pair is already there (the first rank wins). */
-static void merge_put(clip_tokenizer *t, int32_t left, int32_t right, int32_t rank, int32_t merged)
-{
-    uint64_t key = (uint64_t)(uint32_t)left << 32 | (uint32_t)right;
-    size_t i = hash_pair(key) & (t->merge_cap - 1);
-    while (t->merges[i].key != MERGE_EMPTY) {
-        if (t->merges[i].key == key)
-            return;
-        i = (i + 1) & (t->merge_cap - 1);
-    }
-    t->merges[i].key = key;
-    t->merges[i].rank = rank;
-    t->merges[i].merged = merged;
 }
 
 /* ---- loading --------------------------------------------------------------- */
@@ -239,12 +175,8 @@ static int load_merges(clip_tokenizer *t, const vocab_map *v, const cJSON *merge
     size_t i = 0;
     int r = 0;
 
-    t->merge_cap = pow2_at_least(n * 2 + 1);
-    t->merges = malloc(t->merge_cap * sizeof(*t->merges));
-    if (!t->merges)
+    if (bpe_table_init(&t->merges, n) < 0)
         return hdm_err_set(err, HDM_E_NOMEM, "%s: out of memory for %zu merges", name, n);
-    for (size_t k = 0; k < t->merge_cap; k++)
-        t->merges[k].key = MERGE_EMPTY;
 
     const cJSON *m;
     cJSON_ArrayForEach(m, merges) {
@@ -271,7 +203,8 @@ static int load_merges(clip_tokenizer *t, const vocab_map *v, const cJSON *merge
                             "in model.vocab", name, i, (int)alen, a, (int)blen, b);
             goto out;
         }
-        merge_put(t, left, right, (int32_t)i, merged);
+        /* A pair listed twice keeps its last rank, as in HF's merge map. */
+        bpe_table_put(&t->merges, left, right, (int32_t)i, merged);
         i++;
     }
 out:
@@ -279,21 +212,222 @@ out:
     return r;
 }
 
-/* A special token's id: added_tokens, then the vocab, then CLIP's default. */
-static int32_t special_id(const cJSON *root, const vocab_map *v, const char *text, int32_t dflt)
+/* ---- the parts of the pipeline around the model ------------------------------ */
+
+static bool is_string(const cJSON *o, const char *key, const char *want)
 {
-    const cJSON *added = cJSON_GetObjectItemCaseSensitive(root, "added_tokens");
-    const cJSON *a;
-    cJSON_ArrayForEach(a, added) {
-        const cJSON *content = cJSON_GetObjectItemCaseSensitive(a, "content");
-        const cJSON *id = cJSON_GetObjectItemCaseSensitive(a, "id");
-        if (cJSON_IsString(content) && strcmp(content->valuestring, text) == 0 &&
-            cJSON_IsNumber(id) && id->valuedouble >= 0 && id->valuedouble <= INT32_MAX &&
-            id->valuedouble == (double)(int32_t)id->valuedouble)
-            return (int32_t)id->valuedouble;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) && strcmp(v->valuestring, want) == 0;
+}
+
+/* True when key is absent, null or false. */
+static bool is_off(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return !v || cJSON_IsNull(v) || cJSON_IsFalse(v);
+}
+
+/* A JSON number that is a whole value in [lo, hi]. */
+static bool whole_number(const cJSON *v, double lo, double hi, double *out)
+{
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= lo && v->valuedouble <= hi) ||
+        v->valuedouble != floor(v->valuedouble))
+        return false;
+    *out = v->valuedouble;
+    return true;
+}
+
+/* The i-th item of a "Sequence" list (normalizers / pretokenizers). */
+static const cJSON *seq_item(const cJSON *seq, const char *list, int i, int n)
+{
+    const cJSON *items = cJSON_GetObjectItemCaseSensitive(seq, list);
+    if (!is_string(seq, "type", "Sequence") || !cJSON_IsArray(items) ||
+        cJSON_GetArraySize(items) != n)
+        return NULL;
+    return cJSON_GetArrayItem(items, i);
+}
+
+static const char CLIP_REGEX[] = "'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+";
+static const char CLIP_REGEX_SPECIALS[] = "<\\|startoftext\\|>|<\\|endoftext\\|>|";
+
+/*
+ * The normalizer and pre_tokenizer must be CLIP's: other ones would give
+ * other ids than HF does for the same file.  The regex may start with the
+ * two special tokens (older exports): that changes nothing here, since the
+ * added_tokens are cut out of the text before the regex runs, except for
+ * added tokens matched in the raw text, handled in encode.c.
+ */
+static int check_pipeline(clip_tokenizer *t, const cJSON *root, const char *name, hdm_err *err)
+{
+    const cJSON *norm = cJSON_GetObjectItemCaseSensitive(root, "normalizer");
+    const cJSON *nfc = seq_item(norm, "normalizers", 0, 3);
+    const cJSON *repl = seq_item(norm, "normalizers", 1, 3);
+    const cJSON *lower = seq_item(norm, "normalizers", 2, 3);
+    const cJSON *pat = cJSON_GetObjectItemCaseSensitive(repl, "pattern");
+    if (!nfc || !is_string(nfc, "type", "NFC") || !is_string(repl, "type", "Replace") ||
+        !is_string(pat, "Regex", "\\s+") || !is_string(repl, "content", " ") ||
+        !is_string(lower, "type", "Lowercase"))
+        return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                           "%s: normalizer is not CLIP's (Sequence of NFC, Replace \\s+ by \" \", "
+                           "Lowercase)", name);
+
+    const cJSON *pre = cJSON_GetObjectItemCaseSensitive(root, "pre_tokenizer");
+    const cJSON *split = seq_item(pre, "pretokenizers", 0, 2);
+    const cJSON *bl = seq_item(pre, "pretokenizers", 1, 2);
+    const cJSON *rx = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(split, "pattern"), "Regex");
+    bool regex_ok = false;
+    if (cJSON_IsString(rx)) {
+        const char *s = rx->valuestring;
+        size_t sl = strlen(CLIP_REGEX_SPECIALS);
+        if (strncmp(s, CLIP_REGEX_SPECIALS, sl) == 0) {
+            s += sl;
+            t->regex_specials = true;
+        }
+        regex_ok = strcmp(s, CLIP_REGEX) == 0;
     }
-    int id = vocab_find(v, text, strlen(text));
-    return id >= 0 ? id : dflt;
+    const cJSON *invert = cJSON_GetObjectItemCaseSensitive(split, "invert");
+    if (!split || !is_string(split, "type", "Split") || !regex_ok ||
+        !is_string(split, "behavior", "Removed") || !cJSON_IsTrue(invert) ||
+        !is_string(bl, "type", "ByteLevel") || !is_off(bl, "add_prefix_space"))
+        return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                           "%s: pre_tokenizer is not CLIP's (Sequence of Split on CLIP's regex, "
+                           "Removed, inverted, then ByteLevel without a prefix space)", name);
+
+    const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
+    const cJSON *prefix = cJSON_GetObjectItemCaseSensitive(model, "continuing_subword_prefix");
+    if (!is_off(model, "dropout") || !is_off(model, "ignore_merges") ||
+        !is_off(model, "byte_fallback") ||
+        (prefix && !cJSON_IsNull(prefix) && !is_string(model, "continuing_subword_prefix", "")))
+        return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                           "%s: model sets dropout, ignore_merges, byte_fallback or a "
+                           "continuing_subword_prefix, which CLIP's does not", name);
+
+    const cJSON *post = cJSON_GetObjectItemCaseSensitive(root, "post_processor");
+    const cJSON *cls = cJSON_GetObjectItemCaseSensitive(post, "cls");
+    const cJSON *sep = cJSON_GetObjectItemCaseSensitive(post, "sep");
+    double cls_id, sep_id;
+    if (!(is_string(post, "type", "RobertaProcessing") ||
+          is_string(post, "type", "BertProcessing")) ||
+        cJSON_GetArraySize(cls) != 2 || cJSON_GetArraySize(sep) != 2 ||
+        !whole_number(cJSON_GetArrayItem(cls, 1), 0, INT32_MAX - 1, &cls_id) ||
+        !whole_number(cJSON_GetArrayItem(sep, 1), 0, INT32_MAX - 1, &sep_id))
+        return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                           "%s: post_processor is not CLIP's (RobertaProcessing with cls and "
+                           "sep [token, id])", name);
+    t->sot = (int32_t)cls_id;
+    t->eot = (int32_t)sep_id;
+    return 0;
+}
+
+/* "truncation" and "padding": what HF's encode() applies after the model. */
+static int load_trunc_pad(clip_tokenizer *t, const cJSON *root, const char *name, hdm_err *err)
+{
+    const cJSON *tr = cJSON_GetObjectItemCaseSensitive(root, "truncation");
+    double d = 0;
+    if (tr && !cJSON_IsNull(tr)) {
+        const cJSON *dir = cJSON_GetObjectItemCaseSensitive(tr, "direction");
+        const cJSON *max_length = cJSON_GetObjectItemCaseSensitive(tr, "max_length");
+        if (!whole_number(max_length, 2, CLIP_MAX_SETTING, &d) ||
+            (dir && !is_string(tr, "direction", "Right")))
+            return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                               "%s: truncation must have max_length 2..%d and direction Right",
+                               name, CLIP_MAX_SETTING);
+        t->trunc_max = (size_t)d;
+    }
+    const cJSON *pad = cJSON_GetObjectItemCaseSensitive(root, "padding");
+    if (pad && !cJSON_IsNull(pad)) {
+        const cJSON *strat = cJSON_GetObjectItemCaseSensitive(pad, "strategy");
+        const cJSON *fixed = cJSON_GetObjectItemCaseSensitive(strat, "Fixed");
+        const cJSON *dir = cJSON_GetObjectItemCaseSensitive(pad, "direction");
+        const cJSON *mult = cJSON_GetObjectItemCaseSensitive(pad, "pad_to_multiple_of");
+        double pad_id, m = 0;
+        bool strat_ok = cJSON_IsString(strat) ? strcmp(strat->valuestring, "BatchLongest") == 0
+                                              : whole_number(fixed, 0, CLIP_MAX_SETTING, &d);
+        if (!strat_ok || (dir && !is_string(pad, "direction", "Right")) ||
+            !whole_number(cJSON_GetObjectItemCaseSensitive(pad, "pad_id"), 0, INT32_MAX - 1,
+                          &pad_id) ||
+            (mult && !cJSON_IsNull(mult) && !whole_number(mult, 1, CLIP_MAX_SETTING, &m)))
+            return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                               "%s: padding must be Fixed (up to %d) or BatchLongest, direction "
+                               "Right, with a pad_id", name, CLIP_MAX_SETTING);
+        t->pad = true;
+        t->pad_fixed = cJSON_IsString(strat) ? 0 : (size_t)d;
+        t->pad_multiple = (size_t)m;
+        t->pad_id = (int32_t)pad_id;
+    }
+    return 0;
+}
+
+/* Normalizes an added token's content as the text around it will be. */
+static int normalize_added(clip_added *a)
+{
+    uint32_t *nfc = NULL;
+    size_t n = 0;
+    if (uc_nfc(a->text, a->len, &nfc, &n) < 0)
+        return -1;
+    a->cps = malloc((2 * n + 1) * sizeof(*a->cps));
+    if (!a->cps) {
+        free(nfc);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        a->n_cps += (size_t)uc_lower(nfc[i], a->cps + a->n_cps);
+    free(nfc);
+    return 0;
+}
+
+static int load_added(clip_tokenizer *t, const cJSON *root, const char *name, int32_t *max_id,
+                      hdm_err *err)
+{
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "added_tokens");
+    if (!list || cJSON_IsNull(list))
+        return 0;
+    if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) > CLIP_MAX_ADDED)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: added_tokens must be a list of at most "
+                           "%d entries", name, CLIP_MAX_ADDED);
+    const cJSON *e;
+    int i = 0;
+    cJSON_ArrayForEach(e, list) {
+        const cJSON *content = cJSON_GetObjectItemCaseSensitive(e, "content");
+        double id;
+        if (!cJSON_IsString(content) || !content->valuestring[0] ||
+            !whole_number(cJSON_GetObjectItemCaseSensitive(e, "id"), 0, INT32_MAX - 1, &id))
+            return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: added_tokens[%d] needs a non-empty "
+                               "content and an integer id", name, i);
+        if (!is_off(e, "single_word") || !is_off(e, "lstrip") || !is_off(e, "rstrip"))
+            return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: added_tokens[%d] sets single_word, "
+                               "lstrip or rstrip, which CLIP's do not", name, i);
+        const char *s = content->valuestring;
+        size_t len = strlen(s);
+        for (size_t k = 0; k < len;) {
+            uint32_t cp;
+            size_t n = utf8_decode((const uint8_t *)s + k, len - k, &cp);
+            if (n == 0 || uc_class_of(cp) == UC_SPACE)
+                return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: added_tokens[%d] content is not "
+                                   "valid UTF-8 without spaces", name, i);
+            k += n;
+        }
+        clip_added *a = &t->added[t->n_added];
+        a->text = (uint8_t *)strdup(s);
+        a->len = len;
+        a->id = (int32_t)id;
+        /* HF's default for "normalized" is true for tokens that are not special. */
+        const cJSON *nz = cJSON_GetObjectItemCaseSensitive(e, "normalized");
+        a->normalized = nz ? cJSON_IsTrue(nz) : !cJSON_IsTrue(
+                                                    cJSON_GetObjectItemCaseSensitive(e, "special"));
+        t->n_added++;
+        if (!a->text || normalize_added(a) < 0)
+            return hdm_err_set(err, HDM_E_NOMEM, "%s: out of memory", name);
+        if (a->normalized)
+            t->any_norm_added = true;
+        else
+            t->any_raw_added = true;
+        if (a->id > *max_id)
+            *max_id = a->id;
+        i++;
+    }
+    return 0;
 }
 
 int clip_tokenizer_load_string(const char *json, size_t len, const char *name,
@@ -334,6 +468,8 @@ int clip_tokenizer_load_string(const char *json, size_t len, const char *name,
     const cJSON *eow = cJSON_GetObjectItemCaseSensitive(model, "end_of_word_suffix");
     if (cJSON_IsString(eow))
         suffix = eow->valuestring;
+    else if (cJSON_IsNull(eow))
+        suffix = ""; /* HF: no suffix */
 
     t = calloc(1, sizeof(*t));
     v.cap = pow2_at_least((size_t)cJSON_GetArraySize(vocab) * 2 + 1);
@@ -360,8 +496,10 @@ int clip_tokenizer_load_string(const char *json, size_t len, const char *name,
         goto fail;
     if ((r = load_merges(t, &v, merges, name, err)) < 0)
         goto fail;
-    t->sot = special_id(root, &v, SOT_TEXT, CLIP_DEFAULT_SOT_ID);
-    t->eot = special_id(root, &v, EOT_TEXT, CLIP_DEFAULT_EOT_ID);
+    if ((r = check_pipeline(t, root, name, err)) < 0 ||
+        (r = load_added(t, root, name, &max_id, err)) < 0 ||
+        (r = load_trunc_pad(t, root, name, err)) < 0)
+        goto fail;
     if (t->sot > max_id)
         max_id = t->sot;
     if (t->eot > max_id)
@@ -418,7 +556,11 @@ void clip_tokenizer_free(clip_tokenizer *tok)
 {
     if (!tok)
         return;
-    free(tok->merges);
+    bpe_table_free(&tok->merges);
+    for (size_t i = 0; i < tok->n_added; i++) {
+        free(tok->added[i].text);
+        free(tok->added[i].cps);
+    }
     free(tok);
 }
 
@@ -437,198 +579,3 @@ int32_t clip_tokenizer_vocab_size(const clip_tokenizer *tok)
     return tok->vocab_size;
 }
 
-/* ---- encoding -------------------------------------------------------------- */
-
-/*
- * BPE of one word (bytes w[0..len), 0 < len <= BPE_MAX_WORD, `last` when the
- * piece ends the word): appends its ids to out[*n..cap).  Returns false once
- * the output is full.
- */
-static bool bpe_word(const clip_tokenizer *t, const uint8_t *w, size_t len, bool last,
-                     int32_t *sym, int32_t *out, int *n, int cap)
-{
-    size_t count = len;
-    for (size_t i = 0; i < len; i++)
-        sym[i] = t->byte_id[w[i]];
-    if (last)
-        sym[len - 1] = t->byte_eow_id[w[len - 1]];
-
-    while (count > 1) {
-        int32_t best_rank = INT32_MAX, left = 0, right = 0, merged = 0;
-        for (size_t i = 0; i + 1 < count; i++) {
-            const merge_slot *m = merge_find(t, sym[i], sym[i + 1]);
-            if (m && m->rank < best_rank) {
-                best_rank = m->rank;
-                left = sym[i];
-                right = sym[i + 1];
-                merged = m->merged;
-            }
-        }
-        if (best_rank == INT32_MAX)
-            break;
-        size_t o = 0;
-        for (size_t i = 0; i < count;) {
-            if (i + 1 < count && sym[i] == left && sym[i + 1] == right) {
-                sym[o++] = merged;
-                i += 2;
-            } else {
-                sym[o++] = sym[i++];
-            }
-        }
-        count = o;
-    }
-    for (size_t i = 0; i < count; i++) {
-        if (*n >= cap)
-            return false;
-        out[(*n)++] = sym[i];
-    }
-    return true;
-}
-
-/*
- * Whitespace clean-up and lower-casing into dst (room for len bytes):
- * runs of \s become one space, leading and trailing space go.  Bytes that
- * are not valid UTF-8 pass through unchanged.  Returns the new length.
- */
-static size_t normalise(const uint8_t *src, size_t len, uint8_t *dst)
-{
-    size_t o = 0;
-    bool pending_space = false;
-    for (size_t i = 0; i < len;) {
-        uint32_t cp;
-        size_t n = uc_decode(src + i, len - i, &cp);
-        if (cp != UC_INVALID && uc_is_space(cp)) {
-            pending_space = o > 0;
-            i += n;
-            continue;
-        }
-        if (pending_space) {
-            dst[o++] = ' ';
-            pending_space = false;
-        }
-        if (cp == UC_INVALID) {
-            dst[o++] = src[i];
-        } else {
-            uint8_t enc[4];
-            size_t m = uc_encode(uc_tolower(cp), enc);
-            if (m != n) { /* the table keeps lengths; stay safe regardless */
-                memcpy(enc, src + i, n);
-                m = n;
-            }
-            memcpy(dst + o, enc, m);
-            o += m;
-        }
-        i += n;
-    }
-    return o;
-}
-
-enum char_class { CC_SPACE, CC_LETTER, CC_NUMBER, CC_OTHER };
-
-static enum char_class classify(const uint8_t *s, size_t len, size_t *n)
-{
-    uint32_t cp;
-    *n = uc_decode(s, len, &cp);
-    if (cp == UC_INVALID)
-        return CC_OTHER;
-    if (uc_is_space(cp))
-        return CC_SPACE;
-    if (uc_is_letter(cp))
-        return CC_LETTER;
-    if (uc_is_number(cp))
-        return CC_NUMBER;
-    return CC_OTHER;
-}
-
-static bool starts_with(const uint8_t *s, size_t len, const char *lit)
-{
-    size_t n = strlen(lit);
-    return len >= n && memcmp(s, lit, n) == 0;
-}
-
-/*
- * CLIP's pre-tokenisation regex at s[0..len) (no leading space): returns the
- * length of the next pre-token and sets *special to the id when it is one
- * of the special tokens (-1 otherwise).
- */
-static size_t next_pretoken(const clip_tokenizer *t, const uint8_t *s, size_t len,
-                            int32_t *special)
-{
-    static const char *const contractions[] = {"'s", "'t", "'re", "'ve", "'m", "'ll", "'d"};
-    size_t n, end;
-
-    *special = -1;
-    if (starts_with(s, len, SOT_TEXT)) {
-        *special = t->sot;
-        return strlen(SOT_TEXT);
-    }
-    if (starts_with(s, len, EOT_TEXT)) {
-        *special = t->eot;
-        return strlen(EOT_TEXT);
-    }
-    for (size_t i = 0; i < sizeof(contractions) / sizeof(contractions[0]); i++)
-        if (starts_with(s, len, contractions[i]))
-            return strlen(contractions[i]);
-
-    enum char_class first = classify(s, len, &n);
-    if (first == CC_NUMBER)
-        return n;
-    end = n;
-    while (end < len) {
-        enum char_class c = classify(s + end, len - end, &n);
-        if (c != first)
-            break;
-        end += n;
-    }
-    return end;
-}
-
-int clip_tokenize(const clip_tokenizer *tok, const char *text, size_t len, int32_t *ids,
-                  int max_len, hdm_err *err)
-{
-    uint8_t *norm = NULL;
-    int32_t *sym = NULL;
-    int n = 0;
-
-    if (max_len < 2)
-        return hdm_err_set(err, HDM_E_BAD_REQUEST, "token limit %d is below 2", max_len);
-    if (!text && len > 0)
-        return hdm_err_set(err, HDM_E_BAD_REQUEST, "text is NULL");
-    norm = malloc(len ? len : 1);
-    sym = malloc(BPE_MAX_WORD * sizeof(*sym));
-    if (!norm || !sym) {
-        free(norm);
-        free(sym);
-        return hdm_err_set(err, HDM_E_NOMEM, "out of memory tokenizing %zu bytes", len);
-    }
-    size_t nlen = normalise((const uint8_t *)text, len, norm);
-
-    ids[n++] = tok->sot;
-    int cap = max_len - 1; /* keep room for the end token */
-    bool room = true;
-    for (size_t i = 0; i < nlen && room;) {
-        if (norm[i] == ' ') {
-            i++;
-            continue;
-        }
-        int32_t special;
-        size_t plen = next_pretoken(tok, norm + i, nlen - i, &special);
-        if (special >= 0) {
-            if (n < cap)
-                ids[n++] = special;
-            else
-                room = false;
-        } else {
-            for (size_t off = 0; off < plen && room; off += BPE_MAX_WORD) {
-                size_t piece = plen - off < BPE_MAX_WORD ? plen - off : BPE_MAX_WORD;
-                room = bpe_word(tok, norm + i + off, piece, off + piece == plen, sym, ids, &n,
-                                cap);
-            }
-        }
-        i += plen;
-    }
-    ids[n++] = tok->eot;
-    free(norm);
-    free(sym);
-    return n;
-}

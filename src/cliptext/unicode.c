@@ -1,18 +1,98 @@
 /*
- * unicode.c - UTF-8 and the character classes of CLIP's pre-tokeniser.
+ * unicode.c - NFC, lower-casing and the regex classes of CLIP's tokenizer
+ * over utf8proc (see unicode.h for how each matches HuggingFace's).
  */
 #include "cliptext/unicode.h"
 
-#include "common/utf8.h"
+#include <stdint.h>
+#include <stdlib.h>
+#include <utf8proc.h>
 
-size_t uc_decode(const uint8_t *s, size_t len, uint32_t *cp)
+enum uc_class uc_class_of(uint32_t cp)
 {
-    size_t n = utf8_decode(s, len, cp);
-    if (n == 0) {
-        *cp = UC_INVALID;
+    if (cp < 0x80) {
+        if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z'))
+            return UC_LETTER;
+        if (cp >= '0' && cp <= '9')
+            return UC_NUMBER;
+        if (cp == ' ' || (cp >= 0x09 && cp <= 0x0D))
+            return UC_SPACE;
+        return UC_OTHER;
+    }
+    if (cp == 0x85)
+        return UC_SPACE;
+    switch (utf8proc_category((utf8proc_int32_t)cp)) {
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO:
+        return UC_LETTER;
+    case UTF8PROC_CATEGORY_ND:
+    case UTF8PROC_CATEGORY_NL:
+    case UTF8PROC_CATEGORY_NO:
+        return UC_NUMBER;
+    case UTF8PROC_CATEGORY_ZS:
+    case UTF8PROC_CATEGORY_ZL:
+    case UTF8PROC_CATEGORY_ZP:
+        return UC_SPACE;
+    default:
+        return UC_OTHER;
+    }
+}
+
+int uc_lower(uint32_t cp, uint32_t out[2])
+{
+    if (cp < 0x80) {
+        out[0] = cp >= 'A' && cp <= 'Z' ? cp + 32 : cp;
         return 1;
     }
-    return n;
+    /* The only unconditional lower-case mapping of SpecialCasing.txt that
+     * is longer than one character; utf8proc has the simple mapping only. */
+    if (cp == 0x130) {
+        out[0] = 0x69;
+        out[1] = 0x307;
+        return 2;
+    }
+    out[0] = (uint32_t)utf8proc_tolower((utf8proc_int32_t)cp);
+    return 1;
+}
+
+int uc_nfc(const uint8_t *s, size_t len, uint32_t **out, size_t *n)
+{
+    const utf8proc_option_t opts = UTF8PROC_STABLE | UTF8PROC_COMPOSE;
+    /* Canonical decomposition rarely grows text by much: try with room
+     * for a little more than one code point per byte, then exactly. */
+    size_t cap = len + 16;
+    utf8proc_int32_t *buf = NULL;
+    utf8proc_ssize_t r;
+
+    if (len > (size_t)PTRDIFF_MAX / 8)
+        return -1;
+    for (;;) {
+        utf8proc_int32_t *grown = realloc(buf, cap * sizeof(*buf));
+        if (!grown) {
+            free(buf);
+            return -1;
+        }
+        buf = grown;
+        r = utf8proc_decompose(s, (utf8proc_ssize_t)len, buf, (utf8proc_ssize_t)cap, opts);
+        if (r < 0) {
+            free(buf);
+            return -1;
+        }
+        if ((size_t)r <= cap)
+            break;
+        cap = (size_t)r;
+    }
+    r = utf8proc_normalize_utf32(buf, r, opts);
+    if (r < 0) {
+        free(buf);
+        return -1;
+    }
+    *out = (uint32_t *)buf;
+    *n = (size_t)r;
+    return 0;
 }
 
 size_t uc_encode(uint32_t cp, uint8_t *out)
@@ -39,109 +119,7 @@ size_t uc_encode(uint32_t cp, uint8_t *out)
     return 4;
 }
 
-typedef struct uc_range {
-    uint32_t lo, hi;
-} uc_range;
-
-static bool in_ranges(const uc_range *r, size_t n, uint32_t cp)
+const char *uc_unicode_version(void)
 {
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (cp < r[mid].lo)
-            hi = mid;
-        else if (cp > r[mid].hi)
-            lo = mid + 1;
-        else
-            return true;
-    }
-    return false;
-}
-
-#define N_RANGES(a) (sizeof(a) / sizeof((a)[0]))
-
-/* Sorted, disjoint. */
-static const uc_range space_ranges[] = {
-    {0x09, 0x0D}, {0x1C, 0x20}, {0x85, 0x85}, {0xA0, 0xA0}, {0x1680, 0x1680},
-    {0x2000, 0x200A}, {0x2028, 0x2029}, {0x202F, 0x202F}, {0x205F, 0x205F}, {0x3000, 0x3000},
-};
-
-static const uc_range letter_ranges[] = {
-    {0x41, 0x5A}, {0x61, 0x7A}, {0xAA, 0xAA}, {0xB5, 0xB5}, {0xBA, 0xBA},
-    {0xC0, 0xD6}, {0xD8, 0xF6}, {0xF8, 0x2C1}, {0x2C6, 0x2D1}, {0x2E0, 0x2E4},
-    {0x2EC, 0x2EC}, {0x2EE, 0x2EE}, {0x370, 0x374}, {0x376, 0x377}, {0x37A, 0x37D},
-    {0x37F, 0x37F}, {0x386, 0x386}, {0x388, 0x38A}, {0x38C, 0x38C}, {0x38E, 0x3A1},
-    {0x3A3, 0x3F5}, {0x3F7, 0x481}, {0x48A, 0x52F}, {0x531, 0x556}, {0x559, 0x559},
-    {0x560, 0x588}, {0x5D0, 0x5EA}, {0x5EF, 0x5F2}, {0x620, 0x64A}, {0x66E, 0x66F},
-    {0x671, 0x6D3}, {0x6D5, 0x6D5}, {0x6E5, 0x6E6}, {0x6EE, 0x6EF}, {0x6FA, 0x6FC},
-    {0x904, 0x939}, {0x93D, 0x93D}, {0x950, 0x950}, {0x958, 0x961}, {0x971, 0x980},
-    {0x985, 0x9B9}, {0xA05, 0xA39}, {0xA85, 0xAB9}, {0xB05, 0xB39}, {0xB85, 0xBB9},
-    {0xC05, 0xC39}, {0xC85, 0xCB9}, {0xD05, 0xD3A}, {0xE01, 0xE30}, {0xE32, 0xE33},
-    {0xE40, 0xE46}, {0xE81, 0xEB0}, {0x10A0, 0x10FF}, {0x1100, 0x1248}, {0x1E00, 0x1F15},
-    {0x1F18, 0x1FBC}, {0x1FC2, 0x1FCC}, {0x1FD0, 0x1FDB}, {0x1FE0, 0x1FEC}, {0x1FF2, 0x1FFC},
-    {0x2071, 0x2071}, {0x207F, 0x207F}, {0x2090, 0x209C}, {0x2C00, 0x2CE4}, {0x3005, 0x3006},
-    {0x3031, 0x3035}, {0x3041, 0x3096}, {0x309D, 0x309F}, {0x30A1, 0x30FA}, {0x30FC, 0x30FF},
-    {0x3105, 0x312F}, {0x3131, 0x318E}, {0x3400, 0x4DBF}, {0x4E00, 0x9FFF}, {0xA000, 0xA48C},
-    {0xAC00, 0xD7A3}, {0xF900, 0xFAFF}, {0xFF21, 0xFF3A}, {0xFF41, 0xFF5A}, {0xFF66, 0xFFDC},
-    {0x20000, 0x2FA1F},
-};
-
-static const uc_range number_ranges[] = {
-    {0x30, 0x39}, {0xB2, 0xB3}, {0xB9, 0xB9}, {0xBC, 0xBE}, {0x660, 0x669},
-    {0x6F0, 0x6F9}, {0x966, 0x96F}, {0x9E6, 0x9EF}, {0xE50, 0xE59}, {0x2070, 0x2070},
-    {0x2074, 0x2079}, {0x2080, 0x2089}, {0x2150, 0x2189}, {0x2460, 0x249B}, {0x24EA, 0x24FF},
-    {0x2776, 0x2793}, {0x3007, 0x3007}, {0x3021, 0x3029}, {0x3038, 0x303A}, {0xFF10, 0xFF19},
-};
-
-bool uc_is_space(uint32_t cp)
-{
-    return in_ranges(space_ranges, N_RANGES(space_ranges), cp);
-}
-
-bool uc_is_letter(uint32_t cp)
-{
-    return in_ranges(letter_ranges, N_RANGES(letter_ranges), cp);
-}
-
-bool uc_is_number(uint32_t cp)
-{
-    return in_ranges(number_ranges, N_RANGES(number_ranges), cp);
-}
-
-uint32_t uc_tolower(uint32_t cp)
-{
-    if (cp >= 'A' && cp <= 'Z')
-        return cp + 0x20;
-    if (cp < 0xC0)
-        return cp;
-    if (cp <= 0xDE)
-        return cp == 0xD7 ? cp : cp + 0x20;
-    if (cp >= 0x100 && cp <= 0x17F) {
-        /* Latin Extended-A pairs upper/lower case as even/odd neighbours,
-         * with the parity flipping at U+0139 and back at U+014A. */
-        if (cp == 0x130 || cp == 0x131 || cp == 0x138 || cp == 0x149 || cp == 0x17F)
-            return cp;
-        if (cp == 0x178)
-            return 0xFF;
-        if ((cp >= 0x139 && cp <= 0x148) || (cp >= 0x179 && cp <= 0x17E))
-            return (cp & 1) ? cp + 1 : cp;
-        return (cp & 1) ? cp : cp + 1;
-    }
-    if (cp >= 0x391 && cp <= 0x3AB && cp != 0x3A2)
-        return cp + 0x20;
-    if (cp == 0x386)
-        return 0x3AC;
-    if (cp >= 0x388 && cp <= 0x38A)
-        return cp + 0x25;
-    if (cp == 0x38C)
-        return 0x3CC;
-    if (cp == 0x38E || cp == 0x38F)
-        return cp + 0x3F;
-    if (cp >= 0x410 && cp <= 0x42F)
-        return cp + 0x20;
-    if (cp >= 0x400 && cp <= 0x40F)
-        return cp + 0x50;
-    if (cp >= 0xFF21 && cp <= 0xFF3A)
-        return cp + 0x20;
-    return cp;
+    return utf8proc_unicode_version();
 }

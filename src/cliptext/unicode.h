@@ -1,14 +1,20 @@
 /*
- * unicode.h - the little Unicode CLIP's tokenizer needs: UTF-8 decoding,
- * the character classes of its pre-tokenisation regex (\s, \p{L}, \p{N})
- * and lower-casing.  Internal to hdm_cliptext.
+ * unicode.h - the Unicode steps of CLIP's tokenizer.json, over Debian's
+ * libutf8proc.  Internal to hdm_cliptext.
  *
- * The classes are range tables covering the scripts CLIP's vocabulary was
- * trained on (Latin, Greek, Cyrillic, Armenian, Hebrew, Arabic, Indic, Thai,
- * Georgian, Hangul, kana, CJK); code points outside them count as "other",
- * which only changes where a run of symbols is cut, never loses a byte.
- * Lower-casing covers ASCII, Latin-1, Latin Extended-A, Greek, Cyrillic and
- * the full-width Latin letters, each mapping keeping the UTF-8 length.
+ * HuggingFace tokenizers runs, for CLIP: NFC, Replace(\s+ -> " "),
+ * Lowercase (Rust's char::to_lowercase), then a Split on CLIP's regex whose
+ * classes are Oniguruma's \s, \p{L} and \p{N}.  These functions give the
+ * same answers from utf8proc's tables:
+ *   - \s is Oniguruma's, not Python's: U+0009-000D, U+0085 and the
+ *     categories Zs, Zl, Zp (U+001C-001F are not spaces there);
+ *   - \p{L} is the categories Lu Ll Lt Lm Lo, \p{N} is Nd Nl No;
+ *   - lower-casing is the full mapping of one character with no context
+ *     (final sigma stays sigma): utf8proc's simple mapping plus the one
+ *     unconditional multi-character entry of SpecialCasing.txt,
+ *     U+0130 -> U+0069 U+0307.
+ * utf8proc 2.8 carries Unicode 15.0; README.md in tests/data/cliptext says
+ * where the HF build's tables differ and what that changes.
  */
 #ifndef HDM_CLIPTEXT_UNICODE_H
 #define HDM_CLIPTEXT_UNICODE_H
@@ -17,25 +23,29 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Marks a byte that does not start a valid UTF-8 sequence. */
-#define UC_INVALID 0xFFFFFFFFu
+/* Character classes of CLIP's pre-tokenisation regex. */
+enum uc_class { UC_SPACE, UC_LETTER, UC_NUMBER, UC_OTHER };
+
+/* The regex class of code point cp. */
+enum uc_class uc_class_of(uint32_t cp);
 
 /*
- * Decodes the code point at s[0..len) (len > 0) into *cp and returns the
- * bytes it takes (1..4).  An invalid or truncated sequence gives
- * *cp = UC_INVALID and 1, so the caller keeps the raw byte.
+ * Lower-cases cp as Rust's char::to_lowercase does: writes 1 or 2 code
+ * points to out[] and returns how many.
  */
-size_t uc_decode(const uint8_t *s, size_t len, uint32_t *cp);
+int uc_lower(uint32_t cp, uint32_t out[2]);
+
+/*
+ * NFC of the valid UTF-8 s[0..len) as code points: *out is malloc'd (the
+ * caller frees it) and *n is its length.  Returns 0, or -1 when memory ran
+ * out or utf8proc refused the input (it is validated by the caller).
+ */
+int uc_nfc(const uint8_t *s, size_t len, uint32_t **out, size_t *n);
+
 /* Writes cp as UTF-8 into out (room for 4) and returns its length. */
 size_t uc_encode(uint32_t cp, uint8_t *out);
 
-/* Python's str.isspace() set, as matched by \s. */
-bool uc_is_space(uint32_t cp);
-/* \p{L}: letters. */
-bool uc_is_letter(uint32_t cp);
-/* \p{N}: digits and other numerals. */
-bool uc_is_number(uint32_t cp);
-/* Lower-case form (same UTF-8 length), or cp itself. */
-uint32_t uc_tolower(uint32_t cp);
+/* The Unicode version of the tables in use ("15.0.0"). */
+const char *uc_unicode_version(void);
 
 #endif

@@ -1,29 +1,89 @@
 /*
  * http.h - the small HTTP layer our services share, over libmicrohttpd.
  *
- * A service declares a route table; the layer reads JSON bodies up to a
- * limit (413 before reading further), parses them with cJSON, calls the
- * handler on one of its cfg->threads handler threads (a handler may block,
- * e.g. on the device manager; up to cfg->threads run at once), and writes
- * the JSON reply.  It
- * answers 404/405 itself, checks the optional bearer token, writes an access
- * log line per request, and supports streamed replies (Server-Sent Events)
- * whose producer learns when the client went away.
+ * A service declares a route table; the layer reads the request body up to a
+ * limit (413 before reading further), checks its Content-Type against the
+ * body types the route accepts (415 otherwise), parses it (JSON with cJSON,
+ * multipart/form-data with http_multipart.c), calls the handler on one of
+ * cfg->threads handler threads (a handler may block, e.g. on the device
+ * manager) and writes the reply (JSON, text, bytes, or a Server-Sent Events
+ * stream).  It answers 404/405/401 itself, refuses ambiguous framing
+ * (RFC 9112: two Content-Lengths, Content-Length with Transfer-Encoding),
+ * gives every request a deadline to arrive whole, bounds the connections
+ * still sending their request and the requests waiting for a handler, tells
+ * handlers when their client hangs up, and writes an access log line per
+ * request.  docs/SECURITY.md lists every limit with its default and test.
  */
 #ifndef HDM_HTTP_HTTP_H
 #define HDM_HTTP_HTTP_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <cjson/cJSON.h>
 
 typedef struct http_server http_server;
 typedef struct http_request http_request;
 
+/* ---- replies ------------------------------------------------------------- */
+
+/* Extra reply headers a handler may set (Content-Disposition, Retry-After). */
+#define HTTP_REPLY_MAX_HEADERS 4
+
 typedef struct http_reply {
-    int status;          /* HTTP status */
-    cJSON *body;         /* JSON body (owned by the layer after return), or NULL */
+    int status;   /* HTTP status */
+    cJSON *body;  /* JSON body (owned by the layer after return), or NULL */
+    /* A non-JSON body (http_reply_text / http_reply_bytes): owned bytes and
+     * their Content-Type; when set, `body` is not used. */
+    char *raw;
+    size_t raw_len;
+    char content_type[128];
+    struct {
+        char name[64];
+        char value[256];
+    } headers[HTTP_REPLY_MAX_HEADERS];
+    int n_headers;
 } http_reply;
+
+/* Convenience: {"error": message} with status. */
+void http_reply_error(http_reply *reply, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Convenience: set status and JSON body (consumed). */
+void http_reply_json(http_reply *reply, int status, cJSON *body);
+/*
+ * A text or binary body: `len` bytes of `data` are copied; `content_type`
+ * is sent as is ("text/plain; charset=utf-8", "text/vtt; charset=utf-8",
+ * "image/png", "audio/wav").  Returns 0, or -1 when out of memory (the reply
+ * is then a 500).
+ */
+int http_reply_bytes(http_reply *reply, int status, const char *content_type, const void *data,
+                     size_t len);
+/* The same for a NUL-terminated string. */
+int http_reply_text(http_reply *reply, int status, const char *content_type, const char *text);
+/* Adds a response header (e.g. "Content-Disposition", "attachment; filename=\"a.wav\"").
+ * Returns 0, or -1 when the name/value is too long, holds CR/LF, or the
+ * HTTP_REPLY_MAX_HEADERS slots are taken. */
+int http_reply_header(http_reply *reply, const char *name, const char *value);
+
+/*
+ * How JSON replies are printed (http_config.json_style), so a service can
+ * answer byte for byte as the framework of the original did
+ * (ORIGINAL-SERVICES.md §0.2).  Strings are always valid UTF-8 in the
+ * output: invalid bytes that came from a request become U+FFFD.
+ */
+typedef enum http_json_style {
+    HTTP_JSON_COMPACT = 0, /* cJSON's compact form (hailo-clip, hailo-vision) */
+    HTTP_JSON_PYTHON,      /* json.dumps: ", " and ": ", ASCII only, floats as Python writes them (aiohttp) */
+    HTTP_JSON_FLASK,       /* jsonify: compact, keys sorted, ASCII only, trailing newline */
+    HTTP_JSON_FASTAPI,     /* compact, insertion order, UTF-8 */
+} http_json_style;
+
+/* Replaces every invalid UTF-8 sequence in the strings and keys of `j` by
+ * U+FFFD (for bodies a service prints itself, e.g. stream events).  Returns
+ * 0 or -1 when out of memory. */
+int http_json_fix_utf8(cJSON *j);
+
+/* ---- streams ------------------------------------------------------------- */
 
 /*
  * A stream producer: called once on a thread of its own after the handler
@@ -37,33 +97,63 @@ typedef void (*http_stream_fn)(http_stream *s, void *user);
 int http_stream_send(http_stream *s, const char *data, size_t len);
 /* Returns true once the peer has disconnected. */
 bool http_stream_closed(const http_stream *s);
+/* The request the stream answers (for http_request_on_close and the
+ * accessors), valid while the producer runs. */
+http_request *http_stream_request(http_stream *s);
+
+/* ---- routes -------------------------------------------------------------- */
 
 /* Handler: fills *reply, or calls http_request_stream() and returns. */
 typedef void (*http_handler_fn)(http_request *req, http_reply *reply, void *user);
 
+/* What body a route reads (http_route.body): none, or the accepted types.
+ * `true` in a table means HTTP_BODY_JSON.  Another Content-Type, or none,
+ * is answered 415 naming the accepted types (a service that must answer
+ * otherwise maps 415 in its error hook, http_server_set_error_reply). */
+#define HTTP_BODY_NONE 0u
+#define HTTP_BODY_JSON 0x1u      /* application/json (any parameters): parsed with cJSON */
+#define HTTP_BODY_MULTIPART 0x2u /* multipart/form-data with a boundary: parsed into a form */
+
 typedef struct http_route {
-    const char *method;  /* "GET", "POST" */
+    const char *method;  /* "GET", "POST"; a GET route also answers HEAD */
     const char *path;    /* exact path */
     http_handler_fn handler;
-    bool needs_body;     /* POST JSON body parsed before the handler */
+    unsigned body;       /* HTTP_BODY_* flags: the body is read and parsed before the handler */
     bool public_route;   /* no bearer token required (health) */
 } http_route;
+
+/* ---- server -------------------------------------------------------------- */
 
 typedef struct http_config {
     const char *host;            /* bind address, "0.0.0.0", "127.0.0.1", "::" */
     int port;                    /* 0 picks a free port (see http_server_port) */
-    int threads;                 /* pool size, default 4 */
+    int threads;                 /* handler threads, default 4 */
     size_t max_body_bytes;       /* default 16 MiB */
     const char *bearer_token;    /* NULL/empty: no auth */
-    int connection_timeout_s;    /* idle connection timeout, default 60 */
+    int connection_timeout_s;    /* idle connection timeout (writing replies), default 60 */
     int max_connections;         /* open connections in all, default 512 */
     int max_connections_per_ip;  /* open connections from one address, default 64 */
     const char *service_name;    /* for logs */
     bool access_log;             /* default true */
+    /* A request (headers and body) must arrive whole within this many
+     * seconds of the connection's start or of the previous reply on it,
+     * default 30: a client sending a byte now and then cannot hold a slot. */
+    int request_timeout_s;
+    /* Connections still sending a request (or idle between requests) at
+     * once, default max_connections / 2: beyond it the oldest is closed, so
+     * the other half of the slots stays for requests that did arrive. */
+    int max_incomplete;
+    /* Requests waiting for a handler thread, default 64: beyond it 503 with
+     * Retry-After. */
+    int max_queued;
+    http_json_style json_style;  /* default HTTP_JSON_COMPACT */
+    /* Multipart limits: parts per body (default 64), bytes of one part's
+     * headers (default 8 KiB); a part's size is bounded by the body's. */
+    int max_parts;
+    size_t max_part_header_bytes;
 } http_config;
 
-/* Fills *cfg with the defaults above: host "0.0.0.0", port 0, 4 threads,
- * 16 MiB bodies, no token, 60 s idle timeout, access log on.  (Additive.) */
+/* Fills *cfg with the defaults above (host "0.0.0.0", port 0). */
 void http_config_defaults(http_config *cfg);
 
 /* Starts serving `routes` (terminated by {NULL}).  Returns 0 or negative errno-ish code; *err_msg gets a sentence. */
@@ -73,12 +163,42 @@ int http_server_port(const http_server *s);
 /* Stops accepting, waits for in-flight requests, frees. Accepts NULL. */
 void http_server_stop(http_server *s);
 
-/* Request accessors (valid during the handler / stream producer). */
+/* Counters of the layer's defences, for tests and metrics. */
+typedef struct http_stats {
+    uint64_t incomplete_evicted;   /* closed as the oldest incomplete request (max_incomplete) */
+    uint64_t incomplete_expired;   /* closed at request_timeout_s */
+    uint64_t queue_rejected;       /* 503 because max_queued requests waited */
+    uint64_t abandoned_in_queue;   /* dropped before their handler: the client hung up */
+    uint64_t hangups_seen;         /* clients that hung up while their handler/stream ran */
+    int incomplete_now;            /* connections in the incomplete state now */
+    int queued_now;                /* requests waiting for a handler now */
+} http_stats;
+void http_server_stats(http_server *s, http_stats *out);
+
+/* ---- requests (valid during the handler / stream producer) -------------- */
+
 const char *http_request_method(const http_request *r);
 const char *http_request_path(const http_request *r);
-/* The parsed JSON body (NULL for GET). */
+/* The parsed JSON body (NULL for GET and for multipart bodies). */
 const cJSON *http_request_json(const http_request *r);
 const char *http_request_header(const http_request *r, const char *name);
+/* The raw body bytes (multipart routes keep them; JSON routes free them
+ * once parsed and return NULL). */
+const uint8_t *http_request_body(const http_request *r, size_t *len);
+
+/*
+ * Hang-ups.  http_request_closed() is true once the client's socket showed
+ * EOF or a reset (a half-close counts as gone).  http_request_on_close()
+ * registers fn(user), run once on the layer's watcher thread as soon as the
+ * client hangs up while the handler or the stream producer runs; it runs
+ * before this returns when the client is already gone.  fn must not block
+ * (write an eventfd, set a flag).  Passing fn NULL clears it; after that
+ * returns, fn is not running and will not run.  A request whose client
+ * hangs up while it waits for a handler thread is dropped unrun.
+ */
+bool http_request_closed(http_request *r);
+void http_request_on_close(http_request *r, void (*fn)(void *user), void *user);
+
 /* Switches the reply to a stream (Content-Type text/event-stream, chunked);
  * `producer` runs on its own thread after the handler returns, and
  * free_user(user) is called once the stream is over.  At most 64 streams are
@@ -87,29 +207,83 @@ const char *http_request_header(const http_request *r, const char *name);
 void http_request_stream(http_request *r, http_stream_fn producer, void *user,
                          void (*free_user)(void *user));
 
-/* Convenience: {"error": message} with status. */
-void http_reply_error(http_reply *reply, int status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-/* Convenience: set status and body. */
-void http_reply_json(http_reply *reply, int status, cJSON *body);
+/* ---- multipart/form-data bodies ---------------------------------------------
+ *
+ * For a route with HTTP_BODY_MULTIPART the layer parses the whole body
+ * before the handler and answers 400 itself for: a Content-Type without a
+ * boundary, a body that does not follow it, a part without a
+ * Content-Disposition form-data name, a name given twice (only names ending
+ * in "[]" may repeat), more than max_parts parts, a part header block over
+ * max_part_header_bytes.  Part data points into the request body (no copy).
+ */
+typedef struct http_part {
+    const char *name;         /* form field name */
+    const char *filename;     /* NULL when the part has no filename */
+    const char *content_type; /* the part's Content-Type, NULL when absent */
+    const uint8_t *data;      /* the part's bytes (not NUL-terminated) */
+    size_t len;
+} http_part;
+
+typedef struct http_form http_form;
+
+/* The parsed form of a multipart request, or NULL (not multipart). */
+const http_form *http_request_form(const http_request *r);
+size_t http_form_count(const http_form *f);
+/* The i-th part in body order (NULL past the end). */
+const http_part *http_form_at(const http_form *f, size_t i);
+/* The first part named `name`, or NULL. */
+const http_part *http_form_get(const http_form *f, const char *name);
 
 /*
- * Hook so a service can shape errors the layer produces itself (404, 405,
- * 413, 400 bad JSON, 401): default {"error": msg}; hailo-vision uses OpenAI's
- * {"error": {"message","type","code"}}.
+ * Field helpers.  Each returns 1 when the field is present and valid (and
+ * sets *out), 0 when it is absent (*out untouched), or -1 when it is there
+ * but invalid, with a sentence naming the field in err ("field
+ * 'confidence_threshold' must be a number between 0 and 1, got 'abc'").
+ * Text fields must be valid UTF-8 without NUL bytes.
+ *
+ * http_form_string: a malloc'd NUL-terminated copy in *out (caller frees).
+ * http_form_double: a finite decimal number in [lo, hi].
+ * http_form_long: a decimal integer in [lo, hi].
+ * http_form_bool: true/false, 1/0, yes/no, on/off (any case).
+ * http_form_file: a part with at least one byte (an empty one is -1,
+ *   "field 'image' is empty"); *out points at the part.
+ */
+int http_form_string(const http_form *f, const char *name, char **out, char *err, size_t errlen);
+int http_form_double(const http_form *f, const char *name, double lo, double hi, double *out,
+                     char *err, size_t errlen);
+int http_form_long(const http_form *f, const char *name, long lo, long hi, long *out, char *err,
+                   size_t errlen);
+int http_form_bool(const http_form *f, const char *name, bool *out, char *err, size_t errlen);
+int http_form_file(const http_form *f, const char *name, const http_part **out, char *err,
+                   size_t errlen);
+
+/* ---- error shapes ---------------------------------------------------------- */
+
+/*
+ * Hook so a service can shape errors the layer produces itself (400, 401,
+ * 404, 405, 411, 413, 415, 501, 503): default {"error": msg}; hailo-vision
+ * uses OpenAI's {"error": {"message","type","code"}}.
  */
 typedef cJSON *(*http_error_body_fn)(int status, const char *message);
 void http_server_set_error_body(http_server *s, http_error_body_fn fn);
+/*
+ * The general form: fill `reply` (JSON, text or bytes) for the layer's own
+ * error.  When set it wins over the cJSON hook; leaving reply->status 0
+ * falls back to the default.  aiohttp-style services answer
+ * "404: Not Found" as text/plain here.
+ */
+typedef void (*http_error_reply_fn)(int status, const char *message, http_reply *reply);
+void http_server_set_error_reply(http_server *s, http_error_reply_fn fn);
 
 /*
- * Process helpers for services (additive).
+ * Process helpers for services.
  *
- * http_block_signals() blocks SIGTERM and SIGINT in the calling thread (threads
- * created afterwards inherit the mask) and ignores SIGPIPE; call it first
- * thing in main(), before any thread starts.  http_server_start() calls it
- * too, so the pool threads never take those signals.
- * http_wait_for_signal() blocks them and waits (sigwait) until one arrives;
- * returns the signal number, or -1 on error.
+ * http_block_signals() blocks SIGTERM, SIGINT and SIGHUP in the calling
+ * thread (threads created afterwards inherit the mask) and ignores SIGPIPE;
+ * call it first thing in main(), before any thread starts.
+ * http_server_start() calls it too, so the pool threads never take those
+ * signals.  http_wait_for_signal() waits (sigwait) until one of them
+ * arrives; returns the signal number, or -1 on error.
  */
 void http_block_signals(void);
 int http_wait_for_signal(void);

@@ -9,7 +9,9 @@
  * cfg->threads workers runs the handler (it may block as long as it needs),
  * stores the reply in the request and resumes the connection, and MHD calls
  * the access callback again on its I/O thread, which queues the reply.  The
- * queue is an intrusive FIFO, so submitting never allocates or fails.
+ * queue is an intrusive FIFO (submitting never allocates) bounded by
+ * max_queued: a full queue is the caller's 503, so a flood of requests
+ * costs each a few bytes and an answer, never unbounded waiting.
  */
 #include "http/http_internal.h"
 
@@ -20,6 +22,7 @@ struct http_pool {
     pthread_cond_t work;
     http_request *head, *tail;
     bool stopping;
+    int queued, max_queued;
     int nthreads;
     pthread_t *threads;
     void (*run)(http_request *req);
@@ -39,6 +42,7 @@ static void *pool_main(void *arg)
         if (p->head == NULL)
             p->tail = NULL;
         req->next_job = NULL;
+        p->queued--;
         pthread_mutex_unlock(&p->lock);
         p->run(req);
         pthread_mutex_lock(&p->lock);
@@ -47,7 +51,7 @@ static void *pool_main(void *arg)
     return NULL;
 }
 
-http_pool *http_pool_start(int threads, void (*run)(http_request *req))
+http_pool *http_pool_start(int threads, int max_queued, void (*run)(http_request *req))
 {
     http_pool *p = calloc(1, sizeof(*p));
     if (p == NULL)
@@ -60,6 +64,7 @@ http_pool *http_pool_start(int threads, void (*run)(http_request *req))
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->work, NULL);
     p->run = run;
+    p->max_queued = max_queued;
     for (int i = 0; i < threads; i++) {
         if (pthread_create(&p->threads[i], NULL, pool_main, p) != 0) {
             http_pool_stop(p);
@@ -70,9 +75,14 @@ http_pool *http_pool_start(int threads, void (*run)(http_request *req))
     return p;
 }
 
-void http_pool_submit(http_pool *p, http_request *req)
+int http_pool_submit(http_pool *p, http_request *req)
 {
     pthread_mutex_lock(&p->lock);
+    if (p->queued >= p->max_queued) {
+        pthread_mutex_unlock(&p->lock);
+        return -1;
+    }
+    p->queued++;
     req->next_job = NULL;
     if (p->tail != NULL)
         p->tail->next_job = req;
@@ -81,6 +91,15 @@ void http_pool_submit(http_pool *p, http_request *req)
     p->tail = req;
     pthread_cond_signal(&p->work);
     pthread_mutex_unlock(&p->lock);
+    return 0;
+}
+
+int http_pool_queued(http_pool *p)
+{
+    pthread_mutex_lock(&p->lock);
+    int n = p->queued;
+    pthread_mutex_unlock(&p->lock);
+    return n;
 }
 
 void http_pool_stop(http_pool *p)

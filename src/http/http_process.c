@@ -1,6 +1,7 @@
 /*
  * http_process.c - what a service process needs around its server:
- * SIGTERM/SIGINT handled by sigwait() in main, and systemd notifications.
+ * SIGTERM/SIGINT/SIGHUP handled by sigwait() in main (so none of them can
+ * kill the process by its default action), and systemd notifications.
  */
 #include <signal.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@ static void stop_signals(sigset_t *set)
     sigemptyset(set);
     sigaddset(set, SIGTERM);
     sigaddset(set, SIGINT);
+    sigaddset(set, SIGHUP);
 }
 
 void http_block_signals(void)
@@ -51,3 +53,4 @@ int http_notify_stopping(const char *status)
         return sd_notifyf(0, "STOPPING=1\nSTATUS=%s", status);
     return sd_notify(0, "STOPPING=1");
 }
+

@@ -10,13 +10,18 @@
  * block on the device; the worker resumes the connection and the reply is
  * queued from the access callback, as MHD requires.
  *
- * MHD calls the access callback first with the headers (we create the
- * request, route it, check the token and Content-Length and may answer right
- * away: 404/405/401/413 are sent before any body byte is read), then once per
- * body piece (appended to req->body, 413 as soon as it grows past the limit:
- * chunked bodies have no Content-Length), then with no data: we hand the
- * request to the pool, and after the worker resumes us, queue its reply.
- * The completion callback writes the access log line and frees the request.
+ * A request starts at MHD's URI callback (request line parsed, target not
+ * yet %-decoded: we keep a copy for the NUL check).  MHD then calls the
+ * access callback with the headers (http_check.c decides: framing, target,
+ * token, route, Content-Length, Content-Type; an error is sent before any
+ * body byte is read), then once per body piece (appended to req->body, 413
+ * as soon as it grows past the route's limit), then with no data: the
+ * connection leaves the guard's incomplete list (http_guard.c), is
+ * suspended, watched for a hang-up (http_watch.c) and queued to the pool;
+ * a full queue is 503 with Retry-After.  After the worker resumes us we
+ * queue its reply (http_reply.c).  The completion callback writes the
+ * access log line, stops watching, puts the connection back in the
+ * incomplete list (waiting for its next request) and frees the request.
  * Streams are in http_stream.c.
  *
  * Stop: MHD_quiesce_daemon closes the door, we wait (bounded) until the
@@ -27,6 +32,7 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,10 +49,15 @@
 #define HTTP_DEFAULT_MAX_BODY (16u * 1024 * 1024)
 #define HTTP_DEFAULT_TIMEOUT_S 60
 /* Open connections in all, and from one address: a client that opens many
- * connections and sends half a request each cannot use up our descriptors
- * before the idle timeout closes them. */
+ * connections and sends half a request each cannot use up our descriptors. */
 #define HTTP_DEFAULT_MAX_CONNECTIONS 512
 #define HTTP_DEFAULT_MAX_CONNECTIONS_PER_IP 64
+/* A whole request (headers and body) must arrive within this (http_guard.c). */
+#define HTTP_DEFAULT_REQUEST_TIMEOUT_S 30
+/* Requests waiting for a handler thread before new ones get 503. */
+#define HTTP_DEFAULT_MAX_QUEUED 64
+#define HTTP_DEFAULT_MAX_PARTS 64
+#define HTTP_DEFAULT_MAX_PART_HEADER (8u * 1024)
 
 void http_config_defaults(http_config *cfg)
 {
@@ -61,24 +72,12 @@ void http_config_defaults(http_config *cfg)
     cfg->max_connections_per_ip = HTTP_DEFAULT_MAX_CONNECTIONS_PER_IP;
     cfg->service_name = "http";
     cfg->access_log = true;
-}
-
-void http_server_set_error_body(http_server *s, http_error_body_fn fn)
-{
-    if (s != NULL)
-        __atomic_store_n(&s->error_body, fn, __ATOMIC_RELEASE);
-}
-
-cJSON *http_error_body(http_server *srv, int status, const char *message)
-{
-    http_error_body_fn fn = __atomic_load_n(&srv->error_body, __ATOMIC_ACQUIRE);
-    cJSON *body = fn != NULL ? fn(status, message) : NULL;
-    if (body == NULL) {
-        body = cJSON_CreateObject();
-        if (body != NULL)
-            cJSON_AddStringToObject(body, "error", message);
-    }
-    return body;
+    cfg->request_timeout_s = HTTP_DEFAULT_REQUEST_TIMEOUT_S;
+    cfg->max_incomplete = HTTP_DEFAULT_MAX_CONNECTIONS / 2;
+    cfg->max_queued = HTTP_DEFAULT_MAX_QUEUED;
+    cfg->json_style = HTTP_JSON_COMPACT;
+    cfg->max_parts = HTTP_DEFAULT_MAX_PARTS;
+    cfg->max_part_header_bytes = HTTP_DEFAULT_MAX_PART_HEADER;
 }
 
 void http_request_free(http_request *r)
@@ -87,12 +86,35 @@ void http_request_free(http_request *r)
         return;
     free(r->method);
     free(r->path);
+    free(r->raw_target);
     buf_free(&r->body);
     cJSON_Delete(r->json);
-    cJSON_Delete(r->reply_body);
+    http_form_free(&r->form);
+    http_reply_clear(&r->reply);
     if (r->producer_free != NULL && r->producer_user != NULL)
         r->producer_free(r->producer_user);
     free(r);
+}
+
+/* A new request on conn (counted as active until its completion). */
+static http_request *request_new(http_server *srv, struct MHD_Connection *conn)
+{
+    http_request *req = calloc(1, sizeof(*req));
+    if (req == NULL)
+        return NULL;
+    req->srv = srv;
+    req->conn = conn;
+    req->start_s = mono_s();
+    req->fd = -1;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (ci != NULL)
+        req->fd = ci->connect_fd;
+    req->hc = http_guard_of(conn);
+    pthread_mutex_lock(&srv->lock);
+    srv->active_requests++;
+    pthread_mutex_unlock(&srv->lock);
+    return req;
 }
 
 /* ---- request accessors -------------------------------------------------- */
@@ -100,12 +122,41 @@ void http_request_free(http_request *r)
 const char *http_request_method(const http_request *r) { return r->method; }
 const char *http_request_path(const http_request *r) { return r->path; }
 const cJSON *http_request_json(const http_request *r) { return r->json; }
+const http_form *http_request_form(const http_request *r) { return r->has_form ? &r->form : NULL; }
+
+const uint8_t *http_request_body(const http_request *r, size_t *len)
+{
+    if (len != NULL)
+        *len = r->body.data != NULL ? r->body.len : 0;
+    return r->body.data;
+}
 
 const char *http_request_header(const http_request *r, const char *name)
 {
     if (r->conn == NULL || name == NULL)
         return NULL;
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+bool http_request_closed(http_request *r)
+{
+    if (__atomic_load_n(&r->peer_gone, __ATOMIC_ACQUIRE))
+        return true;
+    if (r->stream != NULL) /* the stream knows when the socket goes */
+        return http_stream_closed(r->stream);
+    if (r->fd < 0 || r->conn == NULL)
+        return false;
+    struct pollfd p = {.fd = r->fd, .events = POLLRDHUP};
+    if (poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0) {
+        __atomic_store_n(&r->peer_gone, true, __ATOMIC_RELEASE);
+        return true;
+    }
+    return false;
+}
+
+void http_request_on_close(http_request *r, void (*fn)(void *user), void *user)
+{
+    http_watch_set_hook(r->srv->watch, r, fn, user);
 }
 
 void http_request_stream(http_request *r, http_stream_fn producer, void *user,
@@ -119,185 +170,25 @@ void http_request_stream(http_request *r, http_stream_fn producer, void *user,
     r->producer_free = free_user;
 }
 
-/* ---- replies ------------------------------------------------------------ */
-
-/* Queues `body` (consumed) with `status` and an optional extra header. */
-static enum MHD_Result send_json(http_request *req, int status, cJSON *body,
-                                 const char *hname, const char *hvalue)
+void http_server_stats(http_server *s, http_stats *out)
 {
-    char *text = NULL;
-    size_t len = 0;
-    if (body != NULL) {
-        text = cJSON_PrintUnformatted(body);
-        cJSON_Delete(body);
-        if (text == NULL) {
-            status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-            text = strdup("{\"error\":\"out of memory while writing the reply\"}");
-            if (text == NULL)
-                return MHD_NO;
-        }
-        len = strlen(text);
-    }
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, text != NULL ? text : "",
-                                        text != NULL ? MHD_RESPMEM_MUST_FREE
-                                                     : MHD_RESPMEM_PERSISTENT);
-    if (resp == NULL) {
-        free(text);
-        return MHD_NO;
-    }
-    if (text != NULL)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    pthread_mutex_lock(&s->guard_lock);
+    *out = s->stats;
+    out->incomplete_now = s->incomplete;
+    pthread_mutex_unlock(&s->guard_lock);
+    out->queued_now = http_pool_queued(s->pool);
+}
+
+/* ---- the layer's own errors --------------------------------------------- */
+
+static enum MHD_Result send_layer_error(http_request *req, int status, const char *msg,
+                                        const char *hname, const char *hvalue)
+{
+    http_reply r = {0};
+    http_reply_layer_error(req->srv, &r, status, msg);
     if (hname != NULL)
-        MHD_add_response_header(resp, hname, hvalue);
-    enum MHD_Result r = MHD_queue_response(req->conn, (unsigned)status, resp);
-    MHD_destroy_response(resp);
-    if (r == MHD_YES) {
-        req->responded = true;
-        req->status = status;
-        req->bytes_out = len;
-    }
-    return r;
-}
-
-static enum MHD_Result send_error(http_request *req, int status, const char *hname,
-                                  const char *hvalue, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-
-static enum MHD_Result send_error(http_request *req, int status, const char *hname,
-                                  const char *hvalue, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    return send_json(req, status, http_error_body(req->srv, status, msg), hname, hvalue);
-}
-
-void http_reply_json(http_reply *reply, int status, cJSON *body)
-{
-    if (reply->body != NULL && reply->body != body)
-        cJSON_Delete(reply->body);
-    reply->status = status;
-    reply->body = body;
-}
-
-void http_reply_error(http_reply *reply, int status, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    cJSON *body = cJSON_CreateObject();
-    if (body != NULL)
-        cJSON_AddStringToObject(body, "error", msg);
-    http_reply_json(reply, status, body);
-}
-
-/* ---- routing and auth --------------------------------------------------- */
-
-/* Compares without an early exit so the time does not reveal how much of the
- * token matched; the length difference is folded into the result. */
-static bool token_equal(const char *expected, const char *given)
-{
-    size_t elen = strlen(expected), glen = strlen(given);
-    unsigned diff = (unsigned)(elen ^ glen);
-    for (size_t i = 0; i < elen; i++) {
-        unsigned char g = i < glen ? (unsigned char)given[i] : 0;
-        diff |= (unsigned)((unsigned char)expected[i] ^ g);
-    }
-    return diff == 0;
-}
-
-static bool auth_ok(const http_request *req)
-{
-    const char *token = req->srv->bearer_token;
-    if (token == NULL)
-        return true;
-    const char *h = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
-                                                MHD_HTTP_HEADER_AUTHORIZATION);
-    if (h == NULL)
-        return false;
-    while (*h == ' ')
-        h++;
-    if (strncasecmp(h, "Bearer ", 7) != 0)
-        return false;
-    h += 7;
-    while (*h == ' ')
-        h++;
-    char given[512];
-    size_t n = strlen(h);
-    while (n > 0 && (h[n - 1] == ' ' || h[n - 1] == '\t'))
-        n--;
-    if (n >= sizeof(given))
-        return false;
-    memcpy(given, h, n);
-    given[n] = '\0';
-    return token_equal(token, given);
-}
-
-/* Answers 404/405/401/413 before the body when the headers already say so.
- * Returns true when a reply was queued (or queueing failed: *res says). */
-static bool early_reply(http_request *req, enum MHD_Result *res)
-{
-    http_server *srv = req->srv;
-    const http_route *path_match = NULL;
-    char allow[128] = "";
-    for (const http_route *r = srv->routes; r->method != NULL; r++) {
-        if (strcmp(r->path, req->path) != 0)
-            continue;
-        if (path_match == NULL || !path_match->public_route)
-            path_match = r;
-        if (strcmp(r->method, req->method) == 0)
-            req->route = r;
-        if (strstr(allow, r->method) == NULL && strlen(allow) + strlen(r->method) + 3 < sizeof(allow)) {
-            if (allow[0] != '\0')
-                strcat(allow, ", ");
-            strcat(allow, r->method);
-        }
-    }
-    bool is_public = req->route != NULL ? req->route->public_route
-                                        : (path_match != NULL && path_match->public_route);
-    char challenge[160];
-    snprintf(challenge, sizeof(challenge), "Bearer realm=\"%s\"", srv->service_name);
-
-    if (__atomic_load_n(&srv->stopping, __ATOMIC_ACQUIRE)) {
-        *res = send_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, MHD_HTTP_HEADER_CONNECTION, "close",
-                          "server is shutting down");
-        return true;
-    }
-    if (!is_public && !auth_ok(req)) {
-        *res = send_error(req, MHD_HTTP_UNAUTHORIZED, MHD_HTTP_HEADER_WWW_AUTHENTICATE, challenge,
-                          "missing or invalid bearer token");
-        return true;
-    }
-    if (path_match == NULL) {
-        *res = send_error(req, MHD_HTTP_NOT_FOUND, NULL, NULL, "no route for %s %s",
-                          req->method, req->path);
-        return true;
-    }
-    if (req->route == NULL) {
-        *res = send_error(req, MHD_HTTP_METHOD_NOT_ALLOWED, MHD_HTTP_HEADER_ALLOW, allow,
-                          "method %s is not allowed on %s (allowed: %s)", req->method,
-                          req->path, allow);
-        return true;
-    }
-    const char *cl = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
-                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (cl != NULL) {
-        char *end;
-        errno = 0;
-        unsigned long long n = strtoull(cl, &end, 10);
-        if (errno != 0 || end == cl || n > srv->cfg.max_body_bytes) {
-            *res = send_error(req, MHD_HTTP_CONTENT_TOO_LARGE, NULL, NULL,
-                              "request body of %s bytes exceeds the limit of %zu bytes", cl,
-                              srv->cfg.max_body_bytes);
-            return true;
-        }
-    }
-    return false;
+        http_reply_header(&r, hname, hvalue);
+    return http_reply_send(req, &r);
 }
 
 /* Prepares an error reply in the request (worker side). */
@@ -311,9 +202,55 @@ static void prepare_error(http_request *req, int status, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    cJSON_Delete(req->reply_body);
-    req->reply_status = status;
-    req->reply_body = http_error_body(req->srv, status, msg);
+    http_reply_layer_error(req->srv, &req->reply, status, msg);
+}
+
+/* ---- the worker side -------------------------------------------------------- */
+
+/* Parses the JSON body into req->json; false after preparing a 400. */
+static bool parse_json(http_request *req)
+{
+    if (req->body.len == 0) {
+        prepare_error(req, MHD_HTTP_BAD_REQUEST, "invalid JSON body: the body is empty");
+        return false;
+    }
+    const char *end = NULL;
+    req->json = cJSON_ParseWithLengthOpts((const char *)req->body.data, req->body.len, &end, 0);
+    size_t at = end != NULL ? (size_t)(end - (const char *)req->body.data) : 0;
+    if (req->json == NULL) {
+        prepare_error(req, MHD_HTTP_BAD_REQUEST, "invalid JSON body: parse error near byte %zu", at);
+        return false;
+    }
+    while (at < req->body.len && req->body.data[at] != '\0' &&
+           strchr(" \t\r\n", req->body.data[at]) != NULL)
+        at++;
+    if (at < req->body.len) {
+        prepare_error(req, MHD_HTTP_BAD_REQUEST,
+                      "invalid JSON body: unexpected data after the JSON value at byte %zu", at);
+        return false;
+    }
+    if (!cJSON_IsObject(req->json)) {
+        prepare_error(req, MHD_HTTP_BAD_REQUEST, "invalid JSON body: expected a JSON object");
+        return false;
+    }
+    buf_free(&req->body); /* parsed: the handler has the JSON */
+    return true;
+}
+
+static bool parse_multipart(http_request *req)
+{
+    http_server *srv = req->srv;
+    http_multipart_limits lim = {.max_parts = srv->cfg.max_parts,
+                                 .max_part_header_bytes = srv->cfg.max_part_header_bytes};
+    char err[256];
+    const char *ct = http_request_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (http_multipart_parse(req->body.data, req->body.len, ct != NULL ? ct : "", &lim, &req->form,
+                             err, sizeof(err)) < 0) {
+        prepare_error(req, MHD_HTTP_BAD_REQUEST, "invalid multipart body: %s", err);
+        return false;
+    }
+    req->has_form = true;
+    return true;
 }
 
 /* Worker side: parses the body and runs the handler; the reply (or the
@@ -321,55 +258,48 @@ static void prepare_error(http_request *req, int status, const char *fmt, ...)
 static void handle_request(http_request *req)
 {
     http_server *srv = req->srv;
-    if (req->route->needs_body) {
-        if (req->body.len == 0) {
-            prepare_error(req, MHD_HTTP_BAD_REQUEST, "invalid JSON body: the body is empty");
+    if (req->route->body != HTTP_BODY_NONE) {
+        bool ok = req->body_type == HTTP_BODY_MULTIPART ? parse_multipart(req) : parse_json(req);
+        if (!ok)
             return;
-        }
-        const char *end = NULL;
-        req->json = cJSON_ParseWithLengthOpts((const char *)req->body.data, req->body.len, &end, 0);
-        size_t at = end != NULL ? (size_t)(end - (const char *)req->body.data) : 0;
-        if (req->json == NULL) {
-            prepare_error(req, MHD_HTTP_BAD_REQUEST, "invalid JSON body: parse error near byte %zu",
-                          at);
-            return;
-        }
-        while (at < req->body.len && req->body.data[at] != '\0' &&
-               strchr(" \t\r\n", req->body.data[at]) != NULL)
-            at++;
-        if (at < req->body.len) {
-            prepare_error(req, MHD_HTTP_BAD_REQUEST,
-                          "invalid JSON body: unexpected data after the JSON value at byte %zu", at);
-            return;
-        }
-        if (!cJSON_IsObject(req->json)) {
-            prepare_error(req, MHD_HTTP_BAD_REQUEST, "invalid JSON body: expected a JSON object");
-            return;
-        }
     }
-    buf_free(&req->body); /* parsed: the handler has the JSON */
     http_reply reply = {0};
     req->route->handler(req, &reply, srv->user);
     if (req->stream_wanted) {
-        cJSON_Delete(reply.body);
+        http_reply_clear(&reply);
         return;
     }
     if (reply.status == 0) {
-        cJSON_Delete(reply.body);
+        http_reply_clear(&reply);
+        char method[16], path[200];
+        snprintf(method, sizeof(method), "%s", req->method);
+        snprintf(path, sizeof(path), "%s", req->path);
         prepare_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR,
-                      "the handler for %s %s produced no reply", req->method, req->path);
+                      "the handler for %s %s produced no reply", method, path);
         return;
     }
-    req->reply_status = reply.status;
-    req->reply_body = reply.body;
+    req->reply = reply;
 }
 
 /* A pool worker: handle, then give the connection back to MHD, which calls
- * on_access again to send what we prepared. */
+ * on_access again to send what we prepared.  A request whose client hung up
+ * while it waited is dropped unrun. */
 static void run_job(http_request *req)
 {
+    http_server *srv = req->srv;
     struct MHD_Connection *conn = req->conn;
-    handle_request(req);
+    if (__atomic_load_n(&req->peer_gone, __ATOMIC_ACQUIRE) || http_request_closed(req)) {
+        req->abandoned = true;
+        pthread_mutex_lock(&srv->guard_lock);
+        srv->stats.abandoned_in_queue++;
+        pthread_mutex_unlock(&srv->guard_lock);
+    } else {
+        handle_request(req);
+    }
+    if (req->stream_wanted)
+        http_watch_set_hook(srv->watch, req, NULL, NULL); /* the producer sets its own */
+    else
+        http_watch_remove(srv->watch, req, false);
     /* After the resume the request may complete and be freed at any time. */
     __atomic_store_n(&req->handled, true, __ATOMIC_RELEASE);
     MHD_resume_connection(conn);
@@ -379,32 +309,68 @@ static void run_job(http_request *req)
 static enum MHD_Result dispatch_or_reply(http_request *req)
 {
     http_server *srv = req->srv;
-    if (req->body_too_large)
-        return send_error(req, MHD_HTTP_CONTENT_TOO_LARGE, NULL, NULL,
-                          "request body exceeds the limit of %zu bytes", srv->cfg.max_body_bytes);
+    if (req->body_too_large) {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "request body exceeds the limit of %zu bytes", req->body_limit);
+        return send_layer_error(req, MHD_HTTP_CONTENT_TOO_LARGE, msg, NULL, NULL);
+    }
     if (!req->dispatched) {
         req->dispatched = true;
+        http_guard_request_complete(srv, req->hc);
         /* Suspend before queueing so the worker's resume always follows. */
         MHD_suspend_connection(req->conn);
-        http_pool_submit(srv->pool, req);
+        http_watch_add(srv->watch, req);
+        if (http_pool_submit(srv->pool, req) < 0) {
+            http_watch_remove(srv->watch, req, false);
+            char msg[200];
+            snprintf(msg, sizeof(msg),
+                     "the server is busy: %d requests are already waiting; retry later",
+                     srv->cfg.max_queued);
+            prepare_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "%s", msg);
+            char ra[16];
+            snprintf(ra, sizeof(ra), "%d", HTTP_RETRY_AFTER_S);
+            http_reply_header(&req->reply, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+            pthread_mutex_lock(&srv->guard_lock);
+            srv->stats.queue_rejected++;
+            pthread_mutex_unlock(&srv->guard_lock);
+            __atomic_store_n(&req->handled, true, __ATOMIC_RELEASE);
+            MHD_resume_connection(req->conn);
+        }
         return MHD_YES;
     }
     if (!__atomic_load_n(&req->handled, __ATOMIC_ACQUIRE))
         return MHD_YES;
+    if (req->abandoned)
+        return MHD_NO; /* the client is gone: close */
     if (req->stream_wanted) {
         int rc = http_stream_start(req);
         if (rc == 0)
             return MHD_YES;
+        char msg[160];
         if (rc == -EBUSY)
-            return send_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, NULL, NULL,
-                              "too many open event streams (limit %d); retry later",
-                              HTTP_MAX_STREAMS);
-        return send_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL, NULL,
-                          "could not start the event stream");
+            snprintf(msg, sizeof(msg), "too many open event streams (limit %d); retry later",
+                     HTTP_MAX_STREAMS);
+        else
+            snprintf(msg, sizeof(msg), "could not start the event stream");
+        http_watch_remove(srv->watch, req, false);
+        return send_layer_error(req, rc == -EBUSY ? MHD_HTTP_SERVICE_UNAVAILABLE
+                                                  : MHD_HTTP_INTERNAL_SERVER_ERROR,
+                                msg, NULL, NULL);
     }
-    cJSON *body = req->reply_body;
-    req->reply_body = NULL;
-    return send_json(req, req->reply_status, body, NULL, NULL);
+    return http_reply_send(req, &req->reply);
+}
+
+/* Called by MHD once the request line is parsed, before the headers and
+ * before the target is %-decoded: the request starts here. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    http_request *req = request_new(cls, conn);
+    if (req == NULL)
+        return NULL;
+    req->raw_ptr = uri;
+    req->raw_target_len = strlen(uri);
+    req->raw_target = strdup(uri); /* NULL when out of memory: the NUL check is skipped */
+    return req;
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
@@ -414,28 +380,25 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 {
     http_server *srv = cls;
     http_request *req = *con_cls;
-    (void)version;
 
     if (req == NULL) {
-        req = calloc(1, sizeof(*req));
-        if (req == NULL)
+        if ((req = request_new(srv, conn)) == NULL)
             return MHD_NO;
-        req->srv = srv;
-        req->conn = conn;
-        req->start_s = mono_s();
+        *con_cls = req;
+    }
+    if (req->method == NULL) {
+        /* First call: the headers are in. */
         req->method = strdup(method);
         req->path = strdup(url);
-        if (req->method == NULL || req->path == NULL) {
-            http_request_free(req);
+        if (req->method == NULL || req->path == NULL)
             return MHD_NO;
-        }
-        *con_cls = req;
-        pthread_mutex_lock(&srv->lock);
-        srv->active_requests++;
-        pthread_mutex_unlock(&srv->lock);
-        enum MHD_Result res = MHD_YES;
-        if (early_reply(req, &res))
-            return res;
+        req->body_limit = srv->cfg.max_body_bytes;
+        char msg[512], hbuf[160];
+        const char *hname, *hvalue;
+        int status = http_check_request(req, url, version, msg, sizeof(msg), &hname, &hvalue, hbuf,
+                                        sizeof(hbuf));
+        if (status != 0)
+            return send_layer_error(req, status, msg, hname, hvalue);
         return MHD_YES;
     }
     if (req->responded) {
@@ -448,14 +411,15 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         *upload_data_size = 0;
         if (req->body_too_large)
             return MHD_YES;
-        if (req->body.len + n > srv->cfg.max_body_bytes) {
+        if (req->body.len + n > req->body_limit) {
             req->body_too_large = true;
             buf_free(&req->body);
             /* MHD may refuse a reply before the upload ends; then the
              * rest is discarded and the 413 goes out at the end. */
-            (void)send_error(req, MHD_HTTP_CONTENT_TOO_LARGE, NULL, NULL,
-                             "request body exceeds the limit of %zu bytes",
-                             srv->cfg.max_body_bytes);
+            char msg[160];
+            snprintf(msg, sizeof(msg), "request body exceeds the limit of %zu bytes",
+                     req->body_limit);
+            (void)send_layer_error(req, MHD_HTTP_CONTENT_TOO_LARGE, msg, NULL, NULL);
             return MHD_YES;
         }
         if (buf_append(&req->body, upload_data, n) != 0)
@@ -470,7 +434,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 static void printable(const char *in, char *out, size_t cap)
 {
     size_t n = 0;
-    for (; *in != '\0' && n + 1 < cap; in++)
+    for (; in != NULL && *in != '\0' && n + 1 < cap; in++)
         out[n++] = ((unsigned char)*in < 0x20 || *in == 0x7f) ? '?' : *in;
     out[n] = '\0';
 }
@@ -480,20 +444,25 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
     http_server *srv = cls;
     http_request *req = *con_cls;
-    (void)conn;
     if (req == NULL)
         return;
     *con_cls = NULL;
     bool ok = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK;
     size_t bytes = req->stream != NULL ? http_stream_bytes(req->stream) : req->bytes_out;
-    if (srv->cfg.access_log) {
+    if (srv->cfg.access_log && req->method != NULL) {
         char method[16], path[256];
         printable(req->method, method, sizeof(method));
         printable(req->path, path, sizeof(path));
         log_info("%s %s %d %zu bytes %.1f ms%s", method, path, req->responded ? req->status : 0,
                  bytes, (mono_s() - req->start_s) * 1000.0,
-                 ok ? "" : " (connection closed early)");
+                 req->abandoned ? " (client went away before its turn)"
+                 : ok           ? ""
+                                : " (connection closed early)");
     }
+    /* The socket closes after this: stop watching it first. */
+    http_watch_remove(srv->watch, req, !ok);
+    if (ok)
+        http_guard_request_done(srv, http_guard_of(conn));
     if (req->stream != NULL)
         http_stream_request_done(req->stream, ok); /* the stream owns req */
     else
@@ -524,6 +493,8 @@ static void server_free(http_server *s)
     if (s == NULL)
         return;
     http_pool_stop(s->pool);
+    http_watch_stop(s->watch);
+    pthread_mutex_destroy(&s->guard_lock);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->idle);
     free(s->host);
@@ -558,6 +529,7 @@ int http_server_start(const http_config *cfg, const http_route *routes, void *us
     if (s == NULL)
         goto nomem;
     pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->guard_lock, NULL);
     pthread_cond_init(&s->idle, NULL);
     s->routes = routes;
     s->user = user;
@@ -572,6 +544,16 @@ int http_server_start(const http_config *cfg, const http_route *routes, void *us
         s->cfg.max_connections = HTTP_DEFAULT_MAX_CONNECTIONS;
     if (s->cfg.max_connections_per_ip <= 0)
         s->cfg.max_connections_per_ip = HTTP_DEFAULT_MAX_CONNECTIONS_PER_IP;
+    if (s->cfg.request_timeout_s <= 0)
+        s->cfg.request_timeout_s = HTTP_DEFAULT_REQUEST_TIMEOUT_S;
+    if (s->cfg.max_incomplete <= 0 || s->cfg.max_incomplete >= s->cfg.max_connections)
+        s->cfg.max_incomplete = s->cfg.max_connections > 1 ? s->cfg.max_connections / 2 : 1;
+    if (s->cfg.max_queued <= 0)
+        s->cfg.max_queued = HTTP_DEFAULT_MAX_QUEUED;
+    if (s->cfg.max_parts <= 0)
+        s->cfg.max_parts = HTTP_DEFAULT_MAX_PARTS;
+    if (s->cfg.max_part_header_bytes == 0)
+        s->cfg.max_part_header_bytes = HTTP_DEFAULT_MAX_PART_HEADER;
     s->host = strdup(cfg->host != NULL && cfg->host[0] != '\0' ? cfg->host : "0.0.0.0");
     s->service_name = strdup(cfg->service_name != NULL ? cfg->service_name : "http");
     if (s->host == NULL || s->service_name == NULL)
@@ -584,6 +566,7 @@ int http_server_start(const http_config *cfg, const http_route *routes, void *us
     s->cfg.host = s->host;
     s->cfg.service_name = s->service_name;
     s->cfg.bearer_token = s->bearer_token;
+    snprintf(s->challenge, sizeof(s->challenge), "Bearer realm=\"%s\"", s->service_name);
 
     char port_text[16];
     snprintf(port_text, sizeof(port_text), "%d", cfg->port);
@@ -606,9 +589,15 @@ int http_server_start(const http_config *cfg, const http_route *routes, void *us
     }
     /* Threads inherit the mask: SIGTERM/SIGINT go to sigwait(). */
     http_block_signals();
-    s->pool = http_pool_start(s->cfg.threads, run_job);
+    s->pool = http_pool_start(s->cfg.threads, s->cfg.max_queued, run_job);
     if (s->pool == NULL) {
         snprintf(err_msg, err_len, "cannot start %d handler threads", s->cfg.threads);
+        rc = -EAGAIN;
+        goto fail;
+    }
+    s->watch = http_watch_start(s);
+    if (s->watch == NULL) {
+        snprintf(err_msg, err_len, "cannot start the connection watcher thread");
         rc = -EAGAIN;
         goto fail;
     }
@@ -621,6 +610,8 @@ int http_server_start(const http_config *cfg, const http_route *routes, void *us
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->cfg.max_connections,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)s->cfg.max_connections_per_ip,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_NOTIFY_CONNECTION, http_guard_notify, s,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 128u,
         MHD_OPTION_END);
     if (s->daemon == NULL) {
@@ -648,11 +639,14 @@ fail:
 
 int http_server_port(const http_server *s) { return s != NULL ? s->port : -1; }
 
-/* Waits until no request and no stream is active or `deadline_s` passes.
- * Returns true when idle.  Caller holds s->lock. */
+/* Waits until no request and no stream is active or `deadline_s` passes,
+ * closing connections that have not sent a whole request (they would
+ * otherwise hold the stop until their deadline).  Returns true when idle.
+ * Caller holds s->lock. */
 static bool wait_idle(http_server *s, double deadline_s)
 {
     while (s->active_requests > 0 || s->active_streams > 0) {
+        http_guard_close_incomplete(s);
         double left = deadline_s - mono_s();
         if (left <= 0)
             return false;

@@ -314,6 +314,8 @@ void http_stream_request_done(http_stream *s, bool ok)
 
 size_t http_stream_bytes(const http_stream *s) { return s->bytes; }
 
+http_request *http_stream_request(http_stream *s) { return s->req; }
+
 void http_stream_cancel_all(http_server *srv)
 {
     http_stream **list = NULL;

@@ -15,6 +15,15 @@
  * accepted, as Pillow does.  CMYK and YCCK are
  * decoded as CMYK and converted as Pillow does; Adobe's files store the
  * channels inverted.
+ *
+ * Work is bounded by libjpeg's progress monitor, which libjpeg calls once
+ * per row of blocks it reads (and per call to read_scanlines): a
+ * progressive file may have at most max_scans scans (libjpeg-turbo has no
+ * limit: each scan walks every block of the image, so a 567 KB file of
+ * 5000 tiny scans cost 35 s), and the decode stops when its thread has
+ * used max_cpu_ms.  When EXIF orientation is asked for, the first APP1
+ * marker is kept (at most 64 KB, as markers are) and read as OpenCV does:
+ * the TIFF block 6 bytes in, after "Exif\0\0".
  */
 #include <setjmp.h>
 #include <stdio.h>
@@ -60,11 +69,21 @@ static void src_skip(j_decompress_ptr cinfo, long num_bytes)
     pub->bytes_in_buffer -= (size_t)num_bytes;
 }
 
+typedef enum jpeg_stop {
+    JPEG_STOP_ERROR,     /* libjpeg's error_exit: msg says why */
+    JPEG_STOP_SCANS,     /* more than max_scans scans */
+    JPEG_STOP_BUDGET,    /* max_cpu_ms used */
+} jpeg_stop;
+
 typedef struct jpeg_error_ctx {
     struct jpeg_error_mgr mgr;
+    struct jpeg_progress_mgr progress;
     jmp_buf jump;
     char msg[JMSG_LENGTH_MAX];
     jpeg_mem_source *src;
+    image_job *job;
+    jpeg_stop stop;
+    unsigned calls;      /* progress monitor calls, to read the clock every 16th */
 } jpeg_error_ctx;
 
 static void on_error_exit(j_common_ptr cinfo)
@@ -83,6 +102,31 @@ static void on_emit_message(j_common_ptr cinfo, int level)
         (*cinfo->err->format_message)(cinfo, e->msg);
         longjmp(e->jump, 1);
     }
+}
+
+static void on_progress(j_common_ptr cinfo)
+{
+    jpeg_error_ctx *e = (jpeg_error_ctx *)cinfo->err;
+    j_decompress_ptr d = (j_decompress_ptr)cinfo;
+    int max_scans = e->job->o->limits.max_scans;
+    if (max_scans > 0 && d->input_scan_number > max_scans) {
+        e->stop = JPEG_STOP_SCANS;
+        longjmp(e->jump, 1);
+    }
+    if ((++e->calls & 15) == 0 && image_over_budget(e->job)) {
+        e->stop = JPEG_STOP_BUDGET;
+        longjmp(e->jump, 1);
+    }
+}
+
+/* The orientation from the first APP1 marker, as OpenCV reads it. */
+static int exif_orientation(j_decompress_ptr ci)
+{
+    for (jpeg_saved_marker_ptr m = ci->marker_list; m != NULL; m = m->next)
+        if (m->marker == JPEG_APP0 + 1)
+            return m->data_length > 6 ? image_exif_orientation(m->data + 6, m->data_length - 6)
+                                      : 0;
+    return 0;
 }
 
 /* Largest DCT scale denominator keeping the shorter side >= min_side. */
@@ -129,8 +173,7 @@ typedef struct jpeg_job {
     uint8_t *row;
 } jpeg_job;
 
-int image_decode_jpeg(const uint8_t *data, size_t len, const image_limits *lim, int min_side,
-                      image *out, hdm_err *err)
+int image_decode_jpeg(const uint8_t *data, size_t len, image_job *ij, image *out, hdm_err *err)
 {
     jpeg_job *job = calloc(1, sizeof(*job));
     int rc = 0;
@@ -140,14 +183,25 @@ int image_decode_jpeg(const uint8_t *data, size_t len, const image_limits *lim, 
     job->jerr.mgr.error_exit = on_error_exit;
     job->jerr.mgr.emit_message = on_emit_message;
     job->jerr.src = &job->src;
+    job->jerr.job = ij;
+    job->jerr.progress.progress_monitor = on_progress;
     if (setjmp(job->jerr.jump) != 0) {
-        if (job->src.ran_out)
+        if (job->jerr.stop == JPEG_STOP_SCANS)
+            rc = hdm_err_set(err, HDM_E_BAD_REQUEST,
+                             "JPEG has more than %d progressive scans (the limit; a decoding bomb?)",
+                             ij->o->limits.max_scans);
+        else if (job->jerr.stop == JPEG_STOP_BUDGET)
+            rc = image_budget_error(ij, "JPEG", err);
+        else if (job->src.ran_out)
             rc = hdm_err_set(err, HDM_E_BAD_REQUEST, "image is truncated (JPEG data ends early)");
         else
             rc = hdm_err_set(err, HDM_E_BAD_REQUEST, "invalid JPEG data: %s", job->jerr.msg);
         goto out;
     }
     jpeg_create_decompress(&job->cinfo);
+    job->cinfo.progress = &job->jerr.progress;
+    if (ij->o->exif_orientation)
+        jpeg_save_markers(&job->cinfo, JPEG_APP0 + 1, 0xFFFF);
     job->src.pub.init_source = src_init;
     job->src.pub.fill_input_buffer = src_fill;
     job->src.pub.skip_input_data = src_skip;
@@ -159,14 +213,16 @@ int image_decode_jpeg(const uint8_t *data, size_t len, const image_limits *lim, 
     jpeg_read_header(&job->cinfo, TRUE);
 
     struct jpeg_decompress_struct *ci = &job->cinfo;
-    rc = image_check_dims("JPEG", ci->image_width, ci->image_height, lim, err);
+    rc = image_admit(ij, "JPEG", ci->image_width, ci->image_height, err);
     if (rc < 0)
         goto out;
+    if (ij->o->exif_orientation)
+        ij->orientation = exif_orientation(ci);
 
     int cmyk = ci->jpeg_color_space == JCS_CMYK || ci->jpeg_color_space == JCS_YCCK;
     ci->out_color_space = cmyk ? JCS_CMYK : JCS_RGB; /* grey -> RGB inside libjpeg-turbo */
     ci->scale_num = 1;
-    ci->scale_denom = pick_scale(ci->image_width, ci->image_height, min_side);
+    ci->scale_denom = pick_scale(ci->image_width, ci->image_height, ij->o->min_side);
     jpeg_start_decompress(ci);
 
     unsigned w = ci->output_width, h = ci->output_height;
@@ -197,8 +253,11 @@ int image_decode_jpeg(const uint8_t *data, size_t len, const image_limits *lim, 
     out->width = (int)w;
     out->height = (int)h;
     out->rgb = job->rgb;
+    out->gate_slot = ij->slot;
+    ij->slot = 0;
     job->rgb = NULL;
 out:
+    image_job_release(ij); /* nothing left to release after a success */
     jpeg_destroy_decompress(&job->cinfo);
     free(job->rgb);
     free(job->row);

@@ -10,7 +10,10 @@
  * expanded, tRNS and alpha dropped (not composited), 16-bit reduced to the
  * high byte, grey copied to the three channels.  Errors longjmp back to
  * png_jmpbuf; the state lives in a struct, not in locals, so setjmp cannot
- * clobber it.
+ * clobber it.  libpng calls our row callback after every row (of every
+ * interlace pass), where every 16th row checks the decode's CPU budget.
+ * With EXIF orientation asked for, an eXIf chunk before the image data is
+ * read (what libpng has by then, as OpenCV's decoder does).
  */
 #include <setjmp.h>
 #include <stdio.h>
@@ -22,6 +25,9 @@
 #include "image/image_internal.h"
 
 typedef struct png_job {
+    image_job *ij;
+    int over_budget;
+    unsigned rows_seen;
     const uint8_t *data;
     size_t len;
     size_t pos;
@@ -57,13 +63,24 @@ static void on_png_read(png_structp png, png_bytep out, size_t n)
     job->pos += n;
 }
 
-int image_decode_png(const uint8_t *data, size_t len, const image_limits *lim, image *out,
-                     hdm_err *err)
+static void on_png_row(png_structp png, png_uint_32 row, int pass)
+{
+    (void)row;
+    (void)pass;
+    png_job *job = png_get_io_ptr(png);
+    if ((++job->rows_seen & 15) == 0 && image_over_budget(job->ij)) {
+        job->over_budget = 1;
+        png_error(png, "CPU budget used");
+    }
+}
+
+int image_decode_png(const uint8_t *data, size_t len, image_job *ij, image *out, hdm_err *err)
 {
     png_job *job = calloc(1, sizeof(*job));
     int rc = 0;
     if (job == NULL)
         return hdm_err_set(err, HDM_E_NOMEM, "out of memory decoding PNG");
+    job->ij = ij;
     job->data = data;
     job->len = len;
     job->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, job, on_png_error, on_png_warning);
@@ -74,21 +91,30 @@ int image_decode_png(const uint8_t *data, size_t len, const image_limits *lim, i
         goto out;
     }
     if (setjmp(png_jmpbuf(job->png)) != 0) {
-        if (job->truncated)
+        if (job->over_budget)
+            rc = image_budget_error(ij, "PNG", err);
+        else if (job->truncated)
             rc = hdm_err_set(err, HDM_E_BAD_REQUEST, "image is truncated (PNG data ends early)");
         else
             rc = hdm_err_set(err, HDM_E_BAD_REQUEST, "invalid PNG data: %s", job->msg);
         goto out;
     }
     png_set_read_fn(job->png, job, on_png_read);
+    png_set_read_status_fn(job->png, on_png_row);
     png_set_user_limits(job->png, 0x7fffffff, 0x7fffffff);
     png_read_info(job->png, job->info);
 
     png_uint_32 w = png_get_image_width(job->png, job->info);
     png_uint_32 h = png_get_image_height(job->png, job->info);
-    rc = image_check_dims("PNG", w, h, lim, err);
+    rc = image_admit(ij, "PNG", w, h, err);
     if (rc < 0)
         goto out;
+#ifdef PNG_eXIf_SUPPORTED
+    png_bytep exif = NULL;
+    png_uint_32 exif_len = 0;
+    if (ij->o->exif_orientation && png_get_eXIf_1(job->png, job->info, &exif_len, &exif) != 0)
+        ij->orientation = image_exif_orientation(exif, exif_len);
+#endif
 
     int color = png_get_color_type(job->png, job->info);
     png_set_expand(job->png); /* palette -> RGB, grey < 8 bit -> 8, tRNS -> alpha */
@@ -120,8 +146,11 @@ int image_decode_png(const uint8_t *data, size_t len, const image_limits *lim, i
     out->width = (int)w;
     out->height = (int)h;
     out->rgb = job->rgb;
+    out->gate_slot = ij->slot;
+    ij->slot = 0;
     job->rgb = NULL;
 out:
+    image_job_release(ij);
     if (job->png != NULL)
         png_destroy_read_struct(&job->png, job->info != NULL ? &job->info : NULL, NULL);
     free(job->rgb);

@@ -209,6 +209,9 @@ static bool is_delta(const cJSON *json)
 static int exchange(call *k, conn *c, const request_wire *w, const char *id, hdm_response **out,
                     hdm_err *err)
 {
+    /* A cancellable request makes every wait of this exchange cancellable;
+     * a cancelled connection is closed by the caller (its state is unknown). */
+    c->cancel_fd = k->req->has_cancel ? k->req->cancel_fd : -1;
     int r = conn_send(c, w->iov, w->niov, k->deadline, err);
     while (r == 0) {
         frame f;
@@ -226,6 +229,7 @@ static int exchange(call *k, conn *c, const request_wire *w, const char *id, hdm
             break;
         }
         if (k->on_delta == NULL || !is_delta(resp->json)) {
+            c->cancel_fd = -1;
             *out = resp;
             return 0;
         }
@@ -239,6 +243,7 @@ static int exchange(call *k, conn *c, const request_wire *w, const char *id, hdm
         if (stop != 0)
             r = hdm_err_set(err, HDM_E_CANCELLED, "the caller stopped the stream");
     }
+    c->cancel_fd = -1;
     if (r == -HDM_E_DEADLINE_EXCEEDED)
         r = deadline_error(k, err);
     return r;

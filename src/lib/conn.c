@@ -55,6 +55,7 @@ int conn_open(const char *path, int64_t deadline_ms, conn **out, bool *waited, h
                 return hdm_err_set(err, HDM_E_NOMEM, "out of memory opening a connection");
             }
             c->fd = fd;
+            c->cancel_fd = -1;
             *out = c;
             return 0;
         }
@@ -83,7 +84,8 @@ void conn_close(conn *c)
     free(c);
 }
 
-/* Waits for `events` on c->fd until the deadline.  0 ready, or -DEADLINE_EXCEEDED. */
+/* Waits for `events` on c->fd until the deadline.  0 ready, -DEADLINE_EXCEEDED,
+ * or -CANCELLED when the call's cancel descriptor became readable. */
 static int wait_fd(conn *c, short events, int64_t deadline_ms, hdm_err *err)
 {
     for (;;) {
@@ -95,8 +97,11 @@ static int wait_fd(conn *c, short events, int64_t deadline_ms, hdm_err *err)
                                    "no answer from the device manager in time");
             timeout = left > INT_MAX ? INT_MAX : (int)left;
         }
-        struct pollfd p = {.fd = c->fd, .events = events};
-        int n = poll(&p, 1, timeout);
+        struct pollfd p[2] = {{.fd = c->fd, .events = events},
+                              {.fd = c->cancel_fd, .events = POLLIN}};
+        int n = poll(p, c->cancel_fd >= 0 ? 2 : 1, timeout);
+        if (n > 0 && c->cancel_fd >= 0 && p[1].revents != 0)
+            return hdm_err_set(err, HDM_E_CANCELLED, "the caller cancelled the request");
         if (n > 0)
             return 0; /* errors and hangups show up in the following read or write */
         if (n < 0 && errno != EINTR)

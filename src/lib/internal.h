@@ -28,6 +28,8 @@ typedef struct request_tensor {
 
 struct hdm_request {
     cJSON *json;
+    int cancel_fd;     /* watched while waiting (hdm_request_set_cancel_fd) */
+    bool has_cancel;   /* cancel_fd is set (a zeroed request has none) */
     request_tensor *tensors;
     uint32_t n_tensors;
     uint32_t cap_tensors;
@@ -65,6 +67,7 @@ const char *request_action(const hdm_request *req);
 
 typedef struct conn {
     int fd;
+    int cancel_fd;     /* the current call's cancel descriptor, -1 when none */
     unsigned epoch;    /* the client's restart epoch when this was opened */
     buf rx;            /* bytes read but not yet consumed */
     struct conn *next; /* idle list of the client */
@@ -83,15 +86,16 @@ int conn_open(const char *path, int64_t deadline_ms, conn **out, bool *waited, h
 void conn_close(conn *c);
 /*
  * Sends every byte of iov[0..niov).  Returns 0, -HDM_E_UNAVAILABLE when the
- * peer is gone (EPIPE, ECONNRESET), or -HDM_E_DEADLINE_EXCEEDED.
+ * peer is gone (EPIPE, ECONNRESET), -HDM_E_DEADLINE_EXCEEDED, or
+ * -HDM_E_CANCELLED when c->cancel_fd became readable while waiting.
  */
 int conn_send(conn *c, const struct iovec *iov, int niov, int64_t deadline_ms, hdm_err *err);
 /*
  * Reads until c->rx starts with a whole frame and parses it into *f (pointers
  * into c->rx; the caller consumes f->total_len bytes and clears f when done).
  * Returns 0, -HDM_E_UNAVAILABLE when the peer closed or reset the connection,
- * -HDM_E_DEADLINE_EXCEEDED, or -HDM_E_TOO_LARGE / -HDM_E_PROTOCOL for a frame
- * that breaks the framing.
+ * -HDM_E_DEADLINE_EXCEEDED, -HDM_E_CANCELLED (c->cancel_fd readable), or
+ * -HDM_E_TOO_LARGE / -HDM_E_PROTOCOL for a frame that breaks the framing.
  */
 int conn_recv_frame(conn *c, size_t max_bytes, int64_t deadline_ms, frame *f, hdm_err *err);
 

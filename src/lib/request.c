@@ -39,6 +39,15 @@ HDM_EXTERN void hdm_request_free(hdm_request *req)
     free(req);
 }
 
+HDM_EXTERN int hdm_request_set_cancel_fd(hdm_request *req, int fd)
+{
+    if (req == NULL)
+        return -HDM_E_BAD_REQUEST;
+    req->cancel_fd = fd;
+    req->has_cancel = fd >= 0;
+    return 0;
+}
+
 HDM_EXTERN cJSON *hdm_request_json(hdm_request *req)
 {
     return req == NULL ? NULL : req->json;

@@ -18,9 +18,15 @@
 
 #define CONFIG_DEFAULT_SOCKET "/run/hailo/device.sock"
 #define CONFIG_DEFAULT_HTTP_BIND "127.0.0.1:5099"
+/* Ours, then where the original Python services keep the models they fetched
+ * (an existing install keeps working after the upgrade). */
 #define CONFIG_DEFAULT_MODEL_DIRS                                                                  \
-    "/usr/local/hailo/resources:/usr/share/hailo-models:/var/lib/hailo"
+    "/usr/local/hailo/resources:/usr/share/hailo-models:/var/lib/hailo:/var/lib/hailo-vision:"     \
+    "/var/lib/hailo-whisper:/var/lib/hailo-ocr:/var/lib/hailo-depth:/var/lib/hailo-pose"
 #define CONFIG_DEFAULT_SOCKET_MODE 0660
+#define CONFIG_DEFAULT_FRAME_TIMEOUT_MS 30000
+/* Below systemd's TimeoutStopSec=30 in the unit, so we stop before it kills us. */
+#define CONFIG_DEFAULT_STOP_TIMEOUT_MS 20000
 #define CONFIG_DEFAULT_GROUP_ID "SHARED"
 /* Most entries a config may list under scheduler.client_priority / preload. */
 #define CONFIG_MAX_RULES 256
@@ -42,6 +48,10 @@ typedef struct manager_config {
     char *socket_group; /* NULL: leave the group alone */
     char *http_bind;    /* "HOST:PORT", NULL when off */
     size_t max_message_bytes;
+    int frame_timeout_ms;      /* a frame must be complete this long after its first byte */
+    size_t max_buffered_bytes; /* unprocessed input held across connections; 0: 4 frames */
+    int stop_timeout_ms;       /* SIGTERM: how long the running job may take (then cancelled,
+                                  then left behind) */
     char *model_dirs; /* colon-separated allowlist */
     char *backend;    /* auto | hailort | sim */
     char *sim_config; /* NULL when none */
@@ -55,6 +65,8 @@ typedef struct manager_config {
     preload_entry *preload;
     size_t n_preload;
     bool check_config;
+    int argc;    /* the command line it was read from (borrowed; for reloading) */
+    char **argv;
 } manager_config;
 
 /*

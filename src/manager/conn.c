@@ -19,13 +19,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-conn *conn_new(int fd, uint64_t id)
+conn *conn_new(int fd, uint64_t id, conn_notify_fn notify, void *owner)
 {
     conn *c = calloc(1, sizeof(*c));
     if (!c)
         return NULL;
     c->fd = fd;
     c->id = id;
+    c->notify = notify;
+    c->owner = owner;
     c->uid = (uid_t)-1;
     c->pid = 0;
     struct ucred cred;
@@ -90,8 +92,21 @@ long conn_read(conn *c)
     return total;
 }
 
-int conn_queue_json(conn *c, const cJSON *resp, bool binary, const frame_attachment *att,
-                    uint32_t n_att, size_t size_hint)
+static void notify(conn *c)
+{
+    if (c->notify)
+        c->notify(c->owner, c);
+}
+
+void conn_finish(conn *c)
+{
+    c->closing = true;
+    notify(c);
+}
+
+/* Serialises resp into the write queue. */
+static int queue_json(conn *c, const cJSON *resp, bool binary, const frame_attachment *att,
+                      uint32_t n_att, size_t size_hint)
 {
     if (binary) {
         char *json = cJSON_PrintUnformatted(resp);
@@ -123,6 +138,14 @@ int conn_queue_json(conn *c, const cJSON *resp, bool binary, const frame_attachm
         return -HDM_E_NOMEM;
     int rc = frame_encode_v1(&c->out, json, strlen(json));
     free(json);
+    return rc;
+}
+
+int conn_queue_json(conn *c, const cJSON *resp, bool binary, const frame_attachment *att,
+                    uint32_t n_att, size_t size_hint)
+{
+    int rc = queue_json(c, resp, binary, att, n_att, size_hint);
+    notify(c);
     return rc;
 }
 

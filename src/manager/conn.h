@@ -20,6 +20,11 @@
 /* Read chunk when no frame size is known yet. */
 #define CONN_READ_CHUNK (64u << 10)
 
+struct conn;
+/* Called when a connection has new output to flush or is to be closed once
+ * flushed (loop thread); `owner` is what conn_new was given. */
+typedef void (*conn_notify_fn)(void *owner, struct conn *c);
+
 typedef struct conn {
     uint64_t id;
     int fd;
@@ -28,6 +33,8 @@ typedef struct conn {
     buf in; /* received bytes; frames parsed from in_off */
     size_t in_off;
     size_t in_need; /* total bytes the frame being received needs (0: unknown) */
+    int64_t frame_started_ms; /* mono_ms() when the unfinished frame began; 0: none */
+    size_t accounted;         /* input bytes counted in the loop's buffered total */
     buf out;        /* queued output; written from out_off */
     size_t out_off;
     job **jobs;         /* device jobs submitted and not yet completed */
@@ -42,10 +49,13 @@ typedef struct conn {
     bool dirty;         /* on the loop's flush list */
     struct conn *dirty_next;
     struct conn *hash_next;
+    conn_notify_fn notify; /* told about new output (the loop's flush list) */
+    void *owner;
 } conn;
 
-/* Wraps an accepted socket (reads SO_PEERCRED).  Returns NULL when out of memory. */
-conn *conn_new(int fd, uint64_t id);
+/* Wraps an accepted socket (reads SO_PEERCRED); notify(owner, c) is called
+ * whenever output is queued.  Returns NULL when out of memory. */
+conn *conn_new(int fd, uint64_t id, conn_notify_fn notify, void *owner);
 /* Closes the socket and frees buffers (not the jobs: see the loop). Accepts NULL. */
 void conn_free(conn *c);
 
@@ -57,10 +67,13 @@ void conn_free(conn *c);
 long conn_read(conn *c);
 
 /* Appends a frame holding `resp` (v1, or binary with `att`) to the write
- * queue.  size_hint: expected JSON size (0 when unknown).  Returns 0 or
- * -HDM_E_NOMEM. */
+ * queue and notifies the owner.  size_hint: expected JSON size (0 when
+ * unknown).  Returns 0 or -HDM_E_NOMEM. */
 int conn_queue_json(conn *c, const cJSON *resp, bool binary, const frame_attachment *att,
                     uint32_t n_att, size_t size_hint);
+/* Marks c to be closed once its queued output is written, and notifies the
+ * owner (after a protocol error, or when an answer could not be queued). */
+void conn_finish(conn *c);
 /* Writes queued output.  Returns 0 when all was written, 1 when some is left
  * (wait for EPOLLOUT), -1 when the peer is gone. */
 int conn_flush(conn *c);

@@ -65,9 +65,15 @@ static int mhd_load(hdm_err *err)
     return 0;
 }
 
+/* Connections served at once, in total and per client address. */
+#define HTTP_MAX_CONNECTIONS 128
+#define HTTP_PER_ADDRESS 8
+/* A connection idle this long is closed. */
+#define HTTP_IDLE_TIMEOUT_S 5
+
 struct http_endpoint {
     struct MHD_Daemon *daemon;
-    loop *l;
+    manager *m;
     char bind[300];
     pthread_t starter; /* loads the library and starts the daemon off the loop's path */
     int wake_fd;       /* eventfd: tells the starter to give up waiting (stop) */
@@ -106,20 +112,20 @@ static void metric_header(buf *out, const char *name, const char *type, const ch
     buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-void http_metrics_text(loop *l, buf *out)
+void http_metrics_text(manager *m, buf *out)
 {
-    loop_counters *k = &l->counters;
+    manager_counters *k = &m->counters;
     char dev[160];
-    stats_prom_escape_to(dev, sizeof(dev), l->info.device_id);
+    stats_prom_escape_to(dev, sizeof(dev), m->info.device_id);
     metric_header(out, "hailo_manager_info", "gauge", "Manager build and device.");
     buf_printf(
         out,
         "hailo_manager_info{version=\"%s\",backend=\"%s\",device_id=\"%s\",simulated=\"%s\"} 1\n",
-        HDM_VERSION, l->ops->name, dev, l->info.simulated ? "true" : "false");
+        HDM_VERSION, m->ops->name, dev, m->info.simulated ? "true" : "false");
     metric_header(out, "hailo_manager_uptime_seconds", "gauge",
                   "Seconds since the manager started.");
     buf_printf(out, "hailo_manager_uptime_seconds %.3f\n",
-               (double)(mono_ms() - l->started_ms) / 1000.0);
+               (double)(mono_ms() - m->started_ms) / 1000.0);
     metric_header(out, "hailo_manager_requests_total", "counter", "Requests received, by action.");
     for (int a = 0; a < ACT__COUNT; a++)
         buf_printf(out, "hailo_manager_requests_total{action=\"%s\"} %llu\n",
@@ -141,6 +147,10 @@ void http_metrics_text(loop *l, buf *out)
                (unsigned long long)atomic_load(&k->busy_rejections));
     metric_header(out, "hailo_manager_connections_open", "gauge", "Client connections open.");
     buf_printf(out, "hailo_manager_connections_open %d\n", atomic_load(&k->connections_open));
+    metric_header(out, "hailo_manager_connections_refused_total", "counter",
+                  "Connections refused because the manager was out of file descriptors.");
+    buf_printf(out, "hailo_manager_connections_refused_total %llu\n",
+               (unsigned long long)atomic_load(&k->connections_refused));
     metric_header(out, "hailo_manager_connections_total", "counter",
                   "Client connections accepted.");
     buf_printf(out, "hailo_manager_connections_total %llu\n",
@@ -149,14 +159,26 @@ void http_metrics_text(loop *l, buf *out)
                   "Connections closed for a protocol error or for not reading answers.");
     buf_printf(out, "hailo_manager_connections_dropped_total %llu\n",
                (unsigned long long)atomic_load(&k->connections_dropped));
+    metric_header(out, "hailo_manager_frames_timed_out_total", "counter",
+                  "Connections closed because a frame was not complete in time.");
+    buf_printf(out, "hailo_manager_frames_timed_out_total %llu\n",
+               (unsigned long long)atomic_load(&k->frames_timed_out));
+    metric_header(out, "hailo_manager_input_overflow_drops_total", "counter",
+                  "Connections closed because unfinished requests filled the input buffer cap.");
+    buf_printf(out, "hailo_manager_input_overflow_drops_total %llu\n",
+               (unsigned long long)atomic_load(&k->input_overflow_drops));
+    metric_header(out, "hailo_manager_buffered_input_bytes", "gauge",
+                  "Bytes of unfinished requests held, all connections.");
+    buf_printf(out, "hailo_manager_buffered_input_bytes %zu\n",
+               (size_t)atomic_load(&k->buffered_bytes));
     metric_header(out, "hailo_manager_received_bytes_total", "counter", "Request bytes received.");
     buf_printf(out, "hailo_manager_received_bytes_total %llu\n",
                (unsigned long long)atomic_load(&k->bytes_in));
     metric_header(out, "hailo_manager_sent_bytes_total", "counter", "Answer bytes queued.");
     buf_printf(out, "hailo_manager_sent_bytes_total %llu\n",
                (unsigned long long)atomic_load(&k->bytes_out));
-    sched_metrics(l->sched, out);
-    registry_metrics(l->reg, out);
+    sched_metrics(m->sched, out);
+    registry_metrics(m->reg, out);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -182,13 +204,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return reply_error(conn, 405, "Method not allowed (use GET)");
     if (strcmp(url, "/metrics") == 0) {
         buf out = {0};
-        http_metrics_text(h->l, &out);
+        http_metrics_text(h->m, &out);
         if (!out.data)
             return MHD_NO;
         return reply(conn, 200, "text/plain; version=0.0.4; charset=utf-8", (char *)out.data,
                      out.len);
     }
-    cJSON *st = proto_status_json(h->l, true, true);
+    cJSON *st = proto_status_json(h->m, true, true);
     char *body = st ? cJSON_PrintUnformatted(st) : NULL;
     cJSON_Delete(st);
     if (!body)
@@ -257,9 +279,13 @@ static void *starter_main(void *arg)
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
     if (h->ipv6)
         flags |= MHD_USE_IPv6;
+    /* Requests here are one short GET: a client holding connections open
+     * (slowly sent headers) may hold HTTP_PER_ADDRESS of them, so one
+     * address cannot take every slot from the metrics scraper. */
     h->daemon = mhd.start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_LISTEN_SOCKET, fd,
-                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
-                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
+                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
+                                 MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_PER_ADDRESS,
+                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_TIMEOUT_S,
                                  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768, MHD_OPTION_END);
     if (!h->daemon) {
         log_error("status endpoint disabled: libmicrohttpd could not serve %s", h->bind);
@@ -268,7 +294,7 @@ static void *starter_main(void *arg)
     return NULL;
 }
 
-int http_endpoint_start(loop *l, const char *bind, http_endpoint **out, hdm_err *err)
+int http_endpoint_start(manager *m, const char *bind, http_endpoint **out, hdm_err *err)
 {
     char host[256], port[16];
     if (config_split_bind(bind, host, sizeof(host), port, sizeof(port)) < 0 ||
@@ -277,7 +303,7 @@ int http_endpoint_start(loop *l, const char *bind, http_endpoint **out, hdm_err 
     http_endpoint *h = calloc(1, sizeof(*h));
     if (!h)
         return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
-    h->l = l;
+    h->m = m;
     snprintf(h->bind, sizeof(h->bind), "%s", bind);
     h->wake_fd = eventfd(0, EFD_CLOEXEC);
     if (h->wake_fd < 0 || pthread_create(&h->starter, NULL, starter_main, h) != 0) {

@@ -9,19 +9,19 @@
 
 #include "common/buf.h"
 #include "common/err.h"
-#include "loop.h"
+#include "manager.h"
 
 typedef struct http_endpoint http_endpoint;
 
 /* Starts serving on bind ("HOST:PORT") from a helper thread, which loads
  * libmicrohttpd and logs whether the endpoint came up (so the loop is never
  * kept waiting).  Returns 0, or a negative code for a malformed bind. */
-int http_endpoint_start(loop *l, const char *bind, http_endpoint **out, hdm_err *err);
+int http_endpoint_start(manager *m, const char *bind, http_endpoint **out, hdm_err *err);
 /* Stops the server thread and frees it.  Accepts NULL. */
 void http_endpoint_stop(http_endpoint *h);
 
 /* Appends the manager's own Prometheus metrics, then the scheduler's and the
  * registry's, to out.  Thread-safe. */
-void http_metrics_text(loop *l, buf *out);
+void http_metrics_text(manager *m, buf *out);
 
 #endif

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "common/tensor.h"
+#include "modelpath.h"
 
 static const cJSON *field(const cJSON *obj, const char *name)
 {
@@ -567,6 +568,20 @@ void infer_input_clear(infer_input *in)
 
 /* ---- model_params -------------------------------------------------------- */
 
+int infer_resolve_path(const modelpath_resolver *res, job *j, const char *path, const char *what,
+                       const char *missing, char **out, hdm_err *err)
+{
+    if (res->remembered && path && (*out = res->remembered(res->ctx, j->kind, path)) != NULL)
+        return 0;
+    int rc = modelpath_resolve(res->allow, path, what, missing, out, err, NULL);
+    if (rc == 0 && job_add_alias(j, path, *out) < 0) {
+        free(*out);
+        *out = NULL;
+        return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
+    }
+    return rc;
+}
+
 static int param_string(const cJSON *params, const char *name, char **out, hdm_err *err)
 {
     const cJSON *v = field(params, name);
@@ -582,7 +597,7 @@ static int param_string(const cJSON *params, const char *name, char **out, hdm_e
     return 0;
 }
 
-static int param_path(const cJSON *params, const char *name, const path_allowlist *allow,
+static int param_path(job *j, const cJSON *params, const char *name, const modelpath_resolver *res,
                       char **out, hdm_err *err)
 {
     const cJSON *v = field(params, name);
@@ -590,15 +605,16 @@ static int param_path(const cJSON *params, const char *name, const path_allowlis
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "model_params.%s required", name);
     if (!cJSON_IsString(v))
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "model_params.%s must be a string", name);
-    char what[64];
+    char what[64], missing[80];
     snprintf(what, sizeof(what), "model_params.%s", name);
-    return path_resolve_allowed(allow, v->valuestring, what, out, err);
+    snprintf(missing, sizeof(missing), "%s not found", what);
+    return infer_resolve_path(res, j, v->valuestring, what, missing, out, err);
 }
 
-static int check_ocr(job *j, const cJSON *params, const path_allowlist *allow, hdm_err *err)
+static int check_ocr(job *j, const cJSON *params, const modelpath_resolver *res, hdm_err *err)
 {
     int rc;
-    if ((rc = param_path(params, "detection_hef_path", allow, &j->ocr_detection_hef, err)) < 0)
+    if ((rc = param_path(j, params, "detection_hef_path", res, &j->ocr_detection_hef, err)) < 0)
         return rc;
     const cJSON *rec = field(params, "recognition_hefs");
     if (!cJSON_IsObject(rec) || !rec->child)
@@ -620,9 +636,10 @@ static int check_ocr(job *j, const cJSON *params, const path_allowlist *allow, h
         if (!cJSON_IsString(e))
             return hdm_err_set(err, HDM_E_BAD_REQUEST,
                                "model_params.recognition_hefs.%s must be a path", e->string);
-        char what[96], *canon = NULL;
+        char what[96], missing[112], *canon = NULL;
         snprintf(what, sizeof(what), "model_params.recognition_hefs.%s", e->string);
-        if ((rc = path_resolve_allowed(allow, e->valuestring, what, &canon, err)) < 0)
+        snprintf(missing, sizeof(missing), "%s not found", what);
+        if ((rc = infer_resolve_path(res, j, e->valuestring, what, missing, &canon, err)) < 0)
             return rc;
         cJSON *s = cJSON_CreateString(canon);
         free(canon);
@@ -650,7 +667,7 @@ static int check_ocr(job *j, const cJSON *params, const path_allowlist *allow, h
     return 0;
 }
 
-int infer_model_params_check(job *j, const cJSON *model_params, const path_allowlist *allow,
+int infer_model_params_check(job *j, const cJSON *model_params, const modelpath_resolver *res,
                              bool required, hdm_err *err)
 {
     const cJSON *params = cJSON_IsNull(model_params) ? NULL : model_params;
@@ -667,16 +684,15 @@ int infer_model_params_check(job *j, const cJSON *model_params, const path_allow
         params = &empty;
     switch (j->kind) {
     case MODEL_CLIP:
-        if ((rc = param_path(params, "image_hef_path", allow, &j->clip_image_hef, err)) < 0 ||
-            (rc = param_path(params, "text_hef_path", allow, &j->clip_text_hef, err)) < 0 ||
+        if ((rc = param_path(j, params, "image_hef_path", res, &j->clip_image_hef, err)) < 0 ||
+            (rc = param_path(j, params, "text_hef_path", res, &j->clip_text_hef, err)) < 0 ||
             (rc = param_string(params, "text_input_layer", &j->clip_text_input, err)) < 0 ||
             (rc = param_string(params, "text_output_layer", &j->clip_text_output, err)) < 0)
             return rc;
         return 0;
     case MODEL_OCR:
-        return check_ocr(j, params, allow, err);
+        return check_ocr(j, params, res, err);
     default:
         return 0;
     }
 }
-

@@ -17,6 +17,7 @@
 #include "common/frame.h"
 #include "common/paths.h"
 #include "job.h"
+#include "modelpath.h"
 
 #define INPUT_MAX_MESSAGES 256                       /* chat messages per request */
 #define INPUT_MAX_PARTS 64                           /* content parts per message */
@@ -44,13 +45,22 @@ int infer_input_parse(job *j, const cJSON *input_data, const frame_attachment *a
 void infer_input_clear(infer_input *in);
 
 /*
+ * The canonical path for `path` (request field `what`): remembered by res,
+ * or opened confined (modelpath_open, answering "<what> not found: <path>"
+ * for a missing or forbidden file), and then remembered on j's aliases.
+ * 0 and a malloc'd *out, or a negative code with err.
+ */
+int infer_resolve_path(const modelpath_resolver *res, job *j, const char *path, const char *what,
+                       const char *missing, char **out, hdm_err *err);
+
+/*
  * Checks model_params for j->kind and fills the job's model fields
- * (clip_*, ocr_*), resolving every path through `allow`.  With `required`
+ * (clip_*, ocr_*), resolving every path through `res`.  With `required`
  * false (infer), a missing model_params is accepted (the model may already be
  * resident); present ones are checked all the same.  Returns 0 or a negative
  * code: "model_params.image_hef_path required", not_found, bad_request.
  */
-int infer_model_params_check(job *j, const cJSON *model_params, const path_allowlist *allow,
+int infer_model_params_check(job *j, const cJSON *model_params, const modelpath_resolver *res,
                              bool required, hdm_err *err);
 
 

@@ -3,6 +3,7 @@
  */
 #include "job.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +36,31 @@ const char *job_priority_name(job_priority p)
     return priority_names[p];
 }
 
+const char *job_request_id_text(const job *j, char *buf, size_t size)
+{
+    const char *text = "";
+    if (cJSON_IsString(j->request_id) || cJSON_IsRaw(j->request_id))
+        text = j->request_id->valuestring;
+    snprintf(buf, size, "%s", text);
+    return buf;
+}
+
+int job_add_alias(job *j, const char *requested, const char *canonical)
+{
+    struct job_alias *grown = realloc(j->aliases, (j->n_aliases + 1) * sizeof(*grown));
+    if (!grown)
+        return -HDM_E_NOMEM;
+    j->aliases = grown;
+    char *req = strdup(requested), *canon = strdup(canonical);
+    if (!req || !canon) {
+        free(req);
+        free(canon);
+        return -HDM_E_NOMEM;
+    }
+    j->aliases[j->n_aliases++] = (struct job_alias){req, canon};
+    return 0;
+}
+
 void job_model_spec(const job *j, model_spec *spec)
 {
     memset(spec, 0, sizeof(*spec));
@@ -48,13 +74,20 @@ void job_model_spec(const job *j, model_spec *spec)
     spec->ocr_detection_hef = j->ocr_detection_hef;
     spec->ocr_recognition_hefs = j->ocr_recognition_hefs;
     spec->ocr_batch_sizes = j->ocr_batch_sizes;
+    spec->allow = modelpath_dirs_list(j->dirs);
 }
 
 void job_free(job *j)
 {
     if (!j)
         return;
-    free(j->request_id);
+    cJSON_Delete(j->request_id);
+    modelpath_dirs_unref(j->dirs);
+    for (size_t i = 0; i < j->n_aliases; i++) {
+        free(j->aliases[i].requested);
+        free(j->aliases[i].canonical);
+    }
+    free(j->aliases);
     free(j->model_type);
     free(j->model_path);
     cJSON_Delete(j->model_params);

@@ -18,10 +18,15 @@
 #include <sys/types.h>
 #include <cjson/cJSON.h>
 
-#include "backend.h"
+#include "backends/backend.h"
 #include "common/err.h"
+#include "modelpath.h"
 
 typedef enum job_action { JOB_LOAD, JOB_INFER, JOB_UNLOAD } job_action;
+
+/* Where a job failed: its answer is worded as the original manager's was
+ * ("Failed to load model: ...", "Inference failed: ..."). */
+typedef enum job_phase { JOB_PHASE_NONE, JOB_PHASE_LOAD, JOB_PHASE_INFER } job_phase;
 
 typedef enum job_priority {
     PRIO_REALTIME = 0,
@@ -39,7 +44,8 @@ typedef struct job {
     /* [in] identity and routing */
     uint64_t id;                 /* unique per manager run */
     uint64_t conn_id;            /* connection that sent it */
-    char *request_id;            /* echoed; NULL when the request had none */
+    cJSON *request_id;           /* echoed as given: a string item, or a raw item holding
+                                    any other JSON value's text; NULL when none */
     bool binary;                 /* answer with a binary frame */
     job_action action;
 
@@ -54,6 +60,12 @@ typedef struct job {
     cJSON *ocr_batch_sizes;
     bool has_keep_alive;
     double keep_alive;           /* seconds; -1 pinned, 0 unload after use */
+    modelpath_dirs *dirs;        /* allowed directories its paths were checked against (a
+                                    reference); the backend opens files beneath them */
+    struct job_alias {           /* paths as the client wrote them, and where they led */
+        char *requested, *canonical;
+    } * aliases;                 /* the registry remembers them for the loaded model */
+    size_t n_aliases;
 
     /* [in] inference input (JOB_INFER); tensors point into request_frame or owned buffers */
     infer_input input;
@@ -76,6 +88,7 @@ typedef struct job {
     /* [out] */
     int rc;                      /* 0 or -HDM_E_* */
     hdm_err err;
+    job_phase failed_in;         /* with rc < 0: the step that failed */
     const char *message;         /* load/unload: "Model loaded", "Model already loaded", ... */
     infer_output out;
     int64_t started_ms, finished_ms;
@@ -86,6 +99,12 @@ typedef struct job {
     struct job *next;            /* scheduler-private link */
 } job;
 
+/* The request_id as text for messages and logs ("r1", or the JSON of a
+ * non-string id), truncated to size; "" when none.  Returns buf. */
+const char *job_request_id_text(const job *j, char *buf, size_t size);
+/* Remembers that `requested` resolved to `canonical` (copies both).
+ * 0 or -HDM_E_NOMEM. */
+int job_add_alias(job *j, const char *requested, const char *canonical);
 /* Builds the canonical model_spec view of a job. */
 void job_model_spec(const job *j, model_spec *spec);
 /* Frees everything a job owns, then the job.  Accepts NULL. */

@@ -9,6 +9,12 @@
  * client that stops reading first stops being read (CONN_OUT_PAUSE_BYTES of
  * output waiting), and is dropped if its output still reaches out_cap.
  *
+ * Input is bounded the same way: a frame must be complete within
+ * frame_timeout_ms of its first byte (a client announcing 64 MiB and
+ * sending half of it is answered deadline_exceeded and closed), and the
+ * unprocessed input held across all connections has a cap: past it, the
+ * connection receiving its frame the slowest is answered busy and closed.
+ *
  * Worker -> loop: loop_on_complete/loop_on_delta append to done_head under
  * done_lock and write the eventfd only when the list was empty; the loop
  * reads the eventfd before taking the list, so no wake-up is lost.
@@ -16,6 +22,7 @@
 #include "loop.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +37,6 @@
 
 #include "common/log.h"
 #include "common/timeutil.h"
-#include "infer_input.h"
 #include "proto.h"
 
 typedef struct loop_event {
@@ -41,11 +47,16 @@ typedef struct loop_event {
     char text[];
 } loop_event;
 
+static void note_input(loop *l, conn *c);
+static void on_signal(loop *l);
+
 /* epoll tags for the loop's own fds; connections use their conn pointer. */
 static char tag_listen, tag_signal, tag_event, tag_watchdog;
 
 /* How long a stopping manager keeps trying to deliver its last answers. */
 #define STOP_FLUSH_MS 2000
+/* After a second signal, how long the cancelled job gets before we stop without it. */
+#define STOP_AFTER_CANCEL_MS 2000
 
 /* ---- connection table ---------------------------------------------------- */
 
@@ -90,18 +101,21 @@ static void conn_close(loop *l, conn *c, const char *why)
     for (size_t i = 0; i < c->n_jobs; i++)
         atomic_store(&c->jobs[i]->cancelled, true);
     if (c->n_jobs > 0)
-        sched_cancel_conn(l->sched, c->id);
+        sched_cancel_conn(l->m->sched, c->id);
     epoll_ctl(l->epfd, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     c->fd = -1;
+    note_input(l, c); /* its input no longer counts */
     conn_unlink(l, c);
-    atomic_fetch_sub(&l->counters.connections_open, 1);
+    atomic_fetch_sub(&l->m->counters.connections_open, 1);
     c->hash_next = l->dead;
     l->dead = c;
 }
 
-void loop_mark_dirty(loop *l, conn *c)
+/* conn_notify_fn: c has output (or is closing); flush it at the round's end. */
+static void mark_dirty(void *owner, conn *c)
 {
+    loop *l = owner;
     if (c->dirty || c->fd < 0)
         return;
     c->dirty = true;
@@ -159,16 +173,6 @@ void loop_on_delta(void *ctx, job *j, const char *text, size_t len)
     push_event(l, ev);
 }
 
-static void finish_preload(loop *l, job *j)
-{
-    if (j->rc < 0)
-        log_warn("preload %s %s failed: %s", j->model_type, j->model_path,
-                 j->err.msg[0] ? j->err.msg : hdm_strerror(-j->rc));
-    else
-        log_info("preloaded %s %s", j->model_type, j->model_path);
-    l->preload_pending--;
-}
-
 static void process_events(loop *l)
 {
     uint64_t count;
@@ -186,14 +190,12 @@ static void process_events(loop *l)
         conn *c = j->conn_id ? conn_find(l, j->conn_id) : NULL;
         if (ev->delta) {
             if (c)
-                proto_answer_delta(l, c, j, ev->text, ev->len);
+                proto_answer_delta(l->m, c, j, ev->text, ev->len);
         } else {
-            l->jobs_in_flight--;
-            if (j->conn_id == 0) {
-                finish_preload(l, j);
-            } else if (c) {
+            manager_job_finished(l->m, j);
+            if (c) {
                 conn_untrack_job(c, j);
-                proto_answer_job(l, c, j);
+                proto_answer_job(l->m, c, j);
                 if (c->peer_eof && c->n_jobs == 0)
                     c->closing = true;
             }
@@ -204,18 +206,109 @@ static void process_events(loop *l)
     }
 }
 
-int loop_submit(loop *l, conn *c, job *j)
+/* ---- input limits ---------------------------------------------------------- */
+
+/* Keeps l->buffered, l->n_partial and c's frame clock up to date after c's
+ * input changed.  A connection paused for not reading its answers is not
+ * timed: it is we who stopped reading it. */
+static void note_input(loop *l, conn *c)
 {
-    if (c && conn_track_job(c, j) < 0)
-        return -HDM_E_NOMEM;
-    int rc = sched_submit(l->sched, j);
-    if (rc < 0) {
-        if (c)
-            conn_untrack_job(c, j);
-        return rc;
+    size_t held = c->fd >= 0 && !c->closing ? c->in.len - c->in_off : 0;
+    l->buffered = l->buffered - c->accounted + held;
+    c->accounted = held;
+    atomic_store(&l->m->counters.buffered_bytes, l->buffered);
+    bool partial = held > 0 && conn_out_pending(c) < CONN_OUT_PAUSE_BYTES;
+    if (partial && c->frame_started_ms == 0) {
+        c->frame_started_ms = mono_ms();
+        l->n_partial++;
+    } else if (!partial && c->frame_started_ms != 0) {
+        c->frame_started_ms = 0;
+        l->n_partial--;
     }
-    l->jobs_in_flight++;
-    return 0;
+}
+
+/* Answers c with an error, closes it once that is written, and lets go of
+ * its input at once (that memory is what the limits are about). */
+static void drop_input(loop *l, conn *c, int code, const char *msg)
+{
+    proto_fail_connection(l->m, c, code, msg);
+    buf_free(&c->in);
+    c->in_off = 0;
+    c->in_need = 0;
+    note_input(l, c);
+}
+
+/* Past the cap on buffered input: closes the connections whose frames arrive
+ * the slowest (fewest bytes per second since their first byte) until the
+ * total fits again. */
+static void enforce_buffer_cap(loop *l)
+{
+    while (l->buffered > l->limits.max_buffered) {
+        int64_t now = mono_ms();
+        conn *slowest = NULL;
+        double slowest_rate = 0;
+        for (size_t b = 0; b < LOOP_CONN_BUCKETS; b++)
+            for (conn *c = l->buckets[b]; c; c = c->hash_next) {
+                if (c->accounted == 0 || c->closing)
+                    continue;
+                int64_t since = c->frame_started_ms ? now - c->frame_started_ms : 0;
+                double rate = (double)c->accounted / (double)(since > 0 ? since : 1);
+                if (!slowest || rate < slowest_rate) {
+                    slowest = c;
+                    slowest_rate = rate;
+                }
+            }
+        if (!slowest)
+            return;
+        char msg[200];
+        snprintf(msg, sizeof(msg),
+                 "Device manager busy: %zu MiB of unfinished requests are buffered (limit %zu "
+                 "MiB); this connection's was arriving the slowest",
+                 l->buffered >> 20, l->limits.max_buffered >> 20);
+        atomic_fetch_add(&l->m->counters.input_overflow_drops, 1);
+        drop_input(l, slowest, HDM_E_BUSY, msg);
+    }
+}
+
+/* Closes connections whose frame did not complete in time. */
+static void check_frame_deadlines(loop *l)
+{
+    int64_t now = mono_ms();
+    if (l->n_partial == 0 || now < l->next_deadline_check)
+        return;
+    int timeout = l->limits.frame_timeout_ms;
+    l->next_deadline_check = now + (timeout / 4 < 1000 ? timeout / 4 + 1 : 1000);
+    for (size_t b = 0; b < LOOP_CONN_BUCKETS; b++)
+        for (conn *c = l->buckets[b]; c; c = c->hash_next) {
+            if (c->frame_started_ms == 0 || c->closing)
+                continue;
+            if (conn_out_pending(c) >= CONN_OUT_PAUSE_BYTES) {
+                c->frame_started_ms = now; /* not read while its answers wait: not its fault */
+                continue;
+            }
+            if (now - c->frame_started_ms < timeout)
+                continue;
+            char msg[200];
+            size_t held = c->in.len - c->in_off;
+            if (c->in_need > 0)
+                snprintf(msg, sizeof(msg),
+                         "Frame not complete within %d ms: got %zu of %zu bytes; closing", timeout,
+                         held, c->in_need);
+            else
+                snprintf(msg, sizeof(msg),
+                         "Frame not complete within %d ms: got %zu bytes; closing", timeout, held);
+            atomic_fetch_add(&l->m->counters.frames_timed_out, 1);
+            drop_input(l, c, HDM_E_DEADLINE_EXCEEDED, msg);
+        }
+}
+
+/* How long epoll may sleep before the next frame deadline check (-1: none due). */
+static int deadline_wait_ms(const loop *l)
+{
+    if (l->n_partial == 0)
+        return -1;
+    int64_t left = l->next_deadline_check - mono_ms();
+    return left < 0 ? 0 : left > 1000 ? 1000 : (int)left;
 }
 
 /* ---- reading ------------------------------------------------------------- */
@@ -230,21 +323,24 @@ static void process_frames(loop *l, conn *c)
         size_t need = 0;
         hdm_err err;
         hdm_err_clear(&err);
-        int rc =
-            frame_parse(c->in.data + c->in_off, avail, l->cfg->max_message_bytes, &f, &need, &err);
+        int rc = frame_parse(c->in.data + c->in_off, avail, l->limits.max_frame, &f, &need, &err);
         if (rc == 0) {
             c->in_need = need;
             break;
         }
         if (rc < 0) {
-            proto_fail_connection(l, c,
+            proto_fail_connection(l->m, c,
                                   rc == -HDM_E_TOO_LARGE ? HDM_E_TOO_LARGE : HDM_E_BAD_REQUEST,
                                   err.msg[0] ? err.msg : "Malformed frame");
             break;
         }
         c->in_need = 0;
+        if (c->frame_started_ms != 0) { /* the next frame has its own clock */
+            c->frame_started_ms = 0;
+            l->n_partial--;
+        }
         const uint8_t *base = c->in.data;
-        proto_handle_frame(l, c, &f);
+        proto_handle_frame(l->m, c, &f);
         if (c->in.data == base)
             c->in_off += f.total_len; /* else the frame took the whole buffer with it */
         frame_clear(&f);
@@ -256,6 +352,7 @@ static void process_frames(loop *l, conn *c)
         if (c->in.cap > (4u << 20))
             buf_free(&c->in);
     }
+    note_input(l, c);
 }
 
 static void on_readable(loop *l, conn *c)
@@ -265,8 +362,11 @@ static void on_readable(loop *l, conn *c)
         conn_close(l, c, "read error");
         return;
     }
-    if (r > 0)
+    if (r > 0) {
         process_frames(l, c);
+        if (l->buffered > l->limits.max_buffered)
+            enforce_buffer_cap(l);
+    }
     if (r == -1 && c->fd >= 0) {
         c->peer_eof = true;
         size_t left = c->in.len - c->in_off;
@@ -277,11 +377,11 @@ static void on_readable(loop *l, conn *c)
                          c->in_need);
             else
                 snprintf(msg, sizeof(msg), "Truncated frame: got %zu bytes", left);
-            proto_fail_connection(l, c, HDM_E_BAD_REQUEST, msg);
+            proto_fail_connection(l->m, c, HDM_E_BAD_REQUEST, msg);
         } else if (c->n_jobs == 0) {
             c->closing = true;
         }
-        loop_mark_dirty(l, c);
+        mark_dirty(l, c);
     }
     /* A dirty connection gets its events updated after the flush, which
      * usually empties the queue: no EPOLLOUT on/off per request. */
@@ -289,21 +389,78 @@ static void on_readable(loop *l, conn *c)
         update_events(l, c);
 }
 
+/*
+ * Out of file descriptors (EMFILE/ENFILE): the reserved descriptor is given
+ * up for a moment so the waiting connection can be accepted, told why, and
+ * closed at once, instead of hanging in the backlog while the loop wakes up
+ * for it again and again.  One warning per episode; the end of the episode
+ * is logged with the number refused.
+ */
+static void refuse_one(loop *l)
+{
+    static const char body[] =
+        "{\"error\": \"Device manager busy: out of file descriptors; retry later\", "
+        "\"code\": \"busy\", \"retry_after_ms\": 1000}";
+    if (l->spare_fd >= 0) {
+        close(l->spare_fd);
+        l->spare_fd = -1;
+    }
+    int fd = accept4(l->ls->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) {
+        uint8_t frame[4 + sizeof(body)];
+        uint32_t n = sizeof(body) - 1;
+        frame[0] = (uint8_t)(n >> 24);
+        frame[1] = (uint8_t)(n >> 16);
+        frame[2] = (uint8_t)(n >> 8);
+        frame[3] = (uint8_t)n;
+        memcpy(frame + 4, body, n);
+        ssize_t w = send(fd, frame, 4 + n, MSG_NOSIGNAL | MSG_DONTWAIT);
+        (void)w; /* best effort: the close says the rest */
+        close(fd);
+        l->refused_in_episode++;
+        atomic_fetch_add(&l->m->counters.connections_refused, 1);
+    }
+    l->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
 static void on_accept(loop *l)
 {
     for (int i = 0; i < 64; i++) {
         int fd = accept4(l->ls->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-                log_warn("cannot accept connections: %s; retrying shortly", strerror(errno));
+            int e = errno;
+            if (e == EMFILE || e == ENFILE) {
+                if (!l->fd_episode) {
+                    l->fd_episode = true;
+                    log_warn("out of file descriptors (%s, %d connections open): refusing new "
+                             "connections until some close",
+                             strerror(e), atomic_load(&l->m->counters.connections_open));
+                }
+                refuse_one(l);
+                if (l->spare_fd < 0) { /* not even one descriptor: wait instead */
+                    epoll_ctl(l->epfd, EPOLL_CTL_DEL, l->ls->fd, NULL);
+                    l->accept_paused = true;
+                    return;
+                }
+                continue;
+            }
+            if (e == ENOBUFS || e == ENOMEM) {
+                if (!l->accept_paused)
+                    log_warn("cannot accept connections: %s; retrying shortly", strerror(e));
                 epoll_ctl(l->epfd, EPOLL_CTL_DEL, l->ls->fd, NULL);
                 l->accept_paused = true;
-            } else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
-                log_warn("accept: %s", strerror(errno));
+            } else if (e != EAGAIN && e != EINTR && e != ECONNABORTED) {
+                log_warn("accept: %s", strerror(e));
             }
             return;
         }
-        conn *c = conn_new(fd, ++l->next_conn_id);
+        if (l->fd_episode) {
+            log_info("accepting connections again (%llu refused while out of file descriptors)",
+                     (unsigned long long)l->refused_in_episode);
+            l->fd_episode = false;
+            l->refused_in_episode = 0;
+        }
+        conn *c = conn_new(fd, ++l->next_conn_id, mark_dirty, l);
         struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
         if (!c || epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
             log_warn("dropping a new connection: %s", c ? strerror(errno) : "out of memory");
@@ -316,8 +473,8 @@ static void on_accept(loop *l)
         c->ep_events = ev.events;
         c->hash_next = l->buckets[c->id % LOOP_CONN_BUCKETS];
         l->buckets[c->id % LOOP_CONN_BUCKETS] = c;
-        atomic_fetch_add(&l->counters.connections_total, 1);
-        atomic_fetch_add(&l->counters.connections_open, 1);
+        atomic_fetch_add(&l->m->counters.connections_total, 1);
+        atomic_fetch_add(&l->m->counters.connections_open, 1);
         log_debug("connection %llu from uid %d pid %d", (unsigned long long)c->id, (int)c->uid,
                   (int)c->pid);
     }
@@ -344,7 +501,7 @@ static void flush_dirty(loop *l)
             log_warn("connection %llu (pid %d) does not read its answers (%zu bytes waiting); "
                      "dropping it",
                      (unsigned long long)c->id, (int)c->pid, pending);
-            atomic_fetch_add(&l->counters.connections_dropped, 1);
+            atomic_fetch_add(&l->m->counters.connections_dropped, 1);
             conn_close(l, c, "slow reader");
             continue;
         }
@@ -360,24 +517,27 @@ static void flush_dirty(loop *l)
 
 /* ---- lifecycle ----------------------------------------------------------- */
 
-int loop_init(loop *l, const manager_config *cfg, hdm_err *err)
+int loop_init(loop *l, const loop_limits *limits, hdm_err *err)
 {
     memset(l, 0, sizeof(*l));
-    l->epfd = l->sigfd = l->evfd = l->wdfd = -1;
-    l->cfg = cfg;
-    l->started_ms = mono_ms();
-    l->started_wall = wall_s();
-    l->out_cap = (uint64_t)cfg->max_message_bytes * 2;
+    l->epfd = l->sigfd = l->evfd = l->wdfd = l->spare_fd = -1;
+    l->limits = *limits;
+    l->out_cap = (uint64_t)limits->max_frame * 2;
     if (l->out_cap < (16u << 20))
         l->out_cap = 16u << 20;
     pthread_mutex_init(&l->done_lock, NULL);
 
+    l->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     l->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (l->spare_fd < 0)
+        return hdm_err_set(err, HDM_E_INTERNAL, "cannot reserve a file descriptor: %s",
+                           strerror(errno));
     l->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGHUP);
     l->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
     if (l->epfd < 0 || l->evfd < 0 || l->sigfd < 0)
         return hdm_err_set(err, HDM_E_INTERNAL, "event loop setup: %s", strerror(errno));
@@ -443,48 +603,17 @@ void loop_destroy(loop *l)
         close(l->evfd);
     if (l->wdfd >= 0)
         close(l->wdfd);
-    l->epfd = l->sigfd = l->evfd = l->wdfd = -1;
+    if (l->spare_fd >= 0)
+        close(l->spare_fd);
+    l->epfd = l->sigfd = l->evfd = l->wdfd = l->spare_fd = -1;
     pthread_mutex_destroy(&l->done_lock);
 }
 
-void loop_preload(loop *l)
+void loop_preload(loop *l, manager *m)
 {
-    const manager_config *cfg = l->cfg;
-    for (size_t i = 0; i < cfg->n_preload; i++) {
-        const preload_entry *p = &cfg->preload[i];
-        hdm_err err;
-        hdm_err_clear(&err);
-        job *j = calloc(1, sizeof(*j));
-        if (!j)
-            fatal("out of memory");
-        j->id = ++l->next_job_id;
-        j->action = JOB_LOAD;
-        j->priority = PRIO_REALTIME;
-        j->received_ms = mono_ms();
-        atomic_init(&j->cancelled, false);
-        snprintf(j->client_name, sizeof(j->client_name), "preload");
-        int rc = -HDM_E_NOMEM;
-        if (!(j->model_type = strdup(p->model_type)) ||
-            model_kind_parse(p->model_type, &j->kind) < 0)
-            goto fail;
-        j->input.kind = j->kind;
-        if ((rc = path_resolve_allowed(&l->allow, p->model_path, "model_path", &j->model_path,
-                                       &err)) < 0)
-            goto fail;
-        j->has_keep_alive = p->has_keep_alive;
-        j->keep_alive = p->keep_alive;
-        if ((rc = infer_model_params_check(j, p->model_params, &l->allow, true, &err)) < 0)
-            goto fail;
-        if ((rc = loop_submit(l, NULL, j)) < 0)
-            goto fail;
-        l->preload_pending++;
-        continue;
-    fail:
-        log_warn("preload %s %s: %s", p->model_type, p->model_path,
-                 err.msg[0] ? err.msg : hdm_strerror(-rc));
-        job_free(j);
-    }
-    while (l->preload_pending > 0) {
+    l->m = m;
+    manager_preload(m);
+    while (m->preload_pending > 0) {
         struct epoll_event ev;
         int n = epoll_wait(l->epfd, &ev, 1, 1000);
         if (n < 0 && errno != EINTR)
@@ -496,7 +625,9 @@ void loop_preload(loop *l)
             if (read(l->wdfd, &ticks, sizeof(ticks)) > 0)
                 sd_notify(0, "WATCHDOG=1");
         } else if (n > 0 && ev.data.ptr == &tag_signal) {
-            break; /* handled again by loop_run, which stops at once */
+            on_signal(l); /* SIGHUP reloads; SIGTERM/SIGINT stop, see loop_run */
+            if (l->stopping)
+                break;
         }
     }
 }
@@ -506,6 +637,9 @@ static void begin_stop(loop *l)
     if (l->stopping)
         return;
     l->stopping = true;
+    int64_t now = mono_ms();
+    l->stop_cancel_at = now + l->limits.stop_timeout_ms / 2;
+    l->stop_give_up_at = now + l->limits.stop_timeout_ms;
     log_info("stopping: answering queued work, finishing the running job");
     sd_notify(0, "STOPPING=1");
     if (l->ls && l->ls->fd >= 0) {
@@ -513,7 +647,27 @@ static void begin_stop(loop *l)
             epoll_ctl(l->epfd, EPOLL_CTL_DEL, l->ls->fd, NULL);
         listen_close(l->ls);
     }
-    sched_shutdown(l->sched);
+    manager_begin_stop(l->m);
+}
+
+/* While stopping with device work unfinished: cancels the running job at
+ * stop_cancel_at; true once stop_give_up_at has passed (every blocking call
+ * on the worker has a way out, this one included). */
+static bool stop_overdue(loop *l)
+{
+    int64_t now = mono_ms();
+    if (!l->cancelled_running && now >= l->stop_cancel_at) {
+        l->cancelled_running = true;
+        if (manager_cancel_running(l->m))
+            log_warn("stopping: the running job is taking long; cancelling it");
+    }
+    if (now < l->stop_give_up_at)
+        return false;
+    log_error("stopping: the device worker did not finish within %d ms (%zu job(s) unfinished); "
+              "exiting without it",
+              l->limits.stop_timeout_ms, l->m->jobs_in_flight);
+    l->gave_up = true;
+    return true;
 }
 
 static bool output_pending(loop *l)
@@ -529,30 +683,45 @@ static void on_signal(loop *l)
 {
     struct signalfd_siginfo si;
     while (read(l->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+        if (si.ssi_signo == SIGHUP) {
+            if (!l->stopping)
+                manager_reload(l->m);
+            continue;
+        }
         if (l->stopping) {
-            log_warn("second signal: not waiting for clients to read their answers");
+            log_warn("second signal: cancelling the running job, not waiting for clients to "
+                     "read their answers");
             l->stop_flush_deadline = mono_ms();
+            l->stop_cancel_at = mono_ms();
+            if (l->stop_give_up_at > mono_ms() + STOP_AFTER_CANCEL_MS)
+                l->stop_give_up_at = mono_ms() + STOP_AFTER_CANCEL_MS;
         }
         log_info("received signal %u", si.ssi_signo);
         begin_stop(l);
     }
 }
 
-int loop_run(loop *l)
+int loop_run(loop *l, manager *m, listen_socket *ls)
 {
+    l->m = m;
+    l->ls = ls;
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &tag_listen};
-    if (l->ls && l->ls->fd >= 0 && epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->ls->fd, &ev) < 0)
+    if (l->stopping) /* asked to stop during preload: never serve */
+        listen_close(l->ls);
+    else if (l->ls && l->ls->fd >= 0 && epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->ls->fd, &ev) < 0)
         fatal("epoll_ctl on the listening socket: %s", strerror(errno));
     struct epoll_event events[128];
     for (;;) {
-        if (l->stopping && l->jobs_in_flight == 0) {
+        if (l->stopping && m->jobs_in_flight > 0 && stop_overdue(l))
+            return -HDM_E_DEADLINE_EXCEEDED;
+        if (l->stopping && m->jobs_in_flight == 0) {
             if (l->stop_flush_deadline == 0)
                 l->stop_flush_deadline = mono_ms() + STOP_FLUSH_MS;
             if (!output_pending(l) || mono_ms() >= l->stop_flush_deadline)
                 break;
         }
-        int timeout = -1;
-        if (l->accept_paused || l->stopping)
+        int timeout = deadline_wait_ms(l);
+        if ((l->accept_paused || l->stopping) && (timeout < 0 || timeout > 100))
             timeout = 100;
         int n = epoll_wait(l->epfd, events, 128, timeout);
         if (n < 0) {
@@ -561,6 +730,8 @@ int loop_run(loop *l)
             fatal("epoll_wait: %s", strerror(errno));
         }
         if (l->accept_paused && !l->stopping) {
+            if (l->spare_fd < 0)
+                l->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
             struct epoll_event lev = {.events = EPOLLIN, .data.ptr = &tag_listen};
             if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->ls->fd, &lev) == 0)
                 l->accept_paused = false;
@@ -588,11 +759,12 @@ int loop_run(loop *l)
                     continue;
                 }
                 if (e & EPOLLOUT)
-                    loop_mark_dirty(l, c);
+                    mark_dirty(l, c);
                 if (e & (EPOLLIN | EPOLLRDHUP))
                     on_readable(l, c);
             }
         }
+        check_frame_deadlines(l);
         flush_dirty(l);
         while (l->dead) {
             conn *next = l->dead->hash_next;

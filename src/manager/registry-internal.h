@@ -13,6 +13,9 @@
 
 /* Distinct client names remembered per model for owner counts. */
 #define REG_MAX_OWNERS 16
+/* Spellings of a resident model's files remembered (model_path and the
+ * paths in model_params, as clients wrote them). */
+#define REG_MAX_ALIASES 16
 /* Learned footprints remembered after unload (for proactive eviction). */
 #define REG_MAX_FOOTPRINTS 256
 
@@ -31,6 +34,10 @@ struct reg_model {
     int in_use;                   /* acquired and not yet released */
     char *owners[REG_MAX_OWNERS]; /* distinct client names that used it */
     int n_owners;
+    struct reg_alias {              /* a path as requested -> canonical, both malloc'd */
+        char *requested, *canonical;
+    } aliases[REG_MAX_ALIASES];
+    int n_aliases;
     struct reg_model *next;
 };
 
@@ -44,6 +51,8 @@ struct registry {
     const backend_ops *ops;
     backend *dev;
     registry_config cfg;
+    registry_check_fn load_check; /* may be NULL */
+    void *load_check_ctx;
     pthread_mutex_t mu; /* guards everything below for readers */
 
     reg_model *models; /* most recently used first is NOT kept: scan */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/pyjson.h"
 #include "common/timeutil.h"
 
 static void json_set(cJSON *obj, const char *key, cJSON *val)
@@ -50,18 +51,21 @@ static cJSON *model_json(const reg_model *m)
         return NULL;
     cJSON_AddStringToObject(o, "model_type", m->model_type);
     cJSON_AddStringToObject(o, "model_path", m->path);
-    cJSON_AddNumberToObject(o, "loaded_at", m->loaded_at);
-    cJSON_AddNumberToObject(o, "last_used", m->last_used);
-    cJSON_AddNumberToObject(o, "keep_alive", m->keep_alive);
+    pyjson_add_float(o, "loaded_at", m->loaded_at);
+    pyjson_add_float(o, "last_used", m->last_used);
+    if (isinf(m->keep_alive))
+        cJSON_AddNullToObject(o, "keep_alive"); /* resident until memory pressure */
+    else
+        pyjson_add_float(o, "keep_alive", m->keep_alive);
     cJSON_AddBoolToObject(o, "pinned", m->keep_alive < 0);
     cJSON_AddNumberToObject(o, "footprint_bytes", (double)m->footprint);
     cJSON_AddBoolToObject(o, "footprint_estimated", !m->footprint_learned);
     cJSON_AddNumberToObject(o, "requests", (double)m->requests);
     cJSON_AddNumberToObject(o, "errors", (double)m->errors);
     cJSON_AddNumberToObject(o, "owners", m->n_owners);
-    if (m->keep_alive > 0) {
+    if (registry_keep_alive_expires(m->keep_alive)) {
         double left = m->keep_alive - (mono_ms() - m->last_used_mono) / 1000.0;
-        cJSON_AddNumberToObject(o, "expires_in_seconds", left > 0 ? round(left * 10) / 10 : 0);
+        pyjson_add_float(o, "expires_in_seconds", left > 0 ? round(left * 10) / 10 : 0);
     }
     return o;
 }
@@ -88,8 +92,8 @@ void registry_status_json(registry *r, cJSON *status, bool device_status_form)
             cJSON_AddStringToObject(o, "name", base_name(m->path));
             cJSON_AddStringToObject(o, "model_type", m->model_type);
             cJSON_AddStringToObject(o, "model_path", m->path);
-            cJSON_AddNumberToObject(o, "loaded_at", m->loaded_at);
-            cJSON_AddNumberToObject(o, "last_used", m->last_used);
+            pyjson_add_float(o, "loaded_at", m->loaded_at);
+            pyjson_add_float(o, "last_used", m->last_used);
             cJSON_AddItemToArray(list, o);
         }
         json_set(status, "networks", networks);
@@ -107,8 +111,7 @@ void registry_status_json(registry *r, cJSON *status, bool device_status_form)
     json_set(status, "last_capacity_event_reason", str_or_null(r->last_capacity_reason));
     json_set(status, "last_capacity_event_model", str_or_null(r->last_capacity_model));
     json_set(status, "last_capacity_event_at",
-             r->last_capacity_reason ? cJSON_CreateNumber(r->last_capacity_at)
-                                     : cJSON_CreateNull());
+             r->last_capacity_reason ? pyjson_float(r->last_capacity_at) : cJSON_CreateNull());
     cJSON_AddNumberToObject(memory, "total_bytes", (double)total);
     cJSON_AddNumberToObject(memory, "used_bytes", (double)used);
     cJSON_AddNumberToObject(counters, "loads", (double)r->loads);

@@ -33,7 +33,7 @@ void registry_config_defaults(registry_config *cfg)
     memset(cfg, 0, sizeof *cfg);
     cfg->max_evictions = 3;
     cfg->reset_after_errors = 3;
-    cfg->default_keep_alive = 300;
+    cfg->default_keep_alive = REGISTRY_KEEP_ALIVE_NONE;
     cfg->memory_bytes = 0;
 }
 
@@ -71,10 +71,20 @@ int registry_new(const backend_ops *ops, backend *dev, const registry_config *cf
     return 0;
 }
 
+void registry_set_load_check(registry *r, registry_check_fn check, void *ctx)
+{
+    r->load_check = check;
+    r->load_check_ctx = ctx;
+}
+
 static void model_free(reg_model *m)
 {
     if (!m)
         return;
+    for (int i = 0; i < m->n_aliases; i++) {
+        free(m->aliases[i].requested);
+        free(m->aliases[i].canonical);
+    }
     free(m->path);
     free(m->model_type);
     for (int i = 0; i < m->n_owners; i++)
@@ -216,6 +226,29 @@ static void footprint_remember(registry *r, model_kind kind, const char *path, u
         r->n_footprints--;
     }
     r->footprints[r->n_footprints++] = (reg_footprint){.kind = kind, .path = p, .bytes = bytes};
+}
+
+/* Remembers the job's path spellings for m (bounded; a spelling not kept is
+ * only looked up on the file system again). */
+static void add_aliases(registry *r, reg_model *m, const job *j)
+{
+    /* Under the lock throughout: registry_forget_paths (loop thread) clears them. */
+    pthread_mutex_lock(&r->mu);
+    for (size_t i = 0; i < j->n_aliases && m->n_aliases < REG_MAX_ALIASES; i++) {
+        bool known = false;
+        for (int k = 0; k < m->n_aliases && !known; k++)
+            known = strcmp(m->aliases[k].requested, j->aliases[i].requested) == 0;
+        if (known)
+            continue;
+        char *req = strdup(j->aliases[i].requested), *canon = strdup(j->aliases[i].canonical);
+        if (!req || !canon) {
+            free(req);
+            free(canon);
+            break;
+        }
+        m->aliases[m->n_aliases++] = (struct reg_alias){req, canon};
+    }
+    pthread_mutex_unlock(&r->mu);
 }
 
 static void add_owner(registry *r, reg_model *m, const char *client)
@@ -424,11 +457,17 @@ int registry_acquire(registry *r, const job *j, reg_model **out, bool *loaded_no
         m->last_use_seq = ++r->use_seq;
         pthread_mutex_unlock(&r->mu);
         add_owner(r, m, j->client_name);
+        add_aliases(r, m, j);
         *out = m;
         return 0;
     }
 
     job_model_spec(j, &spec);
+    /* The files may have changed since the request was checked (or its paths
+     * were remembered from an earlier load): checked again before anything,
+     * the footprint estimate included, looks at them or evicts for them. */
+    if (r->load_check && (rc = r->load_check(r->load_check_ctx, &spec, err)) < 0)
+        goto fail;
     if (model_kind_is_genai(spec.kind)) {
         rc = genai_swap(r, &spec, err);
         if (rc)
@@ -480,8 +519,14 @@ int registry_acquire(registry *r, const job *j, reg_model **out, bool *loaded_no
     stats_hist_add(&r->load_by_kind[spec.kind], (double)(mono_ms() - t0));
     pthread_mutex_unlock(&r->mu);
     add_owner(r, m, j->client_name);
-    log_info("registry: loaded %s %s (%.0f MiB%s, keep_alive %g)", m->model_type, m->path,
-             MIB(m->footprint), m->footprint_learned ? "" : " estimated", m->keep_alive);
+    add_aliases(r, m, j);
+    char keep[32];
+    if (isinf(m->keep_alive))
+        snprintf(keep, sizeof keep, "until evicted");
+    else
+        snprintf(keep, sizeof keep, "keep_alive %g", m->keep_alive);
+    log_info("registry: loaded %s %s (%.0f MiB%s, %s)", m->model_type, m->path, MIB(m->footprint),
+             m->footprint_learned ? "" : " estimated", keep);
     *out = m;
     *loaded_now = true;
     return 0;
@@ -574,7 +619,7 @@ int registry_expire(registry *r)
 
     while (m) {
         reg_model *n = m->next;
-        if (m->in_use == 0 && m->keep_alive >= 0) {
+        if (m->in_use == 0 && m->keep_alive >= 0 && !isinf(m->keep_alive)) {
             double limit_ms = m->keep_alive * 1000.0;
             double idle_ms = (double)(now - m->last_used_mono);
             if (idle_ms >= limit_ms) {
@@ -607,4 +652,36 @@ bool registry_is_resident(registry *r, model_kind kind, const char *path)
     bool v = find(r, kind, path) != NULL;
     pthread_mutex_unlock(&r->mu);
     return v;
+}
+
+char *registry_remembered_path(registry *r, model_kind kind, const char *requested)
+{
+    char *found = NULL;
+    if (!requested)
+        return NULL;
+    pthread_mutex_lock(&r->mu);
+    for (const reg_model *m = r->models; m && !found; m = m->next) {
+        if (m->kind != kind)
+            continue;
+        for (int i = 0; i < m->n_aliases; i++)
+            if (strcmp(m->aliases[i].requested, requested) == 0) {
+                found = strdup(m->aliases[i].canonical);
+                break;
+            }
+    }
+    pthread_mutex_unlock(&r->mu);
+    return found;
+}
+
+void registry_forget_paths(registry *r)
+{
+    pthread_mutex_lock(&r->mu);
+    for (reg_model *m = r->models; m; m = m->next) {
+        for (int i = 0; i < m->n_aliases; i++) {
+            free(m->aliases[i].requested);
+            free(m->aliases[i].canonical);
+        }
+        m->n_aliases = 0;
+    }
+    pthread_mutex_unlock(&r->mu);
 }

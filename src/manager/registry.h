@@ -14,20 +14,32 @@
 #ifndef HDM_MANAGER_REGISTRY_H
 #define HDM_MANAGER_REGISTRY_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <cjson/cJSON.h>
 
-#include "backend.h"
+#include "backends/backend.h"
 #include "common/buf.h"
 #include "job.h"
 
 typedef struct registry_config {
     int max_evictions;           /* HAILO_DEVICE_MAX_EVICTIONS, default 3 */
     int reset_after_errors;      /* default 3 */
-    double default_keep_alive;   /* seconds a model stays after last use when the request gave none; default 300 */
+    double default_keep_alive;   /* seconds a model stays after last use when the request gave
+                                    none; default REGISTRY_KEEP_ALIVE_NONE */
     uint64_t memory_bytes;       /* device memory for accounting, 0 = from backend */
 } registry_config;
+
+/* keep_alive of a model that stays resident however long it is idle, until
+ * memory pressure evicts it (the original manager's behaviour, and the
+ * default).  -1 pins a model (never evicted); 0 unloads it after use. */
+#define REGISTRY_KEEP_ALIVE_NONE HUGE_VAL
+/* True when keep_alive k unloads an idle model after some seconds (k > 0, finite). */
+static inline bool registry_keep_alive_expires(double k)
+{
+    return k > 0 && isfinite(k);
+}
 
 void registry_config_defaults(registry_config *cfg);
 
@@ -36,6 +48,12 @@ typedef struct reg_model reg_model;
 
 int registry_new(const backend_ops *ops, backend *dev, const registry_config *cfg,
                  registry **out);
+
+/* Called (worker thread) right before a model's files are handed to the
+ * backend to load: 0, or a negative code with err to refuse the load. */
+typedef int (*registry_check_fn)(void *ctx, const model_spec *spec, hdm_err *err);
+/* Sets the check run before every load (NULL: none). */
+void registry_set_load_check(registry *r, registry_check_fn check, void *ctx);
 void registry_free(registry *r);
 
 /*
@@ -62,6 +80,16 @@ int registry_expire(registry *r);
 void registry_unload_all(registry *r);
 /* Thread-safe. */
 bool registry_is_resident(registry *r, model_kind kind, const char *path);
+/*
+ * Thread-safe: the canonical path a resident model of `kind` was reached by
+ * when a client wrote `requested` (its model_path or a path of its
+ * model_params), as a malloc'd copy; NULL when no resident model knows that
+ * spelling (or out of memory).  Lets requests for a loaded model skip the
+ * file system: the model in memory came from the file checked then.
+ */
+char *registry_remembered_path(registry *r, model_kind kind, const char *requested);
+/* Forgets every remembered spelling (the allowed directories changed). */
+void registry_forget_paths(registry *r);
 /* Thread-safe: adds loaded_models, total_lru_evictions, runtime_broken_reason,
  * last_capacity_event_*, memory and per-model figures to a status object. */
 void registry_status_json(registry *r, cJSON *status, bool device_status_form);

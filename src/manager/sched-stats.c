@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/pyjson.h"
 #include "common/timeutil.h"
 
 /* ---- clients (s->mu held) ---- */
@@ -221,7 +222,7 @@ void sched_status_json(sched *s, cJSON *status)
     cJSON_AddStringToObject(sch, "mode", s->cfg.mode == SCHED_FIFO ? "fifo" : "fair");
     cJSON_AddNumberToObject(sch, "max_queue", (double)s->cfg.max_queue);
     cJSON_AddNumberToObject(sch, "max_queue_per_client", (double)s->cfg.max_queue_per_client);
-    cJSON_AddNumberToObject(sch, "mean_service_ms", sched_mean_service_ms(s));
+    pyjson_add_float(sch, "mean_service_ms", sched_mean_service_ms(s));
     cJSON_AddNumberToObject(sch, "running", s->running ? 1 : 0);
     cJSON_AddNumberToObject(sch, "deadline_expired", (double)s->deadline_expired);
     cJSON_AddNumberToObject(sch, "busy_rejections", (double)s->busy_rejections);

@@ -592,6 +592,16 @@ void sched_set_running(sched *s, job *j)
 
 /* ---- cancellation and shutdown ---- */
 
+bool sched_cancel_running(sched *s)
+{
+    pthread_mutex_lock(&s->mu);
+    bool any = s->running != NULL;
+    if (any)
+        atomic_store(&s->running->cancelled, true);
+    pthread_mutex_unlock(&s->mu);
+    return any;
+}
+
 size_t sched_cancel_conn(sched *s, uint64_t conn_id)
 {
     job *list = NULL;
@@ -621,19 +631,20 @@ size_t sched_cancel_conn(sched *s, uint64_t conn_id)
     return n;
 }
 
-int sched_cancel_request(sched *s, uint64_t conn_id, const char *request_id)
+int sched_cancel_request(sched *s, uint64_t conn_id, const cJSON *target)
 {
     job *list = NULL;
     int rc = -HDM_E_NOT_FOUND;
 
-    if (!request_id)
+    if (!target)
         return rc;
     pthread_mutex_lock(&s->mu);
     for (sched_entry *e = s->head; e; e = e->next) {
         job *j = e->j;
-        if (j->conn_id == conn_id && j->request_id && strcmp(j->request_id, request_id) == 0) {
-            char msg[128];
-            snprintf(msg, sizeof msg, "Request %.64s cancelled", request_id);
+        if (j->conn_id == conn_id && j->request_id && cJSON_Compare(j->request_id, target, true)) {
+            char msg[128], id[72];
+            snprintf(msg, sizeof msg, "Request %s cancelled",
+                     job_request_id_text(j, id, sizeof id));
             sched_count_result(s, e->c, -HDM_E_CANCELLED);
             entry_unlink(s, e);
             finish_push(&list, j, HDM_E_CANCELLED, msg);
@@ -643,7 +654,7 @@ int sched_cancel_request(sched *s, uint64_t conn_id, const char *request_id)
         }
     }
     if (rc && s->running && s->running->conn_id == conn_id && s->running->request_id &&
-        strcmp(s->running->request_id, request_id) == 0) {
+        cJSON_Compare(s->running->request_id, target, true)) {
         atomic_store(&s->running->cancelled, true);
         s->cancel_request++;
         rc = 0;

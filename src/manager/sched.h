@@ -94,9 +94,13 @@ void sched_record_service(sched *s, const job *j, int64_t service_ms);
 /* Drops queued jobs of a closed connection: each is completed as cancelled
  * (the loop discards answers to closed connections).  Returns how many. */
 size_t sched_cancel_conn(sched *s, uint64_t conn_id);
-/* Cancels one queued or running job of conn by request_id.  Returns 0, or
- * -HDM_E_NOT_FOUND. A running job gets its cancelled flag set. */
-int sched_cancel_request(sched *s, uint64_t conn_id, const char *request_id);
+/* Cancels one queued or running job of conn whose request_id equals target
+ * (the same JSON string, or the same text of another JSON value).  Returns
+ * 0, or -HDM_E_NOT_FOUND.  A running job gets its cancelled flag set. */
+int sched_cancel_request(sched *s, uint64_t conn_id, const cJSON *target);
+/* Sets the cancelled flag of the job running now (stopping the manager);
+ * true when there was one. */
+bool sched_cancel_running(sched *s);
 /* Marks the job currently running (worker) so cancel can reach it. */
 void sched_set_running(sched *s, job *j);
 /* Wakes the worker and makes sched_next return NULL from now on; queued jobs

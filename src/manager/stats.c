@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/pyjson.h"
+
 /* From sub-millisecond pings to minute-long generations. */
 static const double bucket_bounds_ms[STATS_N_BUCKETS] = {
     1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000,
@@ -96,7 +98,7 @@ void stats_hist_json(const stats_hist *h, cJSON *obj, const char *name)
     for (size_t i = 0; i < sizeof pcts / sizeof pcts[0]; i++) {
         double v = nearest_rank(sorted, n, pcts[i].p);
         /* Round to 0.1 ms: status is for people. */
-        cJSON_AddNumberToObject(o, pcts[i].key, round(v * 10.0) / 10.0);
+        pyjson_add_float(o, pcts[i].key, round(v * 10.0) / 10.0);
     }
     cJSON_AddNumberToObject(o, "count", (double)h->count);
 }

@@ -44,8 +44,10 @@ static void run_load(worker *w, job *j)
     int64_t t0 = mono_ms();
 
     j->rc = registry_acquire(w->r, j, &m, &loaded_now, &j->err);
-    if (j->rc)
+    if (j->rc) {
+        j->failed_in = JOB_PHASE_LOAD;
         return;
+    }
     if (loaded_now)
         j->load_time_ms = (double)(mono_ms() - t0);
     j->message = loaded_now ? "Model loaded" : "Model already loaded";
@@ -67,8 +69,10 @@ static void run_infer(worker *w, job *j)
     };
 
     j->rc = registry_acquire(w->r, j, &m, &loaded_now, &j->err);
-    if (j->rc)
+    if (j->rc) {
+        j->failed_in = JOB_PHASE_LOAD;
         return;
+    }
     if (loaded_now)
         j->load_time_ms = (double)(mono_ms() - t0);
     /* A deadline or a cancel that arrived during a long load: stop here. */
@@ -82,8 +86,10 @@ static void run_infer(worker *w, job *j)
         int64_t t1 = mono_ms();
         j->rc = registry_infer(w->r, m, j, &hooks, &j->out, &j->err);
         j->inference_time_ms = mono_ms() - t1;
-        if (j->rc)
+        if (j->rc) {
+            j->failed_in = JOB_PHASE_INFER;
             infer_output_clear(&j->out);
+        }
     }
     registry_release(w->r, m, j);
 }

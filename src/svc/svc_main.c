@@ -6,10 +6,15 @@
 
 #include <getopt.h>
 #include <malloc.h>
+#include <signal.h>
 #include <stdlib.h>
 
 #include "common/log.h"
 #include "http/http.h"
+
+static const char *svc_name = "service";
+static void (*reload_fn)(void *user);
+static void *reload_user;
 
 int svc_parse_args(int argc, char **argv, const char *name, const char *config_env,
                    const char *default_config, void (*usage)(FILE *f), svc_args *out)
@@ -25,6 +30,7 @@ int svc_parse_args(int argc, char **argv, const char *name, const char *config_e
 
     *out = (svc_args){.config_path = getenv(config_env)};
     out->explicit_config = out->config_path && *out->config_path;
+    svc_name = name;
     log_init(name, level);
     while ((c = getopt_long(argc, argv, "c:H:p:l:CVh", opts, NULL)) != -1) {
         switch (c) {
@@ -93,10 +99,29 @@ void svc_tune_malloc(size_t mmap_threshold)
         mallopt(M_MMAP_THRESHOLD, (int)mmap_threshold);
 }
 
+void svc_set_reload_hook(void (*fn)(void *user), void *user)
+{
+    reload_fn = fn;
+    reload_user = user;
+}
+
 void svc_serve_until_signal(void)
 {
     http_notify_ready("serving");
-    int sig = http_wait_for_signal();
-    log_info("signal %d: stopping", sig);
+    for (;;) {
+        int sig = http_wait_for_signal();
+        if (sig != SIGHUP) {
+            log_info("signal %d: stopping", sig);
+            break;
+        }
+        /* Where the log goes is decided at log_init (journal when stderr
+         * is the journal stream); do it again, keeping the level. */
+        log_init(svc_name, log_get_level());
+        if (reload_fn != NULL)
+            reload_fn(reload_user);
+        log_info("SIGHUP: log re-opened%s; the configuration is read at start only "
+                 "(restart the service to apply changes)",
+                 reload_fn != NULL ? ", model registration re-checked" : "");
+    }
     http_notify_stopping("stopping");
 }

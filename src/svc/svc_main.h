@@ -40,7 +40,16 @@ int svc_apply_flags(const conf_key *keys, void *cfg, const svc_args *a, hdm_err 
  * burst of big requests gives its memory back.
  */
 void svc_tune_malloc(size_t mmap_threshold);
-/* READY=1, waits for SIGTERM/SIGINT (blocked earlier), logs it, STOPPING=1. */
+/*
+ * READY=1, then waits for SIGTERM/SIGINT (blocked earlier by
+ * http_block_signals), logs it and sends STOPPING=1.  SIGHUP never stops
+ * the service: it re-opens the log (the journal or stderr, as at start),
+ * runs the reload hook when one is set, logs what it did and goes on
+ * waiting.  The configuration is read at start only.
+ */
 void svc_serve_until_signal(void);
+/* Sets the work a SIGHUP does besides re-opening the log (NULL: none);
+ * fn runs on the main thread. */
+void svc_set_reload_hook(void (*fn)(void *user), void *user);
 
 #endif

@@ -86,7 +86,7 @@ fail:
 
 static int run_one(vision_app *app, const chat_params *params, const char *text,
                    const uint8_t *frames, size_t n, cJSON *echo, int index, cJSON *results,
-                   double *total_ms, int *ptok, int *ctok, hdm_err *err)
+                   double *total_ms, int *ptok, int *ctok, int cancel_fd, hdm_err *err)
 {
     gen_result res = {0};
     cJSON *prompt = build_prompt(app->cfg, n, text);
@@ -95,8 +95,8 @@ static int run_one(vision_app *app, const chat_params *params, const char *text,
         cJSON_Delete(echo);
         return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
     }
-    r = gen_run(app->client, app->model, app->cfg, prompt, frames, n, params, NULL, NULL, &res,
-                err);
+    r = gen_run(app->client, app->model, app->cfg, prompt, frames, n, params, NULL, NULL, cancel_fd,
+                &res, err);
     cJSON_Delete(prompt);
     if (r < 0) {
         cJSON_Delete(echo);
@@ -191,14 +191,17 @@ void analyze_handle(http_request *hr, http_reply *reply, void *user)
         vision_reply_error(reply, 500, "out of memory", NULL, NULL);
         goto out;
     }
+    vision_cancel vc;
+    vision_cancel_begin(&vc, hr);
     if (cJSON_IsTrue(indiv)) {
         for (int i = 0; i < n && r >= 0; i++)
             r = run_one(app, &params, text, frames + (size_t)i * VISION_FRAME_BYTES, 1,
-                        echo_ref(&images[i]), i, results, &total, &ptok, &ctok, &err);
+                        echo_ref(&images[i]), i, results, &total, &ptok, &ctok, vc.fd, &err);
     } else {
         r = run_one(app, &params, text, frames, (size_t)n, cJSON_CreateString("combined"), 0,
-                    results, &total, &ptok, &ctok, &err);
+                    results, &total, &ptok, &ctok, vc.fd, &err);
     }
+    vision_cancel_end(&vc);
     if (r < 0) {
         int status = -r == HDM_E_NOT_FOUND ? 503 : completion_status_for(r);
         log_warn("analyze failed (%s): %s", hdm_error_code_name(r), err.msg);

@@ -153,8 +153,20 @@ cJSON *completion_layer_error(int status, const char *message)
     case 405:
         code = "method_not_allowed";
         break;
+    case 411:
+        code = "length_required";
+        break;
     case 413:
         code = "request_too_large";
+        break;
+    case 415:
+        code = "unsupported_media_type";
+        break;
+    case 501:
+        code = "not_implemented";
+        break;
+    case 503:
+        code = "server_busy";
         break;
     default:
         break;

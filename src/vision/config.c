@@ -32,6 +32,7 @@ const conf_key vision_config_keys[] = {
     {"images.max_bytes", CONF_INT, OFF(image_max_bytes), 1, INT_MAX},
     {"images.max_pixels", CONF_INT, OFF(image_max_pixels), 1, INT_MAX},
     {"images.fetch_timeout_ms", CONF_INT, OFF(fetch_timeout_ms), 1, 600000},
+    {"images.remote_allowed_networks", CONF_STRLIST, OFF(remote_allowed_networks), 0, 0},
     {"images.max_per_request", CONF_INT, OFF(max_images), 1, VISION_MAX_IMAGES},
     {NULL, 0, 0, 0, 0},
 };
@@ -89,6 +90,12 @@ int vision_config_check(const vision_config *cfg, hdm_err *err)
                            "model.keep_alive must be -1 (pinned), 0 or a number of seconds");
     if (!cfg->system_prompt)
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "generation.system_prompt must be set");
+    for (size_t i = 0; i < cfg->remote_allowed_networks.n; i++) {
+        net_block b;
+        int r = netpolicy_parse(cfg->remote_allowed_networks.items[i], &b, err);
+        if (r < 0)
+            return r;
+    }
     for (size_t i = 0; i < cfg->allowed_dirs.n; i++)
         if (cfg->allowed_dirs.items[i][0] != '/')
             return hdm_err_set(err, HDM_E_BAD_REQUEST,

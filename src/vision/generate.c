@@ -4,13 +4,17 @@
  * DESIGN.  Every generation, streamed to the HTTP client or not, is a
  * streaming infer (hdm_call_stream): text arrives token by token, and when
  * the consumer goes away the callback returns non-zero, libhailodm closes
- * the connection and the manager cancels the work.  Stop sequences travel
+ * the connection and the manager cancels the work.  The same happens when
+ * the HTTP client hangs up while nothing is being written to it (queued on
+ * the manager, or a non-streamed answer): the caller's cancel descriptor
+ * (vision_cancel_begin) makes libhailodm close the connection.  Stop sequences travel
  * to the manager (input_data.stop), which ends the generation there and
  * reports real token counts and the finish reason; the service also runs
  * them through stop.c so a stop sequence split across deltas is never shown
  * to the client.  Usage and finish_reason come from the manager's final
  * frame; only if the manager leaves finish_reason out is it derived.
  */
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,6 +50,13 @@ static int on_delta(void *user, const char *delta, size_t len)
     if (r < 0)
         g->failed = r;
     return r != 0;
+}
+
+/* True when fd (an eventfd, -1: none) has been written. */
+static bool fd_readable(int fd)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    return fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & POLLIN) != 0;
 }
 
 static int build_request(const vision_config *cfg, const cJSON *prompt, const uint8_t *frames,
@@ -132,7 +143,7 @@ static void read_final(const cJSON *j, const gen_ctx *g, const chat_params *p, g
 
 int gen_run(hdm_client *client, vision_model *model, const vision_config *cfg, const cJSON *prompt,
             const uint8_t *frames, size_t n_frames, const chat_params *p, stop_emit_fn emit,
-            void *user, gen_result *out, hdm_err *err)
+            void *user, int cancel_fd, gen_result *out, hdm_err *err)
 {
     hdm_request *req = NULL;
     hdm_response *resp = NULL;
@@ -144,10 +155,18 @@ int gen_run(hdm_client *client, vision_model *model, const vision_config *cfg, c
         hdm_err_set(err, HDM_E_NOMEM, "out of memory building the manager request");
         goto out;
     }
+    if (cancel_fd >= 0)
+        hdm_request_set_cancel_fd(req, cancel_fd);
     double t0 = mono_s();
     r = hdm_call_stream(client, req, cfg->timeout_s * 1000, on_delta, &g, &resp);
     if (g.failed < 0) {
         r = hdm_err_set(err, HDM_E_NOMEM, "out of memory collecting the answer");
+        goto out;
+    }
+    if (r == -HDM_E_CANCELLED && fd_readable(cancel_fd)) {
+        /* Our own cancel (the HTTP client left), not the manager's
+         * (shutting down), which is reported as any manager error. */
+        hdm_err_set(err, HDM_E_CANCELLED, "the client went away");
         goto out;
     }
     if (r < 0) {

@@ -3,15 +3,30 @@
  *
  * DESIGN.  Three sources, each behind its own gate:
  *   data:image/...;base64,...   always (size checked before decoding);
- *   file:///path                only inside images.allowed_dirs, resolved
- *                               with realpath first (common/paths.h), so
- *                               "..", symlinks and the like cannot escape;
+ *   file:///path                only inside images.allowed_dirs, opened
+ *                               beneath the allowed directory by the kernel
+ *                               (common/paths.h path_open_allowed: openat2
+ *                               RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS, or
+ *                               O_NOFOLLOW per component), so "..", symlinks
+ *                               and a directory swapped for a symlink while
+ *                               the request runs cannot escape;
  *   http(s)://...               only with images.allow_remote, through
  *                               libcurl with a byte limit, a time limit,
- *                               at most 3 redirects and only http/https.
+ *                               at most 3 redirects and only http/https;
+ *                               every connection (redirects too) is checked
+ *                               at the address it is about to connect to
+ *                               (netpolicy.c): loopback, private and other
+ *                               special-purpose addresses are refused unless
+ *                               images.remote_allowed_networks lists them.
+ * A failed fetch has one answer whatever the cause (refused address, no
+ * such host, closed port, timeout, HTTP error), so the service cannot be
+ * used to map which hosts and ports exist; the log has the reason.  A
+ * file:// image likewise has one answer for "not found" and "outside the
+ * allowed directories".
  * Every source ends in image_decode (pixel limit checked from the header)
  * and image_resize_crop to the model's square input.
  */
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -22,12 +37,13 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "common/log.h"
 #include "image/image.h"
 #include "vision/vision.h"
 
 #define MAX_REDIRECTS 3
 
-int vision_images_init(vision_images *vi, const vision_config *cfg)
+int vision_images_init(vision_images *vi, const vision_config *cfg, hdm_err *err)
 {
     memset(vi, 0, sizeof(*vi));
     vi->allow_remote = cfg->allow_remote;
@@ -49,7 +65,17 @@ int vision_images_init(vision_images *vi, const vision_config *cfg)
     if (r == 0)
         r = path_allowlist_parse(&vi->dirs, (const char *)list.data);
     buf_free(&list);
-    return r;
+    if (r < 0)
+        return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
+    size_t n = cfg->remote_allowed_networks.n;
+    if (n > 0 && !(vi->allow_nets = calloc(n, sizeof(*vi->allow_nets))))
+        return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        if ((r = netpolicy_parse(cfg->remote_allowed_networks.items[i], &vi->allow_nets[i], err)) <
+            0)
+            return r;
+    vi->n_allow_nets = n;
+    return 0;
 }
 
 void vision_images_free(vision_images *vi)
@@ -57,6 +83,8 @@ void vision_images_free(vision_images *vi)
     if (!vi)
         return;
     path_allowlist_free(&vi->dirs);
+    free(vi->allow_nets);
+    vi->allow_nets = NULL;
 }
 
 static void limits(const vision_images *vi, image_limits *lim)
@@ -77,7 +105,8 @@ static int finish_frame(image *img, int r, const char *what, uint8_t *frame, hdm
         r = image_resize_crop(img, VISION_FRAME_SIDE, frame, err);
     image_free(img);
     if (r < 0) {
-        if (err && err->code != HDM_E_TOO_LARGE && err->code != HDM_E_NOMEM)
+        if (err && err->code != HDM_E_TOO_LARGE && err->code != HDM_E_NOMEM &&
+            err->code != HDM_E_BUSY)
             err->code = HDM_E_BAD_REQUEST;
         return hdm_err_prefix(err, "%s", what);
     }
@@ -167,44 +196,47 @@ static int file_url_path(const char *ref, const char *what, char **out, hdm_err 
     return 0;
 }
 
+/* One answer for "not found", "outside images.allowed_dirs" and "cannot be
+ * opened", so a client cannot probe which files exist outside. */
+static int no_such_image(const char *what, const char *path, hdm_err *err)
+{
+    return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                       "%s: no readable image file %.200s inside images.allowed_dirs", what, path);
+}
+
 static int load_file(const vision_images *vi, const char *ref, const char *what, uint8_t *frame,
                      hdm_err *err)
 {
-    char *path = NULL, *canon = NULL;
+    char *path = NULL;
     uint8_t *data = NULL;
-    int fd = -1, r;
+    path_file pf = {.fd = -1};
+    enum path_refusal why = PATH_REFUSED_NONE;
+    int r;
     if (vi->dirs.n == 0)
         return hdm_err_set(err, HDM_E_BAD_REQUEST,
                            "%s: file:// images are disabled (images.allowed_dirs is empty)", what);
     if ((r = file_url_path(ref, what, &path, err)) < 0)
         return r;
-    if ((r = path_resolve_allowed(&vi->dirs, path, "image", &canon, err)) < 0) {
-        if (r == -HDM_E_NOT_FOUND)
-            r = hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: image file not found: %s", what, path);
-        else
-            r = hdm_err_set(err, HDM_E_BAD_REQUEST,
-                            "%s: image file is outside images.allowed_dirs: %s", what, path);
+    /* Opened beneath the allowed directory by the kernel, no symlink
+     * followed, regular files only: what is checked is what is read. */
+    if ((r = path_open_allowed(&vi->dirs, path, "image", PATH_OPEN_UNIFORM, &pf, &why, err)) < 0) {
+        if (why == PATH_REFUSED_SYSTEM)
+            goto out; /* out of memory or descriptors: the server's trouble */
+        r = no_such_image(what, path, err);
         goto out;
     }
-    fd = open(canon, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        r = hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: cannot read image file %s%s%s", what, path,
-                        fd < 0 ? ": " : " (not a regular file)", fd < 0 ? strerror(errno) : "");
-        goto out;
-    }
-    if ((uint64_t)st.st_size > vi->max_bytes) {
+    if ((uint64_t)pf.st.st_size > vi->max_bytes) {
         r = hdm_err_set(err, HDM_E_TOO_LARGE, "%s: image file is larger than %zu bytes", what,
                         vi->max_bytes);
         goto out;
     }
-    size_t len = (size_t)st.st_size, got = 0;
+    size_t len = (size_t)pf.st.st_size, got = 0;
     if (!(data = malloc(len ? len : 1))) {
         r = hdm_err_set(err, HDM_E_NOMEM, "out of memory");
         goto out;
     }
     while (got < len) {
-        ssize_t n = read(fd, data + got, len - got);
+        ssize_t n = read(pf.fd, data + got, len - got);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
@@ -213,10 +245,8 @@ static int load_file(const vision_images *vi, const char *ref, const char *what,
     }
     r = decode_to_frame(vi, data, got, what, frame, err);
 out:
-    if (fd >= 0)
-        close(fd);
+    path_file_close(&pf);
     free(data);
-    free(canon);
     free(path);
     return r;
 }
@@ -225,7 +255,29 @@ typedef struct fetch_ctx {
     buf body;
     size_t limit;
     bool too_large;
+    const vision_images *vi;
+    bool refused;        /* an address the policy refused */
+    char refused_addr[64];
 } fetch_ctx;
+
+/* libcurl's open-socket callback: the last word on every connection,
+ * redirects included, made with the address actually about to be used. */
+static curl_socket_t fetch_open_socket(void *user, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    fetch_ctx *f = user;
+    if (purpose != CURLSOCKTYPE_IPCXN ||
+        !netpolicy_allowed(f->vi->allow_nets, f->vi->n_allow_nets, &a->addr)) {
+        f->refused = true;
+        const void *bytes = a->family == AF_INET
+                                ? (const void *)&((struct sockaddr_in *)&a->addr)->sin_addr
+                                : (const void *)&((struct sockaddr_in6 *)&a->addr)->sin6_addr;
+        if ((a->family != AF_INET && a->family != AF_INET6) ||
+            !inet_ntop(a->family, bytes, f->refused_addr, sizeof(f->refused_addr)))
+            snprintf(f->refused_addr, sizeof(f->refused_addr), "(family %d)", a->family);
+        return CURL_SOCKET_BAD;
+    }
+    return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
 
 static size_t fetch_write(char *ptr, size_t size, size_t nmemb, void *user)
 {
@@ -249,7 +301,7 @@ static int load_remote(const vision_images *vi, const char *ref, const char *wha
     CURL *c = curl_easy_init();
     if (!c)
         return hdm_err_set(err, HDM_E_NOMEM, "cannot start an HTTP fetch");
-    fetch_ctx f = {.limit = vi->max_bytes};
+    fetch_ctx f = {.limit = vi->max_bytes, .vi = vi};
     char ebuf[CURL_ERROR_SIZE] = "";
     curl_easy_setopt(c, CURLOPT_URL, ref);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -265,15 +317,25 @@ static int load_remote(const vision_images *vi, const char *ref, const char *wha
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, fetch_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &f);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, fetch_open_socket);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &f);
+    /* A proxy from the environment would be the address connected to. */
+    curl_easy_setopt(c, CURLOPT_PROXY, "");
     CURLcode cc = curl_easy_perform(c);
     int r;
     if (f.too_large || cc == CURLE_FILESIZE_EXCEEDED)
         r = hdm_err_set(err, HDM_E_TOO_LARGE, "%s: remote image is larger than %zu bytes", what,
                         vi->max_bytes);
-    else if (cc != CURLE_OK)
-        r = hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: cannot fetch image: %s", what,
-                        ebuf[0] ? ebuf : curl_easy_strerror(cc));
-    else
+    else if (cc != CURLE_OK) {
+        /* One sentence for every cause; the reason goes to the log only. */
+        if (f.refused)
+            log_info("%s: remote image refused: %s is not a public address (see "
+                     "images.remote_allowed_networks)", what, f.refused_addr);
+        else
+            log_info("%s: remote image fetch failed: %s", what,
+                     ebuf[0] ? ebuf : curl_easy_strerror(cc));
+        r = hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: cannot fetch the image URL", what);
+    } else
         r = decode_to_frame(vi, f.body.data, f.body.len, what, frame, err);
     curl_easy_cleanup(c);
     buf_free(&f.body);

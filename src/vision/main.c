@@ -41,6 +41,13 @@ static void usage(FILE *f)
             "(bearer token), HAILO_VISION_CONFIG.\n");
 }
 
+/* SIGHUP: ask the model keeper to check the model is still registered on
+ * the manager (and load it again if it is not). */
+static void reload_model(void *user)
+{
+    svc_keeper_recheck(user, NULL);
+}
+
 int main(int argc, char **argv)
 {
     svc_args args;
@@ -91,8 +98,10 @@ int main(int argc, char **argv)
         .connect_timeout_ms = 2000,
         .request_timeout_ms = cfg.timeout_s * 1000,
     };
-    if (vision_images_init(&app.images, &cfg) < 0)
-        fatal("out of memory");
+    if ((r = vision_images_init(&app.images, &cfg, &err)) < 0) {
+        log_error("%s", r == -HDM_E_NOMEM ? "out of memory" : err.msg);
+        goto out;
+    }
     if ((r = hdm_client_new(&copts, &app.client)) < 0) {
         log_error("cannot create the manager client: %s", hdm_strerror(r));
         goto out;
@@ -122,6 +131,7 @@ int main(int argc, char **argv)
     http_server_set_error_body(srv, completion_layer_error);
     log_info("hailo-vision %s serving %s on %s:%d (model %s, manager %s)", HDM_VERSION,
              cfg.model_name, cfg.host, http_server_port(srv), cfg.hef_path, sock);
+    svc_set_reload_hook(reload_model, app.model);
     svc_serve_until_signal();
     rc = 0;
 out:

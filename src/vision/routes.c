@@ -6,10 +6,13 @@
  * here.  Order of checks in a chat request: the body (400/404), then
  * readiness (503), then the images (400/413), then the manager.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/timeutil.h"
@@ -127,9 +130,43 @@ int vision_load_frames(vision_app *app, const chat_image *images, size_t n, uint
     return 0;
 }
 
-/* Replies for a failed generation. */
-static void reply_gen_error(http_reply *reply, int r, const hdm_err *err)
+static void cancel_hook(void *user)
 {
+    int fd = *(int *)user;
+    uint64_t one = 1;
+    /* Cannot fail short of a counter overflow; the call then stops anyway
+     * when the reply cannot be written. */
+    if (write(fd, &one, sizeof(one)) < 0)
+        return;
+}
+
+void vision_cancel_begin(vision_cancel *vc, http_request *hr)
+{
+    vc->hr = hr;
+    vc->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (vc->fd >= 0)
+        http_request_on_close(hr, cancel_hook, &vc->fd);
+}
+
+void vision_cancel_end(vision_cancel *vc)
+{
+    if (vc->fd < 0)
+        return;
+    http_request_on_close(vc->hr, NULL, NULL);
+    close(vc->fd);
+    vc->fd = -1;
+}
+
+/* Replies for a failed generation. */
+static void reply_gen_error(http_reply *reply, int r, const hdm_err *err, bool client_gone)
+{
+    if (r == -HDM_E_CANCELLED && client_gone) {
+        /* Nobody reads this reply: the client hung up and the manager
+         * dropped the work. */
+        log_info("client went away; generation cancelled");
+        vision_reply_error(reply, 499, err->msg, NULL, "cancelled");
+        return;
+    }
     int status = -r == HDM_E_NOT_FOUND ? 503 : completion_status_for(r);
     log_warn("generation failed (%s): %s", hdm_error_code_name(r), err->msg);
     vision_reply_error(reply, status, err->msg, NULL, hdm_error_code_name(r));
@@ -168,10 +205,13 @@ static void chat_completions(http_request *hr, http_reply *reply, void *user)
     char id[48];
     long created = (long)time(NULL);
     completion_new_id(id, sizeof(id));
+    vision_cancel vc;
+    vision_cancel_begin(&vc, hr);
     r = gen_run(app->client, app->model, app->cfg, req.prompt, frames, req.n_images, &req.params,
-                NULL, NULL, &res, &err);
+                NULL, NULL, vc.fd, &res, &err);
+    vision_cancel_end(&vc);
     if (r < 0) {
-        reply_gen_error(reply, r, &err);
+        reply_gen_error(reply, r, &err, http_request_closed(hr));
         goto out;
     }
     cJSON *o =
@@ -194,8 +234,8 @@ void vision_routes_build(const vision_config *cfg, http_route *routes, char *mod
         {"GET", "/health/ready", ready, false, true},
         {"GET", "/v1/models", models, false, false},
         {"GET", models_path, model_one, false, false},
-        {"POST", "/v1/chat/completions", chat_completions, true, false},
-        {"POST", "/v1/vision/analyze", analyze_handle, true, false},
+        {"POST", "/v1/chat/completions", chat_completions, HTTP_BODY_JSON, false},
+        {"POST", "/v1/vision/analyze", analyze_handle, HTTP_BODY_JSON, false},
         {NULL, NULL, NULL, false, false},
     };
     _Static_assert(sizeof(table) / sizeof(table[0]) <= VISION_MAX_ROUTES, "route table size");

@@ -27,6 +27,9 @@
 
 char *sse_event(const cJSON *obj, size_t *len)
 {
+    /* Never raw invalid UTF-8 in an event (an error may echo request text). */
+    if (http_json_fix_utf8((cJSON *)obj) < 0)
+        return NULL;
     char *json = cJSON_PrintUnformatted(obj);
     if (!json)
         return NULL;
@@ -181,8 +184,15 @@ static void produce(http_stream *s, void *user)
                               usage_null)) < 0)
         return;
     c->t_call = mono_s();
+    /* A client that hangs up while the work waits on the manager (nothing
+     * is being sent then) cancels it through the hang-up hook. */
+    vision_cancel vc;
+    vision_cancel_begin(&vc, http_stream_request(s));
     int r = gen_run(c->app->client, c->app->model, c->app->cfg, c->req.prompt, c->frames,
-                    c->req.n_images, &c->req.params, send_text, c, &res, &err);
+                    c->req.n_images, &c->req.params, send_text, c, vc.fd, &res, &err);
+    vision_cancel_end(&vc);
+    if (r == -HDM_E_CANCELLED && http_stream_closed(s))
+        c->gone = true; /* our cancel; the manager's (shutting down) is an error event */
     if (r < 0) {
         if (c->gone) {
             log_info("%s: client went away, generation cancelled", c->id);

@@ -65,6 +65,8 @@ typedef struct vision_config {
     int image_max_bytes;       /* images.max_bytes: encoded size of one image */
     int image_max_pixels;      /* images.max_pixels: decoded size of one image */
     int fetch_timeout_ms;      /* images.fetch_timeout_ms: one remote fetch */
+    conf_strlist remote_allowed_networks; /* images.remote_allowed_networks: CIDR blocks
+                                           * fetches may reach besides public addresses */
     int max_images;            /* images.max_per_request */
 } vision_config;
 
@@ -102,17 +104,39 @@ void vision_model_release(vision_model *m);
 /* Tells the watcher a call failed with `code` (negative HDM code); it re-checks. */
 void vision_model_report(vision_model *m, int code);
 
+/* ---- netpolicy.c -------------------------------------------------------- */
+
+struct sockaddr;
+
+/* An address block: addr (network order, len 4 or 16 bytes) / bits. */
+typedef struct net_block {
+    uint8_t addr[16];
+    int len;
+    int bits;
+} net_block;
+
+/* Parses "192.168.1.0/24", "fd00::/8" or a bare address.  Returns 0 or
+ * -HDM_E_BAD_REQUEST naming the text. */
+int netpolicy_parse(const char *cidr, net_block *out, hdm_err *err);
+/* True when a fetch may connect to sa: a public unicast address, or one in
+ * `allow`.  Loopback, private, link-local, CGNAT, multicast, IPv6 ULA,
+ * IPv4-mapped and the other special-purpose blocks are refused. */
+bool netpolicy_allowed(const net_block *allow, size_t n_allow, const struct sockaddr *sa);
+
 /* ---- images.c ---------------------------------------------------------- */
 
 typedef struct vision_images {
     path_allowlist dirs; /* file:// confinement */
     bool allow_remote;
+    net_block *allow_nets; /* images.remote_allowed_networks */
+    size_t n_allow_nets;
     size_t max_bytes;
     uint64_t max_pixels;
     int fetch_timeout_ms;
 } vision_images;
 
-int vision_images_init(vision_images *vi, const vision_config *cfg);
+/* Returns 0, -HDM_E_NOMEM, or -HDM_E_BAD_REQUEST (a bad network block, err set). */
+int vision_images_init(vision_images *vi, const vision_config *cfg, hdm_err *err);
 void vision_images_free(vision_images *vi);
 /*
  * Turns an image reference into a VISION_FRAME_BYTES RGB frame in `frame`.
@@ -205,11 +229,13 @@ typedef struct gen_result {
  * `frames` (n_frames x VISION_FRAME_BYTES).  Each piece of visible text goes
  * to `emit` (may be NULL) as it arrives; `emit` returning non-zero abandons
  * the generation (the manager cancels it) and gen_run returns
- * -HDM_E_CANCELLED.  Returns 0 or a negative HDM code with *err filled.
+ * -HDM_E_CANCELLED.  `cancel_fd` (-1: none) does the same from outside
+ * while the call waits, queued or generating (vision_cancel_begin).
+ * Returns 0 or a negative HDM code with *err filled.
  */
 int gen_run(hdm_client *client, vision_model *model, const vision_config *cfg, const cJSON *prompt,
             const uint8_t *frames, size_t n_frames, const chat_params *p, stop_emit_fn emit,
-            void *user, gen_result *out, hdm_err *err);
+            void *user, int cancel_fd, gen_result *out, hdm_err *err);
 void gen_result_free(gen_result *r);
 
 /* ---- completion.c ------------------------------------------------------ */
@@ -271,6 +297,20 @@ bool vision_check_ready(vision_app *app, struct http_reply *reply);
  * when n is 0).  Returns 0 or the first image's error. */
 int vision_load_frames(vision_app *app, const chat_image *images, size_t n, uint8_t **out,
                        hdm_err *err);
+
+/*
+ * Hang-ups: vision_cancel_begin gives the request an eventfd that the HTTP
+ * layer's hang-up hook writes when the client goes away (while queued on the
+ * manager or generating); pass vc->fd to gen_run.  vision_cancel_end clears
+ * the hook and closes the fd.  vc->fd is -1 when no eventfd could be made
+ * (the call then only stops when a write to the client fails).
+ */
+typedef struct vision_cancel {
+    int fd;
+    struct http_request *hr;
+} vision_cancel;
+void vision_cancel_begin(vision_cancel *vc, struct http_request *hr);
+void vision_cancel_end(vision_cancel *vc);
 
 /* Replies with OpenAI's error shape. */
 void vision_reply_error(struct http_reply *reply, int status, const char *message,

@@ -3,9 +3,9 @@
  * point where the manager would be asked: the body must be an object;
  * /v1/classify options (clip_classify_options: prompts, top_k, threshold)
  * and scoring of the kept prompts (clip_softmax, clip_rank); "image" through
- * the image path (image_decode_base64 with a data: prefix or bare base64,
- * resize and centre crop to 224); "text" and every prompt through the CLIP
- * tokenizer (tests/data/cliptext/tokenizer.json).
+ * the image path (image_decode_base64_with, a data: prefix or bare base64,
+ * then squashed to 224x224 as hailo-clip does); "text" and every prompt
+ * through the CLIP tokenizer (tests/data/cliptext/tokenizer.json).
  */
 #include <cjson/cJSON.h>
 #include <stdint.h>
@@ -20,16 +20,19 @@ static clip_tokenizer *tok;
 
 static void image_path(const char *b64)
 {
-    image_limits lim;
-    image_limits_defaults(&lim);
-    /* Smaller pixel budget than the service's so the fuzzer stays fast. */
-    lim.max_pixels = 4u << 20;
+    image_decode_opts o;
+    image_decode_opts_defaults(&o);
+    /* Smaller pixel budget than the service's so the fuzzer stays fast;
+     * scaled JPEG decoding and the squash as hailo-clip's defaults. */
+    o.limits.max_pixels = 4u << 20;
+    o.min_side = 2 * 224;
     image img = {0};
     hdm_err err;
     hdm_err_clear(&err);
-    if (image_decode_base64(b64, strlen(b64), &lim, 224, &img, &err) == 0) {
+    if (image_decode_base64_with(b64, strlen(b64), &o, &img, &err) == 0) {
         static uint8_t out[224 * 224 * 3];
-        image_resize_crop(&img, 224, out, &err);
+        if (image_resize(&img, 224, 224, IMAGE_FILTER_BICUBIC, out, &err) != 0)
+            abort();
     } else if (err.msg[0] == '\0') {
         abort();
     }
@@ -39,11 +42,13 @@ static void image_path(const char *b64)
 static void text_path(const char *text)
 {
     int32_t ids[CLIP_CONTEXT_LEN];
+    int eot_pos = -1;
     hdm_err err;
     hdm_err_clear(&err);
-    int n = clip_tokenize(tok, text, strlen(text), ids, CLIP_CONTEXT_LEN, &err);
-    if (n >= 0 && (n < 2 || n > CLIP_CONTEXT_LEN || ids[n - 1] != clip_tokenizer_eot(tok)))
-        abort(); /* the end token must always be last */
+    int r = clip_tokenize(tok, text, strlen(text), ids, CLIP_CONTEXT_LEN, &eot_pos, &err);
+    if (r == 0 && (ids[0] != clip_tokenizer_sot(tok) || eot_pos < 1 ||
+                   eot_pos >= CLIP_CONTEXT_LEN))
+        abort(); /* the start token first, the end-token position inside */
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -64,8 +69,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     hdm_err err;
     hdm_err_clear(&err);
     if (clip_classify_options(body, &prompts, &n_prompts, &top_k, &threshold, &err) == 0) {
-        if (n_prompts < 1 || n_prompts > CLIP_MAX_PROMPTS || top_k < 1 || threshold < 0 ||
-            threshold > 1)
+        if (n_prompts < 1 || n_prompts > CLIP_MAX_PROMPTS || top_k < 0 || top_k > n_prompts ||
+            threshold != threshold)
             abort();
         double *scores = malloc((size_t)n_prompts * sizeof(double));
         clip_score *ranked = malloc((size_t)n_prompts * sizeof(clip_score));
@@ -81,7 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
             if (i != n_prompts)
                 abort();
-            clip_softmax(scores, n_prompts, 100.0);
+            clip_scores_finish(scores, n_prompts, true, 100.0);
             int kept = clip_rank(scores, n_prompts, top_k, threshold, ranked);
             if (kept < 0 || kept > n_prompts || kept > top_k)
                 abort();

@@ -52,7 +52,7 @@ static void handle_request(const frame *f)
     hdm_err_clear(&err);
     int rc = path_resolve_allowed(&allow, path->valuestring, "model_path", &j->model_path, &err);
     if (rc == 0 && !cJSON_IsNull(params))
-        rc = infer_model_params_check(j, params, &allow, load, &err);
+        rc = infer_model_params_check(j, params, &(modelpath_resolver){.allow = &allow}, load, &err);
     if (infer && !cJSON_IsNull(input))
         rc = infer_input_parse(j, input, f->attachments, f->n_attachments, &err);
     if (rc < 0 && err.msg[0] == '\0')

@@ -45,7 +45,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         j->action = JOB_LOAD;
         hdm_err err;
         hdm_err_clear(&err);
-        if (infer_model_params_check(j, input, &allow, data[0] & 0x80, &err) < 0 &&
+        if (infer_model_params_check(j, input, &(modelpath_resolver){.allow = &allow},
+                                     data[0] & 0x80, &err) < 0 &&
             err.msg[0] == '\0')
             abort();
         job_free(j);

@@ -34,7 +34,7 @@ static int setup(void)
     cfg.allow_remote = false;
     /* Smaller than the service's limits so the fuzzer stays fast. */
     cfg.image_max_pixels = 4 << 20;
-    if (vision_images_init(&vi, &cfg) < 0)
+    if (vision_images_init(&vi, &cfg, &(hdm_err){0}) < 0)
         return state;
     state = 1;
     return state;

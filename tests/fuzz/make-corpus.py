@@ -195,6 +195,21 @@ def main():
     bomb = bytearray(PNG)
     bomb[16:24] = struct.pack(">II", 60000, 60000)
     put("fuzz_image", "bomb", b"\x00" + bytes(bomb))
+    # EXIF orientations (bit 2 on: applied), hostile images (issue 20), and
+    # each filter and output size (bits 3-7).
+    sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
+    import hostile_images
+    exif_dir = os.path.join(SRC, "tests", "data", "images", "exif")
+    for n in (3, 6, 8):
+        for ext in ("jpg", "png"):
+            name = "orient-%d.%s" % (n, ext)
+            put("fuzz_image", "exif-" + name,
+                bytes([0x04 | 0x08 | (n << 4)]) + open(os.path.join(exif_dir, name), "rb").read())
+    put("fuzz_image", "scan-bomb", b"\x59" + hostile_images.jpeg_scan_bomb(96, 64, 120))
+    put("fuzz_image", "webp-bomb", b"\xf8" + hostile_images.webp_pixel_bomb(700, 500))
+    put("fuzz_image", "png-bomb", b"\x30" + hostile_images.png_pixel_bomb(900, 700))
+    put("fuzz_image", "exif-tiff", b"\x00" + open(os.path.join(exif_dir, "orient-5.png"), "rb")
+        .read().split(b"eXIf", 1)[1][:60])
 
     # clip bodies
     for i, b in enumerate([
@@ -240,6 +255,12 @@ def main():
                        "merges": ["a b", "a b</w>"]},
              "added_tokens": [{"id": 6, "content": "<|startoftext|>"},
                               {"id": 7, "content": "<|endoftext|>"}]}
+    # CLIP's pipeline (anything else is refused at load), from the test file
+    tok_json = json.loads(tok)
+    for key in ("normalizer", "pre_tokenizer", "post_processor"):
+        small[key] = tok_json[key]
+    small["post_processor"] = dict(tok_json["post_processor"], sep=["<|endoftext|>", 7],
+                                   cls=["<|startoftext|>", 6])
     put("fuzz_tokenizer", "json-small", b"\x00" + json.dumps(small).encode())
     small["model"]["merges"] = [["a", "b"], ["q", "z"]]
     put("fuzz_tokenizer", "json-pairs-bad", b"\x00" + json.dumps(small).encode())
@@ -248,6 +269,16 @@ def main():
                            "<|startoftext|>cat<|endoftext|>", "word " * 100]):
         put("fuzz_tokenizer", "text-%02d" % i, b"\x01\x4b" + s.encode())
     put("fuzz_tokenizer", "text-badutf8", b"\x01\x10ab\xff\xc3(cd")
+    # Unicode steps: NFC, full lower-casing, Oniguruma's \s, marks, emoji ZWJ
+    for i, s in enumerate(["\u0130stanbul cafe\u0301 \u1e9e", "a\u001cb\u0085c\u00a0d",
+                           "a\u0316\u0301\u0323 \u1100\u1161\u11a8",
+                           "\U0001F468\u200d\U0001F469\u200d\U0001F467 \U0001F1EB\U0001F1F7",
+                           "!!<|endoftext|>!!<|ENDOFTEXT|>", "x" * 3000]):
+        put("fuzz_tokenizer", "text-unicode-%02d" % i, b"\x01\x4b" + s.encode())
+    # bit 1 of the first byte: a JSON string line, as `hailo-clip --tokenize` reads
+    for i, s in enumerate(['"a photo of a cat"', '"a\\u0000b\\ud83d\\ude00"',
+                           '"\\ud800"', '"tab\there"', '"cafe\\u0301\\n\\u0130"']):
+        put("fuzz_tokenizer", "jsonline-%02d" % i, b"\x03\x4b" + s.encode())
 
     # npy: even first byte = cliptext reader, odd = devctl reader
     def npy(descr, shape, data, version=1, fortran=False):

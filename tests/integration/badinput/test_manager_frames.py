@@ -11,8 +11,10 @@ connection.  The message limit is lowered to 1 MiB so "too large" is cheap.
 import base64
 import json
 import os
+import socket
 import struct
 import sys
+import time
 
 import pytest
 
@@ -74,7 +76,7 @@ def expect_error(mgr, req, code, text, binary=False, attachments=()):
         assert r.get("code") == code, r
         assert text in r["error"], r
         if isinstance(req, dict) and isinstance(req.get("request_id"), str) and \
-                len(req["request_id"]) <= 256:
+                len(req["request_id"]) <= 4096:
             assert r.get("request_id") == req["request_id"], r
         assert "status" not in r or r["status"] != "ok", r
         serves(c)
@@ -162,14 +164,48 @@ def test_unknown_action(mgr):
     expect_error(mgr, {"action": "explode"}, "bad_request", "Unknown action: explode")
 
 
-def test_request_id_not_a_string(mgr):
-    expect_error(mgr, {"action": "ping", "request_id": 42}, "bad_request",
-                 "request_id must be a string of at most 256 bytes")
+def test_request_id_any_json_value_echoed_as_given(mgr):
+    """The original echoed request_id whatever it was (issue 15 item 4)."""
+    with mgr.client(TIMEOUT) as c:
+        for rid in (42, 1.5, True, [1, "a"], {"k": {"n": None}}, "r" * 300, "é✓"):
+            r = c.request({"action": "ping", "request_id": rid}, timeout=TIMEOUT)
+            assert r.get("status") == "ok" and r.get("request_id") == rid, (rid, r)
+        # As given, to the byte: numbers a double would change.
+        for raw in (b"12345678901234567890", b"1.0", b"-0", b"1E400"):
+            c.send_raw(frame_v1(b'{"action": "ping", "request_id": ' + raw + b"}"))
+            body, _, _ = c.recv_frame(TIMEOUT)
+            assert b'"request_id":' + raw in body.replace(b" ", b""), body[-80:]
+        # Errors echo it too.
+        r = c.request({"action": "explode", "request_id": [7]}, timeout=TIMEOUT)
+        assert r.get("code") == "bad_request" and r.get("request_id") == [7], r
+        serves(c)
 
 
 def test_request_id_too_long(mgr):
-    expect_error(mgr, {"action": "ping", "request_id": "r" * 300}, "bad_request",
-                 "request_id must be a string of at most 256 bytes")
+    expect_error(mgr, {"action": "ping", "request_id": "r" * 5000}, "bad_request",
+                 "request_id is longer than 4096 bytes")
+
+
+def test_request_id_with_nul_is_refused(mgr):
+    """Issue 20 item 12: "a\u0000b" would be answered as "a" (C strings);
+    it is refused instead, without echoing a different id."""
+    with mgr.client(TIMEOUT) as c:
+        r = c.request({"action": "ping", "request_id": "a\x00b"}, timeout=TIMEOUT)
+        assert r.get("code") == "bad_request", r
+        assert "request_id must not contain a NUL character" in r["error"], r
+        assert "request_id" not in r, r
+        # A NUL anywhere else is refused too (a prompt or path cut short), with the id.
+        r = c.request({"action": "infer", "request_id": "n1", "model_type": "vlm",
+                       "model_path": mgr.vlm, "input_data": {"prompt": "hi\x00there"}},
+                      timeout=TIMEOUT)
+        assert r.get("code") == "bad_request" and r.get("request_id") == "n1", r
+        assert "input_data contains a NUL character" in r["error"], r
+        serves(c)
+
+
+def test_raw_nul_byte_closes(mgr):
+    expect_closed(mgr, frame_v1(b'{"action": "ping", "request_id": "a\x00"}'), "bad_request",
+                  "NUL byte")
 
 
 def test_load_without_model_path(mgr):
@@ -205,25 +241,51 @@ def test_relative_model_path(mgr):
 def test_dotdot_model_path(mgr):
     path = os.path.join(mgr.models_dir, "..", "outside.hef")
     expect_error(mgr, {"action": "load_model", "model_path": path, "model_type": "depth"},
-                 "bad_request", "outside the allowed model directories")
+                 "not_found", "Model file not found: " + path)
 
 
 def test_symlink_escape_model_path(mgr):
-    expect_error(mgr, {"action": "load_model", "model_type": "depth",
-                       "model_path": os.path.join(mgr.models_dir, "link.hef")},
-                 "bad_request", "outside the allowed model directories")
+    path = os.path.join(mgr.models_dir, "link.hef")
+    expect_error(mgr, {"action": "load_model", "model_type": "depth", "model_path": path},
+                 "not_found", "Model file not found: " + path)
 
 
 def test_missing_model_file(mgr):
-    expect_error(mgr, {"action": "load_model", "model_type": "depth",
-                       "model_path": os.path.join(mgr.models_dir, "nope.hef")},
-                 "not_found", "model_path not found")
+    path = os.path.join(mgr.models_dir, "nope.hef")
+    expect_error(mgr, {"action": "load_model", "model_type": "depth", "model_path": path},
+                 "not_found", "Model file not found: " + path)
+
+
+def test_no_existence_oracle(mgr):
+    """Issue 20 item 11: a file that exists outside the allowed directories
+    and one that exists nowhere get the same code and sentence (only the
+    path differs), for load_model, infer and the model_params paths."""
+    absent = os.path.join(os.path.dirname(mgr.outside), "absent.hef")
+    assert os.path.exists(mgr.outside) and not os.path.exists(absent)
+
+    def answers(req_for):
+        out = []
+        for path in (mgr.outside, absent):
+            with mgr.client(TIMEOUT) as c:
+                r = c.request(req_for(path), timeout=TIMEOUT)
+            out.append((r.get("code"), r.get("error", "").replace(path, "PATH")))
+        return out
+
+    load = lambda p: {"action": "load_model", "model_type": "depth", "model_path": p}
+    infer = lambda p: {"action": "infer", "model_type": "depth", "model_path": p,
+                       "input_data": {"input": tensor("uint8", [4, 4, 3])}}
+    params = lambda p: {"action": "load_model", "model_type": "clip", "model_path": mgr.clip,
+                        "model_params": dict(mgr.clip_params, text_hef_path=p)}
+    for req_for in (load, infer, params):
+        a, b = answers(req_for)
+        assert a == b and a[0] == "not_found", (a, b)
 
 
 def test_clip_params_path_escape(mgr):
     params = dict(mgr.clip_params, image_hef_path="/etc/passwd")
     expect_error(mgr, {"action": "load_model", "model_path": mgr.clip, "model_type": "clip",
-                       "model_params": params}, "bad_request", "image_hef_path")
+                       "model_params": params}, "not_found",
+                 "Failed to load model: model_params.image_hef_path not found: /etc/passwd")
 
 
 def test_clip_params_missing(mgr):
@@ -457,3 +519,188 @@ def test_everything_still_works_after_the_barrage(mgr):
     assert r.get("status") == "ok", r
     st = mgr.request({"action": "status"})
     assert st["queue_depth"] == 0, st
+
+
+# ---- input held by stalled clients (issue 20 item 4) ---------------------------
+
+def limits_manager(tmp_path, frame_timeout_ms=60000, max_buffered=3 << 20):
+    cfg = tmp_path / "limits.yaml"
+    cfg.write_text("limits:\n  frame_timeout_ms: %d\n  max_buffered_bytes: %d\n"
+                   % (frame_timeout_ms, max_buffered))
+    m = hdmtest.Manager(args=["--config", str(cfg)],
+                        env={"HAILO_DEVICE_MAX_MESSAGE_BYTES": str(LIMIT)}, http=True)
+    m.start(timeout=TIMEOUT * 3)
+    return m
+
+
+def metric(m, name):
+    status, body = m.http_get("/metrics")
+    for line in body.decode().splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError("no metric " + name)
+
+
+def test_stalled_frame_times_out(tmp_path):
+    """A frame that stops arriving is answered deadline_exceeded and closed
+    once frame_timeout_ms has passed since its first byte, even while its
+    client keeps the connection open; its buffer is released."""
+    m = limits_manager(tmp_path, frame_timeout_ms=1000)
+    try:
+        with m.client(TIMEOUT) as c:
+            c.send_raw(struct.pack(">I", LIMIT - 16) + b"{" + b" " * 200000)
+            r = c.recv(TIMEOUT)  # waits for the manager, however slow the machine
+            assert r.get("code") == "deadline_exceeded", r
+            assert "Frame not complete within 1000 ms" in r["error"], r
+            assert c.is_closed(TIMEOUT)
+        assert metric(m, "hailo_manager_frames_timed_out_total") == 1
+        assert metric(m, "hailo_manager_buffered_input_bytes") == 0
+        check_alive(m)
+    finally:
+        assert m.stop(timeout=TIMEOUT * 3) == 0, m.log()
+        m.cleanup()
+
+
+def test_buffered_input_is_capped(tmp_path):
+    """Connections announcing big frames and stalling cannot make the manager
+    hold more than max_buffered_bytes: past it the slowest is answered busy
+    and closed, and everyone else is served."""
+    m = limits_manager(tmp_path, max_buffered=3 << 20)
+    stalled = []
+    try:
+        for i in range(6):  # 6 x 900 KiB announced and sent, never finished
+            c = m.client(TIMEOUT)
+            c.send_raw(struct.pack(">I", LIMIT - 16) + b"{" + b" " * (900 << 10))
+            stalled.append(c)
+        # The manager reads them in its own time: wait for it to settle under the cap.
+        answers = []
+        deadline = time.monotonic() + TIMEOUT * 3
+        while time.monotonic() < deadline and len(answers) < 3:
+            for c in stalled:
+                if c in [a[0] for a in answers]:
+                    continue
+                c.sock.settimeout(0.05)
+                try:
+                    answers.append((c, c.recv(0.05)))
+                except (TimeoutError, OSError, hdmtest.ConnectionClosed):
+                    pass
+        assert len(answers) >= 3, answers
+        for c, r in answers:
+            assert r.get("code") == "busy", r
+            assert "unfinished requests are buffered" in r["error"], r
+            assert c.is_closed(TIMEOUT)
+        assert metric(m, "hailo_manager_buffered_input_bytes") <= 3 << 20
+        assert metric(m, "hailo_manager_input_overflow_drops_total") >= 3
+        check_alive(m)  # a normal request still gets through
+    finally:
+        for c in stalled:
+            c.close()
+        assert m.stop(timeout=TIMEOUT * 3) == 0, m.log()
+        m.cleanup()
+
+
+def test_status_endpoint_per_address_cap():
+    """Issue 20 item 12: 70 slow connections from one address must not hide
+    /metrics from another (the manager's status server has a per-address
+    connection cap).  The slow ones trickle header bytes so no idle timeout
+    ever frees their slots."""
+    import http.client
+    import threading
+    m = hdmtest.Manager(http=True)
+    m.start(timeout=TIMEOUT * 3)
+    held, stop = [], threading.Event()
+
+    def trickle():
+        while not stop.wait(0.5):
+            for s in held:
+                try:
+                    s.send(b"X")
+                except OSError:
+                    pass
+
+    t = threading.Thread(target=trickle)
+    try:
+        assert m.http_get("/metrics")[0] == 200  # the endpoint is up
+        for _ in range(70):
+            s = socket.create_connection(("127.0.0.1", m.http_port), timeout=TIMEOUT)
+            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ")  # never finished
+            held.append(s)
+        t.start()
+        conn = http.client.HTTPConnection("127.0.0.1", m.http_port, timeout=TIMEOUT,
+                                          source_address=("127.0.0.2", 0))
+        conn.request("GET", "/metrics")
+        r = conn.getresponse()
+        assert r.status == 200 and b"hailo_manager_uptime_seconds" in r.read()
+        conn.close()
+    finally:
+        stop.set()
+        if t.is_alive():
+            t.join()
+        for s in held:
+            s.close()
+        assert m.stop(timeout=TIMEOUT * 3) == 0, m.log()
+        m.cleanup()
+
+
+def test_model_path_swap_race_never_leads_outside():
+    """Issue 20 item 8: a directory inside the allowed ones swapped back and
+    forth with a symlink to a directory outside them.  The file outside is
+    huge (sparse), so a load that ever reached it would be refused for its
+    size ("... MiB"); it never may be: every open is confined in the kernel,
+    at request time, before the load and by the backend itself."""
+    import subprocess
+    m = hdmtest.Manager()
+    m.start(timeout=TIMEOUT * 3)
+    outside = os.path.join(m.workdir, "elsewhere")
+    os.makedirs(outside)
+    with open(os.path.join(outside, "m.hef"), "wb") as f:
+        f.truncate(64 << 30)  # 64 GiB: more than any device
+    # "sub" is a real directory, then (renamed away) a symlink to the outside
+    # one, and back: a path checked while it is real may be opened after.
+    sub = os.path.join(m.models_dir, "sub")
+    os.makedirs(sub)
+    with open(os.path.join(sub, "m.hef"), "wb") as f:
+        f.write(b"HEF small\n")
+    parked_dir, parked_link = sub + ".dir", sub + ".link"
+    os.symlink(outside, parked_link)
+    # A process of its own (no GIL in the way) flips "sub" as fast as it can.
+    flipper = subprocess.Popen([sys.executable, "-c", (
+        "import os, sys\n"
+        "sub, d, l = sys.argv[1:4]\n"
+        "while True:\n"
+        "    os.rename(sub, d); os.rename(l, sub); os.rename(sub, l); os.rename(d, sub)\n"),
+        sub, parked_dir, parked_link])
+    leaks, outcomes = [], {}
+    try:
+        with m.client(TIMEOUT) as c:
+            # Until enough loads went through the inside file (the race is on
+            # those), with a bound on the attempts.
+            for i in range(20000):
+                if outcomes.get("Model loaded", 0) >= 200:
+                    break
+                r = c.request({"action": "load_model", "model_type": "depth",
+                               "model_path": os.path.join(sub, "m.hef")}, timeout=TIMEOUT)
+                key = r.get("code") or r.get("message")
+                outcomes[key] = outcomes.get(key, 0) + 1
+                if r.get("status") != "ok":
+                    # Refused, and in words that do not tell an outside file
+                    # from a missing one (item 11).
+                    # (When the swap lands between the manager's last check and
+                    # the backend's own confined open, the backend's uniform
+                    # sentence is the answer: it does not tell them apart either.)
+                    path = os.path.join(sub, "m.hef")
+                    if not (r.get("code") == "not_found" and
+                            r["error"].endswith("Model file not found: " + path) or
+                            r.get("code") == "bad_request" and
+                            r["error"].endswith("is not a readable file in the allowed "
+                                                "directories: " + path)):
+                        leaks.append(r)
+                if r.get("status") == "ok":
+                    c.request({"action": "unload_model", "model_type": "depth",
+                               "model_path": r["model_path"]}, timeout=TIMEOUT)
+    finally:
+        flipper.kill()
+        flipper.wait()
+        assert m.stop(timeout=TIMEOUT * 3) == 0, m.log()
+        m.cleanup()
+    assert leaks == [], (len(leaks), leaks[:3], outcomes)

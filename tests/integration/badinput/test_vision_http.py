@@ -7,6 +7,7 @@ stack's images directory and remote fetches are off (the default)."""
 import base64
 import json
 import os
+import signal
 import sys
 
 import pytest
@@ -187,26 +188,70 @@ def test_image_too_many_bytes(vision):
     expect(vision, chat(vision, messages=user_image(uri(big))), 413, "200000")
 
 
+NO_FILE = "no readable image file"
+
+
 def test_file_url_outside_allowed_dirs(vision):
-    expect(vision, chat(vision, messages=user_image("file:///etc/passwd")), 400,
-           "image file is outside images.allowed_dirs")
+    expect(vision, chat(vision, messages=user_image("file:///etc/passwd")), 400, NO_FILE)
 
 
 def test_file_url_dotdot_escape(vision):
     url = "file://" + os.path.join(vision.images, "..", "secret.png")
-    expect(vision, chat(vision, messages=user_image(url)), 400,
-           "image file is outside images.allowed_dirs")
+    expect(vision, chat(vision, messages=user_image(url)), 400, NO_FILE)
 
 
 def test_file_url_percent_encoded_escape(vision):
     url = "file://" + vision.images + "/%2e%2e/secret.png"
-    expect(vision, chat(vision, messages=user_image(url)), 400,
-           "image file is outside images.allowed_dirs")
+    expect(vision, chat(vision, messages=user_image(url)), 400, NO_FILE)
 
 
 def test_file_url_missing_file(vision):
     url = "file://" + os.path.join(vision.images, "nope.png")
     expect(vision, chat(vision, messages=user_image(url)), 400, "nope.png")
+
+
+def test_file_url_no_existence_oracle(vision):
+    """Issue 20 item 11: a file outside that exists and one that does not
+    get the same answer (only the path they named differs)."""
+    def message(path):
+        r = chat(vision, messages=user_image("file://" + path))
+        assert r.status_code == 400, r.text
+        return r.json()["error"]["message"].replace(path, "<path>")
+    exists = os.path.join(os.path.dirname(vision.images), "secret.png")
+    missing = os.path.join(os.path.dirname(vision.images), "no-such.png")
+    assert message(exists) == message(missing)
+    assert message("/etc/passwd") == message("/etc/no-such-file")
+
+
+def test_post_text_plain_is_415(vision):
+    """Issue 20 item 12: a blind cross-origin form POST cannot reach the model."""
+    body = json.dumps({"model": MODEL, "messages": [{"role": "user", "content": "hi"}]})
+    for ctype in ("text/plain", "application/x-www-form-urlencoded", None):
+        headers = {"Content-Type": ctype} if ctype else {}
+        r = requests.post(vision.url + "/v1/chat/completions", data=body.encode(),
+                          headers=headers, timeout=10)
+        if ctype is None:
+            assert "Content-Type" not in r.request.headers
+        expect(vision, r, 415, "Content-Type must be application/json")
+
+
+def test_head_of_get_route(vision):
+    r = requests.head(vision.url + "/v1/models", timeout=10)
+    assert r.status_code == 200, r.text
+    assert r.content == b""
+    assert int(r.headers["Content-Length"]) > 0
+    still_serves(vision)
+
+
+def test_invalid_utf8_is_escaped(vision):
+    """An unknown model name with invalid UTF-8 is echoed as U+FFFD, never raw."""
+    body = b'{"model": "gpt-\xff\xfe", "messages": [{"role": "user", "content": "hi"}]}'
+    r = vision.post("/v1/chat/completions", data=body,
+                    headers={"Content-Type": "application/json"})
+    assert r.status_code == 404, r.text
+    r.content.decode("utf-8")  # strict: raises on raw bytes
+    assert "\ufffd" in r.json()["error"]["message"]
+    still_serves(vision)
 
 
 def test_remote_url_disabled(vision):
@@ -244,4 +289,68 @@ def test_analyze_prompt_wrong_type(vision):
 def test_wrong_method(vision):
     r = requests.get(vision.url + "/v1/chat/completions", timeout=10)
     assert r.status_code == 405, r.text
+    still_serves(vision)
+
+
+def test_sighup_does_not_stop_the_service(vision):
+    """Issue 20 item 6: SIGHUP re-opens the log and re-checks the model."""
+    vision.proc.send_signal(signal.SIGHUP)
+    hdmtest.wait_until(lambda: "SIGHUP" in vision.log(), 10, "the SIGHUP log line")
+    assert vision.alive()
+    still_serves(vision)
+
+
+def test_file_url_toctou_swap(vision):
+    """Issue 20 item 8: a directory inside images.allowed_dirs swapped for a
+    symlink to an outside directory (atomically, renameat2 RENAME_EXCHANGE,
+    in a loop) while requests name a file in it: none may read the outside
+    file.  Inside, swap/secret.png is not an image (400 "unsupported image
+    format"); outside it is a valid PNG, so an escape would answer 200."""
+    import ctypes
+    import threading
+    libc = ctypes.CDLL(None, use_errno=True)
+    at_fdcwd, rename_exchange = -100, 2
+    root = os.path.dirname(vision.images)
+    outside = os.path.join(root, "outside")
+    os.makedirs(outside, exist_ok=True)
+    with open(os.path.join(outside, "secret.png"), "wb") as f:
+        f.write(vision.png)
+    inside = os.path.join(vision.images, "swap")
+    os.makedirs(inside, exist_ok=True)
+    with open(os.path.join(inside, "secret.png"), "wb") as f:
+        f.write(b"GIF89a not a png at all" + bytes(64))
+    link = os.path.join(vision.images, "swap-link")
+    os.symlink(outside, link)
+    stop = threading.Event()
+    swaps = [0]
+
+    def swapper():
+        while not stop.is_set():
+            if libc.renameat2(at_fdcwd, inside.encode(), at_fdcwd, link.encode(),
+                              rename_exchange) != 0:
+                raise OSError(ctypes.get_errno(), "renameat2")
+            swaps[0] += 1
+
+    t = threading.Thread(target=swapper)
+    t.start()
+    outcomes = {"escaped": 0, "inside": 0, "refused": 0}
+    try:
+        url = "file://" + inside + "/secret.png"
+        for _ in range(300):
+            r = chat(vision, max_tokens=1, messages=user_image(url))
+            if r.status_code == 200:
+                outcomes["escaped"] += 1
+            elif "unsupported image format" in r.text:
+                outcomes["inside"] += 1
+            else:
+                assert NO_FILE in r.text, r.text
+                outcomes["refused"] += 1
+    finally:
+        stop.set()
+        t.join()
+    # Put the directory back where it was (an even number of swaps).
+    if swaps[0] % 2:
+        libc.renameat2(at_fdcwd, inside.encode(), at_fdcwd, link.encode(), rename_exchange)
+    assert outcomes["escaped"] == 0, outcomes
+    assert outcomes["inside"] > 0 and outcomes["refused"] > 0, outcomes  # the race was on
     still_serves(vision)

@@ -62,16 +62,36 @@ def test_prompts_bad(clip, img):
                  "prompts")
 
 
-@pytest.mark.parametrize("top_k", [0, -1, 1.5, "3", True, [3], {"k": 1}])
+# Where the original crashed (a 500) or did nonsense (a negative top_k cut
+# the last ones off), a clear 400; src/clip/classify.c has the whole table.
+@pytest.mark.parametrize("top_k", [-1, 1.5, "3", None, [3], {"k": 1}])
 def test_top_k_bad(clip, img, top_k):
     assert_error(clip.post("/v1/classify", {"image": img, "prompts": PROMPTS, "top_k": top_k}),
                  400, "top_k")
 
 
-@pytest.mark.parametrize("threshold", [-0.01, 1.01, 100, "0.5", False, [0.1]])
+@pytest.mark.parametrize("threshold", ["0.5", None, [0.1], {"t": 1}])
 def test_threshold_bad(clip, img, threshold):
     assert_error(clip.post("/v1/classify", {"image": img, "prompts": PROMPTS,
                                             "threshold": threshold}), 400, "threshold")
+
+
+# What the original accepted: top_k 0/false (no classifications), true (1), a
+# fraction above the prompt count (capped); any threshold number or bool.
+@pytest.mark.parametrize("top_k,count", [(0, 0), (False, 0), (True, 1), (2.5, 2), (2.0, 2),
+                                         (1e300, 2)])
+def test_top_k_lenient(clip, img, top_k, count):
+    r = clip.post("/v1/classify", {"image": img, "prompts": PROMPTS, "top_k": top_k})
+    assert r.status_code == 200, r.text
+    assert len(r.json()["classifications"]) == count
+
+
+@pytest.mark.parametrize("threshold,count", [(-0.5, 2), (1.01, 0), (100, 0), (True, 0),
+                                             (False, 2)])
+def test_threshold_lenient(clip, img, threshold, count):
+    r = clip.post("/v1/classify", {"image": img, "prompts": PROMPTS, "threshold": threshold})
+    assert r.status_code == 200, r.text
+    assert len(r.json()["classifications"]) == count
 
 
 def test_text_bad(clip):

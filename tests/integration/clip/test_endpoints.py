@@ -130,9 +130,27 @@ def test_classify_top_k_and_threshold(clip, stack):
     r = clip.post("/v1/classify", {"image": img, "prompts": PROMPTS, "threshold": 1.0})
     assert r.status_code == 200
     assert all(c["score"] >= 1.0 for c in r.json()["classifications"])
-    # a single prompt is certain under softmax
-    r = clip.post("/v1/classify", {"image": img, "prompts": ["a cat"]})
-    assert abs(r.json()["classifications"][0]["score"] - 1.0) < 1e-9
+
+
+
+def test_classify_single_prompt_raw_cosine(clip, stack):
+    """One prompt: the raw cosine, as the original (softmax needs two or
+    more), so a threshold can accept or reject it."""
+    image = b64(stack["gradient"])
+    img = clip.post("/v1/embed/image", {"image": image}).json()["embedding"]
+    txt = clip.post("/v1/embed/text", {"text": "a cat"}).json()["embedding"]
+    cosine = dot(img, txt)
+    r = clip.post("/v1/classify", {"image": image, "prompts": ["a cat"]})
+    cls = r.json()["classifications"]
+    assert len(cls) == (1 if cosine >= 0 else 0)  # default threshold 0.0
+    r = clip.post("/v1/classify", {"image": image, "prompts": ["a cat"], "threshold": -1})
+    cls = r.json()["classifications"]
+    assert len(cls) == 1 and cls[0]["rank"] == 1
+    assert abs(cls[0]["score"] - cosine) < 1e-5, (cls, cosine)
+    assert abs(cls[0]["score"]) < 1.0
+    r = clip.post("/v1/classify", {"image": image, "prompts": ["a cat"],
+                                   "threshold": cls[0]["score"] + 1e-3})
+    assert r.json()["classifications"] == []
 
 
 def test_unknown_path_and_method(clip):

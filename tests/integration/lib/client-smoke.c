@@ -49,7 +49,9 @@ static float *embed(hdm_client *c, const char *model, size_t *n)
     hdm_tensor out;
     CHECK(hdm_response_tensor(resp, cJSON_GetObjectItem(hdm_response_json(resp), "result"), &out) ==
           0);
-    CHECK(out.dtype == HDM_DT_FLOAT32 && out.ndim == 2 && out.shape[1] == 512);
+    /* Binary answers say [1,512]; v1 JSON the per-frame [512] (the original manager's). */
+    CHECK(out.dtype == HDM_DT_FLOAT32 && out.ndim >= 1 && out.shape[out.ndim - 1] == 512 &&
+          out.nbytes == 512 * sizeof(float));
     float *copy = malloc(out.nbytes);
     memcpy(copy, out.data, out.nbytes);
     *n = out.nbytes;

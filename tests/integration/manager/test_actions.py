@@ -1,5 +1,6 @@
 """Every action of the v1 protocol, every model type, and the v1 error sentences."""
 
+import json
 import os
 import sys
 
@@ -141,7 +142,8 @@ def test_clip_image_and_text(mgr):
                      "input_data": {"mode": "image", "tensor": img, "timeout_ms": 500}})
     assert r["status"] == "ok", r
     dtype, shape, raw = hdmtest.decode_tensor(r["result"])
-    assert dtype == "float32" and shape == [1, 512] and len(raw) == 512 * 4
+    # v1 answers the per-frame shape, as the original manager did (issue 15 item 3).
+    assert dtype == "float32" and shape == [512] and len(raw) == 512 * 4
     txt = hdmtest.tensor("float32", [1, 77, 512])
     r = mgr.request({"action": "infer", "model_type": "clip", "model_path": path,
                      "input_data": {"mode": "text", "tensor": txt}})
@@ -157,7 +159,7 @@ def test_clip_params_name_the_missing_one(mgr):
         r = mgr.request({"action": "load_model", "model_type": "clip", "model_path": path,
                          "model_params": p})
         assert r["code"] == "bad_request"
-        assert r["error"] == "model_params.%s required" % missing
+        assert r["error"] == "Failed to load model: model_params.%s required" % missing
 
 
 def test_clip_infer_unloaded_without_params(mgr):
@@ -183,12 +185,12 @@ def test_clip_mode_and_tensor_checks(mgr):
     path, params = mgr.make_clip("clip-e")
     base = {"action": "infer", "model_type": "clip", "model_path": path, "model_params": params}
     r = mgr.request(dict(base, input_data={"mode": "audio", "tensor": {}}))
-    assert r["error"] == "clip mode must be 'image' or 'text'"
+    assert r["error"] == "Inference failed: clip mode must be 'image' or 'text'"
     r = mgr.request(dict(base, input_data={"mode": "image"}))
-    assert r["error"] == "tensor is required for clip inference"
+    assert r["error"] == "Inference failed: tensor is required for clip inference"
     r = mgr.request(dict(base, input_data={"mode": "image",
                                            "tensor": {"dtype": "uint8", "shape": [1, 2]}}))
-    assert r["error"] == "tensor must include dtype, shape, and data_b64"
+    assert r["error"] == "Inference failed: tensor must include dtype, shape, and data_b64"
     t = hdmtest.tensor("uint8", [1, 224, 224, 3])
     t["shape"] = [1, 224, 224, 4]
     r = mgr.request(dict(base, input_data={"mode": "image", "tensor": t}))
@@ -216,7 +218,7 @@ def test_whisper_list_and_tensor(mgr):
     assert r["code"] == "bad_request" and "task" in r["error"]
     r = mgr.request({"action": "infer", "model_type": "whisper", "model_path": path,
                      "input_data": {"audio": []}})
-    assert r["error"] == "audio data is required for whisper"
+    assert r["error"] == "Inference failed: audio data is required for whisper"
 
 
 def test_ocr_detection_and_recognition(mgr):
@@ -263,7 +265,7 @@ def test_ocr_params_required(mgr):
     path = mgr.make_model("ocr2.hef")
     r = mgr.request({"action": "load_model", "model_type": "ocr", "model_path": path,
                      "model_params": {}})
-    assert r["error"] == "model_params.detection_hef_path required"
+    assert r["error"] == "Failed to load model: model_params.detection_hef_path required"
     r = mgr.request({"action": "load_model", "model_type": "ocr", "model_path": path,
                      "model_params": {"detection_hef_path": path}})
     assert "recognition_hefs" in r["error"]
@@ -307,8 +309,9 @@ def test_error_codes_and_request_id_on_errors(mgr):
     r = mgr.request({"action": "load_model",
                      "model_path": os.path.join(mgr.models_dir, "missing.hef")})
     assert r["code"] == "not_found" and "missing.hef" in r["error"]
+    # Any JSON value is echoed as given (the original did; issue 15).
     r = mgr.request({"action": "ping", "request_id": 5})
-    assert r["code"] == "bad_request" and "request_id" in r["error"]
+    assert r["status"] == "ok" and r["request_id"] == 5
 
 
 def test_scheduling_fields_validated(mgr):
@@ -348,3 +351,19 @@ def test_null_optional_fields_are_ignored(mgr):
                      "input_data": {"prompt": "hi", "frames": [], "temperature": None,
                                     "seed": None, "max_generated_tokens": None}})
     assert r["status"] == "ok", r
+
+
+def test_float_fields_print_as_python():
+    """Issue 15 item 4: a float field keeps its ".0" (42.0, not 42) so a
+    Python client reads a float, as from the original manager."""
+    import re
+    with hdmtest.Manager() as m:  # fresh: no model loaded, the chip at its idle 42.0 C
+        with m.client() as c:
+            c.send({"action": "device_status", "request_id": "f"})
+            body, _, _ = c.recv_frame()
+            assert re.search(rb'"temperature_celsius":42\.0[,}]', body), body
+            c.send({"action": "status"})
+            body, _, _ = c.recv_frame()
+            assert re.search(rb'"uptime_seconds":[0-9]+\.[0-9]+(e[-+][0-9]+)?[,}]', body), body
+            st = json.loads(body)
+            assert isinstance(st["uptime_seconds"], float)

@@ -78,3 +78,26 @@ def test_eviction_on_device_resource_exhausted():
         st = m.request({"action": "status"})
         assert st["total_lru_evictions"] >= 1
         assert st["last_capacity_event_reason"] and st["last_capacity_event_model"] == a, st
+
+
+def test_idle_models_stay_until_memory_is_needed():
+    """The original manager's residency (issue 15 item 5): an idle model is
+    never unloaded for idleness by default; only a load that needs its memory
+    evicts it (least recently used first)."""
+    with hdmtest.Manager(sim_config=SIM_SMALL) as m:
+        a = m.make_model("idle-a.hef", footprint_mb=400)
+        b = m.make_model("idle-b.hef", footprint_mb=400)
+        c = m.make_model("idle-c.hef", footprint_mb=400)
+        for p in (a, b):
+            assert depth(m, p)["status"] == "ok"
+        st = m.request({"action": "status"})
+        models = {x["model_path"]: x for x in st["loaded_models"]}
+        assert set(models) == {a, b}
+        assert all(x["keep_alive"] is None for x in models.values()), models
+        assert all("expires_in_seconds" not in x for x in models.values()), models
+        # The registry's idle timer has nothing to wait for: both stay.
+        assert st["registry"]["evictions_keep_alive"] == 0
+        # Memory pressure evicts the least recently used one (a).
+        assert depth(m, c)["status"] == "ok"
+        left = {x["model_path"] for x in m.request({"action": "status"})["loaded_models"]}
+        assert left == {b, c}

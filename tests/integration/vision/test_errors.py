@@ -100,7 +100,7 @@ def test_file_confinement(vision, stack):
     assert_openai_error(chat(vision, {"messages": img_msg("file://" + link)}), 400,
                         contains="allowed_dirs")
     assert_openai_error(chat(vision, {"messages": img_msg("file://" + images + "/none.png")}),
-                        400, contains="not found")
+                        400, contains="no readable image file")
     ok = chat(vision, {"messages": img_msg("file://" + images + "/green.png"), "max_tokens": 3})
     assert ok.status_code == 200, ok.text
 
@@ -195,7 +195,9 @@ def test_remote_images(stack):
     srv.daemon_threads = True
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{srv.server_address[1]}"
-    cfg = vision_yaml(stack, extra="  allow_remote: true\n  fetch_timeout_ms: 3000\n")
+    # The test server is on loopback, which remote fetches refuse unless allowed.
+    cfg = vision_yaml(stack, extra="  allow_remote: true\n  fetch_timeout_ms: 3000\n"
+                      "  remote_allowed_networks: [127.0.0.1/32]\n")
     # The extra keys belong under images:, which vision_yaml writes last.
     v = Vision(stack["root"], cfg, stack["env"], name="vision-remote")
     v.start()

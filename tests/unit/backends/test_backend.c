@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "manager/backend.h"
+#include "backends/backend.h"
 
 static void test_find_sim(void **state)
 {

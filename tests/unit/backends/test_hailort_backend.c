@@ -20,7 +20,8 @@
 
 #include "common/log.h"
 #include "hailort_fake_rt.h"
-#include "manager/backend.h"
+#include "backends/backend.h"
+#include "backends/hailort-backend.h"
 
 #define MIB (1024ull * 1024ull)
 
@@ -367,9 +368,9 @@ static void test_depth_layouts(void **state)
     /* float32 [1,4,6,1], referenced from the result. */
     assert_int_equal(out.n_tensors, 1);
     assert_int_equal(out.tensors[0].dtype, HDM_DT_FLOAT32);
-    assert_int_equal(out.tensors[0].ndim, 4);
-    assert_true(out.tensors[0].shape[1] == 4 && out.tensors[0].shape[2] == 6 &&
-                out.tensors[0].shape[3] == 1);
+    assert_int_equal(out.tensors[0].ndim, 3); /* per frame: [h, w, f] */
+    assert_true(out.tensors[0].shape[0] == 4 && out.tensors[0].shape[1] == 6 &&
+                out.tensors[0].shape[2] == 1);
     assert_true(((float *)out.tensors[0].data)[0] == (float)sum);
     assert_int_equal(cJSON_GetObjectItem(out.result, "attachment")->valueint, 0);
     infer_output_clear(&out);
@@ -423,8 +424,8 @@ static void test_pose_outputs_by_name(void **state)
     assert_string_equal(cJSON_GetObjectItem(a, "dtype")->valuestring, "float32");
     int ia = cJSON_GetObjectItem(a, "attachment")->valueint;
     int ic = cJSON_GetObjectItem(c, "attachment")->valueint;
-    assert_int_equal(out.tensors[ia].shape[3], 4);
-    assert_int_equal(out.tensors[ic].shape[3], 1);
+    assert_int_equal(out.tensors[ia].shape[2], 4);
+    assert_int_equal(out.tensors[ic].shape[2], 1);
     /* Values come from the right output (k + 100 * output index). */
     assert_true(((float *)out.tensors[ic].data)[1] == 101.0f);
     infer_output_clear(&out);
@@ -458,8 +459,8 @@ static void test_clip(void **state)
     in.u.clip.mode = CLIP_MODE_IMAGE;
     in.u.clip.tensor = u8_tensor(px, 4, (int64_t[]){1, 8, 8, 3});
     assert_int_equal(backend_hailort_ops.infer(b, m, &in, NULL, &out, NULL), 0);
-    assert_int_equal(out.tensors[0].ndim, 2);
-    assert_int_equal(out.tensors[0].shape[1], 16);
+    assert_int_equal(out.tensors[0].ndim, 1);
+    assert_int_equal(out.tensors[0].shape[0], 16);
     infer_output_clear(&out);
 
     /* Text: float32 in whatever shape holds 77 x 16 values; only the named
@@ -565,7 +566,7 @@ static void test_ocr_batches(void **state)
     in.u.ocr.mode = OCR_MODE_DETECTION;
     in.u.ocr.image = u8_tensor(page, 3, (int64_t[]){16, 32, 3});
     assert_int_equal(backend_hailort_ops.infer(b, m, &in, NULL, &out, NULL), 0);
-    assert_int_equal(out.tensors[0].shape[1], 16);
+    assert_int_equal(out.tensors[0].shape[0], 16);
     infer_output_clear(&out);
     backend_hailort_ops.close(b);
 
@@ -786,9 +787,54 @@ static void test_whisper(void **state)
     assert_int_equal(fake.open_s2ts, 0);
 }
 
+/* With the manager's allowed directories, HailoRT is given /proc/self/fd/N
+ * of the very file checked beneath them, never the path to open again. */
+static void test_hef_opened_confined(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/hdm-hrt-allow-XXXXXX", hef[64], link[64], name[128], got[16] = {0};
+    assert_non_null(mkdtemp(dir));
+    snprintf(hef, sizeof(hef), "%s/model.hef", dir);
+    snprintf(link, sizeof(link), "%s/link.hef", dir);
+    FILE *f = fopen(hef, "w");
+    fputs("HEF bytes", f);
+    fclose(f);
+    assert_int_equal(symlink("/etc/hostname", link), 0);
+    path_allowlist allow = {0};
+    assert_int_equal(path_allowlist_parse(&allow, dir), 0);
+    model_spec spec = {.kind = MODEL_DEPTH, .model_path = hef, .allow = &allow};
+    backend_model m = {0};
+    hdm_err err = {0};
+
+    assert_int_equal(hrt_model_file(&spec, &m, hef, "model_path", name, sizeof(name), &err), 0);
+    assert_memory_equal(name, "/proc/self/fd/", 14);
+    FILE *g = fopen(name, "r");
+    assert_non_null(g);
+    assert_non_null(fgets(got, sizeof(got), g));
+    fclose(g);
+    assert_string_equal(got, "HEF bytes");
+    assert_int_equal(m.n_files, 1);
+    /* A symlink (to outside or not) is never followed. */
+    assert_true(hrt_model_file(&spec, &m, link, "model_path", name, sizeof(name), &err) < 0);
+    assert_int_equal(m.n_files, 1);
+    /* Without allowed directories (tests), the path itself. */
+    spec.allow = NULL;
+    assert_int_equal(hrt_model_file(&spec, &m, hef, "model_path", name, sizeof(name), &err), 0);
+    assert_string_equal(name, hef);
+
+    for (size_t i = 0; i < m.n_files; i++)
+        path_file_close(&m.files[i]);
+    free(m.files);
+    path_allowlist_free(&allow);
+    unlink(link);
+    unlink(hef);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hef_opened_confined),
         cmocka_unit_test_setup(test_open_without_device, setup),
         cmocka_unit_test_setup(test_open_group, setup),
         cmocka_unit_test_setup(test_identify_and_cache, setup),

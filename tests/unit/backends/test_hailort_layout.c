@@ -121,16 +121,17 @@ static void test_stream_shape(void **state)
                            .type = HRT_TYPE_FLOAT32};
     hrt_stream_info other = {.order = HRT_ORDER_OTHER, .type = HRT_TYPE_FLOAT32, .frame_size = 400};
 
-    assert_int_equal(hrt_stream_shape(&emb, s), 2);
-    assert_true(s[0] == 1 && s[1] == 512);
+    /* Per-frame shapes, as HailoRT's Python API (and the original manager) reports them. */
+    assert_int_equal(hrt_stream_shape(&emb, s), 1);
+    assert_true(s[0] == 512);
     assert_int_equal(hrt_stream_shape(&text, s), 3);
     assert_true(s[0] == 1 && s[1] == 77 && s[2] == 512);
-    assert_int_equal(hrt_stream_shape(&depth, s), 4);
-    assert_true(s[0] == 1 && s[1] == 256 && s[2] == 320 && s[3] == 1);
-    assert_int_equal(hrt_stream_shape(&chw, s), 4);
-    assert_true(s[0] == 1 && s[1] == 56 && s[2] == 20 && s[3] == 30);
-    assert_int_equal(hrt_stream_shape(&other, s), 2);
-    assert_true(s[0] == 1 && s[1] == 100);
+    assert_int_equal(hrt_stream_shape(&depth, s), 3);
+    assert_true(s[0] == 256 && s[1] == 320 && s[2] == 1);
+    assert_int_equal(hrt_stream_shape(&chw, s), 3);
+    assert_true(s[0] == 56 && s[1] == 20 && s[2] == 30);
+    assert_int_equal(hrt_stream_shape(&other, s), 1);
+    assert_true(s[0] == 100);
 }
 
 static void test_types(void **state)

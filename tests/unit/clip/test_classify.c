@@ -19,6 +19,26 @@ static void test_cosine(void **state)
     assert_float_equal(clip_cosine(a, a, 3), 1.0, 1e-6);
     assert_float_equal(clip_cosine(a, b, 3), 0.96, 1e-6);
     assert_float_equal(clip_cosine(a, c, 3), 0.0, 1e-9);
+    /* not unit length: still the cosine, as the original divides by the norms */
+    float d[3] = {3, 4, 0};
+    assert_float_equal(clip_cosine(d, b, 3), 0.96, 1e-6);
+}
+
+static void test_scores_finish(void **state)
+{
+    (void)state;
+    /* one prompt keeps its raw cosine (the original softmaxes two or more) */
+    double one[1] = {0.27};
+    clip_scores_finish(one, 1, true, 100.0);
+    assert_float_equal(one[0], 0.27, 0);
+    double two[2] = {0.27, 0.25};
+    clip_scores_finish(two, 2, true, 100.0);
+    assert_float_equal(two[0] + two[1], 1.0, 1e-12);
+    assert_float_equal(two[0] / two[1], exp(2.0), 1e-9);
+    /* apply_softmax off: raw cosines whatever the count */
+    double raw[2] = {0.27, -0.1};
+    clip_scores_finish(raw, 2, false, 100.0);
+    assert_float_equal(raw[1], -0.1, 0);
 }
 
 static void test_softmax_sums_to_one(void **state)
@@ -129,18 +149,49 @@ static void test_options(void **state)
     assert_int_equal(options("{\"prompts\": [\"a\"], \"top_k\": 1e300}", &n, &k, &th, msg), 0);
     assert_int_equal(k, 1);
 
+    /* What the original accepted (classify.c has the table). */
+    static const struct {
+        const char *opts; /* members after "prompts": ["a", "b", "c"] */
+        int k;
+        double th;
+    } ok[] = {
+        {"\"top_k\": 0", 0, 0},              /* no classifications, as results[:0] */
+        {"\"top_k\": false", 0, 0},          /* bool is an int in Python */
+        {"\"top_k\": true", 1, 0},
+        {"\"top_k\": 2.0", 2, 0},            /* cJSON cannot tell 2.0 from 2 */
+        {"\"top_k\": 3.5", 3, 0},            /* above the prompts: min() gave 3 */
+        {"\"top_k\": 1e999", 3, 0},
+        {"\"threshold\": -0.5", 3, -0.5},    /* a lone prompt's cosine can be negative */
+        {"\"threshold\": 1.5", 3, 1.5},      /* nothing passes, as there */
+        {"\"threshold\": true", 3, 1.0},
+        {"\"threshold\": false", 3, 0.0},
+        {"\"threshold\": -1e999", 3, -INFINITY},
+    };
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        char json[128];
+        snprintf(json, sizeof(json), "{\"prompts\": [\"a\", \"b\", \"c\"], %s}", ok[i].opts);
+        if (options(json, &n, &k, &th, msg) != 0)
+            fprintf(stderr, "%s: %s\n", json, msg);
+        assert_int_equal(options(json, &n, &k, &th, msg), 0);
+        assert_int_equal(k, ok[i].k);
+        assert_true(th == ok[i].th);
+    }
+
     expect_bad("{}", "prompts is required");
     expect_bad("{\"prompts\": \"a cat\"}", "prompts must be a list");
     expect_bad("{\"prompts\": []}", "prompts must not be empty");
     expect_bad("{\"prompts\": [\"a\", 3]}", "prompts[1] is not a string");
-    expect_bad("{\"prompts\": [\"a\"], \"top_k\": 0}", "top_k");
-    expect_bad("{\"prompts\": [\"a\"], \"top_k\": -2}", "top_k");
-    expect_bad("{\"prompts\": [\"a\"], \"top_k\": 1.5}", "top_k");
-    expect_bad("{\"prompts\": [\"a\"], \"top_k\": \"3\"}", "top_k");
-    expect_bad("{\"prompts\": [\"a\"], \"top_k\": true}", "top_k");
-    expect_bad("{\"prompts\": [\"a\"], \"threshold\": 1.5}", "threshold");
-    expect_bad("{\"prompts\": [\"a\"], \"threshold\": -0.1}", "threshold");
-    expect_bad("{\"prompts\": [\"a\"], \"threshold\": \"high\"}", "threshold");
+    /* where the original crashed (500) or did nonsense: a clear 400 */
+    expect_bad("{\"prompts\": [\"a\", \"b\"], \"top_k\": -2}", "top_k must not be negative");
+    expect_bad("{\"prompts\": [\"a\", \"b\"], \"top_k\": 1.5}", "top_k 1.5 is not a whole number");
+    expect_bad("{\"prompts\": [\"a\"], \"top_k\": \"3\"}", "top_k must be a number");
+    expect_bad("{\"prompts\": [\"a\"], \"top_k\": null}", "top_k must be a number");
+    expect_bad("{\"prompts\": [\"a\"], \"top_k\": [3]}", "top_k must be a number");
+    expect_bad("{\"prompts\": [\"a\"], \"top_k\": {}}", "top_k must be a number");
+    expect_bad("{\"prompts\": [\"a\"], \"threshold\": \"0.5\"}", "threshold must be a number");
+    expect_bad("{\"prompts\": [\"a\"], \"threshold\": null}", "threshold must be a number");
+    expect_bad("{\"prompts\": [\"a\"], \"threshold\": [0.4]}", "threshold must be a number");
+    expect_bad("{\"prompts\": [\"a\"], \"threshold\": {}}", "threshold must be a number");
 
     char big[32 + 4 * (CLIP_MAX_PROMPTS + 1)];
     strcpy(big, "{\"prompts\":[");
@@ -155,6 +206,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cosine),
         cmocka_unit_test(test_softmax_sums_to_one),
+        cmocka_unit_test(test_scores_finish),
         cmocka_unit_test(test_rank_top_k_threshold),
         cmocka_unit_test(test_options),
     };

@@ -49,6 +49,8 @@ static const char FULL[] =
     "logging:\n"
     "  level: info\n"; /* an old key: a warning, not an error */
 
+static void expect_bad(const char *yaml, const char *needle);
+
 static void test_defaults(void **state)
 {
     (void)state;
@@ -64,8 +66,37 @@ static void test_defaults(void **state)
     assert_float_equal(cfg.logit_scale, 100.0, 0);
     assert_true(cfg.cache_enabled);
     assert_null(cfg.bearer_token);
+    /* The original's image path: squash, scaled JPEG decoding within its
+     * measured bound, 24 Mpixel, 5 s of decoding. */
+    assert_string_equal(cfg.resize_mode, "squash");
+    assert_true(cfg.fast_jpeg_decode);
+    assert_int_equal(cfg.image_max_pixels, 24000000);
+    assert_int_equal(cfg.image_max_decode_ms, 5000);
     assert_int_equal(clip_config_check(&cfg, &err), 0);
     clip_config_free(&cfg);
+}
+
+static void test_image_keys(void **state)
+{
+    (void)state;
+    static const char yaml[] = "clip:\n  resize_mode: center_crop\n  fast_jpeg_decode: false\n"
+                               "images:\n  max_pixels: 1000000\n  max_decode_ms: 250\n";
+    clip_config cfg;
+    hdm_err err = {0};
+    assert_int_equal(clip_config_defaults(&cfg), 0);
+    assert_int_equal(conf_load_string(yaml, strlen(yaml), "c.yaml", clip_config_keys, &cfg, NULL,
+                                      NULL, &err), 0);
+    assert_string_equal(cfg.resize_mode, "center_crop");
+    assert_false(cfg.fast_jpeg_decode);
+    assert_int_equal(cfg.image_max_pixels, 1000000);
+    assert_int_equal(cfg.image_max_decode_ms, 250);
+    assert_int_equal(clip_config_check(&cfg, &err), 0);
+    assert_int_equal(conf_set(clip_config_keys, &cfg, "clip.resize_mode", "letterbox", &err), 0);
+    assert_int_equal(clip_config_check(&cfg, &err), -HDM_E_BAD_REQUEST);
+    assert_non_null(strstr(err.msg, "clip.resize_mode must be squash or center_crop"));
+    clip_config_free(&cfg);
+    expect_bad("images:\n  max_pixels: 0\n", "bad.yaml:2");
+    expect_bad("images:\n  max_decode_ms: 0\n", "bad.yaml:2");
 }
 
 static void test_full_file_and_flags(void **state)
@@ -176,6 +207,7 @@ int main(void)
         cmocka_unit_test(test_full_file_and_flags),
         cmocka_unit_test(test_bad_values),
         cmocka_unit_test(test_check_and_token_env),
+        cmocka_unit_test(test_image_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,7 @@
 /*
- * test_tokenizer.c - CLIP BPE against hand-checked ids.
+ * test_tokenizer.c - loading tokenizer.json and encoding with a small
+ * vocabulary, against hand-checked ids (test_encode.c compares the real
+ * vocabulary with HuggingFace's ids on a large corpus).
  *
  * tests/data/cliptext/tokenizer.json is the small vocabulary that
  * tools/make-sim-assets writes: ids 0..255 are the byte symbols in CLIP's
@@ -60,29 +62,36 @@ static int teardown(void **state)
     return 0;
 }
 
-static void expect_ids(clip_tokenizer *tok, const char *text, const int32_t *want, int n_want)
+static void expect_ids(clip_tokenizer *tok, const char *text, size_t len, const int32_t *want,
+                       int n_want)
 {
-    int32_t ids[CLIP_CONTEXT_LEN];
+    int32_t *ids = NULL;
+    size_t n = 0;
     hdm_err err = {0};
-    int n = clip_tokenize(tok, text, strlen(text), ids, CLIP_CONTEXT_LEN, &err);
-    if (n != n_want) {
-        fprintf(stderr, "\"%s\": got %d ids:", text, n);
-        for (int i = 0; i < n; i++)
+    int r = clip_tokenize_all(tok, text, len, &ids, &n, &err);
+    if (r < 0)
+        fprintf(stderr, "\"%s\": %s\n", text, err.msg);
+    assert_int_equal(r, 0);
+    if ((int)n != n_want) {
+        fprintf(stderr, "\"%s\": got %zu ids:", text, n);
+        for (size_t i = 0; i < n; i++)
             fprintf(stderr, " %d", ids[i]);
         fprintf(stderr, "\n");
     }
     assert_int_equal(n, n_want);
-    for (int i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++) {
         if (ids[i] != want[i])
-            fprintf(stderr, "\"%s\": id[%d] = %d, want %d\n", text, i, ids[i], want[i]);
+            fprintf(stderr, "\"%s\": id[%zu] = %d, want %d\n", text, i, ids[i], want[i]);
         assert_int_equal(ids[i], want[i]);
     }
+    free(ids);
 }
 
 #define EXPECT(tok, text, ...)                                                      \
     do {                                                                            \
         static const int32_t want_[] = {__VA_ARGS__};                               \
-        expect_ids(tok, text, want_, (int)(sizeof(want_) / sizeof(want_[0])));      \
+        expect_ids(tok, text, sizeof(text) - 1, want_,                              \
+                   (int)(sizeof(want_) / sizeof(want_[0])));                        \
     } while (0)
 
 static void test_special_ids(void **state)
@@ -136,68 +145,127 @@ static void test_unicode(void **state)
            107, 85, 324, EOT);
     /* É lower-cases to é (C3 A9): Ã(127) ©(102) co=597 l e</w> */
     EXPECT(*state, "ÉCOLE", SOT, 127, 102, 597, 75, 324, EOT);
+    /* NFC first: e + U+0301 is é, so the same ids as "café" */
+    EXPECT(*state, "cafe\xcc\x81", SOT, 588, 69, 127, 358, EOT);
+    /* İ lower-cases to i + U+0307 (Rust's char::to_lowercase): the letter run
+     * stops before the mark; i</w>=328, U+0307 = CC 87 -> Ì(136) ĩ</w>(485) */
+    EXPECT(*state, "\xc4\xb0x", SOT, 328, 136, 485, 343, EOT);
+    /* U+001C is no \s for Oniguruma: a word of its own, \x1c</w>=472 */
+    EXPECT(*state, "a\x1c" "b", SOT, 320, 472, 321, EOT);
+    /* U+00A0 and U+3000 are \s: they separate words */
+    EXPECT(*state, "a\xc2\xa0" "b\xe3\x80\x80" "c", SOT, 320, 321, 322, EOT);
+    /* U+0000 is a character like any other ("Ā</w>" = 256 + 188 = 444) */
+    EXPECT(*state, "a\0b", SOT, 320, 444, 321, EOT);
 }
 
 static void test_special_tokens_in_text(void **state)
 {
     /* <|endoftext|> in the text is the special token; h=71 i</w>=328 */
     EXPECT(*state, "<|endoftext|>hi", SOT, EOT, 71, 328, EOT);
+    /* "normalized": true in this file: matched after lower-casing */
     EXPECT(*state, "<|STARTOFTEXT|>", SOT, SOT, EOT);
+    /* cut out before the regex runs: the punctuation around stays apart */
+    EXPECT(*state, "!!<|endoftext|>!!", SOT, 0, 256, EOT, 0, 256, EOT);
 }
 
-static void test_truncation(void **state)
+static void test_padded_and_truncated(void **state)
 {
     clip_tokenizer *tok = *state;
     char text[400];
     int32_t ids[CLIP_CONTEXT_LEN];
+    int eot_pos = -1;
     hdm_err err = {0};
-    /* 100 words of "a": 75 fit between start and end */
+    /* hailo-apps keeps the first 77 ids: 76 "a" and no end token, which
+     * is then looked for at the last position */
     text[0] = '\0';
     for (int i = 0; i < 100; i++)
         strcat(text, "a ");
-    int n = clip_tokenize(tok, text, strlen(text), ids, CLIP_CONTEXT_LEN, &err);
-    assert_int_equal(n, CLIP_CONTEXT_LEN);
+    assert_int_equal(clip_tokenize(tok, text, strlen(text), ids, CLIP_CONTEXT_LEN, &eot_pos,
+                                   &err), 0);
     assert_int_equal(ids[0], SOT);
-    for (int i = 1; i < 76; i++)
+    for (int i = 1; i < CLIP_CONTEXT_LEN; i++)
         assert_int_equal(ids[i], 320);
-    assert_int_equal(ids[76], EOT);
+    assert_int_equal(eot_pos, CLIP_CONTEXT_LEN - 1);
 
-    /* exactly 75 content tokens: no cut */
+    /* 75 words fill the context exactly */
     text[0] = '\0';
     for (int i = 0; i < 75; i++)
         strcat(text, "a ");
-    n = clip_tokenize(tok, text, strlen(text), ids, CLIP_CONTEXT_LEN, &err);
-    assert_int_equal(n, 77);
+    assert_int_equal(clip_tokenize(tok, text, strlen(text), ids, CLIP_CONTEXT_LEN, &eot_pos,
+                                   &err), 0);
     assert_int_equal(ids[75], 320);
     assert_int_equal(ids[76], EOT);
+    assert_int_equal(eot_pos, 76);
 
-    /* a tiny limit still ends with the end token; a word cut in the middle */
-    n = clip_tokenize(tok, "cats", 4, ids, 3, &err);
-    assert_int_equal(n, 3);
+    /* a short text is padded with id 0 and the end token found where it is */
+    assert_int_equal(clip_tokenize(tok, "a cat", 5, ids, CLIP_CONTEXT_LEN, &eot_pos, &err), 0);
+    assert_int_equal(ids[0], SOT);
+    assert_int_equal(ids[1], 320);
+    assert_int_equal(ids[2], 585);
+    assert_int_equal(ids[3], EOT);
+    for (int i = 4; i < CLIP_CONTEXT_LEN; i++)
+        assert_int_equal(ids[i], CLIP_PAD_ID);
+    assert_int_equal(eot_pos, 3);
+
+    /* an end token typed in the text comes first, as in hailo-apps */
+    assert_int_equal(clip_tokenize(tok, "<|endoftext|> cat", 17, ids, CLIP_CONTEXT_LEN, &eot_pos,
+                                   &err), 0);
+    assert_int_equal(eot_pos, 1);
+
+    /* tiny limits */
+    assert_int_equal(clip_tokenize(tok, "cats", 4, ids, 3, &eot_pos, &err), 0);
     assert_int_equal(ids[0], SOT);
     assert_int_equal(ids[1], 588);
-    assert_int_equal(ids[2], EOT);
-    assert_true(clip_tokenize(tok, "cats", 4, ids, 1, &err) < 0);
+    assert_int_equal(ids[2], 83);
+    assert_int_equal(eot_pos, 2);
+    assert_int_equal(clip_tokenize(tok, "cats", 4, ids, 1, &eot_pos, &err), 0);
+    assert_int_equal(ids[0], SOT);
+    assert_int_equal(eot_pos, 0);
+    assert_int_equal(clip_tokenize(tok, "cats", 4, ids, 0, &eot_pos, &err), -HDM_E_BAD_REQUEST);
 }
 
 static void test_long_and_invalid_input(void **state)
 {
     clip_tokenizer *tok = *state;
     int32_t ids[CLIP_CONTEXT_LEN];
+    int eot_pos;
     hdm_err err = {0};
-    /* one 200 KB word: bounded work, full context */
-    size_t len = 200000;
+    /* a 64 KiB word is merged whole (bpe.c is O(n log n)) */
+    size_t len = CLIP_MAX_WORD_BYTES;
     char *big = malloc(len);
     assert_non_null(big);
     memset(big, 'q', len);
-    int n = clip_tokenize(tok, big, len, ids, CLIP_CONTEXT_LEN, &err);
-    assert_int_equal(n, CLIP_CONTEXT_LEN);
-    assert_int_equal(ids[76], EOT);
+    assert_int_equal(clip_tokenize(tok, big, len, ids, CLIP_CONTEXT_LEN, &eot_pos, &err), 0);
+    assert_int_equal(eot_pos, CLIP_CONTEXT_LEN - 1);
+    int32_t *all = NULL;
+    size_t n = 0;
+    assert_int_equal(clip_tokenize_all(tok, big, len, &all, &n, &err), 0);
+    assert_true(n > CLIP_CONTEXT_LEN);
+    assert_int_equal(all[n - 1], EOT);
+    for (int i = 0; i < CLIP_CONTEXT_LEN; i++)
+        assert_int_equal(ids[i], all[i]);
+    free(all);
+    /* one byte more is refused, as is text over 1 MiB; 1 MiB of short
+     * words is fine (encoding stops after 77 ids) */
+    big = realloc(big, CLIP_MAX_TEXT_BYTES + 1);
+    memset(big, 'q', CLIP_MAX_WORD_BYTES + 1);
+    assert_int_equal(clip_tokenize(tok, big, CLIP_MAX_WORD_BYTES + 1, ids, CLIP_CONTEXT_LEN,
+                                   &eot_pos, &err), -HDM_E_BAD_REQUEST);
+    assert_non_null(strstr(err.msg, "word of 65537 bytes"));
+    for (size_t i = 0; i < CLIP_MAX_TEXT_BYTES; i++)
+        big[i] = i % 4 == 3 ? ' ' : 'a';
+    assert_int_equal(clip_tokenize(tok, big, CLIP_MAX_TEXT_BYTES, ids, CLIP_CONTEXT_LEN,
+                                   &eot_pos, &err), 0);
+    assert_int_equal(clip_tokenize(tok, big, CLIP_MAX_TEXT_BYTES + 1, ids, CLIP_CONTEXT_LEN,
+                                   &eot_pos, &err), -HDM_E_BAD_REQUEST);
+    assert_non_null(strstr(err.msg, "at most 1048576"));
     free(big);
-    /* invalid UTF-8 passes through byte by byte: FF -> 'ÿ</w>' (some id < 512) */
-    n = clip_tokenize(tok, "\xff", 1, ids, CLIP_CONTEXT_LEN, &err);
-    assert_int_equal(n, 3);
-    assert_true(ids[1] >= 256 && ids[1] < 512);
+    /* HF takes Unicode text only: invalid UTF-8 is refused, naming where */
+    assert_int_equal(clip_tokenize(tok, "ab\xff", 3, ids, CLIP_CONTEXT_LEN, &eot_pos, &err),
+                     -HDM_E_BAD_REQUEST);
+    assert_non_null(strstr(err.msg, "byte 2"));
+    assert_int_equal(clip_tokenize_all(tok, "\xed\xa0\x80", 3, &all, &n, &err),
+                     -HDM_E_BAD_REQUEST);
 }
 
 static int byte_to_unicode(int b)
@@ -211,11 +279,24 @@ static int byte_to_unicode(int b)
     return 256 + n;
 }
 
-/* A byte-only vocabulary without special tokens: CLIP's default ids apply. */
-static char *byte_only_json(const char *merges_json)
+/* CLIP's normalizer, pre_tokenizer and post_processor (ids 1000/1001),
+ * with `extra` JSON members added at the top level. */
+static const char CLIP_PIPELINE[] =
+    "\"normalizer\":{\"type\":\"Sequence\",\"normalizers\":[{\"type\":\"NFC\"},"
+    "{\"type\":\"Replace\",\"pattern\":{\"Regex\":\"\\\\s+\"},\"content\":\" \"},"
+    "{\"type\":\"Lowercase\"}]},"
+    "\"pre_tokenizer\":{\"type\":\"Sequence\",\"pretokenizers\":[{\"type\":\"Split\","
+    "\"pattern\":{\"Regex\":\"'s|'t|'re|'ve|'m|'ll|'d|[\\\\p{L}]+|[\\\\p{N}]|"
+    "[^\\\\s\\\\p{L}\\\\p{N}]+\"},\"behavior\":\"Removed\",\"invert\":true},"
+    "{\"type\":\"ByteLevel\",\"add_prefix_space\":false,\"trim_offsets\":true}]},"
+    "\"post_processor\":{\"type\":\"RobertaProcessing\",\"sep\":[\"<|endoftext|>\",1001],"
+    "\"cls\":[\"<|startoftext|>\",1000],\"trim_offsets\":false,\"add_prefix_space\":false}";
+
+/* A byte-only vocabulary (symbols in byte order: 'a' = 97, "a</w>" = 353)
+ * with the given merges and extra top-level members. */
+static char *byte_only_json(const char *merges_json, const char *extra)
 {
-    cJSON *root = cJSON_CreateObject();
-    cJSON *model = cJSON_AddObjectToObject(root, "model");
+    cJSON *model = cJSON_CreateObject();
     cJSON *vocab = cJSON_AddObjectToObject(model, "vocab");
     for (int pass = 0; pass < 2; pass++)
         for (int b = 0; b < 256; b++) {
@@ -233,28 +314,98 @@ static char *byte_only_json(const char *merges_json)
             strcpy(key + n, pass ? "</w>" : "");
             cJSON_AddNumberToObject(vocab, key, pass * 256 + b);
         }
+    cJSON_AddNumberToObject(vocab, "ab", 600);
+    cJSON_AddNumberToObject(vocab, "ab</w>", 601);
+    cJSON_AddNumberToObject(vocab, "bc</w>", 602);
     cJSON_AddItemToObject(model, "merges", cJSON_Parse(merges_json));
-    char *s = cJSON_PrintUnformatted(root);
-    cJSON_Delete(root);
+    char *m = cJSON_PrintUnformatted(model);
+    cJSON_Delete(model);
+    size_t len = strlen(m) + strlen(CLIP_PIPELINE) + strlen(extra) + 32;
+    char *s = malloc(len);
+    snprintf(s, len, "{\"model\":%s,%s%s%s}", m, CLIP_PIPELINE, extra[0] ? "," : "", extra);
+    free(m);
     return s;
 }
 
-static void test_default_special_ids(void **state)
+static clip_tokenizer *load_ok(const char *json)
 {
-    (void)state;
     clip_tokenizer *tok = NULL;
     hdm_err err = {0};
-    char *json = byte_only_json("[]");
-    assert_int_equal(clip_tokenizer_load_string(json, strlen(json), "t", &tok, &err), 0);
-    assert_int_equal(clip_tokenizer_sot(tok), CLIP_DEFAULT_SOT_ID);
-    assert_int_equal(clip_tokenizer_eot(tok), CLIP_DEFAULT_EOT_ID);
-    assert_int_equal(clip_tokenizer_vocab_size(tok), 49408);
-    int32_t ids[8];
-    int n = clip_tokenize(tok, "ab", 2, ids, 8, &err);
-    assert_int_equal(n, 4);
-    /* this vocabulary numbers the symbols in byte order: 'a' = 97, "b</w>" = 256 + 98 */
-    assert_int_equal(ids[1], 'a');
-    assert_int_equal(ids[2], 256 + 'b');
+    int r = clip_tokenizer_load_string(json, strlen(json), "t", &tok, &err);
+    if (r < 0)
+        fprintf(stderr, "load: %s\n", err.msg);
+    assert_int_equal(r, 0);
+    return tok;
+}
+
+static void test_post_processor_ids(void **state)
+{
+    (void)state;
+    char *json = byte_only_json("[]", "");
+    clip_tokenizer *tok = load_ok(json);
+    assert_int_equal(clip_tokenizer_sot(tok), 1000);
+    assert_int_equal(clip_tokenizer_eot(tok), 1001);
+    assert_int_equal(clip_tokenizer_vocab_size(tok), 1002);
+    static const int32_t want[] = {1000, 'a', 256 + 'b', 1001};
+    expect_ids(tok, "ab", 2, want, 4);
+    clip_tokenizer_free(tok);
+    free(json);
+}
+
+static void test_duplicate_merge_keeps_last_rank(void **state)
+{
+    (void)state;
+    /* "b c</w>" is listed before and after "a b": HF's merge map keeps the
+     * last rank (2), so in "abc" the pair "a b" (rank 1) merges first */
+    char *json = byte_only_json("[\"b c</w>\", \"a b\", \"b c</w>\"]", "");
+    clip_tokenizer *tok = load_ok(json);
+    static const int32_t want[] = {1000, 600, 256 + 'c', 1001};
+    expect_ids(tok, "abc", 3, want, 4);
+    clip_tokenizer_free(tok);
+    free(json);
+}
+
+static void test_truncation_and_padding_settings(void **state)
+{
+    (void)state;
+    char *json = byte_only_json("[]", "\"truncation\":{\"direction\":\"Right\",\"max_length\":4,"
+                                "\"strategy\":\"LongestFirst\",\"stride\":0},"
+                                "\"padding\":{\"strategy\":{\"Fixed\":6},\"direction\":\"Right\","
+                                "\"pad_to_multiple_of\":null,\"pad_id\":7,\"pad_type_id\":0,"
+                                "\"pad_token\":\"x\"}");
+    clip_tokenizer *tok = load_ok(json);
+    /* HF cuts the content to max_length - 2, then pads to 6 with pad_id */
+    static const int32_t want[] = {1000, 'a', 'b', 1001, 7, 7};
+    expect_ids(tok, "abcdef", 6, want, 6);
+    int32_t ids[4];
+    int eot_pos;
+    hdm_err err = {0};
+    assert_int_equal(clip_tokenize(tok, "abcdef", 6, ids, 4, &eot_pos, &err), 0);
+    assert_int_equal(ids[3], 1001);
+    assert_int_equal(eot_pos, 3);
+    clip_tokenizer_free(tok);
+    free(json);
+}
+
+static void test_raw_added_tokens(void **state)
+{
+    (void)state;
+    /* "normalized": false: matched in the raw text only */
+    char *json = byte_only_json(
+        "[]", "\"added_tokens\":[{\"id\":1001,\"content\":\"<|endoftext|>\",\"single_word\":false,"
+              "\"lstrip\":false,\"rstrip\":false,\"normalized\":false,\"special\":true}]");
+    clip_tokenizer *tok = load_ok(json);
+    static const int32_t raw[] = {1000, 256 + 'x', 1001, 256 + 'y', 1001};
+    expect_ids(tok, "x<|endoftext|>y", 15, raw, 5);
+    /* upper case is not the token: the regex sees "<|" "endoftext" "|>" */
+    int32_t *ids = NULL;
+    size_t n = 0;
+    hdm_err err = {0};
+    assert_int_equal(clip_tokenize_all(tok, "<|ENDOFTEXT|>", 13, &ids, &n, &err), 0);
+    assert_int_equal(n, 2 + 2 + 9 + 2);
+    assert_int_equal(ids[1], '<');
+    assert_int_equal(ids[2], 256 + '|');
+    free(ids);
     clip_tokenizer_free(tok);
     free(json);
 }
@@ -287,14 +438,65 @@ static void test_load_errors(void **state)
     expect_load_error("{\"model\": {\"vocab\": {\"a\": 0}, \"merges\": []}}",
                       "lacks the symbol");
 
-    char *json = byte_only_json("[\"a b\", \"ab\"]");
-    expect_load_error(json, "model.merges[0]"); /* "ab" is not in the vocab */
+    char *json = byte_only_json("[\"a c\"]", "");
+    expect_load_error(json, "model.merges[0]"); /* "ac" is not in the vocab */
     free(json);
-    json = byte_only_json("[\"abc\"]");
+    json = byte_only_json("[\"abc\"]", "");
     expect_load_error(json, "two symbols");
     free(json);
-    json = byte_only_json("[[\"a\"]]");
+    json = byte_only_json("[[\"a\"]]", "");
     expect_load_error(json, "neither");
+    free(json);
+
+    /* pipelines that are not CLIP's, and settings HF would apply differently */
+    static const struct {
+        const char *find, *replace, *needle;
+    } breaks[] = {
+        {"{\"type\":\"NFC\"}", "{\"type\":\"NFKC\"}", "normalizer"},
+        {"{\"type\":\"Lowercase\"}", "{\"type\":\"Strip\"}", "normalizer"},
+        {"'s|'t", "'S|'T", "pre_tokenizer"},
+        {"\"add_prefix_space\":false,\"trim", "\"add_prefix_space\":true,\"trim", "pre_tokenizer"},
+        {"\"invert\":true", "\"invert\":false", "pre_tokenizer"},
+        {"RobertaProcessing", "TemplateProcessing", "post_processor"},
+    };
+    for (size_t i = 0; i < sizeof(breaks) / sizeof(breaks[0]); i++) {
+        json = byte_only_json("[]", "");
+        char *at = strstr(json, breaks[i].find);
+        assert_non_null(at);
+        char *broken = malloc(strlen(json) + strlen(breaks[i].replace) + 1);
+        memcpy(broken, json, (size_t)(at - json));
+        strcpy(broken + (at - json), breaks[i].replace);
+        strcat(broken, at + strlen(breaks[i].find));
+        expect_load_error(broken, breaks[i].needle);
+        free(broken);
+        free(json);
+    }
+    static const struct {
+        const char *extra, *needle;
+    } settings[] = {
+        {"\"truncation\":{\"max_length\":77,\"direction\":\"Left\"}", "truncation"},
+        {"\"truncation\":{\"max_length\":1}", "truncation"},
+        {"\"padding\":{\"strategy\":{\"Fixed\":77},\"direction\":\"Left\",\"pad_id\":0}",
+         "padding"},
+        {"\"padding\":{\"strategy\":{\"Fixed\":77}}", "padding"},
+        {"\"added_tokens\":[{\"id\":5,\"content\":\"x\",\"lstrip\":true}]", "lstrip"},
+        {"\"added_tokens\":[{\"id\":5,\"content\":\"a b\"}]", "without spaces"},
+        {"\"added_tokens\":[{\"id\":-5,\"content\":\"x\"}]", "added_tokens[0]"},
+    };
+    for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
+        json = byte_only_json("[]", settings[i].extra);
+        expect_load_error(json, settings[i].needle);
+        free(json);
+    }
+    json = byte_only_json("[]", "");
+    char *at = strstr(json, "\"merges\"");
+    assert_non_null(at);
+    char *with_dropout = malloc(strlen(json) + 32);
+    memcpy(with_dropout, json, (size_t)(at - json));
+    strcpy(with_dropout + (at - json), "\"dropout\":0.1,");
+    strcat(with_dropout, at);
+    expect_load_error(with_dropout, "dropout");
+    free(with_dropout);
     free(json);
 
     assert_int_equal(clip_tokenizer_load("/nonexistent/tokenizer.json", &tok, &err),
@@ -316,9 +518,12 @@ int main(void)
         BOTH(test_partial_words_and_digits),
         BOTH(test_unicode),
         BOTH(test_special_tokens_in_text),
-        BOTH(test_truncation),
+        BOTH(test_padded_and_truncated),
         BOTH(test_long_and_invalid_input),
-        cmocka_unit_test(test_default_special_ids),
+        cmocka_unit_test(test_post_processor_ids),
+        cmocka_unit_test(test_duplicate_merge_keeps_last_rank),
+        cmocka_unit_test(test_truncation_and_padding_settings),
+        cmocka_unit_test(test_raw_added_tokens),
         cmocka_unit_test(test_load_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,6 +25,7 @@
 
 #include "common/buf.h"
 #include "common/log.h"
+#include "common/utf8.h"
 #include "http/http.h"
 
 #define POOL_THREADS 4
@@ -100,10 +102,13 @@ static reply request(int port, const char *method, const char *path, const char 
 {
     char raw[8192];
     size_t blen = body != NULL ? strlen(body) : 0;
+    /* JSON bodies say so unless the test sets its own Content-Type. */
+    bool typed = extra_headers != NULL && strcasestr(extra_headers, "Content-Type:") != NULL;
     int n = snprintf(raw, sizeof(raw),
-                     "%s %s HTTP/1.1\r\nHost: test\r\nConnection: close\r\n%s"
+                     "%s %s HTTP/1.1\r\nHost: test\r\nConnection: close\r\n%s%s"
                      "Content-Length: %zu\r\n\r\n%s",
-                     method, path, extra_headers != NULL ? extra_headers : "", blen,
+                     method, path, extra_headers != NULL ? extra_headers : "",
+                     body != NULL && !typed ? "Content-Type: application/json\r\n" : "", blen,
                      body != NULL ? body : "");
     return exchange(port, raw, (size_t)n);
 }
@@ -152,6 +157,11 @@ typedef struct fixture {
     int max_running;
     int stream_result;    /* 0 running, 1 saw -1 from send, 2 finished */
     int stream_sent;
+    bool release;         /* lets h_block handlers return */
+    int blocked;          /* h_block handlers inside */
+    int block_runs;       /* h_block handlers started in all */
+    int hook_fired;       /* h_wait_hangup saw its on_close hook */
+    bool saw_closed;      /* ... and http_request_closed() said so */
 } fixture;
 
 static void h_health(http_request *req, http_reply *reply, void *user)
@@ -269,6 +279,106 @@ static void h_stream_three(http_request *req, http_reply *reply, void *user)
     http_request_stream(req, produce_three, t, free);
 }
 
+/* Blocks until the test sets f->release. */
+static void h_block(http_request *req, http_reply *reply, void *user)
+{
+    fixture *f = user;
+    (void)req;
+    pthread_mutex_lock(&f->lock);
+    f->blocked++;
+    f->block_runs++;
+    pthread_cond_broadcast(&f->cond);
+    while (!f->release)
+        pthread_cond_wait(&f->cond, &f->lock);
+    f->blocked--;
+    pthread_mutex_unlock(&f->lock);
+    http_reply_json(reply, 200, cJSON_CreateObject());
+}
+
+static void hangup_hook(void *user)
+{
+    fixture *f = user;
+    pthread_mutex_lock(&f->lock);
+    f->hook_fired++;
+    pthread_cond_broadcast(&f->cond);
+    pthread_mutex_unlock(&f->lock);
+}
+
+/* Waits (up to 20 s) for its client to hang up, as a handler blocked on the
+ * device would, and records what the layer told it. */
+static void h_wait_hangup(http_request *req, http_reply *reply, void *user)
+{
+    fixture *f = user;
+    http_request_on_close(req, hangup_hook, f);
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 20;
+    pthread_mutex_lock(&f->lock);
+    while (f->hook_fired == 0) {
+        if (pthread_cond_timedwait(&f->cond, &f->lock, &deadline) == ETIMEDOUT)
+            break;
+    }
+    pthread_mutex_unlock(&f->lock);
+    http_request_on_close(req, NULL, NULL);
+    bool closed = http_request_closed(req);
+    pthread_mutex_lock(&f->lock);
+    f->saw_closed = closed;
+    pthread_cond_broadcast(&f->cond);
+    pthread_mutex_unlock(&f->lock);
+    http_reply_json(reply, 200, cJSON_CreateObject());
+}
+
+static void h_text(http_request *req, http_reply *reply, void *user)
+{
+    (void)req;
+    (void)user;
+    http_reply_text(reply, 200, "text/vtt; charset=utf-8", "WEBVTT\n");
+    assert_int_equal(http_reply_header(reply, "Content-Disposition", "inline; filename=\"a.vtt\""),
+                     0);
+    assert_int_equal(http_reply_header(reply, "X-Bad", "a\r\nInjected: 1"), -1);
+}
+
+/* Echoes a multipart form: each part as {name, filename, type, size}. */
+static void h_form(http_request *req, http_reply *reply, void *user)
+{
+    (void)user;
+    const http_form *form = http_request_form(req);
+    assert_non_null(form);
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; i < http_form_count(form); i++) {
+        const http_part *p = http_form_at(form, i);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", p->name);
+        if (p->filename != NULL)
+            cJSON_AddStringToObject(o, "filename", p->filename);
+        if (p->content_type != NULL)
+            cJSON_AddStringToObject(o, "type", p->content_type);
+        cJSON_AddNumberToObject(o, "size", (double)p->len);
+        cJSON_AddItemToArray(arr, o);
+    }
+    char err[200];
+    double th = 0.5;
+    if (http_form_double(form, "threshold", 0, 1, &th, err, sizeof(err)) < 0) {
+        cJSON_Delete(arr);
+        http_reply_error(reply, 400, "%s", err);
+        return;
+    }
+    cJSON *b = cJSON_CreateObject();
+    cJSON_AddItemToObject(b, "parts", arr);
+    cJSON_AddNumberToObject(b, "threshold", th);
+    http_reply_json(reply, 200, b);
+}
+
+static void h_kind(http_request *req, http_reply *reply, void *user)
+{
+    (void)user;
+    cJSON *b = cJSON_CreateObject();
+    cJSON_AddStringToObject(b, "kind", http_request_json(req) != NULL ? "json"
+                                       : http_request_form(req) != NULL ? "form"
+                                                                        : "none");
+    http_reply_json(reply, 200, b);
+}
+
 static const http_route routes[] = {
     {"GET", "/health", h_health, false, true},
     {"POST", "/echo", h_echo, true, false},
@@ -277,6 +387,11 @@ static const http_route routes[] = {
     {"GET", "/slow", h_slow, false, false},
     {"GET", "/stream", h_stream_forever, false, false},
     {"POST", "/stream3", h_stream_three, true, false},
+    {"GET", "/block", h_block, false, false},
+    {"GET", "/wait-hangup", h_wait_hangup, false, false},
+    {"GET", "/text", h_text, false, false},
+    {"POST", "/form", h_form, HTTP_BODY_MULTIPART, false},
+    {"POST", "/either", h_kind, HTTP_BODY_JSON | HTTP_BODY_MULTIPART, false},
     {NULL, NULL, NULL, false, false},
 };
 
@@ -400,7 +515,7 @@ static void test_bad_json(void **state)
     free(m);
     reply_free(&r);
 
-    r = request(f->port, "POST", "/echo", NULL, NULL);
+    r = request(f->port, "POST", "/echo", "Content-Type: application/json\r\n", NULL);
     assert_int_equal(r.status, 400);
     m = error_message(&r);
     assert_non_null(strstr(m, "empty"));
@@ -426,7 +541,8 @@ static void test_413_before_body(void **state)
     reply_free(&r);
 
     /* The same with Expect: 100-continue: no "100 Continue" is sent. */
-    raw = "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n";
+    raw = "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n"
+          "Content-Type: application/json\r\n\r\n";
     r = exchange(f->port, raw, strlen(raw));
     assert_int_equal(r.status, 413);
     reply_free(&r);
@@ -441,22 +557,31 @@ static void test_413_before_body(void **state)
     reply_free(&r);
 }
 
-static void test_413_chunked(void **state)
+/* Chunked request bodies are refused before any chunk is read (411), so
+ * libmicrohttpd never parses a chunk line: a 64 KiB chunk extension, which
+ * it would answer with its own 500 page, gets the same clear 411. */
+static void test_chunked_refused(void **state)
 {
     fixture *f = *state;
     buf raw = {0};
     buf_printf(&raw, "POST /echo HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
-                     "Transfer-Encoding: chunked\r\n\r\n");
-    char chunk[1024];
-    memset(chunk, ' ', sizeof(chunk));
-    for (int i = 0; i < 8; i++) { /* 8 KiB > 4 KiB limit */
-        buf_printf(&raw, "%zx\r\n", sizeof(chunk));
-        buf_append(&raw, chunk, sizeof(chunk));
-        buf_printf(&raw, "\r\n");
-    }
-    buf_printf(&raw, "0\r\n\r\n");
+                     "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     "7\r\n{\"k\":1}\r\n0\r\n\r\n");
     reply r = exchange(f->port, (const char *)raw.data, raw.len);
-    assert_int_equal(r.status, 413);
+    assert_int_equal(r.status, 411);
+    char *m = error_message(&r);
+    assert_non_null(strstr(m, "Content-Length"));
+    free(m);
+    reply_free(&r);
+    buf_reset(&raw);
+
+    buf_printf(&raw, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                     "Transfer-Encoding: chunked\r\n\r\n7;ext=");
+    for (int i = 0; i < 65536; i++)
+        buf_append(&raw, "a", 1);
+    buf_printf(&raw, "\r\n{\"k\":1}\r\n0\r\n\r\n");
+    r = exchange(f->port, (const char *)raw.data, raw.len);
+    assert_int_equal(r.status, 411);
     reply_free(&r);
     buf_free(&raw);
 }
@@ -610,7 +735,8 @@ static void test_keep_alive(void **state)
     int fd = connect_to(f->port);
     char resp[4096];
     for (int i = 0; i < 3; i++) {
-        const char *raw = "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 8\r\n\r\n{\"k\": 1}";
+        const char *raw = "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                          "Content-Length: 8\r\n\r\n{\"k\": 1}";
         send_all(fd, raw, strlen(raw));
         assert_int_equal(read_one(fd, resp, sizeof(resp)), 0);
         assert_non_null(strstr(resp, "HTTP/1.1 200"));
@@ -805,6 +931,480 @@ static void test_per_ip_connection_limit(void **state)
     http_server_stop(s);
 }
 
+
+/* ---- issue 20: framing, types, targets (http_check.c) ---------------------- */
+
+/* Reads everything until EOF and counts the HTTP responses in it. */
+static int count_responses(int port, const char *raw, size_t len, int *first_status)
+{
+    int fd = connect_to(port);
+    send_all(fd, raw, len);
+    buf b = {0};
+    char chunk[4096];
+    ssize_t n;
+    while ((n = recv(fd, chunk, sizeof(chunk), 0)) > 0)
+        buf_append(&b, chunk, (size_t)n);
+    close(fd);
+    buf_append(&b, "", 1);
+    int count = 0;
+    const char *p = (const char *)b.data;
+    if (first_status != NULL)
+        *first_status = 0;
+    while ((p = strstr(p, "HTTP/1.1 ")) != NULL) {
+        if (count == 0 && first_status != NULL)
+            *first_status = atoi(p + 9);
+        count++;
+        p += 9;
+    }
+    buf_free(&b);
+    return count;
+}
+
+static void test_smuggling(void **state)
+{
+    fixture *f = *state;
+    int status;
+    /* Two different lengths: 400, closed, and the tail is never a request. */
+    const char *two_cl = "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                         "Content-Length: 7\r\nContent-Length: 46\r\n\r\n{\"a\":1}"
+                         "GET /health HTTP/1.1\r\nHost: t\r\n\r\n";
+    assert_int_equal(count_responses(f->port, two_cl, strlen(two_cl), &status), 1);
+    assert_int_equal(status, 400);
+
+    const char *cl_te = "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                        "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        "7\r\n{\"a\":1}\r\n0\r\n\r\nGET /health HTTP/1.1\r\nHost: t\r\n\r\n";
+    assert_int_equal(count_responses(f->port, cl_te, strlen(cl_te), &status), 1);
+    assert_int_equal(status, 400);
+
+    reply r = exchange(f->port, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json"
+                                "\r\nTransfer-Encoding: xchunked\r\n\r\n7\r\n{\"a\":1}\r\n0\r\n\r\n",
+                       strlen("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json"
+                              "\r\nTransfer-Encoding: xchunked\r\n\r\n7\r\n{\"a\":1}\r\n0\r\n\r\n"));
+    assert_int_equal(r.status, 501);
+    char *m = error_message(&r);
+    assert_non_null(strstr(m, "xchunked"));
+    free(m);
+    char v[64];
+    assert_string_equal(header_value(&r, "Connection", v, sizeof(v)), "close");
+    reply_free(&r);
+
+    /* The same length twice is not ambiguous. */
+    r = request(f->port, "POST", "/echo", "Content-Length: 7\r\n", "{\"a\":1}");
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+}
+
+static void test_content_type(void **state)
+{
+    fixture *f = *state;
+    reply r = request(f->port, "POST", "/echo", "Content-Type: text/plain\r\n", "{\"a\":1}");
+    assert_int_equal(r.status, 415);
+    char *m = error_message(&r);
+    assert_non_null(strstr(m, "application/json"));
+    assert_non_null(strstr(m, "text/plain"));
+    free(m);
+    reply_free(&r);
+
+    const char *untyped = "POST /echo HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+                          "Content-Length: 7\r\n\r\n{\"a\":1}";
+    r = exchange(f->port, untyped, strlen(untyped));
+    assert_int_equal(r.status, 415);
+    reply_free(&r);
+
+    r = request(f->port, "POST", "/echo", "Content-Type: Application/JSON; charset=utf-8\r\n",
+                "{\"a\":1}");
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+
+    /* A form is refused on a JSON route and accepted where declared. */
+    r = request(f->port, "POST", "/echo", "Content-Type: multipart/form-data; boundary=x\r\n",
+                "--x--");
+    assert_int_equal(r.status, 415);
+    reply_free(&r);
+    r = request(f->port, "POST", "/either", NULL, "{}");
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\"json\""));
+    reply_free(&r);
+    r = request(f->port, "POST", "/either", "Content-Type: multipart/form-data; boundary=b\r\n",
+                "--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--b--\r\n");
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\"form\""));
+    reply_free(&r);
+}
+
+static void test_head_and_text(void **state)
+{
+    fixture *f = *state;
+    reply r = request(f->port, "HEAD", "/health", NULL, NULL);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "");
+    char v[128];
+    assert_non_null(header_value(&r, "Content-Length", v, sizeof(v)));
+    assert_string_equal(v, "15");
+    reply_free(&r);
+
+    r = request(f->port, "PATCH", "/health", NULL, NULL);
+    assert_int_equal(r.status, 405);
+    assert_string_equal(header_value(&r, "Allow", v, sizeof(v)), "GET, HEAD");
+    reply_free(&r);
+
+    r = request(f->port, "GET", "/text", NULL, NULL);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(header_value(&r, "Content-Type", v, sizeof(v)), "text/vtt; charset=utf-8");
+    assert_string_equal(header_value(&r, "Content-Disposition", v, sizeof(v)),
+                        "inline; filename=\"a.vtt\"");
+    assert_null(header_value(&r, "Injected", v, sizeof(v)));
+    assert_string_equal(r.body, "WEBVTT\n");
+    reply_free(&r);
+}
+
+static void test_nul_and_utf8(void **state)
+{
+    fixture *f = *state;
+    static const char raw_nul[] = "GET /health\0/x HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    reply r = exchange(f->port, raw_nul, sizeof(raw_nul) - 1);
+    assert_int_equal(r.status, 400);
+    char *m = error_message(&r);
+    assert_non_null(strstr(m, "NUL"));
+    free(m);
+    reply_free(&r);
+
+    r = request(f->port, "GET", "/health%00.png", NULL, NULL);
+    assert_int_equal(r.status, 400);
+    reply_free(&r);
+
+    /* Invalid UTF-8 from the path is escaped, never echoed raw. */
+    r = request(f->port, "GET", "/nope%ff%fe", NULL, NULL);
+    assert_int_equal(r.status, 404);
+    assert_true(utf8_valid(r.body, strlen(r.body)));
+    assert_non_null(strstr(r.body, "\xEF\xBF\xBD"));
+    reply_free(&r);
+}
+
+/* ---- issue 20: queue bound and hang-ups (http_pool.c, http_watch.c) ------- */
+
+static int start_small(fixture *f, int threads, int max_queued)
+{
+    pthread_mutex_init(&f->lock, NULL);
+    pthread_cond_init(&f->cond, NULL);
+    http_config cfg;
+    http_config_defaults(&cfg);
+    cfg.host = "127.0.0.1";
+    cfg.threads = threads;
+    cfg.max_queued = max_queued;
+    char msg[256];
+    assert_int_equal(http_server_start(&cfg, routes, f, &f->srv, msg, sizeof(msg)), 0);
+    f->port = http_server_port(f->srv);
+    return 0;
+}
+
+static void stop_small(fixture *f)
+{
+    http_server_stop(f->srv);
+    pthread_mutex_destroy(&f->lock);
+    pthread_cond_destroy(&f->cond);
+}
+
+/* Waits until pred(f) holds (lock held while checking), at most 20 s. */
+static bool wait_for(fixture *f, bool (*pred)(fixture *f))
+{
+    for (int i = 0; i < 2000; i++) {
+        pthread_mutex_lock(&f->lock);
+        bool ok = pred(f);
+        pthread_mutex_unlock(&f->lock);
+        if (ok)
+            return true;
+        usleep(10 * 1000);
+    }
+    return false;
+}
+
+static bool one_blocked(fixture *f) { return f->blocked == 1; }
+
+static int queued_now(fixture *f)
+{
+    http_stats st;
+    http_server_stats(f->srv, &st);
+    return st.queued_now;
+}
+
+static int send_get(int port, const char *path)
+{
+    int fd = connect_to(port);
+    char raw[128];
+    int n = snprintf(raw, sizeof(raw), "GET %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+                     path);
+    send_all(fd, raw, (size_t)n);
+    return fd;
+}
+
+static void release_all(fixture *f)
+{
+    pthread_mutex_lock(&f->lock);
+    f->release = true;
+    pthread_cond_broadcast(&f->cond);
+    pthread_mutex_unlock(&f->lock);
+}
+
+static void test_queue_bound(void **state)
+{
+    (void)state;
+    fixture f = {0};
+    start_small(&f, 1, 2);
+    int busy = send_get(f.port, "/block");
+    assert_true(wait_for(&f, one_blocked));
+    int q1 = send_get(f.port, "/block"), q2 = send_get(f.port, "/block");
+    for (int i = 0; i < 2000 && queued_now(&f) < 2; i++)
+        usleep(10 * 1000);
+    assert_int_equal(queued_now(&f), 2);
+    /* The third waiting request is one too many: 503 with Retry-After. */
+    reply r = request(f.port, "GET", "/block", NULL, NULL);
+    assert_int_equal(r.status, 503);
+    char v[32];
+    assert_string_equal(header_value(&r, "Retry-After", v, sizeof(v)), "1");
+    char *m = error_message(&r);
+    assert_non_null(strstr(m, "busy"));
+    free(m);
+    reply_free(&r);
+    release_all(&f);
+    int fds[3] = {busy, q1, q2};
+    for (int i = 0; i < 3; i++) {
+        reply ok = {0};
+        read_reply(fds[i], &ok);
+        assert_int_equal(ok.status, 200);
+        reply_free(&ok);
+        close(fds[i]);
+    }
+    http_stats st;
+    http_server_stats(f.srv, &st);
+    assert_int_equal(st.queue_rejected, 1);
+    stop_small(&f);
+}
+
+static bool hook_done(fixture *f) { return f->hook_fired > 0 && f->saw_closed; }
+
+/* A handler blocked on something else learns that its client hung up. */
+static void test_hangup_hook(void **state)
+{
+    (void)state;
+    fixture f = {0};
+    start_small(&f, 2, 8);
+    int fd = send_get(f.port, "/wait-hangup");
+    usleep(100 * 1000);
+    close(fd);
+    assert_true(wait_for(&f, hook_done));
+    http_stats st;
+    http_server_stats(f.srv, &st);
+    assert_true(st.hangups_seen >= 1);
+    stop_small(&f);
+}
+
+static bool abandoned_one(fixture *f)
+{
+    http_stats st;
+    http_server_stats(f->srv, &st);
+    return st.abandoned_in_queue == 1;
+}
+
+/* A request whose client left while it waited for a thread never runs. */
+static void test_abandoned_in_queue(void **state)
+{
+    (void)state;
+    fixture f = {0};
+    start_small(&f, 1, 8);
+    int busy = send_get(f.port, "/block");
+    assert_true(wait_for(&f, one_blocked));
+    int gone = send_get(f.port, "/block");
+    for (int i = 0; i < 2000 && queued_now(&f) < 1; i++)
+        usleep(10 * 1000);
+    close(gone);
+    usleep(100 * 1000);
+    release_all(&f);
+    reply r = {0};
+    read_reply(busy, &r);
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+    close(busy);
+    assert_true(wait_for(&f, abandoned_one));
+    pthread_mutex_lock(&f.lock);
+    assert_int_equal(f.block_runs, 1);
+    pthread_mutex_unlock(&f.lock);
+    stop_small(&f);
+}
+
+/* ---- issue 20: slow requests (http_guard.c) ----------------------------------- */
+
+/* Connects to port from 127.0.0.<host>. */
+static int connect_from(int port, int host)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in src = {.sin_family = AF_INET};
+    char addr[32];
+    snprintf(addr, sizeof(addr), "127.0.0.%d", host);
+    inet_pton(AF_INET, addr, &src.sin_addr);
+    assert_int_equal(bind(fd, (struct sockaddr *)&src, sizeof(src)), 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    return fd;
+}
+
+/* A request that trickles in a byte at a time is cut at its deadline, even
+ * though it never stays idle as long as the idle timeout. */
+static void test_request_deadline(void **state)
+{
+    (void)state;
+    http_config cfg;
+    http_config_defaults(&cfg);
+    cfg.host = "127.0.0.1";
+    cfg.request_timeout_s = 1;
+    http_server *s = NULL;
+    char msg[256];
+    assert_int_equal(http_server_start(&cfg, routes, NULL, &s, msg, sizeof(msg)), 0);
+    int fd = connect_to(http_server_port(s));
+    const char *slow = "GET /health HTTP/1.1\r\nHost: t\r\nX-Pad: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    bool cut = false;
+    for (size_t i = 0; i < strlen(slow) && !cut; i++) {
+        if (send(fd, slow + i, 1, MSG_NOSIGNAL) != 1)
+            cut = true;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 100) > 0) {
+            char c;
+            cut = recv(fd, &c, 1, MSG_DONTWAIT) <= 0;
+        }
+    }
+    assert_true(cut); /* 180 bytes at 100 ms each would take 18 s */
+    close(fd);
+    http_stats st;
+    http_server_stats(s, &st);
+    assert_true(st.incomplete_expired >= 1);
+    http_server_stop(s);
+}
+
+/* Many half-sent requests from several addresses (each under the per-address
+ * cap) cannot shut a normal client out: beyond max_incomplete the oldest
+ * is closed and the new request is served. */
+static void test_incomplete_cap(void **state)
+{
+    (void)state;
+    http_config cfg;
+    http_config_defaults(&cfg);
+    cfg.host = "127.0.0.1";
+    cfg.max_connections = 64;
+    cfg.max_incomplete = 16;
+    cfg.max_connections_per_ip = 20;
+    http_server *s = NULL;
+    char msg[256];
+    assert_int_equal(http_server_start(&cfg, routes, NULL, &s, msg, sizeof(msg)), 0);
+    int port = http_server_port(s);
+    enum { SLOW = 3 * 20 };
+    int held[SLOW];
+    for (int i = 0; i < SLOW; i++) {
+        held[i] = connect_from(port, 2 + i / 20);
+        send_all(held[i], "GET /health HTTP/1.1\r\nHo", 24);
+    }
+    http_stats st;
+    for (int i = 0; i < 2000; i++) {
+        http_server_stats(s, &st);
+        if (st.incomplete_evicted >= SLOW - 16)
+            break;
+        usleep(10 * 1000);
+    }
+    assert_true(st.incomplete_evicted >= SLOW - 16);
+    assert_true(st.incomplete_now <= 16);
+    reply r = request(port, "GET", "/health", NULL, NULL);
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+    for (int i = 0; i < SLOW; i++)
+        close(held[i]);
+    http_server_stop(s);
+}
+
+/* ---- reply styles -------------------------------------------------------------- */
+
+static void aiohttp_errors(int status, const char *message, http_reply *reply)
+{
+    (void)message;
+    char text[64];
+    snprintf(text, sizeof(text), "%d: %s", status, status == 404 ? "Not Found" : "Error");
+    http_reply_text(reply, status, "text/plain; charset=utf-8", text);
+}
+
+/* A service may print JSON as Flask does and answer the layer's own errors
+ * as aiohttp does (ORIGINAL-SERVICES.md 0.2). */
+static void test_json_style_and_error_reply(void **state)
+{
+    (void)state;
+    http_config cfg;
+    http_config_defaults(&cfg);
+    cfg.host = "127.0.0.1";
+    cfg.json_style = HTTP_JSON_FLASK;
+    http_server *s = NULL;
+    char msg[256];
+    assert_int_equal(http_server_start(&cfg, routes, NULL, &s, msg, sizeof(msg)), 0);
+    int port = http_server_port(s);
+    reply r = request(port, "POST", "/echo", NULL, "{\"b\": 1.5, \"a\": \"\u00e9\"}");
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "{\"got\":{\"a\":\"\\u00e9\",\"b\":1.5},\"method\":\"POST\","
+                                "\"path\":\"/echo\",\"x_test\":\"\"}\n");
+    reply_free(&r);
+    http_server_set_error_reply(s, aiohttp_errors);
+    r = request(port, "GET", "/missing", NULL, NULL);
+    assert_int_equal(r.status, 404);
+    char v[64];
+    assert_string_equal(header_value(&r, "Content-Type", v, sizeof(v)), "text/plain; charset=utf-8");
+    assert_string_equal(r.body, "404: Not Found");
+    reply_free(&r);
+    http_server_stop(s);
+}
+
+/* ---- multipart routes -------------------------------------------------------- */
+
+static void test_multipart_route(void **state)
+{
+    fixture *f = *state;
+    const char *ct = "Content-Type: multipart/form-data; boundary=XyZ\r\n";
+    reply r = request(f->port, "POST", "/form", ct,
+                      "--XyZ\r\nContent-Disposition: form-data; name=\"image\"; "
+                      "filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\nPNGDATA\r\n"
+                      "--XyZ\r\nContent-Disposition: form-data; name=\"threshold\"\r\n\r\n0.25"
+                      "\r\n--XyZ--\r\n");
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "{\"parts\":[{\"name\":\"image\",\"filename\":\"a.png\",\"type\":"
+                                "\"image/png\",\"size\":7},{\"name\":\"threshold\",\"size\":4}],"
+                                "\"threshold\":0.25}");
+    reply_free(&r);
+
+    r = request(f->port, "POST", "/form", ct,
+                "--XyZ\r\nContent-Disposition: form-data; name=\"threshold\"\r\n\r\nabc"
+                "\r\n--XyZ--\r\n");
+    assert_int_equal(r.status, 400);
+    char *m = error_message(&r);
+    assert_string_equal(m, "field 'threshold' must be a number between 0 and 1, got 'abc'");
+    free(m);
+    reply_free(&r);
+
+    r = request(f->port, "POST", "/form", "Content-Type: multipart/form-data\r\n", "--x--");
+    assert_int_equal(r.status, 400);
+    m = error_message(&r);
+    assert_non_null(strstr(m, "boundary"));
+    free(m);
+    reply_free(&r);
+
+    r = request(f->port, "POST", "/form", ct,
+                "--XyZ\r\nContent-Disposition: form-data; name=\"image\"\r\n\r\na\r\n"
+                "--XyZ\r\nContent-Disposition: form-data; name=\"image\"\r\n\r\nb\r\n--XyZ--");
+    assert_int_equal(r.status, 400);
+    m = error_message(&r);
+    assert_string_equal(m, "invalid multipart body: field 'image' is given more than once");
+    free(m);
+    reply_free(&r);
+}
+
 /* A service's main: SIGTERM is taken by http_wait_for_signal, not fatal. */
 static void test_wait_for_signal(void **state)
 {
@@ -827,6 +1427,22 @@ static void test_wait_for_signal(void **state)
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
+
+    /* SIGHUP is taken too (returned to the caller), never fatal. */
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        http_block_signals();
+        if (write(ready[1], "r", 1) != 1)
+            _exit(3);
+        int sig = http_wait_for_signal();
+        _exit(sig == SIGHUP ? 0 : 2);
+    }
+    assert_int_equal(read(ready[0], &c, 1), 1);
+    assert_int_equal(kill(pid, SIGHUP), 0);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
     close(ready[0]);
     close(ready[1]);
     /* Outside systemd there is nobody to notify. */
@@ -843,7 +1459,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_404_405, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_json, setup, teardown),
         cmocka_unit_test_setup_teardown(test_413_before_body, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_413_chunked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_chunked_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_error_hook, setup, teardown),
         cmocka_unit_test_setup_teardown(test_error_hook_shapes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_auth, setup_auth, teardown),
@@ -857,6 +1473,17 @@ int main(void)
         cmocka_unit_test(test_ipv6),
         cmocka_unit_test(test_per_ip_connection_limit),
         cmocka_unit_test(test_wait_for_signal),
+        cmocka_unit_test_setup_teardown(test_smuggling, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_content_type, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_head_and_text, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nul_and_utf8, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_multipart_route, setup, teardown),
+        cmocka_unit_test(test_queue_bound),
+        cmocka_unit_test(test_hangup_hook),
+        cmocka_unit_test(test_abandoned_in_queue),
+        cmocka_unit_test(test_request_deadline),
+        cmocka_unit_test(test_incomplete_cap),
+        cmocka_unit_test(test_json_style_and_error_reply),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "common/base64.h"
@@ -278,6 +280,58 @@ static void test_timeout(void **state)
     fake_stop(&fs);
 }
 
+/* Writes the eventfd after 100 ms, from another thread (a hang-up hook). */
+static void *cancel_later(void *arg)
+{
+    int fd = *(int *)arg;
+    usleep(100 * 1000);
+    uint64_t one = 1;
+    assert_int_equal(write(fd, &one, sizeof(one)), (ssize_t)sizeof(one));
+    return NULL;
+}
+
+/* A call waiting on a silent manager returns at once when its cancel
+ * descriptor fires, and its connection is closed (the manager then cancels
+ * the work); a later call on the same client still works. */
+static void test_cancel_fd(void **state)
+{
+    (void)state;
+    fake_server fs;
+    fake_start(&fs, h_silent, NULL, 1);
+    hdm_client *c = new_client(&fs, 0, 0);
+    int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    assert_true(efd >= 0);
+    hdm_request *req = hdm_request_new("status");
+    assert_int_equal(hdm_request_set_cancel_fd(req, efd), 0);
+    assert_int_equal(hdm_request_set_cancel_fd(NULL, efd), -HDM_E_BAD_REQUEST);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, cancel_later, &efd), 0);
+    hdm_response *resp = NULL;
+    assert_int_equal(hdm_call(c, req, 20000, &resp), -HDM_E_CANCELLED);
+    assert_non_null(strstr(hdm_response_error(resp), "cancelled"));
+    pthread_join(t, NULL);
+    hdm_response_free(resp);
+    /* The server side sees the connection end. */
+    int closed = 0;
+    for (int i = 0; i < 1000 && !closed; i++) {
+        pthread_mutex_lock(&fs.mu);
+        char b;
+        closed = fs.n_conns > 0 && recv(fs.conn_fds[0], &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+        pthread_mutex_unlock(&fs.mu);
+        if (!closed)
+            usleep(10 * 1000);
+    }
+    assert_true(closed);
+    /* Cancelling is per request: without the descriptor the call just times out. */
+    assert_int_equal(hdm_request_set_cancel_fd(req, -1), 0);
+    assert_int_equal(hdm_call(c, req, 50, &resp), -HDM_E_DEADLINE_EXCEEDED);
+    hdm_response_free(resp);
+    hdm_request_free(req);
+    close(efd);
+    hdm_client_free(c);
+    fake_stop(&fs);
+}
+
 static void test_not_reachable(void **state)
 {
     (void)state;
@@ -470,6 +524,7 @@ int main(void)
         cmocka_unit_test(test_json_tensor),
         cmocka_unit_test(test_error_mapping),
         cmocka_unit_test(test_timeout),
+        cmocka_unit_test(test_cancel_fd),
         cmocka_unit_test(test_not_reachable),
         cmocka_unit_test(test_waits_for_manager),
         cmocka_unit_test(test_reconnect_replays_loads),

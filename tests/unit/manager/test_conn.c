@@ -16,7 +16,7 @@
 static void test_delta_utf8_carry(void **state)
 {
     (void)state;
-    conn *c = conn_new(-1, 1);
+    conn *c = conn_new(-1, 1, NULL, NULL);
     job j1 = {0}, j2 = {0};
     assert_int_equal(conn_track_job(c, &j1), 0);
     assert_int_equal(conn_track_job(c, &j2), 0);
@@ -49,15 +49,23 @@ static void test_delta_utf8_carry(void **state)
     conn_free(c);
 }
 
+/* conn_notify_fn counting calls (the loop's flush list in the daemon). */
+static void count_notify(void *owner, conn *c)
+{
+    (void)c;
+    (*(int *)owner)++;
+}
+
 static void test_queue_and_flush(void **state)
 {
     (void)state;
-    int sv[2];
+    int sv[2], notified = 0;
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    conn *c = conn_new(sv[0], 7);
+    conn *c = conn_new(sv[0], 7, count_notify, &notified);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "status", "ok");
     assert_int_equal(conn_queue_json(c, o, false, NULL, 0, 0), 0);
+    assert_int_equal(notified, 1);
     assert_int_equal(conn_out_pending(c), 4 + strlen("{\"status\":\"ok\"}"));
     assert_int_equal(conn_flush(c), 0);
     assert_int_equal(conn_out_pending(c), 0);
@@ -74,6 +82,11 @@ static void test_queue_and_flush(void **state)
     assert_int_equal(n, 4 + 15 + 4 + 8 + 3);
     assert_int_equal(got[0], 0x80);
     assert_memory_equal(got + n - 3, "abc", 3);
+    assert_int_equal(notified, 2);
+    /* conn_finish: closing once flushed, and the owner hears of it. */
+    conn_finish(c);
+    assert_true(c->closing);
+    assert_int_equal(notified, 3);
     cJSON_Delete(o);
     conn_free(c);
     close(sv[1]);
@@ -82,7 +95,7 @@ static void test_queue_and_flush(void **state)
 static void test_detach_frame(void **state)
 {
     (void)state;
-    conn *c = conn_new(-1, 2);
+    conn *c = conn_new(-1, 2, NULL, NULL);
     uint8_t bytes[] = {0, 0, 0, 2, '{', '}', 'x'};
     buf_append(&c->in, bytes, sizeof(bytes));
     frame f = {0};

@@ -249,6 +249,7 @@ static void test_model_params(void **state)
     fclose(f);
     path_allowlist allow = {0};
     assert_int_equal(path_allowlist_parse(&allow, dir), 0);
+    modelpath_resolver res = {.allow = &allow};
 
     char json[1024];
     snprintf(json, sizeof(json),
@@ -259,32 +260,33 @@ static void test_model_params(void **state)
     job *j = new_job(MODEL_CLIP);
     hdm_err err;
     hdm_err_clear(&err);
-    assert_int_equal(infer_model_params_check(j, p, &allow, true, &err), 0);
+    assert_int_equal(infer_model_params_check(j, p, &res, true, &err), 0);
     assert_non_null(j->clip_image_hef);
     assert_string_equal(j->clip_text_input, "in");
     job_free(j);
 
     cJSON_DeleteItemFromObject(p, "text_output_layer");
     j = new_job(MODEL_CLIP);
-    assert_int_equal(infer_model_params_check(j, p, &allow, true, &err), -HDM_E_BAD_REQUEST);
+    assert_int_equal(infer_model_params_check(j, p, &res, true, &err), -HDM_E_BAD_REQUEST);
     assert_string_equal(err.msg, "model_params.text_output_layer required");
     job_free(j);
     cJSON_Delete(p);
 
     /* Not required on infer, but checked when given. */
     j = new_job(MODEL_CLIP);
-    assert_int_equal(infer_model_params_check(j, NULL, &allow, false, &err), 0);
+    assert_int_equal(infer_model_params_check(j, NULL, &res, false, &err), 0);
     job_free(j);
     p = cJSON_Parse("{\"image_hef_path\": \"/etc/passwd\"}");
     j = new_job(MODEL_CLIP);
-    assert_int_equal(infer_model_params_check(j, p, &allow, false, &err), -HDM_E_BAD_REQUEST);
-    assert_non_null(strstr(err.msg, "outside"));
+    /* Outside the allowed directories reads as missing (no existence oracle). */
+    assert_int_equal(infer_model_params_check(j, p, &res, false, &err), -HDM_E_NOT_FOUND);
+    assert_string_equal(err.msg, "model_params.image_hef_path not found: /etc/passwd");
     job_free(j);
     cJSON_Delete(p);
 
     p = cJSON_Parse("[1]");
     j = new_job(MODEL_DEPTH);
-    assert_int_equal(infer_model_params_check(j, p, &allow, true, &err), -HDM_E_BAD_REQUEST);
+    assert_int_equal(infer_model_params_check(j, p, &res, true, &err), -HDM_E_BAD_REQUEST);
     assert_string_equal(err.msg, "model_params must be an object");
     job_free(j);
     cJSON_Delete(p);
@@ -299,9 +301,12 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vlm_string_prompt_defaults),
-        cmocka_unit_test(test_vlm_messages), cmocka_unit_test(test_vlm_errors),
-        cmocka_unit_test(test_vlm_limits),   cmocka_unit_test(test_clip),
-        cmocka_unit_test(test_whisper),      cmocka_unit_test(test_ocr_and_dense),
+        cmocka_unit_test(test_vlm_messages),
+        cmocka_unit_test(test_vlm_errors),
+        cmocka_unit_test(test_vlm_limits),
+        cmocka_unit_test(test_clip),
+        cmocka_unit_test(test_whisper),
+        cmocka_unit_test(test_ocr_and_dense),
         cmocka_unit_test(test_model_params),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -271,7 +271,7 @@ static void test_load_already_loaded_unload(void **state)
     assert_true(cJSON_GetObjectItem(m0, "loaded_at")->valuedouble > 1e9);
     assert_true(cJSON_GetObjectItem(m0, "last_used")->valuedouble >=
                 cJSON_GetObjectItem(m0, "loaded_at")->valuedouble);
-    assert_true(cJSON_GetObjectItem(m0, "keep_alive")->valuedouble == 300);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(m0, "keep_alive"))); /* until evicted */
     assert_true(cJSON_IsFalse(cJSON_GetObjectItem(m0, "pinned")));
     assert_true(cJSON_GetObjectItem(m0, "footprint_bytes")->valuedouble == 300.0 * MB);
     assert_true(cJSON_IsNull(cJSON_GetObjectItem(st, "runtime_broken_reason")));
@@ -453,19 +453,21 @@ static void test_keep_alive(void **state)
     hdm_err err = {0};
     mk_registry(0, 3, 3);
     assert_int_equal(use(MODEL_CLIP, "/m/short-100", 0.05, NULL, &err), 0);
-    assert_int_equal(use(MODEL_DEPTH, "/m/long-100", NAN, NULL, &err), 0); /* default 300 s */
+    assert_int_equal(use(MODEL_DEPTH, "/m/long-100", 300, NULL, &err), 0);
+    assert_int_equal(use(MODEL_OCR, "/m/idle-100", NAN, NULL, &err), 0); /* default: no limit */
     int next = registry_expire(reg);
     assert_true(next > 0 && next <= 50);
     sleep_ms(80);
     next = registry_expire(reg);
     assert_false(resident(MODEL_CLIP, "/m/short-100"));
     assert_true(resident(MODEL_DEPTH, "/m/long-100"));
+    assert_true(resident(MODEL_OCR, "/m/idle-100"));
     assert_true(next > 250000 && next <= 300000);
 
     /* keep_alive 0: gone right after use. */
     assert_int_equal(use(MODEL_POSE, "/m/once-100", 0, NULL, &err), 0);
     assert_false(resident(MODEL_POSE, "/m/once-100"));
-    assert_int_equal(dev.loads, 3);
+    assert_int_equal(dev.loads, 4);
 
     /* A later request's keep_alive replaces the model's. */
     assert_int_equal(use(MODEL_DEPTH, "/m/long-100", 0.01, NULL, &err), 0);

@@ -84,7 +84,7 @@ static job *mk(uint64_t conn, const char *client, job_priority p, const char *pa
     j->kind = MODEL_CLIP;
     j->model_type = strdup("clip");
     j->model_path = strdup(path);
-    j->request_id = rid ? strdup(rid) : NULL;
+    j->request_id = rid ? cJSON_CreateString(rid) : NULL;
     atomic_init(&j->cancelled, false);
     return j;
 }
@@ -106,7 +106,7 @@ static const char *take(sched *s)
 {
     job *j = sched_next(s, 0);
     assert_non_null(j);
-    snprintf(taken_rid, sizeof taken_rid, "%s", j->request_id);
+    job_request_id_text(j, taken_rid, sizeof taken_rid);
     job_free(j);
     return taken_rid;
 }
@@ -307,8 +307,8 @@ static void test_cancel_by_connection(void **state)
     assert_int_equal(sched_cancel_conn(s, 7), 2);
     assert_int_equal(done_count(), 2);
     assert_int_equal(done[0]->rc, -HDM_E_CANCELLED);
-    assert_string_equal(done[0]->request_id, "a1");
-    assert_string_equal(done[1]->request_id, "a2");
+    assert_string_equal(done[0]->request_id->valuestring, "a1");
+    assert_string_equal(done[1]->request_id->valuestring, "a2");
     assert_int_equal(sched_depth(s), 1);
     assert_string_equal(take(s), "b1");
     assert_int_equal(sched_cancel_conn(s, 7), 0);
@@ -325,6 +325,15 @@ static void test_cancel_by_connection(void **state)
     sched_free(s);
 }
 
+/* sched_cancel_request by a string request_id. */
+static int cancel(sched *s, uint64_t conn, const char *rid)
+{
+    cJSON *target = cJSON_CreateString(rid);
+    int rc = sched_cancel_request(s, conn, target);
+    cJSON_Delete(target);
+    return rc;
+}
+
 static void test_cancel_by_request_id(void **state)
 {
     (void)state;
@@ -332,22 +341,22 @@ static void test_cancel_by_request_id(void **state)
     assert_int_equal(sched_submit(s, mk(1, "a", PRIO_NORMAL, "/m/x", "keep")), 0);
     assert_int_equal(sched_submit(s, mk(1, "a", PRIO_NORMAL, "/m/x", "drop")), 0);
     /* Only the same connection may cancel. */
-    assert_int_equal(sched_cancel_request(s, 2, "drop"), -HDM_E_NOT_FOUND);
-    assert_int_equal(sched_cancel_request(s, 1, "nope"), -HDM_E_NOT_FOUND);
+    assert_int_equal(cancel(s, 2, "drop"), -HDM_E_NOT_FOUND);
+    assert_int_equal(cancel(s, 1, "nope"), -HDM_E_NOT_FOUND);
     assert_int_equal(sched_cancel_request(s, 1, NULL), -HDM_E_NOT_FOUND);
-    assert_int_equal(sched_cancel_request(s, 1, "drop"), 0);
+    assert_int_equal(cancel(s, 1, "drop"), 0);
     assert_int_equal(done_count(), 1);
     assert_int_equal(done[0]->rc, -HDM_E_CANCELLED);
-    assert_string_equal(done[0]->request_id, "drop");
+    assert_string_equal(done[0]->request_id->valuestring, "drop");
     assert_non_null(strstr(done[0]->err.msg, "cancelled"));
 
     job *r = sched_next(s, 0);
-    assert_string_equal(r->request_id, "keep");
+    assert_string_equal(r->request_id->valuestring, "keep");
     sched_set_running(s, r);
-    assert_int_equal(sched_cancel_request(s, 1, "keep"), 0);
+    assert_int_equal(cancel(s, 1, "keep"), 0);
     assert_true(atomic_load(&r->cancelled));
     sched_set_running(s, NULL);
-    assert_int_equal(sched_cancel_request(s, 1, "keep"), -HDM_E_NOT_FOUND);
+    assert_int_equal(cancel(s, 1, "keep"), -HDM_E_NOT_FOUND);
     job_free(r);
     sched_free(s);
 }
@@ -465,7 +474,7 @@ static void test_next_blocks_and_times_out(void **state)
     assert_int_equal(pthread_create(&th, NULL, late_submit, s), 0);
     job *j = sched_next(s, 5000);
     assert_non_null(j);
-    assert_string_equal(j->request_id, "late");
+    assert_string_equal(j->request_id->valuestring, "late");
     job_free(j);
     pthread_join(th, NULL);
     sched_free(s);

@@ -1,0 +1,83 @@
+/*
+ * db.h - DB (Differentiable Binarization) post-processing of a text
+ * detection probability map, as PaddleOCR's DBPostProcess does it in the
+ * original (hailo-apps db_postprocess.py, box_type "quad", score_mode
+ * "fast", no dilation): threshold, contours, minimum-area boxes, the mean
+ * probability inside each box, unclip, clip to the image.
+ *
+ * Every step reproduces the Python arithmetic, float32 where numpy works in
+ * float32, through the same OpenCV and Clipper code (image/imgproc.h,
+ * ocrpost/unclip.h), so boxes come out identical, not merely close.
+ * Library code: never logs; thread-safe.
+ */
+#ifndef HDM_OCRPOST_DB_H
+#define HDM_OCRPOST_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+/* The fixed parameters of the original (get_cropped_text_images). */
+typedef struct ocr_db_params {
+    float thresh;          /* 0.3: a pixel is text when its probability is > thresh (float32) */
+    double box_thresh;     /* 0.6: a box is kept when its mean probability is >= box_thresh */
+    size_t max_candidates; /* 1000: only the first contours are looked at */
+    double unclip_ratio;   /* 1.5: offset distance = area * ratio / perimeter */
+    int min_size;          /* 3: boxes whose short side is < min_size (min_size + 2 after
+                              unclip) are dropped */
+} ocr_db_params;
+
+/* Fills the original's values (the ones listed above). */
+void ocr_db_params_default(ocr_db_params *p);
+
+/* One detected text region. */
+typedef struct ocr_box {
+    /* The quadrilateral, x,y pairs in image pixels: top-left, top-right,
+     * bottom-right, bottom-left as get_mini_boxes orders them, each
+     * coordinate rounded half to even and clipped to [0, width] and
+     * [0, height] (note: the image size, not size - 1, as the original). */
+    int32_t quad[8];
+    /* cv2.boundingRect of quad: w = max x - min x + 1, h likewise. */
+    int x, y, w, h;
+    double score;    /* mean probability inside the box before unclip */
+    size_t db_index; /* its position in DB order (contour order) */
+} ocr_box;
+
+/* A list of boxes; free with ocr_boxes_free. */
+typedef struct ocr_boxes {
+    ocr_box *items;
+    size_t count;
+} ocr_boxes;
+
+/* Frees the list and empties it; accepts NULL. */
+void ocr_boxes_free(ocr_boxes *b);
+
+/*
+ * The boxes of the probability map pred (w x h float32, row stride in bytes,
+ * 0 = packed; the map already at the image's size) in DB order, into *out
+ * (emptied first; the caller frees it, also after a failure).  Returns 0
+ * (no text is 0 with count 0), -HDM_E_BAD_REQUEST for bad sizes or
+ * parameters, -HDM_E_NOMEM.
+ */
+int ocr_db_boxes(const float *pred, int w, int h, size_t stride, const ocr_db_params *p,
+                 ocr_boxes *out, hdm_err *err);
+
+/*
+ * get_mini_boxes: the minimum-area rectangle of the integer points xy[2n],
+ * its corners sorted as DB does into box[8] (float32, top-left, top-right,
+ * bottom-right, bottom-left) and its shorter side into *sside.
+ */
+int ocr_db_mini_box(const int32_t *xy, size_t n, float box[8], double *sside, hdm_err *err);
+
+/*
+ * box_score_fast: the mean of pred (w x h, stride in bytes) over the pixels
+ * cv2.fillPoly sets for box[8] inside its clipped bounding rectangle.
+ */
+int ocr_db_box_score(const float *pred, int w, int h, size_t stride, const float box[8],
+                     double *score, hdm_err *err);
+
+/* cv2.boundingRect of four integer points: x, y, w, h with w = max - min + 1. */
+void ocr_db_bounding_rect(const int32_t quad[8], int *x, int *y, int *w, int *h);
+
+#endif

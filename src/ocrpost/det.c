@@ -1,0 +1,89 @@
+/*
+ * det.c - detection pre- and post-processing (det.h).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "ocrpost/det.h"
+#include "ocrpost/order.h"
+
+int ocr_det_prepare(const uint8_t *rgb, int width, int height, size_t stride, int model_w,
+                    int model_h, uint8_t *out, imgproc_letterbox *geom, hdm_err *err)
+{
+    imgproc_letterbox g;
+    int rc = imgproc_letterbox_geometry(width, height, model_w, model_h, &g, err);
+    if (rc == 0)
+        rc = imgproc_letterbox_u8(rgb, width, height, stride, 3, &g, OCR_DET_PAD, out, model_w,
+                                  model_h, err);
+    if (rc < 0)
+        return rc;
+    if (geom != NULL)
+        *geom = g;
+    return 0;
+}
+
+int ocr_det_heatmap_to_image(const float *heat, int model_w, int model_h, int channels, int width,
+                             int height, float *pred, hdm_err *err)
+{
+    imgproc_letterbox g;
+    float *plane = NULL;
+    if (heat == NULL || pred == NULL)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "detection map: no data");
+    if (channels < 1 || channels > 64)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "detection map: %d channels", channels);
+    int rc = imgproc_letterbox_geometry(width, height, model_w, model_h, &g, err);
+    if (rc < 0)
+        return rc;
+    if (g.new_w < 1 || g.new_h < 1)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                           "a %dx%d image covers %dx%d pixels of the %dx%d detection map: too thin",
+                           width, height, g.new_w, g.new_h, model_w, model_h);
+    const float *src = heat;
+    size_t src_stride = (size_t)model_w * sizeof(float);
+    if (channels > 1) {
+        /* heat[:, :, 0] of the letterboxed part, packed for OpenCV. */
+        plane = malloc((size_t)g.new_w * (size_t)g.new_h * sizeof(float));
+        if (plane == NULL)
+            return hdm_err_set(err, HDM_E_NOMEM, "out of memory for the detection map");
+        for (int y = 0; y < g.new_h; y++)
+            for (int x = 0; x < g.new_w; x++)
+                plane[(size_t)y * (size_t)g.new_w + (size_t)x] =
+                    heat[(((size_t)(y + g.y_off) * (size_t)model_w) + (size_t)(x + g.x_off)) *
+                         (size_t)channels];
+        src = plane;
+        src_stride = (size_t)g.new_w * sizeof(float);
+    } else {
+        src = heat + (size_t)g.y_off * (size_t)model_w + (size_t)g.x_off;
+    }
+    rc = imgproc_resize_cubic_f32(src, g.new_w, g.new_h, src_stride, pred, width, height, 0, err);
+    free(plane);
+    return rc;
+}
+
+int ocr_det_boxes(const float *heat, int model_w, int model_h, int channels, int width, int height,
+                  const ocr_db_params *params, ocr_boxes *out, hdm_err *err)
+{
+    ocr_db_params defaults;
+    if (out == NULL)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "detection: no output");
+    out->items = NULL;
+    out->count = 0;
+    if (width < 1 || height < 1 || width > IMGPROC_MAX_SIDE || height > IMGPROC_MAX_SIDE)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "detection: image size %dx%d is outside 1..%d",
+                           width, height, IMGPROC_MAX_SIDE);
+    if (params == NULL) {
+        ocr_db_params_default(&defaults);
+        params = &defaults;
+    }
+    float *pred = malloc((size_t)width * (size_t)height * sizeof(float));
+    if (pred == NULL)
+        return hdm_err_set(err, HDM_E_NOMEM, "out of memory for a %dx%d probability map", width,
+                           height);
+    int rc = ocr_det_heatmap_to_image(heat, model_w, model_h, channels, width, height, pred, err);
+    if (rc == 0)
+        rc = ocr_db_boxes(pred, width, height, 0, params, out, err);
+    free(pred);
+    if (rc == 0)
+        ocr_order_reading(out->items, out->count);
+    return rc;
+}
