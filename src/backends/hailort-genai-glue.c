@@ -20,7 +20,6 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "common/pyjson.h"
 #include "hailort-backend.h"
 #include "hailort-prompt.h"
 
@@ -240,10 +239,10 @@ static int on_segment(void *ctx, double start, double end, const char *text)
         cJSON_Delete(seg);
         return 1;
     }
-    /* Two decimals, printed as the Python stack printed its floats (0.0, not 0). */
+    /* Two decimals, as the Python stack reported them. */
     if (!cJSON_AddNumberToObject(seg, "id", s->next_id++) ||
-        !pyjson_add_float(seg, "start", round(start * 100.0) / 100.0) ||
-        !pyjson_add_float(seg, "end", round(end * 100.0) / 100.0) ||
+        !cJSON_AddNumberToObject(seg, "start", round(start * 100.0) / 100.0) ||
+        !cJSON_AddNumberToObject(seg, "end", round(end * 100.0) / 100.0) ||
         !cJSON_AddStringToObject(seg, "text", text ? text : ""))
         return 1;
     return 0;

@@ -29,7 +29,6 @@
 
 #include "backend-sim.h"
 #include "common/buf.h"
-#include "common/pyjson.h"
 
 /* The window the model takes: 30 s at 16 kHz. */
 #define WINDOW_SAMPLES (30 * SIM_WHISPER_RATE)
@@ -113,8 +112,7 @@ static int segment_text(uint64_t model_seed, const float *samples, size_t n, con
 }
 
 /* Adds {"id", "start", "end", "text"} for samples [s0, s1) (seconds with two
- * decimals, as the real backend reports them, printed as Python floats: 0.0,
- * not 0, as the original manager answered). */
+ * decimals, as the real backend reports them). */
 static int add_segment(cJSON *segments, int id, size_t s0, size_t s1, const char *text)
 {
     cJSON *seg = cJSON_CreateObject();
@@ -125,8 +123,8 @@ static int add_segment(cJSON *segments, int id, size_t s0, size_t s1, const char
     double start = (double)s0 / SIM_WHISPER_RATE;
     double end = (double)s1 / SIM_WHISPER_RATE;
     if (!cJSON_AddNumberToObject(seg, "id", id) ||
-        !pyjson_add_float(seg, "start", round(start * 100.0) / 100.0) ||
-        !pyjson_add_float(seg, "end", round(end * 100.0) / 100.0) ||
+        !cJSON_AddNumberToObject(seg, "start", round(start * 100.0) / 100.0) ||
+        !cJSON_AddNumberToObject(seg, "end", round(end * 100.0) / 100.0) ||
         !cJSON_AddStringToObject(seg, "text", text))
         return -1;
     return 0;
