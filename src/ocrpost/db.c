@@ -205,13 +205,10 @@ static int contour_box(const float *pred, int w, int h, size_t stride, const ocr
     return 0;
 }
 
-int ocr_db_boxes(const float *pred, int w, int h, size_t stride, const ocr_db_params *p,
-                 ocr_boxes *out, hdm_err *err)
+/* The checks every entry point makes; the row stride in bytes into *step. */
+static int check_args(const float *pred, int w, int h, size_t stride, const ocr_db_params *p,
+                      ocr_boxes *out, size_t *step, hdm_err *err)
 {
-    imgproc_contours contours = {0};
-    size_t cap = 0;
-    int rc = 0;
-
     if (out == NULL)
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "DB post-processing: no output");
     out->items = NULL;
@@ -222,17 +219,27 @@ int ocr_db_boxes(const float *pred, int w, int h, size_t stride, const ocr_db_pa
         return hdm_err_set(err, HDM_E_BAD_REQUEST,
                            "DB post-processing: map size %dx%d is outside 1..%d", w, h,
                            IMGPROC_MAX_SIDE);
-    size_t step = stride ? stride : (size_t)w * sizeof(float);
-    if (step < (size_t)w * sizeof(float))
+    *step = stride ? stride : (size_t)w * sizeof(float);
+    if (*step < (size_t)w * sizeof(float))
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "DB post-processing: row stride %zu too small",
                            stride);
     if (!(p->unclip_ratio >= 0.0 && p->unclip_ratio <= 100.0) || p->min_size < 0)
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "DB post-processing: bad parameters");
+    return 0;
+}
+
+int ocr_db_boxes_buf(const float *pred, int w, int h, size_t stride, const ocr_db_params *p,
+                     uint8_t *bitmap, ocr_boxes *out, hdm_err *err)
+{
+    imgproc_contours contours = {0};
+    size_t cap = 0, step;
+    int rc = check_args(pred, w, h, stride, p, out, &step, err);
+    if (rc < 0)
+        return rc;
+    if (bitmap == NULL)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "DB post-processing: no bitmap buffer");
 
     /* bitmap = pred > thresh, as 0/255 for findContours. */
-    uint8_t *bitmap = malloc((size_t)w * (size_t)h);
-    if (bitmap == NULL)
-        return hdm_err_set(err, HDM_E_NOMEM, "out of memory for a %dx%d text mask", w, h);
     for (int y = 0; y < h; y++) {
         const float *row = (const float *)((const uint8_t *)pred + (size_t)y * step);
         uint8_t *b = bitmap + (size_t)y * (size_t)w;
@@ -240,7 +247,6 @@ int ocr_db_boxes(const float *pred, int w, int h, size_t stride, const ocr_db_pa
             b[x] = row[x] > p->thresh ? 255 : 0;
     }
     rc = imgproc_find_contours(bitmap, w, h, 0, &contours, err);
-    free(bitmap);
     if (rc < 0)
         goto out;
 
@@ -262,5 +268,20 @@ int ocr_db_boxes(const float *pred, int w, int h, size_t stride, const ocr_db_pa
     }
 out:
     imgproc_contours_free(&contours);
+    return rc;
+}
+
+int ocr_db_boxes(const float *pred, int w, int h, size_t stride, const ocr_db_params *p,
+                 ocr_boxes *out, hdm_err *err)
+{
+    size_t step;
+    int rc = check_args(pred, w, h, stride, p, out, &step, err);
+    if (rc < 0)
+        return rc;
+    uint8_t *bitmap = malloc((size_t)w * (size_t)h);
+    if (bitmap == NULL)
+        return hdm_err_set(err, HDM_E_NOMEM, "out of memory for a %dx%d text mask", w, h);
+    rc = ocr_db_boxes_buf(pred, w, h, stride, p, bitmap, out, err);
+    free(bitmap);
     return rc;
 }
