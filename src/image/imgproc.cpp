@@ -99,6 +99,25 @@ extern "C" void imgproc_set_threads(int n)
     }
 }
 
+extern "C" int imgproc_parallel_for(size_t n, void (*fn)(void *user, size_t begin, size_t end),
+                                    void *user, hdm_err *err)
+{
+    if (fn == nullptr)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "parallel loop: no function");
+    if (n == 0)
+        return 0;
+    if (n > (size_t)INT32_MAX)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "parallel loop: %zu items", n);
+    return guarded(err, "parallel loop", [&] {
+        /* One stripe per item: OpenCV hands stripes out to its threads as
+         * they come free, which balances items of unequal cost. */
+        cv::parallel_for_(
+            cv::Range(0, (int)n),
+            [&](const cv::Range &r) { fn(user, (size_t)r.start, (size_t)r.end); }, (double)n);
+        return 0;
+    });
+}
+
 extern "C" int imgproc_letterbox_geometry(int src_w, int src_h, int dst_w, int dst_h,
                                           imgproc_letterbox *out, hdm_err *err)
 {

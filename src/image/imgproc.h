@@ -36,6 +36,20 @@ extern "C" {
  */
 void imgproc_set_threads(int n);
 
+/*
+ * Runs fn(user, begin, end) over the index range [0, n), split into
+ * disjoint sub-ranges run on OpenCV's worker threads (cv::parallel_for_):
+ * as many as imgproc_set_threads allows, the caller's thread alone when
+ * that is 1 or when called from inside another parallel region (OpenCV
+ * does not nest).  A service uses it to spread independent per-item work
+ * (one crop per index) over the cores OpenCV's own calls use.  fn is C and
+ * must not unwind.  Returns 0, or -HDM_E_INTERNAL when OpenCV could not run
+ * the loop; some sub-ranges may have run then, so fn must tolerate running
+ * an index again (write its own outputs only).
+ */
+int imgproc_parallel_for(size_t n, void (*fn)(void *user, size_t begin, size_t end), void *user,
+                         hdm_err *err);
+
 /* Largest width or height these functions accept (OpenCV's own limit is
  * INT_MAX; this keeps every byte count far from overflowing). */
 #define IMGPROC_MAX_SIDE 65536

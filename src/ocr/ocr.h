@@ -12,6 +12,8 @@
  *                an ocr_request; the languages a request may use
  *   source.c     an image reference (data: URI, base64, file://) to bytes
  *   workspace.c  per-request buffers kept between requests
+ *   host.c       the CPU steps of a request (decode, letterbox, boxes,
+ *                crops, CTC): where they run and in which memory
  *   pipeline.c   bytes -> decode -> letterbox -> manager (detection) -> DB
  *                boxes -> crops -> manager (recognition, per batch) -> CTC
  *   routes.c     the HTTP endpoints and the replies' JSON
@@ -37,6 +39,7 @@
 #include "common/yamlconf.h"
 #include "hailodm.h"
 #include "http/http.h"
+#include "image/image.h"
 #include "ocrpost/ctc.h"
 #include "ocrpost/db.h"
 #include "svc/model_keeper.h"
@@ -259,6 +262,53 @@ int ocr_workspace_reserve(void **buf, size_t *cap, size_t n, size_t elem, const 
                           hdm_err *err);
 /* Bytes a workspace holds now. */
 size_t ocr_workspace_bytes(const ocr_workspace *ws);
+
+/* ---- host.c -------------------------------------------------------------------- */
+
+/* Crops cut by one parallel call: whole batches, at least this many. */
+#define OCR_FILL_CROPS 32
+
+/*
+ * Decodes as cv2.imdecode does (EXIF orientation applied) within
+ * images.max_pixels, max_decode_ms and max_body_bytes, holding a slot of
+ * the decode gate until image_free.  Errors read "Failed to load image:
+ * ...": -HDM_E_BAD_REQUEST for the image's own problems, -HDM_E_TOO_LARGE
+ * over a limit, -HDM_E_BUSY when no slot freed in time, -HDM_E_NOMEM.
+ */
+int ocr_host_decode(const ocr_config *cfg, const uint8_t *data, size_t len, image *img,
+                    hdm_err *err);
+/* The detection input (det_w x det_h letterbox, cubic, pad 128) into
+ * ws->det_in.  A too-thin image is -HDM_E_BAD_REQUEST. */
+int ocr_host_letterbox(ocr_workspace *ws, const image *img, int det_w, int det_h, hdm_err *err);
+/*
+ * The boxes of the detection map heat (det_w x det_h, `channels`
+ * interleaved, the first used) for a width x height image: the map back to
+ * the image's size in ws->pred, DB with the original's parameters (bitmap
+ * in ws->bitmap), reading order.  *boxes is the caller's to free (also
+ * after a failure).
+ */
+int ocr_host_boxes(ocr_workspace *ws, const float *heat, int det_w, int det_h, int channels,
+                   int width, int height, ocr_boxes *boxes, hdm_err *err);
+/* How many recognition inputs one ocr_host_crops call makes for a batch
+ * size: whole batches, at least OCR_FILL_CROPS crops. */
+size_t ocr_host_fill_count(size_t batch_size);
+/*
+ * The 48 x 320 recognition inputs of boxes[0..n) (n at most
+ * ocr_host_fill_count of the largest batch) into out, one after another,
+ * cut on OpenCV's worker threads.  A failure names the region
+ * first_index + i; it is -HDM_E_INTERNAL (boxes come from DB, so a crop
+ * that cannot be cut is our fault).
+ */
+int ocr_host_crops(const image *img, const ocr_box *boxes, size_t n, uint8_t *out,
+                   size_t first_index, hdm_err *err);
+/*
+ * Greedy CTC of one recognition output (steps x classes float32) into
+ * text[OCR_TEXT_MAX + 1] and *conf (a NaN confidence becomes 0.0).  More
+ * steps than OCR_TEXT_MAX or classes than the character list is
+ * -HDM_E_INTERNAL: a model this service cannot read.
+ */
+int ocr_host_text(const float *probs, size_t steps, size_t classes, char *text, double *conf,
+                  hdm_err *err);
 
 /* ---- pipeline.c -------------------------------------------------------------- */
 

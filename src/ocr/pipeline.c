@@ -27,7 +27,6 @@
 #include "image/image.h"
 #include "image/imgproc.h"
 #include "ocr/ocr.h"
-#include "ocrpost/batch.h"
 #include "ocrpost/crop.h"
 #include "ocrpost/det.h"
 #include "ocrpost/order.h"
@@ -165,10 +164,10 @@ static int squeeze(const hdm_tensor *t, int64_t *dims, int max)
     return n;
 }
 
-/* Detection: the map [det_h, det_w, C] of ws->det_in into ws->pred at the
- * image's size. */
+/* Detection of ws->det_in, then the boxes of its map [det_h, det_w, C]
+ * (ocr_host_boxes) while the answer holds the map. */
 static int detect(ocr_app *app, const ocr_model_info *info, ocr_workspace *ws, int width,
-                  int height, int cancel_fd, hdm_err *err)
+                  int height, int cancel_fd, ocr_boxes *boxes, hdm_err *err)
 {
     cJSON *input = NULL;
     hdm_response *resp = NULL;
@@ -205,22 +204,18 @@ static int detect(ocr_app *app, const ocr_model_info *info, ocr_workspace *ws, i
                         info->det_w, info->det_h);
         goto out;
     }
-    size_t pixels = (size_t)width * (size_t)height;
-    if ((r = ocr_workspace_reserve((void **)&ws->pred, &ws->pred_cap, pixels, sizeof(float),
-                                   "probability map", err)) < 0)
-        goto out;
-    r = ocr_det_heatmap_to_image(t.data, info->det_w, info->det_h, (int)d[2], width, height,
-                                 ws->pred, err);
+    r = ocr_host_boxes(ws, t.data, info->det_w, info->det_h, (int)d[2], width, height, boxes,
+                       err);
 out:
     hdm_response_free(resp);
     hdm_request_free(req);
     return r;
 }
 
-/* Recognition of `count` inputs at ws->batch with language lang; each
+/* Recognition of `count` inputs at `inputs` with language lang; each
  * output decoded into regions[first + i] when it reads more confidently
  * than what is there. */
-static int recognize(ocr_app *app, const ocr_model_info *info, ocr_workspace *ws, int lang,
+static int recognize(ocr_app *app, const ocr_model_info *info, uint8_t *inputs, int lang,
                      size_t count, ocr_region *regions, int cancel_fd, hdm_err *err)
 {
     const ocr_config *cfg = app->cfg;
@@ -237,7 +232,7 @@ static int recognize(ocr_app *app, const ocr_model_info *info, ocr_workspace *ws
             .dtype = HDM_DT_UINT8,
             .ndim = 3,
             .shape = {OCR_REC_HEIGHT, OCR_REC_WIDTH, 3},
-            .data = ws->batch + i * OCR_REC_INPUT_BYTES,
+            .data = inputs + i * OCR_REC_INPUT_BYTES,
             .nbytes = OCR_REC_INPUT_BYTES,
         };
         r = hdm_request_add_tensor(req, crops, NULL, &in);
@@ -267,7 +262,7 @@ static int recognize(ocr_app *app, const ocr_model_info *info, ocr_workspace *ws
         int nd = hdm_response_tensor(resp, item, &t) < 0 || t.dtype != HDM_DT_FLOAT32
                      ? -1
                      : squeeze(&t, d, 2);
-        if (nd != 2 || d[0] < 1 || d[0] > OCR_TEXT_MAX || d[1] < 1 ||
+        if (nd != 2 || d[0] < 1 || d[0] > OCR_TEXT_MAX || d[1] < 1 || d[1] > (1 << 20) ||
             t.nbytes != (size_t)(d[0] * d[1]) * sizeof(float)) {
             r = hdm_err_set(err, HDM_E_INTERNAL,
                             "recognition output %zu is not a float32 [steps, classes] tensor of "
@@ -277,15 +272,11 @@ static int recognize(ocr_app *app, const ocr_model_info *info, ocr_workspace *ws
         }
         char text[OCR_TEXT_MAX + 1];
         double conf;
-        r = ocr_ctc_decode(t.data, (size_t)d[0], (size_t)d[1], text, sizeof(text), &conf, err);
+        r = ocr_host_text(t.data, (size_t)d[0], (size_t)d[1], text, &conf, err);
         if (r < 0) {
-            /* e.g. more classes than the 97-entry character list */
-            r = hdm_err_set(err, HDM_E_INTERNAL, "the '%s' recognition model: %s",
-                            cfg->langs[lang].code, err ? err->msg : "cannot be decoded");
+            hdm_err_prefix(err, "the '%s' recognition model", cfg->langs[lang].code);
             goto out;
         }
-        if (isnan(conf))
-            conf = 0.0; /* NaN outputs: JSON cannot carry NaN to every client */
         ocr_region *reg = &regions[i];
         if (reg->lang < 0 || conf > reg->confidence) {
             memcpy(reg->text, text, sizeof(text));
@@ -302,38 +293,6 @@ out:
 
 /* ---- the request ------------------------------------------------------------ */
 
-/* Decodes as cv2.imdecode, within the image limits; the image's own
- * problems become the client's (400), limits keep 413, a full gate 503. */
-static int decode(const ocr_config *cfg, const uint8_t *data, size_t len, image *img,
-                  hdm_err *err)
-{
-    image_decode_opts o;
-    image_decode_opts_defaults(&o);
-    o.limits.max_pixels = (uint64_t)cfg->image_max_pixels;
-    o.limits.max_cpu_ms = cfg->image_max_decode_ms;
-    o.limits.max_bytes = (size_t)cfg->max_body_bytes;
-    o.exif_orientation = true;
-    int r = image_decode_with(data, len, &o, img, err);
-    if (r >= 0)
-        return r;
-    if (err && strncmp(err->msg, "image", 5) != 0)
-        hdm_err_prefix(err, "image");
-    if (r == -HDM_E_TOO_LARGE && err && strstr(err->msg, "pixels, above the limit")) {
-        char why[HDM_ERR_MSG_MAX];
-        snprintf(why, sizeof(why), "%s", err->msg);
-        hdm_err_set(err, HDM_E_TOO_LARGE, "%.400s (images.max_pixels)", why);
-    }
-    if (r == -HDM_E_BUSY && err)
-        hdm_err_set(err, HDM_E_BUSY, "busy: %d requests are being read; try again",
-                    cfg->image_max_concurrent);
-    if (r != -HDM_E_TOO_LARGE && r != -HDM_E_BUSY && r != -HDM_E_NOMEM) {
-        if (err)
-            err->code = HDM_E_BAD_REQUEST;
-        r = -HDM_E_BAD_REQUEST;
-    }
-    return r;
-}
-
 int ocr_pipeline_run(ocr_app *app, const ocr_model_info *info, const uint8_t *data, size_t len,
                      const int *idx, size_t n_langs, int cancel_fd, ocr_result *out,
                      hdm_err *err)
@@ -342,12 +301,10 @@ int ocr_pipeline_run(ocr_app *app, const ocr_model_info *info, const uint8_t *da
     image img = {0};
     ocr_boxes boxes = {0};
     ocr_workspace *ws = NULL;
-    ocr_db_params dbp;
-    ocr_db_params_default(&dbp); /* the original's fixed values */
     memset(out, 0, sizeof(*out));
     if (!info->have || !info->det_path || !info->params)
         return hdm_err_set(err, HDM_E_UNAVAILABLE, "the model is not loaded yet");
-    int r = decode(cfg, data, len, &img, err);
+    int r = ocr_host_decode(cfg, data, len, &img, err);
     if (r < 0)
         return r;
     ws = ocr_workspace_get(&app->pool);
@@ -358,18 +315,9 @@ int ocr_pipeline_run(ocr_app *app, const ocr_model_info *info, const uint8_t *da
 
     /* Detection (the original's times start here: decoding is not in them). */
     double t0 = mono_s();
-    const int w = img.width, h = img.height;
-    if ((r = ocr_workspace_reserve((void **)&ws->det_in, &ws->det_in_cap,
-                                   (size_t)info->det_w * (size_t)info->det_h * 3, 1,
-                                   "detection input", err)) < 0 ||
-        (r = ocr_det_prepare(img.rgb, w, h, 0, info->det_w, info->det_h, ws->det_in, NULL,
-                             err)) < 0 ||
-        (r = detect(app, info, ws, w, h, cancel_fd, err)) < 0 ||
-        (r = ocr_workspace_reserve((void **)&ws->bitmap, &ws->bitmap_cap,
-                                   (size_t)w * (size_t)h, 1, "text bitmap", err)) < 0 ||
-        (r = ocr_db_boxes_buf(ws->pred, w, h, 0, &dbp, ws->bitmap, &boxes, err)) < 0)
+    if ((r = ocr_host_letterbox(ws, &img, info->det_w, info->det_h, err)) < 0 ||
+        (r = detect(app, info, ws, img.width, img.height, cancel_fd, &boxes, err)) < 0)
         goto out;
-    ocr_order_reading(boxes.items, boxes.count);
     double t1 = mono_s();
     out->detection_ms = (t1 - t0) * 1000.0;
     out->total_ms = out->detection_ms;
@@ -387,29 +335,30 @@ int ocr_pipeline_run(ocr_app *app, const ocr_model_info *info, const uint8_t *da
         out->regions[i].box = boxes.items[i];
         out->regions[i].lang = -1;
     }
+    /* Crops are cut a few batches at a time on every core, then sent to
+     * the manager batch by batch. */
     size_t bs = (size_t)cfg->batch_size_rec;
-    size_t batches = ocr_batch_count(boxes.count, bs);
-    if ((r = ocr_workspace_reserve((void **)&ws->batch, &ws->batch_cap, bs * OCR_REC_INPUT_BYTES,
-                                   1, "recognition batch", err)) < 0)
+    size_t per_fill = ocr_host_fill_count(bs);
+    if ((r = ocr_workspace_reserve((void **)&ws->batch, &ws->batch_cap,
+                                   per_fill * OCR_REC_INPUT_BYTES, 1, "recognition inputs",
+                                   err)) < 0)
         goto out;
     for (size_t l = 0; l < n_langs; l++)
-        for (size_t b = 0; b < batches; b++) {
-            size_t count = 0;
-            if (fd_readable(cancel_fd)) {
-                r = hdm_err_set(err, HDM_E_CANCELLED, "the client went away");
+        for (size_t start = 0; start < boxes.count; start += per_fill) {
+            size_t run = boxes.count - start < per_fill ? boxes.count - start : per_fill;
+            if ((r = ocr_host_crops(&img, boxes.items + start, run, ws->batch, start, err)) < 0)
                 goto out;
+            for (size_t b = 0; b < run; b += bs) {
+                size_t count = run - b < bs ? run - b : bs;
+                if (fd_readable(cancel_fd)) {
+                    r = hdm_err_set(err, HDM_E_CANCELLED, "the client went away");
+                    goto out;
+                }
+                r = recognize(app, info, ws->batch + b * OCR_REC_INPUT_BYTES, idx[l], count,
+                              out->regions + start + b, cancel_fd, err);
+                if (r < 0)
+                    goto out;
             }
-            r = ocr_batch_fill(img.rgb, w, h, 0, boxes.items, boxes.count, b, bs, false,
-                               ws->batch, &count, err);
-            if (r < 0) {
-                if (err)
-                    err->code = HDM_E_INTERNAL;
-                r = -HDM_E_INTERNAL;
-                goto out;
-            }
-            r = recognize(app, info, ws, idx[l], count, out->regions + b * bs, cancel_fd, err);
-            if (r < 0)
-                goto out;
         }
     double t2 = mono_s();
     out->recognition_ms = (t2 - t1) * 1000.0;
