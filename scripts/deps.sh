@@ -10,6 +10,7 @@ build=(cmake make gcc g++ pkg-config libcjson-dev libmicrohttpd-dev libyaml-dev 
        libopencv-imgproc-dev libpolyclipping-dev)
 test=(libcmocka-dev python3 python3-pytest python3-requests python3-pil python3-numpy systemd
       nodejs npm prometheus)
+test+=(python3-yaml) # hailo-ocr: the original's config tests parse YAML
 case "$what" in
   build) want=("${build[@]}") ;;
   demo) want=("${build[@]}" python3) ;;

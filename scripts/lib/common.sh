@@ -123,21 +123,23 @@ poll() {
 # The components named on a command line, expanded and in install order.
 # Usage: parse_components ARG... ; result in COMPONENTS (array).
 parse_components() {
-    local want_manager=0 want_clip=0 want_vision=0 c
+    local want_manager=0 want_clip=0 want_vision=0 want_ocr=0 c
     [ $# -gt 0 ] || set -- all
     for c in "$@"; do
         case "$c" in
             manager) want_manager=1 ;;
             clip) want_clip=1 ;;
             vision) want_vision=1 ;;
-            all) want_manager=1 want_clip=1 want_vision=1 ;;
-            *) die "unknown component '$c' (manager, clip, vision or all)" ;;
+            ocr) want_ocr=1 ;;
+            all) want_manager=1 want_clip=1 want_vision=1 want_ocr=1 ;;
+            *) die "unknown component '$c' (manager, clip, vision, ocr or all)" ;;
         esac
     done
     COMPONENTS=()
     [ "$want_manager" = 0 ] || COMPONENTS+=(manager)
     [ "$want_clip" = 0 ] || COMPONENTS+=(clip)
     [ "$want_vision" = 0 ] || COMPONENTS+=(vision)
+    [ "$want_ocr" = 0 ] || COMPONENTS+=(ocr)
 }
 
 # Component table: programs, units, config file, user; the directory a
@@ -151,6 +153,13 @@ declare -A COMP_CONFIG=([manager]=hailo-device-manager.yaml [clip]=hailo-clip.ya
 declare -A COMP_USER=([manager]=hailo-dm [clip]=hailo-clip [vision]=hailo-vision)
 declare -A COMP_STATE=([manager]=/var/lib/hailo [clip]=/var/lib/hailo/clip
     [vision]=/var/lib/hailo/vision)
+# hailo-ocr: its models live where the original kept them (the manager
+# allows /var/lib/hailo-ocr), below /var/lib/hailo-ocr/resources/models/hailo10h.
+COMP_BINS[ocr]=hailo-ocr
+COMP_UNITS[ocr]=hailo-ocr.service
+COMP_CONFIG[ocr]=hailo-ocr.yaml
+COMP_USER[ocr]=hailo-ocr
+COMP_STATE[ocr]=/var/lib/hailo-ocr
 
 # Shared names (DESIGN.md, Deployment), used by the scripts that source this.
 SOCKET_GROUP=hailo
