@@ -62,29 +62,41 @@ int ocr_host_decode(const ocr_config *cfg, const uint8_t *data, size_t len, imag
 
 int ocr_host_letterbox(ocr_workspace *ws, const image *img, int det_w, int det_h, hdm_err *err)
 {
-    int r = ocr_workspace_reserve((void **)&ws->det_in, &ws->det_in_cap,
-                                  (size_t)det_w * (size_t)det_h * 3, 1, "detection input", err);
+    int r = ocr_workspace_reserve((void **)&ws->bytes, &ws->bytes_cap,
+                                  (size_t)det_w * (size_t)det_h, 3, "detection input", err);
     if (r < 0)
         return r;
-    return ocr_det_prepare(img->rgb, img->width, img->height, 0, det_w, det_h, ws->det_in, NULL,
+    return ocr_det_prepare(img->rgb, img->width, img->height, 0, det_w, det_h, ws->bytes, NULL,
                            err);
 }
 
-int ocr_host_boxes(ocr_workspace *ws, const float *heat, int det_w, int det_h, int channels,
-                   int width, int height, ocr_boxes *boxes, hdm_err *err)
+int ocr_host_map(ocr_workspace *ws, const float *heat, int det_w, int det_h, int channels,
+                 int width, int height, hdm_err *err)
+{
+    if (width < 1 || height < 1)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "detection: image size %dx%d", width, height);
+    int r = ocr_workspace_reserve((void **)&ws->map, &ws->map_cap,
+                                  (size_t)width * (size_t)height, sizeof(float), "probability map",
+                                  err);
+    if (r < 0)
+        return r;
+    return ocr_det_heatmap_to_image(heat, det_w, det_h, channels, width, height, ws->map, err);
+}
+
+int ocr_host_boxes(ocr_workspace *ws, int width, int height, ocr_boxes *boxes, hdm_err *err)
 {
     ocr_db_params p;
     ocr_db_params_default(&p); /* the original's fixed values */
-    size_t pixels = (size_t)width * (size_t)height;
-    int r = ocr_workspace_reserve((void **)&ws->pred, &ws->pred_cap, pixels, sizeof(float),
-                                  "probability map", err);
+    boxes->items = NULL;
+    boxes->count = 0;
+    if (width < 1 || height < 1 || !ws->map ||
+        ws->map_cap / sizeof(float) / (size_t)width < (size_t)height)
+        return hdm_err_set(err, HDM_E_INTERNAL, "detection: no %dx%d map to read", width, height);
+    /* The detection input in this buffer is no longer needed. */
+    int r = ocr_workspace_reserve((void **)&ws->bytes, &ws->bytes_cap,
+                                  (size_t)width * (size_t)height, 1, "text bitmap", err);
     if (r == 0)
-        r = ocr_workspace_reserve((void **)&ws->bitmap, &ws->bitmap_cap, pixels, 1,
-                                  "text bitmap", err);
-    if (r == 0)
-        r = ocr_det_heatmap_to_image(heat, det_w, det_h, channels, width, height, ws->pred, err);
-    if (r == 0)
-        r = ocr_db_boxes_buf(ws->pred, width, height, 0, &p, ws->bitmap, boxes, err);
+        r = ocr_db_boxes_buf(ws->map, width, height, 0, &p, ws->bytes, boxes, err);
     if (r == 0)
         ocr_order_reading(boxes->items, boxes->count);
     return r;

@@ -11,6 +11,7 @@
  * answers 503 until the model is registered); the original only opened its
  * port after loading.
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,14 @@ int main(int argc, char **argv)
 
     http_block_signals();
     svc_tune_malloc(0);
+#ifdef M_ARENA_MAX
+    /* One malloc arena: requests run one at a time past the image slot
+     * (images.max_concurrent), on whichever HTTP thread; with one arena the
+     * next request reuses the memory the last one freed instead of each
+     * thread's arena keeping its own copy (measured: 27 MB of RSS after ten
+     * 1920x1080 pages instead of 49, at the same CPU per request). */
+    mallopt(M_ARENA_MAX, 1);
+#endif
     ocr_config cfg;
     hdm_err err = {0};
     if (ocr_config_defaults(&cfg) < 0)

@@ -224,23 +224,24 @@ int ocr_request_languages(const ocr_config *cfg, const ocr_model_info *info,
 /* ---- workspace.c ------------------------------------------------------------- */
 
 /*
- * The big buffers of one request: the letterboxed detection input, the
- * probability map at image size and its bitmap, one recognition batch.
- * Fresh allocations of that size cost a page fault and a zeroed page per
- * 4 KiB each request (about 1 ms per MB here); kept buffers do not.
- * Workspaces are taken from a pool, at most as many as requests may hold
- * decoded images at once; a buffer larger than the pool's keep limit is
- * freed when its request ends instead of kept.
+ * The big buffers of one request, kept between requests: fresh allocations
+ * of that size cost a page fault and a zeroed page per 4 KiB each request
+ * (about 1 ms per MB here); kept buffers do not.  Two buffers, each reused
+ * by two steps whose lifetimes do not overlap, so a 1920x1080 page needs
+ * 10.4 MB instead of 13.4:
+ *   bytes: the letterboxed detection input (until the detection call has
+ *          returned), then the text bitmap of DB;
+ *   map:   the probability map at the image's size (float32, until DB is
+ *          done), then the recognition inputs of the crops.
+ * Workspaces come from a pool, at most as many as requests may hold decoded
+ * images at once; one whose buffers grew beyond the pool's keep limit (a
+ * huge image) gives them back when its request ends.
  */
 typedef struct ocr_workspace {
-    uint8_t *det_in;
-    size_t det_in_cap;
-    float *pred;
-    size_t pred_cap;           /* floats */
-    uint8_t *bitmap;
-    size_t bitmap_cap;
-    uint8_t *batch;
-    size_t batch_cap;
+    uint8_t *bytes;
+    size_t bytes_cap;           /* bytes */
+    float *map;
+    size_t map_cap;             /* bytes */
     struct ocr_workspace *next; /* pool link */
 } ocr_workspace;
 
@@ -256,8 +257,8 @@ void ocr_workspace_pool_free(ocr_workspace_pool *p);
 ocr_workspace *ocr_workspace_get(ocr_workspace_pool *p);
 /* Gives it back (its oversized buffers freed).  Accepts NULL. */
 void ocr_workspace_put(ocr_workspace_pool *p, ocr_workspace *ws);
-/* Grows *buf (capacity *cap elements of `elem` bytes) to n elements without
- * keeping its contents.  0 or -HDM_E_NOMEM (err names `what`). */
+/* Grows *buf (capacity *cap bytes) to n * elem bytes without keeping its
+ * contents.  0 or -HDM_E_NOMEM (err names `what`). */
 int ocr_workspace_reserve(void **buf, size_t *cap, size_t n, size_t elem, const char *what,
                           hdm_err *err);
 /* Bytes a workspace holds now. */
@@ -278,17 +279,21 @@ size_t ocr_workspace_bytes(const ocr_workspace *ws);
 int ocr_host_decode(const ocr_config *cfg, const uint8_t *data, size_t len, image *img,
                     hdm_err *err);
 /* The detection input (det_w x det_h letterbox, cubic, pad 128) into
- * ws->det_in.  A too-thin image is -HDM_E_BAD_REQUEST. */
+ * ws->bytes.  A too-thin image is -HDM_E_BAD_REQUEST. */
 int ocr_host_letterbox(ocr_workspace *ws, const image *img, int det_w, int det_h, hdm_err *err);
 /*
- * The boxes of the detection map heat (det_w x det_h, `channels`
- * interleaved, the first used) for a width x height image: the map back to
- * the image's size in ws->pred, DB with the original's parameters (bitmap
- * in ws->bitmap), reading order.  *boxes is the caller's to free (also
- * after a failure).
+ * The detection map heat (det_w x det_h, `channels` interleaved, the first
+ * used) back at the width x height image's size, into ws->map (the
+ * caller may free heat afterwards).
  */
-int ocr_host_boxes(ocr_workspace *ws, const float *heat, int det_w, int det_h, int channels,
-                   int width, int height, ocr_boxes *boxes, hdm_err *err);
+int ocr_host_map(ocr_workspace *ws, const float *heat, int det_w, int det_h, int channels,
+                 int width, int height, hdm_err *err);
+/*
+ * The boxes of ws->map (ocr_host_map's): DB with the original's parameters
+ * (the bitmap in ws->bytes), then reading order.  *boxes is the caller's to
+ * free (also after a failure).
+ */
+int ocr_host_boxes(ocr_workspace *ws, int width, int height, ocr_boxes *boxes, hdm_err *err);
 /* How many recognition inputs one ocr_host_crops call makes for a batch
  * size: whole batches, at least OCR_FILL_CROPS crops. */
 size_t ocr_host_fill_count(size_t batch_size);
@@ -348,19 +353,18 @@ int ocr_app_info(ocr_app *app, ocr_model_info *out);
 void ocr_model_info_free(ocr_model_info *info);
 
 /*
- * The whole OCR of one encoded image with the languages idx[0..n_langs)
- * (every region read with each; the most confident reading kept, the
- * earlier language on ties).  `info` is a snapshot of the model's state.
- * cancel_fd (-1: none) cancels the manager calls when it becomes readable.
- * Errors: -HDM_E_BAD_REQUEST / -HDM_E_TOO_LARGE for the image,
- * -HDM_E_BUSY when no image slot freed in time, -HDM_E_CANCELLED after
- * cancel_fd fired, manager failures with its sentence (bad_request and
- * not_found from the manager become HDM_E_INTERNAL: our request was wrong,
- * not the client's).
+ * The whole OCR of a decoded image (ocr_host_decode's; the caller frees the
+ * encoded bytes first, and the image after) with the languages
+ * idx[0..n_langs) (every region read with each; the most confident reading
+ * kept, the earlier language on ties).  `info` is a snapshot of the
+ * model's state.  cancel_fd (-1: none) cancels the manager calls when it
+ * becomes readable.  Errors: -HDM_E_BAD_REQUEST for an image too thin to
+ * letterbox, -HDM_E_CANCELLED after cancel_fd fired, manager failures with
+ * its sentence (bad_request and not_found from the manager become
+ * HDM_E_INTERNAL: our request was wrong, not the client's).
  */
-int ocr_pipeline_run(ocr_app *app, const ocr_model_info *info, const uint8_t *data, size_t len,
-                     const int *idx, size_t n_langs, int cancel_fd, ocr_result *out,
-                     hdm_err *err);
+int ocr_pipeline_run(ocr_app *app, const ocr_model_info *info, const image *img, const int *idx,
+                     size_t n_langs, int cancel_fd, ocr_result *out, hdm_err *err);
 
 /* ---- model.c (the keeper) ----------------------------------------------------- */
 

@@ -164,10 +164,11 @@ static int squeeze(const hdm_tensor *t, int64_t *dims, int max)
     return n;
 }
 
-/* Detection of ws->det_in, then the boxes of its map [det_h, det_w, C]
- * (ocr_host_boxes) while the answer holds the map. */
+/* Detection of the letterboxed input in ws->bytes; its map [det_h, det_w,
+ * C] back at the image's size in ws->map (ocr_host_map), after which the
+ * answer that held the map is freed. */
 static int detect(ocr_app *app, const ocr_model_info *info, ocr_workspace *ws, int width,
-                  int height, int cancel_fd, ocr_boxes *boxes, hdm_err *err)
+                  int height, int cancel_fd, hdm_err *err)
 {
     cJSON *input = NULL;
     hdm_response *resp = NULL;
@@ -176,7 +177,7 @@ static int detect(ocr_app *app, const ocr_model_info *info, ocr_workspace *ws, i
         .dtype = HDM_DT_UINT8,
         .ndim = 3,
         .shape = {info->det_h, info->det_w, 3},
-        .data = ws->det_in,
+        .data = ws->bytes,
         .nbytes = (size_t)info->det_w * (size_t)info->det_h * 3,
     };
     int r;
@@ -204,8 +205,7 @@ static int detect(ocr_app *app, const ocr_model_info *info, ocr_workspace *ws, i
                         info->det_w, info->det_h);
         goto out;
     }
-    r = ocr_host_boxes(ws, t.data, info->det_w, info->det_h, (int)d[2], width, height, boxes,
-                       err);
+    r = ocr_host_map(ws, t.data, info->det_w, info->det_h, (int)d[2], width, height, err);
 out:
     hdm_response_free(resp);
     hdm_request_free(req);
@@ -293,20 +293,16 @@ out:
 
 /* ---- the request ------------------------------------------------------------ */
 
-int ocr_pipeline_run(ocr_app *app, const ocr_model_info *info, const uint8_t *data, size_t len,
-                     const int *idx, size_t n_langs, int cancel_fd, ocr_result *out,
-                     hdm_err *err)
+int ocr_pipeline_run(ocr_app *app, const ocr_model_info *info, const image *img, const int *idx,
+                     size_t n_langs, int cancel_fd, ocr_result *out, hdm_err *err)
 {
     const ocr_config *cfg = app->cfg;
-    image img = {0};
     ocr_boxes boxes = {0};
     ocr_workspace *ws = NULL;
+    int r;
     memset(out, 0, sizeof(*out));
     if (!info->have || !info->det_path || !info->params)
         return hdm_err_set(err, HDM_E_UNAVAILABLE, "the model is not loaded yet");
-    int r = ocr_host_decode(cfg, data, len, &img, err);
-    if (r < 0)
-        return r;
     ws = ocr_workspace_get(&app->pool);
     if (!ws) {
         r = hdm_err_set(err, HDM_E_NOMEM, "out of memory");
@@ -315,8 +311,9 @@ int ocr_pipeline_run(ocr_app *app, const ocr_model_info *info, const uint8_t *da
 
     /* Detection (the original's times start here: decoding is not in them). */
     double t0 = mono_s();
-    if ((r = ocr_host_letterbox(ws, &img, info->det_w, info->det_h, err)) < 0 ||
-        (r = detect(app, info, ws, img.width, img.height, cancel_fd, &boxes, err)) < 0)
+    if ((r = ocr_host_letterbox(ws, img, info->det_w, info->det_h, err)) < 0 ||
+        (r = detect(app, info, ws, img->width, img->height, cancel_fd, err)) < 0 ||
+        (r = ocr_host_boxes(ws, img->width, img->height, &boxes, err)) < 0)
         goto out;
     double t1 = mono_s();
     out->detection_ms = (t1 - t0) * 1000.0;
@@ -339,14 +336,15 @@ int ocr_pipeline_run(ocr_app *app, const ocr_model_info *info, const uint8_t *da
      * the manager batch by batch. */
     size_t bs = (size_t)cfg->batch_size_rec;
     size_t per_fill = ocr_host_fill_count(bs);
-    if ((r = ocr_workspace_reserve((void **)&ws->batch, &ws->batch_cap,
-                                   per_fill * OCR_REC_INPUT_BYTES, 1, "recognition inputs",
-                                   err)) < 0)
+    /* The map is no longer needed: its buffer takes the crops. */
+    if ((r = ocr_workspace_reserve((void **)&ws->map, &ws->map_cap, per_fill,
+                                   OCR_REC_INPUT_BYTES, "recognition inputs", err)) < 0)
         goto out;
+    uint8_t *inputs = (uint8_t *)ws->map;
     for (size_t l = 0; l < n_langs; l++)
         for (size_t start = 0; start < boxes.count; start += per_fill) {
             size_t run = boxes.count - start < per_fill ? boxes.count - start : per_fill;
-            if ((r = ocr_host_crops(&img, boxes.items + start, run, ws->batch, start, err)) < 0)
+            if ((r = ocr_host_crops(img, boxes.items + start, run, inputs, start, err)) < 0)
                 goto out;
             for (size_t b = 0; b < run; b += bs) {
                 size_t count = run - b < bs ? run - b : bs;
@@ -354,7 +352,7 @@ int ocr_pipeline_run(ocr_app *app, const ocr_model_info *info, const uint8_t *da
                     r = hdm_err_set(err, HDM_E_CANCELLED, "the client went away");
                     goto out;
                 }
-                r = recognize(app, info, ws->batch + b * OCR_REC_INPUT_BYTES, idx[l], count,
+                r = recognize(app, info, inputs + b * OCR_REC_INPUT_BYTES, idx[l], count,
                               out->regions + start + b, cancel_fd, err);
                 if (r < 0)
                     goto out;
@@ -366,7 +364,6 @@ int ocr_pipeline_run(ocr_app *app, const ocr_model_info *info, const uint8_t *da
 out:
     ocr_boxes_free(&boxes);
     ocr_workspace_put(&app->pool, ws);
-    image_free(&img);
     if (r < 0)
         ocr_result_free(out);
     return r;

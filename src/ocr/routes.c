@@ -333,6 +333,7 @@ static void h_extract(http_request *hr, http_reply *reply, void *user)
     ocr_model_info info = {0};
     ocr_result res = {0};
     hdm_err err = {0};
+    image img = {0};
     uint8_t *loaded = NULL;
     char reason[256];
     int idx[OCR_MAX_LANGS];
@@ -363,17 +364,23 @@ static void h_extract(http_request *hr, http_reply *reply, void *user)
         }
         data = loaded;
     }
+    /* Decoding waits for one of images.max_concurrent slots; the encoded
+     * bytes are not needed after it. */
+    r = ocr_host_decode(cfg, data, len, &img, &err);
+    free(loaded);
+    loaded = NULL;
+    if (r < 0)
+        goto fail;
     /* A client that hangs up cancels its device work (as hailo-vision). */
     int cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (cancel_fd >= 0)
         http_request_on_close(hr, cancel_hook, &cancel_fd);
-    r = ocr_pipeline_run(app, &info, data, len, idx, n_langs, cancel_fd, &res, &err);
+    r = ocr_pipeline_run(app, &info, &img, idx, n_langs, cancel_fd, &res, &err);
     if (cancel_fd >= 0) {
         http_request_on_close(hr, NULL, NULL);
         close(cancel_fd);
     }
-    free(loaded);
-    loaded = NULL;
+    image_free(&img); /* gives the slot to the next request */
     if (r == -HDM_E_CANCELLED && http_request_closed(hr)) {
         /* Nobody reads this reply. */
         log_info("client went away; OCR request cancelled");
@@ -392,6 +399,7 @@ fail:
     reply_failure(reply, r, &err);
 done:
     free(loaded);
+    image_free(&img);
     ocr_result_free(&res);
     ocr_model_info_free(&info);
 }

@@ -1,8 +1,9 @@
 /*
  * workspace.c - per-request buffers kept between requests (ocr.h).
  *
- * Why: a 1920x1080 page needs an 8 MB float map, a 2 MB bitmap and a
- * 1.5 MB detection input.  Allocated fresh, every 4 KiB page of them is a
+ * Why: a 1920x1080 page needs an 8 MB float map, a 2 MB bitmap, a 1.5 MB
+ * detection input and 1.5 MB of recognition inputs (the last two share the
+ * first two's buffers).  Allocated fresh, every 4 KiB page of them is a
  * page fault and a page the kernel zeroes, about 10 ms per request here
  * (docs/BENCHMARKS.md); a kept buffer is written in place.  The pool never
  * holds more workspaces than requests ran at once, which the decode gate
@@ -23,13 +24,11 @@ void ocr_workspace_pool_init(ocr_workspace_pool *p, size_t keep_bytes)
 
 static void ws_release(ocr_workspace *ws)
 {
-    free(ws->det_in);
-    free(ws->pred);
-    free(ws->bitmap);
-    free(ws->batch);
-    ws->det_in = ws->bitmap = ws->batch = NULL;
-    ws->pred = NULL;
-    ws->det_in_cap = ws->pred_cap = ws->bitmap_cap = ws->batch_cap = 0;
+    free(ws->bytes);
+    free(ws->map);
+    ws->bytes = NULL;
+    ws->map = NULL;
+    ws->bytes_cap = ws->map_cap = 0;
 }
 
 void ocr_workspace_pool_free(ocr_workspace_pool *p)
@@ -61,7 +60,7 @@ ocr_workspace *ocr_workspace_get(ocr_workspace_pool *p)
 
 size_t ocr_workspace_bytes(const ocr_workspace *ws)
 {
-    return ws->det_in_cap + ws->pred_cap * sizeof(float) + ws->bitmap_cap + ws->batch_cap;
+    return ws->bytes_cap + ws->map_cap;
 }
 
 void ocr_workspace_put(ocr_workspace_pool *p, ocr_workspace *ws)
@@ -79,18 +78,18 @@ void ocr_workspace_put(ocr_workspace_pool *p, ocr_workspace *ws)
 int ocr_workspace_reserve(void **buf, size_t *cap, size_t n, size_t elem, const char *what,
                           hdm_err *err)
 {
-    if (n <= *cap && *buf)
-        return 0;
     if (elem && n > SIZE_MAX / elem)
         return hdm_err_set(err, HDM_E_NOMEM, "%s: %zu elements are too many", what, n);
+    size_t bytes = n * elem;
+    if (bytes <= *cap && *buf)
+        return 0;
     /* free + malloc, not realloc: the old contents are not needed. */
     free(*buf);
-    *buf = malloc(n * elem > 0 ? n * elem : 1);
+    *buf = malloc(bytes > 0 ? bytes : 1);
     if (!*buf) {
         *cap = 0;
-        return hdm_err_set(err, HDM_E_NOMEM, "out of memory for the %s (%zu bytes)", what,
-                           n * elem);
+        return hdm_err_set(err, HDM_E_NOMEM, "out of memory for the %s (%zu bytes)", what, bytes);
     }
-    *cap = n;
+    *cap = bytes;
     return 0;
 }

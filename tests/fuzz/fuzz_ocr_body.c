@@ -54,10 +54,12 @@ static void host_path(const uint8_t *data, size_t len)
         /* A map the way a detector would answer: dark pixels are text. */
         static float heat[DET_W * DET_H];
         for (size_t i = 0; i < DET_W * DET_H; i++) {
-            const uint8_t *p = ws.det_in + 3 * i;
+            const uint8_t *p = ws.bytes + 3 * i;
             heat[i] = (float)(765 - p[0] - p[1] - p[2]) / 765.0f;
         }
-        rc = ocr_host_boxes(&ws, heat, DET_W, DET_H, 1, img.width, img.height, &boxes, &err);
+        rc = ocr_host_map(&ws, heat, DET_W, DET_H, 1, img.width, img.height, &err);
+        if (rc == 0)
+            rc = ocr_host_boxes(&ws, img.width, img.height, &boxes, &err);
         check(rc, &err);
     }
     for (size_t i = 0; rc == 0 && i < boxes.count; i++) {

@@ -81,10 +81,10 @@ static void page_boxes(image *img, ocr_workspace *ws, float **heat, ocr_boxes *b
     assert_int_equal(ocr_host_letterbox(ws, img, MODEL_W, MODEL_H, &err), 0);
     *heat = malloc((size_t)MODEL_W * MODEL_H * sizeof(float));
     assert_non_null(*heat);
-    assert_int_equal(sim_ocr_detect(ws->det_in, MODEL_H, MODEL_W, *heat), 0);
-    assert_int_equal(ocr_host_boxes(ws, *heat, MODEL_W, MODEL_H, 1, img->width, img->height,
-                                    boxes, &err),
+    assert_int_equal(sim_ocr_detect(ws->bytes, MODEL_H, MODEL_W, *heat), 0);
+    assert_int_equal(ocr_host_map(ws, *heat, MODEL_W, MODEL_H, 1, img->width, img->height, &err),
                      0);
+    assert_int_equal(ocr_host_boxes(ws, img->width, img->height, boxes, &err), 0);
 }
 
 static void test_boxes_as_library(void **state)
@@ -104,23 +104,24 @@ static void test_boxes_as_library(void **state)
     assert_memory_equal(lib.items, boxes.items, lib.count * sizeof(ocr_box));
     /* A second request in the same (now stale) workspace: the same boxes. */
     ocr_boxes again;
-    assert_int_equal(ocr_host_boxes(&ws, heat, MODEL_W, MODEL_H, 1, img.width, img.height, &again,
-                                    &err),
-                     0);
+    assert_int_equal(ocr_host_map(&ws, heat, MODEL_W, MODEL_H, 1, img.width, img.height, &err), 0);
+    assert_int_equal(ocr_host_boxes(&ws, img.width, img.height, &again, &err), 0);
     assert_int_equal(again.count, boxes.count);
     assert_memory_equal(again.items, boxes.items, boxes.count * sizeof(ocr_box));
-    /* A map of the wrong size for the image is refused, not read past. */
+    /* No channels, or boxes asked of a map smaller than the image: refused,
+     * not read past. */
+    assert_int_not_equal(ocr_host_map(&ws, heat, MODEL_W, MODEL_H, 0, img.width, img.height, &err),
+                         0);
     ocr_boxes none;
-    assert_int_not_equal(
-        ocr_host_boxes(&ws, heat, MODEL_W, MODEL_H, 0, img.width, img.height, &none, &err), 0);
+    assert_int_equal(ocr_host_boxes(&ws, img.width * 4, img.height * 4, &none, &err),
+                     -HDM_E_INTERNAL);
     ocr_boxes_free(&none);
     ocr_boxes_free(&again);
     ocr_boxes_free(&lib);
     ocr_boxes_free(&boxes);
     free(heat);
-    free(ws.det_in);
-    free(ws.pred);
-    free(ws.bitmap);
+    free(ws.bytes);
+    free(ws.map);
     image_free(&img);
 }
 
@@ -171,9 +172,8 @@ static void test_crops_threads(void **state)
     free(many);
     ocr_boxes_free(&boxes);
     free(heat);
-    free(ws.det_in);
-    free(ws.pred);
-    free(ws.bitmap);
+    free(ws.bytes);
+    free(ws.map);
     image_free(&img);
 }
 
