@@ -136,6 +136,17 @@ typedef struct imgproc_contours {
  */
 int imgproc_find_contours(const uint8_t *mask, int w, int h, size_t stride, imgproc_contours *out,
                           hdm_err *err);
+/*
+ * imgproc_find_contours without the bordered copy cv::findContours makes of
+ * its input (a w+2 x h+2 byte buffer, 2 MB for a 1920x1080 map): `framed`
+ * is that buffer already, (w + 2) x (h + 2) bytes, packed, the w x h mask
+ * in its interior at (1, 1) and a one-pixel frame around it (zeroed here).
+ * The same OpenCV border following on the same bytes with the same offset,
+ * so the same contours, in the inner image's coordinates.  OpenCV turns the
+ * buffer into 0/1 in place: its contents are not kept.
+ */
+int imgproc_find_contours_framed(uint8_t *framed, int w, int h, imgproc_contours *out,
+                                 hdm_err *err);
 /* Frees what imgproc_find_contours allocated and empties *c; accepts NULL. */
 void imgproc_contours_free(imgproc_contours *c);
 

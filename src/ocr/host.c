@@ -94,7 +94,7 @@ int ocr_host_boxes(ocr_workspace *ws, int width, int height, ocr_boxes *boxes, h
         return hdm_err_set(err, HDM_E_INTERNAL, "detection: no %dx%d map to read", width, height);
     /* The detection input in this buffer is no longer needed. */
     int r = ocr_workspace_reserve((void **)&ws->bytes, &ws->bytes_cap,
-                                  (size_t)width * (size_t)height, 1, "text bitmap", err);
+                                  OCR_DB_BITMAP_BYTES(width, height), 1, "text bitmap", err);
     if (r == 0)
         r = ocr_db_boxes_buf(ws->map, width, height, 0, &p, ws->bytes, boxes, err);
     if (r == 0)

@@ -228,45 +228,59 @@ static int check_args(const float *pred, int w, int h, size_t stride, const ocr_
     return 0;
 }
 
-int ocr_db_boxes_buf(const float *pred, int w, int h, size_t stride, const ocr_db_params *p,
-                     uint8_t *bitmap, ocr_boxes *out, hdm_err *err)
+/* bitmap = pred > thresh as 0/255 for findContours: row y of the map goes
+ * to bitmap + y * pitch + at (a framed bitmap puts it inside its frame). */
+static void threshold(const float *pred, int w, int h, size_t step, float thresh, uint8_t *bitmap,
+                      size_t pitch, size_t at)
 {
-    imgproc_contours contours = {0};
-    size_t cap = 0, step;
-    int rc = check_args(pred, w, h, stride, p, out, &step, err);
-    if (rc < 0)
-        return rc;
-    if (bitmap == NULL)
-        return hdm_err_set(err, HDM_E_BAD_REQUEST, "DB post-processing: no bitmap buffer");
-
-    /* bitmap = pred > thresh, as 0/255 for findContours. */
     for (int y = 0; y < h; y++) {
         const float *row = (const float *)((const uint8_t *)pred + (size_t)y * step);
-        uint8_t *b = bitmap + (size_t)y * (size_t)w;
+        uint8_t *b = bitmap + (size_t)y * pitch + at;
         for (int x = 0; x < w; x++)
-            b[x] = row[x] > p->thresh ? 255 : 0;
+            b[x] = row[x] > thresh ? 255 : 0;
     }
-    rc = imgproc_find_contours(bitmap, w, h, 0, &contours, err);
-    if (rc < 0)
-        goto out;
+}
 
-    size_t n = contours.count < p->max_candidates ? contours.count : p->max_candidates;
+/* The boxes of the first max_candidates contours, in contour order (the
+ * loop of boxes_from_bitmap). */
+static int contours_to_boxes(const float *pred, int w, int h, size_t step, const ocr_db_params *p,
+                             const imgproc_contours *contours, ocr_boxes *out, hdm_err *err)
+{
+    size_t cap = 0;
+    size_t n = contours->count < p->max_candidates ? contours->count : p->max_candidates;
     for (size_t i = 0; i < n; i++) {
         ocr_box b;
         int keep;
-        const int32_t *xy = contours.xy + 2 * contours.start[i];
-        size_t np = contours.start[i + 1] - contours.start[i];
-        rc = contour_box(pred, w, h, step, p, xy, np, &b, &keep, err);
+        const int32_t *xy = contours->xy + 2 * contours->start[i];
+        size_t np = contours->start[i + 1] - contours->start[i];
+        int rc = contour_box(pred, w, h, step, p, xy, np, &b, &keep, err);
         if (rc < 0)
-            goto out;
+            return rc;
         if (!keep)
             continue;
         b.db_index = out->count;
         rc = push_box(out, &cap, &b, err);
         if (rc < 0)
-            goto out;
+            return rc;
     }
-out:
+    return 0;
+}
+
+int ocr_db_boxes_buf(const float *pred, int w, int h, size_t stride, const ocr_db_params *p,
+                     uint8_t *bitmap, ocr_boxes *out, hdm_err *err)
+{
+    imgproc_contours contours = {0};
+    size_t step;
+    int rc = check_args(pred, w, h, stride, p, out, &step, err);
+    if (rc < 0)
+        return rc;
+    if (bitmap == NULL)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "DB post-processing: no bitmap buffer");
+    /* Inside the one-pixel frame findContours works with (no copy of it). */
+    threshold(pred, w, h, step, p->thresh, bitmap, (size_t)w + 2, (size_t)w + 3);
+    rc = imgproc_find_contours_framed(bitmap, w, h, &contours, err);
+    if (rc == 0)
+        rc = contours_to_boxes(pred, w, h, step, p, &contours, out, err);
     imgproc_contours_free(&contours);
     return rc;
 }
@@ -274,6 +288,7 @@ out:
 int ocr_db_boxes(const float *pred, int w, int h, size_t stride, const ocr_db_params *p,
                  ocr_boxes *out, hdm_err *err)
 {
+    imgproc_contours contours = {0};
     size_t step;
     int rc = check_args(pred, w, h, stride, p, out, &step, err);
     if (rc < 0)
@@ -281,7 +296,11 @@ int ocr_db_boxes(const float *pred, int w, int h, size_t stride, const ocr_db_pa
     uint8_t *bitmap = malloc((size_t)w * (size_t)h);
     if (bitmap == NULL)
         return hdm_err_set(err, HDM_E_NOMEM, "out of memory for a %dx%d text mask", w, h);
-    rc = ocr_db_boxes_buf(pred, w, h, stride, p, bitmap, out, err);
+    threshold(pred, w, h, step, p->thresh, bitmap, (size_t)w, 0);
+    rc = imgproc_find_contours(bitmap, w, h, 0, &contours, err);
     free(bitmap);
+    if (rc == 0)
+        rc = contours_to_boxes(pred, w, h, step, p, &contours, out, err);
+    imgproc_contours_free(&contours);
     return rc;
 }

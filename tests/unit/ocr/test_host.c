@@ -211,6 +211,44 @@ static void test_text(void **state)
     free(many);
 }
 
+/* The framed contour search (no bordered copy) finds exactly what
+ * cv::findContours finds, on random masks of every density and on masks
+ * touching the image edge. */
+static void test_contours_framed(void **state)
+{
+    (void)state;
+    uint32_t seed = 12345;
+    hdm_err err = {0};
+    for (int round = 0; round < 60; round++) {
+        seed = seed * 1103515245u + 12345u;
+        int w = 1 + (int)(seed >> 8) % 120, h = 1 + (int)(seed >> 16) % 90;
+        int density = round % 6; /* 0: empty ... 5: full */
+        uint8_t *mask = malloc((size_t)w * h), *framed = malloc((size_t)(w + 2) * (h + 2));
+        assert_non_null(mask);
+        assert_non_null(framed);
+        memset(framed, 0x77, (size_t)(w + 2) * (h + 2)); /* stale frame */
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                seed = seed * 1103515245u + 12345u;
+                uint8_t v = (int)((seed >> 16) % 5) < density ? 255 : 0;
+                mask[y * w + x] = v;
+                framed[(size_t)(y + 1) * (w + 2) + x + 1] = v;
+            }
+        imgproc_contours a, b;
+        assert_int_equal(imgproc_find_contours(mask, w, h, 0, &a, &err), 0);
+        assert_int_equal(imgproc_find_contours_framed(framed, w, h, &b, &err), 0);
+        assert_int_equal(a.count, b.count);
+        if (a.count) {
+            assert_memory_equal(a.start, b.start, (a.count + 1) * sizeof(size_t));
+            assert_memory_equal(a.xy, b.xy, a.start[a.count] * 2 * sizeof(int32_t));
+        }
+        imgproc_contours_free(&a);
+        imgproc_contours_free(&b);
+        free(mask);
+        free(framed);
+    }
+}
+
 static atomic_int hits[1000];
 
 static void count_range(void *user, size_t begin, size_t end)
@@ -244,6 +282,7 @@ int main(void)
         cmocka_unit_test(test_decode),       cmocka_unit_test(test_boxes_as_library),
         cmocka_unit_test(test_crops_threads), cmocka_unit_test(test_fill_count),
         cmocka_unit_test(test_text),         cmocka_unit_test(test_parallel_for),
+        cmocka_unit_test(test_contours_framed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
