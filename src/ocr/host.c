@@ -37,9 +37,9 @@ int ocr_host_decode(const ocr_config *cfg, const uint8_t *data, size_t len, imag
         return r;
     if (r == -HDM_E_BUSY) {
         return hdm_err_set(err, HDM_E_BUSY,
-                           "busy: images.max_concurrent (%d) requests are being read and none "
-                           "finished within images.max_wait_ms; try again",
-                           cfg->image_max_concurrent);
+                           "busy: other requests are reading their images "
+                           "(images.max_concurrent %d, images.max_wait_ms %d); try again",
+                           cfg->image_max_concurrent, cfg->image_max_wait_ms);
     }
     if (r == -HDM_E_NOMEM)
         return r;

@@ -241,7 +241,8 @@ static cJSON *region_json(const ocr_config *cfg, const ocr_region *r)
               cJSON_AddStringToObject(o, "type", "text") &&
               /* ours, after the original's fields */
               add_points(o, "polygon", quad) &&
-              cJSON_AddStringToObject(o, "language", cfg->langs[r->lang].code);
+              cJSON_AddStringToObject(o, "language",
+                                      r->lang >= 0 ? cfg->langs[r->lang].code : "");
     if (!ok) {
         cJSON_Delete(o);
         return NULL;
