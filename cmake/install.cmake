@@ -24,6 +24,7 @@ endif()
 # time by cmake/install-system.cmake, for the prefix of that install.
 set(HDM_UNITS hailo-device-manager.socket hailo-device-manager.service
     hailo-clip.service hailo-vision.service)
+list(APPEND HDM_UNITS hailo-ocr.service)
 file(GLOB HDM_DEFAULT_CONFIGS RELATIVE ${CMAKE_SOURCE_DIR}/config ${CMAKE_SOURCE_DIR}/config/*.yaml)
 list(SORT HDM_DEFAULT_CONFIGS)
 install(CODE "
