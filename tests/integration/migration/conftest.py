@@ -135,6 +135,11 @@ def stage_original(root):
         extra = DEVICE_GROUP + (",hailo-device-mgr" if s in ("depth", "pose") else "")
         shadow(root, "useradd", "--system", "--shell", "/usr/sbin/nologin", "--home-dir",
                "/var/lib/hailo-" + s, "--gid", "hailo-" + s, "--groups", extra, "hailo-" + s)
+    # A service of the original that this stack does not replace (CPU text to
+    # speech): its unit must come through install and uninstall untouched.
+    shadow(root, "groupadd", "--system", "hailo-piper")
+    shadow(root, "useradd", "--system", "--shell", "/usr/sbin/nologin", "--home-dir",
+           "/var/lib/hailo-piper", "--gid", "hailo-piper", "hailo-piper")
     # Someone who is no service: stays out of the socket group.
     shadow(root, "useradd", "--uid", "1000", "--shell", "/usr/sbin/nologin", "pi")
 
@@ -190,7 +195,8 @@ def stage_original(root):
     units = {"hailo-device-manager": ("hailo-device-mgr", "hailo_device_manager.py"),
              "hailo-vision": ("hailo-vision", "hailo_vision_server.py"),
              "hailo-clip": ("hailo-clip", "hailo_clip_service.py"),
-             "hailo-ocr": ("hailo-ocr", "hailo_ocr_server.py")}
+             "hailo-ocr": ("hailo-ocr", "hailo_ocr_server.py"),
+             "hailo-piper": ("hailo-piper", "hailo_piper_service.py")}
     for name, (user, script) in units.items():
         put(root, f"/etc/systemd/system/{name}.service",
             f"[Unit]\nDescription={name} (the original Python stack)\n\n[Service]\n"

@@ -336,7 +336,9 @@ def test_verify_on_the_upgraded_system(stack):
     dest = os.path.join(stack.root, "opt/migration-test/scripts")
     if not os.path.isdir(dest):
         shutil.copytree(SCRIPTS, dest)
-    verify = ["/bin/bash", "/opt/migration-test/scripts/verify.sh", "--devctl",
+    # The three parts this test starts (install.sh all installed more).
+    verify = ["/bin/bash", "/opt/migration-test/scripts/verify.sh", "manager", "clip", "vision",
+              "--devctl",
               "/usr/local/bin/hailo-devctl", "--clip-url", stack.clip, "--vision-url",
               stack.vision, "--timeout", "30"]
     p = stack.run_as("root", verify)
