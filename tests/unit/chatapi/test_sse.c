@@ -1,4 +1,4 @@
-/* test_sse.c - chat.completion.chunk events (src/vision/sse.c). */
+/* test_sse.c - chat.completion.chunk events (src/chatapi/sse.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "vision/vision.h"
+#include "chatapi/chatapi.h"
 
 /* Formats obj as an event, checks the framing and parses the JSON back. */
 static cJSON *roundtrip(cJSON *obj)

@@ -1,11 +1,11 @@
-/* test_stop.c - stop sequences over streamed deltas (src/vision/stop.c). */
+/* test_stop.c - stop sequences over streamed deltas (src/chatapi/stop.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
 #include <cmocka.h>
 
-#include "vision/vision.h"
+#include "chatapi/chatapi.h"
 
 typedef struct sink {
     char text[256];

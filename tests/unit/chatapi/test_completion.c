@@ -1,4 +1,4 @@
-/* test_completion.c - chat.completion and error shapes (src/vision/completion.c). */
+/* test_completion.c - chat.completion and error shapes (src/chatapi/completion.c). */
 #include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "vision/vision.h"
+#include "chatapi/chatapi.h"
 
 static void test_ids(void **state)
 {
@@ -24,7 +24,7 @@ static void test_ids(void **state)
 static void test_completion_shape(void **state)
 {
     (void)state;
-    gen_result r = {.text = "A red square.",
+    chat_result r = {.text = "A red square.",
                     .text_len = 13,
                     .finish_reason = "length",
                     .prompt_tokens = 40,

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vision/vision.h"
+#include "chatapi/chatapi.h"
 
 void stop_init(stop_matcher *s, char *const *stops, int n)
 {

@@ -1,5 +1,6 @@
 /*
- * completion.c - OpenAI's JSON shapes: chat.completion and errors.
+ * completion.c - OpenAI's JSON shapes: chat.completion and errors (shared by
+ * hailo-vision and hailo-llm).
  *
  * Field names and order follow what api.openai.com sends, so the official
  * SDKs and tools that parse the answer by hand both see what they expect.
@@ -10,7 +11,7 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "vision/vision.h"
+#include "chatapi/chatapi.h"
 
 void completion_new_id(char *out, size_t out_len)
 {
@@ -47,7 +48,7 @@ static cJSON *usage_obj(int prompt_tokens, int completion_tokens)
     return u;
 }
 
-cJSON *completion_build(const char *id, long created, const char *model, const gen_result *r,
+cJSON *completion_build(const char *id, long created, const char *model, const chat_result *r,
                         double load_ms)
 {
     cJSON *o = cJSON_CreateObject();
@@ -65,8 +66,18 @@ cJSON *completion_build(const char *id, long created, const char *model, const g
     if (!(msg = cJSON_AddObjectToObject(choice, "message")))
         goto fail;
     cJSON_AddStringToObject(msg, "role", "assistant");
-    cJSON_AddStringToObject(msg, "content", r->text ? r->text : "");
+    /* With tool calls and no text, content is null, as OpenAI answers. */
+    if (r->tool_calls && (!r->text || !r->text[0]))
+        cJSON_AddNullToObject(msg, "content");
+    else
+        cJSON_AddStringToObject(msg, "content", r->text ? r->text : "");
     cJSON_AddNullToObject(msg, "refusal");
+    if (r->tool_calls) {
+        cJSON *calls = cJSON_Duplicate(r->tool_calls, 1);
+        if (!calls)
+            goto fail;
+        cJSON_AddItemToObject(msg, "tool_calls", calls);
+    }
     cJSON_AddNullToObject(choice, "logprobs");
     cJSON_AddStringToObject(choice, "finish_reason", r->finish_reason);
     if (!(usage = usage_obj(r->prompt_tokens, r->completion_tokens)))
