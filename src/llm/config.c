@@ -115,7 +115,7 @@ int llm_parse_duration(const char *text, double *seconds)
     double sign = 1, total = 0;
     if (*p == '-' || *p == '+')
         sign = *p++ == '-' ? -1 : 1;
-    if (!*p)
+    if (!((*p >= '0' && *p <= '9') || *p == '.'))
         return -1;
     /* A bare number is seconds (Ollama's numeric keep_alive, YAML's 300). */
     char *end;
