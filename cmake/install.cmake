@@ -20,10 +20,15 @@ if(TARGET hailo-vision)
   install(TARGETS hailo-vision RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT service)
 endif()
 
+# hailo-llm's CMakeLists.txt has no install rule of its own either.
+if(TARGET hailo-llm)
+  install(TARGETS hailo-llm RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT service)
+endif()
+
 # Units and default configs (conffiles in the package): placed at install
 # time by cmake/install-system.cmake, for the prefix of that install.
 set(HDM_UNITS hailo-device-manager.socket hailo-device-manager.service
-    hailo-clip.service hailo-vision.service)
+    hailo-clip.service hailo-vision.service hailo-llm.service)
 file(GLOB HDM_DEFAULT_CONFIGS RELATIVE ${CMAKE_SOURCE_DIR}/config ${CMAKE_SOURCE_DIR}/config/*.yaml)
 list(SORT HDM_DEFAULT_CONFIGS)
 install(CODE "

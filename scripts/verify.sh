@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # verify.sh - checks a running stack end to end, one PASS/FAIL line per check.
 #
-#   scripts/verify.sh [manager|clip|vision|all]... [--socket P] [--clip-url U]
-#                     [--vision-url U] [--devctl PATH] [--timeout S]
+#   scripts/verify.sh [manager|clip|vision|llm|all]... [--socket P] [--clip-url U]
+#                     [--vision-url U] [--llm-url U] [--devctl PATH] [--timeout S]
 #
 # Manager: the socket exists, answers ping, reports its status.  Each service:
 # /health, then one real request (clip: a small generated PNG against two
-# prompts; vision: a one-token chat).  Every readiness check polls with
+# prompts; vision: a one-token chat; llm: its model list and, when the model
+# directory holds one, a one-token Ollama chat).  Every readiness check polls with
 # backoff up to --timeout seconds: units report "started" before their socket
 # or port answers, and a fixed sleep either wastes time or loses the race.
 # Exit code 0 when every check passed, 1 otherwise, 2 for bad arguments.
@@ -19,11 +20,12 @@ PROG=verify.sh
 
 usage() {
     cat <<EOF
-Usage: scripts/verify.sh [manager|clip|vision|all]... [OPTIONS]
+Usage: scripts/verify.sh [manager|clip|vision|llm|all]... [OPTIONS]
 
   --socket P       manager socket (default \$HAILO_DEVICE_SOCKET or /run/hailo/device.sock)
   --clip-url U     hailo-clip base URL (default http://127.0.0.1:5000)
   --vision-url U   hailo-vision base URL (default http://127.0.0.1:11435)
+  --llm-url U      hailo-llm base URL (default http://127.0.0.1:11434)
   --devctl PATH    hailo-devctl to use (default: on PATH, else /usr/local/bin)
   --timeout S      seconds to wait for each part to become ready (default 60)
   --config-dir D   installed configs, for the model-file permission check
@@ -34,6 +36,7 @@ EOF
 SOCKET=${HAILO_DEVICE_SOCKET:-/run/hailo/device.sock}
 CLIP_URL=http://127.0.0.1:5000
 VISION_URL=http://127.0.0.1:11435
+LLM_URL=http://127.0.0.1:11434
 DEVCTL=
 TIMEOUT=60
 CONF_DIR=/etc/hailo
@@ -41,12 +44,13 @@ PY=/usr/bin/python3
 args=()
 while [ $# -gt 0 ]; do
     case "$1" in
-        --socket | --clip-url | --vision-url | --devctl | --timeout | --config-dir)
+        --socket | --clip-url | --vision-url | --llm-url | --devctl | --timeout | --config-dir)
             [ $# -ge 2 ] || { usage >&2; echo "$PROG: $1 needs a value" >&2; exit 2; }
             case "$1" in
                 --socket) SOCKET=$2 ;;
                 --clip-url) CLIP_URL=${2%/} ;;
                 --vision-url) VISION_URL=${2%/} ;;
+                --llm-url) LLM_URL=${2%/} ;;
                 --devctl) DEVCTL=$2 ;;
                 --timeout) TIMEOUT=$2 ;;
                 --config-dir) CONF_DIR=$2 ;;
@@ -204,6 +208,38 @@ check_vision() {
     fi
 }
 
+check_llm() {
+    if poll "$TIMEOUT" health_ok "$LLM_URL/health/ready" 'j["ready"] is True'; then
+        pass "hailo-llm $LLM_URL/health/ready: ready"
+    else
+        fail "hailo-llm $LLM_URL/health/ready: HTTP $HTTP_CODE $(body_excerpt)" \
+            "(journalctl -u hailo-llm)"
+        return
+    fi
+    http GET "$LLM_URL/api/tags"
+    local model
+    if ! { [ "$HTTP_CODE" = 200 ] && model=$(py_eval "$tmp/body" \
+        '(j["models"][0]["name"] if j["models"] else "")'); }; then
+        fail "hailo-llm /api/tags: HTTP $HTTP_CODE $(body_excerpt)"
+        return
+    fi
+    if [ -z "$model" ]; then
+        pass "hailo-llm: no models yet (copy LLM HEFs into its models.dir, /var/lib/hailo/llm)"
+        return
+    fi
+    printf '{"model": "%s", "stream": false, "options": {"num_predict": 1}, "messages": [{"role": "user", "content": "Say hi."}]}\n' \
+        "$model" >"$tmp/llm.json"
+    http POST "$LLM_URL/api/chat" "$tmp/llm.json"
+    local out
+    if [ "$HTTP_CODE" = 200 ] && out=$(py_eval "$tmp/body" \
+        'j["done"] is True and j["eval_count"] >= 1 and "%r, %d token(s)" % (
+         j["message"]["content"], j["eval_count"])'); then
+        pass "hailo-llm chat ($model): $out"
+    else
+        fail "hailo-llm chat ($model): HTTP $HTTP_CODE $(body_excerpt)"
+    fi
+}
+
 # The seed's HAILO_OPEN_FILE_FAILURE(13): the manager could not read a model a
 # service pointed it at.  As root, check that each configured model file that
 # exists is readable by the user that opens it.
@@ -225,7 +261,8 @@ check_model_access() {
     done < <(grep -E '^[[:space:]]+[a-z_]*_path:[[:space:]]*[^[:space:]]' "$CONF_DIR/$conf")
 }
 
-if ! command -v curl >/dev/null && [[ " ${COMPONENTS[*]} " = *" clip "* || " ${COMPONENTS[*]} " = *" vision "* ]]; then
+if ! command -v curl >/dev/null && [[ " ${COMPONENTS[*]} " = *" clip "* || " ${COMPONENTS[*]} " = *" vision "* ||
+    " ${COMPONENTS[*]} " = *" llm "* ]]; then
     fail "curl is needed for the HTTP checks (apt-get install curl)"
 fi
 for c in "${COMPONENTS[@]}"; do
@@ -233,6 +270,7 @@ for c in "${COMPONENTS[@]}"; do
         manager) check_manager ;;
         clip) check_model_access hailo-clip.yaml hailo-clip; check_clip ;;
         vision) check_model_access hailo-vision.yaml hailo-vision; check_vision ;;
+        llm) check_llm ;;
     esac
 done
 

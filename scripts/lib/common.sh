@@ -123,34 +123,37 @@ poll() {
 # The components named on a command line, expanded and in install order.
 # Usage: parse_components ARG... ; result in COMPONENTS (array).
 parse_components() {
-    local want_manager=0 want_clip=0 want_vision=0 c
+    local want_manager=0 want_clip=0 want_vision=0 want_llm=0 c
     [ $# -gt 0 ] || set -- all
     for c in "$@"; do
         case "$c" in
             manager) want_manager=1 ;;
             clip) want_clip=1 ;;
             vision) want_vision=1 ;;
-            all) want_manager=1 want_clip=1 want_vision=1 ;;
-            *) die "unknown component '$c' (manager, clip, vision or all)" ;;
+            llm) want_llm=1 ;;
+            all) want_manager=1 want_clip=1 want_vision=1 want_llm=1 ;;
+            *) die "unknown component '$c' (manager, clip, vision, llm or all)" ;;
         esac
     done
     COMPONENTS=()
     [ "$want_manager" = 0 ] || COMPONENTS+=(manager)
     [ "$want_clip" = 0 ] || COMPONENTS+=(clip)
     [ "$want_vision" = 0 ] || COMPONENTS+=(vision)
+    [ "$want_llm" = 0 ] || COMPONENTS+=(llm)
 }
 
 # Component table: programs, units, config file, user; the directory a
 # service keeps fetched models in (the manager's is their parent).
 declare -A COMP_BINS=([manager]="hailo-device-manager hailo-devctl" [clip]=hailo-clip
-    [vision]=hailo-vision)
+    [vision]=hailo-vision [llm]=hailo-llm)
 declare -A COMP_UNITS=([manager]="hailo-device-manager.socket hailo-device-manager.service"
-    [clip]=hailo-clip.service [vision]=hailo-vision.service)
+    [clip]=hailo-clip.service [vision]=hailo-vision.service [llm]=hailo-llm.service)
 declare -A COMP_CONFIG=([manager]=hailo-device-manager.yaml [clip]=hailo-clip.yaml
-    [vision]=hailo-vision.yaml)
-declare -A COMP_USER=([manager]=hailo-dm [clip]=hailo-clip [vision]=hailo-vision)
+    [vision]=hailo-vision.yaml [llm]=hailo-llm.yaml)
+declare -A COMP_USER=([manager]=hailo-dm [clip]=hailo-clip [vision]=hailo-vision
+    [llm]=hailo-llm)
 declare -A COMP_STATE=([manager]=/var/lib/hailo [clip]=/var/lib/hailo/clip
-    [vision]=/var/lib/hailo/vision)
+    [vision]=/var/lib/hailo/vision [llm]=/var/lib/hailo/llm)
 
 # Shared names (DESIGN.md, Deployment), used by the scripts that source this.
 SOCKET_GROUP=hailo
