@@ -9,9 +9,10 @@
  * hooks.h (stop conditions).  backend-sim-config.c parses --sim-config and
  * the per-model sidecars; backend-sim-models.c computes the tensor outputs of
  * clip/ocr/depth/pose; backend-sim-text.c is the sim tokenizer, the text
- * machinery the VLM and the LLM share, the VLM and whisper's segments;
- * sim-llm.c is the LLM (chat template, answers, JSON mode, tool calls).  Every output is a pure function of the
- * model file name and the input bytes (plus seed/temperature for the VLM),
+ * machinery the VLM and the LLM share and the VLM; sim-whisper.c whisper's
+ * segments; sim-llm.c the LLM (chat template, answers, JSON mode, tool
+ * calls).  Every output is a pure
+ * function of the model file name and the input bytes (plus seed/temperature for the VLM),
  * so tests and clients can rely on determinism.
  */
 #ifndef HDM_BACKENDS_BACKEND_SIM_H
@@ -228,6 +229,9 @@ int sim_llm_render(const llm_input *in, buf *text);
 int sim_llm_token_count(const char *text, size_t len);
 int sim_infer_llm(const backend *b, backend_model *m, const infer_input *in,
                   const infer_hooks *hooks, infer_output *out, hdm_err *err);
+
+/* ---- whisper (sim-whisper.c) ----------------------------------------------- */
+
 int sim_infer_whisper(const backend *b, backend_model *m, const infer_input *in,
                       const infer_hooks *hooks, infer_output *out, hdm_err *err);
 

@@ -26,6 +26,7 @@
 #include <cjson/cJSON.h>
 
 #include "common/err.h"
+#include "common/textstream.h"
 #include "hailodm.h"
 
 /* OpenAI allows at most four stop sequences. */
@@ -74,13 +75,8 @@ void chat_params_free(chat_params *p);
 /* Emits text that is safe to show; returns non-zero to abandon. */
 typedef int (*stop_emit_fn)(void *user, const char *text, size_t len);
 
-typedef struct stop_matcher {
-    char *const *stops; /* borrowed */
-    int n;
-    char *pending; /* text held back: it may begin a stop sequence */
-    size_t pending_len, pending_cap;
-    bool hit; /* a stop sequence matched; nothing more is emitted */
-} stop_matcher;
+/* common/textstream: `hit` is set once a stop sequence matched. */
+typedef textstream stop_matcher;
 
 void stop_init(stop_matcher *s, char *const *stops, int n);
 /*

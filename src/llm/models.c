@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/hash.h"
 #include "common/log.h"
 #include "llm/llm.h"
 
@@ -85,17 +86,6 @@ void llm_model_name_parts(const char *name, char *family, size_t family_len, cha
         *c = (char)toupper((unsigned char)*c);
 }
 
-/* FNV-1a over bytes, continuing from h. */
-static uint64_t fnv(uint64_t h, const void *data, size_t n)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
-
 static int cmp_model(const void *a, const void *b)
 {
     return strcmp(((const llm_model *)a)->name, ((const llm_model *)b)->name);
@@ -121,9 +111,9 @@ static bool entry_model(const llm_config *cfg, int dfd, const char *file, llm_mo
                          sizeof(m->size_label));
     m->bytes = (uint64_t)st.st_size;
     m->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
-    uint64_t h = fnv(0xcbf29ce484222325ull, m->name, strlen(m->name) + 1);
-    h = fnv(h, &m->bytes, sizeof(m->bytes));
-    h = fnv(h, &m->mtime_ns, sizeof(m->mtime_ns));
+    uint64_t h = hash_fnv1a(HASH_FNV1A_SEED, m->name, strlen(m->name) + 1);
+    h = hash_fnv1a(h, &m->bytes, sizeof(m->bytes));
+    h = hash_fnv1a(h, &m->mtime_ns, sizeof(m->mtime_ns));
     snprintf(m->digest, sizeof(m->digest), "%016llx", (unsigned long long)h);
     return true;
 }
