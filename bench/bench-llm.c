@@ -23,7 +23,7 @@
 #define MAX_TOKENS 32
 #define MODEL "qwen2.5-1.5b-instruct"
 #define MESSAGES                                                                                   \
-    "[{\"role\":\"system\",\"content\":\"You are a helpful assistant.\"},"                        \
+    "[{\"role\":\"system\",\"content\":\"You are a helpful assistant.\"},"                         \
     "{\"role\":\"user\",\"content\":\"Tell me about lighthouses.\"}]"
 
 typedef struct direct_ctx {

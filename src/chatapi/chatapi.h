@@ -176,8 +176,7 @@ void openai_reply_error(struct http_reply *reply, int status, const char *messag
 /* The reply for a failed generation: 499 when the client went away (nobody
  * reads it), 503 when the manager lost the model or is unavailable, else
  * completion_status_for. */
-void openai_reply_gen_error(struct http_reply *reply, int r, const hdm_err *err,
-                            bool client_gone);
+void openai_reply_gen_error(struct http_reply *reply, int r, const hdm_err *err, bool client_gone);
 
 /*
  * Hang-ups: chat_cancel_begin gives the request an eventfd that the HTTP

@@ -84,8 +84,7 @@ static int parse_stop(const cJSON *v, chat_params *p, const char **param, hdm_er
     }
     if (!cJSON_IsArray(v))
         return hdm_err_set(err, HDM_E_BAD_REQUEST,
-                           "stop must be a string or a list of at most %d strings",
-                           CHAT_MAX_STOP);
+                           "stop must be a string or a list of at most %d strings", CHAT_MAX_STOP);
     int n = cJSON_GetArraySize(v);
     if (n > CHAT_MAX_STOP)
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "stop has %d entries; at most %d are allowed", n,

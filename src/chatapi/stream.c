@@ -125,10 +125,10 @@ static void produce(http_stream *s, void *user)
         return;
     }
     if ((!res.tool_calls ||
-         send_obj(c, sse_chunk(c->id, c->created, c->model, tool_calls_delta(res.tool_calls),
-                               NULL, c->include_usage)) == 0) &&
-        send_obj(c, sse_chunk(c->id, c->created, c->model, cJSON_CreateObject(),
-                              res.finish_reason, c->include_usage)) == 0 &&
+         send_obj(c, sse_chunk(c->id, c->created, c->model, tool_calls_delta(res.tool_calls), NULL,
+                               c->include_usage)) == 0) &&
+        send_obj(c, sse_chunk(c->id, c->created, c->model, cJSON_CreateObject(), res.finish_reason,
+                              c->include_usage)) == 0 &&
         (!c->include_usage ||
          send_obj(c, sse_usage_chunk(c->id, c->created, c->model, res.prompt_tokens,
                                      res.completion_tokens)) == 0))

@@ -49,22 +49,22 @@
 /* ---- config.c ------------------------------------------------------------ */
 
 typedef struct llm_config {
-    char *host;             /* server.host, default 127.0.0.1 */
-    int port;               /* server.port, default 11434 */
-    int threads;            /* server.threads, default 8 */
-    int max_body_bytes;     /* server.max_body_bytes, default 4 MiB */
-    char *bearer_token;     /* server.bearer_token (or $HAILO_LLM_TOKEN) */
-    char *socket_path;      /* manager.socket ($HAILO_DEVICE_SOCKET wins) */
-    char *models_dir;       /* models.dir, default /var/lib/hailo/llm */
-    int max_models;         /* models.max_models: files listed at most */
-    char *keep_alive_text;  /* models.keep_alive, Ollama's form ("5m", 300, -1) */
-    double keep_alive;      /* the same in seconds (-1 pinned, 0 unload after use) */
-    int max_tokens;         /* generation.max_tokens: cap of num_predict / max_tokens */
-    int timeout_s;          /* generation.timeout_s: one generation's time limit */
+    char *host;            /* server.host, default 127.0.0.1 */
+    int port;              /* server.port, default 11434 */
+    int threads;           /* server.threads, default 8 */
+    int max_body_bytes;    /* server.max_body_bytes, default 4 MiB */
+    char *bearer_token;    /* server.bearer_token (or $HAILO_LLM_TOKEN) */
+    char *socket_path;     /* manager.socket ($HAILO_DEVICE_SOCKET wins) */
+    char *models_dir;      /* models.dir, default /var/lib/hailo/llm */
+    int max_models;        /* models.max_models: files listed at most */
+    char *keep_alive_text; /* models.keep_alive, Ollama's form ("5m", 300, -1) */
+    double keep_alive;     /* the same in seconds (-1 pinned, 0 unload after use) */
+    int max_tokens;        /* generation.max_tokens: cap of num_predict / max_tokens */
+    int timeout_s;         /* generation.timeout_s: one generation's time limit */
     /* The original hailo-ollama's keys, loaded and not used (docs/LLM.md). */
-    char *library_host;     /* library.host: hailo-ollama's model library */
-    int library_port;       /* library.port */
-    int main_poll_time_ms;  /* main_poll_time_ms */
+    char *library_host;    /* library.host: hailo-ollama's model library */
+    int library_port;      /* library.port */
+    int main_poll_time_ms; /* main_poll_time_ms */
 } llm_config;
 
 extern const conf_key llm_config_keys[];
@@ -95,13 +95,13 @@ typedef struct llm_model {
     char size_label[16];           /* "1.5B", or "" when the name holds none */
     uint64_t bytes;
     int64_t mtime_ns;
-    char digest[17];               /* identity of (name, size, mtime), 16 hex digits */
+    char digest[17]; /* identity of (name, size, mtime), 16 hex digits */
 } llm_model;
 
 typedef struct llm_models {
     llm_model *items; /* sorted by name */
     size_t n;
-    bool truncated;   /* more files than max_models */
+    bool truncated; /* more files than max_models */
 } llm_models;
 
 /*
@@ -137,22 +137,22 @@ void llm_model_name_parts(const char *name, char *family, size_t family_len, cha
 /* ---- the request both APIs become ------------------------------------- */
 
 typedef struct llm_request {
-    llm_model model;     /* the model, copied from the scan */
+    llm_model model;                  /* the model, copied from the scan */
     char asked[2 * LLM_MAX_NAME + 1]; /* the name as the client gave it (echoed in answers) */
-    cJSON *messages;     /* manager messages [{role, content, tool_calls?, tool_name?}], owned */
-    char *prompt;        /* raw prompt (no template), or NULL */
-    cJSON *tools;        /* manager tools, owned, or NULL */
+    cJSON *messages; /* manager messages [{role, content, tool_calls?, tool_name?}], owned */
+    char *prompt;    /* raw prompt (no template), or NULL */
+    cJSON *tools;    /* manager tools, owned, or NULL */
     bool has_temperature, has_top_p, has_top_k, has_seed, has_frequency_penalty;
     double temperature, top_p, frequency_penalty;
     int top_k;
     uint32_t seed;
-    int max_tokens;      /* always set: the request's, capped at generation.max_tokens */
+    int max_tokens; /* always set: the request's, capped at generation.max_tokens */
     char *stop[LLM_MAX_STOP];
     int n_stop;
-    bool json;           /* format json */
+    bool json; /* format json */
     bool stream;
-    bool include_usage;  /* OpenAI stream_options */
-    double keep_alive;   /* seconds, -1 pinned, 0 unload after */
+    bool include_usage; /* OpenAI stream_options */
+    double keep_alive;  /* seconds, -1 pinned, 0 unload after */
 } llm_request;
 
 void llm_request_free(llm_request *r);
@@ -184,8 +184,8 @@ int ollama_parse(const cJSON *body, bool chat, const llm_config *cfg, const llm_
  * Parses a /v1/chat/completions body into r.  *param names the offending
  * parameter on failure.  Errors as ollama_parse.
  */
-int openai_parse(const cJSON *body, const llm_config *cfg, const llm_models *models,
-                 llm_request *r, const char **param, hdm_err *err);
+int openai_parse(const cJSON *body, const llm_config *cfg, const llm_models *models, llm_request *r,
+                 const char **param, hdm_err *err);
 
 /* ---- toolcall.c: tool calls in the model's text ------------------------ */
 
@@ -201,9 +201,9 @@ typedef struct toolcall_filter {
     void *user;
     char *pending;
     size_t len, cap;
-    bool inside;   /* inside <tool_call> ... */
-    cJSON *calls;  /* [{"function": {"name", "arguments": {}}}], or NULL */
-    int failed;    /* -HDM_E_NOMEM */
+    bool inside;  /* inside <tool_call> ... */
+    cJSON *calls; /* [{"function": {"name", "arguments": {}}}], or NULL */
+    int failed;   /* -HDM_E_NOMEM */
 } toolcall_filter;
 
 void toolcall_init(toolcall_filter *f, stop_emit_fn emit, void *user);

@@ -23,22 +23,21 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: hailo-llm [--config FILE] [--host HOST] [--port PORT]\n"
-            "                 [--log-level error|warn|info|debug] [--check-config]\n"
-            "                 [--version] [--help]\n"
-            "\n"
-            "Chat with the LLMs (HEF files) of a model directory through the Ollama API\n"
-            "(/api/chat, /api/generate, ...) and the OpenAI API (/v1/chat/completions),\n"
-            "run on the Hailo NPU through hailo-device-manager.\n"
-            "\n"
-            "  --config FILE   YAML config (default $HAILO_LLM_CONFIG or " DEFAULT_CONFIG ")\n"
-            "  --host HOST     bind address (overrides server.host)\n"
-            "  --port PORT     TCP port (overrides server.port)\n"
-            "  --check-config  check the config and exit (errors as file:line: message)\n"
-            "\n"
-            "Environment: HAILO_DEVICE_SOCKET (manager socket), HAILO_LLM_TOKEN (bearer\n"
-            "token), HAILO_LLM_CONFIG.\n");
+    fprintf(f, "usage: hailo-llm [--config FILE] [--host HOST] [--port PORT]\n"
+               "                 [--log-level error|warn|info|debug] [--check-config]\n"
+               "                 [--version] [--help]\n"
+               "\n"
+               "Chat with the LLMs (HEF files) of a model directory through the Ollama API\n"
+               "(/api/chat, /api/generate, ...) and the OpenAI API (/v1/chat/completions),\n"
+               "run on the Hailo NPU through hailo-device-manager.\n"
+               "\n"
+               "  --config FILE   YAML config (default $HAILO_LLM_CONFIG or " DEFAULT_CONFIG ")\n"
+               "  --host HOST     bind address (overrides server.host)\n"
+               "  --port PORT     TCP port (overrides server.port)\n"
+               "  --check-config  check the config and exit (errors as file:line: message)\n"
+               "\n"
+               "Environment: HAILO_DEVICE_SOCKET (manager socket), HAILO_LLM_TOKEN (bearer\n"
+               "token), HAILO_LLM_CONFIG.\n");
 }
 
 /* svc_keeper_ops.load: nothing stays loaded between requests on our
@@ -54,8 +53,8 @@ static int ping(void *user, hdm_client *client, hdm_response **resp, bool *timed
 int main(int argc, char **argv)
 {
     svc_args args;
-    int r = svc_parse_args(argc, argv, "hailo-llm", "HAILO_LLM_CONFIG", DEFAULT_CONFIG, usage,
-                           &args);
+    int r =
+        svc_parse_args(argc, argv, "hailo-llm", "HAILO_LLM_CONFIG", DEFAULT_CONFIG, usage, &args);
     if (r >= 0)
         return r;
     /* Request bodies (whole conversations) are big and short-lived. */

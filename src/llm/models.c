@@ -47,8 +47,8 @@ static bool is_size(const char *s, size_t n)
         if (frac == 0)
             return false;
     }
-    return digits > 0 && i + 1 == n && (tolower((unsigned char)s[i]) == 'b' ||
-                                        tolower((unsigned char)s[i]) == 'm');
+    return digits > 0 && i + 1 == n &&
+           (tolower((unsigned char)s[i]) == 'b' || tolower((unsigned char)s[i]) == 'm');
 }
 
 /* The dash-separated part of name that is a size: its offset and length. */

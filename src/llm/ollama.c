@@ -180,8 +180,7 @@ static int parse_common(const cJSON *body, const llm_config *cfg, llm_request *r
 static int chat_tool_calls(const cJSON *calls, int index, cJSON *msg, hdm_err *err)
 {
     if (!cJSON_IsArray(calls))
-        return hdm_err_set(err, HDM_E_BAD_REQUEST, "messages[%d].tool_calls must be a list",
-                           index);
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "messages[%d].tool_calls must be a list", index);
     cJSON *copy = cJSON_Duplicate(calls, 1);
     if (!copy)
         return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
@@ -244,8 +243,7 @@ static int chat_tools(const cJSON *tools, llm_request *r, hdm_err *err)
     if (!cJSON_IsArray(tools))
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "tools must be a list");
     if (cJSON_GetArraySize(tools) > LLM_MAX_TOOLS)
-        return hdm_err_set(err, HDM_E_BAD_REQUEST, "tools has more than %d entries",
-                           LLM_MAX_TOOLS);
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "tools has more than %d entries", LLM_MAX_TOOLS);
     if (cJSON_GetArraySize(tools) == 0)
         return 0;
     int i = 0;

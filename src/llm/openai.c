@@ -63,8 +63,7 @@ static int content_text(parse_ctx *c, const cJSON *content, int i, char **out)
         const cJSON *text = cJSON_IsObject(part) ? field(part, "text") : NULL;
         if (!cJSON_IsString(type))
             return fail(c, "messages", HDM_E_BAD_REQUEST,
-                        "messages[%d].content[%zu] must be an object with a string \"type\"", i,
-                        j);
+                        "messages[%d].content[%zu] must be an object with a string \"type\"", i, j);
         if (strcmp(type->valuestring, "text") != 0)
             return fail(c, "messages", HDM_E_BAD_REQUEST,
                         "messages[%d].content[%zu].type \"%.40s\": this model takes text only", i,
@@ -96,8 +95,7 @@ static int content_text(parse_ctx *c, const cJSON *content, int i, char **out)
 static int tool_calls(parse_ctx *c, const cJSON *calls, int i, cJSON *msg)
 {
     if (!cJSON_IsArray(calls))
-        return fail(c, "messages", HDM_E_BAD_REQUEST, "messages[%d].tool_calls must be a list",
-                    i);
+        return fail(c, "messages", HDM_E_BAD_REQUEST, "messages[%d].tool_calls must be a list", i);
     cJSON *list = cJSON_AddArrayToObject(msg, "tool_calls");
     if (!list)
         return fail(c, NULL, HDM_E_NOMEM, "out of memory");
@@ -150,8 +148,10 @@ static const char *call_name(const cJSON *msgs, int upto, const char *id)
 
 static int message(parse_ctx *c, const cJSON *msgs, const cJSON *m, int i)
 {
-    static const char *const roles[][2] = {{"system", "system"}, {"developer", "system"},
-                                           {"user", "user"},     {"assistant", "assistant"},
+    static const char *const roles[][2] = {{"system", "system"},
+                                           {"developer", "system"},
+                                           {"user", "user"},
+                                           {"assistant", "assistant"},
                                            {"tool", "tool"}};
     if (!cJSON_IsObject(m))
         return fail(c, "messages", HDM_E_BAD_REQUEST, "messages[%d] must be an object", i);
@@ -207,8 +207,7 @@ static int tools(parse_ctx *c, const cJSON *body)
     if (!cJSON_IsArray(t))
         return fail(c, "tools", HDM_E_BAD_REQUEST, "tools must be a list");
     if (cJSON_GetArraySize(t) > LLM_MAX_TOOLS)
-        return fail(c, "tools", HDM_E_BAD_REQUEST, "tools has more than %d entries",
-                    LLM_MAX_TOOLS);
+        return fail(c, "tools", HDM_E_BAD_REQUEST, "tools has more than %d entries", LLM_MAX_TOOLS);
     int i = 0;
     const cJSON *tool;
     cJSON_ArrayForEach(tool, t)
@@ -271,13 +270,13 @@ static int extras(parse_ctx *c, const cJSON *body)
     return 0;
 }
 
-int openai_parse(const cJSON *body, const llm_config *cfg, const llm_models *models,
-                 llm_request *r, const char **param, hdm_err *err)
+int openai_parse(const cJSON *body, const llm_config *cfg, const llm_models *models, llm_request *r,
+                 const char **param, hdm_err *err)
 {
     parse_ctx c = {.r = r, .param = param, .err = err};
     chat_params p = {0};
-    const chat_defaults d = {.temperature = 0.7, .top_p = 1, .max_tokens = cfg->max_tokens,
-                             .seed = -1};
+    const chat_defaults d = {
+        .temperature = 0.7, .top_p = 1, .max_tokens = cfg->max_tokens, .seed = -1};
     int rc;
     memset(r, 0, sizeof(*r));
     *param = NULL;

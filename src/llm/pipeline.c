@@ -165,9 +165,10 @@ int llm_generate(llm_app *app, const llm_request *r, stop_emit_fn emit, void *us
         buf_free(&v.text);
     }
     hdm_request_free(req);
-    if (rc < 0)
-        svc_keeper_recheck(app->keeper, -rc == HDM_E_UNAVAILABLE ? "device manager unavailable"
-                                                                 : NULL);
+    /* The manager gone, or a device error: the keeper checks at once. */
+    if (rc == -HDM_E_UNAVAILABLE || rc == -HDM_E_DEVICE_ERROR)
+        svc_keeper_recheck(app->keeper,
+                           rc == -HDM_E_UNAVAILABLE ? "device manager unavailable" : NULL);
     return rc;
 }
 
@@ -204,7 +205,8 @@ cJSON *llm_running(llm_app *app, const llm_models *models, hdm_err *err)
     }
     if (!(out = cJSON_CreateObject()) || !(list = cJSON_AddArrayToObject(out, "models")))
         goto nomem;
-    const cJSON *loaded = cJSON_GetObjectItemCaseSensitive(hdm_response_json(resp), "loaded_models");
+    const cJSON *loaded =
+        cJSON_GetObjectItemCaseSensitive(hdm_response_json(resp), "loaded_models");
     const cJSON *e;
     int64_t now_ns = (int64_t)time(NULL) * 1000000000LL;
     cJSON_ArrayForEach(e, loaded)

@@ -197,8 +197,7 @@ static void not_here(http_request *hr, http_reply *reply, void *user)
     const char *path = http_request_path(hr);
     char msg[512];
     if (strcmp(path, "/api/delete") == 0)
-        snprintf(msg, sizeof(msg),
-                 "hailo-llm does not delete models: remove the .hef file from %s",
+        snprintf(msg, sizeof(msg), "hailo-llm does not delete models: remove the .hef file from %s",
                  app->cfg->models_dir);
     else if (strcmp(path, "/api/embed") == 0 || strcmp(path, "/api/embeddings") == 0)
         snprintf(msg, sizeof(msg),

@@ -94,7 +94,8 @@ static bool parse_call(toolcall_filter *f, const char *text, size_t len)
         cJSON_Delete(args);
         args = cJSON_CreateObject();
     }
-    cJSON *call = cJSON_CreateObject(), *fn = call ? cJSON_AddObjectToObject(call, "function") : NULL;
+    cJSON *call = cJSON_CreateObject(),
+          *fn = call ? cJSON_AddObjectToObject(call, "function") : NULL;
     if (!f->calls)
         f->calls = cJSON_CreateArray();
     if (!args || !fn || !f->calls || !cJSON_AddStringToObject(fn, "name", name->valuestring)) {
@@ -190,12 +191,12 @@ cJSON *toolcall_to_openai(const cJSON *calls)
             o += (size_t)snprintf(id + o, sizeof(id) - o, "%02x", raw[i]);
         char *args = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(fn, "arguments"));
         cJSON *c = cJSON_CreateObject(), *f = NULL;
-        bool ok = args && c && cJSON_AddStringToObject(c, "id", id) &&
-                  cJSON_AddStringToObject(c, "type", "function") &&
-                  (f = cJSON_AddObjectToObject(c, "function")) != NULL &&
-                  cJSON_AddStringToObject(f, "name",
-                                          cJSON_IsString(name) ? name->valuestring : "") &&
-                  cJSON_AddStringToObject(f, "arguments", args);
+        bool ok =
+            args && c && cJSON_AddStringToObject(c, "id", id) &&
+            cJSON_AddStringToObject(c, "type", "function") &&
+            (f = cJSON_AddObjectToObject(c, "function")) != NULL &&
+            cJSON_AddStringToObject(f, "name", cJSON_IsString(name) ? name->valuestring : "") &&
+            cJSON_AddStringToObject(f, "arguments", args);
         cJSON_free(args);
         if (!ok) {
             cJSON_Delete(c);

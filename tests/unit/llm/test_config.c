@@ -50,8 +50,8 @@ static void test_all_keys(void **state)
     llm_config c;
     hdm_err err = {0};
     assert_int_equal(llm_config_defaults(&c), 0);
-    int r = conf_load_string(yaml, sizeof(yaml) - 1, "t.yaml", llm_config_keys, &c, NULL, NULL,
-                             &err);
+    int r =
+        conf_load_string(yaml, sizeof(yaml) - 1, "t.yaml", llm_config_keys, &c, NULL, NULL, &err);
     if (r != 0)
         fail_msg("%s", err.msg);
     assert_int_equal(llm_config_check(&c, &err), 0);
@@ -99,9 +99,9 @@ static void test_durations(void **state)
     static const struct {
         const char *text;
         double seconds;
-    } ok[] = {{"5m", 300},     {"1h30m", 5400}, {"300ms", 0.3}, {"10s", 10}, {"0", 0},
-              {"0s", 0},       {"300", 300},    {"1.5h", 5400}, {"-1", -1},  {"-5m", -1},
-              {"2h0m0.5s", 7200.5}, {"+1m", 60}};
+    } ok[] = {{"5m", 300}, {"1h30m", 5400}, {"300ms", 0.3},       {"10s", 10},
+              {"0", 0},    {"0s", 0},       {"300", 300},         {"1.5h", 5400},
+              {"-1", -1},  {"-5m", -1},     {"2h0m0.5s", 7200.5}, {"+1m", 60}};
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
         double s = -99;
         if (llm_parse_duration(ok[i].text, &s) != 0 || s < ok[i].seconds - 1e-9 ||

@@ -118,8 +118,8 @@ static void test_find(void **state)
     } cases[] = {
         {"qwen2.5-1.5b-instruct", "qwen2.5-1.5b-instruct"},
         {"Qwen2.5-1.5B-Instruct:latest", "qwen2.5-1.5b-instruct"},
-        {"qwen2.5-instruct:1.5b", "qwen2.5-1.5b-instruct"},   /* hailo-ollama's name */
-        {"qwen2:1.5b", "qwen2-1.5b-instruct"},                /* hailo-ollama's name */
+        {"qwen2.5-instruct:1.5b", "qwen2.5-1.5b-instruct"},    /* hailo-ollama's name */
+        {"qwen2:1.5b", "qwen2-1.5b-instruct"},                 /* hailo-ollama's name */
         {"qwen2.5-coder:1.5b", "qwen2.5-coder-1.5b-instruct"}, /* hailo-ollama's name */
         {"qwen2.5:1.5b", "qwen2.5-1.5b-instruct"},
         {"qwen2.5-1.5b-instruct:7b", NULL},
@@ -131,8 +131,7 @@ static void test_find(void **state)
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const llm_model *f = llm_models_find(&m, cases[i].asked);
-        if ((f == NULL) != (cases[i].found == NULL) ||
-            (f && strcmp(f->name, cases[i].found) != 0))
+        if ((f == NULL) != (cases[i].found == NULL) || (f && strcmp(f->name, cases[i].found) != 0))
             fail_msg("'%s' found '%s'", cases[i].asked, f ? f->name : "(none)");
     }
     llm_models_free(&m);

@@ -102,14 +102,12 @@ static void test_load_and_unload(void **state)
     llm_request r;
     llm_op op;
     hdm_err err;
-    assert_int_equal(parse("{\"model\": \"qwen2.5-1.5b-instruct\", \"messages\": []}", true, &r,
-                           &op, &err),
-                     0);
+    assert_int_equal(
+        parse("{\"model\": \"qwen2.5-1.5b-instruct\", \"messages\": []}", true, &r, &op, &err), 0);
     assert_int_equal(op, LLM_OP_LOAD);
     llm_request_free(&r);
-    assert_int_equal(parse("{\"model\": \"qwen2.5-1.5b-instruct\", \"keep_alive\": 0}", true, &r,
-                           &op, &err),
-                     0);
+    assert_int_equal(
+        parse("{\"model\": \"qwen2.5-1.5b-instruct\", \"keep_alive\": 0}", true, &r, &op, &err), 0);
     assert_int_equal(op, LLM_OP_UNLOAD);
     llm_request_free(&r);
     assert_int_equal(parse("{\"model\": \"qwen2.5-1.5b-instruct\", \"prompt\": \"\","
@@ -156,8 +154,9 @@ static void test_errors(void **state)
     } cases[] = {
         {"[]", "must be a JSON object", true, -HDM_E_BAD_REQUEST},
         {"{\"messages\": []}", "model is required", true, -HDM_E_BAD_REQUEST},
-        {"{\"model\": \"x\"}", "model \"x\" not found; the models are the .hef files of the model "
-                               "directory: qwen2.5-1.5b-instruct",
+        {"{\"model\": \"x\"}",
+         "model \"x\" not found; the models are the .hef files of the model "
+         "directory: qwen2.5-1.5b-instruct",
          true, -HDM_E_NOT_FOUND},
         {"{\"model\": \"qwen2.5-1.5b-instruct\", \"messages\": [{\"role\": \"bot\"}]}",
          "messages[0].role must be", true, -HDM_E_BAD_REQUEST},
@@ -176,8 +175,8 @@ static void test_errors(void **state)
          true, -HDM_E_BAD_REQUEST},
         {"{\"model\": \"qwen2.5-1.5b-instruct\", \"prompt\": \"x\", \"template\": \"t\"}",
          "template is not supported", false, -HDM_E_BAD_REQUEST},
-        {"{\"model\": \"qwen2.5-1.5b-instruct\", \"prompt\": \"x\", \"context\": [1]}",
-         "context", false, -HDM_E_BAD_REQUEST},
+        {"{\"model\": \"qwen2.5-1.5b-instruct\", \"prompt\": \"x\", \"context\": [1]}", "context",
+         false, -HDM_E_BAD_REQUEST},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         llm_request r;

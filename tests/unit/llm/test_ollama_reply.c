@@ -36,12 +36,24 @@ static void test_chunks_and_final(void **state)
     assert_string_equal(cJSON_GetObjectItem(c, "response")->valuestring, "lo");
     cJSON_Delete(c);
 
-    chat_result res = {.finish_reason = "length", .prompt_tokens = 30, .completion_tokens = 4,
-                       .load_ms = 2, .first_text_ms = 5, .total_ms = 9};
+    chat_result res = {.finish_reason = "length",
+                       .prompt_tokens = 30,
+                       .completion_tokens = 4,
+                       .load_ms = 2,
+                       .first_text_ms = 5,
+                       .total_ms = 9};
     cJSON *f = ollama_final(true, "m", &res, NULL, 10.5);
-    const char *order[] = {"model", "created_at", "message", "done_reason", "done",
-                           "total_duration", "load_duration", "prompt_eval_count",
-                           "prompt_eval_duration", "eval_count", "eval_duration"};
+    const char *order[] = {"model",
+                           "created_at",
+                           "message",
+                           "done_reason",
+                           "done",
+                           "total_duration",
+                           "load_duration",
+                           "prompt_eval_count",
+                           "prompt_eval_duration",
+                           "eval_count",
+                           "eval_duration"};
     const cJSON *it = f->child;
     for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++, it = it->next) {
         assert_non_null(it);
@@ -84,7 +96,8 @@ static void test_tag_and_show(void **state)
     m.bytes = 1900000000;
     m.mtime_ns = 1700000000LL * 1000000000LL;
     cJSON *t = ollama_tag(&m);
-    assert_string_equal(cJSON_GetObjectItem(t, "name")->valuestring, "qwen2.5-1.5b-instruct:latest");
+    assert_string_equal(cJSON_GetObjectItem(t, "name")->valuestring,
+                        "qwen2.5-1.5b-instruct:latest");
     assert_string_equal(cJSON_GetObjectItem(t, "modified_at")->valuestring, "2023-11-14T22:13:20Z");
     assert_true(cJSON_GetObjectItem(t, "size")->valuedouble == 1900000000.0);
     cJSON_Delete(t);

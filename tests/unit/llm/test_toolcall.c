@@ -60,8 +60,8 @@ static void test_not_calls_stay_text(void **state)
 {
     (void)state;
     static const char *const texts[] = {
-        "a <tool_call>not json</tool_call> b",    /* not JSON */
-        "a <tool_call>{\"x\": 1}</tool_call> b",  /* no name */
+        "a <tool_call>not json</tool_call> b",   /* not JSON */
+        "a <tool_call>{\"x\": 1}</tool_call> b", /* no name */
         "a <tool_call>{\"name\": \"f\"} never closed",
         "a <tool_ and <tool_cal> are text <",
     };
