@@ -22,6 +22,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -264,6 +265,72 @@ def demo_ocr(stack):
         f" per glyph, chosen by its shape{RESET}")
     say(f"  {DIM}(deterministic, but not the page's words: a real model reads the text).{RESET}")
     return True
+def demo_llm(stack, image_path):
+    """hailo-llm: a streamed Ollama chat (then a second turn) while CLIP
+    classifications keep running; the LLM takes the GenAI slot from the VLM."""
+    heading("hailo-llm: an LLM chat through the Ollama API while CLIP requests run")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    t0 = time.monotonic()
+    stack.start("hailo-llm", ["--config", os.path.join(stack.dir, "hailo-llm.yaml"),
+                              "--host", "127.0.0.1", "--port", str(port)])
+    stack.wait_until("hailo-llm", lambda: http_json("GET", f"{url}/health/ready",
+                                                    timeout=2)[0] == 200, 60)
+    models = [m["name"] for m in http_json("GET", f"{url}/api/tags")[1]["models"]]
+    say(f"  hailo-llm             ready in {(time.monotonic() - t0) * 1000:.0f} ms"
+        f"   {url}/api (Ollama), {url}/v1 (OpenAI); models: {', '.join(models)}")
+    done = threading.Event()
+    clip_ms = []
+
+    def clip_loop():
+        while not done.is_set():
+            _, status, _, ms = classify(stack, image_path, ["a photo of a cat", "a photo of a dog"])
+            if status == 200:
+                clip_ms.append(ms)
+
+    clip = threading.Thread(target=clip_loop)
+    clip.start()
+    messages = [{"role": "user", "content": "Tell me about lighthouses and their keepers."}]
+    body = json.dumps({"model": "qwen2.5-1.5b-instruct", "messages": messages,
+                       "options": {"num_predict": 60, "seed": 7}})
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+    started = time.monotonic()
+    conn.request("POST", "/api/chat", body, {"Content-Type": "application/json"})
+    resp = conn.getresponse()
+    first, final, answer = None, {}, ""
+    sys.stdout.write(f"  {DIM}assistant (NDJSON stream):{RESET} ")
+    for raw in resp:
+        line = json.loads(raw)
+        if line.get("done"):
+            final = line
+            break
+        if first is None:
+            first = (time.monotonic() - started) * 1000.0
+        answer += line["message"]["content"]
+        sys.stdout.write(line["message"]["content"])
+        sys.stdout.flush()
+    conn.close()
+    say()
+    say(f"  {DIM}first token after {first or 0:.0f} ms (the model loads on its first request),"
+        f" {final.get('prompt_eval_count')} prompt + {final.get('eval_count')} generated"
+        f" tokens{RESET}")
+    messages += [{"role": "assistant", "content": answer},
+                 {"role": "user", "content": "How did they spend the winter?"}]
+    status, second, ms = http_json("POST", f"{url}/api/chat", {
+        "model": "qwen2.5-1.5b-instruct", "stream": False, "messages": messages,
+        "options": {"num_predict": 40}})
+    done.set()
+    clip.join()
+    if status != 200:
+        raise RuntimeError(f"hailo-llm second turn: HTTP {status} {second}")
+    say(f"  second turn ({second['prompt_eval_count']} prompt tokens, the whole conversation),"
+        f" {ms:.0f} ms: {second['message']['content']}")
+    say(f"  meanwhile hailo-clip answered {len(clip_ms)} classifications"
+        + (f", median {sorted(clip_ms)[len(clip_ms) // 2]:.0f} ms" if clip_ms else ""))
+    _, metrics, _ = http_json("GET", f"http://127.0.0.1:{stack.status_port}/v1/device/status")
+    swaps = (metrics or {}).get("registry", {}).get("genai_swaps")
+    if swaps is not None:
+        say(f"  {DIM}GenAI swaps so far (VLM <-> LLM in the one KV cache): {swaps}{RESET}")
 
 
 def show_manager(stack):
@@ -326,6 +393,7 @@ def main():
 
         heading("A streamed vision chat, shown as the tokens arrive")
         chat_streamed(stack, "What do you see?", images[0])
+        demo_llm(stack, images[0])
 
         failures += 0 if demo_ocr(stack) else 1
         heading("Text embedding and the device manager's view")

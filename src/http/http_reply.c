@@ -178,15 +178,41 @@ void http_server_set_error_body(http_server *s, http_error_body_fn fn)
         __atomic_store_n(&s->error_body, fn, __ATOMIC_RELEASE);
 }
 
+int http_server_set_error_body_for(http_server *s, const char *path_prefix, http_error_body_fn fn)
+{
+    if (s == NULL || path_prefix == NULL || fn == NULL)
+        return -1;
+    int n = __atomic_load_n(&s->n_error_prefixes, __ATOMIC_ACQUIRE);
+    if (n >= HTTP_MAX_ERROR_PREFIXES)
+        return -1;
+    s->error_prefixes[n].prefix = path_prefix;
+    s->error_prefixes[n].fn = fn;
+    __atomic_store_n(&s->n_error_prefixes, n + 1, __ATOMIC_RELEASE);
+    return 0;
+}
+
 void http_server_set_error_reply(http_server *s, http_error_reply_fn fn)
 {
     if (s != NULL)
         __atomic_store_n(&s->error_reply, fn, __ATOMIC_RELEASE);
 }
 
-void http_reply_layer_error(http_server *srv, http_reply *r, int status, const char *msg)
+void http_reply_layer_error(http_server *srv, const http_route *route, http_reply *r, int status,
+                            const char *msg)
 {
     http_reply_clear(r);
+    int n = __atomic_load_n(&srv->n_error_prefixes, __ATOMIC_ACQUIRE);
+    for (int i = 0; route != NULL && i < n; i++) {
+        const char *prefix = srv->error_prefixes[i].prefix;
+        if (strncmp(route->path, prefix, strlen(prefix)) != 0)
+            continue;
+        cJSON *shaped = srv->error_prefixes[i].fn(status, msg);
+        if (shaped != NULL) {
+            r->status = status;
+            r->body = shaped;
+            return;
+        }
+    }
     http_error_reply_fn rfn = __atomic_load_n(&srv->error_reply, __ATOMIC_ACQUIRE);
     if (rfn != NULL) {
         rfn(status, msg, r);

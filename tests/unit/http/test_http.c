@@ -280,6 +280,17 @@ static void h_stream_three(http_request *req, http_reply *reply, void *user)
     http_request_stream(req, produce_three, t, free);
 }
 
+/* One event and [DONE] under another Content-Type (http_request_stream_as). */
+static void h_ndjson(http_request *req, http_reply *reply, void *user)
+{
+    (void)reply;
+    (void)user;
+    three_events *t = malloc(sizeof(*t));
+    assert_non_null(t);
+    t->count = 1;
+    http_request_stream_as(req, "application/x-ndjson", produce_three, t, free);
+}
+
 /* Blocks until the test sets f->release. */
 static void h_block(http_request *req, http_reply *reply, void *user)
 {
@@ -393,6 +404,9 @@ static const http_route routes[] = {
     {"GET", "/text", h_text, false, false},
     {"POST", "/form", h_form, HTTP_BODY_MULTIPART, false},
     {"POST", "/either", h_kind, HTTP_BODY_JSON | HTTP_BODY_MULTIPART, false},
+    {"POST", "/any", h_kind, HTTP_BODY_JSON_ANY, false},
+    {"GET", "/ndjson", h_ndjson, false, false},
+    {"POST", "/v1/echo", h_echo, true, false},
     {NULL, NULL, NULL, false, false},
 };
 
@@ -1065,6 +1079,70 @@ static void test_content_type(void **state)
     reply_free(&r);
 }
 
+/* HTTP_BODY_JSON_ANY: JSON whatever the Content-Type (Ollama's curl examples). */
+static void test_json_any(void **state)
+{
+    fixture *f = *state;
+    const char *types[] = {"Content-Type: application/x-www-form-urlencoded\r\n",
+                           "Content-Type: text/plain\r\n", "Content-Type: application/json\r\n"};
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        reply r = request(f->port, "POST", "/any", types[i], "{\"a\":1}");
+        assert_int_equal(r.status, 200);
+        assert_non_null(strstr(r.body, "\"json\""));
+        reply_free(&r);
+    }
+    const char *untyped = "POST /any HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+                          "Content-Length: 7\r\n\r\n{\"a\":1}";
+    reply r = exchange(f->port, untyped, strlen(untyped));
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+    r = request(f->port, "POST", "/any", "Content-Type: text/plain\r\n", "{bad");
+    assert_int_equal(r.status, 400);
+    reply_free(&r);
+}
+
+/* http_request_stream_as: the stream's Content-Type is the caller's. */
+static void test_stream_as(void **state)
+{
+    fixture *f = *state;
+    reply r = request(f->port, "GET", "/ndjson", NULL, NULL);
+    assert_int_equal(r.status, 200);
+    char v[128];
+    assert_string_equal(header_value(&r, "Content-Type", v, sizeof(v)), "application/x-ndjson");
+    assert_non_null(strstr(r.body, "event-0"));
+    reply_free(&r);
+}
+
+static cJSON *prefixed_error(int status, const char *message)
+{
+    cJSON *o = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(o, "error");
+    cJSON_AddStringToObject(e, "message", message);
+    cJSON_AddNumberToObject(e, "status", status);
+    return o;
+}
+
+/* http_server_set_error_body_for: routes under a prefix shape the layer's
+ * errors their way, the others keep the default. */
+static void test_error_body_for(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(http_server_set_error_body_for(f->srv, "/v1/", prefixed_error), 0);
+    reply r = request(f->port, "POST", "/v1/echo", NULL, "{bad");
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, "\"error\":{\"message\""));
+    assert_non_null(strstr(r.body, "\"status\":400"));
+    reply_free(&r);
+    r = request(f->port, "POST", "/echo", NULL, "{bad");
+    assert_int_equal(r.status, 400);
+    char *m = error_message(&r);
+    assert_non_null(m);
+    free(m);
+    reply_free(&r);
+    for (int i = 1; i < HTTP_MAX_ERROR_PREFIXES; i++)
+        assert_int_equal(http_server_set_error_body_for(f->srv, "/x/", prefixed_error), 0);
+    assert_int_equal(http_server_set_error_body_for(f->srv, "/y/", prefixed_error), -1);
+}
+
 static void test_head_and_text(void **state)
 {
     fixture *f = *state;
@@ -1499,6 +1577,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_many_clients, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keep_alive, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_complete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_json_any, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stream_as, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_error_body_for, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_disconnect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stop_with_stream, setup, teardown),
         cmocka_unit_test(test_start_errors),
