@@ -1,6 +1,6 @@
 # install.cmake - what `cmake --install` and the .deb (packaging/cpack.cmake)
 # put on a system, beyond the per-component rules (the programs of the
-# manager, devctl and clip, and libhailodm with its header and hailodm.pc,
+# manager, devctl, clip and depth, and libhailodm with its header and hailodm.pc,
 # are installed by their own CMakeLists.txt).
 #
 # With the prefix /usr (the packages): programs in /usr/bin, units in
@@ -24,6 +24,7 @@ endif()
 # time by cmake/install-system.cmake, for the prefix of that install.
 set(HDM_UNITS hailo-device-manager.socket hailo-device-manager.service
     hailo-clip.service hailo-vision.service)
+list(APPEND HDM_UNITS hailo-depth.service)
 file(GLOB HDM_DEFAULT_CONFIGS RELATIVE ${CMAKE_SOURCE_DIR}/config ${CMAKE_SOURCE_DIR}/config/*.yaml)
 list(SORT HDM_DEFAULT_CONFIGS)
 install(CODE "

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # install.sh - installs the device manager and the services as systemd units.
 #
-#   scripts/install.sh [manager|clip|vision|all]... [--prefix P] [--root DIR]
+#   scripts/install.sh [manager|clip|vision|depth|all]... [--prefix P] [--root DIR]
 #                      [--build-dir B] [--no-start] [--dry-run]
 #
 # Steps, each skipped when already done (a second run changes nothing and
@@ -31,10 +31,11 @@ PROG=install.sh
 
 usage() {
     cat <<EOF
-Usage: scripts/install.sh [manager|clip|vision|all]... [OPTIONS]
+Usage: scripts/install.sh [manager|clip|vision|depth|all]... [OPTIONS]
 
-Installs hailo-device-manager (with hailo-devctl) and the hailo-clip and
-hailo-vision services as systemd units (default: all).  Run as root.
+Installs hailo-device-manager (with hailo-devctl) and the hailo-clip,
+hailo-vision and hailo-depth services as systemd units (default: all).
+Run as root.
 
   --prefix P      install programs into P/bin (default /usr/local)
   --root DIR      staged install into DIR (users via useradd --root; units are
@@ -164,6 +165,12 @@ for c in "${COMPONENTS[@]}"; do
     else
         ensure_dir "$ROOT${COMP_STATE[$c]}" 2750 "${COMP_USER[$c]}" "$MODEL_GROUP"
     fi
+    if [ "$c" = depth ]; then
+        # The original's model directory: {state}/resources/models/scdepthv3.hef.
+        ensure_dir "$ROOT${COMP_STATE[$c]}/resources" 2750 "${COMP_USER[$c]}" "$MODEL_GROUP"
+        ensure_dir "$ROOT${COMP_STATE[$c]}/resources/models" 2750 "${COMP_USER[$c]}" \
+            "$MODEL_GROUP"
+    fi
 
     read -ra bins <<<"${COMP_BINS[$c]}"
     for b in "${bins[@]}"; do
@@ -194,6 +201,9 @@ done
 
 # Models already fetched into /var/lib/hailo: group-readable by the manager.
 fix_model_tree "$ROOT$MODEL_ROOT" "$MODEL_GROUP"
+if [[ " ${COMPONENTS[*]} " = *" depth "* ]]; then
+    fix_model_tree "$ROOT${COMP_STATE[depth]}" "$MODEL_GROUP"
+fi
 
 # ---- systemd ----------------------------------------------------------------
 say "systemd"
@@ -270,6 +280,8 @@ if [ -z "$start_reason" ] && [ "$DRY_RUN" = 0 ]; then
     vision_port=$(conf_port hailo-vision.yaml)
     [ -z "$clip_port" ] || verify+=(--clip-url "http://127.0.0.1:$clip_port")
     [ -z "$vision_port" ] || verify+=(--vision-url "http://127.0.0.1:$vision_port")
+    depth_port=$(conf_port hailo-depth.yaml)
+    [ -z "$depth_port" ] || verify+=(--depth-url "http://127.0.0.1:$depth_port")
     "${verify[@]}" || exit 1
     [ "$START_FAILED" = 0 ] || exit 1
 fi

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # verify.sh - checks a running stack end to end, one PASS/FAIL line per check.
 #
-#   scripts/verify.sh [manager|clip|vision|all]... [--socket P] [--clip-url U]
-#                     [--vision-url U] [--devctl PATH] [--timeout S]
+#   scripts/verify.sh [manager|clip|vision|depth|all]... [--socket P] [--clip-url U]
+#                     [--vision-url U] [--depth-url U] [--devctl PATH] [--timeout S]
 #
 # Manager: the socket exists, answers ping, reports its status.  Each service:
 # /health, then one real request (clip: a small generated PNG against two
-# prompts; vision: a one-token chat).  Every readiness check polls with
+# prompts; vision: a one-token chat; depth: a depth map of a small PNG).  Every readiness check polls with
 # backoff up to --timeout seconds: units report "started" before their socket
 # or port answers, and a fixed sleep either wastes time or loses the race.
 # Exit code 0 when every check passed, 1 otherwise, 2 for bad arguments.
@@ -19,11 +19,12 @@ PROG=verify.sh
 
 usage() {
     cat <<EOF
-Usage: scripts/verify.sh [manager|clip|vision|all]... [OPTIONS]
+Usage: scripts/verify.sh [manager|clip|vision|depth|all]... [OPTIONS]
 
   --socket P       manager socket (default \$HAILO_DEVICE_SOCKET or /run/hailo/device.sock)
   --clip-url U     hailo-clip base URL (default http://127.0.0.1:5000)
   --vision-url U   hailo-vision base URL (default http://127.0.0.1:11435)
+  --depth-url U    hailo-depth base URL (default http://127.0.0.1:11439)
   --devctl PATH    hailo-devctl to use (default: on PATH, else /usr/local/bin)
   --timeout S      seconds to wait for each part to become ready (default 60)
   --config-dir D   installed configs, for the model-file permission check
@@ -34,6 +35,7 @@ EOF
 SOCKET=${HAILO_DEVICE_SOCKET:-/run/hailo/device.sock}
 CLIP_URL=http://127.0.0.1:5000
 VISION_URL=http://127.0.0.1:11435
+DEPTH_URL=http://127.0.0.1:11439
 DEVCTL=
 TIMEOUT=60
 CONF_DIR=/etc/hailo
@@ -41,12 +43,13 @@ PY=/usr/bin/python3
 args=()
 while [ $# -gt 0 ]; do
     case "$1" in
-        --socket | --clip-url | --vision-url | --devctl | --timeout | --config-dir)
+        --socket | --clip-url | --vision-url | --depth-url | --devctl | --timeout | --config-dir)
             [ $# -ge 2 ] || { usage >&2; echo "$PROG: $1 needs a value" >&2; exit 2; }
             case "$1" in
                 --socket) SOCKET=$2 ;;
                 --clip-url) CLIP_URL=${2%/} ;;
                 --vision-url) VISION_URL=${2%/} ;;
+                --depth-url) DEPTH_URL=${2%/} ;;
                 --devctl) DEVCTL=$2 ;;
                 --timeout) TIMEOUT=$2 ;;
                 --config-dir) CONF_DIR=$2 ;;
@@ -204,6 +207,36 @@ check_vision() {
     fi
 }
 
+check_depth() {
+    if poll "$TIMEOUT" health_ok "$DEPTH_URL/health/ready" 'j["ready"] is True'; then
+        pass "hailo-depth $DEPTH_URL/health/ready: ready"
+    else
+        fail "hailo-depth $DEPTH_URL/health/ready: HTTP $HTTP_CODE $(body_excerpt)" \
+            "(journalctl -u hailo-depth)"
+        return
+    fi
+    # A 32x24 gradient PNG, made here with the standard library only.
+    "$PY" - >"$tmp/depth.json" <<'EOF'
+import base64, json, struct, zlib
+w, h = 32, 24
+raw = b"".join(b"\0" + bytes(v for x in range(w) for v in (x * 8, y * 10, 128)) for y in range(h))
+def chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+       + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+print(json.dumps({"image": base64.b64encode(png).decode(), "output_format": "numpy"}))
+EOF
+    http POST "$DEPTH_URL/v1/depth/estimate" "$tmp/depth.json"
+    local out
+    if [ "$HTTP_CODE" = 200 ] && out=$(py_eval "$tmp/body" \
+        'j["depth_shape"] == [24, 32] and len(j["depth_map"]) > 0 and "%s %s map, p95 %.3f, in %.0f ms" % (
+            j["model"], "x".join(map(str, j["depth_shape"])), j["stats"]["p95"], j["inference_time_ms"])'); then
+        pass "hailo-depth estimate: $out"
+    else
+        fail "hailo-depth estimate: HTTP $HTTP_CODE $(body_excerpt)"
+    fi
+}
+
 # The seed's HAILO_OPEN_FILE_FAILURE(13): the manager could not read a model a
 # service pointed it at.  As root, check that each configured model file that
 # exists is readable by the user that opens it.
@@ -225,7 +258,8 @@ check_model_access() {
     done < <(grep -E '^[[:space:]]+[a-z_]*_path:[[:space:]]*[^[:space:]]' "$CONF_DIR/$conf")
 }
 
-if ! command -v curl >/dev/null && [[ " ${COMPONENTS[*]} " = *" clip "* || " ${COMPONENTS[*]} " = *" vision "* ]]; then
+if ! command -v curl >/dev/null && [[ " ${COMPONENTS[*]} " = *" clip "* || " ${COMPONENTS[*]} " = *" vision "* ||
+    " ${COMPONENTS[*]} " = *" depth "* ]]; then
     fail "curl is needed for the HTTP checks (apt-get install curl)"
 fi
 for c in "${COMPONENTS[@]}"; do
@@ -233,6 +267,7 @@ for c in "${COMPONENTS[@]}"; do
         manager) check_manager ;;
         clip) check_model_access hailo-clip.yaml hailo-clip; check_clip ;;
         vision) check_model_access hailo-vision.yaml hailo-vision; check_vision ;;
+        depth) check_depth ;;
     esac
 done
 

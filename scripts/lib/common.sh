@@ -123,25 +123,28 @@ poll() {
 # The components named on a command line, expanded and in install order.
 # Usage: parse_components ARG... ; result in COMPONENTS (array).
 parse_components() {
-    local want_manager=0 want_clip=0 want_vision=0 c
+    local want_manager=0 want_clip=0 want_vision=0 want_depth=0 c
     [ $# -gt 0 ] || set -- all
     for c in "$@"; do
         case "$c" in
             manager) want_manager=1 ;;
             clip) want_clip=1 ;;
             vision) want_vision=1 ;;
-            all) want_manager=1 want_clip=1 want_vision=1 ;;
-            *) die "unknown component '$c' (manager, clip, vision or all)" ;;
+            depth) want_depth=1 ;;
+            all) want_manager=1 want_clip=1 want_vision=1 want_depth=1 ;;
+            *) die "unknown component '$c' (manager, clip, vision, depth or all)" ;;
         esac
     done
     COMPONENTS=()
     [ "$want_manager" = 0 ] || COMPONENTS+=(manager)
     [ "$want_clip" = 0 ] || COMPONENTS+=(clip)
     [ "$want_vision" = 0 ] || COMPONENTS+=(vision)
+    [ "$want_depth" = 0 ] || COMPONENTS+=(depth)
 }
 
 # Component table: programs, units, config file, user; the directory a
-# service keeps fetched models in (the manager's is their parent).
+# service keeps fetched models in (the manager's is their parent; hailo-depth
+# keeps the original's /var/lib/hailo-depth, which the manager also reads).
 declare -A COMP_BINS=([manager]="hailo-device-manager hailo-devctl" [clip]=hailo-clip
     [vision]=hailo-vision)
 declare -A COMP_UNITS=([manager]="hailo-device-manager.socket hailo-device-manager.service"
@@ -158,3 +161,10 @@ MODEL_GROUP=hailo-models
 MODEL_ROOT=/var/lib/hailo
 CONFIG_DIR=/etc/hailo
 UNIT_DIR=/etc/systemd/system
+
+# hailo-depth (its own block so other services' rows merge cleanly).
+COMP_BINS[depth]=hailo-depth
+COMP_UNITS[depth]=hailo-depth.service
+COMP_CONFIG[depth]=hailo-depth.yaml
+COMP_USER[depth]=hailo-depth
+COMP_STATE[depth]=/var/lib/hailo-depth

@@ -19,7 +19,8 @@ def test_staged_install_files_modes_owners(installed_root):
 
     users, groups = accounts(root, "passwd"), accounts(root, "group")
     hailo, models = int(groups["hailo"][2]), int(groups["hailo-models"][2])
-    assert set(groups["hailo-models"][3].split(",")) == {"hailo-dm", "hailo-clip", "hailo-vision"}
+    # Each service's own test checks its account too (hailo-depth below).
+    assert set(groups["hailo-models"][3].split(",")) >= {"hailo-dm", "hailo-clip", "hailo-vision"}
     homes = {"hailo-dm": "/var/lib/hailo", "hailo-clip": "/var/lib/hailo/clip",
              "hailo-vision": "/var/lib/hailo/vision"}
     for user, home in homes.items():
@@ -53,6 +54,29 @@ def test_staged_install_files_modes_owners(installed_root):
     for svc in ("clip", "vision"):
         uid = int(users[f"hailo-{svc}"][2])
         assert mode_owner(root, f"/var/lib/hailo/{svc}") == (0o2750, uid, models)
+
+
+def test_staged_install_depth(installed_root):
+    """hailo-depth: its user, program, config, unit, and the original's model
+    directory /var/lib/hailo-depth/resources/models (group hailo-models, so
+    the manager reads the HEF)."""
+    root = installed_root
+    users, groups = accounts(root, "passwd"), accounts(root, "group")
+    hailo, models = int(groups["hailo"][2]), int(groups["hailo-models"][2])
+    assert "hailo-depth" in groups["hailo-models"][3].split(",")
+    fields = users["hailo-depth"]
+    assert int(fields[3]) == hailo and fields[5] == "/var/lib/hailo-depth"
+    assert mode_owner(root, "/usr/local/bin/hailo-depth") == (0o755, 0, 0)
+    assert filecmp.cmp(os.path.join(root, "usr/local/bin/hailo-depth"),
+                       os.path.join(BIN, "hailo-depth"), shallow=False)
+    assert mode_owner(root, "/etc/hailo/hailo-depth.yaml") == (0o640, 0, hailo)
+    assert mode_owner(root, "/etc/systemd/system/hailo-depth.service") == (0o644, 0, 0)
+    assert os.path.islink(os.path.join(root, "etc/systemd/system/multi-user.target.wants/"
+                                       "hailo-depth.service"))
+    uid = int(fields[2])
+    for d in ("/var/lib/hailo-depth", "/var/lib/hailo-depth/resources",
+              "/var/lib/hailo-depth/resources/models"):
+        assert mode_owner(root, d) == (0o2750, uid, models), d
 
 
 def test_second_run_changes_nothing(installed_root):

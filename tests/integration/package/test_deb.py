@@ -27,6 +27,11 @@ UNITS = ["hailo-device-manager.socket", "hailo-device-manager.service",
          "hailo-clip.service", "hailo-vision.service"]
 CONFIGS = ["hailo-clip.yaml", "hailo-device-manager.yaml", "hailo-vision.yaml"]
 ACCOUNTS = ["hailo", "hailo-models", "hailo-dm", "hailo-clip", "hailo-vision"]
+# hailo-depth
+PROGRAMS.append("hailo-depth")
+UNITS.append("hailo-depth.service")
+CONFIGS = sorted(CONFIGS + ["hailo-depth.yaml"])
+ACCOUNTS.append("hailo-depth")
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which("cpack") and shutil.which("dpkg-deb") and shutil.which("dpkg")),
