@@ -73,11 +73,13 @@ int depth_config_defaults(depth_config *cfg)
     cfg->threads = 4;
     cfg->input_height = 256;
     cfg->input_width = 320;
-    /* Measured (docs/BENCHMARKS.md, depth post-processing): PNG level 1 and
-     * Huffman-only deflate cost a few percent of size for a 3-6x faster
-     * encoding; numpy.load and PIL read them alike. */
+    /* docs/DEPTH.md, "Output compression": PNG level 1 costs a few percent
+     * of size for a several times faster encoding; the .npz is stored, as
+     * np.savez writes it: Huffman coding (DEPTHPOST_NPZ_FAST) saves a fifth
+     * of its bytes but costs ~110 ms per 1920x1080 map on the machine of
+     * the benchmarks, half of a request.  numpy.load and PIL read all alike. */
     cfg->png_level = 1;
-    cfg->npz_level = DEPTHPOST_NPZ_FAST;
+    cfg->npz_level = DEPTHPOST_NPZ_STORED;
     /* A depth model sees 320 x 256: 24 Mpixel takes any camera's photo up
      * to 6000 x 4000. */
     cfg->image_max_pixels = 24 * 1000 * 1000;

@@ -12,17 +12,17 @@
  *   pipeline.c  image bytes -> Pillow bilinear to the model's input ->
  *               manager -> the depth map at the image's size (depthpost
  *               and image do the maths)
- *   budget.c    the memory budget the large buffers (map, reply) wait for
+ *   probe.c     an image's size from its header (what its decode will take)
+ *   budget.c    the memory budget the large buffers wait for
  *   reply.c     the 200 body, written straight into one buffer: base64 of
  *               each encoding made in place, no copy per format
  *   routes.c    the endpoints and the error shapes
  *
- * A request runs on one of the HTTP layer's threads.  Everything it does
- * before the manager is asked is bounded by the request (the body limit,
- * images.max_pixels, the decode gate); the map at the image's size and the
- * reply built from it are the large part, and they take their bytes from
- * the budget first, so a burst of large requests queues instead of growing
- * the process.  The reply's bytes go back to the budget once the HTTP layer
+ * A request runs on one of the HTTP layer's threads.  Its body is bounded
+ * by input.max_image_mb; the decoded image (sized from its header), the map
+ * at the image's size and the reply built from it are the large part, and
+ * they take their bytes from the budget first, so a burst of large requests
+ * queues instead of growing the process.  The reply's bytes go back to the budget once the HTTP layer
  * has sent them (http_reply_take).
  */
 #ifndef HDM_DEPTH_DEPTH_H
@@ -175,10 +175,15 @@ void depth_model_report_failure(depth_app *app, int code);
 
 typedef struct depth_request {
     /* The image's bytes: inside the request body (multipart), or `owned`
-     * (base64 decoded, or fetched from image_url). */
+     * (fetched from image_url, or the base64 below once decoded). */
     const uint8_t *image;
     size_t image_len;
     buf owned;
+    /* JSON "image": its base64 (inside the request's JSON, data: prefix cut
+     * off), decoded by depth_request_load only when its memory is granted;
+     * NULL otherwise or once decoded. */
+    const char *b64;
+    size_t b64_len;
     /* The parameters, with the config's defaults applied. */
     bool normalize;      /* whether the map is min-max normalised */
     cJSON *normalized;   /* what "normalized" echoes (owned): a bool, or the JSON value given */
@@ -208,7 +213,25 @@ int depth_request_from_json(const depth_config *cfg, const svc_fetch *fetch, con
  */
 int depth_request_from_form(const depth_config *cfg, const http_form *form, depth_request *rq,
                             hdm_err *err);
+/* The image's size from its header (depth_probe_size; for base64 only a
+ * prefix is decoded to read it).  0, or -1 when it cannot be read. */
+int depth_request_probe(const depth_request *rq, int *width, int *height);
+/* Decodes the JSON image's base64 now (a no-op for other requests):
+ * rq->image is then set.  Returns 0, or -HDM_E_BAD_REQUEST with Python's
+ * sentence ("Invalid base64 in 'image': Incorrect padding", "Image
+ * exceeds 50MB limit"), -HDM_E_NOMEM. */
+int depth_request_load(depth_request *rq, const depth_config *cfg, hdm_err *err);
+/* Gives the image's bytes back once they are decoded into pixels (owned
+ * bytes only; a multipart body stays the HTTP layer's). */
+void depth_request_drop_image(depth_request *rq);
 void depth_request_free(depth_request *rq);
+
+/* ---- probe.c ------------------------------------------------------------------ */
+
+/* The width and height a JPEG, PNG or WebP header declares (the decoder
+ * reads the same), without decoding.  0, or -1 when the header is not one
+ * of those or is cut short. */
+int depth_probe_size(const uint8_t *data, size_t len, int *width, int *height);
 
 /* ---- pipeline.c --------------------------------------------------------------- */
 
@@ -229,9 +252,10 @@ typedef struct depth_map {
 int depth_preprocess(const depth_config *cfg, const uint8_t *data, size_t len, uint8_t *pixels,
                      int *in_w, int *in_h, hdm_err *err);
 /*
- * The whole map: depth_preprocess, one inference on the manager (cancelled
- * when cancel_fd fires), the 2-D map out of the result
- * (depthpost_extract), the optional transform, the budget (map + the
+ * The whole map: depth_request_load and depth_preprocess (holding the image's
+ * bytes and the decoded image's from the budget while they live), one inference on the manager (cancelled when
+ * cancel_fd fires, holding nothing), the 2-D map out of the result
+ * (depthpost_extract), the optional transform, the budget again (map + the
  * largest reply of rq's outputs), Pillow's float bilinear to the image's
  * size, normalisation.  On success *out owns the map and holds `reserved`
  * budget bytes.  Errors: depth_preprocess's; the manager's (err carries its
@@ -239,7 +263,7 @@ int depth_preprocess(const depth_config *cfg, const uint8_t *data, size_t len, u
  * request was wrong, not the client's); -HDM_E_BUSY / -HDM_E_CANCELLED from
  * the budget; -HDM_E_DEVICE_ERROR for an output that is no depth map.
  */
-int depth_pipeline_run(depth_app *app, const depth_request *rq, int cancel_fd, depth_map *out,
+int depth_pipeline_run(depth_app *app, depth_request *rq, int cancel_fd, depth_map *out,
                        hdm_err *err);
 /* Frees the map (not the budget).  Accepts a zeroed map. */
 void depth_map_free(depth_map *m);
@@ -253,12 +277,14 @@ size_t depth_reply_bound(const depth_config *cfg, const depth_request *rq, int h
  * Writes the original's 200 body for map `m` into `out` (appended):
  * model, model_type, input_shape, depth_shape, inference_time_ms,
  * normalized, stats (with include_stats), then depth_map / depth_image /
- * depth_png_16 as rq->format asks, each encoded straight into `out` and
- * turned into base64 where it lies.  Printed as json.dumps prints.
+ * depth_png_16 as rq->format asks, each encoded into `out` and turned into
+ * base64 where it lies.  Printed as json.dumps prints.  Consumes the map:
+ * m->data is freed (NULL) as soon as the encodings have what they need,
+ * whatever the result, so the map and the whole reply never coexist.
  * Returns 0, -HDM_E_DEVICE_ERROR (a map holding NaN: no statistics),
  * -HDM_E_NOMEM.
  */
-int depth_reply_write(const depth_config *cfg, const depth_request *rq, const depth_map *m,
+int depth_reply_write(const depth_config *cfg, const depth_request *rq, depth_map *m,
                       double inference_ms, buf *out, hdm_err *err);
 /* Base64 of out->data[start .. out->len), in place (out grows by a third). */
 int depth_reply_base64_tail(buf *out, size_t start);

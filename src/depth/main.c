@@ -4,7 +4,8 @@
  * hailo-device-manager.
  *
  * Start-up (as hailo-clip): signals blocked, config (file, then flags), the
- * image-URL fetcher, the memory budget, the manager client, the model
+ * image-URL fetcher (libcurl starts on the first remote fetch), the memory
+ * budget (which, with the image library's decode gate, bounds memory), the manager client, the model
  * registration thread, the HTTP server, READY=1; then wait for
  * SIGTERM/SIGINT, STOPPING=1, drain in-flight requests, exit 0.  The
  * service serves (and /health/ready answers 503) while the manager is
@@ -16,7 +17,6 @@
  * hailo-depth would send to the device for that image file (with the
  * config only: no manager), for comparing with the original's.
  */
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +26,6 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "depth/depth.h"
-#include "image/image.h"
 #include "svc/svc_main.h"
 
 /* Large buffers (decoded images, maps, replies) come from mmap and go back
@@ -132,7 +131,6 @@ int main(int argc, char **argv)
     depth_app app = {.cfg = &cfg, .started_at = mono_s()};
     http_server *srv = NULL;
     int rc = 1, r;
-    bool curl_started = false;
     if (!(app.hef_path = depth_config_hef_path(&cfg)))
         fatal("out of memory");
     if (args.check_only) {
@@ -162,24 +160,9 @@ int main(int argc, char **argv)
         log_error("%s: %s", config_path, err.msg);
         goto out;
     }
-    if (cfg.allow_image_url) {
-        /* libcurl's TLS start-up costs a few MB: only when fetching is on. */
-        curl_global_init(CURL_GLOBAL_DEFAULT);
-        curl_started = true;
-    }
     if (cfg.allow_local_paths && cfg.allowed_dirs.n == 0)
         log_warn("input.allow_local_paths is on but input.allowed_dirs is empty: file:// "
                  "image URLs are refused");
-    /* One decode at a time: a 1920 x 1080 photo is 6 MB of pixels, and the
-     * decode is a small part of a request's time. */
-    image_gate_config gc;
-    image_gate_config_defaults(&gc);
-    gc.slots = 1;
-    gc.wait_ms = cfg.request_timeout_s * 1000;
-    if (image_gate_configure(&gc, &err) < 0) {
-        log_error("decode gate: %s", err.msg);
-        goto out;
-    }
     if (depth_budget_new((size_t)cfg.memory_budget_mb << 20, &app.budget) < 0)
         fatal("out of memory");
 
@@ -231,8 +214,6 @@ out:
     hdm_client_free(app.client);
     depth_budget_free(app.budget);
     svc_fetch_free(&app.fetch);
-    if (curl_started)
-        curl_global_cleanup();
     free(app.hef_path);
     depth_config_free(&cfg);
     return rc;

@@ -17,6 +17,7 @@
  * (budget.c), so large requests queue instead of growing the process.
  */
 #include <poll.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -131,7 +132,48 @@ out:
     return r;
 }
 
-int depth_pipeline_run(depth_app *app, const depth_request *rq, int cancel_fd, depth_map *out,
+/* The budget's answer for a wait that ended without the bytes. */
+static int budget_failure(int r, hdm_err *err)
+{
+    if (r == -HDM_E_CANCELLED)
+        return hdm_err_set(err, HDM_E_CANCELLED, "the client went away");
+    return hdm_err_set(err, HDM_E_BUSY,
+                       "the service is busy with large depth maps "
+                       "(performance.memory_budget_mb): retry later");
+}
+
+/*
+ * The image's bytes (JSON base64 decoded here) and depth_preprocess within
+ * the budget: the bytes, the decoded image (its size from the header) and
+ * the resize's intermediate rows are held from the budget while they live,
+ * and the bytes are given back with them.  A header the probe does not read
+ * is decoded without a share: the decoder refuses it at once (or it is
+ * small).
+ */
+static int preprocess_budgeted(depth_app *app, depth_request *rq, int cancel_fd, uint8_t *pixels,
+                               int *w0, int *h0, hdm_err *err)
+{
+    const depth_config *cfg = app->cfg;
+    int pw, ph, r;
+    size_t share = 0;
+    if (depth_request_probe(rq, &pw, &ph) == 0 &&
+        (uint64_t)pw * (uint64_t)ph <= (uint64_t)cfg->image_max_pixels) {
+        share = (size_t)pw * (size_t)ph * 3 + (size_t)ph * (size_t)cfg->input_width * 3 +
+                (rq->b64 ? rq->b64_len / 4 * 3 : 0);
+        r = depth_budget_acquire(app->budget, share, cfg->request_timeout_s * 1000, cancel_fd);
+        if (r < 0)
+            return budget_failure(r, err);
+    }
+    r = depth_request_load(rq, cfg, err);
+    if (r == 0)
+        r = depth_preprocess(cfg, rq->image, rq->image_len, pixels, w0, h0, err);
+    depth_request_drop_image(rq);
+    if (share)
+        depth_budget_release(app->budget, share);
+    return r;
+}
+
+int depth_pipeline_run(depth_app *app, depth_request *rq, int cancel_fd, depth_map *out,
                        hdm_err *err)
 {
     const depth_config *cfg = app->cfg;
@@ -145,7 +187,7 @@ int depth_pipeline_run(depth_app *app, const depth_request *rq, int cancel_fd, d
     memset(out, 0, sizeof(*out));
     if (!pixels)
         return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
-    r = depth_preprocess(cfg, rq->image, rq->image_len, pixels, &w0, &h0, err);
+    r = preprocess_budgeted(app, rq, cancel_fd, pixels, &w0, &h0, err);
     if (r >= 0)
         r = infer(app, pixels, cancel_fd, &map, &mh, &mw, err);
     free(pixels);
@@ -161,12 +203,7 @@ int depth_pipeline_run(depth_app *app, const depth_request *rq, int cancel_fd, d
     r = depth_budget_acquire(app->budget, reserved, cfg->request_timeout_s * 1000, cancel_fd);
     if (r < 0) {
         reserved = 0;
-        if (r == -HDM_E_CANCELLED)
-            hdm_err_set(err, HDM_E_CANCELLED, "the client went away");
-        else
-            hdm_err_set(err, HDM_E_BUSY,
-                        "the service is busy with large depth maps "
-                        "(performance.memory_budget_mb): retry later");
+        r = budget_failure(r, err);
         goto fail;
     }
     if (resize) {

@@ -1,12 +1,15 @@
 /*
  * reply.c - the 200 body of POST /v1/depth/estimate, written into one
- * buffer with no copy per format.
+ * buffer with no copy of the map per format.
  *
  * DESIGN: the fields before the encodings are a small cJSON tree printed as
  * json.dumps prints it (pyjson), so names, spacing and float reprs are the
- * original's.  Then, per output, the encoder (depthpost: .npz, colour PNG,
- * 16-bit PNG) appends its bytes to the same buffer, and they are turned
- * into base64 where they lie: moved to the end of the region the base64
+ * original's.  The PNG (colour or 16-bit; small: a depth map compresses
+ * well) is encoded first on the side; then the .npz (depthpost) appends
+ * its bytes to the body, the map is freed - the .npz holds its bytes now -
+ * and those bytes are turned into base64 where they lie, in the room the
+ * map gave back; last the PNG's bytes, turned into base64 the same way.
+ * Base64 in place: moved to the end of the region the base64
  * will fill and encoded front to back, each group read before it is
  * written over (the write position 4k/3 never overtakes the read position
  * off + k, as off = 4*ceil(n/3) - n >= ceil(n/3)).  The largest reply thus
@@ -110,70 +113,62 @@ size_t depth_reply_bound(const depth_config *cfg, const depth_request *rq, int h
     return head + outs;
 }
 
-/* Appends `, "name": "<base64 of what encode appends>"`. */
-static int add_encoded(buf *out, const char *name, int (*encode)(const depth_config *,
-                       const depth_request *, const depth_map *, buf *, hdm_err *),
-                       const depth_config *cfg, const depth_request *rq, const depth_map *m,
-                       hdm_err *err)
+/* Appends `, "name": "` and returns where the field's bytes start. */
+static int field_start(buf *out, const char *name, size_t *start, hdm_err *err)
 {
     if (buf_printf(out, ", \"%s\": \"", name) < 0)
         return hdm_err_set(err, HDM_E_NOMEM, "out of memory writing the reply");
-    size_t start = out->len;
-    int r = encode(cfg, rq, m, out, err);
-    if (r < 0)
-        return r;
+    *start = out->len;
+    return 0;
+}
+
+/* Turns the field's bytes from `start` into base64 and closes the string. */
+static int field_end(buf *out, size_t start, hdm_err *err)
+{
     if (depth_reply_base64_tail(out, start) < 0 || buf_append(out, "\"", 1) < 0)
         return hdm_err_set(err, HDM_E_NOMEM, "out of memory writing the reply");
     return 0;
 }
 
-static int enc_npz(const depth_config *cfg, const depth_request *rq, const depth_map *m, buf *out,
-                   hdm_err *err)
-{
-    (void)rq;
-    return depthpost_npz(m->data, m->height, m->width, cfg->npz_level, out, err);
-}
-
-static int enc_color(const depth_config *cfg, const depth_request *rq, const depth_map *m,
-                     buf *out, hdm_err *err)
-{
-    return depthpost_png_color(m->data, m->height, m->width, rq->colormap, cfg->png_level, out,
-                               err);
-}
-
-static int enc_png16(const depth_config *cfg, const depth_request *rq, const depth_map *m,
-                     buf *out, hdm_err *err)
-{
-    (void)rq;
-    return depthpost_png16(m->data, m->height, m->width, cfg->png_level, out, err);
-}
-
-int depth_reply_write(const depth_config *cfg, const depth_request *rq, const depth_map *m,
+int depth_reply_write(const depth_config *cfg, const depth_request *rq, depth_map *m,
                       double inference_ms, buf *out, hdm_err *err)
 {
-    size_t start = out->len;
+    size_t start = out->len, field = 0;
     depthpost_stats st;
-    int r;
-    if (cfg->include_stats &&
-        (r = depthpost_stats_compute(m->data, (size_t)m->height * (size_t)m->width, &st, err)) <
-            0)
-        return r;
-    /* All the room at once: the buffer never moves while it fills. */
-    if (buf_reserve(out, depth_reply_bound(cfg, rq, m->height, m->width)) < 0)
-        return hdm_err_set(err, HDM_E_NOMEM, "out of memory for the reply");
-    char *head = head_text(cfg, rq, m, inference_ms, cfg->include_stats ? &st : NULL);
-    if (!head || buf_append(out, head, strlen(head)) < 0) {
-        free(head);
-        return hdm_err_set(err, HDM_E_NOMEM, "out of memory writing the reply");
-    }
-    free(head);
-    r = 0;
-    if (rq->format == DEPTH_OUT_NUMPY || rq->format == DEPTH_OUT_BOTH)
-        r = add_encoded(out, "depth_map", enc_npz, cfg, rq, m, err);
+    buf image = {0};
+    const char *image_name = rq->format == DEPTH_OUT_PNG16 ? "depth_png_16" : "depth_image";
+    int r = 0;
+    if (cfg->include_stats)
+        r = depthpost_stats_compute(m->data, (size_t)m->height * (size_t)m->width, &st, err);
+    /* The PNG first, on the side (it is small), so the map can go as soon
+     * as the .npz holds its bytes. */
     if (r == 0 && depth_format_has_image(rq->format))
-        r = add_encoded(out, "depth_image", enc_color, cfg, rq, m, err);
-    if (r == 0 && rq->format == DEPTH_OUT_PNG16)
-        r = add_encoded(out, "depth_png_16", enc_png16, cfg, rq, m, err);
+        r = depthpost_png_color(m->data, m->height, m->width, rq->colormap, cfg->png_level,
+                                &image, err);
+    else if (r == 0 && rq->format == DEPTH_OUT_PNG16)
+        r = depthpost_png16(m->data, m->height, m->width, cfg->png_level, &image, err);
+    /* All the room at once: the buffer never moves while it fills. */
+    if (r == 0 && buf_reserve(out, depth_reply_bound(cfg, rq, m->height, m->width)) < 0)
+        r = hdm_err_set(err, HDM_E_NOMEM, "out of memory for the reply");
+    char *head = r == 0 ? head_text(cfg, rq, m, inference_ms, cfg->include_stats ? &st : NULL)
+                        : NULL;
+    if (r == 0 && (!head || buf_append(out, head, strlen(head)) < 0))
+        r = hdm_err_set(err, HDM_E_NOMEM, "out of memory writing the reply");
+    free(head);
+    if (r == 0 && (rq->format == DEPTH_OUT_NUMPY || rq->format == DEPTH_OUT_BOTH) &&
+        (r = field_start(out, "depth_map", &field, err)) == 0 &&
+        (r = depthpost_npz(m->data, m->height, m->width, cfg->npz_level, out, err)) == 0) {
+        depth_map_free(m); /* the .npz holds it now: its base64 takes the room */
+        r = field_end(out, field, err);
+    }
+    depth_map_free(m);
+    if (r == 0 && image.len > 0 && (r = field_start(out, image_name, &field, err)) == 0) {
+        if (buf_append(out, image.data, image.len) < 0)
+            r = hdm_err_set(err, HDM_E_NOMEM, "out of memory writing the reply");
+        else
+            r = field_end(out, field, err);
+    }
+    buf_free(&image);
     if (r == 0 && buf_append(out, "}", 1) < 0)
         r = hdm_err_set(err, HDM_E_NOMEM, "out of memory writing the reply");
     if (r < 0)

@@ -3,7 +3,8 @@
  * original's rules (ORIGINAL-SERVICES.md §3.3):
  *
  *   JSON       "image" (a string: a data: URI cut after its first comma, or
- *              plain base64, decoded leniently as Python's b64decode); else
+ *              plain base64, decoded leniently as Python's b64decode - when
+ *              the pipeline has the memory for it, depth_request_load); else
  *              "image_url" when input.allow_image_url; else 400 "Missing
  *              'image' or 'image_url' field".
  *   multipart  part "image" (bytes; missing or empty: 400 "Missing 'image'
@@ -58,14 +59,20 @@ static int too_large(const depth_config *cfg, hdm_err *err)
     return hdm_err_set(err, HDM_E_BAD_REQUEST, "Image exceeds %sMB limit", mb);
 }
 
-/* Lenient base64 (a data: URI cut after its first comma) into rq->owned. */
-static int decode_b64(const char *s, const char *what, depth_request *rq, hdm_err *err)
+/* A data: URI cut after its first comma (Python's split(",", 1)[1]). */
+static int strip_data_uri(const char *s, const char *what, const char **b64, size_t *len,
+                          hdm_err *err)
 {
-    const char *b64;
-    size_t len;
-    if (base64_py_strip_data_uri(s, strlen(s), &b64, &len, err) < 0)
+    if (base64_py_strip_data_uri(s, strlen(s), b64, len, err) < 0)
         return hdm_err_set(err, HDM_E_BAD_REQUEST,
                            "Invalid %s: a data: URI must have a ',' before its data", what);
+    return 0;
+}
+
+/* Lenient base64 of b64[0..len) into rq->owned. */
+static int decode_b64_bytes(const char *b64, size_t len, const char *what, depth_request *rq,
+                            hdm_err *err)
+{
     if (buf_reserve(&rq->owned, base64_decoded_max(len) + 1) < 0)
         return hdm_err_set(err, HDM_E_NOMEM, "out of memory decoding %s", what);
     long n = base64_py_decode(b64, len, rq->owned.data, err);
@@ -93,8 +100,13 @@ static int fetch_url(const depth_config *cfg, const svc_fetch *fetch, const cJSO
         if (!comma || comma - item->valuestring < 7 || strncasecmp(comma - 7, ";base64", 7) != 0)
             r = hdm_err_set(err, HDM_E_BAD_REQUEST,
                             "only base64 data: URIs are read (data:image/...;base64,...)");
-        else
-            r = decode_b64(item->valuestring, "image_url", rq, err);
+        else {
+            const char *b64;
+            size_t len;
+            r = strip_data_uri(item->valuestring, "image_url", &b64, &len, err);
+            if (r == 0)
+                r = decode_b64_bytes(b64, len, "image_url", rq, err);
+        }
     } else if (svc_fetch_is_file_url(item->valuestring)) {
         r = cfg->allow_local_paths
                 ? svc_fetch_file(fetch, item->valuestring, NULL, &rq->owned, err)
@@ -190,11 +202,11 @@ int depth_request_from_json(const depth_config *cfg, const svc_fetch *fetch, con
         if (!cJSON_IsString(image))
             return hdm_err_set(err, HDM_E_BAD_REQUEST,
                                "'image' must be a string: base64, or a data: URI");
-        /* The body limit bounds the string; check the decoded size before
-         * allocating for it anyway. */
-        if (strlen(image->valuestring) / 4 * 3 > depth_config_max_bytes(cfg) + 3)
+        /* Decoded later, when its memory is granted (depth_request_load);
+         * a string that cannot fit the limit even decoded is refused now. */
+        r = strip_data_uri(image->valuestring, "'image'", &rq->b64, &rq->b64_len, err);
+        if (r == 0 && rq->b64_len / 4 * 3 > depth_config_max_bytes(cfg) + 3)
             return too_large(cfg, err);
-        r = decode_b64(image->valuestring, "'image'", rq, err);
     } else if (url && cfg->allow_image_url) {
         r = fetch_url(cfg, fetch, url, rq, err);
     } else {
@@ -243,6 +255,59 @@ int depth_request_from_form(const depth_config *cfg, const http_form *form, dept
     if (rq->image_len > depth_config_max_bytes(cfg))
         return too_large(cfg, err);
     return 0;
+}
+
+/* Base64 characters of the prefix decoded to read the header: 256 KiB give
+ * 192 KiB, past any JPEG's APP segments up to the frame header but the
+ * largest EXIF thumbnails. */
+#define PROBE_B64_CHARS ((size_t)256 * 1024)
+
+int depth_request_probe(const depth_request *rq, int *width, int *height)
+{
+    if (!rq->b64)
+        return depth_probe_size(rq->image, rq->image_len, width, height);
+    /* A prefix holding a whole number of base64 quanta (characters outside
+     * the alphabet are skipped by the decoder, so they are not counted). */
+    size_t cut = rq->b64_len, n = 0;
+    for (size_t i = 0; i < rq->b64_len; i++) {
+        unsigned char ch = (unsigned char)rq->b64[i];
+        if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+            ch == '+' || ch == '/') {
+            if (n == PROBE_B64_CHARS) {
+                cut = i;
+                break;
+            }
+            n++;
+        }
+    }
+    uint8_t *head = malloc(base64_decoded_max(cut) + 1);
+    if (!head)
+        return -1;
+    hdm_err err = {0};
+    long len = base64_py_decode(rq->b64, cut, head, &err);
+    int r = len > 0 ? depth_probe_size(head, (size_t)len, width, height) : -1;
+    free(head);
+    return r;
+}
+
+int depth_request_load(depth_request *rq, const depth_config *cfg, hdm_err *err)
+{
+    if (!rq->b64)
+        return 0;
+    int r = decode_b64_bytes(rq->b64, rq->b64_len, "'image'", rq, err);
+    rq->b64 = NULL;
+    if (r == 0 && rq->image_len > depth_config_max_bytes(cfg))
+        r = too_large(cfg, err);
+    return r;
+}
+
+void depth_request_drop_image(depth_request *rq)
+{
+    if (rq->image == rq->owned.data) {
+        rq->image = NULL;
+        rq->image_len = 0;
+    }
+    buf_free(&rq->owned);
 }
 
 void depth_request_free(depth_request *rq)

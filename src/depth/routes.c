@@ -268,8 +268,7 @@ static void h_estimate(http_request *req, http_reply *reply, void *user)
     if (r < 0)
         goto fail;
     atomic_fetch_add(&app->inference_count, 1);
-    r = depth_reply_write(cfg, &rq, &map, inference_ms, &body, &err);
-    depth_map_free(&map);
+    r = depth_reply_write(cfg, &rq, &map, inference_ms, &body, &err); /* frees map.data */
     if (r < 0)
         goto fail;
     /* Keep the reply's own bytes until it is sent; the rest goes back now. */

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,6 +242,16 @@ static size_t fetch_write(char *ptr, size_t size, size_t nmemb, void *user)
     return n;
 }
 
+/* libcurl's global set-up (TLS libraries: a few MB of RSS) happens on the
+ * first remote fetch, not at start-up: most services never fetch.  Once per
+ * process, before any curl_easy_init. */
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+static void curl_start(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
 int svc_fetch_remote(const svc_fetch *f, const char *url, const char *what, buf *out,
                      hdm_err *err)
 {
@@ -249,6 +260,7 @@ int svc_fetch_remote(const svc_fetch *f, const char *url, const char *what, buf 
                            WHAT_FMT "remote image URLs are disabled (%s is off)%s%s",
                            WHAT_ARGS(what), f->remote_key, f->remote_hint ? "; " : "",
                            f->remote_hint ? f->remote_hint : "");
+    pthread_once(&curl_once, curl_start);
     CURL *c = curl_easy_init();
     if (!c)
         return hdm_err_set(err, HDM_E_NOMEM, "cannot start an HTTP fetch");

@@ -11,9 +11,10 @@
  *
  * Input: first byte even -> the rest is a JSON body; odd -> the rest is a
  * multipart body whose first line is the Content-Type header value.
- * Oracles: a failure always has a sentence; a success has an image; the
- * reply parses as JSON, names the image's shape and fits the bound the
- * memory budget reserves for it.  image_url never reaches the network or
+ * Oracles: a failure always has a sentence; a success has an image; a
+ * decoded JPEG or PNG has the size its header gave the probe (what the
+ * budget reserved for); the reply parses as JSON, names the image's shape
+ * and fits the bound the memory budget reserves for it.  image_url never reaches the network or
  * the file system here: remote fetching and file:// are off.
  *
  * The seeds (corpus/fuzz_depth_body/seed-*) are small JSON and multipart
@@ -67,14 +68,24 @@ static float *model_map(const uint8_t *px, int h, int w)
     return m;
 }
 
-static void run_request(const depth_request *rq)
+static void run_request(depth_request *rq)
 {
     hdm_err err = {0};
-    int ih = cfg.input_height, iw = cfg.input_width, w0 = 0, h0 = 0;
+    int ih = cfg.input_height, iw = cfg.input_width, w0 = 0, h0 = 0, pw = 0, ph = 0;
     uint8_t *pixels = malloc((size_t)ih * (size_t)iw * 3);
     if (!pixels)
         return;
-    int r = depth_preprocess(&cfg, rq->image, rq->image_len, pixels, &w0, &h0, &err);
+    /* As the pipeline: the header's size, then the bytes (base64 decoded now). */
+    bool probed = depth_request_probe(rq, &pw, &ph) == 0;
+    int r = depth_request_load(rq, &cfg, &err);
+    if (r == 0)
+        r = depth_preprocess(&cfg, rq->image, rq->image_len, pixels, &w0, &h0, &err);
+    /* A decoded image has the size its header declared (JPEG, PNG: the
+     * decoders read exactly those fields). */
+    if (r == 0 && probed && (rq->image[0] == 0xFF || rq->image[0] == 0x89) &&
+        (pw != w0 || ph != h0))
+        abort();
+    depth_request_drop_image(rq);
     if (r < 0) {
         if (err.msg[0] == '\0')
             abort();
@@ -161,7 +172,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (http_multipart_parse(copy, blen, ct, &lim, &f, msg, sizeof(msg)) == 0) {
         r = depth_request_from_form(&cfg, &f, &rq, &err);
         if (r == 0) {
-            if (rq.image_len == 0 || rq.image < copy || rq.image + rq.image_len > copy + blen)
+            if (rq.image_len == 0 || rq.image < copy || rq.image + rq.image_len > copy + blen ||
+                rq.b64)
                 abort();
             run_request(&rq);
         } else if (err.msg[0] == '\0') {

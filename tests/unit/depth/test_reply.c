@@ -47,6 +47,16 @@ typedef struct ctx {
     depth_map map;
 } ctx;
 
+/* A copy of the fixture's map: depth_reply_write consumes the one it gets. */
+static depth_map copy_map(const depth_map *m)
+{
+    depth_map c = *m;
+    size_t n = (size_t)m->height * (size_t)m->width * sizeof(float);
+    c.data = malloc(n);
+    memcpy(c.data, m->data, n);
+    return c;
+}
+
 static int setup(void **state)
 {
     ctx *c = calloc(1, sizeof(*c));
@@ -92,7 +102,9 @@ static void test_both(void **state)
     ctx *c = *state;
     buf body = {0};
     hdm_err err = {0};
-    assert_int_equal(depth_reply_write(&c->cfg, &c->rq, &c->map, 12.345, &body, &err), 0);
+    depth_map m = copy_map(&c->map);
+    assert_int_equal(depth_reply_write(&c->cfg, &c->rq, &m, 12.345, &body, &err), 0);
+    assert_null(m.data); /* consumed */
     assert_true(body.len <= depth_reply_bound(&c->cfg, &c->rq, 5, 7));
     /* json.dumps' separators and the original's order. */
     const char *head = "{\"model\": \"scdepthv3\", \"model_type\": \"monocular\", "
@@ -144,7 +156,8 @@ static void test_formats(void **state)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         buf body = {0};
         c->rq.format = cases[i].f;
-        assert_int_equal(depth_reply_write(&c->cfg, &c->rq, &c->map, 1, &body, &err), 0);
+        depth_map m = copy_map(&c->map);
+        assert_int_equal(depth_reply_write(&c->cfg, &c->rq, &m, 1, &body, &err), 0);
         assert_true(body.len <= depth_reply_bound(&c->cfg, &c->rq, 5, 7));
         cJSON *j = cJSON_ParseWithLength((const char *)body.data, body.len);
         assert_non_null(j);
@@ -165,7 +178,8 @@ static void test_formats(void **state)
     cJSON_Delete(c->rq.normalized);
     c->rq.normalized = cJSON_Parse("{\"a\": [1, 2.5]}");
     buf body = {0};
-    assert_int_equal(depth_reply_write(&c->cfg, &c->rq, &c->map, 0.004, &body, &err), 0);
+    depth_map m = copy_map(&c->map);
+    assert_int_equal(depth_reply_write(&c->cfg, &c->rq, &m, 0.004, &body, &err), 0);
     const char *want = "{\"model\": \"scdepthv3\", \"model_type\": \"monocular\", "
                        "\"input_shape\": [5, 7, 3], \"depth_shape\": [5, 7], "
                        "\"inference_time_ms\": 0.0, \"normalized\": {\"a\": [1, 2.5]}}";
@@ -180,9 +194,11 @@ static void test_nan_map(void **state)
     hdm_err err = {0};
     buf body = {0};
     c->map.data[3] = 0.0f / 0.0f;
-    assert_int_equal(depth_reply_write(&c->cfg, &c->rq, &c->map, 1, &body, &err),
+    depth_map m = copy_map(&c->map);
+    assert_int_equal(depth_reply_write(&c->cfg, &c->rq, &m, 1, &body, &err),
                      -HDM_E_DEVICE_ERROR);
     assert_int_equal(body.len, 0);
+    assert_null(m.data); /* consumed on failure too */
     buf_free(&body);
 }
 
@@ -208,7 +224,6 @@ static void test_bound_worst_case(void **state)
                 assert_int_equal(depth_reply_write(&c->cfg, &c->rq, &dm, 1, &body, &err), 0);
                 assert_true(body.len <= depth_reply_bound(&c->cfg, &c->rq, h, w));
                 buf_free(&body);
-                free(m);
             }
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "common/base64.h"
 #include "common/pyjson.h"
 #include "depth/depth.h"
 #include "http/http_internal.h"
@@ -20,6 +21,8 @@ typedef struct ctx {
     depth_config cfg;
     svc_fetch fetch;
 } ctx;
+
+static cJSON *tree; /* the last body parsed by from_json */
 
 static int setup(void **state)
 {
@@ -37,20 +40,27 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     ctx *c = *state;
+    cJSON_Delete(tree);
+    tree = NULL;
     svc_fetch_free(&c->fetch);
     depth_config_free(&c->cfg);
     free(c);
     return 0;
 }
 
-/* Parses a JSON body text into rq; returns the code. */
+/* Parses a JSON body text into rq and decodes its image as the pipeline
+ * does (depth_request_load); returns the first failure's code.  The JSON
+ * tree is kept in `tree` while rq points into it (freed by the next call). */
+
 static int from_json(ctx *c, const char *text, depth_request *rq, hdm_err *err)
 {
-    cJSON *j = cJSON_Parse(text);
-    assert_non_null(j);
+    cJSON_Delete(tree);
+    tree = cJSON_Parse(text);
+    assert_non_null(tree);
     hdm_err_clear(err);
-    int r = depth_request_from_json(&c->cfg, &c->fetch, j, rq, err);
-    cJSON_Delete(j);
+    int r = depth_request_from_json(&c->cfg, &c->fetch, tree, rq, err);
+    if (r == 0)
+        r = depth_request_load(rq, &c->cfg, err);
     return r;
 }
 
@@ -343,6 +353,42 @@ static void test_form(void **state)
     http_form_free(&f);
 }
 
+/* The size from a base64 image's header, from a prefix only. */
+static void test_probe(void **state)
+{
+    ctx *c = *state;
+    /* A PNG signature + IHDR of 640x480, then junk the decoder never needs. */
+    static const uint8_t head[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13,
+                                   'I', 'H', 'D', 'R', 0, 0, 2, 128, 0, 0, 1, 224, 8, 2, 0, 0};
+    size_t n = sizeof(head) + 300000;
+    uint8_t *img = calloc(1, n);
+    memcpy(img, head, sizeof(head));
+    char *b64 = malloc(base64_encoded_len(n) + 64);
+    strcpy(b64, "{\"image\": \"data:image/png;base64,");
+    base64_encode(img, n, b64 + strlen(b64));
+    strcat(b64, "\"}");
+    cJSON *j = cJSON_Parse(b64);
+    depth_request rq;
+    hdm_err err = {0};
+    assert_int_equal(depth_request_from_json(&c->cfg, &c->fetch, j, &rq, &err), 0);
+    assert_null(rq.image); /* not decoded yet */
+    int w = 0, h = 0;
+    assert_int_equal(depth_request_probe(&rq, &w, &h), 0);
+    assert_int_equal(w, 640);
+    assert_int_equal(h, 480);
+    assert_int_equal(depth_request_load(&rq, &c->cfg, &err), 0);
+    assert_int_equal(rq.image_len, n);
+    w = h = 0;
+    assert_int_equal(depth_request_probe(&rq, &w, &h), 0);
+    assert_int_equal(w, 640);
+    depth_request_drop_image(&rq);
+    assert_null(rq.image);
+    depth_request_free(&rq);
+    cJSON_Delete(j);
+    free(b64);
+    free(img);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -354,6 +400,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_transform, setup, teardown),
         cmocka_unit_test_setup_teardown(test_size_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_form, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_probe, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
