@@ -167,8 +167,7 @@ int depth_config_check(const depth_config *cfg, hdm_err *err)
                            "model.hef_path must be an absolute path (or empty: "
                            "resources.model_dir/model.name.hef)");
     if (!cfg->hef_path[0] && cfg->model_dir[0] != '/')
-        return hdm_err_set(err, HDM_E_BAD_REQUEST,
-                           "resources.model_dir must be an absolute path");
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "resources.model_dir must be an absolute path");
     for (size_t i = 0; i < cfg->allowed_dirs.n; i++)
         if (cfg->allowed_dirs.items[i][0] != '/')
             return hdm_err_set(err, HDM_E_BAD_REQUEST,

@@ -22,8 +22,8 @@
  * by input.max_image_mb; the decoded image (sized from its header), the map
  * at the image's size and the reply built from it are the large part, and
  * they take their bytes from the budget first, so a burst of large requests
- * queues instead of growing the process.  The reply's bytes go back to the budget once the HTTP layer
- * has sent them (http_reply_take).
+ * queues instead of growing the process.  The reply's bytes go back to the budget once the HTTP
+ * layer has sent them (http_reply_take).
  */
 #ifndef HDM_DEPTH_DEPTH_H
 #define HDM_DEPTH_DEPTH_H
@@ -56,40 +56,40 @@
 
 typedef struct depth_config {
     /* The original's keys (config.yaml). */
-    char *host;              /* server.host (ours: 127.0.0.1) */
-    int port;                /* server.port, 11439 */
-    char *model_name;        /* model.name: the HEF's name and the reported model */
-    char *model_type;        /* model.type: reported only ("stereo" sets capabilities.stereo) */
-    double keep_alive;       /* model.keep_alive: -1 pinned, 0 unload after use, N s */
-    char *output_format;     /* output.format: the default output_format */
-    char *colormap;          /* output.colormap: the default colormap */
-    bool normalize;          /* output.normalize: the default normalize */
-    bool include_stats;      /* output.include_stats */
-    bool depth_png_16;       /* output.depth_png_16: loaded, unused (as in the original) */
-    bool allow_local_paths;  /* input.allow_local_paths: image_url may be file:// */
-    bool allow_image_url;    /* input.allow_image_url */
-    double max_image_mb;     /* input.max_image_mb: body and image byte limit */
-    char *model_dir;         /* resources.model_dir: {model_dir}/{model.name}.hef */
-    char *postprocess_dir;   /* resources.postprocess_dir: loaded, unused */
-    char *memory_max;        /* resource_limits.memory_max: the unit's, not read here */
-    char *cpu_quota;         /* resource_limits.cpu_quota: the unit's, not read here */
+    char *host;             /* server.host (ours: 127.0.0.1) */
+    int port;               /* server.port, 11439 */
+    char *model_name;       /* model.name: the HEF's name and the reported model */
+    char *model_type;       /* model.type: reported only ("stereo" sets capabilities.stereo) */
+    double keep_alive;      /* model.keep_alive: -1 pinned, 0 unload after use, N s */
+    char *output_format;    /* output.format: the default output_format */
+    char *colormap;         /* output.colormap: the default colormap */
+    bool normalize;         /* output.normalize: the default normalize */
+    bool include_stats;     /* output.include_stats */
+    bool depth_png_16;      /* output.depth_png_16: loaded, unused (as in the original) */
+    bool allow_local_paths; /* input.allow_local_paths: image_url may be file:// */
+    bool allow_image_url;   /* input.allow_image_url */
+    double max_image_mb;    /* input.max_image_mb: body and image byte limit */
+    char *model_dir;        /* resources.model_dir: {model_dir}/{model.name}.hef */
+    char *postprocess_dir;  /* resources.postprocess_dir: loaded, unused */
+    char *memory_max;       /* resource_limits.memory_max: the unit's, not read here */
+    char *cpu_quota;        /* resource_limits.cpu_quota: the unit's, not read here */
     /* Ours. */
-    char *bearer_token;      /* server.bearer_token, or $HAILO_DEPTH_TOKEN */
-    int threads;             /* server.threads: HTTP handler threads */
-    char *manager_socket;    /* manager.socket; $HAILO_DEVICE_SOCKET wins */
-    char *hef_path;          /* model.hef_path: "" = {model_dir}/{model.name}.hef */
-    int input_height;        /* model.input_height: 256 (scdepthv3) */
-    int input_width;         /* model.input_width: 320 */
-    char *transform;         /* output.transform: "none" (logits, the original) or "metres" */
-    int png_level;           /* output.png_level: zlib level of both PNGs, 1 */
-    int npz_level;           /* output.npz_level: -1 fast (Huffman only), 0 stored, 1..9 */
-    int image_max_pixels;    /* images.max_pixels */
-    int image_max_decode_ms; /* images.max_decode_ms */
-    conf_strlist allowed_dirs;            /* input.allowed_dirs: where file:// may read */
+    char *bearer_token;        /* server.bearer_token, or $HAILO_DEPTH_TOKEN */
+    int threads;               /* server.threads: HTTP handler threads */
+    char *manager_socket;      /* manager.socket; $HAILO_DEVICE_SOCKET wins */
+    char *hef_path;            /* model.hef_path: "" = {model_dir}/{model.name}.hef */
+    int input_height;          /* model.input_height: 256 (scdepthv3) */
+    int input_width;           /* model.input_width: 320 */
+    char *transform;           /* output.transform: "none" (logits, the original) or "metres" */
+    int png_level;             /* output.png_level: zlib level of both PNGs, 1 */
+    int npz_level;             /* output.npz_level: -1 fast (Huffman only), 0 stored, 1..9 */
+    int image_max_pixels;      /* images.max_pixels */
+    int image_max_decode_ms;   /* images.max_decode_ms */
+    conf_strlist allowed_dirs; /* input.allowed_dirs: where file:// may read */
     conf_strlist remote_allowed_networks; /* input.remote_allowed_networks */
-    int fetch_timeout_ms;    /* input.fetch_timeout_ms */
-    int memory_budget_mb;    /* performance.memory_budget_mb: maps and replies at once */
-    int request_timeout_s;   /* performance.request_timeout: manager call, budget wait */
+    int fetch_timeout_ms;                 /* input.fetch_timeout_ms */
+    int memory_budget_mb;  /* performance.memory_budget_mb: maps and replies at once */
+    int request_timeout_s; /* performance.request_timeout: manager call, budget wait */
 } depth_config;
 
 extern const conf_key depth_config_keys[];
@@ -154,13 +154,13 @@ typedef struct svc_keeper depth_model;
 
 typedef struct depth_app {
     const depth_config *cfg;
-    char *hef_path;          /* the model file the manager loads */
+    char *hef_path; /* the model file the manager loads */
     hdm_client *client;
     depth_model *model;
-    svc_fetch fetch;         /* image_url: file:// and http(s):// */
+    svc_fetch fetch; /* image_url: file:// and http(s):// */
     depth_budget *budget;
     atomic_long inference_count;
-    double started_at;       /* monotonic seconds */
+    double started_at; /* monotonic seconds */
 } depth_app;
 
 /* ---- model.c ----------------------------------------------------------------- */
@@ -185,11 +185,11 @@ typedef struct depth_request {
     const char *b64;
     size_t b64_len;
     /* The parameters, with the config's defaults applied. */
-    bool normalize;      /* whether the map is min-max normalised */
-    cJSON *normalized;   /* what "normalized" echoes (owned): a bool, or the JSON value given */
+    bool normalize;    /* whether the map is min-max normalised */
+    cJSON *normalized; /* what "normalized" echoes (owned): a bool, or the JSON value given */
     depth_format format;
     const depthpost_colormap *colormap; /* the one depth_image uses (NULL without one) */
-    bool metres;         /* the §3.6 transform (output.transform / "transform") */
+    bool metres;                        /* the §3.6 transform (output.transform / "transform") */
 } depth_request;
 
 /*
@@ -237,9 +237,9 @@ int depth_probe_size(const uint8_t *data, size_t len, int *width, int *height);
 
 /* A map at the image's size, and where its bytes come from. */
 typedef struct depth_map {
-    float *data;          /* height x width, C order (malloc'd) */
-    int height, width;    /* the input image's (input_shape / depth_shape) */
-    size_t reserved;      /* budget bytes this request holds (released by the caller) */
+    float *data;       /* height x width, C order (malloc'd) */
+    int height, width; /* the input image's (input_shape / depth_shape) */
+    size_t reserved;   /* budget bytes this request holds (released by the caller) */
 } depth_map;
 
 /*
@@ -253,8 +253,8 @@ int depth_preprocess(const depth_config *cfg, const uint8_t *data, size_t len, u
                      int *in_w, int *in_h, hdm_err *err);
 /*
  * The whole map: depth_request_load and depth_preprocess (holding the image's
- * bytes and the decoded image's from the budget while they live), one inference on the manager (cancelled when
- * cancel_fd fires, holding nothing), the 2-D map out of the result
+ * bytes and the decoded image's from the budget while they live), one inference on the manager
+ * (cancelled when cancel_fd fires, holding nothing), the 2-D map out of the result
  * (depthpost_extract), the optional transform, the budget again (map + the
  * largest reply of rq's outputs), Pillow's float bilinear to the image's
  * size, normalisation.  On success *out owns the map and holds `reserved`

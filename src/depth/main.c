@@ -5,13 +5,12 @@
  *
  * Start-up (as hailo-clip): signals blocked, config (file, then flags), the
  * image-URL fetcher (libcurl starts on the first remote fetch), the memory
- * budget (which, with the image library's decode gate, bounds memory), the manager client, the model
- * registration thread, the HTTP server, READY=1; then wait for
- * SIGTERM/SIGINT, STOPPING=1, drain in-flight requests, exit 0.  The
- * service serves (and /health/ready answers 503) while the manager is
- * still coming up.  The original refused to start without its HEF; we
- * start and report the manager's answer ("Model file not found: ...") in
- * /health until the file is there, and --check-config says whether it is.
+ * budget (which, with the image library's decode gate, bounds memory), the manager client, the
+ * model registration thread, the HTTP server, READY=1; then wait for SIGTERM/SIGINT, STOPPING=1,
+ * drain in-flight requests, exit 0.  The service serves (and /health/ready answers 503) while the
+ * manager is still coming up.  The original refused to start without its HEF; we start and report
+ * the manager's answer ("Model file not found: ...") in /health until the file is there, and
+ * --check-config says whether it is.
  *
  * `--preprocess IMAGE` writes to stdout the uint8 [H, W, 3] tensor
  * hailo-depth would send to the device for that image file (with the
@@ -34,23 +33,24 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: hailo-depth [--config FILE] [--host HOST] [--port N] [--log-level LEVEL]\n"
-            "                   [--check-config] [--version] [--help]\n"
-            "       hailo-depth --preprocess IMAGE [--config FILE]\n"
-            "\n"
-            "  -c, --config FILE     YAML config (default $HAILO_DEPTH_CONFIG, else %s;\n"
-            "                        a missing default file means the built-in defaults)\n"
-            "  -H, --host HOST       bind address (overrides server.host)\n"
-            "  -p, --port N          port (overrides server.port; 0 picks a free one)\n"
-            "  -l, --log-level L     error, warn, info (default) or debug\n"
-            "  -C, --check-config    check the config and that the model file exists, then exit\n"
-            "  --preprocess IMAGE    write the uint8 HxWx3 RGB tensor sent to the device for\n"
-            "                        IMAGE to stdout, then exit\n"
-            "  -V, --version         print the version\n"
-            "\n"
-            "Environment: HAILO_DEVICE_SOCKET (manager socket), HAILO_DEPTH_TOKEN (bearer token).\n",
-            DEPTH_DEFAULT_CONFIG);
+    fprintf(
+        f,
+        "usage: hailo-depth [--config FILE] [--host HOST] [--port N] [--log-level LEVEL]\n"
+        "                   [--check-config] [--version] [--help]\n"
+        "       hailo-depth --preprocess IMAGE [--config FILE]\n"
+        "\n"
+        "  -c, --config FILE     YAML config (default $HAILO_DEPTH_CONFIG, else %s;\n"
+        "                        a missing default file means the built-in defaults)\n"
+        "  -H, --host HOST       bind address (overrides server.host)\n"
+        "  -p, --port N          port (overrides server.port; 0 picks a free one)\n"
+        "  -l, --log-level L     error, warn, info (default) or debug\n"
+        "  -C, --check-config    check the config and that the model file exists, then exit\n"
+        "  --preprocess IMAGE    write the uint8 HxWx3 RGB tensor sent to the device for\n"
+        "                        IMAGE to stdout, then exit\n"
+        "  -V, --version         print the version\n"
+        "\n"
+        "Environment: HAILO_DEVICE_SOCKET (manager socket), HAILO_DEPTH_TOKEN (bearer token).\n",
+        DEPTH_DEFAULT_CONFIG);
 }
 
 /* --preprocess: the input tensor to stdout.  Exit code 0 or 1. */

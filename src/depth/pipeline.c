@@ -71,8 +71,7 @@ static bool fd_readable(int fd)
 }
 
 /* A manager failure as the service reports it (depth.h says how). */
-static int manager_failure(depth_app *app, int r, hdm_response *resp, int cancel_fd,
-                           hdm_err *err)
+static int manager_failure(depth_app *app, int r, hdm_response *resp, int cancel_fd, hdm_err *err)
 {
     if (r == -HDM_E_CANCELLED && fd_readable(cancel_fd))
         return hdm_err_set(err, HDM_E_CANCELLED, "the client went away");

@@ -85,8 +85,8 @@ static int webp(const uint8_t *d, size_t n, int *w, int *h)
     if (memcmp(c, "VP8L", 4) == 0) {
         if (c[8] != 0x2F)
             return -1;
-        uint32_t bits = (uint32_t)c[9] | (uint32_t)c[10] << 8 | (uint32_t)c[11] << 16 |
-                        (uint32_t)c[12] << 24;
+        uint32_t bits =
+            (uint32_t)c[9] | (uint32_t)c[10] << 8 | (uint32_t)c[11] << 16 | (uint32_t)c[12] << 24;
         *w = (int)(bits & 0x3FFF) + 1;
         *h = (int)((bits >> 14) & 0x3FFF) + 1;
         return 0;

@@ -143,15 +143,15 @@ int depth_reply_write(const depth_config *cfg, const depth_request *rq, depth_ma
     /* The PNG first, on the side (it is small), so the map can go as soon
      * as the .npz holds its bytes. */
     if (r == 0 && depth_format_has_image(rq->format))
-        r = depthpost_png_color(m->data, m->height, m->width, rq->colormap, cfg->png_level,
-                                &image, err);
+        r = depthpost_png_color(m->data, m->height, m->width, rq->colormap, cfg->png_level, &image,
+                                err);
     else if (r == 0 && rq->format == DEPTH_OUT_PNG16)
         r = depthpost_png16(m->data, m->height, m->width, cfg->png_level, &image, err);
     /* All the room at once: the buffer never moves while it fills. */
     if (r == 0 && buf_reserve(out, depth_reply_bound(cfg, rq, m->height, m->width)) < 0)
         r = hdm_err_set(err, HDM_E_NOMEM, "out of memory for the reply");
-    char *head = r == 0 ? head_text(cfg, rq, m, inference_ms, cfg->include_stats ? &st : NULL)
-                        : NULL;
+    char *head =
+        r == 0 ? head_text(cfg, rq, m, inference_ms, cfg->include_stats ? &st : NULL) : NULL;
     if (r == 0 && (!head || buf_append(out, head, strlen(head)) < 0))
         r = hdm_err_set(err, HDM_E_NOMEM, "out of memory writing the reply");
     free(head);

@@ -225,8 +225,7 @@ int depth_request_from_json(const depth_config *cfg, const svc_fetch *fetch, con
 int depth_request_from_form(const depth_config *cfg, const http_form *form, depth_request *rq,
                             hdm_err *err)
 {
-    static const char *const text_parts[] = {"normalize", "colormap", "output_format",
-                                             "transform"};
+    static const char *const text_parts[] = {"normalize", "colormap", "output_format", "transform"};
     memset(rq, 0, sizeof(*rq));
     const http_part *img = http_form_get(form, "image");
     if (!img || img->len == 0)

@@ -143,18 +143,18 @@ static void h_health(http_request *req, http_reply *reply, void *user)
     svc_keeper_backend(app->model, backend, sizeof(backend));
     double up = round((mono_s() - app->started_at) * 1e6) / 1e6; /* timedelta's microseconds */
     cJSON *b = cJSON_CreateObject();
-    bool ok = b && cJSON_AddStringToObject(b, "status", "ok") &&
-              cJSON_AddStringToObject(b, "service", DEPTH_SERVICE_NAME) &&
-              cJSON_AddStringToObject(b, "model", app->cfg->model_name) &&
-              cJSON_AddStringToObject(b, "model_type", app->cfg->model_type) &&
-              cJSON_AddBoolToObject(b, "model_loaded", ready) &&
-              (ready ? cJSON_AddNullToObject(b, "last_error")
-                     : cJSON_AddStringToObject(b, "last_error", reason)) &&
-              cJSON_AddNumberToObject(b, "inference_count",
-                                      (double)atomic_load(&app->inference_count)) &&
-              pyjson_add_float(b, "uptime_seconds", up) &&
-              cJSON_AddStringToObject(b, "backend", backend) &&
-              cJSON_AddBoolToObject(b, "manager_reachable", svc_keeper_reachable(app->model));
+    bool ok =
+        b && cJSON_AddStringToObject(b, "status", "ok") &&
+        cJSON_AddStringToObject(b, "service", DEPTH_SERVICE_NAME) &&
+        cJSON_AddStringToObject(b, "model", app->cfg->model_name) &&
+        cJSON_AddStringToObject(b, "model_type", app->cfg->model_type) &&
+        cJSON_AddBoolToObject(b, "model_loaded", ready) &&
+        (ready ? cJSON_AddNullToObject(b, "last_error")
+               : cJSON_AddStringToObject(b, "last_error", reason)) &&
+        cJSON_AddNumberToObject(b, "inference_count", (double)atomic_load(&app->inference_count)) &&
+        pyjson_add_float(b, "uptime_seconds", up) &&
+        cJSON_AddStringToObject(b, "backend", backend) &&
+        cJSON_AddBoolToObject(b, "manager_reachable", svc_keeper_reachable(app->model));
     if (!ok) {
         cJSON_Delete(b);
         b = NULL;
@@ -187,18 +187,18 @@ static void h_info(http_request *req, http_reply *reply, void *user)
     static const char *const formats[] = {"numpy", "image", "both", "depth_png_16"};
     bool ready = svc_keeper_ready(app->model, NULL, 0);
     cJSON *b = cJSON_CreateObject(), *m, *c;
-    bool ok = b && cJSON_AddStringToObject(b, "service", DEPTH_SERVICE_NAME) &&
-              cJSON_AddStringToObject(b, "version", DEPTH_API_VERSION) &&
-              (m = cJSON_AddObjectToObject(b, "model")) &&
-              cJSON_AddStringToObject(m, "name", app->cfg->model_name) &&
-              cJSON_AddStringToObject(m, "type", app->cfg->model_type) &&
-              cJSON_AddBoolToObject(m, "loaded", ready) &&
-              (c = cJSON_AddObjectToObject(b, "capabilities")) &&
-              cJSON_AddBoolToObject(c, "monocular", true) &&
-              cJSON_AddBoolToObject(c, "stereo", strcmp(app->cfg->model_type, "stereo") == 0) &&
-              cJSON_AddItemToObject(c, "output_formats", cJSON_CreateStringArray(formats, 4)) &&
-              cJSON_AddItemToObject(c, "colormaps",
-                                    cJSON_CreateStringArray(depthpost_colormap_names, 5));
+    bool ok =
+        b && cJSON_AddStringToObject(b, "service", DEPTH_SERVICE_NAME) &&
+        cJSON_AddStringToObject(b, "version", DEPTH_API_VERSION) &&
+        (m = cJSON_AddObjectToObject(b, "model")) &&
+        cJSON_AddStringToObject(m, "name", app->cfg->model_name) &&
+        cJSON_AddStringToObject(m, "type", app->cfg->model_type) &&
+        cJSON_AddBoolToObject(m, "loaded", ready) &&
+        (c = cJSON_AddObjectToObject(b, "capabilities")) &&
+        cJSON_AddBoolToObject(c, "monocular", true) &&
+        cJSON_AddBoolToObject(c, "stereo", strcmp(app->cfg->model_type, "stereo") == 0) &&
+        cJSON_AddItemToObject(c, "output_formats", cJSON_CreateStringArray(formats, 4)) &&
+        cJSON_AddItemToObject(c, "colormaps", cJSON_CreateStringArray(depthpost_colormap_names, 5));
     if (!ok) {
         cJSON_Delete(b);
         b = NULL;
@@ -212,9 +212,8 @@ static void h_models(http_request *req, http_reply *reply, void *user)
     (void)user;
     /* A constant in the original, whatever model.name says. */
     cJSON *b = cJSON_CreateObject(), *list, *m;
-    bool ok = b && (list = cJSON_AddArrayToObject(b, "models")) &&
-              (m = cJSON_CreateObject()) && cJSON_AddItemToArray(list, m) &&
-              cJSON_AddStringToObject(m, "name", "scdepthv3") &&
+    bool ok = b && (list = cJSON_AddArrayToObject(b, "models")) && (m = cJSON_CreateObject()) &&
+              cJSON_AddItemToArray(list, m) && cJSON_AddStringToObject(m, "name", "scdepthv3") &&
               cJSON_AddStringToObject(m, "type", "monocular") &&
               cJSON_AddStringToObject(m, "description", "Efficient monocular depth estimation");
     if (!ok) {

@@ -36,8 +36,7 @@ int svc_fetch_init(svc_fetch *f, const svc_fetch_opts *o, hdm_err *err)
     f->timeout_ms = o->timeout_ms;
     if (dup_or_null(&f->dirs_key, o->dirs_key ? o->dirs_key : "allowed directories") < 0 ||
         dup_or_null(&f->remote_key, o->remote_key ? o->remote_key : "remote fetching") < 0 ||
-        dup_or_null(&f->networks_key, o->networks_key ? o->networks_key : "allowed networks") <
-            0 ||
+        dup_or_null(&f->networks_key, o->networks_key ? o->networks_key : "allowed networks") < 0 ||
         dup_or_null(&f->remote_hint, o->remote_hint) < 0 ||
         dup_or_null(&f->user_agent, o->user_agent ? o->user_agent : "hailo/" HDM_VERSION) < 0)
         return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
@@ -63,8 +62,8 @@ int svc_fetch_init(svc_fetch *f, const svc_fetch_opts *o, hdm_err *err)
     if (n > 0 && !(f->allow_nets = calloc(n, sizeof(*f->allow_nets))))
         return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
     for (size_t i = 0; i < n; i++)
-        if ((r = netpolicy_parse(f->networks_key, o->allowed_networks->items[i],
-                                 &f->allow_nets[i], err)) < 0)
+        if ((r = netpolicy_parse(f->networks_key, o->allowed_networks->items[i], &f->allow_nets[i],
+                                 err)) < 0)
             return r;
     f->n_allow_nets = n;
     return 0;
@@ -140,8 +139,7 @@ static int file_url_path(const char *ref, const char *what, char **out, hdm_err 
     return 0;
 }
 
-int svc_fetch_file(const svc_fetch *f, const char *url, const char *what, buf *out,
-                   hdm_err *err)
+int svc_fetch_file(const svc_fetch *f, const char *url, const char *what, buf *out, hdm_err *err)
 {
     char *path = NULL;
     path_file pf = {.fd = -1};
@@ -161,9 +159,8 @@ int svc_fetch_file(const svc_fetch *f, const char *url, const char *what, buf *o
             goto out; /* out of memory or descriptors: the server's trouble */
         /* One answer for "not found", "outside" and "not a file", so a
          * client cannot probe which files exist outside. */
-        r = hdm_err_set(err, HDM_E_BAD_REQUEST,
-                        WHAT_FMT "no readable image file %.200s inside %s", WHAT_ARGS(what), path,
-                        f->dirs_key);
+        r = hdm_err_set(err, HDM_E_BAD_REQUEST, WHAT_FMT "no readable image file %.200s inside %s",
+                        WHAT_ARGS(what), path, f->dirs_key);
         goto out;
     }
     if ((uint64_t)pf.st.st_size > f->max_bytes) {
@@ -252,8 +249,7 @@ static void curl_start(void)
     curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-int svc_fetch_remote(const svc_fetch *f, const char *url, const char *what, buf *out,
-                     hdm_err *err)
+int svc_fetch_remote(const svc_fetch *f, const char *url, const char *what, buf *out, hdm_err *err)
 {
     if (!f->allow_remote)
         return hdm_err_set(err, HDM_E_BAD_REQUEST,

@@ -74,15 +74,13 @@ bool svc_fetch_is_remote_url(const char *url);
  * inside the directories); -HDM_E_TOO_LARGE (over max_bytes); -HDM_E_NOMEM
  * or -HDM_E_INTERNAL (out of descriptors, I/O error).
  */
-int svc_fetch_file(const svc_fetch *f, const char *url, const char *what, buf *out,
-                   hdm_err *err);
+int svc_fetch_file(const svc_fetch *f, const char *url, const char *what, buf *out, hdm_err *err);
 /*
  * Appends the body of an http(s):// URL to `out`.  Returns 0;
  * -HDM_E_BAD_REQUEST (remote fetching disabled, or the one "cannot fetch
  * the image URL" for every failure); -HDM_E_TOO_LARGE; -HDM_E_NOMEM.
  * Blocks for at most timeout_ms.
  */
-int svc_fetch_remote(const svc_fetch *f, const char *url, const char *what, buf *out,
-                     hdm_err *err);
+int svc_fetch_remote(const svc_fetch *f, const char *url, const char *what, buf *out, hdm_err *err);
 
 #endif

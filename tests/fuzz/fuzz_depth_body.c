@@ -45,7 +45,8 @@ static void init(void)
     cfg.image_max_decode_ms = 2000;
     cfg.max_image_mb = 4;
     cfg.allow_local_paths = false;
-    const svc_fetch_opts o = {.max_bytes = 1 << 20, .timeout_ms = 100,
+    const svc_fetch_opts o = {.max_bytes = 1 << 20,
+                              .timeout_ms = 100,
                               .dirs_key = "input.allowed_dirs",
                               .remote_key = "input.allow_image_url"};
     if (svc_fetch_init(&fetch, &o, &err) < 0)
@@ -103,8 +104,7 @@ static void run_request(depth_request *rq)
         depthpost_transform(m, (size_t)mh * (size_t)mw);
     depth_map map = {.height = h0, .width = w0};
     map.data = malloc((size_t)w0 * (size_t)h0 * sizeof(float));
-    if (map.data && image_resize_f32(m, mw, mh, w0, h0, IMAGE_FILTER_BILINEAR, map.data, &err) <
-                        0)
+    if (map.data && image_resize_f32(m, mw, mh, w0, h0, IMAGE_FILTER_BILINEAR, map.data, &err) < 0)
         abort();
     free(m);
     if (!map.data)

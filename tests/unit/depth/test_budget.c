@@ -84,7 +84,7 @@ static void test_fifo(void **state)
     int w;
     size_t held;
     depth_budget_usage(b, &held, &w);
-    assert_int_equal(w, 2);       /* the small one did not overtake */
+    assert_int_equal(w, 2); /* the small one did not overtake */
     assert_int_equal(held, 70);
     depth_budget_release(b, 70);
     pthread_join(t1, NULL);

@@ -191,9 +191,9 @@ static void test_formats(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),      cmocka_unit_test(test_original_file),
-        cmocka_unit_test(test_ours),          cmocka_unit_test(test_checks),
-        cmocka_unit_test(test_missing_file),  cmocka_unit_test(test_token_env),
+        cmocka_unit_test(test_defaults),     cmocka_unit_test(test_original_file),
+        cmocka_unit_test(test_ours),         cmocka_unit_test(test_checks),
+        cmocka_unit_test(test_missing_file), cmocka_unit_test(test_token_env),
         cmocka_unit_test(test_formats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

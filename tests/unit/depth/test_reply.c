@@ -113,9 +113,9 @@ static void test_both(void **state)
     assert_memory_equal(body.data, head, strlen(head));
     cJSON *j = cJSON_ParseWithLength((const char *)body.data, body.len);
     assert_non_null(j);
-    static const char *const order[] = {"model", "model_type", "input_shape", "depth_shape",
-                                        "inference_time_ms", "normalized", "stats",
-                                        "depth_map", "depth_image"};
+    static const char *const order[] = {"model",       "model_type",        "input_shape",
+                                        "depth_shape", "inference_time_ms", "normalized",
+                                        "stats",       "depth_map",         "depth_image"};
     const cJSON *it = j->child;
     for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++, it = it->next) {
         assert_non_null(it);
@@ -131,9 +131,8 @@ static void test_both(void **state)
     assert_int_equal(depthpost_npz(c->map.data, 5, 7, c->cfg.npz_level, &want, &err), 0);
     expect_field(j, "depth_map", &want);
     want.len = 0;
-    assert_int_equal(depthpost_png_color(c->map.data, 5, 7, c->rq.colormap, c->cfg.png_level,
-                                         &want, &err),
-                     0);
+    assert_int_equal(
+        depthpost_png_color(c->map.data, 5, 7, c->rq.colormap, c->cfg.png_level, &want, &err), 0);
     expect_field(j, "depth_image", &want);
     buf_free(&want);
     cJSON_Delete(j);
@@ -165,8 +164,7 @@ static void test_formats(void **state)
         assert_null(cJSON_GetObjectItemCaseSensitive(j, cases[i].absent));
         if (cases[i].f == DEPTH_OUT_PNG16) {
             buf want = {0};
-            assert_int_equal(depthpost_png16(c->map.data, 5, 7, c->cfg.png_level, &want, &err),
-                             0);
+            assert_int_equal(depthpost_png16(c->map.data, 5, 7, c->cfg.png_level, &want, &err), 0);
             expect_field(j, "depth_png_16", &want);
             buf_free(&want);
         }
@@ -195,8 +193,7 @@ static void test_nan_map(void **state)
     buf body = {0};
     c->map.data[3] = 0.0f / 0.0f;
     depth_map m = copy_map(&c->map);
-    assert_int_equal(depth_reply_write(&c->cfg, &c->rq, &m, 1, &body, &err),
-                     -HDM_E_DEVICE_ERROR);
+    assert_int_equal(depth_reply_write(&c->cfg, &c->rq, &m, 1, &body, &err), -HDM_E_DEVICE_ERROR);
     assert_int_equal(body.len, 0);
     assert_null(m.data); /* consumed on failure too */
     buf_free(&body);

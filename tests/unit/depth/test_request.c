@@ -28,7 +28,8 @@ static int setup(void **state)
 {
     ctx *c = calloc(1, sizeof(*c));
     assert_int_equal(depth_config_defaults(&c->cfg), 0);
-    const svc_fetch_opts o = {.max_bytes = 1 << 20, .timeout_ms = 1000,
+    const svc_fetch_opts o = {.max_bytes = 1 << 20,
+                              .timeout_ms = 1000,
                               .dirs_key = "input.allowed_dirs",
                               .remote_key = "input.allow_image_url"};
     hdm_err err = {0};
@@ -97,8 +98,7 @@ static void test_json_image(void **state)
                      -HDM_E_BAD_REQUEST);
     depth_request_free(&rq);
     /* "image" wins over image_url, as in the original. */
-    assert_int_equal(from_json(c, "{\"image\": \"YWJj\", \"image_url\": \"http://x/\"}", &rq,
-                               &err),
+    assert_int_equal(from_json(c, "{\"image\": \"YWJj\", \"image_url\": \"http://x/\"}", &rq, &err),
                      0);
     depth_request_free(&rq);
 }
@@ -108,8 +108,7 @@ static void test_json_missing(void **state)
     ctx *c = *state;
     depth_request rq;
     hdm_err err;
-    assert_int_equal(from_json(c, "{\"output_format\": \"numpy\"}", &rq, &err),
-                     -HDM_E_BAD_REQUEST);
+    assert_int_equal(from_json(c, "{\"output_format\": \"numpy\"}", &rq, &err), -HDM_E_BAD_REQUEST);
     assert_string_equal(err.msg, "Missing 'image' or 'image_url' field");
     depth_request_free(&rq);
     assert_int_equal(from_json(c, "[1, 2]", &rq, &err), -HDM_E_BAD_REQUEST);
@@ -128,8 +127,7 @@ static void test_json_image_url(void **state)
     ctx *c = *state;
     depth_request rq;
     hdm_err err;
-    assert_int_equal(from_json(c, "{\"image_url\": \"data:image/png;base64,YWJj\"}", &rq, &err),
-                     0);
+    assert_int_equal(from_json(c, "{\"image_url\": \"data:image/png;base64,YWJj\"}", &rq, &err), 0);
     assert_memory_equal(rq.image, "abc", 3);
     depth_request_free(&rq);
     const char *const bad[][2] = {
@@ -167,12 +165,14 @@ static void test_normalize(void **state)
         bool normalize;
         const char *echo;
     } cases[] = {
-        {NULL, true, "true"},       {"null", true, "true"},     {"true", true, "true"},
-        {"false", false, "false"},  {"\"true\"", true, "true"}, {"\"TRUE\"", true, "true"},
-        {"\"1\"", false, "false"},  {"\"yes\"", false, "false"}, {"\"\"", false, "false"},
-        {"1", true, "1"},           {"0", false, "0"},          {"2.5", true, "2.5"},
-        {"[]", false, "[]"},        {"[0]", true, "[0]"},       {"{}", false, "{}"},
-        {"{\"a\": 1}", true, "{\"a\": 1}"},
+        {NULL, true, "true"},       {"null", true, "true"},
+        {"true", true, "true"},     {"false", false, "false"},
+        {"\"true\"", true, "true"}, {"\"TRUE\"", true, "true"},
+        {"\"1\"", false, "false"},  {"\"yes\"", false, "false"},
+        {"\"\"", false, "false"},   {"1", true, "1"},
+        {"0", false, "0"},          {"2.5", true, "2.5"},
+        {"[]", false, "[]"},        {"[0]", true, "[0]"},
+        {"{}", false, "{}"},        {"{\"a\": 1}", true, "{\"a\": 1}"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char body[128];
@@ -206,16 +206,18 @@ static void test_format_and_colormap(void **state)
     depth_request rq;
     hdm_err err;
     /* `value or config`: falsy values mean the config's. */
-    assert_int_equal(from_json(c, "{\"image\": \"YWJj\", \"output_format\": \"\", "
-                                  "\"colormap\": 0}",
+    assert_int_equal(from_json(c,
+                               "{\"image\": \"YWJj\", \"output_format\": \"\", "
+                               "\"colormap\": 0}",
                                &rq, &err),
                      0);
     assert_int_equal(rq.format, DEPTH_OUT_BOTH);
     assert_ptr_equal(rq.colormap, depthpost_colormap_find("viridis"));
     depth_request_free(&rq);
     /* An unknown format: no outputs, and the colormap is never looked at. */
-    assert_int_equal(from_json(c, "{\"image\": \"YWJj\", \"output_format\": \"tiff\", "
-                                  "\"colormap\": \"nope\"}",
+    assert_int_equal(from_json(c,
+                               "{\"image\": \"YWJj\", \"output_format\": \"tiff\", "
+                               "\"colormap\": \"nope\"}",
                                &rq, &err),
                      0);
     assert_int_equal(rq.format, DEPTH_OUT_NONE);
@@ -223,13 +225,15 @@ static void test_format_and_colormap(void **state)
     assert_int_equal(from_json(c, "{\"image\": \"YWJj\", \"output_format\": 3}", &rq, &err), 0);
     assert_int_equal(rq.format, DEPTH_OUT_NONE);
     depth_request_free(&rq);
-    assert_int_equal(from_json(c, "{\"image\": \"YWJj\", \"output_format\": \"numpy\", "
-                                  "\"colormap\": \"nope\"}",
+    assert_int_equal(from_json(c,
+                               "{\"image\": \"YWJj\", \"output_format\": \"numpy\", "
+                               "\"colormap\": \"nope\"}",
                                &rq, &err),
                      0);
     depth_request_free(&rq);
-    assert_int_equal(from_json(c, "{\"image\": \"YWJj\", \"output_format\": \"image\", "
-                                  "\"colormap\": \"inferno\"}",
+    assert_int_equal(from_json(c,
+                               "{\"image\": \"YWJj\", \"output_format\": \"image\", "
+                               "\"colormap\": \"inferno\"}",
                                &rq, &err),
                      -HDM_E_BAD_REQUEST);
     assert_string_equal(err.msg, "'inferno' is not a valid value for cmap; supported values are "
@@ -238,8 +242,9 @@ static void test_format_and_colormap(void **state)
     assert_int_equal(from_json(c, "{\"image\": \"YWJj\", \"colormap\": [\"jet\"]}", &rq, &err),
                      -HDM_E_BAD_REQUEST);
     depth_request_free(&rq);
-    assert_int_equal(from_json(c, "{\"image\": \"YWJj\", \"colormap\": \"jet\", "
-                                  "\"output_format\": \"png16\"}",
+    assert_int_equal(from_json(c,
+                               "{\"image\": \"YWJj\", \"colormap\": \"jet\", "
+                               "\"output_format\": \"png16\"}",
                                &rq, &err),
                      0);
     assert_int_equal(rq.format, DEPTH_OUT_PNG16);
@@ -299,7 +304,8 @@ static int from_form(ctx *c, const char *body, depth_request *rq, hdm_err *err, 
     return depth_request_from_form(&c->cfg, f, rq, err);
 }
 
-#define PART(name, value) "--B\r\nContent-Disposition: form-data; name=\"" name "\"\r\n\r\n" value "\r\n"
+#define PART(name, value)                                                                          \
+    "--B\r\nContent-Disposition: form-data; name=\"" name "\"\r\n\r\n" value "\r\n"
 
 static void test_form(void **state)
 {
@@ -307,14 +313,14 @@ static void test_form(void **state)
     depth_request rq;
     hdm_err err;
     http_form f;
-    assert_int_equal(from_form(c,
-                               "--B\r\nContent-Disposition: form-data; name=\"image\"; "
-                               "filename=\"a.jpg\"\r\nContent-Type: image/jpeg\r\n\r\nJPEGDATA\r\n"
-                               PART("image_right", "ignored") PART("normalize", "True")
-                               PART("colormap", "plasma") PART("output_format", "image")
-                               PART("other", "x") "--B--\r\n",
-                               &rq, &err, &f),
-                     0);
+    assert_int_equal(
+        from_form(c,
+                  "--B\r\nContent-Disposition: form-data; name=\"image\"; "
+                  "filename=\"a.jpg\"\r\nContent-Type: image/jpeg\r\n\r\nJPEGDATA\r\n" PART(
+                      "image_right", "ignored") PART("normalize", "True") PART("colormap", "plasma")
+                      PART("output_format", "image") PART("other", "x") "--B--\r\n",
+                  &rq, &err, &f),
+        0);
     assert_int_equal(rq.image_len, 8);
     assert_memory_equal(rq.image, "JPEGDATA", 8);
     assert_true(rq.normalize);
@@ -327,9 +333,8 @@ static void test_form(void **state)
     http_form_free(&f);
 
     /* "1" is not "true" (the original's lower() == "true"). */
-    assert_int_equal(from_form(c, PART("image", "x") PART("normalize", "1") "--B--\r\n", &rq,
-                               &err, &f),
-                     0);
+    assert_int_equal(
+        from_form(c, PART("image", "x") PART("normalize", "1") "--B--\r\n", &rq, &err, &f), 0);
     assert_false(rq.normalize);
     depth_request_free(&rq);
     http_form_free(&f);
@@ -345,9 +350,9 @@ static void test_form(void **state)
     depth_request_free(&rq);
     http_form_free(&f);
     /* Text parts must be UTF-8. */
-    assert_int_equal(from_form(c, PART("image", "x") PART("colormap", "\xff") "--B--\r\n", &rq,
-                               &err, &f),
-                     -HDM_E_BAD_REQUEST);
+    assert_int_equal(
+        from_form(c, PART("image", "x") PART("colormap", "\xff") "--B--\r\n", &rq, &err, &f),
+        -HDM_E_BAD_REQUEST);
     assert_non_null(strstr(err.msg, "colormap"));
     depth_request_free(&rq);
     http_form_free(&f);
@@ -358,8 +363,9 @@ static void test_probe(void **state)
 {
     ctx *c = *state;
     /* A PNG signature + IHDR of 640x480, then junk the decoder never needs. */
-    static const uint8_t head[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13,
-                                   'I', 'H', 'D', 'R', 0, 0, 2, 128, 0, 0, 1, 224, 8, 2, 0, 0};
+    static const uint8_t head[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0,
+                                   0,    13,  'I', 'H', 'D',  'R',  0,    0,    2, 128,
+                                   0,    0,   1,   224, 8,    2,    0,    0};
     size_t n = sizeof(head) + 300000;
     uint8_t *img = calloc(1, n);
     memcpy(img, head, sizeof(head));

@@ -242,7 +242,9 @@ static void test_file_refused(void **state)
 
     /* No directories: file:// is off, and the sentence names the key. */
     static conf_strlist empty;
-    const svc_fetch_opts o = {.allowed_dirs = &empty, .max_bytes = 20, .timeout_ms = 1000,
+    const svc_fetch_opts o = {.allowed_dirs = &empty,
+                              .max_bytes = 20,
+                              .timeout_ms = 1000,
                               .dirs_key = "images.allowed_dirs"};
     assert_int_equal(svc_fetch_init(&f, &o, &err), 0);
     snprintf(url, sizeof(url), "file://%s/img.bin", t->allowed);

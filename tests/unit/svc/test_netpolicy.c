@@ -28,17 +28,17 @@ static bool allowed6(const net_block *allow, size_t n, const char *ip)
 static void test_public_only(void **state)
 {
     (void)state;
-    static const char *const refused4[] = {"127.0.0.1", "10.1.2.3", "172.16.0.1",
-                                           "172.31.255.255", "192.168.1.10", "169.254.169.254",
-                                           "100.64.0.1", "0.0.0.0", "224.0.0.1",
-                                           "255.255.255.255", "198.18.0.1", "192.0.2.7"};
+    static const char *const refused4[] = {"127.0.0.1",       "10.1.2.3",     "172.16.0.1",
+                                           "172.31.255.255",  "192.168.1.10", "169.254.169.254",
+                                           "100.64.0.1",      "0.0.0.0",      "224.0.0.1",
+                                           "255.255.255.255", "198.18.0.1",   "192.0.2.7"};
     for (size_t i = 0; i < sizeof(refused4) / sizeof(refused4[0]); i++)
         assert_false(allowed4(NULL, 0, refused4[i]));
     assert_true(allowed4(NULL, 0, "8.8.8.8"));
     assert_true(allowed4(NULL, 0, "172.32.0.1"));
-    static const char *const refused6[] = {"::1", "::", "::ffff:127.0.0.1", "fe80::1",
-                                           "fd00::1", "ff02::1", "2001:db8::1",
-                                           "2002:7f00:1::1", "64:ff9b::7f00:1"};
+    static const char *const refused6[] = {
+        "::1",     "::",          "::ffff:127.0.0.1", "fe80::1",        "fd00::1",
+        "ff02::1", "2001:db8::1", "2002:7f00:1::1",   "64:ff9b::7f00:1"};
     for (size_t i = 0; i < sizeof(refused6) / sizeof(refused6[0]); i++)
         assert_false(allowed6(NULL, 0, refused6[i]));
     assert_true(allowed6(NULL, 0, "2606:4700:4700::1111"));
@@ -65,8 +65,8 @@ static void test_allowed_blocks(void **state)
 static void test_parse_errors(void **state)
 {
     (void)state;
-    static const char *const bad[] = {"", "10.0.0.0/33", "10.0.0.0/", "nonsense", "::/129",
-                                      "1.2.3.4/x", "/8"};
+    static const char *const bad[] = {"",       "10.0.0.0/33", "10.0.0.0/", "nonsense",
+                                      "::/129", "1.2.3.4/x",   "/8"};
     net_block b;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         hdm_err err = {0};
