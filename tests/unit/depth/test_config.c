@@ -149,6 +149,23 @@ static void test_checks(void **state)
     depth_config_free(&c);
 }
 
+/* null in the original's file (a key rendered as None) keeps the default. */
+static void test_null_keeps_default(void **state)
+{
+    (void)state;
+    depth_config c;
+    hdm_err err = {0};
+    assert_int_equal(load("model:\n  keep_alive: null\ninput:\n  max_image_mb: ~\n"
+                          "output:\n  normalize:\n  format: null\n",
+                          &c, &err),
+                     0);
+    assert_true(c.keep_alive == -1);
+    assert_true(c.max_image_mb == 50);
+    assert_true(c.normalize);
+    assert_string_equal(c.output_format, "both");
+    depth_config_free(&c);
+}
+
 static void test_missing_file(void **state)
 {
     (void)state;
@@ -191,9 +208,13 @@ static void test_formats(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),     cmocka_unit_test(test_original_file),
-        cmocka_unit_test(test_ours),         cmocka_unit_test(test_checks),
-        cmocka_unit_test(test_missing_file), cmocka_unit_test(test_token_env),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_original_file),
+        cmocka_unit_test(test_ours),
+        cmocka_unit_test(test_checks),
+        cmocka_unit_test(test_null_keeps_default),
+        cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_token_env),
         cmocka_unit_test(test_formats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
