@@ -6,7 +6,8 @@
 Generates simulated assets in a temporary directory, starts hailo-device-manager
 (sim backend), hailo-clip and hailo-vision on free loopback ports, sends CLIP
 classifications and vision chats at the same time (one chat streamed, printed as
-it arrives), shows what the manager did (queueing, residency, latencies), and
+it arrives), asks hailo-depth for a depth map (written to BUILD_DIR/demo-depth.png),
+shows what the manager did (queueing, residency, latencies), and
 stops everything cleanly - also on Ctrl-C.  --fast (or HDM_DEMO_FAST=1) uses
 zero simulated latencies, for the test suite.  Python standard library only.
 """
@@ -331,6 +332,63 @@ def demo_llm(stack, image_path):
     swaps = (metrics or {}).get("registry", {}).get("genai_swaps")
     if swaps is not None:
         say(f"  {DIM}GenAI swaps so far (VLM <-> LLM in the one KV cache): {swaps}{RESET}")
+def demo_depth(stack):
+    """hailo-depth: one depth map of a generated street-like scene, with
+    output_format both; the colour PNG is written to BUILD/demo-depth.png."""
+    import struct
+    import zlib
+    port = free_port()
+    stack.start("hailo-depth", ["--config", os.path.join(stack.dir, "hailo-depth.yaml"),
+                                "--host", "127.0.0.1", "--port", str(port)])
+    url = f"http://127.0.0.1:{port}"
+    t0 = time.monotonic()
+    stack.wait_until("hailo-depth", lambda: http_json(
+        "GET", f"{url}/health/ready", timeout=2)[0] == 200, 60)
+    say(f"  hailo-depth           ready in {(time.monotonic() - t0) * 1000:.0f} ms   {url}")
+    # A scene: sky, a bright road narrowing to the horizon, a dark block.
+    w, h = 480, 320
+    rows = []
+    for y in range(h):
+        row = bytearray(b"\0")
+        for x in range(w):
+            if y < h * 0.45:
+                px = (120 + y // 4, 170 + y // 6, 235)
+            elif abs(x - w / 2) < (y - h * 0.45) * 1.2:
+                px = (200 + y // 8, 200 + y // 8, 190)
+            else:
+                px = (60 + y // 5, 110 + y // 6, 50)
+            if 300 < x < 380 and 90 < y < 220:
+                px = (40, 35, 30)
+            row.extend(px)
+        rows.append(bytes(row))
+
+    def chunk(tag, data):
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(
+            ">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+           + chunk(b"IDAT", zlib.compress(b"".join(rows))) + chunk(b"IEND", b""))
+    boundary = "demo-depth-boundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; "
+            f"filename=\"scene.png\"\r\nContent-Type: image/png\r\n\r\n").encode() + png + (
+        f"\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"output_format\"\r\n\r\n"
+        f"both\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"colormap\"\r\n\r\n"
+        f"turbo\r\n--{boundary}--\r\n").encode()
+    req = urllib.request.Request(f"{url}/v1/depth/estimate", data=body, method="POST",
+                                 headers={"Content-Type":
+                                          f"multipart/form-data; boundary={boundary}"})
+    started = time.monotonic()
+    with urllib.request.urlopen(req, timeout=120) as resp:
+        answer = json.loads(resp.read())
+    ms = (time.monotonic() - started) * 1000.0
+    out = os.path.join(os.path.dirname(stack.bin), "demo-depth.png")
+    with open(out, "wb") as f:
+        f.write(base64.b64decode(answer["depth_image"]))
+    st = answer["stats"]
+    say(f"  depth  scene {w}x{h} {ms:6.0f} ms  (service: {answer['inference_time_ms']} ms)"
+        f"  map {answer['depth_shape'][1]}x{answer['depth_shape'][0]},"
+        f" .npz {len(base64.b64decode(answer['depth_map'])) // 1024} KB,"
+        f" stats min {st['min']:.3f} mean {st['mean']:.3f} p95 {st['p95']:.3f}")
+    say(f"  depth  colour map (turbo, near = red) written to {out}")
 
 
 def show_manager(stack):
@@ -396,6 +454,9 @@ def main():
         demo_llm(stack, images[0])
 
         failures += 0 if demo_ocr(stack) else 1
+        heading("A depth map (hailo-depth)")
+        demo_depth(stack)
+
         heading("Text embedding and the device manager's view")
         status, body, ms = http_json("POST", f"{stack.clip_url}/v1/embed/text",
                                      {"text": "a photo of a cat"})

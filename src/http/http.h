@@ -37,6 +37,10 @@ typedef struct http_reply {
      * their Content-Type; when set, `body` is not used. */
     char *raw;
     size_t raw_len;
+    /* How `raw` goes back once the layer is done with it (http_reply_take):
+     * raw_release(raw_release_arg), which frees it; NULL: free(raw). */
+    void (*raw_release)(void *arg);
+    void *raw_release_arg;
     char content_type[128];
     struct {
         char name[64];
@@ -58,6 +62,18 @@ void http_reply_json(http_reply *reply, int status, cJSON *body);
  */
 int http_reply_bytes(http_reply *reply, int status, const char *content_type, const void *data,
                      size_t len);
+/*
+ * A body handed over without a copy (large bodies a service writes itself):
+ * `data` (len bytes) becomes the reply, sent as `content_type`.  The layer
+ * calls release(arg) exactly once when it no longer needs the bytes - after
+ * the last one was sent, when the connection closed first, or when the reply
+ * is replaced or fails - and release must free them; so a service learns
+ * when the memory is really back (release NULL: the layer free()s data).
+ * Returns 0, or -1 for a bad content type (data is released at once and the
+ * reply becomes a 500).
+ */
+int http_reply_take(http_reply *reply, int status, const char *content_type, void *data,
+                    size_t len, void (*release)(void *arg), void *arg);
 /* The same for a NUL-terminated string. */
 int http_reply_text(http_reply *reply, int status, const char *content_type, const char *text);
 /* Adds a response header (e.g. "Content-Disposition", "attachment; filename=\"a.wav\"").

@@ -29,6 +29,7 @@
 #include "common/yamlconf.h"
 #include "chatapi/chatapi.h"
 #include "hailodm.h"
+#include "svc/fetch.h"
 #include "svc/model_keeper.h"
 
 /* Side of the square RGB frames the model takes. */
@@ -117,35 +118,12 @@ void vision_model_release(vision_model *m);
 /* Tells the watcher a call failed with `code` (negative HDM code); it re-checks. */
 void vision_model_report(vision_model *m, int code);
 
-/* ---- netpolicy.c -------------------------------------------------------- */
-
-struct sockaddr;
-
-/* An address block: addr (network order, len 4 or 16 bytes) / bits. */
-typedef struct net_block {
-    uint8_t addr[16];
-    int len;
-    int bits;
-} net_block;
-
-/* Parses "192.168.1.0/24", "fd00::/8" or a bare address.  Returns 0 or
- * -HDM_E_BAD_REQUEST naming the text. */
-int netpolicy_parse(const char *cidr, net_block *out, hdm_err *err);
-/* True when a fetch may connect to sa: a public unicast address, or one in
- * `allow`.  Loopback, private, link-local, CGNAT, multicast, IPv6 ULA,
- * IPv4-mapped and the other special-purpose blocks are refused. */
-bool netpolicy_allowed(const net_block *allow, size_t n_allow, const struct sockaddr *sa);
-
 /* ---- images.c ---------------------------------------------------------- */
 
 typedef struct vision_images {
-    path_allowlist dirs; /* file:// confinement */
-    bool allow_remote;
-    net_block *allow_nets; /* images.remote_allowed_networks */
-    size_t n_allow_nets;
+    svc_fetch fetch; /* file:// and http(s):// sources (svc/fetch.h) */
     size_t max_bytes;
     uint64_t max_pixels;
-    int fetch_timeout_ms;
 } vision_images;
 
 /* Returns 0, -HDM_E_NOMEM, or -HDM_E_BAD_REQUEST (a bad network block, err set). */

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -391,6 +392,38 @@ static void h_kind(http_request *req, http_reply *reply, void *user)
     http_reply_json(reply, 200, b);
 }
 
+/* http_reply_take: the body is handed over, and its release runs once the
+ * layer is done with it (counted in taken_released). */
+static atomic_int taken_released;
+
+static void taken_release(void *arg)
+{
+    free(arg);
+    atomic_fetch_add(&taken_released, 1);
+}
+
+static void h_take(http_request *req, http_reply *reply, void *user)
+{
+    (void)req;
+    (void)user;
+    char *body = strdup("{\"taken\": true}");
+    assert_non_null(body);
+    assert_int_equal(http_reply_take(reply, 200, "application/json; charset=utf-8", body,
+                                     strlen(body), taken_release, body),
+                     0);
+}
+
+/* A taken body replaced by another reply is released at once. */
+static void h_take_replaced(http_request *req, http_reply *reply, void *user)
+{
+    (void)req;
+    (void)user;
+    char *body = strdup("dropped");
+    assert_non_null(body);
+    http_reply_take(reply, 200, "text/plain", body, strlen(body), taken_release, body);
+    http_reply_text(reply, 201, "text/plain", "kept");
+}
+
 static const http_route routes[] = {
     {"GET", "/health", h_health, false, true},
     {"POST", "/echo", h_echo, true, false},
@@ -407,6 +440,8 @@ static const http_route routes[] = {
     {"POST", "/any", h_kind, HTTP_BODY_JSON_ANY, false},
     {"GET", "/ndjson", h_ndjson, false, false},
     {"POST", "/v1/echo", h_echo, true, false},
+    {"GET", "/take", h_take, false, false},
+    {"GET", "/take-replaced", h_take_replaced, false, false},
     {NULL, NULL, NULL, false, false},
 };
 
@@ -1169,6 +1204,36 @@ static void test_head_and_text(void **state)
     reply_free(&r);
 }
 
+static void test_reply_take(void **state)
+{
+    fixture *f = *state;
+    int before = atomic_load(&taken_released);
+    reply r = request(f->port, "GET", "/take", NULL, NULL);
+    assert_int_equal(r.status, 200);
+    char v[128];
+    assert_string_equal(header_value(&r, "Content-Type", v, sizeof(v)),
+                        "application/json; charset=utf-8");
+    assert_string_equal(r.body, "{\"taken\": true}");
+    reply_free(&r);
+    /* Released once MHD let go of the response: by the next request's end
+     * at the latest, as MHD destroys it before reading the next. */
+    r = request(f->port, "GET", "/take-replaced", NULL, NULL);
+    assert_int_equal(r.status, 201);
+    assert_string_equal(r.body, "kept");
+    reply_free(&r);
+    for (int i = 0; i < 200 && atomic_load(&taken_released) < before + 2; i++)
+        usleep(10000);
+    assert_int_equal(atomic_load(&taken_released), before + 2);
+    /* A bad content type: released at once, and a 500. */
+    http_reply rep = {0};
+    char *body = strdup("x");
+    assert_int_equal(http_reply_take(&rep, 200, "bad\r\ntype", body, 1, taken_release, body),
+                     -1);
+    assert_int_equal(atomic_load(&taken_released), before + 3);
+    assert_int_equal(rep.status, 500);
+    cJSON_Delete(rep.body);
+}
+
 static void test_nul_and_utf8(void **state)
 {
     fixture *f = *state;
@@ -1591,6 +1656,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_head_and_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nul_and_utf8, setup, teardown),
         cmocka_unit_test_setup_teardown(test_multipart_route, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reply_take, setup, teardown),
         cmocka_unit_test(test_queue_bound),
         cmocka_unit_test(test_hangup_hook),
         cmocka_unit_test(test_abandoned_in_queue),

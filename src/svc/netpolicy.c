@@ -1,5 +1,6 @@
 /*
- * netpolicy.c - which addresses a remote image fetch may connect to.
+ * netpolicy.c - which addresses a remote image fetch may connect to
+ * (moved here from hailo-vision so hailo-depth's image_url shares it).
  *
  * DESIGN: a fetch is judged by the address libcurl is about to connect to
  * (its open-socket callback, images.c), not by the name in the URL: a name
@@ -11,14 +12,15 @@
  * unspecified, loopback, IPv4-mapped and -compatible, NAT64, discard,
  * documentation, 6to4 wrapping a refused IPv4, ULA, link-local, site-local,
  * multicast).  images.remote_allowed_networks lists CIDR blocks that are
- * allowed anyway (a camera on the LAN).
+ * allowed anyway (a camera on the LAN): images.remote_allowed_networks in
+ * hailo-vision, input.remote_allowed_networks in hailo-depth.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "vision/vision.h"
+#include "svc/netpolicy.h"
 
 /* Network-order address bytes of sa (4 or 16); 0 for other families. */
 static int addr_bytes(const struct sockaddr *sa, uint8_t out[16])
@@ -91,7 +93,7 @@ static bool v6_public(const uint8_t a[16])
     return true;
 }
 
-int netpolicy_parse(const char *cidr, net_block *out, hdm_err *err)
+int netpolicy_parse(const char *key, const char *cidr, net_block *out, hdm_err *err)
 {
     char text[64];
     const char *slash = strchr(cidr, '/');
@@ -118,9 +120,8 @@ int netpolicy_parse(const char *cidr, net_block *out, hdm_err *err)
     return 0;
 bad:
     return hdm_err_set(err, HDM_E_BAD_REQUEST,
-                       "images.remote_allowed_networks: \"%s\" is not an address or CIDR block "
-                       "(e.g. 192.168.1.0/24, fd00::/8)",
-                       cidr);
+                       "%s: \"%s\" is not an address or CIDR block (e.g. 192.168.1.0/24, fd00::/8)",
+                       key, cidr);
 }
 
 bool netpolicy_allowed(const net_block *allow, size_t n_allow, const struct sockaddr *sa)
