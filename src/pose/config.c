@@ -34,10 +34,13 @@ const conf_key pose_config_keys[] = {
     {"server.max_body_bytes", CONF_INT, OFF(max_body_bytes), 1024, INT_MAX},
     {"server.bearer_token", CONF_STRING, OFF(bearer_token), 0, 0},
     {"server.worker_threads", CONF_INT, OFF(worker_threads), 1, 64},
+    {"server.max_concurrent_detections", CONF_INT, OFF(max_concurrent), 1, 64},
     {"manager.socket", CONF_STRING, OFF(manager_socket), 0, 0},
     {"manager.timeout", CONF_INT, OFF(device_timeout_s), 1, 86400},
     {"images.max_pixels", CONF_INT, OFF(image_max_pixels), 1, INT_MAX},
     {"images.max_decode_ms", CONF_INT, OFF(image_max_decode_ms), 1, 600000},
+    {"images.large_pixels", CONF_INT, OFF(image_large_pixels), 1, INT_MAX},
+    {"images.max_large_decodes", CONF_INT, OFF(image_large_decodes), 1, 64},
     {"render.format", CONF_STRING, OFF(render_format), 0, 0},
     {"render.jpeg_quality", CONF_INT, OFF(render_jpeg_quality), 1, 100},
     {NULL, 0, 0, 0, 0},
@@ -58,11 +61,24 @@ int pose_config_defaults(pose_config *cfg)
      * original took 1 MiB of JSON and unlimited multipart). */
     cfg->max_body_bytes = 16 * 1024 * 1024;
     cfg->worker_threads = 4;
+    /* One detection at a time between decoding and the answer: each holds
+     * a decoded photo (6 MB for 1080p), the model input (1.2 MB) and the
+     * model's answer (3.9 MB), so this is what keeps the service within
+     * 30 MB under many clients (docs/BENCHMARKS.md).  2 lets one request
+     * decode while another is on the device: more throughput on a real
+     * NPU for about 5 MB more. */
+    cfg->max_concurrent = 1;
     cfg->device_timeout_s = 120; /* the original's HAILO_DEVICE_TIMEOUT default */
     /* The model sees 640x640: 24 Mpixel takes any camera's photo up to
      * 6000x4000 and bounds one decode to 72 MB of pixels. */
     cfg->image_max_pixels = 24 * 1000 * 1000;
     cfg->image_max_decode_ms = 5000;
+    /* A decoded image is held whole until its letterbox is made (OpenCV's
+     * exact resize needs it): 6 MB for 1080p.  One such decode at a time
+     * keeps the service's memory flat under many clients; smaller images
+     * decode side by side. */
+    cfg->image_large_pixels = 1000 * 1000;
+    cfg->image_large_decodes = 1;
     cfg->render_jpeg_quality = 85;
     if (svc_conf_set_str(&cfg->host, "127.0.0.1") ||
         svc_conf_set_str(&cfg->model_name, "yolov8s_pose") ||
@@ -128,6 +144,16 @@ int pose_config_check(pose_config *cfg, hdm_err *err)
     if (strlen(cfg->hef_path) >= 4096)
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "model.hef_path is too long");
     return 0;
+}
+
+void pose_config_gate(const pose_config *cfg, image_gate_config *gate)
+{
+    image_gate_config_defaults(gate);
+    gate->heavy_pixels = (uint64_t)cfg->image_large_pixels;
+    gate->heavy_slots = cfg->image_large_decodes;
+    if (gate->slots < gate->heavy_slots)
+        gate->slots = gate->heavy_slots;
+    gate->max_heavy_waiting = cfg->worker_threads;
 }
 
 pose_render_format pose_config_render_format(const pose_config *cfg)

@@ -180,6 +180,13 @@ int main(int argc, char **argv)
         pose_config_free(&cfg);
         return 1;
     }
+    image_gate_config gate;
+    pose_config_gate(&cfg, &gate);
+    if (image_gate_configure(&gate, &err) < 0) {
+        log_error("%s: images: %s", config_path, err.msg);
+        pose_config_free(&cfg);
+        return 1;
+    }
     if (preprocess_path) {
         c = preprocess_file(&cfg, preprocess_path);
         pose_config_free(&cfg);
@@ -194,6 +201,11 @@ int main(int argc, char **argv)
 
     pose_app app = {.cfg = &cfg, .started_mono = mono_s(), .started_unix = (long long)time(NULL)};
     snprintf(app.hef_path, sizeof(app.hef_path), "%s", cfg.hef_path);
+    if (pose_slots_init(&app.slots, cfg.max_concurrent) < 0) {
+        log_error("cannot set up the detection slots");
+        pose_config_free(&cfg);
+        return 1;
+    }
     http_server *srv = NULL;
     int rc = 1;
     /* $HAILO_DEVICE_SOCKET wins over manager.socket (the library reads it). */
@@ -251,6 +263,7 @@ out:
         pose_model_release(&app);
     svc_keeper_free(app.model);
     hdm_client_free(app.client);
+    pose_slots_destroy(&app.slots);
     pose_config_free(&cfg);
     return rc;
 }

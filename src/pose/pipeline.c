@@ -23,11 +23,12 @@
  * wrong, not the client's.
  */
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#include "common/base64.h"
 #include "common/timeutil.h"
 #include "image/image_encode.h"
 #include "image/imgproc.h"
@@ -122,6 +123,70 @@ static bool fd_fired(int fd)
         return false;
     struct pollfd p = {.fd = fd, .events = POLLIN};
     return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
+int pose_slots_init(pose_slots *s, int n)
+{
+    pthread_condattr_t attr;
+    s->free_slots = n;
+    if (pthread_mutex_init(&s->lock, NULL) != 0)
+        return -HDM_E_INTERNAL;
+    if (pthread_condattr_init(&attr) != 0 ||
+        pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0 ||
+        pthread_cond_init(&s->freed, &attr) != 0) {
+        pthread_mutex_destroy(&s->lock);
+        return -HDM_E_INTERNAL;
+    }
+    pthread_condattr_destroy(&attr);
+    return 0;
+}
+
+void pose_slots_destroy(pose_slots *s)
+{
+    pthread_cond_destroy(&s->freed);
+    pthread_mutex_destroy(&s->lock);
+}
+
+/* Waits for a slot, looking every 100 ms whether the client went away. */
+static int slot_acquire(pose_slots *s, int cancel_fd, int timeout_s, hdm_err *err)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long long deadline_ns = (long long)now.tv_sec * 1000000000LL + now.tv_nsec +
+                            (long long)timeout_s * 1000000000LL;
+    int r = 0;
+    pthread_mutex_lock(&s->lock);
+    while (s->free_slots == 0) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long long now_ns = (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
+        if (now_ns >= deadline_ns) {
+            r = hdm_err_set(err, HDM_E_BUSY, "every detection slot stayed busy for %d s; retry "
+                            "later", timeout_s);
+            break;
+        }
+        if (fd_fired(cancel_fd)) {
+            r = hdm_err_set(err, HDM_E_CANCELLED, "the client went away");
+            break;
+        }
+        long long wake = now_ns + 100000000LL;
+        if (wake > deadline_ns)
+            wake = deadline_ns;
+        struct timespec until = {.tv_sec = (time_t)(wake / 1000000000LL),
+                                 .tv_nsec = (long)(wake % 1000000000LL)};
+        pthread_cond_timedwait(&s->freed, &s->lock, &until);
+    }
+    if (r == 0)
+        s->free_slots--;
+    pthread_mutex_unlock(&s->lock);
+    return r;
+}
+
+static void slot_release(pose_slots *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->free_slots++;
+    pthread_cond_signal(&s->freed);
+    pthread_mutex_unlock(&s->lock);
 }
 
 /* Maps a manager failure onto what the service reports (see the top). */
@@ -226,18 +291,23 @@ static int render(const pose_config *cfg, const pose_request *rq, image *img, po
     return r;
 }
 
-int pose_pipeline_detect(pose_app *app, const pose_request *rq, int cancel_fd,
-                         pose_detection *out, hdm_err *err)
+int pose_pipeline_detect(pose_app *app, pose_request *rq, int cancel_fd, pose_detection *out,
+                         hdm_err *err)
 {
     memset(out, 0, sizeof(*out));
+    int r = slot_acquire(&app->slots, cancel_fd, app->cfg->device_timeout_s, err);
+    if (r < 0)
+        return r;
     uint8_t *input = malloc(POSE_INPUT_BYTES);
     image img = {0};
     posepost_letterbox lb;
-    int r;
-    if (!input)
+    if (!input) {
+        slot_release(&app->slots);
         return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
+    }
     r = pose_prepare(app->cfg, rq->image, rq->image_len, input, &lb, rq->render ? &img : NULL,
                      err);
+    pose_request_free(rq); /* the encoded bytes: decoded now */
     if (r < 0)
         goto out;
     out->image_w = lb.orig_w;
@@ -251,6 +321,7 @@ int pose_pipeline_detect(pose_app *app, const pose_request *rq, int cancel_fd,
 out:
     free(input);
     image_free(&img);
+    slot_release(&app->slots);
     if (r < 0)
         pose_detection_free(out);
     return r;

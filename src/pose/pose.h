@@ -23,6 +23,7 @@
 #ifndef HDM_POSE_POSE_H
 #define HDM_POSE_POSE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -77,11 +78,15 @@ typedef struct pose_config {
     int max_body_bytes;          /* server.max_body_bytes */
     char *bearer_token;          /* server.bearer_token, or $HAILO_POSE_TOKEN */
     int worker_threads;          /* server.worker_threads: HTTP handler threads */
+    int max_concurrent;          /* server.max_concurrent_detections: decoded, on the
+                                    device or post-processed at once */
     char *manager_socket;        /* manager.socket; $HAILO_DEVICE_SOCKET wins */
     int device_timeout_s;        /* manager.timeout: one inference's round trip;
                                     $HAILO_DEVICE_TIMEOUT wins, as in the original */
     int image_max_pixels;        /* images.max_pixels */
     int image_max_decode_ms;     /* images.max_decode_ms */
+    int image_large_pixels;      /* images.large_pixels: a decode of more source pixels is large */
+    int image_large_decodes;     /* images.max_large_decodes: large decodes at once */
     char *render_format;         /* render.format: "jpeg" or "png", the default */
     int render_jpeg_quality;     /* render.jpeg_quality */
 } pose_config;
@@ -104,6 +109,13 @@ int pose_config_load(pose_config *cfg, const char *path, bool missing_ok, hdm_er
  * jpeg or png.  0 or -HDM_E_BAD_REQUEST naming the key.
  */
 int pose_config_check(pose_config *cfg, hdm_err *err);
+/*
+ * The process's decode gate for this config (image_gate_configure): at most
+ * images.max_large_decodes decodes above images.large_pixels at once, the
+ * others waiting for their turn (every handler thread may wait: none is
+ * refused for the queue's length).
+ */
+void pose_config_gate(const pose_config *cfg, image_gate_config *gate);
 /* The default render format of the config (checked). */
 pose_render_format pose_config_render_format(const pose_config *cfg);
 void pose_config_free(pose_config *cfg);
@@ -149,9 +161,25 @@ void pose_request_free(pose_request *rq);
 
 /* ---- pipeline.c ---------------------------------------------------------------- */
 
+/*
+ * Detection slots: at most n detections between decoding and the end of
+ * post-processing.  A request waits for one (pose_pipeline_detect does),
+ * holding only its body meanwhile.
+ */
+typedef struct pose_slots {
+    pthread_mutex_t lock;
+    pthread_cond_t freed;
+    int free_slots;
+} pose_slots;
+
+/* 0 or -HDM_E_INTERNAL. */
+int pose_slots_init(pose_slots *s, int n);
+void pose_slots_destroy(pose_slots *s);
+
 /* The shared state of the running service. */
 typedef struct pose_app {
     const pose_config *cfg;
+    pose_slots slots;             /* server.max_concurrent_detections */
     hdm_client *client;
     svc_keeper *model;
     char hef_path[4096];          /* the model path sent to the manager */
@@ -194,16 +222,20 @@ int pose_decode_outputs(const hdm_tensor *tensors, size_t n, const posepost_lett
                         hdm_err *err);
 
 /*
- * The whole request: pose_prepare, one "pose" inference on the manager
+ * The whole request, in one of app->slots (waiting for it at most
+ * manager.timeout; -HDM_E_BUSY after that): pose_prepare, one "pose"
+ * inference on the manager
  * (cancelled when cancel_fd, -1 for none, becomes readable), then
  * pose_decode_outputs and, with rq->render, the drawing and its encoding.
+ * The encoded image's bytes are released (pose_request_free) once decoded,
+ * so a request waiting for the device holds only the model input.
  * Fills *out (free with pose_detection_free).  Errors: pose_prepare's for
  * the image; the manager's code with its sentence otherwise (its
  * bad_request/not_found answers become -HDM_E_INTERNAL: our request or our
  * setup was wrong, not the client's); -HDM_E_CANCELLED when cancel_fd fired.
  */
-int pose_pipeline_detect(pose_app *app, const pose_request *rq, int cancel_fd,
-                         pose_detection *out, hdm_err *err);
+int pose_pipeline_detect(pose_app *app, pose_request *rq, int cancel_fd, pose_detection *out,
+                         hdm_err *err);
 void pose_detection_free(pose_detection *d);
 
 /* ---- answer.c ------------------------------------------------------------------- */

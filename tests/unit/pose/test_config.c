@@ -71,6 +71,10 @@ static void test_defaults(void **state)
     assert_float_equal(cfg.keypoint_threshold, 0.3, 0);
     assert_true(cfg.skeleton_connections);
     assert_int_equal(cfg.max_body_bytes, 16 * 1024 * 1024);
+    assert_int_equal(cfg.worker_threads, 4);
+    assert_int_equal(cfg.max_concurrent, 1);
+    assert_int_equal(cfg.image_large_pixels, 1000000);
+    assert_int_equal(cfg.image_large_decodes, 1);
     assert_int_equal(cfg.device_timeout_s, 120);
     assert_int_equal(cfg.image_max_pixels, 24000000);
     assert_null(cfg.bearer_token);
@@ -200,6 +204,33 @@ static void test_input_size_other_than_640_is_only_a_warning(void **state)
     pose_config_free(&cfg);
 }
 
+static void test_decode_gate(void **state)
+{
+    (void)state;
+    pose_config cfg;
+    hdm_err err = {0};
+    image_gate_config g;
+    assert_int_equal(load(&cfg, "server:\n  worker_threads: 6\n  max_concurrent_detections: 3\n"
+                                "images:\n  large_pixels: 2000000\n  max_large_decodes: 12\n",
+                          &err),
+                     0);
+    assert_int_equal(cfg.max_concurrent, 3);
+    pose_config_gate(&cfg, &g);
+    assert_int_equal(g.heavy_pixels, 2000000);
+    assert_int_equal(g.heavy_slots, 12);
+    assert_true(g.slots >= 12);           /* raised to hold the large ones */
+    assert_int_equal(g.max_heavy_waiting, 6); /* every handler may wait, none refused */
+    assert_int_equal(image_gate_configure(&g, &err), 0);
+    pose_config_free(&cfg);
+    assert_int_equal(pose_config_defaults(&cfg), 0);
+    pose_config_gate(&cfg, &g);
+    assert_int_equal(g.heavy_pixels, 1000000);
+    assert_int_equal(g.heavy_slots, 1);
+    pose_config_free(&cfg);
+    expect_load_error("images:\n  max_large_decodes: 0\n", "pose.yaml:2");
+    expect_load_error("server:\n  max_concurrent_detections: 0\n", "pose.yaml:2");
+}
+
 static void test_env_overrides(void **state)
 {
     (void)state;
@@ -241,6 +272,7 @@ int main(void)
         cmocka_unit_test(test_ours_and_nulls),
         cmocka_unit_test(test_bad_values),
         cmocka_unit_test(test_input_size_other_than_640_is_only_a_warning),
+        cmocka_unit_test(test_decode_gate),
         cmocka_unit_test(test_env_overrides),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
