@@ -4,10 +4,11 @@
  * {images: [...], prompt, temperature, max_tokens, return_individual_results}
  * -> {results: [{index, image_url, analysis, finish_reason}], total_inference_time_ms,
  *     model, usage}.
- * With return_individual_results each image is analysed on its own (one
- * result per image); otherwise all images go to the model in one message
- * and the single result's image_url is "combined".  An image given as a
- * data URI is echoed by its header only ("data:image/png;base64,...").
+ * By default each image is analysed on its own (one result per image), as
+ * the original service did; with return_individual_results: false all
+ * images go to the model in one message and the single result's image_url
+ * is "combined".  Each result echoes its image reference as the original
+ * did: the first 100 characters, followed by "..." when it was longer.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,20 +42,25 @@ static int image_entry(const cJSON *v, int i, chat_image *out, hdm_err *err)
     return 0;
 }
 
-/* What to echo as a result's image_url. */
+/* What to echo as a result's image_url: the original's
+ * `ref[:100] + "..." if len(ref) > 100 else ref`, counted in characters. */
 static cJSON *echo_ref(const chat_image *img)
 {
-    if (strncmp(img->ref, "data:", 5) == 0) {
-        const char *comma = strchr(img->ref, ',');
-        size_t n = comma ? (size_t)(comma - img->ref) + 1 : 5;
-        char buf[96];
-        snprintf(buf, sizeof(buf), "%.*s...", (int)(n < 80 ? n : 80), img->ref);
-        return cJSON_CreateString(buf);
-    }
-    if (img->bare_base64 && strncmp(img->ref, "file://", 7) != 0 &&
-        strncmp(img->ref, "http://", 7) != 0 && strncmp(img->ref, "https://", 8) != 0)
-        return cJSON_CreateString("base64");
-    return cJSON_CreateString(img->ref);
+    const char *s = img->ref;
+    size_t i = 0, chars = 0;
+    for (; s[i]; i++)
+        if (((unsigned char)s[i] & 0xC0) != 0x80 && ++chars > 100)
+            break;
+    if (!s[i])
+        return cJSON_CreateString(s);
+    char *cut = malloc(i + 4);
+    if (!cut)
+        return NULL;
+    memcpy(cut, s, i);
+    memcpy(cut + i, "...", 4);
+    cJSON *out = cJSON_CreateString(cut);
+    free(cut);
+    return out;
 }
 
 /* [system, user: [image x n, text]] */
@@ -134,8 +140,7 @@ void analyze_handle(http_request *hr, http_reply *reply, void *user)
     int r, n = 0;
 
     if ((r = chat_parse_params(body, app->cfg, &params, &param, &err)) < 0) {
-        vision_reply_error(reply, r == -HDM_E_NOT_FOUND ? 404 : completion_status_for(r), err.msg,
-                           param, r == -HDM_E_NOT_FOUND ? "model_not_found" : "invalid_request");
+        vision_reply_error(reply, completion_status_for(r), err.msg, param, "invalid_request");
         return;
     }
     const cJSON *imgs = cJSON_GetObjectItemCaseSensitive(body, "images");
@@ -193,7 +198,7 @@ void analyze_handle(http_request *hr, http_reply *reply, void *user)
     }
     vision_cancel vc;
     vision_cancel_begin(&vc, hr);
-    if (cJSON_IsTrue(indiv)) {
+    if (!cJSON_IsFalse(indiv)) {
         for (int i = 0; i < n && r >= 0; i++)
             r = run_one(app, &params, text, frames + (size_t)i * VISION_FRAME_BYTES, 1,
                         echo_ref(&images[i]), i, results, &total, &ptok, &ctok, vc.fd, &err);

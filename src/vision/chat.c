@@ -148,18 +148,12 @@ int chat_parse_params(const cJSON *body, const vision_config *cfg, chat_params *
     p->seed = cfg->seed;
     *param = NULL;
 
+    /* Any name is served by the loaded model, as the original service did:
+     * clients written for other servers send their own model names. */
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(body, "model");
-    if (!is_null(model)) {
-        if (!cJSON_IsString(model)) {
-            *param = "model";
-            return hdm_err_set(err, HDM_E_BAD_REQUEST, "model must be a string");
-        }
-        if (strcmp(model->valuestring, cfg->model_name) != 0) {
-            *param = "model";
-            return hdm_err_set(err, HDM_E_NOT_FOUND,
-                               "The model `%.200s` does not exist; this service serves `%s`",
-                               model->valuestring, cfg->model_name);
-        }
+    if (!is_null(model) && !cJSON_IsString(model)) {
+        *param = "model";
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "model must be a string");
     }
     if ((r = get_number(body, "temperature", 0, 2, &p->temperature, param, err)) < 0 ||
         (r = get_number(body, "top_p", 0, 1, &p->top_p, param, err)) < 0)
@@ -237,24 +231,29 @@ static int add_image(parse_ctx *c, const char *ref, bool bare, const char *what)
     return 0;
 }
 
-/* The image reference of an image part, or an error naming the field. */
+/* The image reference of an image part, or an error naming the field.
+ * {type:"image_url", image_url: {url} | url}; {type:"image"} takes the first
+ * non-empty of image, data, source (plain base64 or any image URL, as the
+ * original service read them) and image_url. */
 static int image_ref(parse_ctx *c, const cJSON *part, const char *type, const char **ref,
                      bool *bare)
 {
-    static const char *const fields[] = {"image", "data", "image_url"};
+    static const char *const fields[] = {"image", "data", "source", "image_url"};
     const cJSON *v = NULL;
     const char *field = "image_url";
     *bare = false;
     if (strcmp(type, "image_url") == 0) {
         v = cJSON_GetObjectItemCaseSensitive(part, "image_url");
     } else {
-        for (size_t i = 0; i < 3 && !v; i++) {
+        for (size_t i = 0; i < 4 && !v; i++) {
             v = cJSON_GetObjectItemCaseSensitive(part, fields[i]);
+            if (cJSON_IsNull(v) || (cJSON_IsString(v) && !v->valuestring[0]))
+                v = NULL;
             field = fields[i];
-            *bare = i < 2;
+            *bare = i < 3;
         }
     }
-    if (cJSON_IsObject(v)) {
+    if (cJSON_IsObject(v) && strcmp(field, "image_url") == 0) {
         const cJSON *url = cJSON_GetObjectItemCaseSensitive(v, "url");
         if (!cJSON_IsString(url) || !url->valuestring[0])
             return hdm_err_set(c->err, HDM_E_BAD_REQUEST, "%s.%s.url must be a non-empty string",
@@ -267,8 +266,13 @@ static int image_ref(parse_ctx *c, const cJSON *part, const char *type, const ch
         if (strcmp(type, "image_url") == 0)
             return hdm_err_set(c->err, HDM_E_BAD_REQUEST,
                                "%s.image_url must be an object {url} or a URL string", c->where);
+        if (v)
+            return hdm_err_set(c->err, HDM_E_BAD_REQUEST,
+                               "%s.%s must be a string: a data: URI, base64 or an image URL",
+                               c->where, field);
         return hdm_err_set(c->err, HDM_E_BAD_REQUEST,
-                           "%s needs an image: a non-empty string in image, data or image_url",
+                           "%s needs an image: a non-empty string in image, data, source or "
+                           "image_url",
                            c->where);
     }
     *ref = v->valuestring;

@@ -3,7 +3,9 @@
  *
  * DESIGN.  Three sources, each behind its own gate:
  *   data:image/...;base64,...   always (size checked before decoding);
- *   file:///path                only inside images.allowed_dirs, opened
+ *   file:///path, /path         only inside images.allowed_dirs (a bare
+ *                               absolute path, as the original service took
+ *                               it, or a file:// URL), opened
  *                               beneath the allowed directory by the kernel
  *                               (common/paths.h path_open_allowed: openat2
  *                               RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS, or
@@ -21,8 +23,11 @@
  * A failed fetch has one answer whatever the cause (refused address, no
  * such host, closed port, timeout, HTTP error), so the service cannot be
  * used to map which hosts and ports exist; the log has the reason.  A
- * file:// image likewise has one answer for "not found" and "outside the
- * allowed directories".
+ * file image likewise has one answer for "not found" and "outside the
+ * allowed directories".  Where plain base64 is allowed too ({type:"image"}
+ * parts, /v1/vision/analyze strings), a string starting with '/' is a path
+ * only when it cannot be base64 or lies beneath an allowed directory: JPEG
+ * data in base64 starts with "/9j/".
  * Every source ends in image_decode (pixel limit checked from the header)
  * and image_resize_crop to the model's square input.
  */
@@ -204,19 +209,19 @@ static int no_such_image(const char *what, const char *path, hdm_err *err)
                        "%s: no readable image file %.200s inside images.allowed_dirs", what, path);
 }
 
-static int load_file(const vision_images *vi, const char *ref, const char *what, uint8_t *frame,
+/* An absolute path, confined to images.allowed_dirs, to a frame. */
+static int load_path(const vision_images *vi, const char *path, const char *what, uint8_t *frame,
                      hdm_err *err)
 {
-    char *path = NULL;
     uint8_t *data = NULL;
     path_file pf = {.fd = -1};
     enum path_refusal why = PATH_REFUSED_NONE;
     int r;
     if (vi->dirs.n == 0)
         return hdm_err_set(err, HDM_E_BAD_REQUEST,
-                           "%s: file:// images are disabled (images.allowed_dirs is empty)", what);
-    if ((r = file_url_path(ref, what, &path, err)) < 0)
-        return r;
+                           "%s: image files are disabled: list the directories they may come "
+                           "from in images.allowed_dirs (hailo-vision.yaml)",
+                           what);
     /* Opened beneath the allowed directory by the kernel, no symlink
      * followed, regular files only: what is checked is what is read. */
     if ((r = path_open_allowed(&vi->dirs, path, "image", PATH_OPEN_UNIFORM, &pf, &why, err)) < 0) {
@@ -247,6 +252,16 @@ static int load_file(const vision_images *vi, const char *ref, const char *what,
 out:
     path_file_close(&pf);
     free(data);
+    return r;
+}
+
+static int load_file(const vision_images *vi, const char *ref, const char *what, uint8_t *frame,
+                     hdm_err *err)
+{
+    char *path = NULL;
+    int r = file_url_path(ref, what, &path, err);
+    if (r == 0)
+        r = load_path(vi, path, what, frame, err);
     free(path);
     return r;
 }
@@ -295,8 +310,9 @@ static int load_remote(const vision_images *vi, const char *ref, const char *wha
 {
     if (!vi->allow_remote)
         return hdm_err_set(err, HDM_E_BAD_REQUEST,
-                           "%s: remote image URLs are disabled (images.allow_remote is off); "
-                           "send the image as a data: URI",
+                           "%s: remote image URLs are disabled (images.allow_remote is off): "
+                           "send the image as a data: URI, or set images.allow_remote: true in "
+                           "hailo-vision.yaml to fetch http(s) URLs",
                            what);
     CURL *c = curl_easy_init();
     if (!c)
@@ -342,6 +358,21 @@ static int load_remote(const vision_images *vi, const char *ref, const char *wha
     return r;
 }
 
+/* Whether a string that starts with '/' names a file rather than base64:
+ * it has a character base64 never has, or it lies beneath an allowed
+ * directory. */
+static bool looks_like_path(const vision_images *vi, const char *ref)
+{
+    if (ref[strspn(ref, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")])
+        return true;
+    for (size_t i = 0; i < vi->dirs.n; i++) {
+        size_t n = strlen(vi->dirs.dirs[i]);
+        if (strncmp(ref, vi->dirs.dirs[i], n) == 0 && (ref[n] == '/' || n == 1))
+            return true;
+    }
+    return false;
+}
+
 int vision_image_load(const vision_images *vi, const char *ref, bool bare_base64, const char *what,
                       uint8_t *frame, hdm_err *err)
 {
@@ -351,10 +382,13 @@ int vision_image_load(const vision_images *vi, const char *ref, bool bare_base64
         return load_file(vi, ref, what, frame, err);
     if (strncasecmp(ref, "http://", 7) == 0 || strncasecmp(ref, "https://", 8) == 0)
         return load_remote(vi, ref, what, frame, err);
+    if (ref[0] == '/' && (!bare_base64 || looks_like_path(vi, ref)))
+        return load_path(vi, ref, what, frame, err);
     if (bare_base64)
         return decode_b64(vi, ref, what, frame, err);
     return hdm_err_set(err, HDM_E_BAD_REQUEST,
-                       "%s: unsupported image URL (use a data:image/...;base64 URI, file:// or "
-                       "http(s)://)",
+                       "%s: unsupported image URL (use a data:image/...;base64 URI, an absolute "
+                       "path or file:// URL inside images.allowed_dirs, or http(s):// when "
+                       "images.allow_remote is on)",
                        what);
 }

@@ -184,11 +184,8 @@ static void chat_completions(http_request *hr, http_reply *reply, void *user)
 
     int r = chat_parse(http_request_json(hr), app->cfg, &req, &param, &err);
     if (r < 0) {
-        if (r == -HDM_E_NOT_FOUND)
-            vision_reply_error(reply, 404, err.msg, param, "model_not_found");
-        else
-            vision_reply_error(reply, completion_status_for(r), err.msg, param,
-                               r == -HDM_E_BAD_REQUEST ? "invalid_request" : NULL);
+        vision_reply_error(reply, completion_status_for(r), err.msg, param,
+                           r == -HDM_E_BAD_REQUEST ? "invalid_request" : NULL);
         return;
     }
     if (!vision_check_ready(app, reply))

@@ -53,7 +53,7 @@ typedef struct vision_config {
     char *bearer_token;        /* server.bearer_token (or $HAILO_VISION_TOKEN) */
     char *socket_path;         /* manager.socket ($HAILO_DEVICE_SOCKET wins) */
     char *model_name;          /* model.name, default qwen2-vl-2b-instruct */
-    char *hef_path;            /* model.hef_path */
+    char *hef_path;            /* model.hef_path (vision_config_resolve_hef) */
     double keep_alive;         /* model.keep_alive: -1 pinned, 0 unload after use, N s */
     double temperature;        /* generation.temperature, default 0.7 */
     int max_tokens;            /* generation.max_tokens: cap of a request's max_tokens */
@@ -77,8 +77,22 @@ extern const conf_key vision_config_keys[];
 /* Fills the defaults (allocating the default strings).  Returns 0 or -HDM_E_NOMEM. */
 int vision_config_defaults(vision_config *cfg);
 /* Loads `path` over the defaults (a missing file is fine when missing_ok),
- * then $HAILO_VISION_TOKEN; checks the result. */
+ * then $HAILO_VISION_TOKEN; resolves model.hef_path; checks the result. */
 int vision_config_load(vision_config *cfg, const char *path, bool missing_ok, hdm_err *err);
+
+/* The model file taken when model.hef_path is not set (or names this model). */
+#define VISION_DEFAULT_HEF_NAME "Qwen2-VL-2B-Instruct"
+/* Where a model name is looked for, in order: hailo-apps' resources, then the
+ * original Python service's own tree (NULL-terminated). */
+extern const char *const vision_model_roots[];
+/*
+ * Turns model.hef_path into a file: an absolute path stays; a model name, or
+ * nothing (unset, YAML null), becomes the first existing <roots[i]>/<name>.hef
+ * (".hef" added when missing), or the first root's candidate when none
+ * exists yet.  `roots` NULL means vision_model_roots.  Returns 0,
+ * -HDM_E_BAD_REQUEST (a relative path) or -HDM_E_NOMEM.
+ */
+int vision_config_resolve_hef(vision_config *cfg, const char *const *roots, hdm_err *err);
 /* Checks cross-field rules (hef_path set, ...).  Returns 0 or -HDM_E_BAD_REQUEST. */
 int vision_config_check(const vision_config *cfg, hdm_err *err);
 void vision_config_free(vision_config *cfg);
@@ -141,8 +155,10 @@ int vision_images_init(vision_images *vi, const vision_config *cfg, hdm_err *err
 void vision_images_free(vision_images *vi);
 /*
  * Turns an image reference into a VISION_FRAME_BYTES RGB frame in `frame`.
- * `ref` is a data: URI, file:// URL, http(s):// URL or, when `bare_base64`,
- * plain base64.  `what` names the field in messages.  Errors:
+ * `ref` is a data: URI, file:// URL, absolute path, http(s):// URL or, when
+ * `bare_base64`, plain base64 (then a string starting with '/' is a path only
+ * when it cannot be base64 or lies beneath images.allowed_dirs).  `what`
+ * names the field in messages.  Errors:
  * -HDM_E_BAD_REQUEST (undecodable, bad URL, not allowed), -HDM_E_TOO_LARGE.
  */
 int vision_image_load(const vision_images *vi, const char *ref, bool bare_base64, const char *what,
@@ -176,9 +192,10 @@ typedef struct chat_request {
 } chat_request;
 
 /*
- * Parses and validates a /v1/chat/completions body.  On failure *param is
- * set to the offending parameter name (for OpenAI's "param") when known.
- * Returns 0, -HDM_E_BAD_REQUEST, or -HDM_E_NOT_FOUND (unknown model).
+ * Parses and validates a /v1/chat/completions body.  Any "model" name is
+ * accepted (the loaded model serves it).  On failure *param is set to the
+ * offending parameter name (for OpenAI's "param") when known.
+ * Returns 0, -HDM_E_BAD_REQUEST or -HDM_E_NOMEM.
  */
 int chat_parse(const cJSON *body, const vision_config *cfg, chat_request *out, const char **param,
                hdm_err *err);
