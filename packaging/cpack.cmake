@@ -1,7 +1,7 @@
 # cpack.cmake - the .deb of hailo-ai-services (CPack's DEB generator), made
 # by `make deb` through packaging/build-deb.sh for amd64 and arm64.
 #
-# One package holds the four programs, libhailodm (library, header,
+# One package holds the programs, libhailodm (library, header,
 # hailodm.pc), the systemd units, the default configs in /etc/hailo
 # (conffiles: dpkg never overwrites an edited one, it asks or keeps it) and
 # the docs.  The maintainer scripts next to this file create the users,
@@ -15,8 +15,9 @@ set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
 set(CPACK_PACKAGE_DESCRIPTION
 "hailo-device-manager is the one process that owns the Hailo NPU; the
 services are thin clients of it over a Unix socket: hailo-clip (CLIP
-zero-shot classification and embeddings over HTTP) and hailo-vision (an
-OpenAI-compatible vision chat API).  hailo-devctl inspects and drives the
+zero-shot classification and embeddings over HTTP), hailo-vision (an
+OpenAI-compatible vision chat API) and hailo-pose (human pose estimation,
+YOLOv8s-pose).  hailo-devctl inspects and drives the
 manager.  Also contains libhailodm, the C client library of the manager.
 Without a Hailo device the manager runs on a simulated Hailo-10H.")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)

@@ -19,7 +19,7 @@ SOURCE = os.path.abspath(os.environ.get("HDM_SOURCE_DIR",
 BUILD = os.path.abspath(os.environ.get("HDM_BUILD_DIR", os.path.join(SOURCE, "build")))
 BIN = os.path.join(BUILD, "bin")
 SCRIPTS = os.path.join(SOURCE, "scripts")
-PROGRAMS = ("hailo-device-manager", "hailo-devctl", "hailo-clip", "hailo-vision")
+PROGRAMS = ("hailo-device-manager", "hailo-devctl", "hailo-clip", "hailo-vision", "hailo-pose")
 
 
 def missing_programs():
@@ -110,10 +110,12 @@ class SimStack:
         self.socket = os.path.join(workdir, "run", "device.sock")
         self.clip_port = free_port()
         self.vision_port = free_port()
+        self.pose_port = free_port()
         self.procs = []
         subprocess.run([os.path.join(SOURCE, "tools", "make-sim-assets"), workdir, "--fast",
                         "--socket", self.socket, "--clip-port", str(self.clip_port),
-                        "--vision-port", str(self.vision_port)],
+                        "--vision-port", str(self.vision_port),
+                        "--pose-port", str(self.pose_port)],
                        check=True, stdout=subprocess.DEVNULL)
         self.env = dict(os.environ, HAILO_DEVICE_SOCKET=self.socket)
         with open(os.path.join(workdir, "manager.env")) as f:
@@ -129,6 +131,10 @@ class SimStack:
     @property
     def vision_url(self):
         return f"http://127.0.0.1:{self.vision_port}"
+
+    @property
+    def pose_url(self):
+        return f"http://127.0.0.1:{self.pose_port}"
 
     def start(self, name, args):
         log = open(os.path.join(self.dir, name + ".log"), "w")
@@ -146,10 +152,11 @@ class SimStack:
     def start_services(self):
         self.start("hailo-clip", ["--config", os.path.join(self.dir, "hailo-clip.yaml")])
         self.start("hailo-vision", ["--config", os.path.join(self.dir, "hailo-vision.yaml")])
+        self.start("hailo-pose", ["--config", os.path.join(self.dir, "hailo-pose.yaml")])
 
     def logs(self):
         out = []
-        for name in ("hailo-device-manager", "hailo-clip", "hailo-vision"):
+        for name in ("hailo-device-manager", "hailo-clip", "hailo-vision", "hailo-pose"):
             p = os.path.join(self.dir, name + ".log")
             if os.path.exists(p):
                 with open(p) as f:
