@@ -37,7 +37,7 @@ install(CODE "
   " COMPONENT service)
 
 # Documentation.  CMAKE_INSTALL_DOCDIR is share/doc/<project name>.
-foreach(d README.md docs/INSTALL.md docs/RASPBERRY-PI.md docs/PROTOCOL.md)
+foreach(d README.md docs/INSTALL.md docs/RASPBERRY-PI.md docs/PROTOCOL.md docs/POSE.md)
   if(EXISTS ${CMAKE_SOURCE_DIR}/${d})
     install(FILES ${CMAKE_SOURCE_DIR}/${d} DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT service)
   endif()

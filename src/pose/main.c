@@ -160,8 +160,6 @@ int main(int argc, char **argv)
     /* Request buffers (the 1.2 MB model input, the manager's 3.9 MB answer,
      * decoded photos) go back to the system when freed. */
     svc_tune_malloc(256 * 1024);
-    /* Requests already run side by side: OpenCV need not add threads. */
-    imgproc_set_threads(1);
     pose_config cfg;
     hdm_err err = {0};
     if (pose_config_defaults(&cfg) < 0)
@@ -180,6 +178,9 @@ int main(int argc, char **argv)
         pose_config_free(&cfg);
         return 1;
     }
+    /* OpenCV on the request's own thread: its worker pool (TBB) costs
+     * memory, and requests already run side by side. */
+    imgproc_set_threads(1);
     image_gate_config gate;
     pose_config_gate(&cfg, &gate);
     if (image_gate_configure(&gate, &err) < 0) {
