@@ -78,8 +78,10 @@ static void draw_photo(image *img)
             p[1] = (uint8_t)(70 + 30.0 * y / PHOTO_H - t / 2 + rnd(24));
             p[2] = (uint8_t)(80 + t / 3 + rnd(24));
         }
-    static const int people[4][4] = {
-        {200, 150, 420, 1000}, {700, 300, 850, 800}, {1200, 100, 1450, 1050}, {1650, 500, 1760, 820}};
+    static const int people[4][4] = {{200, 150, 420, 1000},
+                                     {700, 300, 850, 800},
+                                     {1200, 100, 1450, 1050},
+                                     {1650, 500, 1760, 820}};
     for (int i = 0; i < 4; i++)
         for (int y = people[i][1]; y < people[i][3]; y++)
             for (int x = people[i][0]; x < people[i][2]; x++) {
@@ -115,9 +117,11 @@ static void sim_outputs(const uint8_t *input, infer_output *out)
     if (backend_sim_ops.load(b, &spec, &m, &footprint, &err) < 0)
         die("sim load", &err);
     infer_input in = {.kind = MODEL_POSE};
-    in.u.dense.input = (hdm_tensor){.dtype = HDM_DT_UINT8, .ndim = 3,
+    in.u.dense.input = (hdm_tensor){.dtype = HDM_DT_UINT8,
+                                    .ndim = 3,
                                     .shape = {POSE_INPUT_H, POSE_INPUT_W, 3},
-                                    .data = (void *)input, .nbytes = POSE_INPUT_BYTES};
+                                    .data = (void *)input,
+                                    .nbytes = POSE_INPUT_BYTES};
     if (backend_sim_ops.infer(b, m, &in, NULL, out, &err) < 0)
         die("sim infer", &err);
     backend_sim_ops.unload(b, m);
@@ -364,8 +368,8 @@ int main(int argc, char **argv)
     row("answer JSON (json.dumps style)", t_answer, "");
     row("**host total, multipart request**", total, "target <= 10 ms");
     row("read a base64 JSON body", t_json, "add for a JSON request");
-    row("**host total, JSON request**",
-        (timing){total.wall + t_json.wall, total.cpu + t_json.cpu}, "");
+    row("**host total, JSON request**", (timing){total.wall + t_json.wall, total.cpu + t_json.cpu},
+        "");
     row("decode at 1/2 scale (not used)", t_half, "");
     printf("\nScaled decoding (1/2, then the same letterbox) would change the model's input: "
            "%.1f%% of its bytes differ, by %.2f levels on average and up to %d, so the model "

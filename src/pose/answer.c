@@ -60,8 +60,8 @@ static bool add_pose(cJSON *poses, const posepost_pose *p, int person_id, double
 {
     cJSON *o = append_object(poses), *bbox;
     return o && cJSON_AddNumberToObject(o, "person_id", person_id) &&
-           (bbox = cJSON_AddObjectToObject(o, "bbox")) && cJSON_AddNumberToObject(bbox, "x", p->x) &&
-           cJSON_AddNumberToObject(bbox, "y", p->y) &&
+           (bbox = cJSON_AddObjectToObject(o, "bbox")) &&
+           cJSON_AddNumberToObject(bbox, "x", p->x) && cJSON_AddNumberToObject(bbox, "y", p->y) &&
            cJSON_AddNumberToObject(bbox, "width", p->width) &&
            cJSON_AddNumberToObject(bbox, "height", p->height) &&
            pyjson_add_float(o, "bbox_confidence", p->score) && add_keypoints(o, p) &&

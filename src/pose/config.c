@@ -128,9 +128,10 @@ int pose_config_check(pose_config *cfg, hdm_err *err)
                      "(yolov8s_pose's), as in the original service",
                      w, h, POSE_INPUT_W, POSE_INPUT_H);
     }
-    if (!cfg->render_format || (strcmp(cfg->render_format, "jpeg") != 0 &&
-                                strcmp(cfg->render_format, "png") != 0))
-        return hdm_err_set(err, HDM_E_BAD_REQUEST, "render.format must be jpeg or png, not \"%.40s\"",
+    if (!cfg->render_format ||
+        (strcmp(cfg->render_format, "jpeg") != 0 && strcmp(cfg->render_format, "png") != 0))
+        return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                           "render.format must be jpeg or png, not \"%.40s\"",
                            cfg->render_format ? cfg->render_format : "");
     if (!cfg->hef_path || !cfg->hef_path[0]) {
         /* hailo-apps' resolve_hef_path(model.name) on the original's install. */

@@ -85,8 +85,8 @@ static int preprocess_file(const pose_config *cfg, const char *path)
                   : hdm_err_set(&err, HDM_E_NOMEM, "out of memory");
     if (r >= 0)
         r = pose_prepare(cfg, data, len, input, &lb, NULL, &err);
-    if (r >= 0 && (fwrite(input, 1, POSE_INPUT_BYTES, stdout) != POSE_INPUT_BYTES ||
-                   fflush(stdout) != 0))
+    if (r >= 0 &&
+        (fwrite(input, 1, POSE_INPUT_BYTES, stdout) != POSE_INPUT_BYTES || fflush(stdout) != 0))
         r = hdm_err_set(&err, HDM_E_INTERNAL, "cannot write the tensor to stdout");
     if (r < 0)
         log_error("%s: %s", path, err.msg);
@@ -113,8 +113,7 @@ static int detect_file(pose_app *app, const char *path)
         r = pose_pipeline_detect(app, &rq, -1, &det, &err);
     }
     if (r == 0) {
-        cJSON *body = pose_answer_json(&det, rq.keypoint_threshold,
-                                       app->cfg->skeleton_connections);
+        cJSON *body = pose_answer_json(&det, rq.keypoint_threshold, app->cfg->skeleton_connections);
         char *text = body ? pyjson_print(body, PYJSON_DUMPS) : NULL;
         if (text)
             printf("%s\n", text);
@@ -150,8 +149,8 @@ int main(int argc, char **argv)
             argv[nargs++] = argv[i];
     }
     argv[nargs] = NULL;
-    int c = svc_parse_args(nargs, argv, POSE_SERVICE_NAME, "HAILO_POSE_CONFIG",
-                           POSE_DEFAULT_CONFIG, usage, &args);
+    int c = svc_parse_args(nargs, argv, POSE_SERVICE_NAME, "HAILO_POSE_CONFIG", POSE_DEFAULT_CONFIG,
+                           usage, &args);
     if (c >= 0)
         return c;
     const char *config_path = args.config_path;
@@ -252,7 +251,7 @@ int main(int argc, char **argv)
     http_server_set_error_reply(srv, pose_layer_error);
     log_info("hailo-pose %s serving %s (%s) on %s:%d (manager %s)", HDM_VERSION, cfg.model_name,
              app.hef_path, cfg.host, http_server_port(srv),
-             env_socket && *env_socket ? env_socket
+             env_socket && *env_socket                   ? env_socket
              : cfg.manager_socket && *cfg.manager_socket ? cfg.manager_socket
                                                          : "/run/hailo/device.sock");
     svc_serve_until_signal();

@@ -26,8 +26,7 @@ static int load(void *user, hdm_client *client, hdm_response **resp, bool *timed
         *timed = false;
         return hdm_ping(client, PING_TIMEOUT_MS);
     }
-    return hdm_load_model(client, POSE_MODEL_TYPE, app->hef_path, NULL, app->cfg->keep_alive,
-                          resp);
+    return hdm_load_model(client, POSE_MODEL_TYPE, app->hef_path, NULL, app->cfg->keep_alive, resp);
 }
 
 int pose_model_start(pose_app *app)
@@ -49,8 +48,8 @@ void pose_model_report(pose_app *app, int code)
     /* Only failures that say the manager or the model went away matter
      * here; a bad input or a busy queue says nothing about registration. */
     int c = code < 0 ? -code : code;
-    if (!app->model || (c != HDM_E_UNAVAILABLE && c != HDM_E_NOT_FOUND &&
-                        c != HDM_E_DEVICE_ERROR && c != HDM_E_PROTOCOL))
+    if (!app->model || (c != HDM_E_UNAVAILABLE && c != HDM_E_NOT_FOUND && c != HDM_E_DEVICE_ERROR &&
+                        c != HDM_E_PROTOCOL))
         return;
     svc_keeper_recheck(app->model, c == HDM_E_UNAVAILABLE ? "device manager unavailable" : NULL);
 }

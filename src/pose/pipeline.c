@@ -46,8 +46,8 @@ int pose_prepare(const pose_config *cfg, const uint8_t *data, size_t len, uint8_
     o.limits.max_pixels = (uint64_t)cfg->image_max_pixels;
     o.limits.max_cpu_ms = cfg->image_max_decode_ms;
     o.limits.max_bytes = (size_t)cfg->max_body_bytes;
-    o.min_side = 0;               /* full size: PIL's pixels, hence the original's input */
-    o.exif_orientation = false;   /* PIL's convert("RGB") does not rotate */
+    o.min_side = 0;             /* full size: PIL's pixels, hence the original's input */
+    o.exif_orientation = false; /* PIL's convert("RGB") does not rotate */
     int r = image_decode_with(data, len, &o, &img, err);
     if (r < 0) {
         /* A bad image is the client's fault, whatever the decoder's code;
@@ -152,16 +152,18 @@ static int slot_acquire(pose_slots *s, int cancel_fd, int timeout_s, hdm_err *er
 {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    long long deadline_ns = (long long)now.tv_sec * 1000000000LL + now.tv_nsec +
-                            (long long)timeout_s * 1000000000LL;
+    long long deadline_ns =
+        (long long)now.tv_sec * 1000000000LL + now.tv_nsec + (long long)timeout_s * 1000000000LL;
     int r = 0;
     pthread_mutex_lock(&s->lock);
     while (s->free_slots == 0) {
         clock_gettime(CLOCK_MONOTONIC, &now);
         long long now_ns = (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
         if (now_ns >= deadline_ns) {
-            r = hdm_err_set(err, HDM_E_BUSY, "every detection slot stayed busy for %d s; retry "
-                            "later", timeout_s);
+            r = hdm_err_set(err, HDM_E_BUSY,
+                            "every detection slot stayed busy for %d s; retry "
+                            "later",
+                            timeout_s);
             break;
         }
         if (fd_fired(cancel_fd)) {
@@ -218,13 +220,18 @@ static int result_tensors(hdm_response *resp, hdm_tensor *out, size_t *n, hdm_er
         return 0;
     }
     const cJSON *t;
-    cJSON_ArrayForEach(t, result) {
+    cJSON_ArrayForEach(t, result)
+    {
         if (*n == MAX_OUTPUTS)
-            return hdm_err_set(err, HDM_E_DEVICE_ERROR, "the pose model answered more than %d "
-                               "outputs", MAX_OUTPUTS);
+            return hdm_err_set(err, HDM_E_DEVICE_ERROR,
+                               "the pose model answered more than %d "
+                               "outputs",
+                               MAX_OUTPUTS);
         if (hdm_response_tensor(resp, t, &out[*n]) < 0)
-            return hdm_err_set(err, HDM_E_DEVICE_ERROR, "the pose model's output %.80s is "
-                               "malformed", t->string ? t->string : "?");
+            return hdm_err_set(err, HDM_E_DEVICE_ERROR,
+                               "the pose model's output %.80s is "
+                               "malformed",
+                               t->string ? t->string : "?");
         (*n)++;
     }
     return 0;
@@ -305,8 +312,7 @@ int pose_pipeline_detect(pose_app *app, pose_request *rq, int cancel_fd, pose_de
         slot_release(&app->slots);
         return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
     }
-    r = pose_prepare(app->cfg, rq->image, rq->image_len, input, &lb, rq->render ? &img : NULL,
-                     err);
+    r = pose_prepare(app->cfg, rq->image, rq->image_len, input, &lb, rq->render ? &img : NULL, err);
     pose_request_free(rq); /* the encoded bytes: decoded now */
     if (r < 0)
         goto out;

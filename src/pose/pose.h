@@ -61,34 +61,34 @@ typedef enum pose_render_format {
 
 typedef struct pose_config {
     /* the original's keys (ORIGINAL-SERVICES.md §4.2) */
-    char *host;                  /* server.host */
-    int port;                    /* server.port, 11440 */
-    char *model_name;            /* model.name: the HEF's name and the /v1/models id */
-    double keep_alive;           /* model.keep_alive: -1 pinned, 0, or seconds */
-    double conf_threshold;       /* inference.confidence_threshold: request default */
-    double iou_threshold;        /* inference.iou_threshold */
-    int max_detections;          /* inference.max_detections */
-    conf_strlist input_size;     /* inference.input_size: read and checked, not used */
-    double keypoint_threshold;   /* pose.keypoint_threshold: filters the skeleton */
-    bool skeleton_connections;   /* pose.skeleton_connections: emit "skeleton" */
-    char *memory_max;            /* resource_limits.memory_max: the unit's, unused here */
-    char *cpu_quota;             /* resource_limits.cpu_quota: the unit's, unused here */
+    char *host;                /* server.host */
+    int port;                  /* server.port, 11440 */
+    char *model_name;          /* model.name: the HEF's name and the /v1/models id */
+    double keep_alive;         /* model.keep_alive: -1 pinned, 0, or seconds */
+    double conf_threshold;     /* inference.confidence_threshold: request default */
+    double iou_threshold;      /* inference.iou_threshold */
+    int max_detections;        /* inference.max_detections */
+    conf_strlist input_size;   /* inference.input_size: read and checked, not used */
+    double keypoint_threshold; /* pose.keypoint_threshold: filters the skeleton */
+    bool skeleton_connections; /* pose.skeleton_connections: emit "skeleton" */
+    char *memory_max;          /* resource_limits.memory_max: the unit's, unused here */
+    char *cpu_quota;           /* resource_limits.cpu_quota: the unit's, unused here */
     /* ours */
-    char *hef_path;              /* model.hef_path: empty = POSE_HEF_DIR/<model.name>.hef */
-    int max_body_bytes;          /* server.max_body_bytes */
-    char *bearer_token;          /* server.bearer_token, or $HAILO_POSE_TOKEN */
-    int worker_threads;          /* server.worker_threads: HTTP handler threads */
-    int max_concurrent;          /* server.max_concurrent_detections: decoded, on the
-                                    device or post-processed at once */
-    char *manager_socket;        /* manager.socket; $HAILO_DEVICE_SOCKET wins */
-    int device_timeout_s;        /* manager.timeout: one inference's round trip;
-                                    $HAILO_DEVICE_TIMEOUT wins, as in the original */
-    int image_max_pixels;        /* images.max_pixels */
-    int image_max_decode_ms;     /* images.max_decode_ms */
-    int image_large_pixels;      /* images.large_pixels: a decode of more source pixels is large */
-    int image_large_decodes;     /* images.max_large_decodes: large decodes at once */
-    char *render_format;         /* render.format: "jpeg" or "png", the default */
-    int render_jpeg_quality;     /* render.jpeg_quality */
+    char *hef_path;          /* model.hef_path: empty = POSE_HEF_DIR/<model.name>.hef */
+    int max_body_bytes;      /* server.max_body_bytes */
+    char *bearer_token;      /* server.bearer_token, or $HAILO_POSE_TOKEN */
+    int worker_threads;      /* server.worker_threads: HTTP handler threads */
+    int max_concurrent;      /* server.max_concurrent_detections: decoded, on the
+                                device or post-processed at once */
+    char *manager_socket;    /* manager.socket; $HAILO_DEVICE_SOCKET wins */
+    int device_timeout_s;    /* manager.timeout: one inference's round trip;
+                                $HAILO_DEVICE_TIMEOUT wins, as in the original */
+    int image_max_pixels;    /* images.max_pixels */
+    int image_max_decode_ms; /* images.max_decode_ms */
+    int image_large_pixels;  /* images.large_pixels: a decode of more source pixels is large */
+    int image_large_decodes; /* images.max_large_decodes: large decodes at once */
+    char *render_format;     /* render.format: "jpeg" or "png", the default */
+    int render_jpeg_quality; /* render.jpeg_quality */
 } pose_config;
 
 extern const conf_key pose_config_keys[];
@@ -124,12 +124,12 @@ void pose_config_free(pose_config *cfg);
 
 /* One /v1/pose/detect request, read and checked. */
 typedef struct pose_request {
-    const uint8_t *image;         /* the encoded image (borrowed from the body, or image_owned) */
+    const uint8_t *image; /* the encoded image (borrowed from the body, or image_owned) */
     size_t image_len;
-    uint8_t *image_owned;         /* the base64-decoded bytes of a JSON request (malloc'd) */
-    posepost_params params;       /* confidence, IoU, max_detections */
+    uint8_t *image_owned;   /* the base64-decoded bytes of a JSON request (malloc'd) */
+    posepost_params params; /* confidence, IoU, max_detections */
     double keypoint_threshold;
-    bool render;                  /* also return the image with the poses drawn */
+    bool render; /* also return the image with the poses drawn */
     pose_render_format render_format;
 } pose_request;
 
@@ -179,21 +179,21 @@ void pose_slots_destroy(pose_slots *s);
 /* The shared state of the running service. */
 typedef struct pose_app {
     const pose_config *cfg;
-    pose_slots slots;             /* server.max_concurrent_detections */
+    pose_slots slots; /* server.max_concurrent_detections */
     hdm_client *client;
     svc_keeper *model;
-    char hef_path[4096];          /* the model path sent to the manager */
-    double started_mono;          /* for uptime_seconds */
-    long long started_unix;       /* /v1/models "created" */
+    char hef_path[4096];    /* the model path sent to the manager */
+    double started_mono;    /* for uptime_seconds */
+    long long started_unix; /* /v1/models "created" */
 } pose_app;
 
 /* One detection. */
 typedef struct pose_detection {
-    posepost_pose *poses;         /* malloc'd, best first */
+    posepost_pose *poses; /* malloc'd, best first */
     size_t count;
-    int image_w, image_h;         /* the decoded image */
-    int inference_ms;             /* the manager round trip, as the original's int */
-    buf rendered;                 /* the drawn image when asked for (else empty) */
+    int image_w, image_h; /* the decoded image */
+    int inference_ms;     /* the manager round trip, as the original's int */
+    buf rendered;         /* the drawn image when asked for (else empty) */
     pose_render_format rendered_format;
 } pose_detection;
 

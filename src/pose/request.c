@@ -140,7 +140,8 @@ static int json_count(const cJSON *body, const char *name, int *out, hdm_err *er
 /* "jpeg", "jpg" or "png" (any case). */
 static int parse_format(const char *s, size_t len, pose_render_format *out, hdm_err *err)
 {
-    if ((len == 4 && strncasecmp(s, "jpeg", 4) == 0) || (len == 3 && strncasecmp(s, "jpg", 3) == 0)) {
+    if ((len == 4 && strncasecmp(s, "jpeg", 4) == 0) ||
+        (len == 3 && strncasecmp(s, "jpg", 3) == 0)) {
         *out = POSE_RENDER_JPEG;
         return 0;
     }
@@ -230,8 +231,8 @@ int pose_request_from_json(const pose_config *cfg, const cJSON *body, pose_reque
             hdm_err_set(err, HDM_E_BAD_REQUEST, "render_format must be jpeg or png");
             goto fail;
         }
-        if (parse_format(format->valuestring, strlen(format->valuestring), &rq.render_format,
-                         err) < 0)
+        if (parse_format(format->valuestring, strlen(format->valuestring), &rq.render_format, err) <
+            0)
             goto fail;
     }
     if ((r = check_values(&rq, err)) < 0)
@@ -258,8 +259,8 @@ int pose_request_from_form(const pose_config *cfg, const http_form *form, pose_r
     /* 0 for the lower bound: the checks below say why 0 is refused. */
     if (http_form_double(form, "confidence_threshold", 0, 1, &rq.params.conf_threshold, why,
                          sizeof(why)) < 0 ||
-        http_form_double(form, "iou_threshold", 0, 1, &rq.params.iou_threshold, why,
-                         sizeof(why)) < 0 ||
+        http_form_double(form, "iou_threshold", 0, 1, &rq.params.iou_threshold, why, sizeof(why)) <
+            0 ||
         http_form_double(form, "keypoint_threshold", 0, 1, &rq.keypoint_threshold, why,
                          sizeof(why)) < 0 ||
         http_form_bool(form, "render", &rq.render, why, sizeof(why)) < 0)

@@ -155,8 +155,8 @@ static void h_models(http_request *req, http_reply *reply, void *user)
     (void)req;
     pose_app *app = user;
     cJSON *body = cJSON_CreateObject(), *data, *m;
-    bool ok = body && (data = cJSON_AddArrayToObject(body, "data")) &&
-              (m = cJSON_CreateObject()) && cJSON_AddItemToArray(data, m) &&
+    bool ok = body && (data = cJSON_AddArrayToObject(body, "data")) && (m = cJSON_CreateObject()) &&
+              cJSON_AddItemToArray(data, m) &&
               cJSON_AddStringToObject(m, "id", app->cfg->model_name) &&
               cJSON_AddStringToObject(m, "object", "model") &&
               cJSON_AddNumberToObject(m, "created", (double)app->started_unix) &&

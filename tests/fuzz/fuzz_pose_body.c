@@ -76,8 +76,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         http_form form;
         char why[256];
         r = 1;
-        if (http_multipart_parse(copy, len, "multipart/form-data; boundary=fuzzb", &lim, &form,
-                                 why, sizeof(why)) == 0) {
+        if (http_multipart_parse(copy, len, "multipart/form-data; boundary=fuzzb", &lim, &form, why,
+                                 sizeof(why)) == 0) {
             r = pose_request_from_form(&cfg, &form, &rq, &err);
             if (r == 0) {
                 check_request(&rq);

@@ -50,8 +50,8 @@ static void test_fields_order_and_types(void **state)
 {
     (void)state;
     posepost_pose p = sample_pose();
-    pose_detection d = {.poses = &p, .count = 1, .image_w = 640, .image_h = 480,
-                        .inference_ms = 38};
+    pose_detection d = {
+        .poses = &p, .count = 1, .image_w = 640, .image_h = 480, .inference_ms = 38};
     char *text = print(&d, 0.3, true);
     const char *head = "{\"poses\": [{\"person_id\": 0, \"bbox\": {\"x\": 120, \"y\": 50, "
                        "\"width\": 180, \"height\": 380}, \"bbox_confidence\": "
@@ -117,10 +117,11 @@ static void test_rendered_block(void **state)
     pose_detection d = {.image_w = 2, .image_h = 3, .rendered_format = POSE_RENDER_PNG};
     assert_int_equal(buf_append(&d.rendered, "\x89PNG", 4), 0);
     char *text = print(&d, 0.3, true);
-    assert_string_equal(text, "{\"poses\": [], \"count\": 0, \"inference_time_ms\": 0, "
-                              "\"image_size\": {\"width\": 2, \"height\": 3}, \"rendered\": "
-                              "{\"format\": \"png\", \"content_type\": \"image/png\", \"width\": 2, "
-                              "\"height\": 3, \"data\": \"iVBORw==\"}}");
+    assert_string_equal(text,
+                        "{\"poses\": [], \"count\": 0, \"inference_time_ms\": 0, "
+                        "\"image_size\": {\"width\": 2, \"height\": 3}, \"rendered\": "
+                        "{\"format\": \"png\", \"content_type\": \"image/png\", \"width\": 2, "
+                        "\"height\": 3, \"data\": \"iVBORw==\"}}");
     free(text);
     d.rendered_format = POSE_RENDER_JPEG;
     text = print(&d, 0.3, true);

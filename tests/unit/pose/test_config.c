@@ -210,15 +210,16 @@ static void test_decode_gate(void **state)
     pose_config cfg;
     hdm_err err = {0};
     image_gate_config g;
-    assert_int_equal(load(&cfg, "server:\n  worker_threads: 6\n  max_concurrent_detections: 3\n"
-                                "images:\n  large_pixels: 2000000\n  max_large_decodes: 12\n",
+    assert_int_equal(load(&cfg,
+                          "server:\n  worker_threads: 6\n  max_concurrent_detections: 3\n"
+                          "images:\n  large_pixels: 2000000\n  max_large_decodes: 12\n",
                           &err),
                      0);
     assert_int_equal(cfg.max_concurrent, 3);
     pose_config_gate(&cfg, &g);
     assert_int_equal(g.heavy_pixels, 2000000);
     assert_int_equal(g.heavy_slots, 12);
-    assert_true(g.slots >= 12);           /* raised to hold the large ones */
+    assert_true(g.slots >= 12);               /* raised to hold the large ones */
     assert_int_equal(g.max_heavy_waiting, 6); /* every handler may wait, none refused */
     assert_int_equal(image_gate_configure(&g, &err), 0);
     pose_config_free(&cfg);

@@ -185,8 +185,8 @@ static void test_decode_outputs(void **state)
     for (int batch = 0; batch < 2; batch++) { /* GM's manager: no batch; ours: a 1 */
         outputs o;
         outputs_init(&o, batch);
-        person(&o, 20, 20, 0.9f);  /* centre (328, 328) in the model */
-        person(&o, 10, 30, 0.7f);  /* centre (488, 168) */
+        person(&o, 20, 20, 0.9f); /* centre (328, 328) in the model */
+        person(&o, 10, 30, 0.7f); /* centre (488, 168) */
         posepost_letterbox lb;
         assert_int_equal(posepost_letterbox_init(&lb, 1280, 720, 640, 640, NULL), 0);
         posepost_params p = {0.5, 0.45, 10};

@@ -122,7 +122,7 @@ static void test_json_errors(void **state)
     expect_json_error("{\"image\": \"data:abc\"}", "Invalid base64: a data: URI needs a comma");
     expect_json_error("{\"image\": \"QUJ\"}", "Invalid base64: Incorrect padding");
     expect_json_error("{\"image\": \"QUJDR\"}", "Invalid base64: Invalid base64-encoded string: "
-                                               "number of data characters (5)");
+                                                "number of data characters (5)");
     expect_json_error("{\"image\": \"\\u00e9AAA\"}",
                       "Invalid base64: string argument should contain only ASCII characters");
     expect_json_error("{\"image\": \"!!!!\"}", "decodes to no bytes");
@@ -187,10 +187,22 @@ static void test_form(void **state)
     (void)state;
     pose_request rq;
     hdm_err err = {0};
-    const char *const all[] = {"image", "\x89PNG...", "confidence_threshold", "0.25",
-                               "iou_threshold", " 0.6\r\n", "keypoint_threshold", "0",
-                               "max_detections", "100", "render", "Yes",
-                               "render_format", " png ", "comment", "ignored as the original"};
+    const char *const all[] = {"image",
+                               "\x89PNG...",
+                               "confidence_threshold",
+                               "0.25",
+                               "iou_threshold",
+                               " 0.6\r\n",
+                               "keypoint_threshold",
+                               "0",
+                               "max_detections",
+                               "100",
+                               "render",
+                               "Yes",
+                               "render_format",
+                               " png ",
+                               "comment",
+                               "ignored as the original"};
     assert_int_equal(from_form(all, 8, &rq, &err), 0);
     assert_int_equal(rq.image_len, 7);
     assert_null(rq.image_owned); /* borrowed from the body */
@@ -214,7 +226,8 @@ static void test_form(void **state)
     const char *const conf0[] = {"image", "x", "confidence_threshold", "0"};
     expect_form_error(conf0, 2, "confidence_threshold 0 is outside (0, 1]");
     const char *const conf_text[] = {"image", "x", "confidence_threshold", "high"};
-    expect_form_error(conf_text, 2, "field 'confidence_threshold' must be a number between 0 and 1");
+    expect_form_error(conf_text, 2,
+                      "field 'confidence_threshold' must be a number between 0 and 1");
     const char *const iou[] = {"image", "x", "iou_threshold", "1.5"};
     expect_form_error(iou, 2, "field 'iou_threshold' must be a number between 0 and 1");
     const char *const kpt[] = {"image", "x", "keypoint_threshold", "-1"};
