@@ -7,6 +7,7 @@ Generates simulated assets in a temporary directory, starts hailo-device-manager
 (sim backend), hailo-clip and hailo-vision on free loopback ports, sends CLIP
 classifications and vision chats at the same time (one chat streamed, printed as
 it arrives), asks hailo-depth for a depth map (written to BUILD_DIR/demo-depth.png),
+detects people with hailo-pose (the drawn poses saved as BUILD_DIR/demo-pose.png),
 shows what the manager did (queueing, residency, latencies), and
 stops everything cleanly - also on Ctrl-C.  --fast (or HDM_DEMO_FAST=1) uses
 zero simulated latencies, for the test suite.  Python standard library only.
@@ -391,6 +392,61 @@ def demo_depth(stack):
     say(f"  depth  colour map (turbo, near = red) written to {out}")
 
 
+def demo_pose(stack):
+    """hailo-pose on the same manager: a picture of three bright figures (the
+    simulator's yolov8s_pose finds one person per bright blob), their boxes
+    and keypoints, and the picture with the poses drawn (render=true) saved
+    next to the build for a look."""
+    import struct
+    import zlib
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    t0 = time.monotonic()
+    stack.start("hailo-pose", ["--config", os.path.join(stack.dir, "hailo-pose.yaml"),
+                               "--host", "127.0.0.1", "--port", str(port)])
+    stack.wait_until("hailo-pose", lambda: http_json(
+        "GET", f"{url}/health/ready", timeout=2)[0] == 200, 60)
+    say(f"  hailo-pose            ready in {(time.monotonic() - t0) * 1000:.0f} ms   {url}")
+    w, h = 960, 540
+    figures = [(120, 60, 300, 500, 250), (420, 140, 540, 470, 225), (690, 40, 880, 520, 240)]
+    rows = []
+    for y in range(h):
+        row = bytearray(b"\0")
+        for x in range(w):
+            v = next((lum for x0, y0, x1, y1, lum in figures
+                      if x0 <= x < x1 and y0 <= y < y1 and
+                      (y - y0 > (x1 - x0) // 2 or abs(x - (x0 + x1) // 2) < (x1 - x0) // 4)),
+                     None)
+            row += bytes((v, v, v - 10) if v else (40 + x // 24, 50 + y // 18, 70))
+        rows.append(bytes(row))
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I",
+                                                                          zlib.crc32(kind + data))
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+           + chunk(b"IDAT", zlib.compress(b"".join(rows))) + chunk(b"IEND", b""))
+    status, body, ms = http_json("POST", f"{url}/v1/pose/detect",
+                                 {"image": base64.b64encode(png).decode(), "render": True,
+                                  "render_format": "png"})
+    if status != 200:
+        say(f"  FAILED pose: HTTP {status} {body}")
+        return False
+    say(f"  /v1/pose/detect {w}x{h}: {body['count']} people in {ms:.0f} ms"
+        f" (device round trip {body['inference_time_ms']} ms)")
+    for p in body["poses"]:
+        b = p["bbox"]
+        seen = [k for k in p["keypoints"] if k["confidence"] >= 0.3]
+        nose = p["keypoints"][0]
+        say(f"    person {p['person_id']}: box {b['width']}x{b['height']} at ({b['x']},{b['y']}),"
+            f" score {p['bbox_confidence']:.2f}, {len(seen)}/17 keypoints seen,"
+            f" {len(p['skeleton'])} limbs; nose at ({nose['x']},{nose['y']})")
+    out = os.path.join(os.path.dirname(stack.bin), "demo-pose.png")
+    with open(out, "wb") as f:
+        f.write(base64.b64decode(body["rendered"]["data"]))
+    say(f"  the poses drawn (render=true): {out}")
+    return True
+
+
 def show_manager(stack):
     status, body, _ = http_json("GET", f"http://127.0.0.1:{stack.status_port}/v1/device/status")
     if status != 200:
@@ -456,6 +512,9 @@ def main():
         failures += 0 if demo_ocr(stack) else 1
         heading("A depth map (hailo-depth)")
         demo_depth(stack)
+
+        heading("Pose estimation: hailo-pose, with the poses drawn")
+        failures += 0 if demo_pose(stack) else 1
 
         heading("Text embedding and the device manager's view")
         status, body, ms = http_json("POST", f"{stack.clip_url}/v1/embed/text",
