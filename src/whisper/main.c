@@ -120,6 +120,9 @@ int main(int argc, char **argv)
     /* A big upload on a slow link: a minute to arrive whole. */
     hc.request_timeout_s = 120;
     hc.connection_timeout_s = cfg.request_timeout_s + 60;
+    /* The openai npm package sends a file stream (its documented usage)
+     * as a chunked multipart body. */
+    hc.accept_chunked = true;
     /* Each queued request holds its whole body: keep the queue short. */
     hc.max_queued = 16;
     if (http_server_start(&hc, whisper_routes, &app, &srv, emsg, sizeof(emsg)) < 0) {
