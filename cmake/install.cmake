@@ -23,7 +23,7 @@ endif()
 # Units and default configs (conffiles in the package): placed at install
 # time by cmake/install-system.cmake, for the prefix of that install.
 set(HDM_UNITS hailo-device-manager.socket hailo-device-manager.service
-    hailo-clip.service hailo-vision.service)
+    hailo-clip.service hailo-vision.service hailo-whisper.service)
 file(GLOB HDM_DEFAULT_CONFIGS RELATIVE ${CMAKE_SOURCE_DIR}/config ${CMAKE_SOURCE_DIR}/config/*.yaml)
 list(SORT HDM_DEFAULT_CONFIGS)
 install(CODE "

@@ -56,7 +56,7 @@ fi
 # The package needs the programs and the library, not the tests and benchmarks
 # (CMAKE_SKIP_INSTALL_ALL_DEPENDENCY keeps cpack from building those too).
 cmake --build "$build" -j "${JOBS:-$(nproc)}" --target hailo-device-manager hailo-devctl \
-    hailo-clip hailo-vision hailodm
+    hailo-clip hailo-vision hailo-whisper hailodm
 
 mkdir -p "$out"
 # dpkg-shlibdeps reads DEB_HOST_ARCH to look up the arm64 libraries' packages.

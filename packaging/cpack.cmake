@@ -15,8 +15,9 @@ set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
 set(CPACK_PACKAGE_DESCRIPTION
 "hailo-device-manager is the one process that owns the Hailo NPU; the
 services are thin clients of it over a Unix socket: hailo-clip (CLIP
-zero-shot classification and embeddings over HTTP) and hailo-vision (an
-OpenAI-compatible vision chat API).  hailo-devctl inspects and drives the
+zero-shot classification and embeddings over HTTP), hailo-vision (an
+OpenAI-compatible vision chat API) and hailo-whisper (OpenAI-compatible
+speech to text).  hailo-devctl inspects and drives the
 manager.  Also contains libhailodm, the C client library of the manager.
 Without a Hailo device the manager runs on a simulated Hailo-10H.")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)

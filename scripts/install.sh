@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # install.sh - installs the device manager and the services as systemd units.
 #
-#   scripts/install.sh [manager|clip|vision|all]... [--prefix P] [--root DIR]
+#   scripts/install.sh [manager|clip|vision|whisper|all]... [--prefix P] [--root DIR]
 #                      [--build-dir B] [--no-start] [--dry-run]
 #
 # Steps, each skipped when already done (a second run changes nothing and
 # says so): build the programs if build/bin lacks them; system groups `hailo`
 # (socket access) and `hailo-models` (model files), users hailo-dm,
-# hailo-clip, hailo-vision; the model directory /var/lib/hailo (setgid, group
+# hailo-clip, hailo-vision, hailo-whisper; the model directory /var/lib/hailo (setgid, group
 # hailo-models, so the manager can read every model a service fetched);
 # programs into PREFIX/bin; configs into /etc/hailo (an edited config is never
 # overwritten: the new default goes beside it as .dist); units into
@@ -31,10 +31,11 @@ PROG=install.sh
 
 usage() {
     cat <<EOF
-Usage: scripts/install.sh [manager|clip|vision|all]... [OPTIONS]
+Usage: scripts/install.sh [manager|clip|vision|whisper|all]... [OPTIONS]
 
-Installs hailo-device-manager (with hailo-devctl) and the hailo-clip and
-hailo-vision services as systemd units (default: all).  Run as root.
+Installs hailo-device-manager (with hailo-devctl) and the hailo-clip,
+hailo-vision and hailo-whisper services as systemd units (default: all).
+Run as root.
 
   --prefix P      install programs into P/bin (default /usr/local)
   --root DIR      staged install into DIR (users via useradd --root; units are
@@ -270,6 +271,8 @@ if [ -z "$start_reason" ] && [ "$DRY_RUN" = 0 ]; then
     vision_port=$(conf_port hailo-vision.yaml)
     [ -z "$clip_port" ] || verify+=(--clip-url "http://127.0.0.1:$clip_port")
     [ -z "$vision_port" ] || verify+=(--vision-url "http://127.0.0.1:$vision_port")
+    whisper_port=$(conf_port hailo-whisper.yaml)
+    [ -z "$whisper_port" ] || verify+=(--whisper-url "http://127.0.0.1:$whisper_port")
     "${verify[@]}" || exit 1
     [ "$START_FAILED" = 0 ] || exit 1
 fi

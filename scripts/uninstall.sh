@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # uninstall.sh - stops, disables and removes what install.sh installed.
 #
-#   scripts/uninstall.sh [manager|clip|vision|all]... [--prefix P] [--root DIR]
+#   scripts/uninstall.sh [manager|clip|vision|whisper|all]... [--prefix P] [--root DIR]
 #                        [--purge] [--dry-run]
 #
 # Removes the programs and units.  Configs in /etc/hailo, the users and groups
@@ -23,7 +23,7 @@ PROG=uninstall.sh
 
 usage() {
     cat <<EOF
-Usage: scripts/uninstall.sh [manager|clip|vision|all]... [OPTIONS]
+Usage: scripts/uninstall.sh [manager|clip|vision|whisper|all]... [OPTIONS]
 
 Stops, disables and removes the units and programs (default: all).  Run as root.
 
@@ -66,7 +66,7 @@ service_installed() { [ -e "$ROOT$UNIT_DIR/hailo-$1.service" ]; }
 
 # The services need the manager: keep it while one of them stays.
 if [[ " ${COMPONENTS[*]} " = *" manager "* ]]; then
-    for s in clip vision; do
+    for s in clip vision whisper; do
         if [[ " ${COMPONENTS[*]} " != *" $s "* ]] && service_installed "$s"; then
             die "hailo-$s is still installed and needs the manager: uninstall it too" \
                 "(scripts/uninstall.sh $s manager, or all)"
@@ -78,7 +78,7 @@ say "Uninstalling ${COMPONENTS[*]} from ${ROOT:-/}$([ "$PURGE" = 1 ] && echo ', 
 
 # Services before the manager they depend on.
 order=()
-for c in vision clip manager; do
+for c in whisper vision clip manager; do
     [[ " ${COMPONENTS[*]} " != *" $c "* ]] || order+=("$c")
 done
 
@@ -117,13 +117,14 @@ done
 
 # With nothing left installed, --purge also removes what they shared.
 if [ "$PURGE" = 1 ] && ! service_installed clip && ! service_installed vision &&
+    ! service_installed whisper &&
     [ ! -e "$ROOT$UNIT_DIR/hailo-device-manager.service" ]; then
     say "Shared"
     remove_path "$ROOT$MODEL_ROOT" "$ROOT$PREFIX/share/hailo-ai-services"
     if [ -d "$ROOT$CONFIG_DIR" ] && [ -z "$(ls -A "$ROOT$CONFIG_DIR")" ]; then
         remove_path "$ROOT$CONFIG_DIR"
     fi
-    for u in hailo-dm hailo-clip hailo-vision; do
+    for u in hailo-dm hailo-clip hailo-vision hailo-whisper; do
         remove_user "$u"
     done
     remove_group "$MODEL_GROUP"

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # verify.sh - checks a running stack end to end, one PASS/FAIL line per check.
 #
-#   scripts/verify.sh [manager|clip|vision|all]... [--socket P] [--clip-url U]
-#                     [--vision-url U] [--devctl PATH] [--timeout S]
+#   scripts/verify.sh [manager|clip|vision|whisper|all]... [--socket P] [--clip-url U]
+#                     [--vision-url U] [--whisper-url U] [--devctl PATH] [--timeout S]
 #
 # Manager: the socket exists, answers ping, reports its status.  Each service:
 # /health, then one real request (clip: a small generated PNG against two
-# prompts; vision: a one-token chat).  Every readiness check polls with
+# prompts; vision: a one-token chat; whisper: a 1-s WAV transcribed).  Every readiness check polls with
 # backoff up to --timeout seconds: units report "started" before their socket
 # or port answers, and a fixed sleep either wastes time or loses the race.
 # Exit code 0 when every check passed, 1 otherwise, 2 for bad arguments.
@@ -19,11 +19,12 @@ PROG=verify.sh
 
 usage() {
     cat <<EOF
-Usage: scripts/verify.sh [manager|clip|vision|all]... [OPTIONS]
+Usage: scripts/verify.sh [manager|clip|vision|whisper|all]... [OPTIONS]
 
   --socket P       manager socket (default \$HAILO_DEVICE_SOCKET or /run/hailo/device.sock)
   --clip-url U     hailo-clip base URL (default http://127.0.0.1:5000)
   --vision-url U   hailo-vision base URL (default http://127.0.0.1:11435)
+  --whisper-url U  hailo-whisper base URL (default http://127.0.0.1:11437)
   --devctl PATH    hailo-devctl to use (default: on PATH, else /usr/local/bin)
   --timeout S      seconds to wait for each part to become ready (default 60)
   --config-dir D   installed configs, for the model-file permission check
@@ -34,6 +35,7 @@ EOF
 SOCKET=${HAILO_DEVICE_SOCKET:-/run/hailo/device.sock}
 CLIP_URL=http://127.0.0.1:5000
 VISION_URL=http://127.0.0.1:11435
+WHISPER_URL=http://127.0.0.1:11437
 DEVCTL=
 TIMEOUT=60
 CONF_DIR=/etc/hailo
@@ -41,12 +43,14 @@ PY=/usr/bin/python3
 args=()
 while [ $# -gt 0 ]; do
     case "$1" in
-        --socket | --clip-url | --vision-url | --devctl | --timeout | --config-dir)
+        --socket | --clip-url | --vision-url | --whisper-url | --devctl | --timeout | \
+            --config-dir)
             [ $# -ge 2 ] || { usage >&2; echo "$PROG: $1 needs a value" >&2; exit 2; }
             case "$1" in
                 --socket) SOCKET=$2 ;;
                 --clip-url) CLIP_URL=${2%/} ;;
                 --vision-url) VISION_URL=${2%/} ;;
+                --whisper-url) WHISPER_URL=${2%/} ;;
                 --devctl) DEVCTL=$2 ;;
                 --timeout) TIMEOUT=$2 ;;
                 --config-dir) CONF_DIR=$2 ;;
@@ -204,6 +208,44 @@ check_vision() {
     fi
 }
 
+check_whisper() {
+    if poll "$TIMEOUT" health_ok "$WHISPER_URL/health/ready" 'j["ready"] is True'; then
+        pass "hailo-whisper $WHISPER_URL/health/ready: ready"
+    else
+        fail "hailo-whisper $WHISPER_URL/health/ready: HTTP $HTTP_CODE $(body_excerpt)" \
+            "(journalctl -u hailo-whisper)"
+        return
+    fi
+    http GET "$WHISPER_URL/v1/models"
+    local model
+    if ! { [ "$HTTP_CODE" = 200 ] && model=$(py_eval "$tmp/body" 'j["data"][0]["id"]'); }; then
+        fail "hailo-whisper /v1/models: HTTP $HTTP_CODE $(body_excerpt)"
+        return
+    fi
+    # One second of a 440 Hz tone at 16 kHz, made here with the standard library only.
+    "$PY" - "$tmp/tone.wav" <<'EOF'
+import math, struct, sys, wave
+with wave.open(sys.argv[1], "wb") as w:
+    w.setnchannels(1)
+    w.setsampwidth(2)
+    w.setframerate(16000)
+    w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / 16000)))
+                           for i in range(16000)))
+EOF
+    HTTP_CODE=$(curl -sS -m 120 -o "$tmp/body" -w '%{http_code}' -F "file=@$tmp/tone.wav" \
+        -F "model=$model" -F response_format=verbose_json \
+        "$WHISPER_URL/v1/audio/transcriptions" 2>"$tmp/curl.err") || HTTP_CODE=000
+    [ "$HTTP_CODE" != 000 ] || cp "$tmp/curl.err" "$tmp/body"
+    local out
+    if [ "$HTTP_CODE" = 200 ] && out=$(py_eval "$tmp/body" \
+        'isinstance(j["text"], str) and j["duration"] == 1.0 and "%d segment(s), text %r" % (
+         len(j["segments"]), j["text"])'); then
+        pass "hailo-whisper transcription ($model, 1 s tone): $out"
+    else
+        fail "hailo-whisper transcription: HTTP $HTTP_CODE $(body_excerpt)"
+    fi
+}
+
 # The seed's HAILO_OPEN_FILE_FAILURE(13): the manager could not read a model a
 # service pointed it at.  As root, check that each configured model file that
 # exists is readable by the user that opens it.
@@ -225,7 +267,8 @@ check_model_access() {
     done < <(grep -E '^[[:space:]]+[a-z_]*_path:[[:space:]]*[^[:space:]]' "$CONF_DIR/$conf")
 }
 
-if ! command -v curl >/dev/null && [[ " ${COMPONENTS[*]} " = *" clip "* || " ${COMPONENTS[*]} " = *" vision "* ]]; then
+if ! command -v curl >/dev/null && [[ " ${COMPONENTS[*]} " = *" clip "* ||
+    " ${COMPONENTS[*]} " = *" vision "* || " ${COMPONENTS[*]} " = *" whisper "* ]]; then
     fail "curl is needed for the HTTP checks (apt-get install curl)"
 fi
 for c in "${COMPONENTS[@]}"; do
@@ -233,6 +276,7 @@ for c in "${COMPONENTS[@]}"; do
         manager) check_manager ;;
         clip) check_model_access hailo-clip.yaml hailo-clip; check_clip ;;
         vision) check_model_access hailo-vision.yaml hailo-vision; check_vision ;;
+        whisper) check_model_access hailo-whisper.yaml hailo-whisper; check_whisper ;;
     esac
 done
 

@@ -123,21 +123,23 @@ poll() {
 # The components named on a command line, expanded and in install order.
 # Usage: parse_components ARG... ; result in COMPONENTS (array).
 parse_components() {
-    local want_manager=0 want_clip=0 want_vision=0 c
+    local want_manager=0 want_clip=0 want_vision=0 want_whisper=0 c
     [ $# -gt 0 ] || set -- all
     for c in "$@"; do
         case "$c" in
             manager) want_manager=1 ;;
             clip) want_clip=1 ;;
             vision) want_vision=1 ;;
-            all) want_manager=1 want_clip=1 want_vision=1 ;;
-            *) die "unknown component '$c' (manager, clip, vision or all)" ;;
+            whisper) want_whisper=1 ;;
+            all) want_manager=1 want_clip=1 want_vision=1 want_whisper=1 ;;
+            *) die "unknown component '$c' (manager, clip, vision, whisper or all)" ;;
         esac
     done
     COMPONENTS=()
     [ "$want_manager" = 0 ] || COMPONENTS+=(manager)
     [ "$want_clip" = 0 ] || COMPONENTS+=(clip)
     [ "$want_vision" = 0 ] || COMPONENTS+=(vision)
+    [ "$want_whisper" = 0 ] || COMPONENTS+=(whisper)
 }
 
 # Component table: programs, units, config file, user; the directory a
@@ -151,6 +153,12 @@ declare -A COMP_CONFIG=([manager]=hailo-device-manager.yaml [clip]=hailo-clip.ya
 declare -A COMP_USER=([manager]=hailo-dm [clip]=hailo-clip [vision]=hailo-vision)
 declare -A COMP_STATE=([manager]=/var/lib/hailo [clip]=/var/lib/hailo/clip
     [vision]=/var/lib/hailo/vision)
+# hailo-whisper (speech to text, port 11437).
+COMP_BINS[whisper]=hailo-whisper
+COMP_UNITS[whisper]=hailo-whisper.service
+COMP_CONFIG[whisper]=hailo-whisper.yaml
+COMP_USER[whisper]=hailo-whisper
+COMP_STATE[whisper]=/var/lib/hailo/whisper
 
 # Shared names (DESIGN.md, Deployment), used by the scripts that source this.
 SOCKET_GROUP=hailo

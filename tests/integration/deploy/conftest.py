@@ -19,7 +19,8 @@ SOURCE = os.path.abspath(os.environ.get("HDM_SOURCE_DIR",
 BUILD = os.path.abspath(os.environ.get("HDM_BUILD_DIR", os.path.join(SOURCE, "build")))
 BIN = os.path.join(BUILD, "bin")
 SCRIPTS = os.path.join(SOURCE, "scripts")
-PROGRAMS = ("hailo-device-manager", "hailo-devctl", "hailo-clip", "hailo-vision")
+PROGRAMS = ("hailo-device-manager", "hailo-devctl", "hailo-clip", "hailo-vision",
+            "hailo-whisper")
 
 
 def missing_programs():
@@ -102,18 +103,21 @@ def free_port():
 
 
 class SimStack:
-    """hailo-device-manager (sim backend), hailo-clip and hailo-vision on a
-    temporary socket and free loopback ports, from tools/make-sim-assets --fast."""
+    """hailo-device-manager (sim backend), hailo-clip, hailo-vision and
+    hailo-whisper on a temporary socket and free loopback ports, from
+    tools/make-sim-assets --fast."""
 
     def __init__(self, workdir):
         self.dir = workdir
         self.socket = os.path.join(workdir, "run", "device.sock")
         self.clip_port = free_port()
         self.vision_port = free_port()
+        self.whisper_port = free_port()
         self.procs = []
         subprocess.run([os.path.join(SOURCE, "tools", "make-sim-assets"), workdir, "--fast",
                         "--socket", self.socket, "--clip-port", str(self.clip_port),
-                        "--vision-port", str(self.vision_port)],
+                        "--vision-port", str(self.vision_port),
+                        "--whisper-port", str(self.whisper_port)],
                        check=True, stdout=subprocess.DEVNULL)
         self.env = dict(os.environ, HAILO_DEVICE_SOCKET=self.socket)
         with open(os.path.join(workdir, "manager.env")) as f:
@@ -129,6 +133,10 @@ class SimStack:
     @property
     def vision_url(self):
         return f"http://127.0.0.1:{self.vision_port}"
+
+    @property
+    def whisper_url(self):
+        return f"http://127.0.0.1:{self.whisper_port}"
 
     def start(self, name, args):
         log = open(os.path.join(self.dir, name + ".log"), "w")
@@ -146,10 +154,11 @@ class SimStack:
     def start_services(self):
         self.start("hailo-clip", ["--config", os.path.join(self.dir, "hailo-clip.yaml")])
         self.start("hailo-vision", ["--config", os.path.join(self.dir, "hailo-vision.yaml")])
+        self.start("hailo-whisper", ["--config", os.path.join(self.dir, "hailo-whisper.yaml")])
 
     def logs(self):
         out = []
-        for name in ("hailo-device-manager", "hailo-clip", "hailo-vision"):
+        for name in ("hailo-device-manager", "hailo-clip", "hailo-vision", "hailo-whisper"):
             p = os.path.join(self.dir, name + ".log")
             if os.path.exists(p):
                 with open(p) as f:

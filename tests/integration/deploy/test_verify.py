@@ -14,7 +14,8 @@ VERIFY = os.path.join(SCRIPTS, "verify.sh")
 
 def verify_args(stack, *extra):
     return [VERIFY, "--socket", stack.socket, "--devctl", os.path.join(BIN, "hailo-devctl"),
-            "--clip-url", stack.clip_url, "--vision-url", stack.vision_url, *extra]
+            "--clip-url", stack.clip_url, "--vision-url", stack.vision_url,
+            "--whisper-url", stack.whisper_url, *extra]
 
 
 def lines(out, word):
@@ -28,10 +29,11 @@ def test_verify_passes_on_a_running_stack(sim_stack):
     assert p.returncode == 0, p.stdout + p.stderr + sim_stack.logs()
     passed = lines(p.stdout, "PASS")
     assert not lines(p.stdout, "FAIL")
-    assert len(passed) == 7, p.stdout
+    assert len(passed) == 9, p.stdout
     text = "\n".join(passed)
     for what in ("socket", "ping", "manager status: backend sim", "hailo-clip classify: top a photo of",
-                 "hailo-vision chat (qwen2-vl-2b-instruct)"):
+                 "hailo-vision chat (qwen2-vl-2b-instruct)",
+                 "hailo-whisper transcription (Whisper-Base, 1 s tone)"):
         assert what in text, p.stdout
     assert "all checks passed" in p.stdout
 
@@ -70,12 +72,13 @@ def test_verify_reports_failures(tmp_path):
     dead = f"http://127.0.0.1:{free_port()}"
     p = run([VERIFY, "--socket", str(tmp_path / "none.sock"), "--devctl",
              os.path.join(BIN, "hailo-devctl"), "--clip-url", dead, "--vision-url", dead,
-             "--timeout", "1"], check=False)
+             "--whisper-url", dead, "--timeout", "1"], check=False)
     assert p.returncode == 1, p.stdout
     failed = lines(p.stdout, "FAIL")
-    assert len(failed) == 3, p.stdout
+    assert len(failed) == 4, p.stdout
     assert "socket" in failed[0] and "hailo-clip" in failed[1] and "hailo-vision" in failed[2]
-    assert "3 check(s) FAILED" in p.stdout
+    assert "hailo-whisper" in failed[3]
+    assert "4 check(s) FAILED" in p.stdout
 
 
 def test_verify_fails_when_a_service_is_down(sim_stack):

@@ -22,11 +22,13 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import hdmtest  # noqa: E402
 
-PROGRAMS = ["hailo-device-manager", "hailo-devctl", "hailo-clip", "hailo-vision"]
+PROGRAMS = ["hailo-device-manager", "hailo-devctl", "hailo-clip", "hailo-vision",
+            "hailo-whisper"]
 UNITS = ["hailo-device-manager.socket", "hailo-device-manager.service",
-         "hailo-clip.service", "hailo-vision.service"]
-CONFIGS = ["hailo-clip.yaml", "hailo-device-manager.yaml", "hailo-vision.yaml"]
-ACCOUNTS = ["hailo", "hailo-models", "hailo-dm", "hailo-clip", "hailo-vision"]
+         "hailo-clip.service", "hailo-vision.service", "hailo-whisper.service"]
+CONFIGS = ["hailo-clip.yaml", "hailo-device-manager.yaml", "hailo-vision.yaml",
+           "hailo-whisper.yaml"]
+ACCOUNTS = ["hailo", "hailo-models", "hailo-dm", "hailo-clip", "hailo-vision", "hailo-whisper"]
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which("cpack") and shutil.which("dpkg-deb") and shutil.which("dpkg")),
