@@ -50,7 +50,7 @@ int whisper_config_defaults(whisper_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
     cfg->port = 11437;
-    cfg->threads = 8;
+    cfg->threads = 12;
     cfg->request_timeout_s = 300;
     cfg->keep_alive = -1;
     cfg->temperature = 0.0;
@@ -61,7 +61,7 @@ int whisper_config_defaults(whisper_config *cfg)
     /* The NPU runs one window at a time: two transcriptions at once keep it
      * busy while the next window decodes, more would only cost memory. */
     cfg->max_concurrent = 2;
-    cfg->max_waiting = 4;
+    cfg->max_waiting = 8;
     cfg->max_decode_ms = 120000;
     if (svc_conf_set_str(&cfg->host, "127.0.0.1") ||
         svc_conf_set_str(&cfg->model_name, "Whisper-Base") ||
