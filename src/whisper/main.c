@@ -122,8 +122,13 @@ int main(int argc, char **argv)
     /* The openai npm package sends a file stream (its documented usage)
      * as a chunked multipart body. */
     hc.accept_chunked = true;
-    /* Each queued request holds its whole body: keep the queue short. */
-    hc.max_queued = 16;
+    /* Every request being received or waiting for a handler holds its body
+     * (up to 26 MiB): bound them so the worst case stays under the unit's
+     * MemoryMax (threads + queued + incomplete bodies: (12 + 8 + 8) x 26 MiB). */
+    hc.max_queued = 8;
+    hc.max_incomplete = 8;
+    hc.max_connections = 64;
+    hc.max_connections_per_ip = 16;
     if (http_server_start(&hc, whisper_routes, &app, &srv, emsg, sizeof(emsg)) < 0) {
         log_error("cannot serve on %s:%d: %s", cfg.host, cfg.port, emsg);
         goto out;
