@@ -148,3 +148,101 @@ void hrt_stop_free(hrt_stop *s)
 {
     textstream_free(s);
 }
+
+/* ---- special tokens ------------------------------------------------------------ */
+
+static int specials_add_one(hrt_specials *s, const char *tok, size_t len)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (strlen(s->items[i]) == len && memcmp(s->items[i], tok, len) == 0)
+            return 0;
+    char **grown = realloc(s->items, (s->n + 1) * sizeof(*grown));
+    if (!grown)
+        return -HDM_E_NOMEM;
+    s->items = grown;
+    s->items[s->n] = strndup(tok, len);
+    if (!s->items[s->n])
+        return -HDM_E_NOMEM;
+    s->n++;
+    return 0;
+}
+
+int hrt_specials_add(hrt_specials *s, const char *text)
+{
+    for (const char *p = text ? strchr(text, '<') : NULL; p; p = strchr(p + 1, '<')) {
+        size_t len = 1;
+        while (p[len] && p[len] != '>' && p[len] != '<' && p[len] != ' ' && p[len] != '\n' &&
+               p[len] != '\t' && p[len] != '\r')
+            len++;
+        if (p[len] != '>' || len < 2)
+            continue;
+        int rc = specials_add_one(s, p, len + 1);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+int hrt_specials_add_defaults(hrt_specials *s)
+{
+    static const char *const markup[] = {
+        /* ChatML (Qwen, Qwen2-VL) and its vision markers */
+        "<|im_start|>",
+        "<|im_end|>",
+        "<|endoftext|>",
+        "<|vision_start|>",
+        "<|vision_end|>",
+        "<|image_pad|>",
+        "<|video_pad|>",
+        /* Llama 3 */
+        "<|begin_of_text|>",
+        "<|end_of_text|>",
+        "<|start_header_id|>",
+        "<|end_header_id|>",
+        "<|eot_id|>",
+        "<|eom_id|>",
+        /* Phi */
+        "<|end|>",
+        "<|user|>",
+        "<|assistant|>",
+        "<|system|>",
+    };
+    for (size_t i = 0; i < sizeof(markup) / sizeof(markup[0]); i++) {
+        int rc = specials_add_one(s, markup[i], strlen(markup[i]));
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+size_t hrt_specials_strip(const hrt_specials *s, const char *piece, size_t len, char *out)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        size_t skip = 0;
+        if (piece[i] == '<') {
+            for (size_t k = 0; k < s->n && !skip; k++) {
+                size_t tl = strlen(s->items[k]);
+                if (tl <= len - i && memcmp(piece + i, s->items[k], tl) == 0)
+                    skip = tl;
+            }
+        }
+        if (skip) {
+            i += skip;
+        } else {
+            out[o++] = piece[i++];
+        }
+    }
+    return o;
+}
+
+void hrt_specials_free(hrt_specials *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n; i++)
+        free(s->items[i]);
+    free(s->items);
+    s->items = NULL;
+    s->n = 0;
+}

@@ -243,6 +243,45 @@ static void test_stop_utf8(void **state)
     hrt_stop_free(&s);
 }
 
+/* Issue 22 item 1: special tokens a model reports are taken only where they
+ * look like markup; every occurrence is removed from a piece. */
+static void test_specials(void **state)
+{
+    (void)state;
+    hrt_specials sp = {0};
+    char out[64];
+    size_t n;
+
+    assert_int_equal(hrt_specials_add(&sp, "<|im_end|>"), 0);
+    assert_int_equal(hrt_specials_add(&sp, "<|im_end|>"), 0); /* known: once */
+    assert_int_equal(sp.n, 1);
+    assert_int_equal(hrt_specials_add(&sp, "\n\n"), 0);          /* ordinary text: never */
+    assert_int_equal(hrt_specials_add(&sp, "a < b"), 0);         /* no closing bracket */
+    assert_int_equal(hrt_specials_add(&sp, "<not special>"), 0); /* blanks inside */
+    assert_int_equal(sp.n, 1);
+    assert_int_equal(hrt_specials_add(&sp, "</s>\n<end_of_turn>"), 0);
+    assert_int_equal(sp.n, 3);
+    assert_int_equal(hrt_specials_add_defaults(&sp), 0);
+    assert_true(sp.n > 10);
+
+    n = hrt_specials_strip(&sp, "Hi<|im_end|>", 12, out);
+    assert_int_equal(n, 2);
+    assert_memory_equal(out, "Hi", 2);
+    n = hrt_specials_strip(&sp, "<|im_start|>a</s>b<end_of_turn>", 31, out);
+    assert_int_equal(n, 2);
+    assert_memory_equal(out, "ab", 2);
+    /* Markup that is not a special token stays: tool calls, HTML. */
+    n = hrt_specials_strip(&sp, "<tool_call>{}<b>x</b>", 21, out);
+    assert_int_equal(n, 21);
+    assert_memory_equal(out, "<tool_call>{}<b>x</b>", 21);
+    /* A token cut at the end of a piece is left as it is. */
+    n = hrt_specials_strip(&sp, "x<|im_e", 7, out);
+    assert_int_equal(n, 7);
+    hrt_specials_free(&sp);
+    assert_int_equal(sp.n, 0);
+    hrt_specials_free(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -255,6 +294,7 @@ int main(void)
         cmocka_unit_test(test_stop_held_then_released),
         cmocka_unit_test(test_stop_earliest_wins),
         cmocka_unit_test(test_stop_utf8),
+        cmocka_unit_test(test_specials),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
