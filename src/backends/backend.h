@@ -32,7 +32,7 @@
 
 typedef enum model_kind {
     MODEL_CLIP,
-    MODEL_VLM,      /* "vlm_chat" and its alias "vlm" */
+    MODEL_VLM, /* "vlm_chat" and its alias "vlm" */
     MODEL_WHISPER,
     MODEL_OCR,
     MODEL_DEPTH,
@@ -51,7 +51,7 @@ bool model_kind_is_genai(model_kind kind);
 typedef struct model_spec {
     model_kind kind;
     const char *model_path;
-    const cJSON *params;          /* model_params (may be NULL) */
+    const cJSON *params; /* model_params (may be NULL) */
     /* CLIP: the two HEFs and the text layer names (from params, checked). */
     const char *clip_image_hef, *clip_text_hef, *clip_text_input, *clip_text_output;
     /* OCR: detection HEF; recognition HEFs by language and batch sizes. */
@@ -65,9 +65,9 @@ typedef struct model_spec {
 } model_spec;
 
 typedef struct chat_message {
-    char *role;     /* system | user | assistant */
-    char *text;     /* text parts joined with "\n" */
-    int n_images;   /* image parts, in order, consume frames[] */
+    char *role;   /* system | user | assistant */
+    char *text;   /* text parts joined with "\n" */
+    int n_images; /* image parts, in order, consume frames[] */
 } chat_message;
 
 enum clip_mode { CLIP_MODE_IMAGE, CLIP_MODE_TEXT };
@@ -83,34 +83,34 @@ typedef struct infer_input {
             int timeout_ms;
         } clip;
         struct {
-            char *prompt;             /* plain string prompt, or NULL when messages given */
+            char *prompt; /* plain string prompt, or NULL when messages given */
             chat_message *messages;
             size_t n_messages;
-            hdm_tensor *frames;       /* uint8 images, e.g. [336,336,3] */
+            hdm_tensor *frames; /* uint8 images, e.g. [336,336,3] */
             size_t n_frames;
-            double temperature;       /* default 0.7 */
-            double top_p;             /* default 0.9 */
+            double temperature; /* default 0.7 */
+            double top_p;       /* default 0.9 */
             bool has_seed;
             uint64_t seed;
-            int max_tokens;           /* max_generated_tokens, default 200 */
-            char **stop;              /* stop strings */
+            int max_tokens; /* max_generated_tokens, default 200 */
+            char **stop;    /* stop strings */
             size_t n_stop;
         } vlm;
         struct {
-            hdm_tensor audio;         /* float32 samples, 16 kHz mono (1-D) */
+            hdm_tensor audio; /* float32 samples, 16 kHz mono (1-D) */
             char language[16];
             enum whisper_task task;
         } whisper;
         struct {
             enum ocr_mode mode;
-            hdm_tensor image;         /* detection */
-            char language[32];        /* recognition */
+            hdm_tensor image;  /* detection */
+            char language[32]; /* recognition */
             hdm_tensor *crops;
             size_t n_crops;
             int batch_size;
         } ocr;
         struct {
-            hdm_tensor input;         /* depth, pose */
+            hdm_tensor input; /* depth, pose */
         } dense;
     } u;
 } infer_input;
@@ -129,10 +129,10 @@ typedef struct infer_hooks {
 } infer_hooks;
 
 typedef struct infer_output {
-    cJSON *result;            /* the "result" value (owned) */
-    hdm_tensor *tensors;      /* output tensors referenced from result (owned data) */
+    cJSON *result;       /* the "result" value (owned) */
+    hdm_tensor *tensors; /* output tensors referenced from result (owned data) */
     uint32_t n_tensors;
-    int prompt_tokens;        /* VLM: from the model's tokenizer */
+    int prompt_tokens; /* VLM: from the model's tokenizer */
     int completion_tokens;
     const char *finish_reason; /* VLM: "stop" or "length" (static string) */
 } infer_output;
@@ -147,18 +147,20 @@ typedef struct device_info {
     char device_id[64];
     char architecture[32];
     char fw_version[32];
-    double temperature_celsius;   /* NAN when unknown */
-    uint64_t memory_total_bytes;  /* 0 when unknown */
+    double temperature_celsius;  /* NAN when unknown */
+    uint64_t memory_total_bytes; /* 0 when unknown */
     uint64_t memory_used_bytes;
     bool simulated;
+    uint64_t model_recreations; /* configured models re-created after the runtime shut
+                                   them down (hailort); 0 elsewhere */
 } device_info;
 
 typedef struct backend_config {
-    const char *sim_config_path;  /* --sim-config, may be NULL */
-    const char *group_id;         /* HAILO_DEVICE_GROUP_ID, default "SHARED" */
+    const char *sim_config_path; /* --sim-config, may be NULL */
+    const char *group_id;        /* HAILO_DEVICE_GROUP_ID, default "SHARED" */
 } backend_config;
 
-typedef struct backend backend;         /* a backend's device state */
+typedef struct backend backend; /* a backend's device state */
 typedef struct backend_model backend_model;
 
 typedef struct backend_ops {
@@ -175,8 +177,8 @@ typedef struct backend_ops {
      * containing "HAILO_RESOURCE_EXHAUSTED" (the registry then evicts and
      * retries); device lost: -HDM_E_DEVICE_ERROR.
      */
-    int (*load)(backend *b, const model_spec *spec, backend_model **out,
-                uint64_t *footprint_bytes, hdm_err *err);
+    int (*load)(backend *b, const model_spec *spec, backend_model **out, uint64_t *footprint_bytes,
+                hdm_err *err);
     /* Estimated footprint before the first load (e.g. from the HEF sizes). */
     uint64_t (*estimate_footprint)(backend *b, const model_spec *spec);
     /* Runs one inference; fills *out on success. */
