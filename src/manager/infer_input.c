@@ -415,12 +415,13 @@ static int parse_whisper(parse_ctx *pc, const cJSON *in, hdm_err *err)
             return hdm_err_set(err, HDM_E_TOO_LARGE, "input_data.audio has more than %u samples",
                                INPUT_MAX_AUDIO_SAMPLES);
     }
-    const char *lang = "en", *task = "transcribe";
+    /* No language: none, so the model detects it (and translate works). */
+    const char *lang = "", *task = "transcribe";
     if ((rc = get_string(in, "language", "input_data.language", sizeof(ii->u.whisper.language) - 1,
                          &lang, err)) < 0 ||
         (rc = get_string(in, "task", "input_data.task", 32, &task, err)) < 0)
         return rc;
-    if (!language_ok(lang))
+    if (*lang && !language_ok(lang))
         return hdm_err_set(err, HDM_E_BAD_REQUEST,
                            "input_data.language '%s' is not a language code", lang);
     strcpy(ii->u.whisper.language, lang);
