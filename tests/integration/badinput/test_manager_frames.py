@@ -331,7 +331,7 @@ def test_stream_not_bool(mgr):
 def test_stream_on_depth(mgr):
     expect_error(mgr, {"action": "infer", "model_path": mgr.depth, "model_type": "depth",
                        "input_data": {"input": tensor("uint8", [4, 4, 3])}, "stream": True},
-                 "bad_request", "stream is only supported for model_type vlm_chat and vlm")
+                 "bad_request", "stream is only supported for model_type llm, vlm_chat and vlm")
 
 
 def test_cancel_without_target(mgr):
