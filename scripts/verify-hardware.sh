@@ -13,7 +13,7 @@
 # OCR, depth, pose) loads it, runs one inference and unloads it, timing each
 # step.  Then the checks of issue 22 (scripts/lib/verify_hardware.py): VLM
 # answers free of special tokens, max_tokens, stop strings, a short deadline
-# then a normal request; OCR recognition in batches; CLIP with timeout_ms=1
+# then a normal request (and the same for an LLM); OCR recognition in batches; CLIP with timeout_ms=1
 # twenty times, then CLIP and depth; CLIP latency with and without status
 # polling and while a 200-token VLM answer streams; whisper translate with
 # no language; a second process loading a GenAI model while the VLM is
@@ -290,6 +290,7 @@ classify() {
     *depth*) echo depth ;;
     *pose*) echo pose ;;
     *vlm* | *-vl-* | *_vl_* | *-vl.* | *_vl.* | *llava* | *internvl*) echo vlm ;;
+    *qwen* | *llama* | *deepseek* | *phi-* | *gemma* | *instruct*) echo llm ;;
     esac
 }
 
@@ -379,6 +380,7 @@ clip_text=''
 ocr_det=''
 ocr_rec=''
 vlm_path=''
+llm_path=''
 whisper_path=''
 depth_path=''
 pose_path=''
@@ -397,6 +399,13 @@ for f in "${HEFS[@]}"; do
         [ -z "$vlm_path" ] && vlm_path=$f
         run_model "vlm_chat $(basename "$f")" vlm_chat "$f" "" \
             --prompt "Say hello in five words." --max-tokens 16
+        ;;
+    llm)
+        tested=$((tested + 1))
+        [ -z "$llm_path" ] && llm_path=$f
+        run_model "llm $(basename "$f")" llm "$f" "" \
+            --input '{"messages":[{"role":"user","content":"Say hello in five words."}]}' \
+            --max-tokens 16
         ;;
     whisper)
         tested=$((tested + 1))
@@ -455,6 +464,9 @@ if [ -n "$MANAGER" ] && [ ${#HEFS[@]} -gt 0 ]; then
     echo "Behaviour (issue 22):"
     if [ -n "$vlm_path" ]; then
         helper vlm "$vlm_path"
+    fi
+    if [ -n "$llm_path" ]; then
+        helper llm "$llm_path"
     fi
     if [ -n "$ocr_rec" ]; then
         helper ocr "$ocr_det" "$ocr_params"

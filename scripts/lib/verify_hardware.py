@@ -116,76 +116,104 @@ def vlm_frame_shape(cl, path):
     return expected_shape(ans, [336, 336, 3])
 
 
-def step_vlm(args):
-    """Special tokens, max_tokens=4, a stop string, a short deadline then a normal request."""
-    cl = Client(args.socket, args.timeout)
-    path = args.path
+def text_model_checks(cl, model_type, path, label, ask, count_prompt):
+    """Special tokens, max_tokens=4, a stop string, a short deadline then a normal
+    request, for a vlm_chat or llm model.  ask(text, max_tokens) builds input_data."""
     name = os.path.basename(path)
-    shape = vlm_frame_shape(cl, path)
-    frame = image(shape)
-    msgs = [{"role": "user", "content": [{"type": "image"},
-                                           {"type": "text", "text": "Describe this image."}]}]
-
     deltas = []
     t0 = time.monotonic()
-    ans = cl.request({"action": "infer", "model_type": "vlm_chat", "model_path": path,
-                      "stream": True, "input_data": {"prompt": msgs, "frames": [frame],
-                                                     "max_generated_tokens": 48}},
+    ans = cl.request({"action": "infer", "model_type": model_type, "model_path": path,
+                      "stream": True, "input_data": ask("Describe this image.", 48)},
                      on_delta=deltas.append)
     ms = (time.monotonic() - t0) * 1000
+    check = f"{label} special tokens {name}"
     if "error" in ans:
-        row("FAIL", f"vlm special tokens {name}", f"{shape}: {error_of(ans)}")
+        row("FAIL", check, error_of(ans))
     else:
         text = ans.get("result", "")
         streamed = "".join(deltas)
         found = SPECIAL.findall(text) + SPECIAL.findall(streamed)
         usage = ans.get("usage", {})
-        detail = (f"frame {shape}, {len(text)} chars, usage {usage}, "
-                  f"finish {ans.get('finish_reason')}, {ms:.0f} ms")
+        detail = (f"{len(text)} chars, usage {usage}, finish {ans.get('finish_reason')}, "
+                  f"{ms:.0f} ms")
         if found:
-            row("FAIL", f"vlm special tokens {name}", f"special tokens in the answer: {found}")
+            row("FAIL", check, f"special tokens in the answer: {found}")
         elif streamed != text:
-            row("FAIL", f"vlm special tokens {name}", "the stream differs from the result")
+            row("FAIL", check, "the stream differs from the result")
         else:
-            row("PASS", f"vlm special tokens {name}", detail)
+            row("PASS", check, detail)
 
-    ans = infer(cl, "vlm_chat", path, {"prompt": msgs, "frames": [frame],
-                                        "max_generated_tokens": 4})
+    ans = cl.request({"action": "infer", "model_type": model_type, "model_path": path,
+                      "input_data": ask("Describe this image.", 4)})
     if "error" in ans:
-        row("FAIL", "vlm max_tokens=4", error_of(ans))
+        row("FAIL", f"{label} max_tokens=4", error_of(ans))
     else:
         usage = ans.get("usage", {})
         ok = (ans.get("finish_reason") == "length" and 1 <= usage.get("completion_tokens", 0) <= 4
               and not SPECIAL.findall(ans.get("result", "")))
-        row("PASS" if ok else "FAIL", "vlm max_tokens=4",
+        row("PASS" if ok else "FAIL", f"{label} max_tokens=4",
             f"finish {ans.get('finish_reason')}, usage {usage}, {ans.get('result')!r}")
 
-    ans = infer(cl, "vlm_chat", path,
-                {"prompt": "Count from 1 to 30, numbers separated by commas.",
-                 "max_generated_tokens": 64, "stop": [","]})
+    data = ask(count_prompt, 64)
+    data["stop"] = [","]
+    ans = cl.request({"action": "infer", "model_type": model_type, "model_path": path,
+                      "input_data": data})
     if "error" in ans:
-        row("FAIL", "vlm stop string", error_of(ans))
+        row("FAIL", f"{label} stop string", error_of(ans))
     else:
         text = ans.get("result", "")
         ok = "," not in text and ans.get("finish_reason") == "stop"
-        row("PASS" if ok else "FAIL", "vlm stop string",
+        row("PASS" if ok else "FAIL", f"{label} stop string",
             f"{text!r}, finish {ans.get('finish_reason')}, usage {ans.get('usage')}")
 
     t0 = time.monotonic()
-    ans = infer(cl, "vlm_chat", path, {"prompt": msgs, "frames": [frame],
-                                        "max_generated_tokens": 200}, timeout_ms=400)
+    ans = cl.request({"action": "infer", "model_type": model_type, "model_path": path,
+                      "input_data": ask("Describe this image in detail.", 200), "timeout_ms": 400})
     ms = (time.monotonic() - t0) * 1000
     if ans.get("code") == "deadline_exceeded" and ms < 3000:
-        row("PASS", "vlm short deadline", f"deadline_exceeded after {ms:.0f} ms (asked 400)")
+        row("PASS", f"{label} short deadline", f"deadline_exceeded after {ms:.0f} ms (asked 400)")
     elif "error" not in ans and ms < 3000:
-        row("PASS", "vlm short deadline", f"answered within the deadline ({ms:.0f} ms)")
+        row("PASS", f"{label} short deadline", f"answered within the deadline ({ms:.0f} ms)")
     else:
-        row("FAIL", "vlm short deadline",
+        row("FAIL", f"{label} short deadline",
             f"{error_of(ans) if 'error' in ans else 'answered'} after {ms:.0f} ms (asked 400)")
-    ans = infer(cl, "vlm_chat", path, {"prompt": msgs, "frames": [frame],
-                                        "max_generated_tokens": 16})
-    row("FAIL" if "error" in ans else "PASS", "vlm request after a deadline",
+    ans = cl.request({"action": "infer", "model_type": model_type, "model_path": path,
+                      "input_data": ask("Say hello.", 16)})
+    row("FAIL" if "error" in ans else "PASS", f"{label} request after a deadline",
         error_of(ans) if "error" in ans else repr(ans.get("result")))
+
+
+def step_vlm(args):
+    """The VLM on a frame of its own size."""
+    cl = Client(args.socket, args.timeout)
+    shape = vlm_frame_shape(cl, args.path)
+    frame = image(shape)
+
+    def ask(text, max_tokens):
+        if text.startswith("Count"):
+            return {"prompt": text, "max_generated_tokens": max_tokens}
+        return {"prompt": [{"role": "user", "content": [{"type": "image"},
+                                                         {"type": "text", "text": text}]}],
+                "frames": [frame], "max_generated_tokens": max_tokens}
+
+    row("PASS", "vlm frame", f"{shape}")
+    text_model_checks(cl, "vlm_chat", args.path, "vlm", ask,
+                      "Count from 1 to 30, numbers separated by commas.")
+    cl.close()
+
+
+def step_llm(args):
+    """The LLM on chat messages (the model's own template)."""
+    cl = Client(args.socket, args.timeout)
+
+    def ask(text, max_tokens):
+        text = text.replace("this image", "a sunny beach")
+        return {"messages": [{"role": "system", "content": "You are a helpful assistant."},
+                             {"role": "user", "content": text}],
+                "max_generated_tokens": max_tokens}
+
+    text_model_checks(cl, "llm", args.path, "llm", ask,
+                      "Count from 1 to 30, numbers separated by commas.")
     cl.close()
 
 
@@ -462,6 +490,8 @@ def main():
     sub = ap.add_subparsers(dest="step", required=True)
     p = sub.add_parser("vlm")
     p.add_argument("path")
+    p = sub.add_parser("llm")
+    p.add_argument("path")
     p = sub.add_parser("ocr")
     p.add_argument("path")
     p.add_argument("params")
@@ -489,7 +519,7 @@ def main():
     p.add_argument("parse_hef")
     p.add_argument("--params")
     args = ap.parse_args()
-    steps = {"vlm": step_vlm, "ocr": step_ocr, "clip-timeouts": step_clip_timeouts,
+    steps = {"vlm": step_vlm, "llm": step_llm, "ocr": step_ocr, "clip-timeouts": step_clip_timeouts,
              "clip-latency": step_clip_latency, "clip-during-vlm": step_clip_during_vlm,
              "whisper-translate": step_whisper_translate, "genai-busy": step_genai_busy,
              "shapes": step_shapes}

@@ -515,12 +515,6 @@ static int hailort_load(backend *b, const model_spec *spec, backend_model **out,
     rc = check_model_files(spec, NULL, err);
     if (rc < 0)
         return rc;
-    if (spec->kind == MODEL_LLM)
-        return hdm_err_set(err, HDM_E_UNSUPPORTED,
-                           "the HailoRT LLM binding is not built: this manager cannot run "
-                           "model_type llm (%s) on the Hailo device; only the sim backend "
-                           "serves llm models",
-                           spec->model_path);
     if (model_kind_is_genai(spec->kind)) {
         const backend_model *g = find_genai(b);
         if (g)
@@ -538,7 +532,7 @@ static int hailort_load(backend *b, const model_spec *spec, backend_model **out,
     }
 
     measured = ram_before_load(b, &used_before);
-    if (spec->kind == MODEL_VLM || spec->kind == MODEL_WHISPER)
+    if (model_kind_is_genai(spec->kind) || spec->kind == MODEL_WHISPER)
         rc = hrt_genai_load(b, b->dev, spec, m, err);
     else
         rc = hrt_dense_load(b, b->dev, spec, m, err);
@@ -588,7 +582,7 @@ static int hailort_infer(backend *b, backend_model *m, const infer_input *in,
     if (rc < 0)
         return rc;
     memset(out, 0, sizeof(*out));
-    if (m->kind == MODEL_VLM || m->kind == MODEL_WHISPER)
+    if (model_kind_is_genai(m->kind) || m->kind == MODEL_WHISPER)
         rc = hrt_genai_infer(b, m, in, hooks, out, err);
     else
         rc = hrt_dense_infer(b, m, in, hooks, out, err);

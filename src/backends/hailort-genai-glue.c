@@ -1,9 +1,12 @@
 /*
  * hailort-genai-glue.c - the GenAI model types of the HailoRT backend:
- * vlm_chat (HailoRT VLM) and whisper (HailoRT Speech2Text).
+ * vlm_chat (HailoRT VLM), llm (HailoRT LLM) and whisper (HailoRT
+ * Speech2Text).
  *
  * DESIGN: the request becomes structured messages (hailort-prompt.c) so
- * that HailoRT applies the model's own chat template.  A generation is read
+ * that HailoRT applies the model's own chat template (an llm request may
+ * instead carry a raw prompt, written as is, and tools the template
+ * describes to the model).  VLM and LLM generations are read the same way:  A generation is read
  * in short slices (READ_SLICE_MS), and cancellation and the deadline are
  * checked on every slice, tokens or not: the prefill of a long prompt with
  * images takes seconds before the first token.  Each piece is cleaned of
@@ -107,39 +110,48 @@ static void add_special(void *ctx, const char *text)
     (void)hrt_specials_add(ctx, text);
 }
 
-static int load_vlm(backend *b, hrt_device *dev, const model_spec *spec, backend_model *m,
-                    const char *name, hdm_err *err)
+/* Loads a VLM (vlm) or LLM into m->gen. */
+static int load_text_model(backend *b, hrt_device *dev, const model_spec *spec, backend_model *m,
+                           const char *name, bool vlm, hdm_err *err)
 {
     const cJSON *opt = cJSON_GetObjectItemCaseSensitive(spec->params, "optimize_memory_on_device");
+    const char *what = vlm ? "VLM" : "LLM";
     bool optimize = cJSON_IsTrue(opt);
     int st;
 
     if (opt && !cJSON_IsBool(opt))
         return hdm_err_set(err, HDM_E_BAD_REQUEST,
                            "model_params.optimize_memory_on_device must be true or false");
-    st = open_genai(dev, name, true, optimize, &m->gen);
+    st = open_genai(dev, name, vlm, optimize, &m->gen);
     if (optimize && (status_named(st, "HAILO_NOT_IMPLEMENTED") ||
                      status_named(st, "HAILO_INVALID_OPERATION"))) {
         /* libhailort built without the client tokenizer, or the chip has the
          * HEF already: both refuse the optimisation, not the model. */
-        log_warn("VLM %s: optimize_memory_on_device refused by HailoRT (%s); loading with the "
+        log_warn("%s %s: optimize_memory_on_device refused by HailoRT (%s); loading with the "
                  "tokenizer on the device",
-                 spec->model_path, hrt_status_name(st));
+                 what, spec->model_path, hrt_status_name(st));
         optimize = false;
-        st = open_genai(dev, name, true, false, &m->gen);
+        st = open_genai(dev, name, vlm, false, &m->gen);
     }
+    if (status_named(st, "HAILO_NOT_IMPLEMENTED"))
+        return hrt_fail_as(err, HDM_E_UNSUPPORTED, st,
+                           "this HailoRT's GenAI API takes no structured chat messages "
+                           "(HailoRT 5.1 or later does)",
+                           "cannot create the %s from %s", what, spec->model_path);
     if (st)
-        return genai_open_failed(b, st, "VLM", spec->model_path, err);
-    log_info("VLM %s: optimize_memory_on_device %s (tokenizer on the %s)", spec->model_path,
+        return genai_open_failed(b, st, what, spec->model_path, err);
+    log_info("%s %s: optimize_memory_on_device %s (tokenizer on the %s)", what, spec->model_path,
              optimize ? "on" : "off", optimize ? "host" : "device");
 
-    hrt_stream_info f;
-    hrt_genai_frame_info(m->gen, &f);
-    if (f.type != HRT_TYPE_UINT8 || hrt_order_layout(f.order) < 0)
-        return hdm_err_set(err, HDM_E_UNSUPPORTED,
-                           "the VLM %s wants frames as %s, a format this backend does not "
-                           "produce (only uint8 NHWC, FCR, F8CR or NCHW)",
-                           spec->model_path, hrt_order_name(f.order));
+    if (vlm) {
+        hrt_stream_info f;
+        hrt_genai_frame_info(m->gen, &f);
+        if (f.type != HRT_TYPE_UINT8 || hrt_order_layout(f.order) < 0)
+            return hdm_err_set(err, HDM_E_UNSUPPORTED,
+                               "the VLM %s wants frames as %s, a format this backend does not "
+                               "produce (only uint8 NHWC, FCR, F8CR or NCHW)",
+                               spec->model_path, hrt_order_name(f.order));
+    }
     if (hrt_specials_add_defaults(&m->specials) < 0 ||
         hrt_genai_special_tokens(m->gen, add_special, &m->specials) < 0)
         return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
@@ -156,7 +168,7 @@ int hrt_genai_load(backend *b, hrt_device *dev, const model_spec *spec, backend_
         return rc;
 
     if (spec->kind != MODEL_WHISPER)
-        return load_vlm(b, dev, spec, m, name, err);
+        return load_text_model(b, dev, spec, m, name, spec->kind == MODEL_VLM, err);
     for (int attempt = 0; attempt < OPEN_ATTEMPTS; attempt++) {
         if (attempt)
             sleep_ms(OPEN_RETRY_MS);
@@ -455,6 +467,55 @@ static int infer_vlm(backend *b, backend_model *m, const infer_input *in, const 
     return rc;
 }
 
+/* ---- llm -------------------------------------------------------------------------------- */
+
+static int infer_llm(backend *b, backend_model *m, const infer_input *in, const infer_hooks *hooks,
+                     infer_output *out, hdm_err *err)
+{
+    const llm_input *l = &in->u.llm;
+    gen_run g = {.b = b, .m = m, .hooks = hooks, .err = err, .what = "LLM"};
+    char **msgs = NULL, **tools = NULL, *prompt = NULL;
+    size_t n_msgs = 0, n_tools = 0;
+    bool greedy = l->has_temperature && !(l->temperature > 0.0);
+    hrt_gen_params p = {
+        /* HailoRT refuses a temperature <= 0: greedy decoding is do_sample
+         * off (with 1.0, the value its sampler treats as "leave as is"). */
+        .set_temperature = l->has_temperature,
+        .temperature = greedy ? 1.0f : (float)l->temperature,
+        .set_do_sample = l->has_temperature,
+        .do_sample = !greedy,
+        .set_top_p = l->has_top_p,
+        .top_p = (float)l->top_p,
+        .set_top_k = l->has_top_k,
+        .top_k = l->has_top_k && l->top_k > 0 ? (uint32_t)l->top_k : 0,
+        .set_frequency_penalty = l->has_frequency_penalty,
+        .frequency_penalty = (float)l->frequency_penalty,
+        .set_seed = l->has_seed,
+        .seed = l->seed,
+        .max_tokens = l->max_tokens > 0 ? (uint32_t)l->max_tokens : 0,
+    };
+    int rc;
+
+    if (l->format == LLM_FORMAT_JSON)
+        return hdm_err_set(err, HDM_E_UNSUPPORTED,
+                           "format \"json\" is not supported by the HailoRT LLM: it cannot "
+                           "constrain its output (ask for JSON in the messages instead)");
+    g.stop.stops = l->stop;
+    g.stop.n_stops = l->n_stop;
+    rc = hrt_llm_messages(in, &msgs, &n_msgs, &tools, &n_tools, err);
+    if (rc == 0 && !(prompt = hrt_llm_prompt_text(in)))
+        rc = hdm_err_set(err, HDM_E_NOMEM, "out of memory");
+    if (rc == 0)
+        rc = generate(&g, n_msgs ? (const char *const *)msgs : NULL, n_msgs,
+                      (const char *const *)tools, n_tools, n_msgs ? NULL : l->prompt, NULL, 0, &p,
+                      prompt, out);
+    free(prompt);
+    hrt_strv_free(msgs, n_msgs);
+    hrt_strv_free(tools, n_tools);
+    gen_run_free(&g);
+    return rc;
+}
+
 /* ---- whisper ------------------------------------------------------------------------- */
 
 struct hrt_s2t_job {
@@ -671,5 +732,7 @@ int hrt_genai_infer(backend *b, backend_model *m, const infer_input *in, const i
 {
     if (m->kind == MODEL_WHISPER)
         return infer_whisper(b, m, in, hooks, out, err);
+    if (m->kind == MODEL_LLM)
+        return infer_llm(b, m, in, hooks, out, err);
     return infer_vlm(b, m, in, hooks, out, err);
 }

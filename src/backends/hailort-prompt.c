@@ -126,6 +126,101 @@ char *hrt_vlm_prompt_text(const infer_input *in)
     return (char *)b.data;
 }
 
+/* ---- llm ------------------------------------------------------------------ */
+
+/* One llm_message as the JSON string HailoRT's LLM takes; NULL: no memory. */
+static char *llm_message_json(const llm_message *msg)
+{
+    cJSON *m = cJSON_CreateObject(), *calls = NULL, *call;
+    char *s = NULL;
+
+    if (!m || !cJSON_AddStringToObject(m, "role", llm_role_name(msg->role)) ||
+        !cJSON_AddStringToObject(m, "content", msg->content ? msg->content : ""))
+        goto out;
+    if (msg->tool_calls) {
+        calls = cJSON_Duplicate(msg->tool_calls, true);
+        if (!calls || !cJSON_AddItemToObject(m, "tool_calls", calls)) {
+            cJSON_Delete(calls);
+            goto out;
+        }
+        /* Chat templates (and OpenAI's shape) expect a type on each call. */
+        cJSON_ArrayForEach(call, calls)
+        {
+            if (cJSON_IsObject(call) && !cJSON_HasObjectItem(call, "type") &&
+                !cJSON_AddStringToObject(call, "type", "function"))
+                goto out;
+        }
+    }
+    if (msg->tool_name && !cJSON_AddStringToObject(m, "name", msg->tool_name))
+        goto out;
+    s = cJSON_PrintUnformatted(m);
+out:
+    cJSON_Delete(m);
+    return s;
+}
+
+int hrt_llm_messages(const infer_input *in, char ***out, size_t *n_out, char ***tools,
+                     size_t *n_tools, hdm_err *err)
+{
+    const llm_input *l = &in->u.llm;
+    size_t n = l->n_messages, nt = (size_t)cJSON_GetArraySize(l->tools);
+    char **msgs = NULL, **tl = NULL;
+    const cJSON *t;
+    size_t i = 0;
+
+    *out = NULL;
+    *n_out = 0;
+    *tools = NULL;
+    *n_tools = 0;
+    if (in->kind != MODEL_LLM)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "input is not an llm request");
+    if (n == 0 && (!l->prompt || !*l->prompt))
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "input_data.messages or prompt required");
+    if (n && !(msgs = calloc(n, sizeof(*msgs))))
+        goto nomem;
+    for (i = 0; i < n; i++)
+        if (!(msgs[i] = llm_message_json(&l->messages[i])))
+            goto nomem;
+    if (nt && !(tl = calloc(nt, sizeof(*tl))))
+        goto nomem;
+    i = 0;
+    cJSON_ArrayForEach(t, l->tools)
+    {
+        if (!(tl[i++] = cJSON_PrintUnformatted(t)))
+            goto nomem;
+    }
+    *out = msgs;
+    *n_out = n;
+    *tools = tl;
+    *n_tools = nt;
+    return 0;
+nomem:
+    hrt_strv_free(msgs, n);
+    hrt_strv_free(tl, nt);
+    return hdm_err_set(err, HDM_E_NOMEM, "out of memory building the prompt");
+}
+
+char *hrt_llm_prompt_text(const infer_input *in)
+{
+    const llm_input *l = &in->u.llm;
+    buf b = {0};
+
+    if (l->n_messages == 0)
+        return strdup(l->prompt ? l->prompt : "");
+    for (size_t i = 0; i < l->n_messages; i++) {
+        const char *t = l->messages[i].content ? l->messages[i].content : "";
+        if ((i && buf_append(&b, "\n", 1) < 0) || buf_append(&b, t, strlen(t)) < 0 ||
+            buf_append(&b, "", 1) < 0) {
+            buf_free(&b);
+            return NULL;
+        }
+        b.len--; /* keep the NUL out of the length, but present */
+    }
+    if (!b.data)
+        return strdup("");
+    return (char *)b.data;
+}
+
 /* ---- stop strings (common/textstream) ------------------------------------- */
 
 int hrt_stop_feed(hrt_stop *s, const char *piece, size_t len, const char **delta, size_t *delta_len)

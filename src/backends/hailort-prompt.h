@@ -36,6 +36,22 @@
  */
 int hrt_vlm_messages(const infer_input *in, char ***out, size_t *n_out, hdm_err *err);
 
+/*
+ * The same for in->u.llm, HailoRT LLM's structured messages: each message
+ * {"role", "content"} (a string), an assistant's tool calls as
+ * "tool_calls": [{"type": "function", "function": {"name", "arguments"}}]
+ * (what chat templates read), a tool's answer with "name".  *tools gets the
+ * tools as JSON strings (*n_tools of them, NULL when none).  A raw prompt
+ * (no messages) gives no message: the caller writes it as is.  Returns 0,
+ * -HDM_E_BAD_REQUEST or -HDM_E_NOMEM; free both with hrt_strv_free.
+ */
+int hrt_llm_messages(const infer_input *in, char ***out, size_t *n_out, char ***tools,
+                     size_t *n_tools, hdm_err *err);
+
+/* The text of an llm request (message contents joined by "\n", or the raw
+ * prompt), malloc'd; NULL when out of memory. */
+char *hrt_llm_prompt_text(const infer_input *in);
+
 /* Frees an array from hrt_vlm_messages.  Accepts NULL. */
 void hrt_strv_free(char **v, size_t n);
 

@@ -12,6 +12,7 @@ CHECK = SRC / "scripts" / "check-hailort.sh"
 
 MODEL_FILES = [
     "Qwen2-VL-2B-Instruct.hef",
+    "Qwen2.5-1.5B-Instruct.hef",
     "Whisper-Base.hef",
     "clip_vit_b_32_image_encoder.hef",
     "clip_vit_b_32_text_encoder.hef",
@@ -58,7 +59,7 @@ def test_every_model_type_passes_on_the_simulator(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     rows = table(proc.stdout)
     checks = " ".join(rows)
-    for label in ["vlm_chat Qwen2-VL", "whisper Whisper-Base", "depth scdepthv3.hef [256,320,3]",
+    for label in ["vlm_chat Qwen2-VL", "llm Qwen2.5-1.5B-Instruct.hef", "whisper Whisper-Base", "depth scdepthv3.hef [256,320,3]",
                   "pose yolov8s_pose.hef [640,640,3]", "clip image", "clip text",
                   "ocr detection paddle_ocr_det.hef"]:
         assert label in checks, (label, checks)
@@ -67,6 +68,8 @@ def test_every_model_type_passes_on_the_simulator(tmp_path):
     # Issue 22's checks ran (on the simulator; what needs the chip says so).
     for label in ["vlm special tokens", "vlm max_tokens=4", "vlm stop string",
                   "vlm short deadline", "vlm request after a deadline",
+                  "llm special tokens", "llm max_tokens=4", "llm stop string",
+                  "llm short deadline", "llm request after a deadline",
                   "ocr recognition 3 crops", "ocr recognition 11 crops",
                   "clip timeout_ms=1 x20", "clip after timeouts", "depth after clip timeouts",
                   "no runtime reset after timeouts", "clip latency with status polling",

@@ -34,7 +34,7 @@
 static char dir[64];
 static char p_depth[128], p_depth_chw[128], p_pose[128], p_clip_img[128], p_clip_txt[128],
     p_ocr_det[128], p_ocr_rec[128], p_vlm[128], p_whisper[128], p_oom[128], p_orders[128],
-    p_yuv[128];
+    p_yuv[128], p_llm[128];
 
 static void write_file(char *path, const char *name, size_t bytes)
 {
@@ -65,14 +65,16 @@ static int setup_files(void **state)
     write_file(p_oom, "huge.hef", 10);
     write_file(p_orders, "yolo_orders.hef", 10);
     write_file(p_yuv, "yuv_input.hef", 10);
+    write_file(p_llm, "Qwen2.5-1.5B-Instruct.hef", 10);
     return 0;
 }
 
 static int teardown_files(void **state)
 {
     (void)state;
-    const char *paths[] = {p_depth,   p_depth_chw, p_pose,    p_clip_img, p_clip_txt, p_ocr_det,
-                           p_ocr_rec, p_vlm,       p_whisper, p_oom,      p_orders,   p_yuv};
+    const char *paths[] = {p_depth,   p_depth_chw, p_pose, p_clip_img, p_clip_txt,
+                           p_ocr_det, p_ocr_rec,   p_vlm,  p_whisper,  p_oom,
+                           p_orders,  p_yuv,       p_llm};
     for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
         unlink(paths[i]);
     rmdir(dir);
@@ -373,27 +375,6 @@ static void test_load_errors(void **state)
     assert_int_equal(backend_hailort_ops.load(b, &vlm, &m, NULL, &err), -HDM_E_RESOURCE_EXHAUSTED);
     assert_non_null(strstr(err.msg, "cannot create the VLM from"));
     assert_int_equal(fake.open_nets, 0);
-    backend_hailort_ops.close(b);
-}
-
-/* Until the HailoRT LLM binding exists, an llm model fails at load with a
- * sentence saying so, touches nothing and leaves the GenAI slot free. */
-static void test_llm_not_built(void **state)
-{
-    (void)state;
-    backend *b = open_ok(NULL);
-    backend_model *m = NULL;
-    hdm_err err;
-    model_spec llm = {.kind = MODEL_LLM, .model_path = p_vlm};
-    hdm_err_clear(&err);
-    assert_int_equal(backend_hailort_ops.load(b, &llm, &m, NULL, &err), -HDM_E_UNSUPPORTED);
-    assert_null(m);
-    assert_non_null(strstr(err.msg, "the HailoRT LLM binding is not built"));
-    assert_non_null(strstr(err.msg, p_vlm));
-    assert_int_equal(fake.open_nets, 0);
-    model_spec vlm = {.kind = MODEL_VLM, .model_path = p_vlm};
-    backend_model *v = load_ok(b, &vlm, NULL);
-    backend_hailort_ops.unload(b, v);
     backend_hailort_ops.close(b);
 }
 
@@ -1327,6 +1308,184 @@ static void test_genai_errors_by_cause(void **state)
     backend_hailort_ops.close(b);
 }
 
+/* ---- LLM ------------------------------------------------------------------------------ */
+
+static infer_input llm_input_of(llm_message *msgs, size_t n)
+{
+    infer_input in;
+    memset(&in, 0, sizeof(in));
+    in.kind = MODEL_LLM;
+    in.u.llm.messages = msgs;
+    in.u.llm.n_messages = n;
+    return in;
+}
+
+/* Issue 18: the llm model type on HailoRT's LLM: structured messages (tool
+ * calls and answers included) and tools through the model's own template,
+ * sampling as LLMGeneratorParams (unset fields keep the model's defaults),
+ * streaming with stop strings, special tokens stripped, counts as the VLM. */
+static void test_llm_chat(void **state)
+{
+    (void)state;
+    backend *b = open_ok(NULL);
+    model_spec spec = {.kind = MODEL_LLM, .model_path = p_llm};
+    uint64_t fp = 0;
+    backend_model *m = load_ok(b, &spec, &fp);
+    cJSON *calls = cJSON_Parse("[{\"function\": {\"name\": \"weather\", \"arguments\": "
+                               "{\"city\": \"Oslo\"}}}]");
+    cJSON *tools = cJSON_Parse("[{\"type\": \"function\", \"function\": {\"name\": \"weather\", "
+                               "\"description\": \"Weather of a city\", \"parameters\": "
+                               "{\"type\": \"object\"}}}]");
+    llm_message msgs[] = {
+        {.role = LLM_ROLE_SYSTEM, .content = "Be brief."},
+        {.role = LLM_ROLE_USER, .content = "Weather in Oslo?"},
+        {.role = LLM_ROLE_ASSISTANT, .content = "", .tool_calls = calls},
+        {.role = LLM_ROLE_TOOL, .content = "{\"temp\": 3}", .tool_name = "weather"},
+        {.role = LLM_ROLE_USER, .content = "And tomorrow?"},
+    };
+    char *stops[] = {"\nUser:"};
+    stream_sink sink = {.text = ""};
+    infer_hooks hooks = {.on_delta = on_delta, .ctx = &sink};
+    infer_input in = llm_input_of(msgs, 5);
+    infer_output out = {0};
+
+    assert_int_equal(fp, 3ull << 30);
+    assert_false(fake.vlm_seen);
+    in.u.llm.tools = tools;
+    in.u.llm.has_temperature = true;
+    in.u.llm.temperature = 0.2;
+    in.u.llm.has_top_k = true;
+    in.u.llm.top_k = 40;
+    in.u.llm.has_seed = true;
+    in.u.llm.seed = 7;
+    in.u.llm.max_tokens = 64;
+    in.u.llm.stop = stops;
+    in.u.llm.n_stop = 1;
+    fake.tokens[0] = "Cold";
+    fake.tokens[1] = " again.";
+    fake.tokens[2] = "\nUs";
+    fake.tokens[3] = "er: more";
+    fake.n_tokens = 4;
+    fake.prompt_tokens = 120;
+    fake.runahead = 2;
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, &hooks, &out, NULL), 0);
+    assert_string_equal(out.result->valuestring, "Cold again.");
+    assert_string_equal(sink.text, "Cold again.");
+    assert_string_equal(out.finish_reason, "stop");
+    assert_int_equal(out.prompt_tokens, 120);
+    assert_int_equal(out.completion_tokens, 2);
+    /* What the template got: roles in order, the call typed, the tool's name. */
+    assert_non_null(strstr(fake.messages_seen, "{\"role\":\"system\",\"content\":\"Be brief.\"}"));
+    assert_non_null(strstr(fake.messages_seen, "\"tool_calls\":[{\"function\":{\"name\":"
+                                               "\"weather\",\"arguments\":{\"city\":\"Oslo\"}},"
+                                               "\"type\":\"function\"}]"));
+    assert_non_null(strstr(fake.messages_seen, "{\"role\":\"tool\",\"content\":\"{\\\"temp\\\": "
+                                               "3}\",\"name\":\"weather\"}"));
+    assert_non_null(strstr(fake.tools_seen, "\"name\":\"weather\""));
+    assert_string_equal(fake.raw_seen, "");
+    /* Sampling: what was given, and nothing else. */
+    assert_true(fake.params_seen.set_temperature &&
+                fabsf(fake.params_seen.temperature - 0.2f) < 1e-6f);
+    assert_true(fake.params_seen.set_do_sample && fake.params_seen.do_sample);
+    assert_true(fake.params_seen.set_top_k && fake.params_seen.top_k == 40);
+    assert_true(fake.params_seen.set_seed && fake.params_seen.seed == 7);
+    assert_false(fake.params_seen.set_top_p);
+    assert_false(fake.params_seen.set_frequency_penalty);
+    assert_int_equal(fake.params_seen.max_tokens, 64);
+    assert_int_equal(fake.clear_calls, 1);
+    infer_output_clear(&out);
+
+    /* Defaults: nothing set; temperature 0 is greedy; the end token unseen. */
+    in.u.llm.tools = NULL;
+    in.u.llm.has_top_k = in.u.llm.has_seed = false;
+    in.u.llm.temperature = 0;
+    in.u.llm.max_tokens = 0;
+    in.u.llm.n_stop = 0;
+    fake.runahead = 0;
+    fake.n_tokens = 2;
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, NULL, &out, NULL), 0);
+    assert_string_equal(out.result->valuestring, "Cold again.");
+    assert_true(fake.params_seen.set_do_sample && !fake.params_seen.do_sample);
+    assert_int_equal(fake.params_seen.max_tokens, 0);
+    assert_int_equal(out.prompt_tokens, 120);
+    assert_string_equal(fake.tools_seen, "");
+    infer_output_clear(&out);
+    cJSON_Delete(calls);
+    cJSON_Delete(tools);
+    backend_hailort_ops.close(b);
+}
+
+/* A raw prompt is written as is (no template); format "json" cannot be
+ * honoured by HailoRT's LLM: unsupported, before the device is asked; the
+ * LLM and the VLM share the one GenAI slot. */
+static void test_llm_raw_json_and_slot(void **state)
+{
+    (void)state;
+    backend *b = open_ok(NULL);
+    model_spec spec = {.kind = MODEL_LLM, .model_path = p_llm};
+    model_spec vlm = {.kind = MODEL_VLM, .model_path = p_vlm};
+    backend_model *m = load_ok(b, &spec, NULL), *v = NULL;
+    infer_input in = llm_input_of(NULL, 0);
+    infer_output out = {0};
+    hdm_err err;
+
+    in.u.llm.prompt = "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n";
+    fake.tokens[0] = "Hello";
+    fake.n_tokens = 1;
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, NULL, &out, NULL), 0);
+    assert_string_equal(fake.raw_seen, in.u.llm.prompt);
+    assert_string_equal(fake.messages_seen, "");
+    assert_string_equal(out.result->valuestring, "Hello");
+    infer_output_clear(&out);
+
+    in.u.llm.format = LLM_FORMAT_JSON;
+    size_t reads = fake.reads;
+    hdm_err_clear(&err);
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, NULL, &out, &err), -HDM_E_UNSUPPORTED);
+    assert_non_null(strstr(err.msg, "format \"json\""));
+    assert_int_equal(fake.reads, reads);
+
+    assert_int_equal(backend_hailort_ops.load(b, &vlm, &v, NULL, &err), -HDM_E_RESOURCE_EXHAUSTED);
+    assert_null(v);
+    backend_hailort_ops.unload(b, m);
+    v = load_ok(b, &vlm, NULL);
+    backend_hailort_ops.close(b);
+}
+
+/* The LLM's template refusing the conversation is the client's error, and
+ * cancel is noticed during its prefill as for the VLM. */
+static void test_llm_refusal_and_cancel(void **state)
+{
+    (void)state;
+    backend *b = open_ok(NULL);
+    model_spec spec = {.kind = MODEL_LLM, .model_path = p_llm};
+    backend_model *m = load_ok(b, &spec, NULL);
+    llm_message msgs[] = {{.role = LLM_ROLE_ASSISTANT, .content = "first?"}};
+    infer_input in = llm_input_of(msgs, 1);
+    infer_output out = {0};
+    infer_hooks hooks = {.cancelled = &prefill_cancel};
+    hdm_err err;
+
+    fake.start_status = FAKE_INVALID_OPERATION;
+    fake.start_stage = HRT_START_TEMPLATE;
+    hdm_err_clear(&err);
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, NULL, &out, &err), -HDM_E_BAD_REQUEST);
+    assert_non_null(strstr(err.msg, "LLM generation"));
+    assert_non_null(strstr(err.msg, "chat template"));
+    assert_false(hrt_backend_lost(b));
+    fake.start_status = 0;
+
+    atomic_store(&prefill_cancel, false);
+    fake.tokens[0] = "x";
+    fake.n_tokens = 1;
+    fake.prefill_timeouts = 1000000;
+    fake.on_read = cancel_on_third_read;
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, &hooks, &out, &err), -HDM_E_CANCELLED);
+    assert_int_equal(fake.abort_calls, 1);
+    fake.on_read = NULL;
+    backend_hailort_ops.close(b);
+}
+
 /* ---- whisper ------------------------------------------------------------------------ */
 
 static void test_whisper(void **state)
@@ -1528,7 +1687,6 @@ int main(void)
         cmocka_unit_test_setup(test_status_never_waits, setup),
         cmocka_unit_test_setup(test_footprint_measured, setup),
         cmocka_unit_test_setup(test_load_errors, setup),
-        cmocka_unit_test_setup(test_llm_not_built, setup),
         cmocka_unit_test_setup(test_device_lost_and_reset, setup),
         cmocka_unit_test_setup(test_reset_bounded, setup),
         cmocka_unit_test_setup(test_depth_layouts, setup),
@@ -1546,6 +1704,9 @@ int main(void)
         cmocka_unit_test_setup(test_vlm_prefill_cancel, setup),
         cmocka_unit_test_setup(test_vlm_optimize_memory, setup),
         cmocka_unit_test_setup(test_genai_errors_by_cause, setup),
+        cmocka_unit_test_setup(test_llm_chat, setup),
+        cmocka_unit_test_setup(test_llm_raw_json_and_slot, setup),
+        cmocka_unit_test_setup(test_llm_refusal_and_cancel, setup),
         cmocka_unit_test_setup(test_whisper, setup),
         cmocka_unit_test_setup(test_whisper_language, setup),
         cmocka_unit_test_setup(test_whisper_blocking_call, setup),
