@@ -163,10 +163,9 @@ int hrt_llm_messages(const infer_input *in, char ***out, size_t *n_out, char ***
                      size_t *n_tools, hdm_err *err)
 {
     const llm_input *l = &in->u.llm;
-    size_t n = l->n_messages, nt = (size_t)cJSON_GetArraySize(l->tools);
     char **msgs = NULL, **tl = NULL;
     const cJSON *t;
-    size_t i = 0;
+    size_t i = 0, n, nt;
 
     *out = NULL;
     *n_out = 0;
@@ -174,6 +173,8 @@ int hrt_llm_messages(const infer_input *in, char ***out, size_t *n_out, char ***
     *n_tools = 0;
     if (in->kind != MODEL_LLM)
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "input is not an llm request");
+    n = l->n_messages;
+    nt = (size_t)cJSON_GetArraySize(l->tools);
     if (n == 0 && (!l->prompt || !*l->prompt))
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "input_data.messages or prompt required");
     if (n && !(msgs = calloc(n, sizeof(*msgs))))
