@@ -17,6 +17,7 @@ build=(cmake make gcc g++ pkg-config libcjson-dev libmicrohttpd-dev libyaml-dev 
 # prometheus for promtool.
 test=(python3 python3-pytest python3-requests python3-pil python3-numpy systemd
       nodejs npm prometheus valgrind shellcheck espeak-ng sox ffmpeg)
+test+=(python3-yaml) # hailo-ocr: the original's config tests parse YAML
 case "$what" in
   build) want=("${build[@]}") ;;
   demo) want=("${build[@]}" python3) ;;

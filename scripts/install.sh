@@ -1,19 +1,24 @@
 #!/usr/bin/env bash
 # install.sh - installs the device manager and the services as systemd units.
 #
-#   scripts/install.sh [manager|clip|vision|all]... [--prefix P] [--root DIR]
+#   scripts/install.sh [COMPONENT|all]... [--prefix P] [--root DIR]
 #                      [--build-dir B] [--no-start] [--dry-run]
 #
 # Steps, each skipped when already done (a second run changes nothing and
 # says so): build the programs if build/bin lacks them; system groups `hailo`
-# (socket access) and `hailo-models` (model files), users hailo-dm,
-# hailo-clip, hailo-vision; the model directory /var/lib/hailo (setgid, group
+# (socket access) and `hailo-models` (model files), one user per component
+# (lib/components/); the model directory /var/lib/hailo (setgid, group
 # hailo-models, so the manager can read every model a service fetched);
 # programs into PREFIX/bin; configs into /etc/hailo (an edited config is never
 # overwritten: the new default goes beside it as .dist); units into
 # /etc/systemd/system; daemon-reload, enable, start; then scripts/verify.sh,
 # which polls with backoff until the socket and the services answer.
 # Installing a service installs the manager first when it is missing.
+#
+# Over the original Python stack (lib/migrate.sh): its users join the socket
+# group, the manager reads its model trees through their own groups, model
+# places its configs name are allowed, its configs are kept and read as they
+# are, and its units we replace are kept for uninstall.sh to put back.
 set -euo pipefail
 umask 022
 
@@ -22,19 +27,26 @@ SRC=$(cd "$HERE/.." && pwd)
 PROG=install.sh
 # shellcheck source=lib/common.sh
 . "$HERE/lib/common.sh"
+# shellcheck source=lib/components.sh
+. "$HERE/lib/components.sh"
+# shellcheck source=lib/state.sh
+. "$HERE/lib/state.sh"
 # shellcheck source=lib/files.sh
 . "$HERE/lib/files.sh"
 # shellcheck source=lib/accounts.sh
 . "$HERE/lib/accounts.sh"
 # shellcheck source=lib/units.sh
 . "$HERE/lib/units.sh"
+# shellcheck source=lib/migrate.sh
+. "$HERE/lib/migrate.sh"
 
 usage() {
     cat <<EOF
-Usage: scripts/install.sh [manager|clip|vision|all]... [OPTIONS]
+Usage: scripts/install.sh [${COMPONENT_ORDER[*]}|all]... [OPTIONS]
 
-Installs hailo-device-manager (with hailo-devctl) and the hailo-clip and
-hailo-vision services as systemd units (default: all).  Run as root.
+Installs hailo-device-manager (with hailo-devctl) and the services
+($(services | sed 's/^/hailo-/' | paste -sd ' ')) as systemd units (default: all).
+Run as root.
 
   --prefix P      install programs into P/bin (default /usr/local)
   --root DIR      staged install into DIR (users via useradd --root; units are
@@ -88,6 +100,8 @@ if [ -n "$ROOT" ] && [ "$DRY_RUN" = 0 ]; then
     check_account_db
 fi
 load_accounts
+SHARE_DIR=$ROOT$PREFIX/share/hailo-ai-services
+STATE_FILE=$SHARE_DIR/changes.list
 
 # A service needs the manager: install it first unless it is there already.
 manager_installed() {
@@ -100,6 +114,8 @@ if [ "${COMPONENTS[0]}" != manager ] && ! manager_installed; then
 fi
 
 say "Installing ${COMPONENTS[*]} into ${ROOT:-/} (programs in $PREFIX/bin)$([ "$DRY_RUN" = 1 ] && echo ', dry run')"
+# The original stack's services running now: they run again at the end.
+mapfile -t ORIG_ACTIVE < <(original_units_active)
 
 # ---- programs: take them from the build, building what is missing ----------
 need_bins=()
@@ -129,20 +145,26 @@ say "Users and groups"
 ensure_group "$SOCKET_GROUP"
 ensure_group "$MODEL_GROUP"
 for c in "${COMPONENTS[@]}"; do
-    case "$c" in
-        manager) comment="Hailo device manager" ;;
-        *) comment="hailo-$c service" ;;
-    esac
     ensure_user "${COMP_USER[$c]}" "$SOCKET_GROUP" "$MODEL_GROUP" "${COMP_STATE[$c]}" \
-        "$comment"
+        "${COMP_COMMENT[$c]:-hailo-$c service}"
 done
+
+# ---- the original Python stack, when it is there (lib/migrate.sh) ----------
+say "Services of the original stack"
+before=$CHANGES
+migrate_socket_users
+for tree in "${ORIGINAL_TREES[@]}"; do
+    migrate_tree "$tree" "${COMP_USER[manager]}"
+done
+migrate_model_dirs "$SRC/config/${COMP_CONFIG[manager]}" "$ROOT$CONFIG_DIR/${COMP_CONFIG[manager]}"
+[ "$CHANGES" -gt "$before" ] || [ ${#MISSING_MODEL_DIRS[@]} -gt 0 ] || note "= nothing to change"
 
 # ---- per component: directories, programs, config, units ------------------
 declare -A COMP_CHANGED=()
 UNITS_CHANGED=0
 tmpdir=$(mktemp -d)
 trap 'rm -rf "$tmpdir"' EXIT
-defaults_dir="$ROOT$PREFIX/share/hailo-ai-services/defaults"
+defaults_dir="$SHARE_DIR/defaults"
 doc_dir="$ROOT$PREFIX/share/doc/hailo-ai-services"
 
 for c in "${COMPONENTS[@]}"; do
@@ -156,7 +178,7 @@ for c in "${COMPONENTS[@]}"; do
         # System directories: created when missing, never re-owned.
         make_dir "$ROOT$PREFIX/bin"
         make_dir "$ROOT$UNIT_DIR"
-        for doc in README.md docs/INSTALL.md; do
+        for doc in README.md docs/INSTALL.md docs/MIGRATING.md docs/SERVICES.md; do
             if [ -f "$SRC/$doc" ]; then
                 install_file "$SRC/$doc" "$doc_dir/${doc##*/}" 0644 root root || true
             fi
@@ -175,12 +197,23 @@ for c in "${COMPONENTS[@]}"; do
     done
 
     conf=${COMP_CONFIG[$c]}
+    conf_src=$SRC/config/$conf
+    if [ "$c" = manager ] && [ ${#EXTRA_MODEL_DIRS[@]} -gt 0 ]; then
+        # The default with the original's model places added to model_dirs.
+        conf_src=$tmpdir/$conf
+        render_manager_config "$SRC/config/$conf" "$conf_src"
+    fi
     # Readable by the services' group only: a config may carry a bearer token.
-    install_config "$SRC/config/$conf" "$ROOT$CONFIG_DIR/$conf" "$defaults_dir/$conf" \
+    install_config "$conf_src" "$ROOT$CONFIG_DIR/$conf" "$defaults_dir/$conf" \
         0640 root "$SOCKET_GROUP"
+    if [ "$c" = manager ] && [ ${#MISSING_MODEL_DIRS[@]} -gt 0 ] &&
+        ! cmp -s "$conf_src" "$ROOT$CONFIG_DIR/$conf"; then
+        say "  NOTE: add to model_dirs in $CONFIG_DIR/$conf: ${MISSING_MODEL_DIRS[*]}"
+    fi
 
     for u in ${COMP_UNITS[$c]}; do
         render_unit "$SRC/systemd/$u" "$PREFIX" >"$tmpdir/$u"
+        keep_original_unit "$u" "$SHARE_DIR/replaced"
         if install_file "$tmpdir/$u" "$ROOT$UNIT_DIR/$u" 0644 root root; then
             UNITS_CHANGED=1
         fi
@@ -236,11 +269,23 @@ fi
 
 if [ -n "$start_reason" ]; then
     say "  Not starting: $start_reason.  To start: systemctl start ${units[*]}"
+    # The original's services whose users joined the socket group need a
+    # restart to get the group.
+    orig_units=()
+    for f in "$ROOT$UNIT_DIR"/hailo-*.service; do
+        if [ -f "$f" ] && ! our_unit "$f" &&
+            [[ " ${MIGRATED_SOCKET_USERS[*]-} " = *" $(unit_user "$f") "* ]]; then
+            orig_units+=("${f##*/}")
+        fi
+    done
+    [ ${#orig_units[@]} = 0 ] ||
+        say "  Then restart the original stack's services: systemctl restart ${orig_units[*]}"
 else
     for c in "${COMPONENTS[@]}"; do
         read -ra us <<<"${COMP_UNITS[$c]}"
         start_units "${COMP_CHANGED[$c]:-0}" "${us[@]}"
     done
+    restart_original_units "${ORIG_ACTIVE[@]+"${ORIG_ACTIVE[@]}"}"
 fi
 
 # ---- summary and verification -----------------------------------------------
@@ -266,10 +311,10 @@ if [ -z "$start_reason" ] && [ "$DRY_RUN" = 0 ]; then
     say ""
     # The manager is checked too: every service depends on it.
     verify=("$HERE/verify.sh" --devctl "$PREFIX/bin/hailo-devctl" manager "${COMPONENTS[@]}")
-    clip_port=$(conf_port hailo-clip.yaml)
-    vision_port=$(conf_port hailo-vision.yaml)
-    [ -z "$clip_port" ] || verify+=(--clip-url "http://127.0.0.1:$clip_port")
-    [ -z "$vision_port" ] || verify+=(--vision-url "http://127.0.0.1:$vision_port")
+    for c in $(services); do
+        port=$(conf_port "${COMP_CONFIG[$c]}")
+        [ -z "$port" ] || verify+=("--$c-url" "http://127.0.0.1:$port")
+    done
     "${verify[@]}" || exit 1
     [ "$START_FAILED" = 0 ] || exit 1
 fi

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # verify.sh - checks a running stack end to end, one PASS/FAIL line per check.
 #
-#   scripts/verify.sh [manager|clip|vision|all]... [--socket P] [--clip-url U]
-#                     [--vision-url U] [--devctl PATH] [--timeout S]
+#   scripts/verify.sh [COMPONENT|all]... [--socket P] [--NAME-url U]...
+#                     [--devctl PATH] [--timeout S]
 #
 # Manager: the socket exists, answers ping, reports its status.  Each service:
-# /health, then one real request (clip: a small generated PNG against two
-# prompts; vision: a one-token chat).  Every readiness check polls with
-# backoff up to --timeout seconds: units report "started" before their socket
-# or port answers, and a fixed sleep either wastes time or loses the race.
+# its health endpoint, then one real request (verify_NAME in
+# lib/components/, e.g. clip: a small generated PNG against two prompts;
+# vision: a one-token chat).  Every readiness check polls with backoff up to
+# --timeout seconds: units report "started" before their socket or port
+# answers, and a fixed sleep either wastes time or loses the race.
 # Exit code 0 when every check passed, 1 otherwise, 2 for bad arguments.
 set -euo pipefail
 
@@ -16,24 +17,33 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PROG=verify.sh
 # shellcheck source=lib/common.sh
 . "$HERE/lib/common.sh"
+# shellcheck source=lib/components.sh
+. "$HERE/lib/components.sh"
 
 usage() {
-    cat <<EOF
-Usage: scripts/verify.sh [manager|clip|vision|all]... [OPTIONS]
+    local c
+    cat <<USAGE
+Usage: scripts/verify.sh [${COMPONENT_ORDER[*]}|all]... [OPTIONS]
 
   --socket P       manager socket (default \$HAILO_DEVICE_SOCKET or /run/hailo/device.sock)
-  --clip-url U     hailo-clip base URL (default http://127.0.0.1:5000)
-  --vision-url U   hailo-vision base URL (default http://127.0.0.1:11435)
+USAGE
+    for c in $(services); do
+        printf '  --%s-url U%*shailo-%s base URL (default http://127.0.0.1:%s)\n' "$c" \
+            $((9 - ${#c})) "" "$c" "${COMP_PORT[$c]}"
+    done
+    cat <<USAGE
   --devctl PATH    hailo-devctl to use (default: on PATH, else /usr/local/bin)
   --timeout S      seconds to wait for each part to become ready (default 60)
   --config-dir D   installed configs, for the model-file permission check
                    (default /etc/hailo; the check runs as root only)
-EOF
+USAGE
 }
 
 SOCKET=${HAILO_DEVICE_SOCKET:-/run/hailo/device.sock}
-CLIP_URL=http://127.0.0.1:5000
-VISION_URL=http://127.0.0.1:11435
+declare -A URL=()
+for c in $(services); do
+    URL[$c]=http://127.0.0.1:${COMP_PORT[$c]}
+done
 DEVCTL=
 TIMEOUT=60
 CONF_DIR=/etc/hailo
@@ -41,15 +51,23 @@ PY=/usr/bin/python3
 args=()
 while [ $# -gt 0 ]; do
     case "$1" in
-        --socket | --clip-url | --vision-url | --devctl | --timeout | --config-dir)
+        --socket | --devctl | --timeout | --config-dir | --*-url)
             [ $# -ge 2 ] || { usage >&2; echo "$PROG: $1 needs a value" >&2; exit 2; }
             case "$1" in
                 --socket) SOCKET=$2 ;;
-                --clip-url) CLIP_URL=${2%/} ;;
-                --vision-url) VISION_URL=${2%/} ;;
                 --devctl) DEVCTL=$2 ;;
                 --timeout) TIMEOUT=$2 ;;
                 --config-dir) CONF_DIR=$2 ;;
+                *)
+                    c=${1#--}
+                    c=${c%-url}
+                    if [ -z "${URL[$c]+set}" ]; then
+                        usage >&2
+                        echo "$PROG: unknown option '$1'" >&2
+                        exit 2
+                    fi
+                    URL[$c]=${2%/}
+                    ;;
             esac
             shift 2 ;;
         -h | --help) usage; exit 0 ;;
@@ -76,6 +94,7 @@ fail() {
 
 # py_eval FILE EXPR - evaluates a Python expression over the JSON in FILE
 # (bound to j); prints its value and succeeds when it is true.
+# shellcheck disable=SC2317  # called from lib/components/*.sh
 py_eval() {
     "$PY" - "$1" "$2" <<'EOF'
 import json, sys
@@ -95,6 +114,7 @@ EOF
 
 # http METHOD URL [BODY_FILE] - response body in $tmp/body, status in HTTP_CODE.
 HTTP_CODE=000
+# shellcheck disable=SC2317  # called from lib/components/*.sh
 http() {
     local data=()
     [ $# -lt 3 ] || data=(-H 'Content-Type: application/json' --data-binary "@$3")
@@ -102,6 +122,7 @@ http() {
         2>"$tmp/curl.err") || HTTP_CODE=000
     [ "$HTTP_CODE" != 000 ] || cp "$tmp/curl.err" "$tmp/body"
 }
+# shellcheck disable=SC2317  # called from lib/components/*.sh
 body_excerpt() { head -c 300 "$tmp/body" | tr '\n' ' '; }
 
 # Ready probes for poll: succeed once the thing answers as it should.
@@ -112,97 +133,6 @@ health_ok() {
 }
 # shellcheck disable=SC2317  # called through poll
 ping_ok() { "$DEVCTL" --socket "$SOCKET" ping >"$tmp/ping" 2>&1; }
-
-check_manager() {
-    if poll "$TIMEOUT" test -S "$SOCKET"; then
-        pass "socket $SOCKET exists"
-    else
-        fail "socket $SOCKET: not there after ${TIMEOUT}s (is hailo-device-manager.socket started?" \
-            "systemctl status hailo-device-manager.socket)"
-        return
-    fi
-    if [ ! -x "$DEVCTL" ]; then
-        fail "hailo-devctl not found at $DEVCTL (use --devctl PATH)"
-        return
-    fi
-    if poll "$TIMEOUT" ping_ok; then
-        pass "manager answers ping: $(head -n1 "$tmp/ping")"
-    else
-        fail "manager does not answer ping on $SOCKET: $(head -n1 "$tmp/ping")" \
-            "(journalctl -u hailo-device-manager)"
-        return
-    fi
-    if "$DEVCTL" --socket "$SOCKET" --json status >"$tmp/status" 2>"$tmp/status.err"; then
-        local summary
-        summary=$(py_eval "$tmp/status" '"backend %s%s, device %s, %d models resident, %.0f of %.0f MiB used, %d waiting" % (
-            j["backend"], " (simulated)" if j.get("simulated") else "", j["device_id"],
-            len(j["loaded_models"]), j["memory"]["used_bytes"] / 2**20,
-            j["memory"]["total_bytes"] / 2**20, j["queue_depth"])') || true
-        pass "manager status: $summary"
-    else
-        fail "manager status: $(head -n1 "$tmp/status.err")"
-    fi
-}
-
-check_clip() {
-    if poll "$TIMEOUT" health_ok "$CLIP_URL/health" \
-        'j["status"] == "healthy" and j["model_loaded"] is True'; then
-        pass "hailo-clip $CLIP_URL/health: healthy, model $(py_eval "$tmp/body" 'j.get("model")')"
-    else
-        fail "hailo-clip $CLIP_URL/health: HTTP $HTTP_CODE $(body_excerpt)" \
-            "(journalctl -u hailo-clip)"
-        return
-    fi
-    # A 32x32 gradient PNG, made here with the standard library only.
-    "$PY" - >"$tmp/classify.json" <<'EOF'
-import base64, json, struct, zlib
-w = h = 32
-raw = b"".join(b"\0" + bytes(v for x in range(w) for v in (x * 8, y * 8, 128)) for y in range(h))
-def chunk(kind, data):
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-       + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
-print(json.dumps({"image": base64.b64encode(png).decode(),
-                  "prompts": ["a photo of a cat", "a photo of a dog"], "top_k": 2}))
-EOF
-    http POST "$CLIP_URL/v1/classify" "$tmp/classify.json"
-    local top
-    if [ "$HTTP_CODE" = 200 ] && top=$(py_eval "$tmp/body" \
-        'len(j["classifications"]) == 2 and "%s %.3f, in %.0f ms" % (j["classifications"][0]["text"],
-            j["classifications"][0]["score"], j["inference_time_ms"])'); then
-        pass "hailo-clip classify: top $top"
-    else
-        fail "hailo-clip classify: HTTP $HTTP_CODE $(body_excerpt)"
-    fi
-}
-
-check_vision() {
-    if poll "$TIMEOUT" health_ok "$VISION_URL/health/ready" 'j["ready"] is True'; then
-        pass "hailo-vision $VISION_URL/health/ready: ready"
-    else
-        fail "hailo-vision $VISION_URL/health/ready: HTTP $HTTP_CODE $(body_excerpt)" \
-            "(journalctl -u hailo-vision)"
-        return
-    fi
-    http GET "$VISION_URL/v1/models"
-    local model
-    if ! { [ "$HTTP_CODE" = 200 ] && model=$(py_eval "$tmp/body" 'j["data"][0]["id"]'); }; then
-        fail "hailo-vision /v1/models: HTTP $HTTP_CODE $(body_excerpt)"
-        return
-    fi
-    printf '{"model": "%s", "max_tokens": 1, "messages": [{"role": "user", "content": "Say hi."}]}\n' \
-        "$model" >"$tmp/chat.json"
-    http POST "$VISION_URL/v1/chat/completions" "$tmp/chat.json"
-    local out
-    if [ "$HTTP_CODE" = 200 ] && out=$(py_eval "$tmp/body" \
-        'j["object"] == "chat.completion" and isinstance(j["choices"][0]["message"]["content"], str)
-         and j["usage"]["completion_tokens"] >= 1 and "%r, %d completion token(s)" % (
-         j["choices"][0]["message"]["content"], j["usage"]["completion_tokens"])'); then
-        pass "hailo-vision chat ($model): $out"
-    else
-        fail "hailo-vision chat: HTTP $HTTP_CODE $(body_excerpt)"
-    fi
-}
 
 # The seed's HAILO_OPEN_FILE_FAILURE(13): the manager could not read a model a
 # service pointed it at.  As root, check that each configured model file that
@@ -225,15 +155,45 @@ check_model_access() {
     done < <(grep -E '^[[:space:]]+[a-z_]*_path:[[:space:]]*[^[:space:]]' "$CONF_DIR/$conf")
 }
 
-if ! command -v curl >/dev/null && [[ " ${COMPONENTS[*]} " = *" clip "* || " ${COMPONENTS[*]} " = *" vision "* ]]; then
-    fail "curl is needed for the HTTP checks (apt-get install curl)"
-fi
 for c in "${COMPONENTS[@]}"; do
-    case "$c" in
-        manager) check_manager ;;
-        clip) check_model_access hailo-clip.yaml hailo-clip; check_clip ;;
-        vision) check_model_access hailo-vision.yaml hailo-vision; check_vision ;;
-    esac
+    if [ "$c" != manager ] && ! command -v curl >/dev/null; then
+        fail "curl is needed for the HTTP checks (apt-get install curl)"
+        break
+    fi
+done
+# The original Python services' models (lib/migrate.sh): as root, check that
+# the manager's user can read every model file in their trees (by the modes,
+# owners and groups of each file and the directories above it).
+check_original_models() {
+    local tree n bad path
+    [ "$(id -u)" = 0 ] || return 0
+    load_accounts
+    [ -n "${ACCT_UID[hailo-dm]:-}" ] || return 0
+    for tree in "${ORIGINAL_TREES[@]}"; do
+        [ -d "$tree" ] || continue
+        n=0 bad=()
+        while IFS= read -r -d '' path; do
+            n=$((n + 1))
+            can_access hailo-dm "$path" r || bad+=("$path")
+        done < <(find "$tree" -type f -name '*.hef' -print0)
+        [ "$n" -gt 0 ] || continue
+        if [ ${#bad[@]} = 0 ]; then
+            pass "hailo-dm can read the $n model(s) in $tree"
+        else
+            fail "hailo-dm cannot read ${bad[*]}: run scripts/install.sh again (it gives the" \
+                "manager the tree's group)"
+        fi
+    done
+}
+
+for c in "${COMPONENTS[@]}"; do
+    if [ "$c" = manager ]; then
+        verify_manager
+        check_original_models
+    else
+        check_model_access "${COMP_CONFIG[$c]}" "${COMP_USER[$c]}"
+        "verify_$c" "${URL[$c]}"
+    fi
 done
 
 if [ "$FAILED" -eq 0 ]; then

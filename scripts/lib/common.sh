@@ -46,15 +46,16 @@ rpath() { printf '%s%s' "$ROOT" "$1"; }
 # The target root's accounts, read once (and again after each change) with
 # bash builtins only: staged installs never consult the host's databases, and
 # no lookup forks a process.
-declare -A ACCT_UID=() ACCT_PGID=() ACCT_GID=() ACCT_MEMBERS=()
+declare -A ACCT_UID=() ACCT_PGID=() ACCT_HOME=() ACCT_GID=() ACCT_MEMBERS=() ACCT_GNAME=()
 load_accounts() {
-    local name id gid rest members
-    ACCT_UID=() ACCT_PGID=() ACCT_GID=() ACCT_MEMBERS=()
+    local name id gid home members
+    ACCT_UID=() ACCT_PGID=() ACCT_HOME=() ACCT_GID=() ACCT_MEMBERS=() ACCT_GNAME=()
     if [ -f "$ROOT/etc/passwd" ]; then
-        while IFS=: read -r name _ id gid rest; do
+        while IFS=: read -r name _ id gid _ home _; do
             [ -n "$name" ] || continue
             ACCT_UID[$name]=$id
             ACCT_PGID[$name]=$gid
+            ACCT_HOME[$name]=$home
         done <"$ROOT/etc/passwd"
     fi
     if [ -f "$ROOT/etc/group" ]; then
@@ -62,6 +63,7 @@ load_accounts() {
             [ -n "$name" ] || continue
             ACCT_GID[$name]=$gid
             ACCT_MEMBERS[$name]=",$members,"
+            [ -n "${ACCT_GNAME[$gid]:-}" ] || ACCT_GNAME[$gid]=$name
         done <"$ROOT/etc/group"
     fi
 }
@@ -74,6 +76,58 @@ user_in_group() {
     [ -n "$gid" ] || return 1
     [ "${ACCT_PGID[$1]:-}" = "$gid" ] && return 0
     [[ "${ACCT_MEMBERS[$2]}" = *",$1,"* ]]
+}
+
+# The numeric groups of user $1 (primary first), space-separated, as
+# initgroups gives them to a process started as that user.
+user_gids() {
+    local g out=${ACCT_PGID[$1]:-}
+    for g in "${!ACCT_MEMBERS[@]}"; do
+        [[ "${ACCT_MEMBERS[$g]}" != *",$1,"* ]] || out+=" ${ACCT_GID[$g]}"
+    done
+    printf '%s' "$out"
+}
+
+# can_access USER PATH WANT - whether USER could open PATH (inside ROOT) for
+# WANT (r: read a file, rx: list a directory) going by the modes and owners
+# of PATH and every directory above it, as the kernel checks them (no ACLs).
+can_access() {
+    local user=$1 path=$2 want=$3 uid=${ACCT_UID[$1]:-} gids p rest st
+    [ -n "$uid" ] || return 1
+    [ "$uid" != 0 ] || return 0
+    gids=" $(user_gids "$user") "
+    p=
+    rest=${path#/}
+    while :; do
+        p+="/${rest%%/*}"
+        [ "$rest" = "${rest#*/}" ] && rest= || rest=${rest#*/}
+        st=$(stat -c '%u %g %a' "$ROOT$p" 2>/dev/null) || return 1
+        if [ -n "$rest" ]; then
+            mode_allows "$st" "$uid" "$gids" 1 || return 1
+        else
+            case "$want" in
+                r) mode_allows "$st" "$uid" "$gids" 4 ;;
+                *) mode_allows "$st" "$uid" "$gids" 5 ;;
+            esac
+            return
+        fi
+    done
+}
+
+# mode_allows "UID GID OCTALMODE" UID " GIDS " BITS - the owner, group or
+# other class that applies to the user has every one of BITS (4 r, 1 x).
+mode_allows() {
+    local fuid fgid mode class
+    read -r fuid fgid mode <<<"$1"
+    mode=$((8#$mode))
+    if [ "$fuid" = "$2" ]; then
+        class=$(((mode >> 6) & 7))
+    elif [[ "$3" = *" $fgid "* ]]; then
+        class=$(((mode >> 3) & 7))
+    else
+        class=$((mode & 7))
+    fi
+    [ $((class & $4)) = "$4" ]
 }
 
 # Sets OWNER_IDS to "uid:gid" for chown from names in the target root (the
@@ -120,41 +174,13 @@ poll() {
     done
 }
 
-# The components named on a command line, expanded and in install order.
-# Usage: parse_components ARG... ; result in COMPONENTS (array).
-parse_components() {
-    local want_manager=0 want_clip=0 want_vision=0 c
-    [ $# -gt 0 ] || set -- all
-    for c in "$@"; do
-        case "$c" in
-            manager) want_manager=1 ;;
-            clip) want_clip=1 ;;
-            vision) want_vision=1 ;;
-            all) want_manager=1 want_clip=1 want_vision=1 ;;
-            *) die "unknown component '$c' (manager, clip, vision or all)" ;;
-        esac
-    done
-    COMPONENTS=()
-    [ "$want_manager" = 0 ] || COMPONENTS+=(manager)
-    [ "$want_clip" = 0 ] || COMPONENTS+=(clip)
-    [ "$want_vision" = 0 ] || COMPONENTS+=(vision)
-}
-
-# Component table: programs, units, config file, user; the directory a
-# service keeps fetched models in (the manager's is their parent).
-declare -A COMP_BINS=([manager]="hailo-device-manager hailo-devctl" [clip]=hailo-clip
-    [vision]=hailo-vision)
-declare -A COMP_UNITS=([manager]="hailo-device-manager.socket hailo-device-manager.service"
-    [clip]=hailo-clip.service [vision]=hailo-vision.service)
-declare -A COMP_CONFIG=([manager]=hailo-device-manager.yaml [clip]=hailo-clip.yaml
-    [vision]=hailo-vision.yaml)
-declare -A COMP_USER=([manager]=hailo-dm [clip]=hailo-clip [vision]=hailo-vision)
-declare -A COMP_STATE=([manager]=/var/lib/hailo [clip]=/var/lib/hailo/clip
-    [vision]=/var/lib/hailo/vision)
-
 # Shared names (DESIGN.md, Deployment), used by the scripts that source this.
 SOCKET_GROUP=hailo
 MODEL_GROUP=hailo-models
 MODEL_ROOT=/var/lib/hailo
 CONFIG_DIR=/etc/hailo
 UNIT_DIR=/etc/systemd/system
+# Where the original Python services keep their models (the manager allows
+# these by default; install.sh makes them readable to it, verify.sh checks).
+ORIGINAL_TREES=(/var/lib/hailo-vision /var/lib/hailo-whisper /var/lib/hailo-ocr
+    /var/lib/hailo-depth /var/lib/hailo-pose)

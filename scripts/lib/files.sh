@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # files.sh - idempotent file and directory steps: nothing is rewritten when it
 # is already as wanted, so a second install changes nothing and says so.
-# Needs common.sh.
+# Needs common.sh and state.sh.
 
 # The "mode owner:group" of a path as stat prints them (octal mode, numeric ids).
 file_state() { stat -c '%a %u:%g' "$1" 2>/dev/null; }
@@ -69,20 +69,28 @@ install_file() {
 #   - DEST equal to the new default -> nothing to do
 #   - DEST equal to PRISTINE (an old default nobody edited) -> update it
 #   - otherwise DEST was edited     -> keep it, write the default as DEST.dist
+# A DEST that was there before this script ever installed one (no PRISTINE:
+# the original Python service's config) is kept the same way, read as it is,
+# recorded (state.sh) so that uninstall --purge leaves it, and never
+# re-owned.
 install_config() {
-    local src=$1 dest=$2 pristine=$3 mode=$4 user=$5 group=$6
+    local src=$1 dest=$2 pristine=$3 mode=$4 user=$5 group=$6 whose=edited
+    if [ -e "$dest" ] && [ ! -f "$pristine" ] && ! cmp -s "$src" "$dest"; then
+        state_add foreign-config "${dest#"$ROOT"}"
+    fi
+    state_has foreign-config "${dest#"$ROOT"}" && whose="not ours (the original service's)"
     if [ ! -e "$dest" ]; then
         install_file "$src" "$dest" "$mode" "$user" "$group" || true
     elif cmp -s "$src" "$dest"; then
         note "= $dest is the current default"
-    elif [ -f "$pristine" ] && cmp -s "$pristine" "$dest"; then
+    elif [ "$whose" = edited ] && [ -f "$pristine" ] && cmp -s "$pristine" "$dest"; then
         install_file "$src" "$dest" "$mode" "$user" "$group" || true
     else
         if [ -f "$dest.dist" ] && cmp -s "$src" "$dest.dist"; then
-            note "= $dest was edited: kept; the default is in $dest.dist"
+            note "= $dest is $whose: kept; the default is in $dest.dist"
         else
             install_file "$src" "$dest.dist" "$mode" "$user" "$group" || true
-            say "  NOTE: $dest was edited: kept as it is; the new default is in $dest.dist"
+            say "  NOTE: $dest is $whose: kept as it is; the new default is in $dest.dist"
         fi
     fi
     install_file "$src" "$pristine" 0644 root root || true

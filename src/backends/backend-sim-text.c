@@ -140,6 +140,7 @@ static const char *const stopwords[] = {
     "see",   "look", "give",      "me",    "is",     "in",      "of",       "here",  "where",
     "when",  "why",  "happening", "doing", "going",  "they",    "them",     "these", "those",
     "then",  "than", "very",      "just",  "could",  "would",   "should",   "will",  "scene",
+    "their", "did",  "his",       "her",   "our",    "many",    "most",     "much",  "more",
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))

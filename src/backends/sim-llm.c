@@ -62,18 +62,20 @@ static int render_system(const llm_input *in, buf *t)
     int rc = append_str(t, "<|im_start|>system\n") ?: append_str(t, sys);
     if (!in->tools || cJSON_GetArraySize(in->tools) == 0)
         return rc ?: append_str(t, "<|im_end|>\n");
-    rc = rc ?: append_str(t, "\n\n# Tools\n\nYou may call one or more functions to assist with "
-                             "the user query.\n\nYou are provided with function signatures "
-                             "within <tools></tools> XML tags:\n<tools>");
+    rc = rc
+             ?: append_str(t, "\n\n# Tools\n\nYou may call one or more functions to assist with "
+                              "the user query.\n\nYou are provided with function signatures "
+                              "within <tools></tools> XML tags:\n<tools>");
     const cJSON *tool;
     cJSON_ArrayForEach(tool, in->tools)
     {
         rc = rc ?: append_str(t, "\n") ?: append_json(t, tool);
     }
-    return rc ?: append_str(t, "\n</tools>\n\nFor each function call, return a json object with "
-                               "function name and arguments within <tool_call></tool_call> XML "
-                               "tags:\n<tool_call>\n{\"name\": <function-name>, \"arguments\": "
-                               "<args-json-object>}\n</tool_call><|im_end|>\n");
+    return rc
+               ?: append_str(t, "\n</tools>\n\nFor each function call, return a json object with "
+                                "function name and arguments within <tool_call></tool_call> XML "
+                                "tags:\n<tool_call>\n{\"name\": <function-name>, \"arguments\": "
+                                "<args-json-object>}\n</tool_call><|im_end|>\n");
 }
 
 static int render_tool_calls(const cJSON *calls, buf *t)
@@ -223,8 +225,12 @@ static int compose_prose(llm_plan *p, const llm_input *in, buf *t)
     if (p->n_kw > 0) {
         rc = rc ?: append_str(t, " You asked about");
         for (size_t i = 0; i < p->n_kw; i++)
-            rc = rc ?: buf_printf(t, "%s %s",
-                                  i == 0 ? "" : i + 1 == p->n_kw ? " and" : ",", p->kw[i]);
+            rc = rc
+                     ?: buf_printf(t, "%s %s",
+                                   i == 0             ? ""
+                                   : i + 1 == p->n_kw ? " and"
+                                                      : ",",
+                                   p->kw[i]);
         rc = rc ?: append_str(t, ".");
     }
     if (p->earlier[0])
@@ -234,17 +240,17 @@ static int compose_prose(llm_plan *p, const llm_input *in, buf *t)
         size_t n = strlen(last->content);
         if (n > TOOL_QUOTE_BYTES)
             n = TOOL_QUOTE_BYTES;
-        while (n > 0 && n < strlen(last->content) && ((unsigned char)last->content[n] & 0xC0) == 0x80)
+        while (n > 0 && n < strlen(last->content) &&
+               ((unsigned char)last->content[n] & 0xC0) == 0x80)
             n--; /* never cut a UTF-8 character */
-        rc = rc ?: buf_printf(t, " The tool %s answered: \"%.*s\".",
-                              last->tool_name ? last->tool_name : "call", (int)n, last->content);
+        rc = rc
+                 ?: buf_printf(t, " The tool %s answered: \"%.*s\".",
+                               last->tool_name ? last->tool_name : "call", (int)n, last->content);
     }
     int sentences = 2 + (int)(sim_rng_next(&p->c.rng) % 3);
     for (int s = 0; s < sentences && rc == 0; s++)
-        rc = sim_compose_sentence(&p->c,
-                                  s == 0 && p->n_kw ? p->kw[sim_rng_next(&p->c.rng) % p->n_kw]
-                                                    : NULL,
-                                  t);
+        rc = sim_compose_sentence(
+            &p->c, s == 0 && p->n_kw ? p->kw[sim_rng_next(&p->c.rng) % p->n_kw] : NULL, t);
     return rc;
 }
 
@@ -252,8 +258,8 @@ static int compose_prose(llm_plan *p, const llm_input *in, buf *t)
 static int compose_json(llm_plan *p, buf *t)
 {
     buf prose = {0};
-    int rc = append_str(&prose, "A simulated answer from the Hailo-10H simulator.") ?:
-             sim_compose_sentence(&p->c, p->n_kw ? p->kw[0] : NULL, &prose);
+    int rc = append_str(&prose, "A simulated answer from the Hailo-10H simulator.")
+                 ?: sim_compose_sentence(&p->c, p->n_kw ? p->kw[0] : NULL, &prose);
     rc = rc ?: append_str(t, "{\"answer\": \"") ?:
                 append_json_chars(t, (const char *)prose.data, prose.len) ?:
                 append_str(t, "\", \"topics\": [");
@@ -398,11 +404,10 @@ int sim_infer_llm(const backend *b, backend_model *m, const infer_input *in,
     }
     /* The answer ends where asked, or where the context is full. */
     int room = SIM_LLM_CONTEXT - prompt_tokens;
-    sim_release_opts opts = {.stop = li->stop,
-                             .n_stop = li->n_stop,
-                             .max_tokens = li->max_tokens > 0 && li->max_tokens < room
-                                               ? li->max_tokens
-                                               : room};
+    sim_release_opts opts = {
+        .stop = li->stop,
+        .n_stop = li->n_stop,
+        .max_tokens = li->max_tokens > 0 && li->max_tokens < room ? li->max_tokens : room};
     rc = sim_release(b, m, (const char *)answer.data, answer.len, &opts, hooks, out, err);
     if (rc == 0)
         out->prompt_tokens = prompt_tokens;

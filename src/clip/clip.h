@@ -74,7 +74,9 @@ extern const conf_key clip_config_keys[];
 int clip_config_defaults(clip_config *cfg);
 /*
  * Loads `path` over the defaults (a missing file is an error unless
- * missing_ok), then applies $HAILO_CLIP_TOKEN and checks the result.
+ * missing_ok), then applies $HAILO_CLIP_TOKEN and checks the result.  A text
+ * file path left at its default that does not exist becomes the original
+ * Python service's file (resources/json, resources/npy) when that exists.
  * Errors read "file:line: message".
  */
 int clip_config_load(clip_config *cfg, const char *path, bool missing_ok, hdm_err *err);

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clip/clip.h"
 #include "common/log.h"
@@ -116,6 +117,38 @@ int clip_config_check(const clip_config *cfg, hdm_err *err)
     return 0;
 }
 
+/*
+ * The original Python service finds CLIP's text files where hailo-apps puts
+ * them (resources/json and resources/npy) and its config has no keys for
+ * them: a path left at our default that does not exist falls back to the
+ * original's file when that one does, so an upgraded install keeps working.
+ */
+static int original_text_files(clip_config *cfg, hdm_err *err)
+{
+    static const struct {
+        size_t offset;
+        const char *ours, *original;
+    } files[] = {
+        {OFF(tokenizer_path), HAILO_RESOURCES "/clip/tokenizer.json",
+         HAILO_RESOURCES "/json/clip_tokenizer.json"},
+        {OFF(token_embedding_path), HAILO_RESOURCES "/clip/token_embedding_lut.npy",
+         HAILO_RESOURCES "/npy/token_embedding_lut.npy"},
+        {OFF(text_projection_path), HAILO_RESOURCES "/clip/text_projection.npy",
+         HAILO_RESOURCES "/npy/text_projection.npy"},
+    };
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        char **v = (char **)((char *)cfg + files[i].offset);
+        if (!*v || strcmp(*v, files[i].ours) != 0 || access(files[i].ours, F_OK) == 0 ||
+            access(files[i].original, F_OK) != 0)
+            continue;
+        log_info("%s is missing: using the original service's %s", files[i].ours,
+                 files[i].original);
+        if (svc_conf_set_str(v, files[i].original) < 0)
+            return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
+    }
+    return 0;
+}
+
 int clip_config_load(clip_config *cfg, const char *path, bool missing_ok, hdm_err *err)
 {
     int r = conf_load_file(path, clip_config_keys, cfg, svc_conf_warn_unknown, NULL, err);
@@ -124,7 +157,7 @@ int clip_config_load(clip_config *cfg, const char *path, bool missing_ok, hdm_er
         hdm_err_clear(err);
         r = 0;
     }
-    if (r < 0)
+    if (r < 0 || (r = original_text_files(cfg, err)) < 0)
         return r;
     return svc_conf_env_str(&cfg->bearer_token, "HAILO_CLIP_TOKEN", err);
 }

@@ -11,7 +11,9 @@
  * wrappers add no arithmetic of their own beyond argument checks.
  */
 #include <opencv2/core.hpp>
+#include <opencv2/core/core_c.h>
 #include <opencv2/imgproc.hpp>
+#include <opencv2/imgproc/imgproc_c.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -97,6 +99,25 @@ extern "C" void imgproc_set_threads(int n)
         cv::setNumThreads(n == 1 ? 0 : n > 1 ? n : -1);
     } catch (...) { /* cannot fail in practice; nothing to report */
     }
+}
+
+extern "C" int imgproc_parallel_for(size_t n, void (*fn)(void *user, size_t begin, size_t end),
+                                    void *user, hdm_err *err)
+{
+    if (fn == nullptr)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "parallel loop: no function");
+    if (n == 0)
+        return 0;
+    if (n > (size_t)INT32_MAX)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "parallel loop: %zu items", n);
+    return guarded(err, "parallel loop", [&] {
+        /* One stripe per item: OpenCV hands stripes out to its threads as
+         * they come free, which balances items of unequal cost. */
+        cv::parallel_for_(
+            cv::Range(0, (int)n),
+            [&](const cv::Range &r) { fn(user, (size_t)r.start, (size_t)r.end); }, (double)n);
+        return 0;
+    });
 }
 
 extern "C" int imgproc_letterbox_geometry(int src_w, int src_h, int dst_w, int dst_h,
@@ -294,6 +315,69 @@ extern "C" int imgproc_find_contours(const uint8_t *mask, int w, int h, size_t s
         }
         start[contours.size()] = k;
         out->count = contours.size();
+        out->start = start;
+        out->xy = xy;
+        return 0;
+    });
+}
+
+extern "C" int imgproc_find_contours_framed(uint8_t *framed, int w, int h, imgproc_contours *out,
+                                            hdm_err *err)
+{
+    if (out == nullptr)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "find contours: no output");
+    std::memset(out, 0, sizeof(*out));
+    int rc = check_size("find contours", w, h, err);
+    if (rc == 0 && (w > IMGPROC_MAX_SIDE - 2 || h > IMGPROC_MAX_SIDE - 2))
+        rc = hdm_err_set(err, HDM_E_BAD_REQUEST, "find contours: size %dx%d too large to frame",
+                         w, h);
+    if (rc == 0 && framed == nullptr)
+        rc = hdm_err_set(err, HDM_E_BAD_REQUEST, "find contours: no pixels");
+    if (rc < 0)
+        return rc;
+    const int fw = w + 2, fh = h + 2;
+    /* The frame cv::findContours would add (copyMakeBorder, constant 0). */
+    std::memset(framed, 0, (size_t)fw);
+    std::memset(framed + (size_t)(fh - 1) * (size_t)fw, 0, (size_t)fw);
+    for (int y = 1; y < fh - 1; y++)
+        framed[(size_t)y * (size_t)fw] = framed[(size_t)y * (size_t)fw + (size_t)fw - 1] = 0;
+    return guarded(err, "find contours", [&] {
+        /* What cv::findContours does after its copy (OpenCV 4.6
+         * contours.cpp): the C implementation on the bordered image with
+         * the offset (-1, -1), then the contour tree flattened in
+         * cvTreeToNodeSeq order.  cvFindContours also zeroes the frame,
+         * which is zero already. */
+        cv::Mat image(fh, fw, CV_8UC1, framed);
+        CvMat cimage = cvMat(image);
+        cv::MemStorage storage(cvCreateMemStorage());
+        CvSeq *first = nullptr;
+        cvFindContours(&cimage, storage, &first, sizeof(CvContour), CV_RETR_LIST,
+                       CV_CHAIN_APPROX_SIMPLE, cvPoint(-1, -1));
+        if (first == nullptr)
+            return 0;
+        cv::Seq<CvSeq *> all(cvTreeToNodeSeq(first, sizeof(CvSeq), storage));
+        size_t count = all.size(), total = 0;
+        cv::SeqIterator<CvSeq *> it = all.begin();
+        for (size_t i = 0; i < count; i++, ++it)
+            total += (size_t)(*it)->total;
+        size_t *start = static_cast<size_t *>(std::malloc((count + 1) * sizeof(size_t)));
+        int32_t *xy =
+            static_cast<int32_t *>(std::malloc((total ? total : 1) * 2 * sizeof(int32_t)));
+        if (start == nullptr || xy == nullptr) {
+            std::free(start);
+            std::free(xy);
+            return hdm_err_set(err, HDM_E_NOMEM, "find contours: out of memory for %zu points",
+                               total);
+        }
+        size_t k = 0;
+        it = all.begin();
+        for (size_t i = 0; i < count; i++, ++it) {
+            start[i] = k;
+            cvCvtSeqToArray(*it, xy + 2 * k); /* CvPoint: two ints, x then y */
+            k += (size_t)(*it)->total;
+        }
+        start[count] = k;
+        out->count = count;
         out->start = start;
         out->xy = xy;
         return 0;

@@ -36,6 +36,20 @@ extern "C" {
  */
 void imgproc_set_threads(int n);
 
+/*
+ * Runs fn(user, begin, end) over the index range [0, n), split into
+ * disjoint sub-ranges run on OpenCV's worker threads (cv::parallel_for_):
+ * as many as imgproc_set_threads allows, the caller's thread alone when
+ * that is 1 or when called from inside another parallel region (OpenCV
+ * does not nest).  A service uses it to spread independent per-item work
+ * (one crop per index) over the cores OpenCV's own calls use.  fn is C and
+ * must not unwind.  Returns 0, or -HDM_E_INTERNAL when OpenCV could not run
+ * the loop; some sub-ranges may have run then, so fn must tolerate running
+ * an index again (write its own outputs only).
+ */
+int imgproc_parallel_for(size_t n, void (*fn)(void *user, size_t begin, size_t end), void *user,
+                         hdm_err *err);
+
 /* Largest width or height these functions accept (OpenCV's own limit is
  * INT_MAX; this keeps every byte count far from overflowing). */
 #define IMGPROC_MAX_SIDE 65536
@@ -122,6 +136,17 @@ typedef struct imgproc_contours {
  */
 int imgproc_find_contours(const uint8_t *mask, int w, int h, size_t stride, imgproc_contours *out,
                           hdm_err *err);
+/*
+ * imgproc_find_contours without the bordered copy cv::findContours makes of
+ * its input (a w+2 x h+2 byte buffer, 2 MB for a 1920x1080 map): `framed`
+ * is that buffer already, (w + 2) x (h + 2) bytes, packed, the w x h mask
+ * in its interior at (1, 1) and a one-pixel frame around it (zeroed here).
+ * The same OpenCV border following on the same bytes with the same offset,
+ * so the same contours, in the inner image's coordinates.  OpenCV turns the
+ * buffer into 0/1 in place: its contents are not kept.
+ */
+int imgproc_find_contours_framed(uint8_t *framed, int w, int h, imgproc_contours *out,
+                                 hdm_err *err);
 /* Frees what imgproc_find_contours allocated and empties *c; accepts NULL. */
 void imgproc_contours_free(imgproc_contours *c);
 

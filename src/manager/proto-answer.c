@@ -9,8 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/tensor.h"
 #include "common/log.h"
+#include "common/pyjson.h"
+#include "common/tensor.h"
 
 /*
  * Shapes: a backend gives every output tensor the per-frame shape HailoRT
@@ -48,6 +49,34 @@ static bool result_binary_shapes(cJSON *node)
 static long result_to_v1(cJSON *node, const infer_output *out)
 {
     return tensor_refs_to_b64(node, out->tensors, out->n_tensors);
+}
+
+/*
+ * Floats the original manager answered as Python floats, whatever their
+ * value: whisper's segment times (0.0, not 0, or a Python client reads an
+ * int).  Backends build plain numbers, which in-process readers need; the
+ * answer turns them into items printed as Python prints floats.
+ */
+static bool result_python_floats(cJSON *result, model_kind kind)
+{
+    static const char *const times[] = {"start", "end"};
+    if (kind != MODEL_WHISPER)
+        return true;
+    cJSON *seg;
+    cJSON_ArrayForEach(seg, cJSON_GetObjectItemCaseSensitive(result, "segments"))
+    {
+        for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(seg, times[i]);
+            if (!cJSON_IsNumber(v))
+                continue;
+            cJSON *f = pyjson_float(v->valuedouble);
+            if (!f || !cJSON_ReplaceItemInObjectCaseSensitive(seg, times[i], f)) {
+                cJSON_Delete(f);
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static cJSON *job_error_json(const job *j)
@@ -126,6 +155,7 @@ void proto_answer_job(manager *m, conn *c, job *j)
             }
             n_att = j->out.n_tensors;
         }
+        ok = ok && result && result_python_floats(result, j->kind);
         if (ok && result)
             cJSON_AddItemToObject(resp, "result", result);
         else

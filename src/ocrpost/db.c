@@ -10,6 +10,9 @@
  * clip is to [0, width], not width - 1.  The one deliberate difference: an
  * unclip that yields no polygon (impossible for the quadrilaterals DB makes)
  * drops the box, where the Python would raise and fail the request.
+ * The thresholding rows and the contours' boxes are independent of each
+ * other and run on OpenCV's threads (imgproc_parallel_for); the boxes are
+ * kept in contour order, so nothing depends on the number of threads.
  */
 #include <math.h>
 #include <stdint.h>
@@ -205,13 +208,10 @@ static int contour_box(const float *pred, int w, int h, size_t stride, const ocr
     return 0;
 }
 
-int ocr_db_boxes(const float *pred, int w, int h, size_t stride, const ocr_db_params *p,
-                 ocr_boxes *out, hdm_err *err)
+/* The checks every entry point makes; the row stride in bytes into *step. */
+static int check_args(const float *pred, int w, int h, size_t stride, const ocr_db_params *p,
+                      ocr_boxes *out, size_t *step, hdm_err *err)
 {
-    imgproc_contours contours = {0};
-    size_t cap = 0;
-    int rc = 0;
-
     if (out == NULL)
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "DB post-processing: no output");
     out->items = NULL;
@@ -222,45 +222,149 @@ int ocr_db_boxes(const float *pred, int w, int h, size_t stride, const ocr_db_pa
         return hdm_err_set(err, HDM_E_BAD_REQUEST,
                            "DB post-processing: map size %dx%d is outside 1..%d", w, h,
                            IMGPROC_MAX_SIDE);
-    size_t step = stride ? stride : (size_t)w * sizeof(float);
-    if (step < (size_t)w * sizeof(float))
+    *step = stride ? stride : (size_t)w * sizeof(float);
+    if (*step < (size_t)w * sizeof(float))
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "DB post-processing: row stride %zu too small",
                            stride);
     if (!(p->unclip_ratio >= 0.0 && p->unclip_ratio <= 100.0) || p->min_size < 0)
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "DB post-processing: bad parameters");
+    return 0;
+}
 
-    /* bitmap = pred > thresh, as 0/255 for findContours. */
+/* bitmap = pred > thresh as 0/255 for findContours: row y of the map goes
+ * to bitmap + y * pitch + at (a framed bitmap puts it inside its frame). */
+typedef struct threshold_job {
+    const float *pred;
+    int w;
+    size_t step;
+    float thresh;
+    uint8_t *bitmap;
+    size_t pitch, at;
+} threshold_job;
+
+static void threshold_rows(void *user, size_t begin, size_t end)
+{
+    const threshold_job *j = user;
+    for (size_t y = begin; y < end; y++) {
+        const float *row = (const float *)((const uint8_t *)j->pred + y * j->step);
+        uint8_t *b = j->bitmap + y * j->pitch + j->at;
+        for (int x = 0; x < j->w; x++)
+            b[x] = row[x] > j->thresh ? 255 : 0;
+    }
+}
+
+static void threshold(const float *pred, int w, int h, size_t step, float thresh, uint8_t *bitmap,
+                      size_t pitch, size_t at)
+{
+    threshold_job j = {pred, w, step, thresh, bitmap, pitch, at};
+    /* Rows are independent: spread over OpenCV's threads (imgproc.h), or
+     * here when it cannot run them. */
+    if (imgproc_parallel_for((size_t)h, threshold_rows, &j, NULL) < 0)
+        threshold_rows(&j, 0, (size_t)h);
+}
+
+/* One contour's outcome, computed on any thread. */
+typedef struct contour_result {
+    ocr_box box;
+    int keep;
+    int rc;
+} contour_result;
+
+typedef struct contours_job {
+    const float *pred;
+    int w, h;
+    size_t step;
+    const ocr_db_params *p;
+    const imgproc_contours *contours;
+    contour_result *res;
+} contours_job;
+
+static void contours_range(void *user, size_t begin, size_t end)
+{
+    const contours_job *j = user;
+    for (size_t i = begin; i < end; i++) {
+        const int32_t *xy = j->contours->xy + 2 * j->contours->start[i];
+        size_t np = j->contours->start[i + 1] - j->contours->start[i];
+        contour_result *r = &j->res[i];
+        r->rc = contour_box(j->pred, j->w, j->h, j->step, j->p, xy, np, &r->box, &r->keep, NULL);
+    }
+}
+
+/* The boxes of the first max_candidates contours, in contour order (the
+ * loop of boxes_from_bitmap).  Each contour's box depends on that contour
+ * and the map alone, so they are computed on OpenCV's threads and then
+ * kept in order; a failure is computed again here for its sentence. */
+static int contours_to_boxes(const float *pred, int w, int h, size_t step, const ocr_db_params *p,
+                             const imgproc_contours *contours, ocr_boxes *out, hdm_err *err)
+{
+    size_t cap = 0;
+    size_t n = contours->count < p->max_candidates ? contours->count : p->max_candidates;
+    if (n == 0)
+        return 0;
+    contour_result *res = malloc(n * sizeof(*res));
+    if (res == NULL)
+        return hdm_err_set(err, HDM_E_NOMEM, "out of memory for %zu contours", n);
+    contours_job j = {pred, w, h, step, p, contours, res};
+    if (imgproc_parallel_for(n, contours_range, &j, NULL) < 0)
+        contours_range(&j, 0, n);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (res[i].rc < 0) {
+            ocr_box b;
+            int keep;
+            const int32_t *xy = contours->xy + 2 * contours->start[i];
+            size_t np = contours->start[i + 1] - contours->start[i];
+            /* Again on this thread for the sentence: the same inputs fail
+             * the same way. */
+            rc = contour_box(pred, w, h, step, p, xy, np, &b, &keep, err);
+            if (rc == 0)
+                rc = hdm_err_set(err, HDM_E_INTERNAL, "contour %zu failed, then did not", i);
+            break;
+        }
+        if (!res[i].keep)
+            continue;
+        res[i].box.db_index = out->count;
+        rc = push_box(out, &cap, &res[i].box, err);
+    }
+    free(res);
+    return rc;
+}
+
+int ocr_db_boxes_buf(const float *pred, int w, int h, size_t stride, const ocr_db_params *p,
+                     uint8_t *bitmap, ocr_boxes *out, hdm_err *err)
+{
+    imgproc_contours contours = {0};
+    size_t step;
+    int rc = check_args(pred, w, h, stride, p, out, &step, err);
+    if (rc < 0)
+        return rc;
+    if (bitmap == NULL)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "DB post-processing: no bitmap buffer");
+    /* Inside the one-pixel frame findContours works with (no copy of it). */
+    threshold(pred, w, h, step, p->thresh, bitmap, (size_t)w + 2, (size_t)w + 3);
+    rc = imgproc_find_contours_framed(bitmap, w, h, &contours, err);
+    if (rc == 0)
+        rc = contours_to_boxes(pred, w, h, step, p, &contours, out, err);
+    imgproc_contours_free(&contours);
+    return rc;
+}
+
+int ocr_db_boxes(const float *pred, int w, int h, size_t stride, const ocr_db_params *p,
+                 ocr_boxes *out, hdm_err *err)
+{
+    imgproc_contours contours = {0};
+    size_t step;
+    int rc = check_args(pred, w, h, stride, p, out, &step, err);
+    if (rc < 0)
+        return rc;
     uint8_t *bitmap = malloc((size_t)w * (size_t)h);
     if (bitmap == NULL)
         return hdm_err_set(err, HDM_E_NOMEM, "out of memory for a %dx%d text mask", w, h);
-    for (int y = 0; y < h; y++) {
-        const float *row = (const float *)((const uint8_t *)pred + (size_t)y * step);
-        uint8_t *b = bitmap + (size_t)y * (size_t)w;
-        for (int x = 0; x < w; x++)
-            b[x] = row[x] > p->thresh ? 255 : 0;
-    }
+    threshold(pred, w, h, step, p->thresh, bitmap, (size_t)w, 0);
     rc = imgproc_find_contours(bitmap, w, h, 0, &contours, err);
     free(bitmap);
-    if (rc < 0)
-        goto out;
-
-    size_t n = contours.count < p->max_candidates ? contours.count : p->max_candidates;
-    for (size_t i = 0; i < n; i++) {
-        ocr_box b;
-        int keep;
-        const int32_t *xy = contours.xy + 2 * contours.start[i];
-        size_t np = contours.start[i + 1] - contours.start[i];
-        rc = contour_box(pred, w, h, step, p, xy, np, &b, &keep, err);
-        if (rc < 0)
-            goto out;
-        if (!keep)
-            continue;
-        b.db_index = out->count;
-        rc = push_box(out, &cap, &b, err);
-        if (rc < 0)
-            goto out;
-    }
-out:
+    if (rc == 0)
+        rc = contours_to_boxes(pred, w, h, step, p, &contours, out, err);
     imgproc_contours_free(&contours);
     return rc;
 }

@@ -62,6 +62,17 @@ void ocr_boxes_free(ocr_boxes *b);
  */
 int ocr_db_boxes(const float *pred, int w, int h, size_t stride, const ocr_db_params *p,
                  ocr_boxes *out, hdm_err *err);
+/*
+ * ocr_db_boxes with the caller's buffer for the thresholded bitmap,
+ * OCR_DB_BITMAP_BYTES(w, h) bytes (overwritten), instead of the two that
+ * ocr_db_boxes allocates per call (its bitmap and OpenCV's bordered copy of
+ * it, imgproc_find_contours_framed): a service that keeps the buffer between
+ * requests saves the memory and the kernel's zeroing of fresh pages.  Same
+ * results (the golden test checks both entry points).
+ */
+#define OCR_DB_BITMAP_BYTES(w, h) (((size_t)(w) + 2) * ((size_t)(h) + 2))
+int ocr_db_boxes_buf(const float *pred, int w, int h, size_t stride, const ocr_db_params *p,
+                     uint8_t *bitmap, ocr_boxes *out, hdm_err *err);
 
 /*
  * get_mini_boxes: the minimum-area rectangle of the integer points xy[2n],

@@ -4,10 +4,11 @@
  * {images: [...], prompt, temperature, max_tokens, return_individual_results}
  * -> {results: [{index, image_url, analysis, finish_reason}], total_inference_time_ms,
  *     model, usage}.
- * With return_individual_results each image is analysed on its own (one
- * result per image); otherwise all images go to the model in one message
- * and the single result's image_url is "combined".  An image given as a
- * data URI is echoed by its header only ("data:image/png;base64,...").
+ * By default each image is analysed on its own (one result per image), as
+ * the original service did; with return_individual_results: false all
+ * images go to the model in one message and the single result's image_url
+ * is "combined".  Each result echoes its image reference as the original
+ * did: the first 100 characters, followed by "..." when it was longer.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,20 +42,25 @@ static int image_entry(const cJSON *v, int i, chat_image *out, hdm_err *err)
     return 0;
 }
 
-/* What to echo as a result's image_url. */
+/* What to echo as a result's image_url: the original's
+ * `ref[:100] + "..." if len(ref) > 100 else ref`, counted in characters. */
 static cJSON *echo_ref(const chat_image *img)
 {
-    if (strncmp(img->ref, "data:", 5) == 0) {
-        const char *comma = strchr(img->ref, ',');
-        size_t n = comma ? (size_t)(comma - img->ref) + 1 : 5;
-        char buf[96];
-        snprintf(buf, sizeof(buf), "%.*s...", (int)(n < 80 ? n : 80), img->ref);
-        return cJSON_CreateString(buf);
-    }
-    if (img->bare_base64 && strncmp(img->ref, "file://", 7) != 0 &&
-        strncmp(img->ref, "http://", 7) != 0 && strncmp(img->ref, "https://", 8) != 0)
-        return cJSON_CreateString("base64");
-    return cJSON_CreateString(img->ref);
+    const char *s = img->ref;
+    size_t i = 0, chars = 0;
+    for (; s[i]; i++)
+        if (((unsigned char)s[i] & 0xC0) != 0x80 && ++chars > 100)
+            break;
+    if (!s[i])
+        return cJSON_CreateString(s);
+    char *cut = malloc(i + 4);
+    if (!cut)
+        return NULL;
+    memcpy(cut, s, i);
+    memcpy(cut + i, "...", 4);
+    cJSON *out = cJSON_CreateString(cut);
+    free(cut);
+    return out;
 }
 
 /* [system, user: [image x n, text]] */
@@ -88,7 +94,7 @@ static int run_one(vision_app *app, const chat_params *params, const char *text,
                    const uint8_t *frames, size_t n, cJSON *echo, int index, cJSON *results,
                    double *total_ms, int *ptok, int *ctok, int cancel_fd, hdm_err *err)
 {
-    gen_result res = {0};
+    chat_result res = {0};
     cJSON *prompt = build_prompt(app->cfg, n, text);
     int r;
     if (!prompt) {
@@ -105,7 +111,7 @@ static int run_one(vision_app *app, const chat_params *params, const char *text,
     cJSON *o = cJSON_CreateObject();
     if (!o) {
         cJSON_Delete(echo);
-        gen_result_free(&res);
+        chat_result_free(&res);
         return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
     }
     cJSON_AddItemToArray(results, o);
@@ -117,7 +123,7 @@ static int run_one(vision_app *app, const chat_params *params, const char *text,
     *total_ms += res.inference_ms;
     *ptok += res.prompt_tokens;
     *ctok += res.completion_tokens;
-    gen_result_free(&res);
+    chat_result_free(&res);
     return 0;
 }
 
@@ -134,8 +140,7 @@ void analyze_handle(http_request *hr, http_reply *reply, void *user)
     int r, n = 0;
 
     if ((r = chat_parse_params(body, app->cfg, &params, &param, &err)) < 0) {
-        vision_reply_error(reply, r == -HDM_E_NOT_FOUND ? 404 : completion_status_for(r), err.msg,
-                           param, r == -HDM_E_NOT_FOUND ? "model_not_found" : "invalid_request");
+        openai_reply_error(reply, completion_status_for(r), err.msg, param, "invalid_request");
         return;
     }
     const cJSON *imgs = cJSON_GetObjectItemCaseSensitive(body, "images");
@@ -145,7 +150,7 @@ void analyze_handle(http_request *hr, http_reply *reply, void *user)
     if (!imgs && single) {
         n = 1;
     } else if (!cJSON_IsArray(imgs) || (n = cJSON_GetArraySize(imgs)) == 0) {
-        vision_reply_error(reply, 400, "images must be a non-empty list of images", "images",
+        openai_reply_error(reply, 400, "images must be a non-empty list of images", "images",
                            "invalid_request");
         goto out;
     }
@@ -153,33 +158,33 @@ void analyze_handle(http_request *hr, http_reply *reply, void *user)
         char msg[128];
         snprintf(msg, sizeof(msg), "too many images: at most %d are allowed per request",
                  app->cfg->max_images);
-        vision_reply_error(reply, 400, msg, "images", "invalid_request");
+        openai_reply_error(reply, 400, msg, "images", "invalid_request");
         goto out;
     }
     if (prompt && !cJSON_IsNull(prompt) && (!cJSON_IsString(prompt) || !prompt->valuestring[0])) {
-        vision_reply_error(reply, 400, "prompt must be a non-empty string", "prompt",
+        openai_reply_error(reply, 400, "prompt must be a non-empty string", "prompt",
                            "invalid_request");
         goto out;
     }
     if (indiv && !cJSON_IsNull(indiv) && !cJSON_IsBool(indiv)) {
-        vision_reply_error(reply, 400, "return_individual_results must be a boolean",
+        openai_reply_error(reply, 400, "return_individual_results must be a boolean",
                            "return_individual_results", "invalid_request");
         goto out;
     }
     if (!(images = calloc((size_t)n, sizeof(*images)))) {
-        vision_reply_error(reply, 500, "out of memory", NULL, NULL);
+        openai_reply_error(reply, 500, "out of memory", NULL, NULL);
         goto out;
     }
     for (int i = 0; i < n; i++)
         if ((r = image_entry(single && !imgs ? single : cJSON_GetArrayItem(imgs, i), i, &images[i],
                              &err)) < 0) {
-            vision_reply_error(reply, 400, err.msg, "images", "invalid_request");
+            openai_reply_error(reply, 400, err.msg, "images", "invalid_request");
             goto out;
         }
     if (!vision_check_ready(app, reply))
         goto out;
     if ((r = vision_load_frames(app, images, (size_t)n, &frames, &err)) < 0) {
-        vision_reply_error(reply, completion_status_for(r), err.msg, "images",
+        openai_reply_error(reply, completion_status_for(r), err.msg, "images",
                            r == -HDM_E_TOO_LARGE ? "image_too_large" : "invalid_image");
         goto out;
     }
@@ -188,12 +193,12 @@ void analyze_handle(http_request *hr, http_reply *reply, void *user)
     int ptok = 0, ctok = 0;
     cJSON *results;
     if (!(out = cJSON_CreateObject()) || !(results = cJSON_AddArrayToObject(out, "results"))) {
-        vision_reply_error(reply, 500, "out of memory", NULL, NULL);
+        openai_reply_error(reply, 500, "out of memory", NULL, NULL);
         goto out;
     }
-    vision_cancel vc;
-    vision_cancel_begin(&vc, hr);
-    if (cJSON_IsTrue(indiv)) {
+    chat_cancel vc;
+    chat_cancel_begin(&vc, hr);
+    if (!cJSON_IsFalse(indiv)) {
         for (int i = 0; i < n && r >= 0; i++)
             r = run_one(app, &params, text, frames + (size_t)i * VISION_FRAME_BYTES, 1,
                         echo_ref(&images[i]), i, results, &total, &ptok, &ctok, vc.fd, &err);
@@ -201,11 +206,11 @@ void analyze_handle(http_request *hr, http_reply *reply, void *user)
         r = run_one(app, &params, text, frames, (size_t)n, cJSON_CreateString("combined"), 0,
                     results, &total, &ptok, &ctok, vc.fd, &err);
     }
-    vision_cancel_end(&vc);
+    chat_cancel_end(&vc);
     if (r < 0) {
         int status = -r == HDM_E_NOT_FOUND ? 503 : completion_status_for(r);
         log_warn("analyze failed (%s): %s", hdm_error_code_name(r), err.msg);
-        vision_reply_error(reply, status, err.msg, NULL, hdm_error_code_name(r));
+        openai_reply_error(reply, status, err.msg, NULL, hdm_error_code_name(r));
         goto out;
     }
     cJSON_AddNumberToObject(out, "total_inference_time_ms", total);

@@ -44,167 +44,24 @@ static bool is_null(const cJSON *v)
     return !v || cJSON_IsNull(v);
 }
 
-static int get_number(const cJSON *body, const char *name, double lo, double hi, double *out,
-                      const char **param, hdm_err *err)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, name);
-    if (is_null(v))
-        return 0;
-    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < lo ||
-        v->valuedouble > hi) {
-        *param = name;
-        return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s must be a number between %g and %g", name,
-                           lo, hi);
-    }
-    *out = v->valuedouble;
-    return 0;
-}
-
-static int get_int(const cJSON *v, const char *name, long lo, long hi, long *out,
-                   const char **param, hdm_err *err)
-{
-    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) ||
-        v->valuedouble != floor(v->valuedouble) || v->valuedouble < (double)lo ||
-        v->valuedouble > (double)hi) {
-        *param = name;
-        hdm_err_set(err, HDM_E_BAD_REQUEST, "%s must be an integer between %ld and %ld", name, lo,
-                    hi);
-        /* A constant the compiler can see is negative: callers read *out
-         * only after a 0 (-O3 otherwise warns they might read it unset). */
-        return -HDM_E_BAD_REQUEST;
-    }
-    *out = (long)v->valuedouble;
-    return 0;
-}
-
-static int get_bool(const cJSON *obj, const char *name, bool *out, const char **param, hdm_err *err)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-    if (is_null(v))
-        return 0;
-    if (!cJSON_IsBool(v)) {
-        *param = name;
-        return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s must be a boolean", name);
-    }
-    *out = cJSON_IsTrue(v);
-    return 0;
-}
-
-static int parse_stop(const cJSON *v, chat_params *p, const char **param, hdm_err *err)
-{
-    if (is_null(v))
-        return 0;
-    *param = "stop";
-    if (cJSON_IsString(v)) {
-        if (strlen(v->valuestring) > VISION_MAX_STOP_LEN)
-            return hdm_err_set(err, HDM_E_BAD_REQUEST, "stop is longer than %d bytes",
-                               VISION_MAX_STOP_LEN);
-        if (!(p->stop[0] = strdup(v->valuestring)))
-            return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
-        p->n_stop = 1;
-        return 0;
-    }
-    if (!cJSON_IsArray(v))
-        return hdm_err_set(err, HDM_E_BAD_REQUEST,
-                           "stop must be a string or a list of at most %d strings",
-                           VISION_MAX_STOP);
-    int n = cJSON_GetArraySize(v);
-    if (n > VISION_MAX_STOP)
-        return hdm_err_set(err, HDM_E_BAD_REQUEST, "stop has %d entries; at most %d are allowed", n,
-                           VISION_MAX_STOP);
-    const cJSON *it;
-    cJSON_ArrayForEach(it, v)
-    {
-        if (!cJSON_IsString(it))
-            return hdm_err_set(err, HDM_E_BAD_REQUEST, "stop[%d] must be a string", p->n_stop);
-        if (strlen(it->valuestring) > VISION_MAX_STOP_LEN)
-            return hdm_err_set(err, HDM_E_BAD_REQUEST, "stop[%d] is longer than %d bytes",
-                               p->n_stop, VISION_MAX_STOP_LEN);
-        if (!(p->stop[p->n_stop] = strdup(it->valuestring)))
-            return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
-        p->n_stop++;
-    }
-    *param = NULL;
-    return 0;
-}
-
-void chat_params_free(chat_params *p)
-{
-    if (!p)
-        return;
-    for (int i = 0; i < p->n_stop; i++)
-        free(p->stop[i]);
-    p->n_stop = 0;
-}
-
 int chat_parse_params(const cJSON *body, const vision_config *cfg, chat_params *p,
                       const char **param, hdm_err *err)
 {
-    int r;
+    const chat_defaults d = {.temperature = cfg->temperature,
+                             .top_p = cfg->top_p,
+                             .max_tokens = cfg->max_tokens,
+                             .seed = cfg->seed};
     memset(p, 0, sizeof(*p));
-    p->temperature = cfg->temperature;
-    p->top_p = cfg->top_p;
-    p->max_tokens = cfg->max_tokens;
-    p->seed = cfg->seed;
     *param = NULL;
 
+    /* Any name is served by the loaded model, as the original service did:
+     * clients written for other servers send their own model names. */
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(body, "model");
-    if (!is_null(model)) {
-        if (!cJSON_IsString(model)) {
-            *param = "model";
-            return hdm_err_set(err, HDM_E_BAD_REQUEST, "model must be a string");
-        }
-        if (strcmp(model->valuestring, cfg->model_name) != 0) {
-            *param = "model";
-            return hdm_err_set(err, HDM_E_NOT_FOUND,
-                               "The model `%.200s` does not exist; this service serves `%s`",
-                               model->valuestring, cfg->model_name);
-        }
+    if (!is_null(model) && !cJSON_IsString(model)) {
+        *param = "model";
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "model must be a string");
     }
-    if ((r = get_number(body, "temperature", 0, 2, &p->temperature, param, err)) < 0 ||
-        (r = get_number(body, "top_p", 0, 1, &p->top_p, param, err)) < 0)
-        return r;
-    static const char *const max_names[] = {"max_completion_tokens", "max_tokens"};
-    for (size_t i = 0; i < 2; i++) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, max_names[i]);
-        long n;
-        if (is_null(v))
-            continue;
-        if ((r = get_int(v, max_names[i], 1, INT_MAX, &n, param, err)) < 0)
-            return r;
-        /* The config caps what one request may ask for. */
-        p->max_tokens = n < cfg->max_tokens ? (int)n : cfg->max_tokens;
-        break;
-    }
-    const cJSON *seed = cJSON_GetObjectItemCaseSensitive(body, "seed");
-    if (!is_null(seed)) {
-        long s;
-        if ((r = get_int(seed, "seed", 0, INT_MAX, &s, param, err)) < 0)
-            return r;
-        p->seed = (int)s;
-    }
-    const cJSON *n = cJSON_GetObjectItemCaseSensitive(body, "n");
-    if (!is_null(n)) {
-        long nv;
-        if ((r = get_int(n, "n", 1, 1, &nv, param, err)) < 0)
-            return r;
-    }
-    if ((r = parse_stop(cJSON_GetObjectItemCaseSensitive(body, "stop"), p, param, err)) < 0)
-        return r;
-    if ((r = get_bool(body, "stream", &p->stream, param, err)) < 0)
-        return r;
-    const cJSON *so = cJSON_GetObjectItemCaseSensitive(body, "stream_options");
-    if (!is_null(so)) {
-        if (!cJSON_IsObject(so)) {
-            *param = "stream_options";
-            return hdm_err_set(err, HDM_E_BAD_REQUEST, "stream_options must be an object");
-        }
-        if ((r = get_bool(so, "include_usage", &p->include_usage, param, err)) < 0) {
-            *param = "stream_options.include_usage";
-            return r;
-        }
-    }
-    return 0;
+    return openai_parse_params(body, &d, p, param, err);
 }
 
 /* ---- messages ---------------------------------------------------------- */
@@ -237,24 +94,29 @@ static int add_image(parse_ctx *c, const char *ref, bool bare, const char *what)
     return 0;
 }
 
-/* The image reference of an image part, or an error naming the field. */
+/* The image reference of an image part, or an error naming the field.
+ * {type:"image_url", image_url: {url} | url}; {type:"image"} takes the first
+ * non-empty of image, data, source (plain base64 or any image URL, as the
+ * original service read them) and image_url. */
 static int image_ref(parse_ctx *c, const cJSON *part, const char *type, const char **ref,
                      bool *bare)
 {
-    static const char *const fields[] = {"image", "data", "image_url"};
+    static const char *const fields[] = {"image", "data", "source", "image_url"};
     const cJSON *v = NULL;
     const char *field = "image_url";
     *bare = false;
     if (strcmp(type, "image_url") == 0) {
         v = cJSON_GetObjectItemCaseSensitive(part, "image_url");
     } else {
-        for (size_t i = 0; i < 3 && !v; i++) {
+        for (size_t i = 0; i < 4 && !v; i++) {
             v = cJSON_GetObjectItemCaseSensitive(part, fields[i]);
+            if (cJSON_IsNull(v) || (cJSON_IsString(v) && !v->valuestring[0]))
+                v = NULL;
             field = fields[i];
-            *bare = i < 2;
+            *bare = i < 3;
         }
     }
-    if (cJSON_IsObject(v)) {
+    if (cJSON_IsObject(v) && strcmp(field, "image_url") == 0) {
         const cJSON *url = cJSON_GetObjectItemCaseSensitive(v, "url");
         if (!cJSON_IsString(url) || !url->valuestring[0])
             return hdm_err_set(c->err, HDM_E_BAD_REQUEST, "%s.%s.url must be a non-empty string",
@@ -267,8 +129,13 @@ static int image_ref(parse_ctx *c, const cJSON *part, const char *type, const ch
         if (strcmp(type, "image_url") == 0)
             return hdm_err_set(c->err, HDM_E_BAD_REQUEST,
                                "%s.image_url must be an object {url} or a URL string", c->where);
+        if (v)
+            return hdm_err_set(c->err, HDM_E_BAD_REQUEST,
+                               "%s.%s must be a string: a data: URI, base64 or an image URL",
+                               c->where, field);
         return hdm_err_set(c->err, HDM_E_BAD_REQUEST,
-                           "%s needs an image: a non-empty string in image, data or image_url",
+                           "%s needs an image: a non-empty string in image, data, source or "
+                           "image_url",
                            c->where);
     }
     *ref = v->valuestring;

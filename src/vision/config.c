@@ -1,9 +1,17 @@
 /*
  * config.c - hailo-vision's YAML keys (SERVICES.md) mapped onto vision_config.
+ *
+ * model.hef_path as the original service read it: an absolute path is used
+ * as written; a model name ("Qwen2-VL-2B-Instruct") or nothing at all (the
+ * original ships "hef_path: null") names a file <name>.hef in the places
+ * hailo-apps keeps models, ours first, then the original service's own
+ * resources tree, and the first that exists wins.
  */
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/log.h"
 #include "svc/svc_config.h"
@@ -56,8 +64,6 @@ int vision_config_defaults(vision_config *cfg)
     cfg->max_images = 8;
     if (svc_conf_set_str(&cfg->host, "0.0.0.0") ||
         svc_conf_set_str(&cfg->model_name, "qwen2-vl-2b-instruct") ||
-        svc_conf_set_str(&cfg->hef_path,
-                         "/usr/local/hailo/resources/models/hailo10h/Qwen2-VL-2B-Instruct.hef") ||
         svc_conf_set_str(&cfg->system_prompt, "You are a helpful assistant.")) {
         vision_config_free(cfg);
         return -HDM_E_NOMEM;
@@ -74,7 +80,61 @@ int vision_config_load(vision_config *cfg, const char *path, bool missing_ok, hd
         return r;
     if ((r = svc_conf_env_str(&cfg->bearer_token, "HAILO_VISION_TOKEN", err)) < 0)
         return r;
+    if ((r = vision_config_resolve_hef(cfg, NULL, err)) < 0)
+        return r;
     return vision_config_check(cfg, err);
+}
+
+const char *const vision_model_roots[] = {
+    "/usr/local/hailo/resources/models/hailo10h",
+    "/var/lib/hailo-vision/resources/models/hailo10h",
+    NULL,
+};
+
+int vision_config_resolve_hef(vision_config *cfg, const char *const *roots, hdm_err *err)
+{
+    bool named = cfg->hef_path && *cfg->hef_path;
+    const char *name = named ? cfg->hef_path : VISION_DEFAULT_HEF_NAME;
+    if (name[0] == '/')
+        return 0;
+    if (strchr(name, '/'))
+        return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                           "model.hef_path must be an absolute path or a model name, not \"%.200s\"",
+                           name);
+    if (!roots)
+        roots = vision_model_roots;
+    size_t n = strlen(name);
+    const char *ext = n > 4 && strcmp(name + n - 4, ".hef") == 0 ? "" : ".hef";
+    char *first = NULL, *found = NULL;
+    for (size_t i = 0; roots[i] && !found; i++) {
+        char *path = NULL;
+        struct stat st;
+        if (asprintf(&path, "%s/%s%s", roots[i], name, ext) < 0) {
+            free(first);
+            return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
+        }
+        if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+            found = path;
+        else if (!first)
+            first = path;
+        else
+            free(path);
+    }
+    if (!found && !first)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "model.hef_path: no model directories to search");
+    if (found) {
+        log_info("model.hef_path %s%s%s: using %s", named ? "\"" : "not set (model ", name,
+                 named ? "\"" : ")", found);
+        free(first);
+    } else {
+        /* Nothing there yet: the manager's answer will name the file it wanted. */
+        log_warn("model.hef_path: no %s%s in %s%s: trying %s", name, ext, roots[0],
+                 roots[1] ? " or the other model directories" : "", first);
+        found = first;
+    }
+    free(cfg->hef_path);
+    cfg->hef_path = found;
+    return 0;
 }
 
 int vision_config_check(const vision_config *cfg, hdm_err *err)
@@ -84,7 +144,8 @@ int vision_config_check(const vision_config *cfg, hdm_err *err)
     if (!cfg->model_name || !*cfg->model_name)
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "model.name must not be empty");
     if (!cfg->hef_path || cfg->hef_path[0] != '/')
-        return hdm_err_set(err, HDM_E_BAD_REQUEST, "model.hef_path must be an absolute path");
+        return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                           "model.hef_path must be an absolute path (or a model name)");
     if (cfg->keep_alive < 0 && cfg->keep_alive != -1)
         return hdm_err_set(err, HDM_E_BAD_REQUEST,
                            "model.keep_alive must be -1 (pinned), 0 or a number of seconds");
@@ -92,7 +153,8 @@ int vision_config_check(const vision_config *cfg, hdm_err *err)
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "generation.system_prompt must be set");
     for (size_t i = 0; i < cfg->remote_allowed_networks.n; i++) {
         net_block b;
-        int r = netpolicy_parse(cfg->remote_allowed_networks.items[i], &b, err);
+        int r = netpolicy_parse("images.remote_allowed_networks",
+                                cfg->remote_allowed_networks.items[i], &b, err);
         if (r < 0)
             return r;
     }

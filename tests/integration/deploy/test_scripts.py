@@ -12,7 +12,8 @@ import pytest
 from conftest import BIN, SCRIPTS, SOURCE, need_programs, run
 
 SHELL_FILES = sorted(glob.glob(os.path.join(SCRIPTS, "*.sh"))
-                     + glob.glob(os.path.join(SCRIPTS, "lib", "*.sh")))
+                     + glob.glob(os.path.join(SCRIPTS, "lib", "*.sh"))
+                     + glob.glob(os.path.join(SCRIPTS, "lib", "components", "*.sh")))
 
 
 @pytest.mark.parametrize("path", SHELL_FILES, ids=lambda p: os.path.relpath(p, SCRIPTS))
@@ -140,3 +141,54 @@ def test_poll_backs_off_and_gives_up():
                               'poll 10 try && echo "ok after $n"; '
                               'if poll 1 false; then echo bad; else echo "gave up"; fi')
     assert rc == 0 and "ok after 4" in out and "gave up" in out and "bad" not in out
+
+
+def migrate_lib(script, active=""):
+    """units_lib with lib/migrate.sh too, over a root whose unit directory has
+    the original stack's manager and ocr units (User= hailo-device-mgr,
+    hailo-ocr) and one of ours (hailo-clip)."""
+    with tempfile.TemporaryDirectory() as d:
+        units = os.path.join(d, "etc", "systemd", "system")
+        os.makedirs(units)
+        for name, user, ours in (("hailo-device-manager", "hailo-device-mgr", False),
+                                 ("hailo-ocr", "hailo-ocr", False), ("hailo-clip", "hailo-clip", True)):
+            with open(os.path.join(units, name + ".service"), "w") as f:
+                f.write("[Service]\nUser=%s\n%s" % (
+                    user, "Documentation=file:/usr/share/doc/hailo-ai-services/README.md\n"
+                    if ours else ""))
+        libs = "; ".join(f". {SCRIPTS}/lib/{n}.sh" for n in ("state", "files", "accounts", "migrate"))
+        return units_lib(f"ROOT={d}; {libs}; ACTIVE='{active}'\n{script}")
+
+
+def test_original_units_run_again_after_the_install():
+    """The original's services running before the install: the one that
+    stopped with its manager starts again, a running one whose user joined
+    the socket group restarts, ours and the replaced ones are left alone."""
+    rc, calls, out, err = migrate_lib(
+        'mapfile -t before < <(original_units_active); echo "before=${before[*]}"\n'
+        "ACTIVE='hailo-clip.service'\n"
+        'restart_original_units "${before[@]}"\n'
+        "ACTIVE='hailo-device-manager.service hailo-ocr.service hailo-clip.service'\n"
+        "MIGRATED_SOCKET_USERS=(hailo-ocr)\n"
+        'restart_original_units "${before[@]}" hailo-clip.service',
+        active="hailo-device-manager.service hailo-ocr.service hailo-clip.service")
+    assert rc == 0, err
+    assert "before=hailo-device-manager.service hailo-ocr.service" in out
+    acts = [c for c in calls if c.split()[0] in ("start", "restart", "stop")]
+    assert acts == ["start hailo-device-manager.service", "start hailo-ocr.service",
+                    "restart hailo-ocr.service"], calls
+    assert "restart hailo-ocr.service (the original stack's: its user joined group hailo)" in out
+
+
+def test_original_unit_kept_and_stopped_before_ours_replaces_it():
+    rc, calls, out, err = migrate_lib(
+        'DRY_RUN=0; STATE_FILE=$ROOT/state; keep_original_unit hailo-device-manager.service '
+        '"$ROOT/replaced"; keep_original_unit hailo-clip.service "$ROOT/replaced"; '
+        'keep_original_unit hailo-device-manager.service "$ROOT/replaced"; cat "$ROOT/state"; '
+        'ls "$ROOT/replaced"',
+        active="hailo-device-manager.service")
+    assert rc == 0, err
+    assert [c for c in calls if c.startswith("stop")] == ["stop hailo-device-manager.service"]
+    assert out.count("keep the original stack's hailo-device-manager.service") == 1
+    assert "unit\thailo-device-manager.service\tdisabled" in out
+    assert "hailo-clip" not in out.split("replaced")[-1]

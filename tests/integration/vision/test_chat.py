@@ -163,13 +163,13 @@ def test_analyze(vision, stack):
     assert r.status_code == 200, r.text
     b = r.json()
     assert [x["index"] for x in b["results"]] == [0, 1]
-    assert b["results"][0]["image_url"].startswith("data:image/png;base64,")
-    assert len(b["results"][0]["image_url"]) < 100
+    assert b["results"][0]["image_url"] == red[:100] + "..."
     assert b["results"][1]["image_url"] == green_file
     assert all(x["analysis"] for x in b["results"])
     assert b["total_inference_time_ms"] >= 0
     r = requests.post(vision.url + "/v1/vision/analyze", timeout=60, json={
-        "images": [red, green_file], "prompt": "Compare.", "max_tokens": 10})
+        "images": [red, green_file], "prompt": "Compare.", "max_tokens": 10,
+        "return_individual_results": False})
     assert r.status_code == 200, r.text
     b = r.json()
     assert len(b["results"]) == 1 and b["results"][0]["image_url"] == "combined"

@@ -58,15 +58,6 @@ def test_invalid_requests(vision, body, param, needle):
     assert_openai_error(chat(vision, body), 400, param=param, contains=needle)
 
 
-def test_unknown_model_404(vision):
-    err = assert_openai_error(chat(vision, {"model": "gpt-4o", "messages": USER}), 404,
-                              param="model", code="model_not_found", contains="gpt-4o")
-    r = requests.post(vision.url + "/v1/vision/analyze", timeout=30, json={
-        "model": "nope", "images": [data_uri(png_bytes(4, 4, (1, 2, 3)))]})
-    assert_openai_error(r, 404, code="model_not_found")
-    assert err
-
-
 def test_layer_errors_are_openai_shaped(vision):
     assert_openai_error(requests.get(vision.url + "/v1/nothing", timeout=10), 404)
     assert_openai_error(requests.get(vision.url + "/v1/chat/completions", timeout=10), 405)

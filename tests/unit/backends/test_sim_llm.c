@@ -181,8 +181,9 @@ static void test_generation(void **state)
 static void test_multi_turn(void **state)
 {
     llm_fixture *f = *state;
-    static const char *const turns[] = {"user", "What do owls eat?", "assistant",
-                                        "Mice, mostly.", "user", "And where do they sleep?"};
+    static const char *const turns[] = {"user",      "What do owls eat?",
+                                        "assistant", "Mice, mostly.",
+                                        "user",      "And where do they sleep?"};
     convo c;
     convo_init(&c, turns, 3);
     infer_output out;
@@ -314,8 +315,8 @@ static void test_raw_prompt_and_context(void **state)
     deltas d;
     char *a = generate(f, &in, &out, &d);
     /* No template around a raw prompt: its own tokens only. */
-    assert_int_equal(out.prompt_tokens, sim_llm_token_count(in.u.llm.prompt,
-                                                            strlen(in.u.llm.prompt)));
+    assert_int_equal(out.prompt_tokens,
+                     sim_llm_token_count(in.u.llm.prompt, strlen(in.u.llm.prompt)));
     assert_int_equal(out.prompt_tokens, 10);
     infer_output_clear(&out);
     free(a);

@@ -134,6 +134,7 @@ static void test_every_image_form_in_order(void **state)
 {
     (void)state;
     chat_request r;
+    cfg.max_images = 16;
     parse_ok(
         "{\"messages\":[{\"role\":\"user\",\"content\":["
         "{\"type\":\"image_url\",\"image_url\":{\"url\":\"file:///a.png\",\"detail\":\"low\"}},"
@@ -142,20 +143,25 @@ static void test_every_image_form_in_order(void **state)
         "{\"type\":\"image\",\"data\":\"REVG\"},"
         "{\"type\":\"image\",\"image_url\":\"data:image/webp;base64,R0hJ\"},"
         "{\"type\":\"image\",\"image_url\":{\"url\":\"file:///c.png\"}},"
+        "{\"type\":\"image\",\"source\":\"SktM\"},"
+        "{\"type\":\"image\",\"source\":\"data:image/png;base64,TU5P\"},"
+        /* The original took the first non-empty of image, data and source. */
+        "{\"type\":\"image\",\"image\":\"\",\"data\":null,\"source\":\"UFFS\"},"
         "{\"type\":\"text\",\"text\":\"compare\"}]}]}",
         &r);
-    assert_int_equal(r.n_images, 6);
+    assert_int_equal(r.n_images, 9);
     const char *refs[] = {
         "file:///a.png", "https://x/b.jpg", "QUJD", "REVG", "data:image/webp;base64,R0hJ",
-        "file:///c.png"};
-    const bool bare[] = {false, false, true, true, false, false};
-    for (int i = 0; i < 6; i++) {
+        "file:///c.png", "SktM", "data:image/png;base64,TU5P", "UFFS"};
+    const bool bare[] = {false, false, true, true, false, false, true, true, true};
+    for (int i = 0; i < 9; i++) {
         assert_string_equal(r.images[i].ref, refs[i]);
         assert_int_equal(r.images[i].bare_base64, bare[i]);
         assert_string_equal(cJSON_GetObjectItem(msg_part(&r, 1, i), "type")->valuestring, "image");
     }
-    assert_string_equal(cJSON_GetObjectItem(msg_part(&r, 1, 6), "text")->valuestring, "compare");
+    assert_string_equal(cJSON_GetObjectItem(msg_part(&r, 1, 9), "text")->valuestring, "compare");
     chat_request_free(&r);
+    cfg.max_images = 8;
 }
 
 static void test_parameters(void **state)
@@ -277,11 +283,27 @@ static void test_bad_requests(void **state)
     parse_fail(big, B, "stop", "longer than 256 bytes");
 }
 
-static void test_unknown_model_is_not_found(void **state)
+/* The original served any model name with its one model. */
+static void test_any_model_name_is_served(void **state)
 {
     (void)state;
-    parse_fail("{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}",
-               HDM_E_NOT_FOUND, "model", "gpt-4o");
+    chat_request r;
+    parse_ok("{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}",
+             &r);
+    chat_request_free(&r);
+    parse_ok("{\"model\":\"\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", &r);
+    chat_request_free(&r);
+}
+
+static void test_image_part_errors_name_the_field(void **state)
+{
+    (void)state;
+    parse_fail("{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image\","
+               "\"source\":{\"type\":\"base64\",\"data\":\"QQ==\"}}]}]}",
+               HDM_E_BAD_REQUEST, "messages", "messages[0].content[0].source must be a string");
+    parse_fail("{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image\","
+               "\"image\":\"\"}]}]}",
+               HDM_E_BAD_REQUEST, "messages", "image, data, source or image_url");
 }
 
 static void test_too_many_images(void **state)
@@ -330,7 +352,8 @@ int main(void)
         cmocka_unit_test(test_parameters),
         cmocka_unit_test(test_config_system_prompt_and_cap),
         cmocka_unit_test(test_bad_requests),
-        cmocka_unit_test(test_unknown_model_is_not_found),
+        cmocka_unit_test(test_any_model_name_is_served),
+        cmocka_unit_test(test_image_part_errors_name_the_field),
         cmocka_unit_test(test_too_many_images),
         cmocka_unit_test(test_too_many_messages),
         cmocka_unit_test(test_params_only),
