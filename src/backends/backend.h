@@ -205,6 +205,8 @@ typedef struct device_info {
     uint64_t memory_total_bytes;  /* 0 when unknown */
     uint64_t memory_used_bytes;
     bool simulated;
+    uint64_t model_recreations; /* configured models re-created after the runtime shut
+                                   them down (hailort); 0 elsewhere */
 } device_info;
 
 typedef struct backend_config {

@@ -190,6 +190,13 @@ void registry_metrics(registry *r, buf *out)
            "1 while runtime_broken_reason is set (device errors not yet followed by a success).");
     buf_printf(out, "hailo_runtime_broken %d\n", r->runtime_broken_reason ? 1 : 0);
     pthread_mutex_unlock(&r->mu);
+    if (have_info) {
+        family(out, "hailo_model_recreations_total", "counter",
+               "Configured models the backend re-created after the runtime shut them down "
+               "(HailoRT does after a failed run).");
+        buf_printf(out, "hailo_model_recreations_total %llu\n",
+                   (unsigned long long)info.model_recreations);
+    }
     if (have_info && !isnan(info.temperature_celsius)) {
         family(out, "hailo_device_temperature_celsius", "gauge", "Device temperature.");
         buf_printf(out, "hailo_device_temperature_celsius %.2f\n", info.temperature_celsius);
