@@ -297,7 +297,7 @@ int sim_infer_clip(const backend *b, backend_model *m, const infer_input *in,
 {
     bool image = in->u.clip.mode == CLIP_MODE_IMAGE;
     /* The text encoder is the smaller network: about half the image time. */
-    int rc = sim_sleep(b, image ? m->infer_ms : m->infer_ms / 2.0, hooks, err);
+    int rc = sim_npu_run(b, m, image ? 0 : 1, image ? m->infer_ms : m->infer_ms / 2.0, hooks, err);
     if (rc < 0)
         return rc;
     return image ? clip_image(m, &in->u.clip.tensor, out, err)
@@ -378,7 +378,7 @@ static int ocr_recognition(const backend *b, backend_model *m, const infer_input
     for (size_t i = 0; i < in->u.ocr.n_crops; i++) {
         image_view v;
         hdm_tensor t;
-        rc = sim_sleep(b, m->token_ms, hooks, err);
+        rc = sim_npu_run(b, m, 1, m->token_ms, hooks, err);
         if (rc < 0)
             return rc;
         image_accept(&in->u.ocr.crops[i], what, SIM_OCR_REC_HEIGHT, SIM_OCR_REC_WIDTH, false, &v,
@@ -399,7 +399,7 @@ int sim_infer_ocr(const backend *b, backend_model *m, const infer_input *in,
 {
     if (in->u.ocr.mode == OCR_MODE_RECOGNITION)
         return ocr_recognition(b, m, in, hooks, out, err);
-    int rc = sim_sleep(b, m->infer_ms, hooks, err);
+    int rc = sim_npu_run(b, m, 0, m->infer_ms, hooks, err);
     if (rc < 0)
         return rc;
     return ocr_detection(m, in, out, err);

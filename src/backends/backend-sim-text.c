@@ -355,10 +355,13 @@ int sim_infer_vlm(const backend *b, backend_model *m, const infer_input *in,
         e.max_stop = sl > e.max_stop ? sl : e.max_stop;
     }
 
-    /* Prefill: the prompt, and each image through the vision encoder. */
-    rc = sim_sleep(b, (double)m->infer_ms * (double)(1 + n_images), hooks, err);
-    if (rc < 0)
-        return rc;
+    /* Prefill: each image through the vision encoder, then the prompt: one
+     * device operation each (sim-npu.c). */
+    for (size_t i = 0; i <= n_images; i++) {
+        rc = sim_npu_run(b, m, 0, m->infer_ms, hooks, err);
+        if (rc < 0)
+            return rc;
+    }
     if (compose_answer(m, in, n_images, &plan) < 0 || buf_reserve(&gen, plan.len + 1) < 0) {
         rc = hdm_err_set(err, HDM_E_NOMEM, "out of memory generating text");
         goto out;
@@ -369,7 +372,7 @@ int sim_infer_vlm(const backend *b, backend_model *m, const infer_input *in,
             finish = "length";
             break;
         }
-        rc = sim_sleep(b, m->token_ms, hooks, err);
+        rc = sim_npu_run(b, m, 0, m->token_ms, hooks, err); /* one token, one device operation */
         if (rc < 0)
             goto out;
         size_t end = sim_token_end((const char *)plan.data, plan.len, pos);
@@ -462,10 +465,12 @@ int sim_infer_whisper(const backend *b, backend_model *m, const infer_input *in,
     size_t n = a->nbytes / sizeof(float);
     double seconds = (double)n / SIM_WHISPER_RATE;
 
-    /* The encoder runs once per 30 s window. */
-    rc = sim_sleep(b, (double)m->infer_ms * ceil(seconds / 30.0), hooks, err);
-    if (rc < 0)
-        return rc;
+    /* The encoder runs once per 30 s window: a device operation each. */
+    for (double w = 0; w < ceil(seconds / 30.0); w++) {
+        rc = sim_npu_run(b, m, 0, m->infer_ms, hooks, err);
+        if (rc < 0)
+            return rc;
+    }
     out->result = cJSON_CreateObject();
     segments = cJSON_AddArrayToObject(out->result, "segments");
     if (!segments)
@@ -492,9 +497,11 @@ int sim_infer_whisper(const backend *b, backend_model *m, const infer_input *in,
             rc = hdm_err_set(err, HDM_E_NOMEM, "out of memory building the result");
             goto out;
         }
-        /* The decoder produces the segment token by token. */
-        rc = sim_sleep(b, (double)m->token_ms * sim_token_count((char *)text.data, text.len - 1),
-                       hooks, err);
+        /* The decoder produces the segment token by token: an operation each. */
+        int tokens = sim_token_count((char *)text.data, text.len - 1);
+        rc = 0;
+        for (int k = 0; k < tokens && rc == 0; k++)
+            rc = sim_npu_run(b, m, 1, m->token_ms, hooks, err);
         if (rc < 0)
             goto out;
         cJSON *seg = cJSON_CreateObject();

@@ -44,9 +44,14 @@ typedef struct sim_faults {
     int reset_fail_count;              /* the first N reset() calls fail */
 } sim_faults;
 
+/* switch_ms -1 (auto): a network switch costs this fraction of the
+ * operation that follows it. */
+#define SIM_SWITCH_AUTO_FRACTION 0.1
+
 typedef struct sim_config {
     int memory_mb;             /* device memory, default 8192 */
     double latency_scale;      /* multiplies every latency; 0 = no sleeping at all */
+    double switch_ms;          /* device time to switch the NPU to another network; -1 auto */
     double temperature_base_c; /* idle chip temperature, default 42.0 */
     sim_type_params types[MODEL_KIND__COUNT];
     sim_faults faults;
@@ -86,14 +91,20 @@ int sim_sidecar_load(const char *model_path, const path_allowlist *allow, sim_si
 
 /* ---- device and models (backend-sim.c) ------------------------------------ */
 
-/* The simulated device.  Written by the dispatcher; its parts read cfg. */
+typedef struct sim_npu sim_npu;
+
+/* The simulated device.  Written by the dispatcher; its parts read cfg.
+ * Several manager workers call it at once (backend.h's rules): counters are
+ * atomic, the model list is changed only by load/unload/reset (never at the
+ * same time as each other) and read by them, the NPU has its own lock. */
 struct backend {
     sim_config cfg;
     uint64_t memory_total;
     _Atomic uint64_t memory_used;
     atomic_bool lost;
-    _Atomic uint64_t inferences;               /* completed, for the temperature */
-    unsigned long n_loads, n_infers, n_resets; /* fault counters (worker only) */
+    _Atomic uint64_t inferences;                       /* completed, for the temperature */
+    atomic_ulong n_loads, n_infers, n_resets;          /* fault counters */
+    sim_npu *npu;                                      /* the one NPU (sim-npu.c) */
     backend_model *models;
 };
 
@@ -128,6 +139,28 @@ struct backend_model {
     size_t n_ocr_langs;
     struct backend_model *next;
 };
+
+/* "HAILO_DRIVER_FAIL: the simulated Hailo-10H was lost ..." (device_error). */
+int sim_device_lost_error(hdm_err *err);
+
+/* ---- the NPU (sim-npu.c) ---------------------------------------------------- */
+
+int sim_npu_new(sim_npu **out);
+void sim_npu_free(sim_npu *n);
+/*
+ * One device operation of `ms` (unscaled) on network `net` of model m (a
+ * model with several networks numbers them: clip image 0 / text 1, ocr
+ * detection 0 / recognition 1): waits for the chip in arrival order, pays a
+ * network switch when the chip last ran another, holds it for ms.  Stops
+ * early, as sim_sleep, on hooks' cancel or deadline; -HDM_E_DEVICE_ERROR
+ * when the device is (or gets) lost.
+ */
+int sim_npu_run(const backend *b, const backend_model *m, int net, double ms,
+                const infer_hooks *hooks, hdm_err *err);
+/* m is being unloaded: the chip no longer holds its context. */
+void sim_npu_forget(sim_npu *n, const backend_model *m);
+/* Adds {"dense"|"genai": {busy_ms, switch_ms, wait_ms, operations, switches}}. */
+int sim_npu_json(sim_npu *n, cJSON *out);
 
 /*
  * sim-sleep.c: sleeps ms (scaled by latency_scale) in small steps, stopping early with
