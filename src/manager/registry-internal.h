@@ -31,7 +31,8 @@ struct reg_model {
     bool footprint_learned;
     double keep_alive; /* seconds; -1 pinned, 0 unload after use */
     uint64_t requests, errors;
-    int in_use;                   /* acquired and not yet released */
+    int in_use;                   /* acquired and not yet released (all workers) */
+    bool draining;                /* to be unloaded once released: not acquired any more */
     char *owners[REG_MAX_OWNERS]; /* distinct client names that used it */
     int n_owners;
     struct reg_alias {              /* a path as requested -> canonical, both malloc'd */
@@ -53,7 +54,11 @@ struct registry {
     registry_config cfg;
     registry_check_fn load_check; /* may be NULL */
     void *load_check_ctx;
-    pthread_mutex_t mu; /* guards everything below for readers */
+    pthread_mutex_t mu; /* guards everything below, for every thread */
+    pthread_cond_t cv;  /* broadcast when a model is released, a change ends, a reset ends */
+    bool changing;      /* a worker is loading, unloading or resetting: one at a time */
+    bool reset_pending; /* repeated device errors: reset once no model is in use */
+    char *reset_msg;    /* the last error, for the reset's log and reason */
 
     reg_model *models; /* most recently used first is NOT kept: scan */
     size_t n_models;
@@ -76,7 +81,7 @@ struct registry {
     stats_hist load_by_kind[MODEL_KIND__COUNT];
 };
 
-/* Sum of resident footprints (r->mu not needed on the worker thread). */
+/* Sum of resident footprints (r->mu held). */
 uint64_t registry_used_bytes(const registry *r);
 
 #endif

@@ -31,17 +31,19 @@ static const char *base_name(const char *path)
     return slash ? slash + 1 : path;
 }
 
-/* Device memory for accounting: configured, else what the backend reports. */
-static void memory_figures(registry *r, uint64_t *total, uint64_t *used)
+/* Device memory for accounting: configured, else what the backend reports
+ * (asked without r->mu held: the device may take its time to answer, and
+ * the workers must not wait for it; memory_total never changes). */
+static uint64_t memory_total(registry *r)
 {
-    *total = r->memory_total;
-    *used = registry_used_bytes(r);
-    if (*total == 0 && r->ops->identify) {
+    uint64_t total = r->memory_total;
+    if (total == 0 && r->ops->identify) {
         device_info info;
         memset(&info, 0, sizeof info);
         if (r->ops->identify(r->dev, &info, NULL) == 0)
-            *total = info.memory_total_bytes;
+            total = info.memory_total_bytes;
     }
+    return total;
 }
 
 static cJSON *model_json(const reg_model *m)
@@ -63,6 +65,9 @@ static cJSON *model_json(const reg_model *m)
     cJSON_AddNumberToObject(o, "requests", (double)m->requests);
     cJSON_AddNumberToObject(o, "errors", (double)m->errors);
     cJSON_AddNumberToObject(o, "owners", m->n_owners);
+    cJSON_AddNumberToObject(o, "in_use", m->in_use);
+    if (m->draining)
+        cJSON_AddBoolToObject(o, "draining", true);
     if (registry_keep_alive_expires(m->keep_alive)) {
         double left = m->keep_alive - (mono_ms() - m->last_used_mono) / 1000.0;
         pyjson_add_float(o, "expires_in_seconds", left > 0 ? round(left * 10) / 10 : 0);
@@ -76,8 +81,9 @@ void registry_status_json(registry *r, cJSON *status, bool device_status_form)
     cJSON *memory = cJSON_CreateObject();
     cJSON *counters = cJSON_CreateObject();
 
+    total = memory_total(r);
     pthread_mutex_lock(&r->mu);
-    memory_figures(r, &total, &used);
+    used = registry_used_bytes(r);
     if (device_status_form) {
         cJSON *networks = cJSON_CreateObject();
         cJSON *list = cJSON_AddArrayToObject(networks, "networks");
@@ -125,6 +131,15 @@ void registry_status_json(registry *r, cJSON *status, bool device_status_form)
     pthread_mutex_unlock(&r->mu);
     json_set(status, "memory", memory);
     json_set(status, "registry", counters);
+    /* How the device spent its time (the sim's NPU per lane), when the
+     * backend can tell: what the lanes' benchmark weighs throughput with. */
+    if (!device_status_form && r->ops->device_time_json) {
+        cJSON *dt = cJSON_CreateObject();
+        if (dt && r->ops->device_time_json(r->dev, dt) == 0 && dt->child)
+            json_set(status, "device_time", dt);
+        else
+            cJSON_Delete(dt);
+    }
 }
 
 static void family(buf *out, const char *name, const char *type, const char *help)
@@ -142,8 +157,9 @@ void registry_metrics(registry *r, buf *out)
     if (r->ops->identify && r->ops->identify(r->dev, &info, NULL) == 0)
         have_info = true;
 
+    total = r->memory_total ? r->memory_total : info.memory_total_bytes;
     pthread_mutex_lock(&r->mu);
-    memory_figures(r, &total, &used);
+    used = registry_used_bytes(r);
     family(out, "hailo_model_loads_total", "counter", "Models loaded onto the device.");
     buf_printf(out, "hailo_model_loads_total %llu\n", (unsigned long long)r->loads);
     family(out, "hailo_model_load_failures_total", "counter", "Model loads that failed.");

@@ -234,6 +234,15 @@ static int infer_once(model_kind kind, const char *path, hdm_err *err)
     return rc;
 }
 
+/* unload_model of (kind, path), as the worker runs it. */
+static int unload(model_kind kind, const char *path, bool *was, hdm_err *err)
+{
+    job *j = mk_job(JOB_UNLOAD, kind, path, NAN);
+    int rc = registry_unload(reg, j, was, err);
+    job_free(j);
+    return rc;
+}
+
 static bool resident(model_kind kind, const char *path)
 {
     return registry_is_resident(reg, kind, path);
@@ -281,9 +290,9 @@ static void test_load_already_loaded_unload(void **state)
     assert_true(cJSON_GetObjectItem(mem, "used_bytes")->valuedouble == 300.0 * MB);
     cJSON_Delete(st);
 
-    assert_int_equal(registry_unload(reg, MODEL_CLIP, "/m/clip-300", &was, &err), 0);
+    assert_int_equal(unload(MODEL_CLIP, "/m/clip-300", &was, &err), 0);
     assert_true(was);
-    assert_int_equal(registry_unload(reg, MODEL_CLIP, "/m/clip-300", &was, &err), 0);
+    assert_int_equal(unload(MODEL_CLIP, "/m/clip-300", &was, &err), 0);
     assert_false(was);
     assert_int_equal(dev.unloads, 1);
 }
@@ -376,7 +385,7 @@ static void test_learned_footprint_used_next_time(void **state)
     dev.report_total = true; /* memory size from identify */
     mk_registry(0, 0, 3);
     assert_int_equal(use(MODEL_CLIP, "/m/a-600", NAN, NULL, &err), 0);
-    assert_int_equal(registry_unload(reg, MODEL_CLIP, "/m/a-600", &was, &err), 0);
+    assert_int_equal(unload(MODEL_CLIP, "/m/a-600", &was, &err), 0);
     assert_int_equal(use(MODEL_DEPTH, "/m/b-600", NAN, NULL, &err), 0);
     /* a's footprint was learned: b is evicted first, no device refusal. */
     assert_int_equal(use(MODEL_CLIP, "/m/a-600", NAN, NULL, &err), 0);
@@ -620,7 +629,7 @@ static void test_worker_runs_jobs(void **state)
     mk_registry(0, 3, 3);
     sched_config_defaults(&scfg);
     assert_int_equal(sched_new(&scfg, w_complete, w_resident, reg, &s), 0);
-    assert_int_equal(worker_start(s, reg, &hooks, &w), 0);
+    assert_int_equal(worker_start(s, reg, &hooks, false, &w), 0);
 
     job *l1 = mk_job(JOB_LOAD, MODEL_CLIP, "/m/a-100", NAN);
     job *l2 = mk_job(JOB_LOAD, MODEL_CLIP, "/m/a-100", NAN);

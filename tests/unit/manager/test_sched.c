@@ -317,10 +317,10 @@ static void test_cancel_by_connection(void **state)
     job *r = mk(9, "c", PRIO_NORMAL, "/m/x", "run");
     assert_int_equal(sched_submit(s, r), 0);
     assert_ptr_equal(sched_next(s, 0), r);
-    sched_set_running(s, r);
+    sched_running_begin(s, r);
     assert_int_equal(sched_cancel_conn(s, 9), 0);
     assert_true(atomic_load(&r->cancelled));
-    sched_set_running(s, NULL);
+    sched_running_end(s, r);
     job_free(r);
     sched_free(s);
 }
@@ -352,10 +352,10 @@ static void test_cancel_by_request_id(void **state)
 
     job *r = sched_next(s, 0);
     assert_string_equal(r->request_id->valuestring, "keep");
-    sched_set_running(s, r);
+    sched_running_begin(s, r);
     assert_int_equal(cancel(s, 1, "keep"), 0);
     assert_true(atomic_load(&r->cancelled));
-    sched_set_running(s, NULL);
+    sched_running_end(s, r);
     assert_int_equal(cancel(s, 1, "keep"), -HDM_E_NOT_FOUND);
     job_free(r);
     sched_free(s);
