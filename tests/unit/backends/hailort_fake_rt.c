@@ -143,7 +143,8 @@ int hrt_device_identify(hrt_device *d, hrt_identity *out)
     fake.identify_calls++;
     memset(out, 0, sizeof(*out));
     snprintf(out->device_id, sizeof(out->device_id), "0001:01:00.0");
-    snprintf(out->architecture, sizeof(out->architecture), "HAILO10H");
+    snprintf(out->architecture, sizeof(out->architecture), "%s",
+             fake.architecture ? fake.architecture : "HAILO10H");
     snprintf(out->fw_version, sizeof(out->fw_version), "5.2.0");
     out->has_temperature = fake.has_temperature;
     out->temperature_celsius = fake.temperature;

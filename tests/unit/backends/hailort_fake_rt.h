@@ -46,6 +46,7 @@ typedef struct fake_rt {
     char group_id[64];
     int opens, closes, identify_calls;
     bool has_temperature, has_ram;
+    const char *architecture; /* identify's answer; NULL: "HAILO10H" */
     double temperature;
     uint64_t ram_total, ram_used;
     /* InferModel */
