@@ -113,6 +113,7 @@ struct backend {
 #define SIM_CLIP_DIM 512
 #define SIM_CLIP_TEXT_LEN 77
 #define SIM_CLIP_POOL 8 /* image pooled to 8x8x3 features before projection */
+#define SIM_CLIP_TAPS 4 /* pooled features each embedding value mixes */
 #define SIM_VLM_FRAME_SIZE 336
 #define SIM_VLM_IMAGE_TOKENS 64 /* prompt tokens one image counts for */
 #define SIM_OCR_REC_HEIGHT 48
@@ -129,11 +130,10 @@ struct backend_model {
     int load_ms, infer_ms, token_ms; /* unscaled; sim_sleep applies latency_scale */
     int in_h, in_w;                  /* depth/pose/ocr detection input size */
     /* clip: fixed pseudo-random weights, made at load */
-    float *clip_img_proj;    /* [SIM_CLIP_POOL*SIM_CLIP_POOL*3][SIM_CLIP_DIM], feature-major */
-    float *clip_txt_self;    /* [SIM_CLIP_DIM] weight of x[j] */
-    float *clip_txt_cross;   /* [SIM_CLIP_DIM] weight of x[perm[j]] */
-    float *clip_txt_ctx;     /* [SIM_CLIP_DIM] weight of the causal context mean */
-    uint16_t *clip_txt_perm; /* [SIM_CLIP_DIM] */
+    float *clip_img_w;      /* [SIM_CLIP_DIM][SIM_CLIP_TAPS] weights of the taps */
+    uint8_t *clip_img_taps; /* [SIM_CLIP_DIM][SIM_CLIP_TAPS] pooled features they read */
+    float *clip_txt_self;   /* [SIM_CLIP_DIM] weight of x[j] */
+    float *clip_txt_ctx;    /* [SIM_CLIP_DIM] weight of the causal context mean */
     /* ocr: recognition languages given at load (may be 0) */
     char **ocr_langs;
     size_t n_ocr_langs;

@@ -56,14 +56,19 @@ static long result_to_v1(cJSON *node, const infer_output *out)
                 return -1;
             const hdm_tensor *t = &out->tensors[(uint32_t)idx];
             size_t len = base64_encoded_len(t->nbytes);
-            char *b64 = malloc(len + 1);
-            cJSON *s = b64 ? cJSON_CreateString("") : NULL;
+            char *b64 = malloc(len + 3);
+            cJSON *s = b64 ? cJSON_CreateRaw("") : NULL;
             if (!s) {
                 free(b64);
                 return -1;
             }
-            base64_encode(t->data, t->nbytes, b64);
-            /* Hand the encoded buffer to cJSON instead of copying it again. */
+            /* A raw item holding the quoted text: base64 needs no escaping, so
+             * the printer copies it in one go instead of scanning it byte by
+             * byte; and the encoded buffer is handed over, not copied. */
+            b64[0] = '"';
+            base64_encode(t->data, t->nbytes, b64 + 1);
+            b64[len + 1] = '"';
+            b64[len + 2] = '\0';
             cJSON_free(s->valuestring);
             s->valuestring = b64;
             cJSON_DeleteItemFromObjectCaseSensitive(node, "attachment");

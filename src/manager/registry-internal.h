@@ -19,12 +19,20 @@
 /* Learned footprints remembered after unload (for proactive eviction). */
 #define REG_MAX_FOOTPRINTS 256
 
+/* A float as status prints it (pyfloat_repr), kept while the value stays:
+ * status and ping show every model's times, and Python's repr is costly. */
+typedef struct reg_float_text {
+    double v;
+    char text[32];
+} reg_float_text;
+
 struct reg_model {
     model_kind kind;
     char *path;
     char *model_type; /* as the loading request spelled it */
     backend_model *bm;
     double loaded_at, last_used; /* wall clock, unix seconds */
+    reg_float_text loaded_at_text, last_used_text; /* status's printing of them (r->mu) */
     int64_t last_used_mono;      /* mono_ms(), for idle expiry */
     uint64_t last_use_seq;       /* r->use_seq at last use: LRU order without clock ties */
     uint64_t footprint;          /* bytes (learned, or estimated) */

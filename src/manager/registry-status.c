@@ -46,15 +46,35 @@ static uint64_t memory_total(registry *r)
     return total;
 }
 
-static cJSON *model_json(const reg_model *m)
+/* Adds v as pyjson_add_float does, printing it only when it changed since
+ * the last status (r->mu held). */
+static void add_float_cached(cJSON *o, const char *name, double v, reg_float_text *cache)
+{
+    if (!cache->text[0] || cache->v != v) {
+        if (pyfloat_repr(v, cache->text, sizeof cache->text) < 0) {
+            cache->text[0] = 0;
+            pyjson_add_float(o, name, v);
+            return;
+        }
+        cache->v = v;
+    }
+    cJSON *item = cJSON_CreateRaw(cache->text);
+    if (!item)
+        return;
+    item->valuedouble = v; /* as pyjson_float() leaves it */
+    if (!cJSON_AddItemToObject(o, name, item))
+        cJSON_Delete(item);
+}
+
+static cJSON *model_json(reg_model *m)
 {
     cJSON *o = cJSON_CreateObject();
     if (!o)
         return NULL;
     cJSON_AddStringToObject(o, "model_type", m->model_type);
     cJSON_AddStringToObject(o, "model_path", m->path);
-    pyjson_add_float(o, "loaded_at", m->loaded_at);
-    pyjson_add_float(o, "last_used", m->last_used);
+    add_float_cached(o, "loaded_at", m->loaded_at, &m->loaded_at_text);
+    add_float_cached(o, "last_used", m->last_used, &m->last_used_text);
     if (isinf(m->keep_alive))
         cJSON_AddNullToObject(o, "keep_alive"); /* resident until memory pressure */
     else
@@ -91,21 +111,21 @@ void registry_status_json(registry *r, cJSON *status, bool device_status_form)
         cJSON_AddStringToObject(networks, "status", "ok");
         cJSON_AddStringToObject(networks, "source", "device_manager");
         cJSON_AddNumberToObject(networks, "network_count", (double)r->n_models);
-        for (const reg_model *m = r->models; m && list; m = m->next) {
+        for (reg_model *m = r->models; m && list; m = m->next) {
             cJSON *o = cJSON_CreateObject();
             if (!o)
                 break;
             cJSON_AddStringToObject(o, "name", base_name(m->path));
             cJSON_AddStringToObject(o, "model_type", m->model_type);
             cJSON_AddStringToObject(o, "model_path", m->path);
-            pyjson_add_float(o, "loaded_at", m->loaded_at);
-            pyjson_add_float(o, "last_used", m->last_used);
+            add_float_cached(o, "loaded_at", m->loaded_at, &m->loaded_at_text);
+            add_float_cached(o, "last_used", m->last_used, &m->last_used_text);
             cJSON_AddItemToArray(list, o);
         }
         json_set(status, "networks", networks);
     } else {
         cJSON *list = cJSON_CreateArray();
-        for (const reg_model *m = r->models; m && list; m = m->next) {
+        for (reg_model *m = r->models; m && list; m = m->next) {
             cJSON *o = model_json(m);
             if (o)
                 cJSON_AddItemToArray(list, o);
@@ -131,15 +151,17 @@ void registry_status_json(registry *r, cJSON *status, bool device_status_form)
     pthread_mutex_unlock(&r->mu);
     json_set(status, "memory", memory);
     json_set(status, "registry", counters);
-    /* How the device spent its time (the sim's NPU per lane), when the
-     * backend can tell: what the lanes' benchmark weighs throughput with. */
-    if (!device_status_form && r->ops->device_time_json) {
-        cJSON *dt = cJSON_CreateObject();
-        if (dt && r->ops->device_time_json(r->dev, dt) == 0 && dt->child)
-            json_set(status, "device_time", dt);
-        else
-            cJSON_Delete(dt);
-    }
+}
+
+void registry_device_time_json(registry *r, cJSON *status)
+{
+    if (!r->ops->device_time_json)
+        return;
+    cJSON *dt = cJSON_CreateObject();
+    if (dt && r->ops->device_time_json(r->dev, dt) == 0 && dt->child)
+        json_set(status, "device_time", dt);
+    else
+        cJSON_Delete(dt);
 }
 
 static void family(buf *out, const char *name, const char *type, const char *help)

@@ -118,5 +118,8 @@ void registry_forget_paths(registry *r);
  * last_capacity_event_*, memory and per-model figures to a status object. */
 void registry_status_json(registry *r, cJSON *status, bool device_status_form);
 void registry_metrics(registry *r, buf *out);
+/* Thread-safe: adds "device_time", how the device spent its time (the sim's
+ * NPU: busy, switch and wait time per lane), when the backend can tell. */
+void registry_device_time_json(registry *r, cJSON *status);
 
 #endif
