@@ -159,7 +159,8 @@ int sim_npu_run(const backend *b, const backend_model *m, int net, double ms,
                 const infer_hooks *hooks, hdm_err *err);
 /* m is being unloaded: the chip no longer holds its context. */
 void sim_npu_forget(sim_npu *n, const backend_model *m);
-/* Adds {"dense"|"genai": {busy_ms, switch_ms, wait_ms, operations, switches}}. */
+/* Adds {"busy": chip in use now, "waiting": operations waiting for it now,
+ * "dense"|"genai": {busy_ms, switch_ms, wait_ms, operations, switches}}. */
 int sim_npu_json(sim_npu *n, cJSON *out);
 
 /*

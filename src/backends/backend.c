@@ -75,6 +75,11 @@ bool model_kind_is_genai(model_kind kind)
     return kind == MODEL_VLM;
 }
 
+bool model_kind_is_generative(model_kind kind)
+{
+    return model_kind_is_genai(kind) || kind == MODEL_WHISPER;
+}
+
 cJSON *infer_output_add_tensor(infer_output *out, const hdm_tensor *t)
 {
     cJSON *obj = NULL, *shape = NULL;

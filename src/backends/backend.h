@@ -52,6 +52,11 @@ int model_kind_parse(const char *model_type, model_kind *out);
 const char *model_kind_name(model_kind kind);
 /* GenAI models share the chip's single KV cache: at most one resident. */
 bool model_kind_is_genai(model_kind kind);
+/* Models that generate in GenAI sessions of the chip, token by token: every
+ * GenAI model, and whisper (Speech2Text, which holds no KV-cache slot).
+ * They run on the manager's GenAI lane, beside the dense models (clip, ocr,
+ * depth, pose). */
+bool model_kind_is_generative(model_kind kind);
 
 /* What to load.  Paths are canonical and inside the allowed directories. */
 typedef struct model_spec {

@@ -48,6 +48,7 @@ struct sim_npu {
     pthread_cond_t cv; /* the chip was released or a waiter left */
     bool busy;
     npu_waiter *head, *tail; /* waiting, in arrival order */
+    int n_waiting;
     const backend_model *ctx_model; /* whose network the chip last ran */
     int ctx_net;
     npu_lane_figures lane[2];
@@ -111,10 +112,12 @@ static int take_chip(sim_npu *n, const infer_hooks *hooks, hdm_err *err)
     else
         n->head = &w;
     n->tail = &w;
+    n->n_waiting++;
     while (n->busy || n->head != &w) {
         int rc = hooks_check(hooks, err);
         if (rc < 0) {
             unlink_waiter(n, &w);
+            n->n_waiting--;
             pthread_cond_broadcast(&n->cv); /* the next in line may be first now */
             return rc;
         }
@@ -123,6 +126,7 @@ static int take_chip(sim_npu *n, const infer_hooks *hooks, hdm_err *err)
         pthread_cond_timedwait(&n->cv, &n->mu, &ts);
     }
     unlink_waiter(n, &w);
+    n->n_waiting--;
     n->busy = true;
     return 0;
 }
@@ -136,7 +140,7 @@ int sim_npu_run(const backend *b, const backend_model *m, int net, double ms,
     if (b->cfg.latency_scale <= 0 || !n)
         return hooks_check(hooks, err);
 
-    int lane = model_kind_is_genai(m->kind) ? 1 : 0;
+    int lane = model_kind_is_generative(m->kind) ? 1 : 0;
     int64_t t0 = now_ns();
     pthread_mutex_lock(&n->mu);
     int rc = take_chip(n, hooks, err);
@@ -192,7 +196,12 @@ int sim_npu_json(sim_npu *n, cJSON *out)
 
     pthread_mutex_lock(&n->mu);
     memcpy(f, n->lane, sizeof(f));
+    int waiting = n->n_waiting;
+    bool busy = n->busy;
     pthread_mutex_unlock(&n->mu);
+    if (!cJSON_AddBoolToObject(out, "busy", busy) ||
+        !cJSON_AddNumberToObject(out, "waiting", waiting))
+        return -HDM_E_NOMEM;
     for (int l = 0; l < 2; l++) {
         cJSON *o = cJSON_AddObjectToObject(out, names[l]);
         if (!o || !cJSON_AddNumberToObject(o, "busy_ms", (double)f[l].busy_ns / 1e6) ||

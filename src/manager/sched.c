@@ -53,7 +53,7 @@ void sched_config_defaults(sched_config *cfg)
 
 sched_lane sched_job_lane(const job *j)
 {
-    return (unsigned)j->kind < MODEL_KIND__COUNT && model_kind_is_genai(j->kind)
+    return (unsigned)j->kind < MODEL_KIND__COUNT && model_kind_is_generative(j->kind)
                ? SCHED_LANE_GENAI
                : SCHED_LANE_DENSE;
 }

@@ -15,8 +15,8 @@
  * with deadline_exceeded / cancelled without running.
  *
  * Lanes (docs/SCHEDULING.md): every job belongs to a lane by its model kind,
- * SCHED_LANE_GENAI for the GenAI kinds (model_kind_is_genai: vlm, whisper,
- * llm) and SCHED_LANE_DENSE for the rest (clip, ocr, depth, pose).  Each
+ * SCHED_LANE_GENAI for the generative kinds (model_kind_is_generative: vlm,
+ * whisper, llm) and SCHED_LANE_DENSE for the rest (clip, ocr, depth, pose).  Each
  * device worker thread takes from a set of lanes (a mask): two threads, one
  * per lane, when parallel_genai is on; one thread taking every lane when it
  * is off.  The policy above applies among the jobs a taker may take, so a
@@ -46,7 +46,9 @@ typedef enum sched_mode { SCHED_FAIR = 0, SCHED_MODE_FIFO = 1 } sched_mode;
 #endif
 _Static_assert(SCHED_FIFO == SCHED_MODE_FIFO, "SCHED_FIFO must equal SCHED_MODE_FIFO");
 
-/* Lanes of device work; see the DESIGN note. */
+/* Lanes of device work; see the DESIGN note.  A job's lane is GENAI when
+ * model_kind_is_generative(kind) (vlm, whisper, and llm as it lands), else
+ * DENSE. */
 typedef enum sched_lane { SCHED_LANE_DENSE = 0, SCHED_LANE_GENAI = 1, SCHED_LANE__COUNT } sched_lane;
 /* A taker's set of lanes: bit (1u << lane) per lane. */
 #define SCHED_LANES_ALL ((1u << SCHED_LANE__COUNT) - 1u)
