@@ -63,11 +63,12 @@ static void test_model_kinds(void **state)
     assert_int_equal(model_kind_parse("", &k), -1);
     assert_int_equal(model_kind_parse(NULL, &k), -1);
     assert_string_equal(model_kind_name(MODEL_KIND__COUNT), "unknown");
-    for (int i = 0; i < MODEL_KIND__COUNT; i++)
+    for (int i = 0; i < MODEL_KIND__COUNT; i++) {
         assert_int_equal(model_kind_is_genai((model_kind)i), i == MODEL_VLM);
         /* The GenAI lane: every GenAI model, and whisper. */
         assert_int_equal(model_kind_is_generative((model_kind)i),
                          i == MODEL_VLM || i == MODEL_WHISPER);
+    }
 }
 
 static hdm_tensor make_tensor(hdm_dtype dt, int64_t a, int64_t b)
