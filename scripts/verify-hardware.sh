@@ -9,7 +9,9 @@
 # device with --backend hailort on a temporary socket, then for every model
 # file it recognises under the model directories (CLIP image+text, VLM,
 # Whisper, OCR, depth, pose) loads it, runs one inference and unloads it,
-# timing each step.  Prints a PASS/FAIL table and where to look on failure.
+# timing each step; with a VLM and CLIP, it also times CLIP alone and while
+# the VLM writes a 200-token answer (the manager's two lanes on the chip).
+# Prints a PASS/FAIL table and where to look on failure.
 # It never touches the installed service: its manager has its own socket and
 # no HTTP port (stop hailo-device-manager.service first if it holds the
 # device outside the shared VDevice group).
@@ -300,6 +302,7 @@ clip_image=''
 clip_text=''
 ocr_det=''
 ocr_rec=''
+vlm_hef=''
 tested=0
 for f in "${HEFS[@]}"; do
     kind=$(classify "$f")
@@ -310,6 +313,7 @@ for f in "${HEFS[@]}"; do
     ocr_rec) [ -z "$ocr_rec" ] && ocr_rec=$f ;;
     vlm)
         tested=$((tested + 1))
+        [ -z "$vlm_hef" ] && vlm_hef=$f
         run_model "vlm_chat $(basename "$f")" vlm_chat "$f" "" \
             --prompt "Say hello in five words." --max-tokens 16
         ;;
@@ -344,6 +348,100 @@ if [ -n "$clip_image" ] && [ -n "$clip_text" ]; then
         --mode text --tensor "$TMP/text.raw" --dtype float32 --shape "$th,$tw,$tf"
 elif [ -n "$clip_image$clip_text" ]; then
     record "clip" FAIL "found only one of the CLIP image/text HEFs (${clip_image:-$clip_text})"
+fi
+
+# ---- CLIP while the VLM answers (the manager's two lanes, issue 16) -----------------------
+# CLIP image latency alone and while the VLM writes a 200-token answer, and
+# the VLM's tokens/s alone and meanwhile (completion tokens over the
+# manager's inference time, prefill included).  Every request must succeed;
+# the figures are for the report (each CLIP time includes starting
+# hailo-devctl, alone and meanwhile alike).  Target (docs/SCHEDULING.md):
+# CLIP p95 meanwhile <= max(3 x alone, alone + 250 ms).
+percentile() { # file p: the p-th percentile of the numbers in file ("-" when none)
+    sort -n "$1" | awk -v p="$2" '{ v[NR] = $1 } END {
+        if (NR == 0) { print "-"; exit }
+        i = int(p / 100 * (NR - 1) + 0.5) + 1; print v[i] }'
+}
+json_number() { # name file: the first "name": number of a devctl --json answer
+    sed -n "s/.*\"$1\":[[:space:]]*\([0-9.]*\).*/\1/p" "$2" | head -n 1
+}
+tokens_per_s() { # devctl --json answer file
+    awk -v t="$(json_number completion_tokens "$1")" -v ms="$(json_number inference_time_ms "$1")" \
+        'BEGIN { if (t > 0 && ms > 0) printf "%.1f", t * 1000 / ms; else print "-" }'
+}
+clip_during_vlm() { # vlm_hef clip_model clip_params_json
+    local vlm=$1 clip=$2 params=$3 shape i n t0 label="clip during vlm"
+    local prompt="Describe a busy city street at night in as much detail as you can."
+    : >"$TMP/clip-alone.txt"
+    : >"$TMP/clip-during.txt"
+    rm -f "$TMP/vlm-during.done"
+    if ! devctl load clip "$clip" --params "$params" >"$TMP/load.txt" 2>&1 ||
+        ! devctl load vlm_chat "$vlm" >>"$TMP/load.txt" 2>&1; then
+        record "$label" FAIL "load: $(tail -n 1 "$TMP/load.txt")"
+        return
+    fi
+    shape=$(probe_shape clip "$clip" --mode image)
+    if [ -z "$shape" ]; then
+        record "$label" FAIL "cannot tell CLIP's input shape: $(tail -n 1 "$TMP/probe.txt")"
+        return
+    fi
+    head -c "$(echo "$shape" | awk -F, '{print $1 * $2 * $3}')" /dev/urandom >"$TMP/clip.raw"
+    clip_once() { # file: appends one CLIP image latency (ms)
+        t0=$(now_ms)
+        devctl infer clip "$clip" --tensor "$TMP/clip.raw" --dtype uint8 --shape "$shape" \
+            --mode image >"$TMP/clip-once.txt" 2>&1 || return 1
+        echo $(($(now_ms) - t0)) >>"$1"
+    }
+    for i in $(seq 1 20); do
+        if ! clip_once "$TMP/clip-alone.txt"; then
+            record "$label" FAIL "CLIP alone: $(tail -n 1 "$TMP/clip-once.txt")"
+            return
+        fi
+    done
+    if ! devctl --json infer vlm_chat "$vlm" --prompt "$prompt" --max-tokens 200 \
+        >"$TMP/vlm-alone.json" 2>&1; then
+        record "$label" FAIL "VLM alone: $(tail -n 1 "$TMP/vlm-alone.json")"
+        return
+    fi
+    (
+        devctl --json infer vlm_chat "$vlm" --prompt "$prompt" --max-tokens 200 \
+            >"$TMP/vlm-during.json" 2>&1
+        echo $? >"$TMP/vlm-during.done"
+    ) &
+    local answer=$!
+    n=0
+    while [ ! -e "$TMP/vlm-during.done" ] && [ "$n" -lt 2000 ]; do
+        if ! clip_once "$TMP/clip-during.txt"; then
+            wait "$answer"
+            record "$label" FAIL "CLIP during the answer: $(tail -n 1 "$TMP/clip-once.txt")"
+            return
+        fi
+        n=$((n + 1))
+    done
+    wait "$answer"
+    if [ "$(cat "$TMP/vlm-during.done" 2>/dev/null)" != 0 ]; then
+        record "$label" FAIL "VLM during CLIP: $(tail -n 1 "$TMP/vlm-during.json")"
+        return
+    fi
+    devctl unload clip "$clip" >/dev/null 2>&1
+    devctl unload vlm_chat "$vlm" >/dev/null 2>&1
+    local a50 a95 d50 d95 verdict lanes
+    a50=$(percentile "$TMP/clip-alone.txt" 50)
+    a95=$(percentile "$TMP/clip-alone.txt" 95)
+    d50=$(percentile "$TMP/clip-during.txt" 50)
+    d95=$(percentile "$TMP/clip-during.txt" 95)
+    verdict=$(awk -v a="$a95" -v d="$d95" 'BEGIN {
+        if (d == "-") { print "no CLIP request overlapped the answer"; exit }
+        b = 3 * a; if (a + 250 > b) b = a + 250
+        printf "target p95 <= %d ms %s", b, (d <= b ? "met" : "MISSED") }')
+    devctl --json status >"$TMP/status.json" 2>&1
+    lanes=$(sed -n 's/.*"parallel_genai":[[:space:]]*\([a-z]*\).*/\1/p' "$TMP/status.json" | head -n 1)
+    record "$label" PASS "CLIP p50/p95 alone ${a50}/${a95} ms, during ${d50}/${d95} ms ($(wc -l <"$TMP/clip-during.txt") requests; ${verdict}); VLM $(json_number completion_tokens "$TMP/vlm-during.json") tokens: $(tokens_per_s "$TMP/vlm-alone.json") tok/s alone, $(tokens_per_s "$TMP/vlm-during.json") during; parallel lanes: ${lanes:-?}"
+}
+
+if [ -n "$vlm_hef" ] && [ -n "$clip_image" ] && [ -n "$clip_text" ] && [ -n "$MANAGER" ]; then
+    echo "Concurrency:"
+    clip_during_vlm "$vlm_hef" "$clip_image" "$params"
 fi
 
 if [ -n "$ocr_det" ]; then
