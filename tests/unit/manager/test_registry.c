@@ -811,13 +811,22 @@ static void *acquirer_main(void *arg)
     return NULL;
 }
 
-static void acquire_async(acquirer *a, job_action action, model_kind kind, const char *path)
+/* deadline_ms: the job's (0 none), fixed before the thread starts. */
+static void acquire_async_until(acquirer *a, job_action action, model_kind kind, const char *path,
+                                int64_t deadline_ms)
 {
     memset(a, 0, sizeof *a);
     a->j = mk_job(action, kind, path, NAN);
+    a->j->received_ms = mono_ms();
+    a->j->deadline_ms = deadline_ms;
     a->infer = action == JOB_INFER;
     atomic_init(&a->done, false);
     assert_int_equal(pthread_create(&a->t, NULL, acquirer_main, a), 0);
+}
+
+static void acquire_async(acquirer *a, job_action action, model_kind kind, const char *path)
+{
+    acquire_async_until(a, action, kind, path, 0);
 }
 
 static void acquire_join(acquirer *a)
@@ -906,12 +915,13 @@ static void test_waiting_load_cancel_and_deadline(void **state)
     assert_non_null(strstr(d.err.msg, "cancelled"));
     assert_false(is_draining("/m/vlm-700"));
 
-    acquire_async(&d, JOB_LOAD, MODEL_DEPTH, "/m/depth-500");
-    WAIT_FOR(is_draining("/m/vlm-700"));
-    d.j->deadline_ms = mono_ms(); /* passes while it waits */
+    /* Its deadline passes while it waits for the VLM (the only thing it can
+     * wait for here). */
+    acquire_async_until(&d, JOB_LOAD, MODEL_DEPTH, "/m/depth-500", mono_ms() + 100);
     acquire_join(&d);
     assert_int_equal(d.rc, -HDM_E_DEADLINE_EXCEEDED);
     assert_non_null(strstr(d.err.msg, "deadline exceeded"));
+    assert_non_null(strstr(d.err.msg, "a model in use by another lane"));
     assert_false(is_draining("/m/vlm-700"));
 
     /* The VLM was never touched: still resident, still in use, usable. */
