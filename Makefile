@@ -15,23 +15,36 @@ all: build
 deps-%:
 	@scripts/deps.sh $*
 
-$(BUILD)/CMakeCache.txt:
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS)
-
-build: deps-build $(BUILD)/CMakeCache.txt
+# The configure step always runs (half a second when nothing changed): a
+# configure that failed, or one made before a dependency was installed, is
+# never taken for a good one.
+build: deps-build
+	cmake -S . -B $(BUILD) $(CMAKE_ARGS)
 	cmake --build $(BUILD) -j $(JOBS)
 
-# All tests: unit (cmocka) and black-box (pytest) through ctest.
-check: deps-check build
-	cd $(BUILD) && ctest -j $(JOBS) --output-on-failure --timeout 600
+# All tests: unit (cmocka) and black-box (pytest) through ctest, then
+# scripts/test-audit.py proves that every test in the tree ran (a test that
+# was not built, not registered or skipped fails `make check`, saying why;
+# tests/expected-skips.txt lists the accepted skips).  The tests are always
+# configured on here, whatever an earlier configure chose.
+check: deps-check
+	cmake -S . -B $(BUILD) -DHDM_TESTS=ON $(CMAKE_ARGS)
+	cmake --build $(BUILD) -j $(JOBS)
+	rm -rf $(BUILD)/test-results
+	cd $(BUILD) && ctest -j $(JOBS) --output-on-failure --timeout 600 \
+	  --output-junit ctest-results.xml
+	scripts/test-audit.py $(BUILD)
 
 # The same suite built with AddressSanitizer + UndefinedBehaviorSanitizer.
 check-asan check-sanitize: deps-check
-	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DHDM_SANITIZE=ON $(CMAKE_ARGS)
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DHDM_SANITIZE=ON -DHDM_TESTS=ON \
+	  $(CMAKE_ARGS)
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	rm -rf $(ASAN_BUILD)/test-results
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  ctest -j $(JOBS) --output-on-failure --timeout 900
+	  ctest -j $(JOBS) --output-on-failure --timeout 900 --output-junit ctest-results.xml
+	scripts/test-audit.py $(ASAN_BUILD)
 
 # ThreadSanitizer on the tests whose code runs on several threads: the
 # scheduler, the registry and its lane workers, the sim's shared NPU, the

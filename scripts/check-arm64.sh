@@ -34,7 +34,9 @@ pkgs=(gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user
       libjpeg62-turbo-dev:arm64 libpng-dev:arm64 libwebp-dev:arm64 libsystemd-dev:arm64
       libcmocka-dev:arm64 libcurl4-openssl-dev:arm64
       libopencv-imgproc-dev:arm64 libpolyclipping-dev:arm64
-      cmake make pkg-config dpkg-dev python3 python3-pytest python3-requests)
+      libavformat-dev:arm64 libavcodec-dev:arm64 libswresample-dev:arm64 libavutil-dev:arm64
+      cmake make pkg-config dpkg-dev python3 python3-pytest python3-requests
+      espeak-ng sox ffmpeg python3-numpy)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

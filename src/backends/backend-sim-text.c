@@ -1,6 +1,6 @@
 /*
- * backend-sim-text.c - the simulator's text: its tokenizer, the VLM's
- * token-by-token generation, and whisper's segments.
+ * backend-sim-text.c - the simulator's text: its tokenizer and the VLM's
+ * token-by-token generation (whisper's segments are in sim-whisper.c).
  *
  * DESIGN: the VLM first composes its whole answer (a short description that
  * says it is simulated, counts the images and picks up words of the last
@@ -20,6 +20,7 @@
 
 #include "backend-sim.h"
 #include "common/buf.h"
+#include "common/textstream.h"
 
 /* Longest word piece the sim tokenizer makes. */
 #define TOKEN_MAX_BYTES 6
@@ -28,8 +29,6 @@
 #define TEMPLATE_TOKENS_ASSISTANT 3
 /* Words of the last user message the answer picks up. */
 #define MAX_KEYWORDS 4
-/* Whisper segments are at most this long. */
-#define WHISPER_SEGMENT_S 5.0
 
 /* ---- tokenizer ----------------------------------------------------------------- */
 
@@ -284,44 +283,18 @@ static int compose_answer(const backend_model *m, const infer_input *in, size_t 
 
 /* ---- releasing it token by token ------------------------------------------------- */
 
-typedef struct emitter {
-    const infer_input *in;
-    const infer_hooks *hooks;
-    size_t max_stop; /* longest stop string */
-    size_t emitted;  /* bytes of out already given to on_delta */
-} emitter;
-
-/* Earliest stop string match in text[0..len) that ends after `from`. */
-static long find_stop(const emitter *e, const char *text, size_t len, size_t from)
+/* Hands a piece of streamed text to the caller's delta hook, if any. */
+static void emit(const infer_hooks *hooks, const char *text, size_t len)
 {
-    long best = -1;
-    for (size_t i = 0; i < e->in->u.vlm.n_stop; i++) {
-        const char *stop = e->in->u.vlm.stop[i];
-        size_t sl = stop ? strlen(stop) : 0;
-        if (sl == 0 || sl > len)
-            continue;
-        size_t start = from >= sl ? from - sl + 1 : 0;
-        const char *hit = memmem(text + start, len - start, stop, sl);
-        if (hit && (best < 0 || hit - text < best))
-            best = hit - text;
-    }
-    return best;
-}
-
-static void emit_upto(emitter *e, const char *text, size_t upto)
-{
-    if (upto <= e->emitted)
-        return;
-    if (e->hooks && e->hooks->on_delta)
-        e->hooks->on_delta(e->hooks->ctx, text + e->emitted, upto - e->emitted);
-    e->emitted = upto;
+    if (len > 0 && hooks && hooks->on_delta)
+        hooks->on_delta(hooks->ctx, text, len);
 }
 
 int sim_infer_vlm(const backend *b, backend_model *m, const infer_input *in,
                   const infer_hooks *hooks, infer_output *out, hdm_err *err)
 {
-    buf plan = {0}, gen = {0};
-    emitter e = {.in = in, .hooks = hooks};
+    buf plan = {0};
+    textstream gen;
     size_t n_images = 0, pos = 0;
     int completion = 0, rc;
     const char *finish = "stop";
@@ -350,19 +323,16 @@ int sim_infer_vlm(const backend *b, backend_model *m, const infer_input *in,
     }
     n_images = in->u.vlm.n_frames;
 
-    for (size_t i = 0; i < in->u.vlm.n_stop; i++) {
-        size_t sl = in->u.vlm.stop[i] ? strlen(in->u.vlm.stop[i]) : 0;
-        e.max_stop = sl > e.max_stop ? sl : e.max_stop;
-    }
+    textstream_init(&gen, in->u.vlm.stop, in->u.vlm.n_stop, 0);
 
     /* Prefill: each image through the vision encoder, then the prompt: one
      * device operation each (sim-npu.c). */
     for (size_t i = 0; i <= n_images; i++) {
         rc = sim_npu_run(b, m, 0, m->infer_ms, hooks, err);
         if (rc < 0)
-            return rc;
+            goto out;
     }
-    if (compose_answer(m, in, n_images, &plan) < 0 || buf_reserve(&gen, plan.len + 1) < 0) {
+    if (compose_answer(m, in, n_images, &plan) < 0) {
         rc = hdm_err_set(err, HDM_E_NOMEM, "out of memory generating text");
         goto out;
     }
@@ -376,30 +346,27 @@ int sim_infer_vlm(const backend *b, backend_model *m, const infer_input *in,
         if (rc < 0)
             goto out;
         size_t end = sim_token_end((const char *)plan.data, plan.len, pos);
-        size_t before = gen.len;
-        buf_append(&gen, plan.data + pos, end - pos); /* room reserved above */
+        const char *delta;
+        size_t delta_len;
+        if (textstream_feed(&gen, (const char *)plan.data + pos, end - pos, &delta,
+                            &delta_len) < 0) {
+            rc = hdm_err_set(err, HDM_E_NOMEM, "out of memory generating text");
+            goto out;
+        }
+        emit(hooks, delta, delta_len);
         pos = end;
         completion++;
-
-        long stop_at = e.max_stop ? find_stop(&e, (const char *)gen.data, gen.len, before) : -1;
-        if (stop_at >= 0) {
-            gen.len = (size_t)stop_at;
-            emit_upto(&e, (const char *)gen.data, gen.len);
+        if (gen.hit) {
             finish = "stop";
             break;
         }
-        /* Hold back what could still become a stop string, on a UTF-8 boundary. */
-        size_t safe = gen.len;
-        if (e.max_stop > 1)
-            safe = gen.len >= e.max_stop - 1 ? gen.len - (e.max_stop - 1) : 0;
-        while (safe > e.emitted && safe < gen.len && (gen.data[safe] & 0xC0) == 0x80)
-            safe--;
-        emit_upto(&e, (const char *)gen.data, safe);
     }
-    emit_upto(&e, (const char *)gen.data, gen.len);
+    const char *tail;
+    size_t tail_len;
+    (void)textstream_flush(&gen, &tail, &tail_len); /* cannot fail without REPLACE */
+    emit(hooks, tail, tail_len);
 
-    gen.data[gen.len] = '\0';
-    out->result = cJSON_CreateString((const char *)gen.data);
+    out->result = cJSON_CreateString(textstream_text(&gen));
     if (!out->result) {
         rc = hdm_err_set(err, HDM_E_NOMEM, "out of memory building the result");
         goto out;
@@ -410,115 +377,6 @@ int sim_infer_vlm(const backend *b, backend_model *m, const infer_input *in,
     rc = 0;
 out:
     buf_free(&plan);
-    buf_free(&gen);
-    return rc;
-}
-
-/* ---- whisper ---------------------------------------------------------------------- */
-
-static const char *const speech_words[] = {
-    "we",    "will",  "meet",  "tomorrow",  "morning",  "at",   "the",      "station",
-    "and",   "then",  "walk",  "to",        "office",   "it",   "looks",    "like",
-    "rain",  "later", "today", "so",        "bring",    "an",   "umbrella", "please",
-    "thank", "you",   "for",   "listening", "everyone", "this", "is",       "a",
-    "short", "note",  "about", "project",   "plan",
-};
-
-static int whisper_segment_text(uint64_t seed, int id, const infer_input *in, buf *text)
-{
-    uint64_t rng = seed;
-    int words = 5 + (int)(sim_rng_next(&rng) % 6);
-    int rc = 0;
-
-    if (id == 0) {
-        rc = buf_printf(text, " This is a simulated %s",
-                        in->u.whisper.task == WHISPER_TRANSLATE ? "translation" : "transcript");
-        if (in->u.whisper.language[0] && strcmp(in->u.whisper.language, "en") != 0)
-            rc = rc ?: buf_printf(text, " from language %s", in->u.whisper.language);
-        rc = rc ?: buf_printf(text, ".");
-    }
-    for (int w = 0; w < words && rc == 0; w++) {
-        const char *word = speech_words[sim_rng_next(&rng) % COUNT(speech_words)];
-        if (w == 0)
-            rc = buf_printf(text, " %c%s", toupper((unsigned char)word[0]), word + 1);
-        else
-            rc = buf_printf(text, " %s", word);
-    }
-    return rc ?: buf_printf(text, ".");
-}
-
-int sim_infer_whisper(const backend *b, backend_model *m, const infer_input *in,
-                      const infer_hooks *hooks, infer_output *out, hdm_err *err)
-{
-    const hdm_tensor *a = &in->u.whisper.audio;
-    cJSON *segments = NULL;
-    buf text = {0};
-    int rc;
-
-    if (a->dtype != HDM_DT_FLOAT32 || !(a->ndim == 1 || (a->ndim == 2 && a->shape[0] == 1))) {
-        char got[128];
-        return hdm_err_set(err, HDM_E_BAD_REQUEST,
-                           "input_data.audio: expected float32 [samples] (16 kHz mono), got %s",
-                           sim_tensor_desc(a, got, sizeof(got)));
-    }
-    const float *samples = a->data;
-    size_t n = a->nbytes / sizeof(float);
-    double seconds = (double)n / SIM_WHISPER_RATE;
-
-    /* The encoder runs once per 30 s window: a device operation each. */
-    for (double w = 0; w < ceil(seconds / 30.0); w++) {
-        rc = sim_npu_run(b, m, 0, m->infer_ms, hooks, err);
-        if (rc < 0)
-            return rc;
-    }
-    out->result = cJSON_CreateObject();
-    segments = cJSON_AddArrayToObject(out->result, "segments");
-    if (!segments)
-        return hdm_err_set(err, HDM_E_NOMEM, "out of memory building the result");
-
-    size_t per_seg = (size_t)(WHISPER_SEGMENT_S * SIM_WHISPER_RATE);
-    int id = 0;
-    for (size_t start = 0; start < n; start += per_seg) {
-        size_t end = start + per_seg < n ? start + per_seg : n;
-        double energy = 0;
-        uint64_t h = m->seed;
-        for (size_t i = start; i < end; i++) {
-            float s = isfinite(samples[i]) ? samples[i] : 0.0f;
-            energy += (double)s * s;
-            int16_t q = (int16_t)(fmaxf(-1.0f, fminf(1.0f, s)) * 32767.0f);
-            h = sim_hash(h, &q, sizeof(q));
-        }
-        if (sqrt(energy / (double)(end - start)) < 1e-3)
-            continue; /* silence gets no segment, as with the real model */
-        h = sim_hash(h, in->u.whisper.language, strlen(in->u.whisper.language));
-        h = mix(h, (uint64_t)in->u.whisper.task);
-        buf_reset(&text);
-        if (whisper_segment_text(h, id, in, &text) < 0 || buf_append(&text, "", 1) < 0) {
-            rc = hdm_err_set(err, HDM_E_NOMEM, "out of memory building the result");
-            goto out;
-        }
-        /* The decoder produces the segment token by token: an operation each. */
-        int tokens = sim_token_count((char *)text.data, text.len - 1);
-        rc = 0;
-        for (int k = 0; k < tokens && rc == 0; k++)
-            rc = sim_npu_run(b, m, 1, m->token_ms, hooks, err);
-        if (rc < 0)
-            goto out;
-        cJSON *seg = cJSON_CreateObject();
-        if (!seg || !cJSON_AddItemToArray(segments, seg) ||
-            !cJSON_AddNumberToObject(seg, "id", id) ||
-            !cJSON_AddNumberToObject(seg, "start",
-                                     round((double)start / SIM_WHISPER_RATE * 100) / 100) ||
-            !cJSON_AddNumberToObject(seg, "end",
-                                     round((double)end / SIM_WHISPER_RATE * 100) / 100) ||
-            !cJSON_AddStringToObject(seg, "text", (char *)text.data)) {
-            rc = hdm_err_set(err, HDM_E_NOMEM, "out of memory building the result");
-            goto out;
-        }
-        id++;
-    }
-    rc = 0;
-out:
-    buf_free(&text);
+    textstream_free(&gen);
     return rc;
 }

@@ -8,9 +8,9 @@
  * the leaves sim-sleep.c (latencies), sim-hash.h (deterministic numbers) and
  * hooks.h (stop conditions).  backend-sim-config.c parses --sim-config and
  * the per-model sidecars; backend-sim-models.c computes the tensor outputs of
- * clip/ocr/depth/pose; backend-sim-text.c is the sim tokenizer, the VLM text
- * generator and whisper's segments.  Every output is a pure function of the
- * model file name and the input bytes (plus seed/temperature for the VLM),
+ * clip/ocr/depth/pose; backend-sim-text.c is the sim tokenizer and the VLM
+ * text generator; sim-whisper.c whisper's segments.  Every output is a pure
+ * function of the model file name and the input bytes (plus seed/temperature for the VLM),
  * so tests and clients can rely on determinism.
  */
 #ifndef HDM_BACKENDS_BACKEND_SIM_H

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "common/tensor.h"
 
 static const backend_ops *const backends[] = {
 #ifdef HDM_HAVE_HAILORT
@@ -82,41 +83,16 @@ bool model_kind_is_generative(model_kind kind)
 
 cJSON *infer_output_add_tensor(infer_output *out, const hdm_tensor *t)
 {
-    cJSON *obj = NULL, *shape = NULL;
-    hdm_tensor *grown = NULL;
-    const char *dtype = hdm_dtype_name(t->dtype);
-
-    if (!dtype || t->ndim < 0 || t->ndim > HDM_MAX_DIMS)
-        goto fail;
-    grown = realloc(out->tensors, (out->n_tensors + 1) * sizeof(*grown));
-    if (!grown)
-        goto fail;
-    out->tensors = grown;
-
-    obj = cJSON_CreateObject();
-    shape = cJSON_CreateArray();
-    if (!obj || !shape)
-        goto fail;
-    for (int i = 0; i < t->ndim; i++) {
-        cJSON *dim = cJSON_CreateNumber((double)t->shape[i]);
-        if (!dim)
-            goto fail;
-        cJSON_AddItemToArray(shape, dim);
+    hdm_tensor *grown = realloc(out->tensors, (out->n_tensors + 1) * sizeof(*grown));
+    cJSON *obj = grown ? tensor_ref_json(t, out->n_tensors) : NULL;
+    if (grown)
+        out->tensors = grown;
+    if (!obj) {
+        free(t->data);
+        return NULL;
     }
-    if (!cJSON_AddStringToObject(obj, "dtype", dtype))
-        goto fail;
-    cJSON_AddItemToObject(obj, "shape", shape);
-    shape = NULL;
-    if (!cJSON_AddNumberToObject(obj, "attachment", (double)out->n_tensors))
-        goto fail;
     out->tensors[out->n_tensors++] = *t;
     return obj;
-
-fail:
-    cJSON_Delete(shape);
-    cJSON_Delete(obj);
-    free(t->data);
-    return NULL;
 }
 
 void infer_output_clear(infer_output *out)

@@ -126,109 +126,25 @@ char *hrt_vlm_prompt_text(const infer_input *in)
     return (char *)b.data;
 }
 
-/* ---- stop strings ----------------------------------------------------------- */
-
-static int terminate(buf *b)
-{
-    int rc = buf_reserve(b, 1);
-    if (rc < 0)
-        return rc;
-    b->data[b->len] = '\0';
-    return 0;
-}
-
-/* Length of the longest proper prefix of some stop string that text ends with,
- * looking only at bytes after `from`. */
-static size_t held_tail(const hrt_stop *s, size_t from)
-{
-    size_t avail = s->text.len - from, best = 0;
-
-    for (size_t i = 0; i < s->n_stops; i++) {
-        size_t L = s->stops[i] ? strlen(s->stops[i]) : 0;
-        for (size_t k = L ? L - 1 : 0; k > best; k--) {
-            if (k <= avail && memcmp(s->text.data + s->text.len - k, s->stops[i], k) == 0) {
-                best = k;
-                break;
-            }
-        }
-    }
-    return best;
-}
-
-/* Moves end back so that text[..end) does not stop inside a UTF-8 character. */
-static size_t utf8_boundary(const uint8_t *p, size_t start, size_t end)
-{
-    for (size_t back = 1; back <= 4 && back <= end - start; back++) {
-        uint8_t c = p[end - back];
-        if ((c & 0xC0) == 0x80)
-            continue; /* continuation byte: keep looking for the lead */
-        size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-        return need > back ? end - back : end;
-    }
-    return end;
-}
+/* ---- stop strings (common/textstream) ------------------------------------- */
 
 int hrt_stop_feed(hrt_stop *s, const char *piece, size_t len, const char **delta, size_t *delta_len)
 {
-    size_t old_len = s->text.len, end;
-    int rc;
-
-    *delta = "";
-    *delta_len = 0;
-    if (s->hit)
-        return 0; /* generation should have ended: ignore what still comes */
-    rc = buf_append(&s->text, piece, len);
-    if (rc == 0)
-        rc = terminate(&s->text);
-    if (rc < 0)
-        return rc;
-
-    size_t cut = SIZE_MAX;
-    for (size_t i = 0; i < s->n_stops; i++) {
-        size_t L = s->stops[i] ? strlen(s->stops[i]) : 0;
-        if (L == 0 || L > s->text.len)
-            continue;
-        size_t from = old_len >= L - 1 ? old_len - (L - 1) : 0;
-        const uint8_t *hit = memmem(s->text.data + from, s->text.len - from, s->stops[i], L);
-        if (hit && (size_t)(hit - s->text.data) < cut)
-            cut = (size_t)(hit - s->text.data);
-    }
-    if (cut != SIZE_MAX) {
-        s->hit = true;
-        s->text.len = cut;
-        s->text.data[cut] = '\0';
-        if (s->streamed > cut)
-            s->streamed = cut;
-        end = cut;
-    } else {
-        end = s->text.len - held_tail(s, s->streamed);
-        end = utf8_boundary(s->text.data, s->streamed, end);
-    }
-    if (end > s->streamed) {
-        *delta = (const char *)s->text.data + s->streamed;
-        *delta_len = end - s->streamed;
-        s->streamed = end;
-    }
-    return 0;
+    return textstream_feed(s, piece, len, delta, delta_len);
 }
 
 void hrt_stop_flush(hrt_stop *s, const char **delta, size_t *delta_len)
 {
-    *delta = s->text.data ? (const char *)s->text.data + s->streamed : "";
-    *delta_len = s->text.len - s->streamed;
-    s->streamed = s->text.len;
+    /* Without TEXTSTREAM_REPLACE a flush allocates nothing and cannot fail. */
+    (void)textstream_flush(s, delta, delta_len);
 }
 
 const char *hrt_stop_text(const hrt_stop *s)
 {
-    return s->text.data ? (const char *)s->text.data : "";
+    return textstream_text(s);
 }
 
 void hrt_stop_free(hrt_stop *s)
 {
-    if (!s)
-        return;
-    buf_free(&s->text);
-    s->streamed = 0;
-    s->hit = false;
+    textstream_free(s);
 }

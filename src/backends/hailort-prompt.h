@@ -20,6 +20,7 @@
 
 #include "common/buf.h"
 #include "common/err.h"
+#include "common/textstream.h"
 #include "backend.h"
 
 /*
@@ -42,14 +43,10 @@ void hrt_strv_free(char **v, size_t n);
  */
 char *hrt_vlm_prompt_text(const infer_input *in);
 
-/* Stop-string matching over streamed text.  Zero it, then set stops/n_stops. */
-typedef struct hrt_stop {
-    char *const *stops; /* borrowed */
-    size_t n_stops;
-    buf text;        /* everything generated so far (cut at a stop string) */
-    size_t streamed; /* bytes of text already handed out as deltas */
-    bool hit;        /* a stop string was found: generation should end */
-} hrt_stop;
+/* Stop-string matching over streamed text (common/textstream, keeping the
+ * whole text).  Zero it, then set stops and n_stops; `hit` is set when a
+ * stop string was found and generation should end. */
+typedef textstream hrt_stop;
 
 /*
  * Appends a generated piece.  *delta / *delta_len get the text that can be

@@ -9,17 +9,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SIM_FNV_OFFSET 0xcbf29ce484222325ull
+#include "common/hash.h"
 
-/* FNV-1a over bytes, continuing from h (start with SIM_FNV_OFFSET). */
+#define SIM_FNV_OFFSET HASH_FNV1A_SEED
+
+/* FNV-1a over bytes, continuing from h (start with SIM_FNV_OFFSET): common/hash. */
 static inline uint64_t sim_hash(uint64_t h, const void *data, size_t len)
 {
-    const uint8_t *p = data;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
+    return hash_fnv1a(h, data, len);
 }
 
 /* splitmix64: a good stream from any seed (also used to mix seeds). */

@@ -14,6 +14,7 @@
 #include "clip/clip.h"
 #include "common/buf.h"
 #include "common/log.h"
+#include "common/pyjson.h"
 #include "common/timeutil.h"
 
 static double round2(double v)
@@ -83,14 +84,17 @@ static const cJSON *image_field(const cJSON *body, http_reply *reply)
     return image;
 }
 
-/* Adds `name`: [v0, v1, ...] printed as floats (7 significant digits): a
- * 512-value embedding in ~5 KB instead of cJSON's 17-digit doubles. */
+/* Adds `name`: [v0, v1, ...] printed as the original's float32 tolist() and
+ * json.dumps print them (Python's repr of each value as a double). */
 static bool add_float_array(cJSON *obj, const char *name, const float *v, int n)
 {
     buf b = {0};
     bool ok = buf_append(&b, "[", 1) == 0;
-    for (int i = 0; ok && i < n; i++)
-        ok = buf_printf(&b, i ? ",%.7g" : "%.7g", isfinite(v[i]) ? (double)v[i] : 0.0) == 0;
+    for (int i = 0; ok && i < n; i++) {
+        char num[PYFLOAT_REPR_MAX];
+        pyfloat_repr(isfinite(v[i]) ? (double)v[i] : 0.0, num, sizeof(num));
+        ok = buf_printf(&b, i ? ",%s" : "%s", num) == 0;
+    }
     ok = ok && buf_append(&b, "]", 2) == 0; /* with the NUL */
     ok = ok && cJSON_AddRawToObject(obj, name, (const char *)b.data) != NULL;
     buf_free(&b);
@@ -103,7 +107,7 @@ static cJSON *embedding_body(clip_app *app, const float *emb, double started)
     if (!body || !add_float_array(body, "embedding", emb, app->tables.dim) ||
         !cJSON_AddNumberToObject(body, "dimension", app->tables.dim) ||
         !cJSON_AddStringToObject(body, "model", app->cfg->model_name) ||
-        !cJSON_AddNumberToObject(body, "inference_time_ms", round2((mono_s() - started) * 1000))) {
+        !pyjson_add_float(body, "inference_time_ms", round2((mono_s() - started) * 1000))) {
         cJSON_Delete(body);
         return NULL;
     }
@@ -127,8 +131,7 @@ static void h_health(http_request *req, http_reply *reply, void *user)
               cJSON_AddBoolToObject(body, "manager_reachable",
                                     svc_keeper_reachable(app->model)) &&
               cJSON_AddNumberToObject(body, "embedding_dimension", app->tables.dim) &&
-              cJSON_AddNumberToObject(body, "uptime_seconds",
-                                      round2(mono_s() - app->started_at));
+              pyjson_add_float(body, "uptime_seconds", round2(mono_s() - app->started_at));
     if (ok && !ready)
         ok = cJSON_AddStringToObject(body, "reason", reason) != NULL;
     if (ok && app->cache) {
@@ -263,11 +266,10 @@ static void h_classify(http_request *req, http_reply *reply, void *user)
         cJSON *c = cJSON_CreateObject();
         ok = c && cJSON_AddItemToArray(list, c) &&
              cJSON_AddStringToObject(c, "text", texts[ranked[k].index]) &&
-             cJSON_AddNumberToObject(c, "score", ranked[k].score) &&
+             pyjson_add_float(c, "score", ranked[k].score) &&
              cJSON_AddNumberToObject(c, "rank", ranked[k].rank);
     }
-    ok = ok && cJSON_AddNumberToObject(out, "inference_time_ms",
-                                       round2((mono_s() - started) * 1000)) &&
+    ok = ok && pyjson_add_float(out, "inference_time_ms", round2((mono_s() - started) * 1000)) &&
          cJSON_AddStringToObject(out, "model", app->cfg->model_name);
     if (!ok) {
         r = hdm_err_set(&err, HDM_E_NOMEM, "out of memory");

@@ -6,20 +6,13 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "common/hash.h"
+
 typedef struct bpe_cand {
     int32_t rank;
     int32_t pos;
     int32_t merged;
 } bpe_cand;
-
-static uint64_t hash_pair(uint64_t key)
-{
-    key ^= key >> 33;
-    key *= 0xff51afd7ed558ccdull;
-    key ^= key >> 33;
-    key *= 0xc4ceb9fe1a85ec53ull;
-    return key ^ (key >> 33);
-}
 
 int bpe_table_init(bpe_table *t, size_t n)
 {
@@ -50,7 +43,7 @@ static uint64_t pair_key(int32_t left, int32_t right)
 void bpe_table_put(bpe_table *t, int32_t left, int32_t right, int32_t rank, int32_t merged)
 {
     uint64_t key = pair_key(left, right);
-    size_t i = hash_pair(key) & (t->cap - 1);
+    size_t i = hash_mix64(key) & (t->cap - 1);
     while (t->slots[i].key != BPE_EMPTY && t->slots[i].key != key)
         i = (i + 1) & (t->cap - 1);
     t->slots[i].key = key;
@@ -61,7 +54,7 @@ void bpe_table_put(bpe_table *t, int32_t left, int32_t right, int32_t rank, int3
 const bpe_merge *bpe_table_find(const bpe_table *t, int32_t left, int32_t right)
 {
     uint64_t key = pair_key(left, right);
-    size_t i = hash_pair(key) & (t->cap - 1);
+    size_t i = hash_mix64(key) & (t->cap - 1);
     for (;;) {
         const bpe_merge *s = &t->slots[i];
         if (s->key == key)

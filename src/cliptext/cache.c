@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hash.h"
 #include "hailodm.h"
 
 typedef struct cache_entry {
@@ -29,17 +30,6 @@ struct clip_cache {
     int dim;
     uint64_t hits, misses, evictions;
 };
-
-static uint64_t key_hash(const void *key, size_t len)
-{
-    const uint8_t *p = key;
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
 
 clip_cache *clip_cache_new(size_t max_entries, int dim)
 {
@@ -127,7 +117,7 @@ static void bucket_remove(clip_cache *c, cache_entry *e)
 
 bool clip_cache_get(clip_cache *c, const void *key, size_t key_len, float *out)
 {
-    uint64_t h = key_hash(key, key_len);
+    uint64_t h = hash_fnv1a(HASH_FNV1A_SEED, key, key_len);
     bool found = false;
 
     pthread_mutex_lock(&c->lock);
@@ -147,7 +137,7 @@ bool clip_cache_get(clip_cache *c, const void *key, size_t key_len, float *out)
 
 int clip_cache_put(clip_cache *c, const void *key, size_t key_len, const float *vec)
 {
-    uint64_t h = key_hash(key, key_len);
+    uint64_t h = hash_fnv1a(HASH_FNV1A_SEED, key, key_len);
     size_t vec_bytes = (size_t)c->dim * sizeof(float);
     /* Allocate outside the lock; dropped again if another thread won. */
     cache_entry *fresh = malloc(sizeof(*fresh) + key_len);

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cliptext/npy.h"
+#include "common/npy.h"
 #include "common/err.h"
 
 typedef struct clip_text_tables {

@@ -24,23 +24,13 @@
 
 #include "cliptext/tok_internal.h"
 #include "cliptext/unicode.h"
+#include "common/hash.h"
 #include "common/utf8.h"
 
 /* tokenizer.json files larger than this are refused (the real one is ~3 MB). */
 #define TOKENIZER_MAX_FILE (256u * 1024u * 1024u)
 
 /* ---- hashing --------------------------------------------------------------- */
-
-static uint64_t hash_bytes(const void *data, size_t len)
-{
-    const uint8_t *p = data;
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
 
 static size_t pow2_at_least(size_t n)
 {
@@ -63,7 +53,7 @@ typedef struct vocab_map {
 
 static int vocab_find(const vocab_map *v, const char *key, size_t len)
 {
-    size_t i = hash_bytes(key, len) & (v->cap - 1);
+    size_t i = hash_fnv1a(HASH_FNV1A_SEED, key, len) & (v->cap - 1);
     for (;;) {
         const vocab_slot *s = &v->slots[i];
         if (!s->key)
@@ -77,7 +67,7 @@ static int vocab_find(const vocab_map *v, const char *key, size_t len)
 static void vocab_put(vocab_map *v, const char *key, int32_t id)
 {
     size_t len = strlen(key);
-    size_t i = hash_bytes(key, len) & (v->cap - 1);
+    size_t i = hash_fnv1a(HASH_FNV1A_SEED, key, len) & (v->cap - 1);
     while (v->slots[i].key) {
         if (strcmp(v->slots[i].key, key) == 0) {
             v->slots[i].id = id;

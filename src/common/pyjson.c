@@ -18,6 +18,7 @@
  */
 #include "common/pyjson.h"
 
+#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdbool.h>
@@ -120,6 +121,66 @@ static bool shortest_at(double a, int p, struct decimal *out)
     return false;
 }
 
+/*
+ * The nearest p-digit decimal to a, from its nearest 17-digit one: rounding
+ * those 17 digits gives the same answer unless they sit exactly on a
+ * p-digit midpoint (then a itself may lie on either side), which printf
+ * settles.  Saves a printf per try.
+ */
+static struct decimal round_to(struct decimal d17, int p, double a)
+{
+    uint64_t unit = pow10_u64[17 - p], rest = d17.m % unit, half = unit / 2;
+    if (rest == half)
+        return nearest(a, p);
+    struct decimal d = {d17.m / unit + (rest > half), d17.e10 + 17 - p, p};
+    if (d.m == pow10_u64[p]) {
+        d.m = pow10_u64[p - 1];
+        d.e10++;
+    }
+    return d;
+}
+
+/*
+ * The shortest decimal that reads back as a (> 0, finite), nearest first.
+ * For a normal double the interval of decimals that read back is narrower
+ * than the spacing of 15-digit decimals, so it holds at most one of them:
+ * if the nearest 15-digit decimal (or, next to a power of two, a
+ * neighbour) reads back, it is the answer once its trailing zeros go, and
+ * if none does, nothing shorter can.  The same holds for 16 digits given
+ * 15 failed; 17 always works.  One printf and two reads at most, where a
+ * search over 1..17 takes five rounds.  Subnormals (wide intervals) search.
+ */
+static struct decimal shortest(double a)
+{
+    struct decimal d;
+    if (a < DBL_MIN) {
+        struct decimal best = nearest(a, 17);
+        int lo = 1, hi = 17; /* hi always works */
+        while (lo < hi) {
+            int mid = (lo + hi) / 2;
+            if (shortest_at(a, mid, &d)) {
+                best = d;
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        return best;
+    }
+    int exp2;
+    bool pow2 = frexp(a, &exp2) == 0.5;
+    struct decimal d17 = nearest(a, 17);
+    for (int p = 15; p <= 16; p++) {
+        d = round_to(d17, p, a);
+        if (reads_back(&d, a))
+            return d;
+        /* Only below a power of two is the interval lopsided. */
+        if (pow2 && shortest_at(a, p, &d))
+            return d;
+    }
+    return d17;
+}
+
 int pyfloat_repr(double v, char *dst, size_t len)
 {
     char out[PYFLOAT_REPR_MAX];
@@ -132,19 +193,7 @@ int pyfloat_repr(double v, char *dst, size_t len)
     } else if (v == 0) {
         n = snprintf(out, sizeof(out), "%s", signbit(v) ? "-0.0" : "0.0");
     } else {
-        double a = fabs(v);
-        struct decimal best = nearest(a, 17), d;
-        int lo = 1, hi = 17; /* hi always works */
-        while (lo < hi) {
-            int mid = (lo + hi) / 2;
-            if (shortest_at(a, mid, &d)) {
-                best = d;
-                hi = mid;
-            } else {
-                lo = mid + 1;
-            }
-        }
-
+        struct decimal best = shortest(fabs(v));
         /* Significant digits without trailing zeros. */
         char digits[20];
         int nd = snprintf(digits, sizeof(digits), "%" PRIu64, best.m);

@@ -182,12 +182,11 @@ int tensor_from_json(const cJSON *obj, const char *what, const frame_attachment 
          * such tensors get an aligned copy (aligned ones stay zero-copy). */
         if ((uintptr_t)t.data % hdm_dtype_size(t.dtype) != 0) {
             if (owned == NULL)
-                return hdm_err_set(err, HDM_E_INTERNAL,
-                                   "%s: no place to keep an aligned copy", what);
+                return hdm_err_set(err, HDM_E_INTERNAL, "%s: no place to keep an aligned copy",
+                                   what);
             void *copy = malloc(need > 0 ? need : 1);
             if (copy == NULL)
-                return hdm_err_set(err, HDM_E_NOMEM, "%s: out of memory for %zu bytes", what,
-                                   need);
+                return hdm_err_set(err, HDM_E_NOMEM, "%s: out of memory for %zu bytes", what, need);
             memcpy(copy, t.data, need);
             t.data = copy;
             *owned = copy;
@@ -226,28 +225,39 @@ int tensor_from_json(const cJSON *obj, const char *what, const frame_attachment 
     return 0;
 }
 
-/* A cJSON string item that adopts `s` (allocated with cJSON_malloc) without copying it. */
-static cJSON *adopt_string(char *s)
+int tensor_check(const hdm_tensor *t, const char *what, hdm_err *err)
 {
-    cJSON *item = cJSON_CreateString("");
-    if (item == NULL) {
-        cJSON_free(s);
-        return NULL;
+    if (what == NULL)
+        what = "tensor";
+    size_t elem = hdm_dtype_size(t->dtype);
+    if (elem == 0)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: unknown dtype %d", what, (int)t->dtype);
+    if (t->ndim < 1 || t->ndim > HDM_MAX_DIMS)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                           "%s: shape must have 1 to %d dimensions (got %d)", what, HDM_MAX_DIMS,
+                           t->ndim);
+    size_t need;
+    int r = tensor_shape_bytes(t->shape, t->ndim, elem, &need, err);
+    if (r < 0) {
+        hdm_err_prefix(err, "%s", what);
+        return r;
     }
-    cJSON_free(item->valuestring);
-    item->valuestring = s;
-    return item;
+    if (need != t->nbytes)
+        return size_mismatch(err, what, t->shape, t->ndim, t->dtype, need,
+                             (unsigned long long)t->nbytes);
+    if (t->nbytes > 0 && t->data == NULL)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: %zu bytes but no data", what, t->nbytes);
+    return 0;
 }
 
-cJSON *tensor_to_json(const hdm_tensor *t, frame_attachment **atts, uint32_t *n_att)
+/* {"dtype", "shape"} for t, or NULL (invalid dtype or ndim, out of memory). */
+static cJSON *tensor_head(const hdm_tensor *t)
 {
     const char *dtype = hdm_dtype_name(t->dtype);
     if (dtype == NULL || t->ndim < 0 || t->ndim > HDM_MAX_DIMS)
         return NULL;
     cJSON *obj = cJSON_CreateObject();
-    if (obj == NULL)
-        return NULL;
-    if (cJSON_AddStringToObject(obj, "dtype", dtype) == NULL)
+    if (obj == NULL || cJSON_AddStringToObject(obj, "dtype", dtype) == NULL)
         goto fail;
     cJSON *shape = cJSON_AddArrayToObject(obj, "shape");
     if (shape == NULL)
@@ -259,35 +269,101 @@ cJSON *tensor_to_json(const hdm_tensor *t, frame_attachment **atts, uint32_t *n_
             goto fail;
         }
     }
+    return obj;
+fail:
+    cJSON_Delete(obj);
+    return NULL;
+}
 
+cJSON *tensor_ref_json(const hdm_tensor *t, uint32_t index)
+{
+    cJSON *obj = tensor_head(t);
+    if (obj != NULL && cJSON_AddNumberToObject(obj, "attachment", (double)index) == NULL) {
+        cJSON_Delete(obj);
+        return NULL;
+    }
+    return obj;
+}
+
+cJSON *tensor_b64_json(const void *data, size_t n, bool raw)
+{
+    size_t enc = base64_encoded_len(n);
+    char *s = cJSON_malloc(enc + (raw ? 3 : 1));
+    if (s == NULL)
+        return NULL;
+    if (raw) {
+        s[0] = '"';
+        base64_encode(data, n, s + 1);
+        s[enc + 1] = '"';
+        s[enc + 2] = '\0';
+    } else {
+        base64_encode(data, n, s);
+    }
+    cJSON *item = raw ? cJSON_CreateRaw("") : cJSON_CreateString("");
+    if (item == NULL) {
+        cJSON_free(s);
+        return NULL;
+    }
+    /* Hand the buffer over instead of copying it. */
+    cJSON_free(item->valuestring);
+    item->valuestring = s;
+    return item;
+}
+
+long tensor_refs_to_b64(cJSON *node, const hdm_tensor *tensors, uint32_t n_tensors)
+{
+    if (cJSON_IsObject(node)) {
+        cJSON *att = cJSON_GetObjectItemCaseSensitive(node, "attachment");
+        if (cJSON_IsNumber(att) && cJSON_GetObjectItemCaseSensitive(node, "dtype") != NULL) {
+            double idx = att->valuedouble;
+            if (!(idx >= 0) || idx >= (double)n_tensors || idx != floor(idx))
+                return -1;
+            const hdm_tensor *t = &tensors[(uint32_t)idx];
+            /* Raw: the printer copies the answer's base64 instead of scanning
+             * it for escapes (a [1,77,512] answer is 210 KB of it). */
+            cJSON *data = tensor_b64_json(t->data, t->nbytes, true);
+            if (data == NULL)
+                return -1;
+            cJSON_DeleteItemFromObjectCaseSensitive(node, "attachment");
+            cJSON_AddItemToObject(node, "data_b64", data);
+            return (long)base64_encoded_len(t->nbytes);
+        }
+    }
+    long added = 0;
+    cJSON *child;
+    cJSON_ArrayForEach(child, node)
+    {
+        long n = tensor_refs_to_b64(child, tensors, n_tensors);
+        if (n < 0)
+            return -1;
+        added += n;
+    }
+    return added;
+}
+
+cJSON *tensor_to_json(const hdm_tensor *t, frame_attachment **atts, uint32_t *n_att)
+{
     if (atts == NULL) {
-        size_t enc_len = base64_encoded_len(t->nbytes);
-        char *s = cJSON_malloc(enc_len + 1);
-        if (s == NULL)
-            goto fail;
-        base64_encode(t->data, t->nbytes, s);
-        cJSON *data = adopt_string(s);
-        if (data == NULL || !cJSON_AddItemToObject(obj, "data_b64", data)) {
+        cJSON *obj = tensor_head(t), *data = NULL;
+        if (obj == NULL || (data = tensor_b64_json(t->data, t->nbytes, false)) == NULL ||
+            !cJSON_AddItemToObject(obj, "data_b64", data)) {
             cJSON_Delete(data);
-            goto fail;
+            cJSON_Delete(obj);
+            return NULL;
         }
         return obj;
     }
-
     frame_attachment *grown = realloc(*atts, (*n_att + 1) * sizeof(**atts));
     if (grown == NULL)
-        goto fail;
+        return NULL;
     *atts = grown;
-    if (cJSON_AddNumberToObject(obj, "attachment", (double)*n_att) == NULL)
-        goto fail;
+    cJSON *obj = tensor_ref_json(t, *n_att);
+    if (obj == NULL)
+        return NULL;
     grown[*n_att].data = t->data;
     grown[*n_att].len = t->nbytes;
     (*n_att)++;
     return obj;
-
-fail:
-    cJSON_Delete(obj);
-    return NULL;
 }
 
 int tensor_expect(const hdm_tensor *t, const char *what, hdm_dtype dtype, int ndim,

@@ -11,6 +11,12 @@
  * flag and a config line accept exactly the same spellings and ranges.
  * A CONF_INT / CONF_DOUBLE key whose min and max are both 0 takes the whole
  * range of its C type.
+ *
+ * A null value (null, ~, or nothing after the colon) means "not set": the
+ * key keeps its default, whatever its type, as if the line were absent.  The
+ * original Python services ship files such as "seed: null", and a reader
+ * that treats them as errors would refuse to start on them.  A null section
+ * ("server:" alone, for keys "server.*") is not an unknown key either.
  */
 #include "common/yamlconf.h"
 
@@ -107,11 +113,10 @@ static void int_range(const conf_key *k, double *lo, double *hi)
 }
 
 /*
- * Parses `value` (len bytes; is_null for a YAML null) for key k into target.
+ * Parses `value` (len bytes) for key k into target.
  * Messages start with the key name; the caller adds "file:line: ".
  */
-static int apply_value(const conf_key *k, void *target, const char *value, size_t len, bool is_null,
-                       hdm_err *err)
+static int apply_value(const conf_key *k, void *target, const char *value, size_t len, hdm_err *err)
 {
     void *field = (char *)target + k->offset;
     if (strlen(value) != len)
@@ -119,8 +124,7 @@ static int apply_value(const conf_key *k, void *target, const char *value, size_
 
     switch (k->type) {
     case CONF_STRING: {
-        /* A bare "key:" means an empty string, never NULL, so programs need no NULL checks. */
-        char *copy = strdup(is_null ? "" : value);
+        char *copy = strdup(value);
         if (copy == NULL)
             return hdm_err_set(err, HDM_E_NOMEM, "%s: out of memory", k->name);
         char **dst = field;
@@ -133,9 +137,8 @@ static int apply_value(const conf_key *k, void *target, const char *value, size_
         int_range(k, &lo, &hi);
         char *end = NULL;
         errno = 0;
-        long long v = is_null ? 0 : strtoll(value, &end, 10);
-        if (is_null || end == value || *end != '\0' || errno == ERANGE || (double)v < lo ||
-            (double)v > hi)
+        long long v = strtoll(value, &end, 10);
+        if (end == value || *end != '\0' || errno == ERANGE || (double)v < lo || (double)v > hi)
             return hdm_err_set(err, HDM_E_BAD_REQUEST,
                                "%s must be an integer from %.0f to %.0f (got \"%.64s\")", k->name,
                                lo, hi, value);
@@ -150,9 +153,8 @@ static int apply_value(const conf_key *k, void *target, const char *value, size_
         }
         char *end = NULL;
         errno = 0;
-        double v = is_null ? 0 : strtod(value, &end);
-        if (is_null || end == value || *end != '\0' || errno == ERANGE || !isfinite(v) || v < lo ||
-            v > hi)
+        double v = strtod(value, &end);
+        if (end == value || *end != '\0' || errno == ERANGE || !isfinite(v) || v < lo || v > hi)
             return hdm_err_set(err, HDM_E_BAD_REQUEST,
                                "%s must be a number from %g to %g (got \"%.64s\")", k->name, lo, hi,
                                value);
@@ -162,7 +164,7 @@ static int apply_value(const conf_key *k, void *target, const char *value, size_
     case CONF_BOOL: {
         static const char *const yes[] = {"true", "yes", "on", "1"};
         static const char *const no[] = {"false", "no", "off", "0"};
-        for (size_t i = 0; !is_null && i < 4; i++) {
+        for (size_t i = 0; i < 4; i++) {
             if (strcasecmp(value, yes[i]) == 0) {
                 *(bool *)field = true;
                 return 0;
@@ -177,7 +179,7 @@ static int apply_value(const conf_key *k, void *target, const char *value, size_
     }
     case CONF_STRLIST: {
         conf_strlist fresh = {0};
-        if (!is_null && strlist_push(&fresh, value, len) < 0)
+        if (strlist_push(&fresh, value, len) < 0)
             return hdm_err_set(err, HDM_E_NOMEM, "%s: out of memory", k->name);
         strlist_replace(field, &fresh);
         return 0;
@@ -194,7 +196,7 @@ int conf_set(const conf_key *keys, void *target, const char *name, const char *v
     if (value == NULL)
         value = "";
     if (k->type != CONF_STRLIST)
-        return apply_value(k, target, value, strlen(value), false, err);
+        return apply_value(k, target, value, strlen(value), err);
 
     /* As a flag, a list is comma-separated; empty items are dropped. */
     conf_strlist fresh = {0};
@@ -296,9 +298,10 @@ static int read_strlist(conf_ctx *c, const conf_key *k)
         }
         const char *v = (const char *)ev.data.scalar.value;
         size_t len = ev.data.scalar.length;
-        if (strlen(v) != len)
+        /* A null item ("- ~") names nothing and is skipped. */
+        if (!scalar_is_null(&ev) && strlen(v) != len)
             r = line_error(c, line, "%s: value contains a NUL byte", k->name);
-        else if (strlist_push(&fresh, v, len) < 0)
+        else if (!scalar_is_null(&ev) && strlist_push(&fresh, v, len) < 0)
             r = hdm_err_set(c->err, HDM_E_NOMEM, "%s: out of memory", k->name);
         yaml_event_delete(&ev);
         if (r < 0)
@@ -312,6 +315,16 @@ out:
 
 static int read_mapping(conf_ctx *c, size_t prefix_len, int depth);
 
+/* True when `name` is the parent of some key ("server" of "server.port"). */
+static bool is_section(const conf_key *keys, const char *name)
+{
+    size_t len = strlen(name);
+    for (const conf_key *k = keys; k != NULL && k->name != NULL; k++)
+        if (strncmp(k->name, name, len) == 0 && k->name[len] == '.')
+            return true;
+    return false;
+}
+
 /* Handles the value event `ev` of the key now in c->key. */
 static int read_value(conf_ctx *c, yaml_event_t *ev, int depth)
 {
@@ -320,13 +333,16 @@ static int read_value(conf_ctx *c, yaml_event_t *ev, int depth)
 
     switch (ev->type) {
     case YAML_SCALAR_EVENT: {
+        bool is_null = scalar_is_null(ev);
         if (k == NULL) {
-            if (c->unknown != NULL)
+            if (c->unknown != NULL && !(is_null && is_section(c->keys, c->key)))
                 c->unknown(c->user, c->name, (int)line + 1, c->key);
             return 0;
         }
+        if (is_null)
+            return 0; /* not set: the default stays */
         int r = apply_value(k, c->target, (const char *)ev->data.scalar.value,
-                            ev->data.scalar.length, scalar_is_null(ev), c->err);
+                            ev->data.scalar.length, c->err);
         if (r < 0)
             hdm_err_prefix(c->err, "%s:%zu", c->name, line + 1);
         return r;

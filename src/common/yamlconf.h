@@ -5,8 +5,9 @@
  * A file is read with libyaml into dotted keys ("server.port") with their
  * scalar value, line number, or list of scalars.  Each program declares a
  * table { "server.port", CONF_INT, offsetof(struct cfg, port), min, max }.
- * Unknown keys are warnings (returned through a callback), bad values are
- * errors reported as "file:line: message".
+ * Unknown keys are warnings (returned through a callback, with their line),
+ * bad values are errors reported as "file:line: message".  A null value
+ * (null, ~, or nothing) leaves a key unset: it keeps its default.
  */
 #ifndef HDM_COMMON_YAMLCONF_H
 #define HDM_COMMON_YAMLCONF_H

@@ -10,7 +10,8 @@
 
 #include "common/tensor.h"
 #include "devctl/devctl.h"
-#include "devctl/npy.h"
+#include "common/npy.h"
+#include "devctl/tensorfile.h"
 
 #define MAX_TENSORS 16
 
@@ -79,7 +80,7 @@ static int parse_opts(infer_opts *o, int argc, char **argv)
                                     optarg);
             break;
         case 's':
-            if (npy_parse_shape(optarg, o->shape, &o->ndim, &err) < 0)
+            if (tensorfile_parse_shape(optarg, o->shape, &o->ndim, &err) < 0)
                 return devctl_usage(cmd, "%s", err.msg);
             break;
         case 'm':
@@ -156,7 +157,7 @@ static int add_tensors(const infer_opts *o, const char *type, hdm_request *req, 
     for (int i = 0; i < o->n_files; i++) {
         hdm_err err = {0};
         hdm_tensor t;
-        if (npy_load(o->files[i], o->dtype, o->ndim, o->shape, &t, &err) < 0) {
+        if (tensorfile_load(o->files[i], o->dtype, o->ndim, o->shape, &t, &err) < 0) {
             fprintf(stderr, "hailo-devctl infer: %s\n", err.msg);
             return DEVCTL_FAIL;
         }
@@ -231,7 +232,7 @@ static int show_tensor(devctl_ctx *ctx, hdm_response *resp, const cJSON *j, cons
         print_tensor(ctx, label, &t);
     if (out_path != NULL) {
         hdm_err err = {0};
-        if (npy_save(out_path, &t, &err) < 0) {
+        if (npy_write(out_path, &t, &err) < 0) {
             fprintf(stderr, "hailo-devctl infer: %s\n", err.msg);
             return DEVCTL_FAIL;
         }

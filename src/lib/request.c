@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/base64.h"
+#include "common/tensor.h"
 #include "lib/internal.h"
 
 HDM_EXTERN hdm_request *hdm_request_new(const char *action)
@@ -59,27 +59,6 @@ const char *request_action(const hdm_request *req)
     return cJSON_IsString(a) ? a->valuestring : "";
 }
 
-/* Checks the descriptor the way the manager will, so mistakes surface here. */
-static int tensor_check(const hdm_tensor *t)
-{
-    size_t elem = hdm_dtype_size(t->dtype);
-    if (elem == 0 || t->ndim < 1 || t->ndim > HDM_MAX_DIMS)
-        return -HDM_E_BAD_REQUEST;
-    size_t count = 1;
-    for (int i = 0; i < t->ndim; i++) {
-        if (t->shape[i] < 0)
-            return -HDM_E_BAD_REQUEST;
-        if (t->shape[i] != 0 && count > SIZE_MAX / (size_t)t->shape[i])
-            return -HDM_E_TOO_LARGE;
-        count *= (size_t)t->shape[i];
-    }
-    if (count > SIZE_MAX / elem || count * elem != t->nbytes)
-        return -HDM_E_BAD_REQUEST;
-    if (t->nbytes > 0 && t->data == NULL)
-        return -HDM_E_BAD_REQUEST;
-    return 0;
-}
-
 HDM_EXTERN int hdm_request_add_tensor(hdm_request *req, cJSON *parent, const char *name,
                                       const hdm_tensor *t)
 {
@@ -87,7 +66,8 @@ HDM_EXTERN int hdm_request_add_tensor(hdm_request *req, cJSON *parent, const cha
         return -HDM_E_BAD_REQUEST;
     if (name != NULL ? !cJSON_IsObject(parent) : !cJSON_IsArray(parent))
         return -HDM_E_BAD_REQUEST;
-    int r = tensor_check(t);
+    /* Checked the way the manager will, so mistakes surface here. */
+    int r = tensor_check(t, "tensor", NULL);
     if (r < 0)
         return r;
     if (req->n_tensors >= FRAME_MAX_ATTACHMENTS)
@@ -101,19 +81,8 @@ HDM_EXTERN int hdm_request_add_tensor(hdm_request *req, cJSON *parent, const cha
         req->cap_tensors = cap;
     }
 
-    cJSON *obj = cJSON_CreateObject();
-    cJSON *shape = cJSON_CreateArray();
-    if (obj == NULL || shape == NULL)
-        goto nomem;
-    cJSON_AddItemToObject(obj, "shape", shape);
-    for (int i = 0; i < t->ndim; i++) {
-        cJSON *dim = cJSON_CreateNumber((double)t->shape[i]);
-        if (dim == NULL)
-            goto nomem;
-        cJSON_AddItemToArray(shape, dim);
-    }
-    if (cJSON_AddStringToObject(obj, "dtype", hdm_dtype_name(t->dtype)) == NULL ||
-        cJSON_AddNumberToObject(obj, "attachment", req->n_tensors) == NULL)
+    cJSON *obj = tensor_ref_json(t, req->n_tensors);
+    if (obj == NULL)
         goto nomem;
     if (name != NULL) {
         /* Replace, not add: a second tensor under one name must not leave two keys. */
@@ -149,22 +118,9 @@ static int swap_to_b64(hdm_request *req)
 {
     for (uint32_t i = 0; i < req->n_tensors; i++) {
         request_tensor *rt = &req->tensors[i];
-        size_t enc = base64_encoded_len(rt->nbytes);
-        char *raw = malloc(enc + 3);
-        if (raw == NULL)
+        cJSON *item = tensor_b64_json(rt->data, rt->nbytes, true);
+        if (item == NULL)
             return -HDM_E_NOMEM;
-        raw[0] = '"';
-        base64_encode(rt->data, rt->nbytes, raw + 1);
-        raw[enc + 1] = '"';
-        raw[enc + 2] = '\0';
-        cJSON *item = cJSON_CreateRaw("");
-        if (item == NULL) {
-            free(raw);
-            return -HDM_E_NOMEM;
-        }
-        /* Hand the buffer over instead of copying it (cJSON's default hooks use free). */
-        cJSON_free(item->valuestring);
-        item->valuestring = raw;
         cJSON_DeleteItemFromObjectCaseSensitive(rt->obj, "attachment");
         cJSON_AddItemToObject(rt->obj, "data_b64", item);
     }

@@ -95,12 +95,13 @@ int config_find_key_line(const char *path, const char *dotted, int item)
         memcpy(stack[depth], p, klen);
         stack[depth][klen] = 0;
         indents[depth++] = ind;
+        /* snprintf, not strncat: aarch64 gcc 12 with Debian's hardening
+         * flags warns about the strncat form (CI builds with -Werror). */
         char joined[512] = "";
-        for (int i = 0; i < depth; i++) {
-            if (i)
-                strncat(joined, ".", sizeof(joined) - strlen(joined) - 1);
-            strncat(joined, stack[i], sizeof(joined) - strlen(joined) - 1);
-        }
+        size_t at = 0;
+        for (int i = 0; i < depth && at < sizeof(joined); i++)
+            at += (size_t)snprintf(joined + at, sizeof(joined) - at, "%s%s", i ? "." : "",
+                                   stack[i]);
         if (strcmp(joined, dotted) == 0) {
             if (item < 0) {
                 found = lineno;

@@ -10,7 +10,6 @@
  */
 #include "conn.h"
 
-#include "common/utf8.h"
 #include "infer_input.h"
 
 #include <errno.h>
@@ -47,8 +46,10 @@ void conn_free(conn *c)
         close(c->fd);
     buf_free(&c->in);
     buf_free(&c->out);
+    for (size_t i = 0; i < c->n_jobs; i++)
+        textstream_free(&c->texts[i]);
     free(c->jobs);
-    free(c->carries);
+    free(c->texts);
     free(c);
 }
 
@@ -214,13 +215,13 @@ int conn_track_job(conn *c, job *j)
         if (!grown)
             return -HDM_E_NOMEM;
         c->jobs = grown;
-        struct conn_carry *carries = realloc(c->carries, cap * sizeof(*carries));
-        if (!carries)
+        textstream *texts = realloc(c->texts, cap * sizeof(*texts));
+        if (!texts)
             return -HDM_E_NOMEM;
-        c->carries = carries;
+        c->texts = texts;
         c->cap_jobs = cap;
     }
-    c->carries[c->n_jobs].n = 0;
+    textstream_init(&c->texts[c->n_jobs], NULL, 0, TEXTSTREAM_DISCARD | TEXTSTREAM_REPLACE);
     c->jobs[c->n_jobs++] = j;
     return 0;
 }
@@ -229,75 +230,40 @@ void conn_untrack_job(conn *c, job *j)
 {
     for (size_t i = 0; i < c->n_jobs; i++) {
         if (c->jobs[i] == j) {
+            textstream_free(&c->texts[i]);
             c->n_jobs--;
             c->jobs[i] = c->jobs[c->n_jobs];
-            c->carries[i] = c->carries[c->n_jobs];
+            c->texts[i] = c->texts[c->n_jobs];
             return;
         }
     }
 }
 
-/* Length of the UTF-8 sequence starting with byte b (0: not a valid lead). */
-static size_t utf8_seq_len(unsigned char b)
-{
-    if (b < 0x80)
-        return 1;
-    if (b >= 0xc2 && b <= 0xdf)
-        return 2;
-    if (b >= 0xe0 && b <= 0xef)
-        return 3;
-    if (b >= 0xf0 && b <= 0xf4)
-        return 4;
-    return 0;
-}
-
 long conn_delta_text(conn *c, const job *j, const char *text, size_t len, char **out)
 {
-    struct conn_carry *carry = NULL;
+    textstream *ts = NULL, once;
     for (size_t i = 0; i < c->n_jobs; i++)
         if (c->jobs[i] == j)
-            carry = &c->carries[i];
-    size_t n_in = (carry ? carry->n : 0) + len;
-    unsigned char *in = malloc(n_in + 1);
-    char *res = malloc(n_in * 3 + 1); /* each bad byte may become 3 bytes of U+FFFD */
-    if (!in || !res) {
-        free(in);
+            ts = &c->texts[i];
+    /* A job not tracked has nothing to carry: its piece goes out whole. */
+    if (!ts)
+        textstream_init(ts = &once, NULL, 0, TEXTSTREAM_DISCARD | TEXTSTREAM_REPLACE);
+    const char *piece, *tail = "";
+    size_t piece_len, tail_len = 0;
+    int rc = textstream_feed(ts, text, len, &piece, &piece_len);
+    char *res = rc == 0 ? malloc(piece_len + 4) : NULL; /* + a flushed U+FFFD and NUL */
+    if (res) {
+        memcpy(res, piece, piece_len);
+        if (ts == &once && (rc = textstream_flush(ts, &tail, &tail_len)) == 0)
+            memcpy(res + piece_len, tail, tail_len);
+        res[piece_len + tail_len] = '\0';
+    }
+    if (ts == &once)
+        textstream_free(ts);
+    if (!res || rc < 0) {
         free(res);
         return -HDM_E_NOMEM;
     }
-    size_t k = 0;
-    if (carry) {
-        memcpy(in, carry->bytes, carry->n);
-        k = carry->n;
-        carry->n = 0;
-    }
-    memcpy(in + k, text, len);
-    size_t i = 0, o = 0;
-    while (i < n_in) {
-        size_t n = utf8_seq_len(in[i]);
-        if (n > 1 && i + n > n_in) {
-            /* A character cut at the end of this piece: keep it for the next. */
-            bool prefix_ok = true;
-            for (size_t m = i + 1; m < n_in; m++)
-                prefix_ok = prefix_ok && (in[m] & 0xc0) == 0x80;
-            if (prefix_ok && carry) {
-                carry->n = (uint8_t)(n_in - i);
-                memcpy(carry->bytes, in + i, carry->n);
-                break;
-            }
-        }
-        if (n > 0 && i + n <= n_in && utf8_valid((const char *)in + i, n)) {
-            memcpy(res + o, in + i, n);
-            o += n;
-            i += n;
-        } else {
-            memcpy(res + o, "\xef\xbf\xbd", 3);
-            o += 3;
-            i++;
-        }
-    }
-    res[o] = 0;
-    free(in);
     *out = res;
-    return (long)o;
+    return (long)(piece_len + tail_len);
 }

@@ -13,6 +13,7 @@
 
 #include "common/buf.h"
 #include "common/frame.h"
+#include "common/textstream.h"
 #include "job.h"
 
 /* Stop reading new requests while this much output waits for the client. */
@@ -38,10 +39,8 @@ typedef struct conn {
     buf out;        /* queued output; written from out_off */
     size_t out_off;
     job **jobs;         /* device jobs submitted and not yet completed */
-    struct conn_carry { /* per job: bytes of a UTF-8 character split across deltas */
-        uint8_t n;
-        char bytes[4];
-    } * carries; /* parallel to jobs */
+    textstream *texts;  /* parallel to jobs: each job's streamed text (a UTF-8
+                         * character split across deltas waits there) */
     size_t n_jobs, cap_jobs;
     bool closing;       /* an error was answered: close once output is flushed */
     bool peer_eof;      /* the client shut down its writing side */

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/base64.h"
+#include "common/tensor.h"
 #include "common/log.h"
 
 /*
@@ -47,44 +47,7 @@ static bool result_binary_shapes(cJSON *node)
  * tensors (v1).  Returns the base64 bytes added, or -1 on a bad reference. */
 static long result_to_v1(cJSON *node, const infer_output *out)
 {
-    long added = 0;
-    if (cJSON_IsObject(node)) {
-        cJSON *att = cJSON_GetObjectItemCaseSensitive(node, "attachment");
-        if (cJSON_IsNumber(att) && cJSON_GetObjectItemCaseSensitive(node, "dtype")) {
-            double idx = att->valuedouble;
-            if (idx < 0 || idx >= out->n_tensors)
-                return -1;
-            const hdm_tensor *t = &out->tensors[(uint32_t)idx];
-            size_t len = base64_encoded_len(t->nbytes);
-            char *b64 = malloc(len + 3);
-            cJSON *s = b64 ? cJSON_CreateRaw("") : NULL;
-            if (!s) {
-                free(b64);
-                return -1;
-            }
-            /* A raw item holding the quoted text: base64 needs no escaping, so
-             * the printer copies it in one go instead of scanning it byte by
-             * byte; and the encoded buffer is handed over, not copied. */
-            b64[0] = '"';
-            base64_encode(t->data, t->nbytes, b64 + 1);
-            b64[len + 1] = '"';
-            b64[len + 2] = '\0';
-            cJSON_free(s->valuestring);
-            s->valuestring = b64;
-            cJSON_DeleteItemFromObjectCaseSensitive(node, "attachment");
-            cJSON_AddItemToObject(node, "data_b64", s);
-            return (long)len;
-        }
-    }
-    cJSON *child;
-    cJSON_ArrayForEach(child, node)
-    {
-        long n = result_to_v1(child, out);
-        if (n < 0)
-            return -1;
-        added += n;
-    }
-    return added;
+    return tensor_refs_to_b64(node, out->tensors, out->n_tensors);
 }
 
 static cJSON *job_error_json(const job *j)

@@ -67,8 +67,11 @@ static int get_int(const cJSON *v, const char *name, long lo, long hi, long *out
         v->valuedouble != floor(v->valuedouble) || v->valuedouble < (double)lo ||
         v->valuedouble > (double)hi) {
         *param = name;
-        return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s must be an integer between %ld and %ld",
-                           name, lo, hi);
+        hdm_err_set(err, HDM_E_BAD_REQUEST, "%s must be an integer between %ld and %ld", name, lo,
+                    hi);
+        /* A constant the compiler can see is negative: callers read *out
+         * only after a 0 (-O3 otherwise warns they might read it unset). */
+        return -HDM_E_BAD_REQUEST;
     }
     *out = (long)v->valuedouble;
     return 0;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/pyjson.h"
 #include "common/timeutil.h"
 #include "http/http.h"
 #include "vision/vision.h"
@@ -38,7 +39,7 @@ static void health(http_request *hr, http_reply *reply, void *user)
         cJSON_AddStringToObject(o, "version", HDM_VERSION);
         cJSON_AddStringToObject(o, "model", app->cfg->model_name);
         cJSON_AddBoolToObject(o, "model_loaded", svc_keeper_ready(app->model, NULL, 0));
-        cJSON_AddNumberToObject(o, "uptime_seconds", mono_s() - app->started_at);
+        pyjson_add_float(o, "uptime_seconds", mono_s() - app->started_at);
         cJSON_AddStringToObject(o, "backend", backend);
     }
     http_reply_json(reply, 200, o);

@@ -25,6 +25,7 @@
 
 #include "common/err.h"
 #include "common/paths.h"
+#include "common/textstream.h"
 #include "common/yamlconf.h"
 #include "hailodm.h"
 #include "svc/model_keeper.h"
@@ -194,13 +195,8 @@ int chat_prompt_add_text(cJSON *prompt, const char *role, const char *text);
 /* Emits text that is safe to show; returns non-zero to abandon. */
 typedef int (*stop_emit_fn)(void *user, const char *text, size_t len);
 
-typedef struct stop_matcher {
-    char *const *stops; /* borrowed */
-    int n;
-    char *pending; /* text held back: it may begin a stop sequence */
-    size_t pending_len, pending_cap;
-    bool hit; /* a stop sequence matched; nothing more is emitted */
-} stop_matcher;
+/* common/textstream: `hit` is set once a stop sequence matched. */
+typedef textstream stop_matcher;
 
 void stop_init(stop_matcher *s, char *const *stops, int n);
 /*

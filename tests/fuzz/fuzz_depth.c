@@ -63,7 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             depthpost_png16(map, h, w, level, &out, &err) < 0)
             abort(); /* valid maps always encode */
         buf_free(&out);
-        image img = {w, h, malloc(count * 3)};
+        image img = {.width = w, .height = h, .rgb = malloc(count * 3)};
         depthpost_colormap_apply(cm, map, count, img.rgb);
         if (image_encode_jpeg(&img, 1 + data[5] % 100, &out, &err) < 0)
             abort();

@@ -1,18 +1,18 @@
 /*
  * fuzz_npy.c - the .npy readers.  First byte even: hailo-clip's
- * memory-mapped reader (src/cliptext/npy.c, npy_parse on the bytes, then
+ * memory-mapped reader (src/common/npy.c, npy_parse on the bytes, then
  * npy_get_f32 over every element it claims and npy_expect_shape).  Odd:
- * hailo-devctl's reader (src/devctl/npy.c, npy_load of a temporary .npy
- * file, with and without an expected dtype/shape).  Both parse the header
- * with the one shared parser, npy_parse_header (src/cliptext/npy.c).
+ * hailo-devctl's reader (src/devctl/tensorfile.c, tensorfile_load of a
+ * temporary .npy file, with and without an expected dtype/shape).  Both
+ * parse the header with the one parser, npy_parse_header (src/common/npy.c).
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "cliptext/npy.h"
-#include "devctl/npy.h"
+#include "common/npy.h"
+#include "devctl/tensorfile.h"
 
 static void clip_reader(const uint8_t *data, size_t size)
 {
@@ -48,13 +48,13 @@ static void devctl_reader(const uint8_t *data, size_t size)
     hdm_tensor t;
     hdm_err err;
     hdm_err_clear(&err);
-    if (npy_load(path, HDM_DT__COUNT, 0, NULL, &t, &err) == 0)
+    if (tensorfile_load(path, HDM_DT__COUNT, 0, NULL, &t, &err) == 0)
         free((void *)t.data);
     else if (err.msg[0] == '\0')
         abort();
     static const int64_t shape[2] = {1, 4};
     hdm_err_clear(&err);
-    if (npy_load(path, HDM_DT_FLOAT32, 2, shape, &t, &err) == 0)
+    if (tensorfile_load(path, HDM_DT_FLOAT32, 2, shape, &t, &err) == 0)
         free((void *)t.data);
     else if (err.msg[0] == '\0')
         abort();

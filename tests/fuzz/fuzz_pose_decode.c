@@ -69,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc == 0 && posepost_letterbox_init(&lb, iw, ih, side, side, &err) == 0) {
         if (r.count > (size_t)p.max_detections)
             abort();
-        image img = {iw, ih, calloc((size_t)iw * ih, 3)};
+        image img = {.width = iw, .height = ih, .rgb = calloc((size_t)iw * ih, 3)};
         posepost_pose *poses = calloc(r.count + 1, sizeof(*poses));
         for (size_t i = 0; i < r.count; i++) {
             const posepost_person *pp = &r.people[i];

@@ -36,12 +36,22 @@ def test_verify_passes_on_a_running_stack(sim_stack):
     assert "all checks passed" in p.stdout
 
 
-def test_verify_waits_for_a_stack_still_starting(sim_stack):
+def test_verify_waits_for_a_stack_still_starting(sim_stack, tmp_path):
     """verify.sh started before the manager exists must not report a false
     failure: it polls until the socket and the services answer."""
+    # verify.sh makes its scratch directory (mktemp -d) just before it starts
+    # polling for the socket: with a TMPDIR of its own, that directory
+    # appearing is the sign that it is polling.
+    scratch = tmp_path / "verify-tmp"
+    scratch.mkdir()
     proc = subprocess.Popen(verify_args(sim_stack, "--timeout", "60"), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    time.sleep(1.0)  # verify.sh is now polling for the socket
+                            stderr=subprocess.STDOUT, text=True,
+                            env=dict(os.environ, TMPDIR=str(scratch)))
+    deadline = time.monotonic() + 60
+    while not any(scratch.iterdir()) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert any(scratch.iterdir()), "verify.sh did not start polling"
+    assert not os.path.exists(sim_stack.socket), "the manager must not be up yet"
     sim_stack.start_manager()
     sim_stack.start_services()
     out, _ = proc.communicate(timeout=120)

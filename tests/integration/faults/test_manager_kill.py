@@ -121,6 +121,12 @@ class Load:
             return sum(1 for t, k, s in self.outcomes if t >= t0 and k.startswith(prefix)
                        and s == 200)
 
+    def refused_since(self, t0, prefix):
+        """Answers other than 200 (the 503s of a service without its manager)."""
+        with self.lock:
+            return sum(1 for t, k, s in self.outcomes if t >= t0 and k.startswith(prefix)
+                       and s != 200)
+
 
 @pytest.fixture
 def stack():
@@ -160,7 +166,11 @@ def test_sigkill_and_restart_under_load(stack):
         st.kill_manager()
         wait_for(lambda: not clip.ready(), 20, "hailo-clip to report not ready")
         wait_for(lambda: not vision.ready(), 20, "hailo-vision to report not ready")
-        time.sleep(1.0)  # requests meanwhile must get 503s, not hang
+        # Requests meanwhile must get answers (503s), not hang: wait for some.
+        t_down = time.monotonic()
+        wait_for(lambda: load.refused_since(t_down, "clip") >= 3 and
+                 load.refused_since(t_down, "vision") >= 3, 30,
+                 "both services to answer requests while the manager is down")
         st.start_manager()
         t_back = time.monotonic()
         wait_for(clip.ready, 30, "hailo-clip to recover by itself")

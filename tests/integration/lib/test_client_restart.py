@@ -17,13 +17,16 @@ HELPER = os.path.join(hdmtest.BUILD_DIR, "tests", "hdm-client-restart")
 
 
 def wait_lines(proc, lines, n, timeout=20.0):
-    """Reads the helper's stdout until n "ok" lines have come (or it ends)."""
+    """Reads the helper's stdout until n "ok" lines have come (or it ends).
+    The pipe is unbuffered (bufsize=0): a buffered reader would read ahead,
+    and communicate() later reads the descriptor itself, so lines the
+    buffer held would be lost."""
     deadline = time.monotonic() + timeout
     while sum(1 for l in lines if l.startswith("ok")) < n and time.monotonic() < deadline:
         line = proc.stdout.readline()
         if not line:
             break
-        lines.append(line.strip())
+        lines.append(line.decode().strip())
 
 
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
@@ -35,7 +38,7 @@ def test_client_recovers_after_restart(how):
     try:
         model = os.path.realpath(first.make_model("depth-restart.hef"))
         helper = subprocess.Popen([HELPER, first.socket, "depth", model, "80", "25", "3"],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
         lines = []
         wait_lines(helper, lines, 15)
         assert lines[0] == "loaded", lines
@@ -43,11 +46,13 @@ def test_client_recovers_after_restart(how):
 
         first.send_signal(how)
         first.proc.wait(15)
-        time.sleep(0.3)  # the client keeps calling into a dead socket meanwhile
+        # The helper's threads keep calling into the dead socket while the
+        # second manager starts (calls every 25 ms; a start takes longer).
         second = hdmtest.Manager(socket_path=first.socket, workdir=first.workdir)
         second.start()
 
         out, err = helper.communicate(timeout=60)
+        out, err = out.decode(), err.decode()
         lines += out.split("\n")
         assert helper.returncode == 0, "helper failed:\n%s\n%s" % ("\n".join(lines), err)
         assert "done failures=0" in lines

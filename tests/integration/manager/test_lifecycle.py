@@ -231,12 +231,19 @@ def test_sigterm_with_work_in_flight_answers_everything():
     m = hdmtest.Manager()
     try:
         m.start()
-        slow = m.make_model("slow.hef", infer_ms=1500)
+        # Long enough for the state below to be seen on any machine; the
+        # running job then finishes before the manager exits.
+        slow = m.make_model("slow.hef", infer_ms=5000)
         body = {"action": "infer", "model_type": "depth", "model_path": slow,
                 "input_data": {"input": hdmtest.tensor("uint8", [1, 256, 320, 3])}}
-        c = m.client(timeout=20)
+        c = m.client(timeout=60)
         c.send_raw(b"".join(hdmtest.frame_v1(dict(body, request_id=str(i))) for i in range(5)))
-        time.sleep(0.15)  # the first job is running
+
+        def first_running_rest_queued():
+            st = m.request({"action": "status"})
+            return st["scheduler"]["running"] == 1 and st["queue_depth"] == 4
+
+        hdmtest.wait_until(first_running_rest_queued, 60, "the first job to run, four queued")
         m.send_signal(signal.SIGTERM)
         answers = {}
         for _ in range(5):

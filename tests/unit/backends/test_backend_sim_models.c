@@ -363,64 +363,6 @@ static void test_ocr_missing_recognition_hef(void **state)
     free(p);
 }
 
-/* ---- whisper -------------------------------------------------------------------------- */
-
-static hdm_tensor audio(size_t samples, float amplitude)
-{
-    hdm_tensor a = {.dtype = HDM_DT_FLOAT32, .ndim = 1, .shape = {(int64_t)samples}};
-    a.nbytes = samples * sizeof(float);
-    float *s = malloc(a.nbytes ? a.nbytes : 1);
-    assert_non_null(s);
-    for (size_t i = 0; i < samples; i++)
-        s[i] = amplitude * sinf((float)i * 0.05f) * (1.0f + 0.3f * sinf((float)i * 0.0007f));
-    a.data = s;
-    return a;
-}
-
-static void test_whisper(void **state)
-{
-    simt *t = *state;
-    char *p = simt_model(t, "whisper_base.hef", NULL);
-    backend_model *m = simt_load(t, MODEL_WHISPER, p, NULL);
-    infer_input in = {.kind = MODEL_WHISPER};
-    infer_output o1, o2;
-    hdm_err err = {0};
-
-    in.u.whisper.audio = audio(12 * 16000, 0.3f);
-    snprintf(in.u.whisper.language, sizeof(in.u.whisper.language), "en");
-    in.u.whisper.task = WHISPER_TRANSCRIBE;
-    assert_int_equal(run(t, m, &in, &o1, &err), 0);
-    const cJSON *segs = cJSON_GetObjectItem(o1.result, "segments");
-    assert_int_equal(cJSON_GetArraySize(segs), 3);
-    const cJSON *last = cJSON_GetArrayItem(segs, 2);
-    assert_int_equal(cJSON_GetObjectItem(last, "id")->valueint, 2);
-    assert_true(fabs(cJSON_GetObjectItem(last, "start")->valuedouble - 10.0) < 1e-9);
-    assert_true(fabs(cJSON_GetObjectItem(last, "end")->valuedouble - 12.0) < 1e-9);
-    const char *first = cJSON_GetObjectItem(cJSON_GetArrayItem(segs, 0), "text")->valuestring;
-    assert_non_null(strstr(first, "simulated"));
-    assert_int_equal(run(t, m, &in, &o2, &err), 0);
-    char *j1 = cJSON_PrintUnformatted(o1.result), *j2 = cJSON_PrintUnformatted(o2.result);
-    assert_string_equal(j1, j2);
-    free(j1);
-    free(j2);
-    infer_output_clear(&o1);
-    infer_output_clear(&o2);
-
-    /* Silence gives no segments. */
-    free(in.u.whisper.audio.data);
-    in.u.whisper.audio = audio(3 * 16000, 0.0f);
-    assert_int_equal(run(t, m, &in, &o1, &err), 0);
-    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(o1.result, "segments")), 0);
-    infer_output_clear(&o1);
-
-    in.u.whisper.audio.dtype = HDM_DT_INT16;
-    assert_int_equal(run(t, m, &in, &o1, &err), -HDM_E_BAD_REQUEST);
-    assert_non_null(strstr(err.msg, "float32"));
-    free(in.u.whisper.audio.data);
-    backend_sim_ops.unload(t->b, m);
-    free(p);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -431,7 +373,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pose, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ocr, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ocr_missing_recognition_hef, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_whisper, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

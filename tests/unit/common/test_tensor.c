@@ -268,8 +268,8 @@ static void test_misaligned_attachment_copied(void **state)
     hdm_tensor t;
     void *owned = NULL;
     hdm_err err;
-    assert_int_equal(parse_tensor("{\"dtype\":\"float32\",\"shape\":[2],\"attachment\":0}", att,
-                                  1, &t, &owned, &err),
+    assert_int_equal(parse_tensor("{\"dtype\":\"float32\",\"shape\":[2],\"attachment\":0}", att, 1,
+                                  &t, &owned, &err),
                      0);
     assert_non_null(owned);
     assert_ptr_equal(t.data, owned);
@@ -278,8 +278,8 @@ static void test_misaligned_attachment_copied(void **state)
     free(owned);
 
     /* uint8 needs no alignment: still zero-copy. */
-    assert_int_equal(parse_tensor("{\"dtype\":\"uint8\",\"shape\":[8],\"attachment\":0}", att,
-                                  1, &t, &owned, &err),
+    assert_int_equal(parse_tensor("{\"dtype\":\"uint8\",\"shape\":[8],\"attachment\":0}", att, 1,
+                                  &t, &owned, &err),
                      0);
     assert_null(owned);
     assert_ptr_equal(t.data, frame_bytes + 1);
@@ -422,6 +422,89 @@ static void test_half_float(void **state)
     }
 }
 
+static void test_check(void **state)
+{
+    (void)state;
+    uint8_t data[6] = {1, 2, 3, 4, 5, 6};
+    hdm_tensor t = {.dtype = HDM_DT_UINT8, .ndim = 2, .shape = {2, 3}, .data = data, .nbytes = 6};
+    hdm_err err;
+    assert_int_equal(tensor_check(&t, "input", &err), 0);
+    t.nbytes = 5;
+    assert_int_equal(tensor_check(&t, "input", &err), -HDM_E_BAD_REQUEST);
+    assert_string_equal(err.msg, "input: shape [2,3] x uint8 needs 6 bytes but data has 5");
+    t.nbytes = 6;
+    t.shape[1] = -3;
+    assert_int_equal(tensor_check(&t, "input", &err), -HDM_E_BAD_REQUEST);
+    assert_non_null(strstr(err.msg, "negative"));
+    t.shape[1] = INT64_MAX;
+    t.shape[0] = 4;
+    assert_int_equal(tensor_check(&t, "input", &err), -HDM_E_TOO_LARGE);
+    t.shape[0] = 2;
+    t.shape[1] = 3;
+    t.ndim = 0;
+    assert_int_equal(tensor_check(&t, "input", &err), -HDM_E_BAD_REQUEST);
+    t.ndim = 2;
+    t.dtype = (hdm_dtype)99;
+    assert_int_equal(tensor_check(&t, NULL, &err), -HDM_E_BAD_REQUEST);
+    assert_string_equal(err.msg, "tensor: unknown dtype 99");
+    t.dtype = HDM_DT_UINT8;
+    t.data = NULL;
+    assert_int_equal(tensor_check(&t, "input", NULL), -HDM_E_BAD_REQUEST);
+}
+
+static void test_ref_and_b64_items(void **state)
+{
+    (void)state;
+    float v[2] = {1.5f, -2.0f};
+    hdm_tensor t = {.dtype = HDM_DT_FLOAT32, .ndim = 2, .shape = {1, 2}, .data = v, .nbytes = 8};
+    cJSON *ref = tensor_ref_json(&t, 3);
+    char *s = cJSON_PrintUnformatted(ref);
+    assert_string_equal(s, "{\"dtype\":\"float32\",\"shape\":[1,2],\"attachment\":3}");
+    free(s);
+    cJSON_Delete(ref);
+    t.ndim = HDM_MAX_DIMS + 1;
+    assert_null(tensor_ref_json(&t, 0));
+
+    cJSON *str = tensor_b64_json("foob", 4, false), *raw = tensor_b64_json("foob", 4, true);
+    assert_true(cJSON_IsString(str));
+    assert_string_equal(str->valuestring, "Zm9vYg==");
+    assert_true(cJSON_IsRaw(raw));
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddItemToObject(o, "s", str);
+    cJSON_AddItemToObject(o, "r", raw);
+    s = cJSON_PrintUnformatted(o);
+    assert_string_equal(s, "{\"s\":\"Zm9vYg==\",\"r\":\"Zm9vYg==\"}");
+    free(s);
+    cJSON_Delete(o);
+}
+
+/* A binary answer (references) becomes a v1 one (data_b64) at any depth. */
+static void test_refs_to_b64(void **state)
+{
+    (void)state;
+    uint8_t a[3] = {'f', 'o', 'o'}, b[1] = {'f'};
+    hdm_tensor ts[2] = {
+        {.dtype = HDM_DT_UINT8, .ndim = 1, .shape = {3}, .data = a, .nbytes = 3},
+        {.dtype = HDM_DT_UINT8, .ndim = 1, .shape = {1}, .data = b, .nbytes = 1},
+    };
+    cJSON *r = cJSON_Parse("{\"outputs\":{\"x\":{\"dtype\":\"uint8\",\"shape\":[1],"
+                           "\"attachment\":1}},\"list\":[{\"dtype\":\"uint8\",\"shape\":[3],"
+                           "\"attachment\":0}],\"n\":{\"attachment\":0}}");
+    assert_int_equal(tensor_refs_to_b64(r, ts, 2), 8);
+    char *s = cJSON_PrintUnformatted(r);
+    assert_string_equal(s, "{\"outputs\":{\"x\":{\"dtype\":\"uint8\",\"shape\":[1],"
+                           "\"data_b64\":\"Zg==\"}},\"list\":[{\"dtype\":\"uint8\","
+                           "\"shape\":[3],\"data_b64\":\"Zm9v\"}],\"n\":{\"attachment\":0}}");
+    free(s);
+    cJSON_Delete(r);
+    r = cJSON_Parse("[{\"dtype\":\"uint8\",\"attachment\":2}]");
+    assert_int_equal(tensor_refs_to_b64(r, ts, 2), -1);
+    cJSON_Delete(r);
+    r = cJSON_Parse("[{\"dtype\":\"uint8\",\"attachment\":0.5}]");
+    assert_int_equal(tensor_refs_to_b64(r, ts, 2), -1);
+    cJSON_Delete(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -439,6 +522,9 @@ int main(void)
         cmocka_unit_test(test_to_json_attachments),
         cmocka_unit_test(test_expect),
         cmocka_unit_test(test_half_float),
+        cmocka_unit_test(test_check),
+        cmocka_unit_test(test_ref_and_b64_items),
+        cmocka_unit_test(test_refs_to_b64),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

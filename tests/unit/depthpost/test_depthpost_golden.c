@@ -16,7 +16,7 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
-#include "cliptext/npy.h"
+#include "common/npy.h"
 #include "depth_test_util.h"
 #include "depthpost/depthpost.h"
 

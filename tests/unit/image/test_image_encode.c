@@ -94,7 +94,7 @@ static int failing_row(void *ctx, int y, void *row, hdm_err *err)
 
 static image make_rgb(int w, int h)
 {
-    image img = {w, h, malloc((size_t)w * (size_t)h * 3)};
+    image img = {.width = w, .height = h, .rgb = malloc((size_t)w * (size_t)h * 3)};
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
             uint8_t *p = img.rgb + ((size_t)y * (size_t)w + (size_t)x) * 3;
@@ -248,7 +248,7 @@ static void test_jpeg(void **state)
     assert_int_equal(image_encode_jpeg(&img, 0, &out, &err), -HDM_E_BAD_REQUEST);
     assert_non_null(strstr(err.msg, "quality 0"));
     assert_int_equal(image_encode_jpeg(&img, 101, &out, &err), -HDM_E_BAD_REQUEST);
-    image bad = {0, 5, img.rgb};
+    image bad = {.width = 0, .height = 5, .rgb = img.rgb};
     assert_int_equal(image_encode_jpeg(&bad, 80, &out, &err), -HDM_E_BAD_REQUEST);
     assert_int_equal(out.len, 0);
     image_free(&img);

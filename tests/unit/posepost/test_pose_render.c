@@ -15,7 +15,7 @@
 
 static image blank(int w, int h)
 {
-    image img = {w, h, calloc((size_t)w * (size_t)h, 3)};
+    image img = {.width = w, .height = h, .rgb = calloc((size_t)w * (size_t)h, 3)};
     return img;
 }
 
