@@ -102,9 +102,9 @@ struct backend {
     uint64_t memory_total;
     _Atomic uint64_t memory_used;
     atomic_bool lost;
-    _Atomic uint64_t inferences;                       /* completed, for the temperature */
-    atomic_ulong n_loads, n_infers, n_resets;          /* fault counters */
-    sim_npu *npu;                                      /* the one NPU (sim-npu.c) */
+    _Atomic uint64_t inferences;              /* completed, for the temperature */
+    atomic_ulong n_loads, n_infers, n_resets; /* fault counters */
+    sim_npu *npu;                             /* the one NPU (sim-npu.c) */
     backend_model *models;
 };
 

@@ -34,7 +34,11 @@
 
 /* parallel_genai: dense jobs on their own worker beside the GenAI one
  * (docs/SCHEDULING.md).  auto: where the backend says the device can. */
-typedef enum config_parallel { CONFIG_PARALLEL_AUTO, CONFIG_PARALLEL_ON, CONFIG_PARALLEL_OFF } config_parallel;
+typedef enum config_parallel {
+    CONFIG_PARALLEL_AUTO,
+    CONFIG_PARALLEL_ON,
+    CONFIG_PARALLEL_OFF
+} config_parallel;
 
 /* preload entry: "model_type:path" or a JSON object string. */
 typedef struct preload_entry {

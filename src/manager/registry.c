@@ -518,8 +518,7 @@ static int genai_swap(registry *r, const model_spec *spec, const job *j, hdm_err
 }
 
 /* Evicts LRU models until `need` more bytes fit in the accounted memory. */
-static int make_room(registry *r, const model_spec *spec, uint64_t need, const job *j,
-                     hdm_err *err)
+static int make_room(registry *r, const model_spec *spec, uint64_t need, const job *j, hdm_err *err)
 {
     char names[384];
 
@@ -561,8 +560,8 @@ static int make_room(registry *r, const model_spec *spec, uint64_t need, const j
 
 /* Loads (r->mu dropped around the device call) with bounded evict-and-retry
  * on the device's resource-exhausted. */
-static int load_with_retries(registry *r, const model_spec *spec, const job *j,
-                             backend_model **bm, uint64_t *fp, hdm_err *err)
+static int load_with_retries(registry *r, const model_spec *spec, const job *j, backend_model **bm,
+                             uint64_t *fp, hdm_err *err)
 {
     int evictions = 0;
     for (;;) {

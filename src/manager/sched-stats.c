@@ -281,12 +281,12 @@ void sched_metrics(sched *s, buf *out)
            "Jobs waiting in the device queue, by lane (dense: clip, ocr, depth, pose; genai: vlm, "
            "whisper, llm).");
     for (int l = 0; l < SCHED_LANE__COUNT; l++)
-        buf_printf(out, "hailo_lane_queue_depth{lane=\"%s\"} %zu\n",
-                   sched_lane_name((sched_lane)l), s->depth_by_lane[l]);
+        buf_printf(out, "hailo_lane_queue_depth{lane=\"%s\"} %zu\n", sched_lane_name((sched_lane)l),
+                   s->depth_by_lane[l]);
     family(out, "hailo_lane_running", "gauge", "Jobs a device worker is running now, by lane.");
     for (int l = 0; l < SCHED_LANE__COUNT; l++)
-        buf_printf(out, "hailo_lane_running{lane=\"%s\"} %zu\n",
-                   sched_lane_name((sched_lane)l), s->running_by_lane[l]);
+        buf_printf(out, "hailo_lane_running{lane=\"%s\"} %zu\n", sched_lane_name((sched_lane)l),
+                   s->running_by_lane[l]);
 
     family(out, "hailo_queue_wait_seconds", "histogram",
            "Time device jobs waited in the queue before running, by model type.");

@@ -276,8 +276,7 @@ static bool job_needs_model(const job *j)
  * *need_map set when residency answers are needed first (the caller fills
  * map and calls again); NULL without it when none of those lanes has work.
  */
-static sched_entry *pick(sched *s, unsigned lanes, int64_t now, resident_map *map,
-                         bool *need_map)
+static sched_entry *pick(sched *s, unsigned lanes, int64_t now, resident_map *map, bool *need_map)
 {
     *need_map = false;
     if (s->cfg.mode == SCHED_FIFO) {

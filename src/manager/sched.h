@@ -49,7 +49,11 @@ _Static_assert(SCHED_FIFO == SCHED_MODE_FIFO, "SCHED_FIFO must equal SCHED_MODE_
 /* Lanes of device work; see the DESIGN note.  A job's lane is GENAI when
  * model_kind_is_generative(kind) (vlm, whisper, and llm as it lands), else
  * DENSE. */
-typedef enum sched_lane { SCHED_LANE_DENSE = 0, SCHED_LANE_GENAI = 1, SCHED_LANE__COUNT } sched_lane;
+typedef enum sched_lane {
+    SCHED_LANE_DENSE = 0,
+    SCHED_LANE_GENAI = 1,
+    SCHED_LANE__COUNT
+} sched_lane;
 /* A taker's set of lanes: bit (1u << lane) per lane. */
 #define SCHED_LANES_ALL ((1u << SCHED_LANE__COUNT) - 1u)
 /* Most jobs running at once (one per worker thread; several devices later). */

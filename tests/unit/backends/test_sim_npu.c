@@ -188,7 +188,8 @@ static void test_cancelled_waiter_leaves(void **state)
     hdm_err err = {0};
     assert_int_equal(sim_npu_run(T.b, &pose, 0, 0, NULL, &err), 0);
     cJSON *f = figures();
-    assert_int_equal((int)lane_figure(f, "dense", "operations"), 1); /* the cancelled one never ran */
+    assert_int_equal((int)lane_figure(f, "dense", "operations"),
+                     1); /* the cancelled one never ran */
     cJSON_Delete(f);
 }
 
@@ -278,8 +279,9 @@ static void test_dense_job_between_tokens(void **state)
 {
     (void)state;
     char *vp = simt_model(&T, "vlm.hef", "{\"infer_ms\": 1, \"token_ms\": 25}");
-    char *dp = simt_model(&T, "depth.hef", "{\"infer_ms\": 5, \"input_height\": 8, "
-                                           "\"input_width\": 8}");
+    char *dp = simt_model(&T, "depth.hef",
+                          "{\"infer_ms\": 5, \"input_height\": 8, "
+                          "\"input_width\": 8}");
     gen_run g = {.m = simt_load(&T, MODEL_VLM, vp, NULL)};
     backend_model *depth = simt_load(&T, MODEL_DEPTH, dp, NULL);
     pthread_t t;
