@@ -5,12 +5,23 @@
  * hailort-dense.c (InferModel) and hailort-genai-glue.c (VLM, LLM,
  * Speech2Text); the C++ API sits behind hailort-rt.h.
  *
- * DESIGN: the device worker is the only caller of load/infer/unload/reset,
- * so the model list needs no lock.  identify() may run on any thread (the
- * event loop answers status with it, /metrics too) and never touches the
- * device: it answers from a cache that a thread of its own refreshes (see
- * "Status" below), so a status poll can never wait behind inference.  A
- * read-write lock keeps that thread off a VDevice reset() is replacing.
+ * DESIGN: threads (docs/SCHEDULING.md).  The manager's two lane workers
+ * call this backend at once as backend.h allows: the dense lane runs the
+ * InferModels (clip, ocr, depth, pose), the GenAI lane the VLM, the LLM and
+ * Speech2Text, reading their tokens on its own thread; each configured
+ * model is used by one thread at a time (the registry never hands a model
+ * to two jobs, nor unloads one in use); load, unload and reset never overlap
+ * (the registry serialises them) and reset runs only when no model is in
+ * use.  That is what HailoRT asks, so the model list needs no lock: only
+ * load/unload/reset touch it.  Both lanes use the one VDevice of the
+ * process (one group), so HailoRT's scheduler interleaves the InferModels
+ * with the GenAI sessions on the chip; parallel_genai (auto) is on for a
+ * Hailo-10H, where GenAI models run in sessions of their own.
+ * identify() may run on any thread (the event loop answers status with it,
+ * /metrics too) and never touches the device: it answers from a cache that
+ * a thread of its own refreshes (see "Status" below), so a status poll can
+ * never wait behind inference.  A read-write lock keeps that thread off a
+ * VDevice reset() is replacing.
  *
  * Status: on a Hailo-10H Device::query_performance_stats() runs on the
  * chip, behind inference on the same server thread, and takes >= 0.4 s
@@ -38,6 +49,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -659,6 +671,18 @@ static int hailort_reset(backend *b, hdm_err *err)
     return 0;
 }
 
+/* Hailo-10H (and its Hailo-15 siblings) run GenAI models in sessions of
+ * their own beside InferModels, and Hailo documents vision and GenAI
+ * running in parallel; the Hailo-8 family has no GenAI at all. */
+static bool hailort_parallel_genai(backend *b)
+{
+    device_info info;
+    if (hailort_identify(b, &info, NULL) < 0)
+        return false;
+    return strncasecmp(info.architecture, "HAILO10", 7) == 0 ||
+           strncasecmp(info.architecture, "HAILO15", 7) == 0;
+}
+
 static int hailort_model_info(backend *b, backend_model *m, cJSON *info)
 {
     (void)b;
@@ -676,4 +700,5 @@ const backend_ops backend_hailort_ops = {
     .unload = hailort_unload,
     .reset = hailort_reset,
     .model_info = hailort_model_info,
+    .parallel_genai = hailort_parallel_genai,
 };

@@ -11,9 +11,14 @@
  * process opened, so the VDevice is created on the C++ side.  Every
  * function returns a hailo_status number (0 = HAILO_SUCCESS) that the
  * caller names with hrt_status_name() and maps with hailort-status.h.  No
- * C++ exception crosses this boundary.  Handles are used by one thread at a
- * time (the device worker), except hrt_device_identify/hrt_device_ram,
- * which HailoRT serialises internally.
+ * C++ exception crosses this boundary.  Threads: a model handle (hrt_net,
+ * hrt_vlm, hrt_llm, hrt_s2t) is used by one thread at a time, as HailoRT
+ * requires of a configured model: the manager's dense lane runs the
+ * hrt_nets, its GenAI lane the GenAI handles and their reads, at the same
+ * time, through the one hrt_device; closing a handle may happen on another
+ * thread, never while it is in use.  hrt_device_open/close are never called
+ * while a handle is in use.  hrt_device_identify/hrt_device_ram may run on
+ * any thread: HailoRT serialises them internally.
  *
  * What HailoRT 5.x does that shapes these functions (read in its source:
  * on a Hailo-10H the host library is an RPC client of hailort_server on the

@@ -7,7 +7,9 @@
  * batching, buffers kept past a timeout, configured models re-created
  * after a failed run, VLM streaming/stop/cancel/special tokens/token
  * counts, and Speech2Text on its own thread.  Each defect of issue 22 has
- * a test here reproducing HailoRT's behaviour; what needs the real chip is
+ * a test here reproducing HailoRT's behaviour, and the two lanes (an
+ * InferModel runs while a generation is in progress; parallel_genai by
+ * architecture); what needs the real chip is
  * covered by scripts/verify-hardware.sh on a Pi.
  */
 #include <pthread.h>
@@ -17,6 +19,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1635,6 +1638,111 @@ static void test_whisper_blocking_call(void **state)
 
 /* With the manager's allowed directories, HailoRT is given /proc/self/fd/N
  * of the very file checked beneath them, never the path to open again. */
+/* ---- lanes ----------------------------------------------------------------------- */
+
+static void test_parallel_genai_by_architecture(void **state)
+{
+    (void)state;
+    backend *b = open_ok(NULL);
+    assert_non_null(backend_hailort_ops.parallel_genai);
+    assert_true(backend_hailort_ops.parallel_genai(b)); /* Hailo-10H */
+    backend_hailort_ops.close(b);
+    fake.architecture = "HAILO8L";
+    b = open_ok(NULL);
+    assert_false(backend_hailort_ops.parallel_genai(b));
+    backend_hailort_ops.close(b);
+}
+
+/* The GenAI lane's thread, stopped inside its generation until the dense
+ * lane has run an inference. */
+typedef struct lane_gate {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool generating, dense_done;
+    int deltas;
+} lane_gate;
+
+static void gate_delta(void *ctx, const char *text, size_t len)
+{
+    lane_gate *g = ctx;
+    (void)text;
+    (void)len;
+    pthread_mutex_lock(&g->mu);
+    if (g->deltas++ == 0) {
+        g->generating = true;
+        pthread_cond_broadcast(&g->cv);
+        while (!g->dense_done)
+            pthread_cond_wait(&g->cv, &g->mu);
+    }
+    pthread_mutex_unlock(&g->mu);
+}
+
+typedef struct genai_run {
+    backend *b;
+    backend_model *m;
+    lane_gate *gate;
+    infer_output out;
+    int rc;
+} genai_run;
+
+static void *genai_lane(void *arg)
+{
+    genai_run *r = arg;
+    infer_hooks hooks = {.on_delta = gate_delta, .ctx = r->gate};
+    infer_input in = vlm_input("Describe");
+    r->rc = backend_hailort_ops.infer(r->b, r->m, &in, &hooks, &r->out, NULL);
+    return NULL;
+}
+
+static void test_dense_runs_while_generating(void **state)
+{
+    (void)state;
+    backend *b = open_ok(NULL);
+    model_spec vspec = {.kind = MODEL_VLM, .model_path = p_vlm};
+    model_spec dspec = {.kind = MODEL_DEPTH, .model_path = p_depth};
+    backend_model *vlm = load_ok(b, &vspec, NULL), *depth = load_ok(b, &dspec, NULL);
+    lane_gate gate = {.generating = false};
+    genai_run run = {.b = b, .m = vlm, .gate = &gate};
+    uint8_t px[4 * 6 * 3] = {0};
+    infer_input in = {.kind = MODEL_DEPTH};
+    infer_output out = {0};
+    pthread_t t;
+
+    pthread_mutex_init(&gate.mu, NULL);
+    pthread_cond_init(&gate.cv, NULL);
+    fake.tokens[0] = "A";
+    fake.tokens[1] = " quiet";
+    fake.tokens[2] = " room";
+    fake.n_tokens = 3;
+    assert_int_equal(pthread_create(&t, NULL, genai_lane, &run), 0);
+    pthread_mutex_lock(&gate.mu);
+    while (!gate.generating)
+        pthread_cond_wait(&gate.cv, &gate.mu);
+    pthread_mutex_unlock(&gate.mu);
+
+    /* The generation is in progress on the other thread: nothing in the
+     * backend makes the dense lane wait for it. */
+    in.u.dense.input = u8_tensor(px, 3, (int64_t[]){4, 6, 3});
+    assert_int_equal(backend_hailort_ops.infer(b, depth, &in, NULL, &out, NULL), 0);
+    assert_int_equal(out.n_tensors, 1);
+    infer_output_clear(&out);
+
+    pthread_mutex_lock(&gate.mu);
+    gate.dense_done = true;
+    pthread_cond_broadcast(&gate.cv);
+    pthread_mutex_unlock(&gate.mu);
+    pthread_join(t, NULL);
+    assert_int_equal(run.rc, 0);
+    assert_string_equal(run.out.result->valuestring, "A quiet room");
+    assert_int_equal(gate.deltas, 3);
+    infer_output_clear(&run.out);
+    pthread_cond_destroy(&gate.cv);
+    pthread_mutex_destroy(&gate.mu);
+    backend_hailort_ops.unload(b, depth);
+    backend_hailort_ops.unload(b, vlm);
+    backend_hailort_ops.close(b);
+}
+
 static void test_hef_opened_confined(void **state)
 {
     (void)state;
@@ -1710,6 +1818,8 @@ int main(void)
         cmocka_unit_test_setup(test_whisper, setup),
         cmocka_unit_test_setup(test_whisper_language, setup),
         cmocka_unit_test_setup(test_whisper_blocking_call, setup),
+        cmocka_unit_test_setup(test_parallel_genai_by_architecture, setup),
+        cmocka_unit_test_setup(test_dense_runs_while_generating, setup),
     };
     return cmocka_run_group_tests(tests, setup_files, teardown_files);
 }
