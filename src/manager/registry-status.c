@@ -80,12 +80,12 @@ static cJSON *model_json(reg_model *m)
     else
         pyjson_add_float(o, "keep_alive", m->keep_alive);
     cJSON_AddBoolToObject(o, "pinned", m->keep_alive < 0);
-    cJSON_AddNumberToObject(o, "footprint_bytes", (double)m->footprint);
+    pyjson_add_uint(o, "footprint_bytes", m->footprint);
     cJSON_AddBoolToObject(o, "footprint_estimated", !m->footprint_learned);
-    cJSON_AddNumberToObject(o, "requests", (double)m->requests);
-    cJSON_AddNumberToObject(o, "errors", (double)m->errors);
-    cJSON_AddNumberToObject(o, "owners", m->n_owners);
-    cJSON_AddNumberToObject(o, "in_use", m->in_use);
+    pyjson_add_uint(o, "requests", m->requests);
+    pyjson_add_uint(o, "errors", m->errors);
+    pyjson_add_uint(o, "owners", (uint64_t)m->n_owners);
+    pyjson_add_uint(o, "in_use", (uint64_t)m->in_use);
     if (m->draining)
         cJSON_AddBoolToObject(o, "draining", true);
     if (registry_keep_alive_expires(m->keep_alive)) {
@@ -132,22 +132,22 @@ void registry_status_json(registry *r, cJSON *status, bool device_status_form)
         }
         json_set(status, "loaded_models", list);
     }
-    json_set(status, "total_lru_evictions", cJSON_CreateNumber((double)r->total_lru_evictions));
+    json_set(status, "total_lru_evictions", pyjson_uint(r->total_lru_evictions));
     json_set(status, "runtime_broken_reason", str_or_null(r->runtime_broken_reason));
     json_set(status, "last_capacity_event_reason", str_or_null(r->last_capacity_reason));
     json_set(status, "last_capacity_event_model", str_or_null(r->last_capacity_model));
     json_set(status, "last_capacity_event_at",
              r->last_capacity_reason ? pyjson_float(r->last_capacity_at) : cJSON_CreateNull());
-    cJSON_AddNumberToObject(memory, "total_bytes", (double)total);
-    cJSON_AddNumberToObject(memory, "used_bytes", (double)used);
-    cJSON_AddNumberToObject(counters, "loads", (double)r->loads);
-    cJSON_AddNumberToObject(counters, "load_failures", (double)r->load_failures);
-    cJSON_AddNumberToObject(counters, "unloads", (double)r->unloads);
-    cJSON_AddNumberToObject(counters, "evictions_proactive", (double)r->evict_proactive);
-    cJSON_AddNumberToObject(counters, "evictions_resource_exhausted", (double)r->evict_exhausted);
-    cJSON_AddNumberToObject(counters, "evictions_keep_alive", (double)r->evict_keep_alive);
-    cJSON_AddNumberToObject(counters, "genai_swaps", (double)r->evict_genai_swap);
-    cJSON_AddNumberToObject(counters, "runtime_resets", (double)r->runtime_resets);
+    pyjson_add_uint(memory, "total_bytes", total);
+    pyjson_add_uint(memory, "used_bytes", used);
+    pyjson_add_uint(counters, "loads", r->loads);
+    pyjson_add_uint(counters, "load_failures", r->load_failures);
+    pyjson_add_uint(counters, "unloads", r->unloads);
+    pyjson_add_uint(counters, "evictions_proactive", r->evict_proactive);
+    pyjson_add_uint(counters, "evictions_resource_exhausted", r->evict_exhausted);
+    pyjson_add_uint(counters, "evictions_keep_alive", r->evict_keep_alive);
+    pyjson_add_uint(counters, "genai_swaps", r->evict_genai_swap);
+    pyjson_add_uint(counters, "runtime_resets", r->runtime_resets);
     pthread_mutex_unlock(&r->mu);
     json_set(status, "memory", memory);
     json_set(status, "registry", counters);
