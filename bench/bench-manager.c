@@ -397,8 +397,8 @@ static int cmd_run(void)
     }
     qsort(all, total, sizeof(uint32_t), cmp_u32);
     uint32_t p50 = total ? all[total / 2] : 0, p99 = total ? all[total * 99 / 100] : 0;
-    printf("rps=%.0f p50_us=%u p99_us=%u requests=%zu errors=%ld", (double)total / opt_seconds,
-           p50, p99, total, errors);
+    printf("rps=%.0f p50_us=%u p99_us=%u requests=%zu errors=%ld", (double)total / opt_seconds, p50,
+           p99, total, errors);
     if (opt_server_pid > 0 && total > 0)
         printf(" server_cpu_us=%.2f client_cpu_us=%.2f", server_ns / 1e3 / (double)total,
                client_ns / 1e3 / (double)total);
@@ -474,12 +474,18 @@ int main(int argc, char **argv)
         die("%s", "usage: bench-manager encode|setup|capture|run|ready [options]");
     const char *cmd = argv[1];
     static const struct option opts[] = {
-        {"socket", required_argument, NULL, 's'},   {"kind", required_argument, NULL, 'k'},
-        {"form", required_argument, NULL, 'f'},     {"model-path", required_argument, NULL, 'm'},
-        {"out", required_argument, NULL, 'o'},      {"request", required_argument, NULL, 'r'},
-        {"clients", required_argument, NULL, 'c'},  {"seconds", required_argument, NULL, 't'},
-        {"warmup", required_argument, NULL, 'w'},   {"image-hef", required_argument, NULL, 'I'},
-        {"text-hef", required_argument, NULL, 'T'}, {"server-pid", required_argument, NULL, 'p'},
+        {"socket", required_argument, NULL, 's'},
+        {"kind", required_argument, NULL, 'k'},
+        {"form", required_argument, NULL, 'f'},
+        {"model-path", required_argument, NULL, 'm'},
+        {"out", required_argument, NULL, 'o'},
+        {"request", required_argument, NULL, 'r'},
+        {"clients", required_argument, NULL, 'c'},
+        {"seconds", required_argument, NULL, 't'},
+        {"warmup", required_argument, NULL, 'w'},
+        {"image-hef", required_argument, NULL, 'I'},
+        {"text-hef", required_argument, NULL, 'T'},
+        {"server-pid", required_argument, NULL, 'p'},
         {NULL, 0, NULL, 0},
     };
     int c;
