@@ -51,7 +51,8 @@ static int connect_to(int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     assert_true(fd >= 0);
-    struct timeval tv = {.tv_sec = 10};
+    /* A bound on a broken server only: ASan on a busy machine is slow. */
+    struct timeval tv = {.tv_sec = 60};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
@@ -178,6 +179,7 @@ typedef struct fixture {
     bool release;         /* lets h_block handlers return */
     int blocked;          /* h_block handlers inside */
     int block_runs;       /* h_block handlers started in all */
+    int hangup_waiting;   /* h_wait_hangup handlers inside */
     int hook_fired;       /* h_wait_hangup saw its on_close hook */
     bool saw_closed;      /* ... and http_request_closed() said so */
 } fixture;
@@ -212,7 +214,7 @@ static void h_fail(http_request *req, http_reply *reply, void *user)
     http_reply_error(reply, 422, "field %s is wrong", "x");
 }
 
-/* Waits until POOL_THREADS handlers are inside at once (or 10 s pass): only
+/* Waits until POOL_THREADS handlers are inside at once (or 60 s pass): only
  * concurrent handlers can all get past this point. */
 static void h_slow(http_request *req, http_reply *reply, void *user)
 {
@@ -225,7 +227,7 @@ static void h_slow(http_request *req, http_reply *reply, void *user)
     pthread_cond_broadcast(&f->cond);
     struct timespec deadline;
     clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += 10;
+    deadline.tv_sec += 60;
     while (f->max_running < POOL_THREADS) {
         if (pthread_cond_timedwait(&f->cond, &f->lock, &deadline) == ETIMEDOUT)
             break;
@@ -333,7 +335,7 @@ static void hangup_hook(void *user)
     pthread_mutex_unlock(&f->lock);
 }
 
-/* Waits (up to 20 s) for its client to hang up, as a handler blocked on the
+/* Waits (up to 60 s) for its client to hang up, as a handler blocked on the
  * device would, and records what the layer told it. */
 static void h_wait_hangup(http_request *req, http_reply *reply, void *user)
 {
@@ -341,8 +343,10 @@ static void h_wait_hangup(http_request *req, http_reply *reply, void *user)
     http_request_on_close(req, hangup_hook, f);
     struct timespec deadline;
     clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += 20;
+    deadline.tv_sec += 60;
     pthread_mutex_lock(&f->lock);
+    f->hangup_waiting++;
+    pthread_cond_broadcast(&f->cond);
     while (f->hook_fired == 0) {
         if (pthread_cond_timedwait(&f->cond, &f->lock, &deadline) == ETIMEDOUT)
             break;
@@ -1267,7 +1271,8 @@ static void test_reply_take(void **state)
     assert_int_equal(r.status, 201);
     assert_string_equal(r.body, "kept");
     reply_free(&r);
-    for (int i = 0; i < 200 && atomic_load(&taken_released) < before + 2; i++)
+    for (int64_t end = mono_ms() + 60000;
+         atomic_load(&taken_released) < before + 2 && mono_ms() < end;)
         usleep(10000);
     assert_int_equal(atomic_load(&taken_released), before + 2);
     /* A bad content type: released at once, and a 500. */
@@ -1327,18 +1332,20 @@ static void stop_small(fixture *f)
     pthread_cond_destroy(&f->cond);
 }
 
-/* Waits until pred(f) holds (lock held while checking), at most 20 s. */
+/* Waits until pred(f) holds (lock held while checking), at most 60 s. */
 static bool wait_for(fixture *f, bool (*pred)(fixture *f))
 {
-    for (int i = 0; i < 2000; i++) {
+    int64_t deadline = mono_ms() + 60000;
+    for (;;) {
         pthread_mutex_lock(&f->lock);
         bool ok = pred(f);
         pthread_mutex_unlock(&f->lock);
         if (ok)
             return true;
+        if (mono_ms() >= deadline)
+            return false;
         usleep(10 * 1000);
     }
-    return false;
 }
 
 static bool one_blocked(fixture *f) { return f->blocked == 1; }
@@ -1349,6 +1356,9 @@ static int queued_now(fixture *f)
     http_server_stats(f->srv, &st);
     return st.queued_now;
 }
+
+static bool one_queued(fixture *f) { return queued_now(f) == 1; }
+static bool two_queued(fixture *f) { return queued_now(f) == 2; }
 
 static int send_get(int port, const char *path)
 {
@@ -1376,9 +1386,7 @@ static void test_queue_bound(void **state)
     int busy = send_get(f.port, "/block");
     assert_true(wait_for(&f, one_blocked));
     int q1 = send_get(f.port, "/block"), q2 = send_get(f.port, "/block");
-    for (int i = 0; i < 2000 && queued_now(&f) < 2; i++)
-        usleep(10 * 1000);
-    assert_int_equal(queued_now(&f), 2);
+    assert_true(wait_for(&f, two_queued));
     /* The third waiting request is one too many: 503 with Retry-After. */
     reply r = request(f.port, "GET", "/block", NULL, NULL);
     assert_int_equal(r.status, 503);
@@ -1404,6 +1412,7 @@ static void test_queue_bound(void **state)
 }
 
 static bool hook_done(fixture *f) { return f->hook_fired > 0 && f->saw_closed; }
+static bool hangup_waiting(fixture *f) { return f->hangup_waiting == 1; }
 
 /* A handler blocked on something else learns that its client hung up. */
 static void test_hangup_hook(void **state)
@@ -1412,13 +1421,20 @@ static void test_hangup_hook(void **state)
     fixture f = {0};
     start_small(&f, 2, 8);
     int fd = send_get(f.port, "/wait-hangup");
-    usleep(100 * 1000);
+    assert_true(wait_for(&f, hangup_waiting)); /* the hang-up comes while it runs */
     close(fd);
     assert_true(wait_for(&f, hook_done));
     http_stats st;
     http_server_stats(f.srv, &st);
     assert_true(st.hangups_seen >= 1);
     stop_small(&f);
+}
+
+static bool hangup_seen(fixture *f)
+{
+    http_stats st;
+    http_server_stats(f->srv, &st);
+    return st.hangups_seen >= 1;
 }
 
 static bool abandoned_one(fixture *f)
@@ -1437,10 +1453,10 @@ static void test_abandoned_in_queue(void **state)
     int busy = send_get(f.port, "/block");
     assert_true(wait_for(&f, one_blocked));
     int gone = send_get(f.port, "/block");
-    for (int i = 0; i < 2000 && queued_now(&f) < 1; i++)
-        usleep(10 * 1000);
+    assert_true(wait_for(&f, one_queued));
     close(gone);
-    usleep(100 * 1000);
+    /* The watcher must have seen it go before a thread is free for it. */
+    assert_true(wait_for(&f, hangup_seen));
     release_all(&f);
     reply r = {0};
     read_reply(busy, &r);
@@ -1513,9 +1529,10 @@ static void test_incomplete_cap(void **state)
         send_all(held[i], "GET /health HTTP/1.1\r\nHo", 24);
     }
     http_stats st;
-    for (int i = 0; i < 2000; i++) {
+    int64_t end = mono_ms() + 60000;
+    for (;;) {
         http_server_stats(s, &st);
-        if (st.incomplete_evicted >= SLOW - 16)
+        if (st.incomplete_evicted >= SLOW - 16 || mono_ms() >= end)
             break;
         usleep(10 * 1000);
     }
