@@ -1628,12 +1628,42 @@ static void test_llm_raw_json_and_slot(void **state)
     assert_string_equal(out.result->valuestring, "Hello");
     infer_output_clear(&out);
 
+    /* Issue 22 item 1 for the LLM: special tokens stripped from every piece,
+     * the recovery piece after max tokens never shown, and not counted. */
+    stream_sink sink = {.text = ""};
+    infer_hooks hooks = {.on_delta = on_delta, .ctx = &sink};
+    fake.tokens[0] = "Hi";
+    fake.tokens[1] = " there<|endoftext|>";
+    fake.n_tokens = 2;
+    fake.gen_end = HRT_GEN_MAX_TOKENS;
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, &hooks, &out, NULL), 0);
+    assert_string_equal(out.result->valuestring, "Hi there");
+    assert_string_equal(sink.text, "Hi there");
+    assert_string_equal(out.finish_reason, "length");
+    assert_int_equal(out.completion_tokens, 2);
+    infer_output_clear(&out);
+    fake.gen_end = HRT_GEN_LOGICAL_END;
+
     in.u.llm.format = LLM_FORMAT_JSON;
     size_t reads = fake.reads;
     hdm_err_clear(&err);
     assert_int_equal(backend_hailort_ops.infer(b, m, &in, NULL, &out, &err), -HDM_E_UNSUPPORTED);
     assert_non_null(strstr(err.msg, "format \"json\""));
     assert_int_equal(fake.reads, reads);
+    in.u.llm.format = LLM_FORMAT_TEXT;
+
+    /* HailoRT 5.1 takes messages but no tools: unsupported, saying so. */
+    llm_message msgs[] = {{.role = LLM_ROLE_USER, .content = "Weather?"}};
+    cJSON *tools = cJSON_Parse("[{\"type\": \"function\", \"function\": {\"name\": "
+                               "\"weather\", \"parameters\": {\"type\": \"object\"}}}]");
+    infer_input tin = llm_input_of(msgs, 1);
+    tin.u.llm.tools = tools;
+    fake.start_status = FAKE_NOT_IMPLEMENTED;
+    assert_int_equal(backend_hailort_ops.infer(b, m, &tin, NULL, &out, &err), -HDM_E_UNSUPPORTED);
+    assert_non_null(strstr(err.msg, "takes no tools (HailoRT 5.2 or later does)"));
+    assert_false(hrt_backend_lost(b));
+    fake.start_status = 0;
+    cJSON_Delete(tools);
 
     assert_int_equal(backend_hailort_ops.load(b, &vlm, &v, NULL, &err), -HDM_E_RESOURCE_EXHAUSTED);
     assert_null(v);
