@@ -118,10 +118,12 @@ find_version() {
         echo "4.x or older (not recorded in $dir; judged by its API: no GenAI in hailort.hpp)"
     elif grep -qs 'tools_json_strings' "$llm"; then
         echo "5.2 or later (not recorded in $dir; judged by its API: LLM tools)"
+    elif [ -f "$dir/hailo/genai/speech2text/speech2text.hpp" ]; then
+        echo "5.1 (not recorded in $dir; judged by its API: Speech2Text, no LLM tools)"
     elif grep -qs 'prompt_json_strings' "$llm"; then
-        echo "5.1 (not recorded in $dir; judged by its API: structured messages, no LLM tools)"
+        echo "5.0.1 (not recorded in $dir; judged by its API: structured messages, no Speech2Text)"
     else
-        echo "5.0 (not recorded in $dir; judged by its API: no structured messages)"
+        echo "5.0.0 (not recorded in $dir; judged by its API: no structured messages)"
     fi
 }
 

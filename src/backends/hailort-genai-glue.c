@@ -136,7 +136,7 @@ static int load_text_model(backend *b, hrt_device *dev, const model_spec *spec, 
     if (status_named(st, "HAILO_NOT_IMPLEMENTED"))
         return hrt_fail_as(err, HDM_E_UNSUPPORTED, st,
                            "this HailoRT's GenAI API takes no structured chat messages "
-                           "(HailoRT 5.1 or later does)",
+                           "(HailoRT 5.0.1 or later does)",
                            "cannot create the %s from %s", what, spec->model_path);
     if (st)
         return genai_open_failed(b, st, what, spec->model_path, err);

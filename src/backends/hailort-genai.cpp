@@ -84,7 +84,7 @@ struct has_optimize_memory<
     : std::true_type {
 };
 
-/* VLM::generate(params, messages, frames): structured chat messages (5.1+). */
+/* VLM::generate(params, messages, frames): structured chat messages (5.0.1+). */
 template <typename T, typename = void> struct vlm_takes_messages : std::false_type {
 };
 template <typename T>
@@ -95,7 +95,7 @@ struct vlm_takes_messages<T, std::void_t<decltype(std::declval<T &>().generate(
     : std::true_type {
 };
 
-/* LLM::generate(params, messages): structured chat messages (5.1+). */
+/* LLM::generate(params, messages): structured chat messages (5.0.1+). */
 template <typename T, typename = void> struct llm_takes_messages : std::false_type {
 };
 template <typename T>
@@ -116,7 +116,7 @@ struct llm_takes_tools<T, std::void_t<decltype(std::declval<T &>().generate(
     : std::true_type {
 };
 
-/* LLMGenerator::write(std::string) (5.1+); 5.0 writes (char *, size). */
+/* LLMGenerator::write(std::string) (every 5.x read so far); else (char *, size). */
 template <typename T, typename = void> struct writes_string : std::false_type {
 };
 template <typename T>
@@ -727,7 +727,7 @@ static int llm_start(M &llm, const genai::LLMGeneratorParams &params,
     } else if constexpr (llm_takes_tools<M>::value) {
         st = generator.write(msgs, tools);
     } else if constexpr (llm_takes_messages<M>::value) {
-        /* 5.1: messages, but no tools for the template. */
+        /* 5.0.1 to 5.1: messages, but no tools for the template. */
         if (!tools.empty()) {
             *stage = HRT_START_DEVICE;
             return static_cast<int>(HAILO_NOT_IMPLEMENTED);
