@@ -208,21 +208,10 @@ int main(int argc, char **argv)
     }
     http_server *srv = NULL;
     int rc = 1;
-    /* $HAILO_DEVICE_SOCKET wins over manager.socket (the library reads it). */
-    const char *env_socket = getenv("HAILO_DEVICE_SOCKET");
-    hdm_client_options copts = {
-        .socket_path = (env_socket && *env_socket) || !cfg.manager_socket || !*cfg.manager_socket
-                           ? NULL
-                           : cfg.manager_socket,
-        .client_name = POSE_SERVICE_NAME,
-        .connect_timeout_ms = 2000,
-        .request_timeout_ms = cfg.device_timeout_s * 1000,
-    };
-    int r = hdm_client_new(&copts, &app.client);
-    if (r < 0) {
-        log_error("cannot create the manager client: %s", hdm_strerror(r));
+    int r =
+        svc_client_new(POSE_SERVICE_NAME, cfg.manager_socket, cfg.device_timeout_s, &app.client);
+    if (r < 0)
         goto out;
-    }
     if (detect_path) {
         rc = detect_file(&app, detect_path);
         goto out;
@@ -230,15 +219,9 @@ int main(int argc, char **argv)
 
     http_config hc;
     char emsg[256] = "";
-    http_config_defaults(&hc);
-    hc.host = cfg.host;
-    hc.port = cfg.port;
-    hc.threads = cfg.worker_threads;
-    hc.max_body_bytes = (size_t)cfg.max_body_bytes;
-    hc.bearer_token = cfg.bearer_token;
-    hc.service_name = POSE_SERVICE_NAME;
+    svc_http_config(&hc, POSE_SERVICE_NAME, cfg.host, cfg.port, cfg.worker_threads,
+                    (size_t)cfg.max_body_bytes, cfg.bearer_token, cfg.device_timeout_s);
     hc.json_style = HTTP_JSON_PYTHON; /* aiohttp's json.dumps */
-    hc.connection_timeout_s = cfg.device_timeout_s + 30;
     /* The keeper first: the handlers ask it whether we are ready. */
     if ((r = pose_model_start(&app)) < 0) {
         log_error("cannot start the model thread: %s", hdm_strerror(r));
@@ -250,10 +233,7 @@ int main(int argc, char **argv)
     }
     http_server_set_error_reply(srv, pose_layer_error);
     log_info("hailo-pose %s serving %s (%s) on %s:%d (manager %s)", HDM_VERSION, cfg.model_name,
-             app.hef_path, cfg.host, http_server_port(srv),
-             env_socket && *env_socket                   ? env_socket
-             : cfg.manager_socket && *cfg.manager_socket ? cfg.manager_socket
-                                                         : "/run/hailo/device.sock");
+             app.hef_path, cfg.host, http_server_port(srv), svc_manager_socket(cfg.manager_socket));
     svc_serve_until_signal();
     rc = 0;
 out:

@@ -87,19 +87,10 @@ int main(int argc, char **argv)
         whisper_config_free(&cfg);
         return 1;
     }
-    /* $HAILO_DEVICE_SOCKET wins over manager.socket (the library reads it). */
-    const char *env_socket = getenv("HAILO_DEVICE_SOCKET");
-    hdm_client_options copts = {
-        .socket_path = env_socket && *env_socket ? NULL : cfg.manager_socket,
-        .client_name = WHISPER_SERVICE_NAME,
-        .connect_timeout_ms = 2000,
-        .request_timeout_ms = cfg.request_timeout_s * 1000,
-    };
-    int r = hdm_client_new(&copts, &app.client);
-    if (r < 0) {
-        log_error("cannot create the manager client: %s", hdm_strerror(r));
+    int r = svc_client_new(WHISPER_SERVICE_NAME, cfg.manager_socket, cfg.request_timeout_s,
+                           &app.client);
+    if (r < 0)
         goto out;
-    }
     if ((r = whisper_model_start(&cfg, app.client, &app.model)) < 0) {
         log_error("cannot start the model thread: %s", hdm_strerror(r));
         goto out;
@@ -107,14 +98,10 @@ int main(int argc, char **argv)
 
     http_config hc;
     char emsg[256] = "";
-    http_config_defaults(&hc);
-    hc.host = cfg.host;
-    hc.port = cfg.port;
-    hc.threads = cfg.threads;
     /* The original's aiohttp limit: the file plus 1 MiB of other fields. */
-    hc.max_body_bytes = (size_t)cfg.max_file_bytes + WHISPER_BODY_OVERHEAD;
-    hc.bearer_token = cfg.bearer_token;
-    hc.service_name = WHISPER_SERVICE_NAME;
+    svc_http_config(&hc, WHISPER_SERVICE_NAME, cfg.host, cfg.port, cfg.threads,
+                    (size_t)cfg.max_file_bytes + WHISPER_BODY_OVERHEAD, cfg.bearer_token,
+                    cfg.request_timeout_s);
     hc.json_style = HTTP_JSON_PYTHON;
     /* A big upload on a slow link: a minute to arrive whole. */
     hc.request_timeout_s = 120;
@@ -138,11 +125,8 @@ int main(int argc, char **argv)
     log_info("hailo-whisper %s serving %s on %s:%d (manager %s; language %s; at most %.0f s, "
              "%d bytes; silence trimming %s)",
              HDM_VERSION, cfg.model_name, cfg.host, http_server_port(srv),
-             env_socket && *env_socket ? env_socket
-             : cfg.manager_socket      ? cfg.manager_socket
-                                       : "/run/hailo/device.sock",
-             lang ? lang : "detected", cfg.max_seconds, cfg.max_file_bytes,
-             cfg.vad_filter ? "on" : "off");
+             svc_manager_socket(cfg.manager_socket), lang ? lang : "detected", cfg.max_seconds,
+             cfg.max_file_bytes, cfg.vad_filter ? "on" : "off");
     svc_serve_until_signal();
     rc = 0;
 out:
