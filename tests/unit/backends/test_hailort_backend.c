@@ -377,8 +377,11 @@ static void test_footprint_measured(void **state)
     backend_hailort_ops.unload(b, v);
     assert_int_equal(fake.ram_used, 300 * MIB);
 
-    /* No RAM figures (not a Hailo-10H): footprint unknown, load still works. */
+    /* No RAM figures (not a Hailo-10H): footprint unknown, load still works.
+     * (The unloads woke the status thread: it reads the fake under its lock.) */
+    pthread_mutex_lock(&fake.mu);
     fake.has_ram = false;
+    pthread_mutex_unlock(&fake.mu);
     m = load_ok(b, &depth, &fp);
     assert_int_equal(fp, 0);
     backend_hailort_ops.close(b); /* closes what is still loaded */
@@ -1492,7 +1495,9 @@ static void test_genai_errors_by_cause(void **state)
     /* Dropped while the device does not answer either: lost. */
     fake.genai_open_status = FAKE_COMMUNICATION_CLOSED;
     fake.genai_open_failures = 0;
+    pthread_mutex_lock(&fake.mu); /* the unload's status refresh may be running */
     fake.identify_status = FAKE_DRIVER_OPERATION_FAILED;
+    pthread_mutex_unlock(&fake.mu);
     assert_int_equal(backend_hailort_ops.load(b, &spec, &m2, NULL, &err), -HDM_E_DEVICE_ERROR);
     assert_true(hrt_backend_lost(b));
     backend_hailort_ops.close(b);
