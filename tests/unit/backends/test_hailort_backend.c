@@ -8,7 +8,9 @@
  * after a failed run, VLM streaming/stop/cancel/special tokens/token
  * counts, and Speech2Text on its own thread.  Each defect of issue 22 has
  * a test here reproducing HailoRT's behaviour, and the two lanes (an
- * InferModel runs while a generation is in progress; parallel_genai by
+ * InferModel runs while a generation is in progress; a status refresh
+ * queued across the other lane's load; a reset with both lanes' models
+ * resident while a status query is queued; parallel_genai by
  * architecture); what needs the real chip is
  * covered by scripts/verify-hardware.sh on a Pi.
  */
