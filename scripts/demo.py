@@ -7,6 +7,7 @@ Generates simulated assets in a temporary directory, starts hailo-device-manager
 (sim backend), hailo-clip and hailo-vision on free loopback ports, sends CLIP
 classifications and vision chats at the same time (one chat streamed, printed as
 it arrives), asks hailo-depth for a depth map (written to BUILD_DIR/demo-depth.png),
+detects people with hailo-pose (the drawn poses saved as BUILD_DIR/demo-pose.png),
 shows what the manager did (queueing, residency, latencies), and
 stops everything cleanly - also on Ctrl-C.  --fast (or HDM_DEMO_FAST=1) uses
 zero simulated latencies, for the test suite.  Python standard library only.
@@ -391,6 +392,61 @@ def demo_depth(stack):
     say(f"  depth  colour map (turbo, near = red) written to {out}")
 
 
+def demo_pose(stack):
+    """hailo-pose on the same manager: a picture of three bright figures (the
+    simulator's yolov8s_pose finds one person per bright blob), their boxes
+    and keypoints, and the picture with the poses drawn (render=true) saved
+    next to the build for a look."""
+    import struct
+    import zlib
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    t0 = time.monotonic()
+    stack.start("hailo-pose", ["--config", os.path.join(stack.dir, "hailo-pose.yaml"),
+                               "--host", "127.0.0.1", "--port", str(port)])
+    stack.wait_until("hailo-pose", lambda: http_json(
+        "GET", f"{url}/health/ready", timeout=2)[0] == 200, 60)
+    say(f"  hailo-pose            ready in {(time.monotonic() - t0) * 1000:.0f} ms   {url}")
+    w, h = 960, 540
+    figures = [(120, 60, 300, 500, 250), (420, 140, 540, 470, 225), (690, 40, 880, 520, 240)]
+    rows = []
+    for y in range(h):
+        row = bytearray(b"\0")
+        for x in range(w):
+            v = next((lum for x0, y0, x1, y1, lum in figures
+                      if x0 <= x < x1 and y0 <= y < y1 and
+                      (y - y0 > (x1 - x0) // 2 or abs(x - (x0 + x1) // 2) < (x1 - x0) // 4)),
+                     None)
+            row += bytes((v, v, v - 10) if v else (40 + x // 24, 50 + y // 18, 70))
+        rows.append(bytes(row))
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I",
+                                                                          zlib.crc32(kind + data))
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+           + chunk(b"IDAT", zlib.compress(b"".join(rows))) + chunk(b"IEND", b""))
+    status, body, ms = http_json("POST", f"{url}/v1/pose/detect",
+                                 {"image": base64.b64encode(png).decode(), "render": True,
+                                  "render_format": "png"})
+    if status != 200:
+        say(f"  FAILED pose: HTTP {status} {body}")
+        return False
+    say(f"  /v1/pose/detect {w}x{h}: {body['count']} people in {ms:.0f} ms"
+        f" (device round trip {body['inference_time_ms']} ms)")
+    for p in body["poses"]:
+        b = p["bbox"]
+        seen = [k for k in p["keypoints"] if k["confidence"] >= 0.3]
+        nose = p["keypoints"][0]
+        say(f"    person {p['person_id']}: box {b['width']}x{b['height']} at ({b['x']},{b['y']}),"
+            f" score {p['bbox_confidence']:.2f}, {len(seen)}/17 keypoints seen,"
+            f" {len(p['skeleton'])} limbs; nose at ({nose['x']},{nose['y']})")
+    out = os.path.join(os.path.dirname(stack.bin), "demo-pose.png")
+    with open(out, "wb") as f:
+        f.write(base64.b64decode(body["rendered"]["data"]))
+    say(f"  the poses drawn (render=true): {out}")
+    return True
+
+
 def show_manager(stack):
     status, body, _ = http_json("GET", f"http://127.0.0.1:{stack.status_port}/v1/device/status")
     if status != 200:
@@ -402,6 +458,85 @@ def show_manager(stack):
     out = stack.devctl("status")
     for line in out.stdout.splitlines():
         say("  " + line)
+
+
+def demo_whisper(stack):
+    """hailo-whisper: espeak-ng says two sentences with a pause; the service
+    decodes the WAV, the sim's Whisper model gives one segment per voiced
+    stretch (its words are made up: it is a simulator), once as
+    verbose_json and once streamed."""
+    import uuid
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    t0 = time.monotonic()
+    stack.start("hailo-whisper", ["--config", os.path.join(stack.dir, "hailo-whisper.yaml"),
+                                  "--host", "127.0.0.1", "--port", str(port)])
+    stack.wait_until("hailo-whisper", lambda: http_json(
+        "GET", f"{url}/health/ready", timeout=2)[0] == 200, 60)
+    say(f"  hailo-whisper         ready in {(time.monotonic() - t0) * 1000:.0f} ms"
+        f"   {url}/v1 (OpenAI-compatible)")
+    wav = os.path.join(stack.dir, "speech.wav")
+    try:
+        for i, text in enumerate(["Hello from the Raspberry Pi.",
+                                  "This sentence comes after a pause."]):
+            subprocess.run(["espeak-ng", "-v", "en", "-s", "150", "-w", f"{wav}.{i}", text],
+                           check=True, capture_output=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        say(f"  espeak-ng could not speak ({e}): apt-get install espeak-ng")
+        return False
+    # Both sentences in one WAV with 1.5 s of silence between: the samples of
+    # espeak's two mono files and a gap, rewritten with the standard library.
+    import wave
+    frames, params = [], None
+    for i in range(2):
+        with wave.open(f"{wav}.{i}", "rb") as w:
+            params = w.getparams()
+            frames.append(w.readframes(w.getnframes()))
+    gap = b"\0" * (params.sampwidth * params.framerate * 3 // 2)
+    with wave.open(wav, "wb") as w:
+        w.setparams(params)
+        w.writeframes(frames[0] + gap + frames[1])
+    with open(wav, "rb") as f:
+        audio = f.read()
+
+    boundary = uuid.uuid4().hex
+    def form(fields):
+        out = b""
+        for name, value in fields:
+            out += f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"".encode()
+            if name == "file":
+                out += b'; filename="speech.wav"\r\nContent-Type: audio/wav\r\n\r\n' + value
+            else:
+                out += b"\r\n\r\n" + value.encode()
+            out += b"\r\n"
+        return out + f"--{boundary}--\r\n".encode()
+    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    started = time.monotonic()
+    req = urllib.request.Request(f"{url}/v1/audio/transcriptions", method="POST", headers=headers,
+                                 data=form([("file", audio), ("model", "Whisper-Base"),
+                                            ("response_format", "verbose_json")]))
+    with urllib.request.urlopen(req, timeout=120) as resp:
+        body = json.loads(resp.read())
+    ms = (time.monotonic() - started) * 1000
+    say(f"  POST /v1/audio/transcriptions  {len(audio) // 1024} KiB WAV, {body['duration']:.2f} s"
+        f" of audio, answered in {ms:.0f} ms")
+    for s in body["segments"]:
+        say(f"    [{s['start']:6.2f} -> {s['end']:6.2f}] {s['text'].strip()}")
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    conn.request("POST", "/v1/audio/transcriptions",
+                 form([("file", audio), ("model", "Whisper-Base"), ("stream", "true")]), headers)
+    resp = conn.getresponse()
+    sys.stdout.write(f"  {DIM}streamed:{RESET} ")
+    for raw in resp:
+        line = raw.decode().strip()
+        if line.startswith("data: "):
+            event = json.loads(line[6:])
+            if event.get("type") == "transcript.text.delta":
+                sys.stdout.write(event["delta"])
+                sys.stdout.flush()
+    conn.close()
+    say()
+    return resp.status == 200 and len(body["segments"]) == 2
 
 
 def main():
@@ -456,6 +591,12 @@ def main():
         failures += 0 if demo_ocr(stack) else 1
         heading("A depth map (hailo-depth)")
         demo_depth(stack)
+
+        heading("Pose estimation: hailo-pose, with the poses drawn")
+        failures += 0 if demo_pose(stack) else 1
+
+        heading("Speech to text: hailo-whisper transcribes espeak-ng's voice")
+        failures += 0 if demo_whisper(stack) else 1
 
         heading("Text embedding and the device manager's view")
         status, body, ms = http_json("POST", f"{stack.clip_url}/v1/embed/text",

@@ -20,7 +20,7 @@ test=(python3 python3-pytest python3-requests python3-pil python3-numpy systemd
 test+=(python3-yaml) # hailo-ocr: the original's config tests parse YAML
 case "$what" in
   build) want=("${build[@]}") ;;
-  demo) want=("${build[@]}" python3) ;;
+  demo) want=("${build[@]}" python3 espeak-ng) ;;
   check|bench) want=("${build[@]}" "${test[@]}") ;;
   fuzz) want=("${build[@]}" "${test[@]}" clang libclang-rt-14-dev) ;;
   *) echo "deps.sh: unknown target '$what' (build|check|demo|bench|fuzz)" >&2; exit 2 ;;

@@ -106,8 +106,8 @@ int main(int argc, char **argv)
             argv[nargs++] = argv[i];
     }
     argv[nargs] = NULL;
-    int c = svc_parse_args(nargs, argv, CLIP_SERVICE_NAME, "HAILO_CLIP_CONFIG",
-                           CLIP_DEFAULT_CONFIG, usage, &args);
+    int c = svc_parse_args(nargs, argv, CLIP_SERVICE_NAME, "HAILO_CLIP_CONFIG", CLIP_DEFAULT_CONFIG,
+                           usage, &args);
     if (c >= 0)
         return c;
     const char *config_path = args.config_path;
@@ -150,9 +150,9 @@ int main(int argc, char **argv)
      * behind; hand it back before serving. */
     malloc_trim(0);
 #endif
-    log_info("tokenizer %s: %d ids; token table %lld x %d; projection %d x %d",
-             cfg.tokenizer_path, clip_tokenizer_vocab_size(app.tokenizer),
-             (long long)app.tables.vocab, app.tables.width, app.tables.width, app.tables.dim);
+    log_info("tokenizer %s: %d ids; token table %lld x %d; projection %d x %d", cfg.tokenizer_path,
+             clip_tokenizer_vocab_size(app.tokenizer), (long long)app.tables.vocab,
+             app.tables.width, app.tables.width, app.tables.dim);
     if (args.check_only) {
         /* The manager opens the HEFs; here we only say whether they exist. */
         const char *hefs[2] = {cfg.image_hef_path, cfg.text_hef_path};
@@ -168,30 +168,15 @@ int main(int argc, char **argv)
         goto out;
     }
 
-    /* $HAILO_DEVICE_SOCKET wins over manager.socket (the library reads it). */
-    const char *env_socket = getenv("HAILO_DEVICE_SOCKET");
-    hdm_client_options copts = {
-        .socket_path = env_socket && *env_socket ? NULL : cfg.manager_socket,
-        .client_name = CLIP_SERVICE_NAME,
-        .connect_timeout_ms = 2000,
-        .request_timeout_ms = cfg.request_timeout_s * 1000,
-    };
-    int r = hdm_client_new(&copts, &app.client);
-    if (r < 0) {
-        log_error("cannot create the manager client: %s", hdm_strerror(r));
+    int r = svc_client_new(CLIP_SERVICE_NAME, cfg.manager_socket, cfg.request_timeout_s,
+                           &app.client);
+    if (r < 0)
         goto out;
-    }
 
     http_config hc;
     char emsg[256] = "";
-    http_config_defaults(&hc);
-    hc.host = cfg.host;
-    hc.port = cfg.port;
-    hc.threads = cfg.worker_threads;
-    hc.max_body_bytes = (size_t)cfg.max_body_bytes;
-    hc.bearer_token = cfg.bearer_token;
-    hc.service_name = CLIP_SERVICE_NAME;
-    hc.connection_timeout_s = cfg.request_timeout_s + 30;
+    svc_http_config(&hc, CLIP_SERVICE_NAME, cfg.host, cfg.port, cfg.worker_threads,
+                    (size_t)cfg.max_body_bytes, cfg.bearer_token, cfg.request_timeout_s);
     /* The model thread first: the handlers ask it whether we are ready. */
     if ((r = clip_model_start(&cfg, app.client, cfg.warmup_enabled ? clip_pipeline_warmup : NULL,
                               &app, &app.model)) < 0) {
@@ -203,10 +188,7 @@ int main(int argc, char **argv)
         goto out;
     }
     log_info("hailo-clip %s serving %s on %s:%d (manager %s)", HDM_VERSION, cfg.model_name,
-             cfg.host, http_server_port(srv),
-             env_socket && *env_socket ? env_socket
-             : cfg.manager_socket      ? cfg.manager_socket
-                                       : "/run/hailo/device.sock");
+             cfg.host, http_server_port(srv), svc_manager_socket(cfg.manager_socket));
     svc_serve_until_signal();
     rc = 0;
 out:

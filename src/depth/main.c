@@ -166,30 +166,15 @@ int main(int argc, char **argv)
     if (depth_budget_new((size_t)cfg.memory_budget_mb << 20, &app.budget) < 0)
         fatal("out of memory");
 
-    /* $HAILO_DEVICE_SOCKET wins over manager.socket (the library reads it). */
-    const char *env_socket = getenv("HAILO_DEVICE_SOCKET");
-    hdm_client_options copts = {
-        .socket_path = env_socket && *env_socket ? NULL : cfg.manager_socket,
-        .client_name = DEPTH_SERVICE_NAME,
-        .connect_timeout_ms = 2000,
-        .request_timeout_ms = cfg.request_timeout_s * 1000,
-    };
-    if ((r = hdm_client_new(&copts, &app.client)) < 0) {
-        log_error("cannot create the manager client: %s", hdm_strerror(r));
+    r = svc_client_new(DEPTH_SERVICE_NAME, cfg.manager_socket, cfg.request_timeout_s, &app.client);
+    if (r < 0)
         goto out;
-    }
 
     http_config hc;
     char emsg[256] = "";
-    http_config_defaults(&hc);
-    hc.host = cfg.host;
-    hc.port = cfg.port;
-    hc.threads = cfg.threads;
-    hc.max_body_bytes = depth_config_max_bytes(&cfg);
-    hc.bearer_token = cfg.bearer_token;
-    hc.service_name = DEPTH_SERVICE_NAME;
+    svc_http_config(&hc, DEPTH_SERVICE_NAME, cfg.host, cfg.port, cfg.threads,
+                    depth_config_max_bytes(&cfg), cfg.bearer_token, cfg.request_timeout_s);
     hc.json_style = HTTP_JSON_PYTHON;
-    hc.connection_timeout_s = cfg.request_timeout_s + 30;
     /* The model thread first: the handlers ask it whether we are ready. */
     if ((r = depth_model_start(&app)) < 0) {
         log_error("cannot start the model thread: %s", hdm_strerror(r));
@@ -202,9 +187,7 @@ int main(int argc, char **argv)
     http_server_set_error_reply(srv, depth_layer_error);
     log_info("hailo-depth %s serving %s (%s) on %s:%d, model %s (manager %s)", HDM_VERSION,
              cfg.model_name, cfg.model_type, cfg.host, http_server_port(srv), app.hef_path,
-             env_socket && *env_socket ? env_socket
-             : cfg.manager_socket      ? cfg.manager_socket
-                                       : "/run/hailo/device.sock");
+             svc_manager_socket(cfg.manager_socket));
     svc_serve_until_signal();
     rc = 0;
 out:

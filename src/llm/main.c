@@ -82,19 +82,8 @@ int main(int argc, char **argv)
     llm_app app = {.cfg = &cfg, .started_at = mono_s(), .started_wall = (long)wall_s()};
     http_server *srv = NULL;
     int rc = 1;
-    const char *sock = getenv("HAILO_DEVICE_SOCKET");
-    if (!sock || !*sock)
-        sock = cfg.socket_path && *cfg.socket_path ? cfg.socket_path : "/run/hailo/device.sock";
-    hdm_client_options copts = {
-        .socket_path = sock,
-        .client_name = "hailo-llm",
-        .connect_timeout_ms = 2000,
-        .request_timeout_ms = cfg.timeout_s * 1000,
-    };
-    if ((r = hdm_client_new(&copts, &app.client)) < 0) {
-        log_error("cannot create the manager client: %s", hdm_strerror(r));
+    if ((r = svc_client_new("hailo-llm", cfg.socket_path, cfg.timeout_s, &app.client)) < 0)
         goto out;
-    }
     const svc_keeper_ops ops = {
         .model_name = "(models on demand)",
         .ready_log = "ready: the device manager answers",
@@ -111,15 +100,9 @@ int main(int argc, char **argv)
     http_config hc;
     http_route routes[LLM_MAX_ROUTES];
     char emsg[256] = "";
-    http_config_defaults(&hc);
-    hc.host = cfg.host;
-    hc.port = cfg.port;
-    hc.threads = cfg.threads;
-    hc.max_body_bytes = (size_t)cfg.max_body_bytes;
-    hc.bearer_token = cfg.bearer_token;
-    hc.service_name = "hailo-llm";
     /* A generation can take minutes; idle keep-alive connections still time out. */
-    hc.connection_timeout_s = cfg.timeout_s + 30;
+    svc_http_config(&hc, "hailo-llm", cfg.host, cfg.port, cfg.threads, (size_t)cfg.max_body_bytes,
+                    cfg.bearer_token, cfg.timeout_s);
     llm_routes_build(routes);
     if (http_server_start(&hc, routes, &app, &srv, emsg, sizeof(emsg)) < 0) {
         log_error("cannot serve on %s:%d: %s", cfg.host, cfg.port, emsg);
@@ -128,7 +111,7 @@ int main(int argc, char **argv)
     /* Ollama's error shape {"error": "..."} is the layer's default; /v1 speaks OpenAI's. */
     http_server_set_error_body_for(srv, "/v1/", completion_layer_error);
     log_info("hailo-llm %s serving the models of %s on %s:%d (manager %s)", HDM_VERSION,
-             cfg.models_dir, cfg.host, http_server_port(srv), sock);
+             cfg.models_dir, cfg.host, http_server_port(srv), svc_manager_socket(cfg.socket_path));
     svc_serve_until_signal();
     rc = 0;
 out:

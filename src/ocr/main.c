@@ -142,30 +142,14 @@ int main(int argc, char **argv)
     }
     app.started_at = mono_s();
 
-    /* $HAILO_DEVICE_SOCKET wins over manager.socket (the library reads it). */
-    const char *env_socket = getenv("HAILO_DEVICE_SOCKET");
-    hdm_client_options copts = {
-        .socket_path = env_socket && *env_socket ? NULL : cfg.manager_socket,
-        .client_name = OCR_SERVICE_NAME,
-        .connect_timeout_ms = 2000,
-        .request_timeout_ms = cfg.timeout_s * 1000,
-    };
-    int r = hdm_client_new(&copts, &app.client);
-    if (r < 0) {
-        log_error("cannot create the manager client: %s", hdm_strerror(r));
+    int r = svc_client_new(OCR_SERVICE_NAME, cfg.manager_socket, cfg.timeout_s, &app.client);
+    if (r < 0)
         goto out;
-    }
 
     http_config hc;
     char emsg[256] = "";
-    http_config_defaults(&hc);
-    hc.host = cfg.host;
-    hc.port = cfg.port;
-    hc.threads = cfg.threads;
-    hc.max_body_bytes = (size_t)cfg.max_body_bytes;
-    hc.bearer_token = cfg.bearer_token;
-    hc.service_name = OCR_SERVICE_NAME;
-    hc.connection_timeout_s = cfg.timeout_s + 30;
+    svc_http_config(&hc, OCR_SERVICE_NAME, cfg.host, cfg.port, cfg.threads,
+                    (size_t)cfg.max_body_bytes, cfg.bearer_token, cfg.timeout_s);
     hc.json_style = HTTP_JSON_PYTHON; /* aiohttp's json.dumps */
     /* The model thread first: the handlers ask it whether we are ready. */
     if ((r = ocr_model_start(&app)) < 0) {
@@ -177,12 +161,9 @@ int main(int argc, char **argv)
         goto out;
     }
     http_server_set_error_body(srv, ocr_error_body);
-    log_info("hailo-ocr %s serving on %s:%d (manager %s, %zu recognition language%s)",
-             HDM_VERSION, cfg.host, http_server_port(srv),
-             env_socket && *env_socket ? env_socket
-             : cfg.manager_socket      ? cfg.manager_socket
-                                       : "/run/hailo/device.sock",
-             cfg.n_langs, cfg.n_langs == 1 ? "" : "s");
+    log_info("hailo-ocr %s serving on %s:%d (manager %s, %zu recognition language%s)", HDM_VERSION,
+             cfg.host, http_server_port(srv), svc_manager_socket(cfg.manager_socket), cfg.n_langs,
+             cfg.n_langs == 1 ? "" : "s");
     svc_serve_until_signal();
     rc = 0;
 out:

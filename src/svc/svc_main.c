@@ -125,3 +125,38 @@ void svc_serve_until_signal(void)
     }
     http_notify_stopping("stopping");
 }
+
+const char *svc_manager_socket(const char *configured)
+{
+    const char *env = getenv("HAILO_DEVICE_SOCKET");
+    if (env && *env)
+        return env;
+    return configured && *configured ? configured : "/run/hailo/device.sock";
+}
+
+int svc_client_new(const char *name, const char *configured, int timeout_s, hdm_client **out)
+{
+    hdm_client_options copts = {
+        .socket_path = svc_manager_socket(configured),
+        .client_name = name,
+        .connect_timeout_ms = 2000,
+        .request_timeout_ms = timeout_s * 1000,
+    };
+    int r = hdm_client_new(&copts, out);
+    if (r < 0)
+        log_error("cannot create the manager client: %s", hdm_strerror(r));
+    return r;
+}
+
+void svc_http_config(http_config *hc, const char *name, const char *host, int port, int threads,
+                     size_t max_body, const char *bearer_token, int timeout_s)
+{
+    http_config_defaults(hc);
+    hc->host = host;
+    hc->port = port;
+    hc->threads = threads;
+    hc->max_body_bytes = max_body;
+    hc->bearer_token = bearer_token;
+    hc->service_name = name;
+    hc->connection_timeout_s = timeout_s + 30;
+}

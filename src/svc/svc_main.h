@@ -1,7 +1,7 @@
 /*
- * svc_main.h - the start-up and shutdown plumbing hailo-clip and
- * hailo-vision share: their common flags, the --host/--port overrides, the
- * malloc tuning and the wait for SIGTERM/SIGINT.
+ * svc_main.h - the start-up and shutdown plumbing every service shares:
+ * the common flags, the --host/--port overrides, the malloc tuning, the
+ * manager client, the HTTP settings and the wait for SIGTERM/SIGINT.
  */
 #ifndef HDM_SVC_SVC_MAIN_H
 #define HDM_SVC_SVC_MAIN_H
@@ -12,12 +12,14 @@
 
 #include "common/err.h"
 #include "common/yamlconf.h"
+#include "hailodm.h"
+#include "http/http.h"
 
 typedef struct svc_args {
-    const char *config_path;  /* never NULL after svc_parse_args */
-    bool explicit_config;     /* --config or $<env>: a missing file is an error */
-    const char *host, *port;  /* --host, --port (NULL: not given) */
-    bool check_only;          /* --check-config */
+    const char *config_path; /* never NULL after svc_parse_args */
+    bool explicit_config;    /* --config or $<env>: a missing file is an error */
+    const char *host, *port; /* --host, --port (NULL: not given) */
+    bool check_only;         /* --check-config */
 } svc_args;
 
 /*
@@ -51,5 +53,28 @@ void svc_serve_until_signal(void);
 /* Sets the work a SIGHUP does besides re-opening the log (NULL: none);
  * fn runs on the main thread. */
 void svc_set_reload_hook(void (*fn)(void *user), void *user);
+
+/*
+ * The manager socket a service talks to: $HAILO_DEVICE_SOCKET when set,
+ * else `configured` (the config's manager.socket) when non-empty, else
+ * /run/hailo/device.sock.  Never NULL; for logging and the client.
+ */
+const char *svc_manager_socket(const char *configured);
+/*
+ * The service's manager client on svc_manager_socket(configured), sending
+ * client_name `name`, waiting 2 s for the manager to appear per call and
+ * `timeout_s` for each request.  Returns 0, or a negative HDM_E_* code
+ * after logging why (the caller exits).
+ */
+int svc_client_new(const char *name, const char *configured, int timeout_s, hdm_client **out);
+/*
+ * HTTP settings every service starts from: http_config_defaults, then the
+ * config's bind address, handler threads, body limit and bearer token
+ * (borrowed), the service name, and an idle connection timeout of
+ * timeout_s + 30 s (a request may take timeout_s on the manager).  The
+ * caller sets what is its own (JSON style, queue sizes) afterwards.
+ */
+void svc_http_config(http_config *hc, const char *name, const char *host, int port, int threads,
+                     size_t max_body, const char *bearer_token, int timeout_s);
 
 #endif

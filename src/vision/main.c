@@ -89,23 +89,12 @@ int main(int argc, char **argv)
     vision_app app = {.cfg = &cfg, .started_at = mono_s(), .started_wall = (long)wall_s()};
     http_server *srv = NULL;
     int rc = 1;
-    const char *sock = getenv("HAILO_DEVICE_SOCKET");
-    if (!sock || !*sock)
-        sock = cfg.socket_path && *cfg.socket_path ? cfg.socket_path : "/run/hailo/device.sock";
-    hdm_client_options copts = {
-        .socket_path = sock,
-        .client_name = "hailo-vision",
-        .connect_timeout_ms = 2000,
-        .request_timeout_ms = cfg.timeout_s * 1000,
-    };
     if ((r = vision_images_init(&app.images, &cfg, &err)) < 0) {
         log_error("%s", r == -HDM_E_NOMEM ? "out of memory" : err.msg);
         goto out;
     }
-    if ((r = hdm_client_new(&copts, &app.client)) < 0) {
-        log_error("cannot create the manager client: %s", hdm_strerror(r));
+    if ((r = svc_client_new("hailo-vision", cfg.socket_path, cfg.timeout_s, &app.client)) < 0)
         goto out;
-    }
     if ((r = vision_model_start(&cfg, app.client, &app.model)) < 0) {
         log_error("cannot start the model thread: %s", hdm_strerror(r));
         goto out;
@@ -114,15 +103,9 @@ int main(int argc, char **argv)
     http_config hc;
     http_route routes[VISION_MAX_ROUTES];
     char models_path[256], emsg[256] = "";
-    http_config_defaults(&hc);
-    hc.host = cfg.host;
-    hc.port = cfg.port;
-    hc.threads = cfg.threads;
-    hc.max_body_bytes = (size_t)cfg.max_body_bytes;
-    hc.bearer_token = cfg.bearer_token;
-    hc.service_name = "hailo-vision";
     /* A generation can take minutes; idle keep-alive connections still time out. */
-    hc.connection_timeout_s = cfg.timeout_s + 30;
+    svc_http_config(&hc, "hailo-vision", cfg.host, cfg.port, cfg.threads,
+                    (size_t)cfg.max_body_bytes, cfg.bearer_token, cfg.timeout_s);
     vision_routes_build(&cfg, routes, models_path);
     if (http_server_start(&hc, routes, &app, &srv, emsg, sizeof(emsg)) < 0) {
         log_error("cannot serve on %s:%d: %s", cfg.host, cfg.port, emsg);
@@ -130,7 +113,8 @@ int main(int argc, char **argv)
     }
     http_server_set_error_body(srv, completion_layer_error);
     log_info("hailo-vision %s serving %s on %s:%d (model %s, manager %s)", HDM_VERSION,
-             cfg.model_name, cfg.host, http_server_port(srv), cfg.hef_path, sock);
+             cfg.model_name, cfg.host, http_server_port(srv), cfg.hef_path,
+             svc_manager_socket(cfg.socket_path));
     svc_set_reload_hook(reload_model, app.model);
     svc_serve_until_signal();
     rc = 0;

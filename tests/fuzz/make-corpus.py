@@ -351,6 +351,37 @@ def main():
     put("fuzz_stream", "03", b"aa\x01aaa\x00a\x00a\x00a\x00a")
     put("fuzz_stream", "04", "\u00e9\x00caf\u00c3\x00\u00a9 \u00e9".encode())
 
+    # hailo-pose detect bodies: first byte even = JSON, odd = multipart
+    # (boundary "fuzzb"), then the body
+    def pose_form(parts):
+        out = b""
+        for name, value in parts:
+            fn = b'; filename="p.png"' if name == "image" else b""
+            out += (b"--fuzzb\r\nContent-Disposition: form-data; name=\"" + name.encode() + b"\""
+                    + fn + b"\r\n\r\n" + (value if isinstance(value, bytes) else value.encode())
+                    + b"\r\n")
+        return out + b"--fuzzb--\r\n"
+    for i, b in enumerate([
+            {"image": PNG_B64},
+            {"image": "data:image/jpeg;base64," + base64.b64encode(JPEG).decode(),
+             "confidence_threshold": 0.3, "iou_threshold": "0.5", "max_detections": 4,
+             "keypoint_threshold": None, "render": True, "render_format": "png"},
+            {"image": base64.b64encode(WEBP).decode(), "max_detections": "7"},
+            {"image": "not-valid-base64!!!", "confidence_threshold": 0},
+            {"image": 5, "max_detections": 2.5},
+            {"image": "data:abc", "iou_threshold": True},
+            {"image": "", "render_format": "gif"}]):
+        put("fuzz_pose_body", "json-%02d" % i, b"\x00" + json.dumps(b).encode())
+    for i, parts in enumerate([
+            [("image", PNG)],
+            [("image", JPEG), ("confidence_threshold", "0.25"), ("iou_threshold", "0.6"),
+             ("max_detections", "100"), ("keypoint_threshold", "0"), ("render", "yes"),
+             ("render_format", "jpg")],
+            [("image", b""), ("max_detections", "0")],
+            [("image", b"GIF89a"), ("confidence_threshold", "abc")],
+            [("other", PNG)]]):
+        put("fuzz_pose_body", "form-%02d" % i, b"\x01" + pose_form(parts))
+
     # client-side answers
     ans = [{"status": "ok", "request_id": "1"},
            {"status": "ok", "result": t("float32", [1, 4])},

@@ -125,6 +125,7 @@ def put(root, path, data, mode=0o644, uid=0, gid=0):
 def stage_original(root):
     """Lays out root as the original stack installs itself (module docstring)."""
     make_root(root)
+    os.makedirs(os.path.join(root, "etc", "alternatives"))  # as on any Debian system
     shadow(root, "groupadd", "--system", DEVICE_GROUP)
     shadow(root, "groupadd", "--system", "hailo-device-mgr")
     shadow(root, "useradd", "--system", "--shell", "/usr/sbin/nologin", "--home-dir",
@@ -313,6 +314,11 @@ class StagedSystem:
             f"mount --rbind /{d} '{self.root}/{d}'\n" for d in self.BINDS
             if os.path.isdir(os.path.join(self.root, d)) and os.path.isdir("/" + d))
         binds += f"mount --bind /etc/ld.so.cache '{self.root}/etc/ld.so.cache'\n"
+        if os.path.isdir("/etc/alternatives") and os.path.isdir(
+                os.path.join(self.root, "etc", "alternatives")):
+            # Debian reaches some libraries through alternatives (OpenCV's
+            # lapack and blas, for hailo-pose).
+            binds += f"mount --rbind /etc/alternatives '{self.root}/etc/alternatives'\n"
         script = ("set -e\n" + binds
                   + ("exec 3<&0 </dev/null\nexport LISTEN_FDS=1 LISTEN_PID=$$\n" if listen else "")
                   + f"exec {CHROOT} '{self.root}' /usr/bin/setpriv --reuid={uid} --regid={gid} "
