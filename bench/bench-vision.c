@@ -13,20 +13,13 @@
  * it).  TTFT is from sending the request (connection already open) to the
  * first text delta; tokens/s is over the deltas after the first.  Prints one
  * line: "ttft_p50_ms=.. ttft_p90_ms=.. tok_s=.. tokens=.. n=..".
- * Uses only the public client API and plain sockets.
+ * Uses only the public client API and plain sockets (bench-stream.c).
  */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
+#include "bench-stream.h"
 #include "hailodm.h"
 
 #define MAX_TOKENS 32
@@ -38,64 +31,19 @@ static const char PNG64[] = "iVBORw0KGgoAAAANSUhEUgAAAEAAAABACAIAAAAlC+"
                             "QQNa0IAWNKAFDWhBA1rQgBY0oAUNaEEDWtCAFjSgBQ1oQQNa0IAWNKAFDWhBA1rQgBY0oA"
                             "UNaEEDWtCAFjSgBQ1oQQNa0IAWPHYBAOaBS/AeSBkAAAAASUVORK5CYII=";
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-typedef struct sample {
-    double ttft_ms;
-    double first_ms, last_ms;
-    int tokens;
-} sample;
-
-static void report(sample *s, int n)
-{
-    double *t = malloc((size_t)n * sizeof(double));
-    double tok_time = 0;
-    long tokens = 0, rate_tokens = 0;
-    for (int i = 0; i < n; i++) {
-        t[i] = s[i].ttft_ms;
-        tokens += s[i].tokens;
-        if (s[i].tokens > 1) {
-            tok_time += s[i].last_ms - s[i].first_ms;
-            rate_tokens += s[i].tokens - 1;
-        }
-    }
-    qsort(t, (size_t)n, sizeof(double), cmp_double);
-    printf("ttft_p50_ms=%.3f ttft_p90_ms=%.3f tok_s=%.1f tokens=%.1f n=%d\n", t[n / 2],
-           t[(n * 9) / 10 < n ? (n * 9) / 10 : n - 1],
-           tok_time > 0 ? rate_tokens * 1000.0 / tok_time : 0.0, (double)tokens / n, n);
-    free(t);
-}
-
 /* ---- direct: libhailodm ------------------------------------------------------ */
 
 typedef struct direct_ctx {
     double t0;
-    sample *s;
+    bench_sample *s;
 } direct_ctx;
 
 static int on_delta(void *user, const char *delta, size_t len)
 {
     direct_ctx *c = user;
-    double t = now_ms();
     (void)delta;
     (void)len;
-    if (c->s->tokens == 0) {
-        c->s->ttft_ms = t - c->t0;
-        c->s->first_ms = t;
-    }
-    c->s->last_ms = t;
-    c->s->tokens++;
+    bench_sample_event(c->s, c->t0, bench_now_ms());
     return 0;
 }
 
@@ -115,12 +63,12 @@ static int run_direct(const char *sock, const char *hef, int n, int with_image)
     hdm_client_options o = {.socket_path = sock, .client_name = "bench-vision"};
     hdm_client *cl = NULL;
     uint8_t *frame = calloc(1, SIDE * SIDE * 3);
-    sample *s = calloc((size_t)n, sizeof(*s));
+    bench_sample *s = calloc((size_t)n, sizeof(*s));
     if (!frame || !s || hdm_client_new(&o, &cl) < 0)
         return 1;
     memset(frame, 0x80, SIDE * SIDE * 3);
     for (int i = -2; i < n; i++) { /* two warm-up runs */
-        sample tmp = {0};
+        bench_sample tmp = {0};
         direct_ctx c = {.s = i >= 0 ? &s[i] : &tmp};
         hdm_request *req = hdm_request_new("infer");
         cJSON *j = hdm_request_json(req);
@@ -141,7 +89,7 @@ static int run_direct(const char *sock, const char *hef, int n, int with_image)
             hdm_request_add_tensor(req, fr, NULL, &t);
         }
         hdm_response *resp = NULL;
-        c.t0 = now_ms();
+        c.t0 = bench_now_ms();
         int r = hdm_call_stream(cl, req, 60000, on_delta, &c, &resp);
         if (r < 0) {
             fprintf(stderr, "bench-vision: infer failed: %s\n",
@@ -151,29 +99,14 @@ static int run_direct(const char *sock, const char *hef, int n, int with_image)
         hdm_response_free(resp);
         hdm_request_free(req);
     }
-    report(s, n);
+    bench_report(s, n);
     hdm_client_free(cl);
     free(frame);
     free(s);
     return 0;
 }
 
-/* ---- http: plain sockets -------------------------------------------------------- */
-
-static int connect_port(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
-        perror("bench-vision: connect");
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    return fd;
-}
+/* ---- http: hailo-vision's SSE (bench-stream.c) ---------------------------------- */
 
 static char *chat_body(int with_image)
 {
@@ -193,112 +126,31 @@ static char *chat_body(int with_image)
     return b;
 }
 
-/* Counts occurrences of needle in the new bytes (a needle split across reads is
- * found through the kept tail). */
-static int http_one(int port, const char *body, sample *s)
+static bench_http vision_http(int port, const char *body)
 {
-    static const char needle[] = "\"delta\":{\"content\":";
-    char req[512], buf[65536 + sizeof(needle)];
-    size_t keep = 0;
-    int fd = connect_port(port);
-    if (fd < 0)
-        return -1;
-    int hl = snprintf(req, sizeof(req),
-                      "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                      "Content-Type: application/json\r\nContent-Length: %zu\r\n"
-                      "Connection: close\r\n\r\n",
-                      strlen(body));
-    double t0 = now_ms();
-    if (write(fd, req, (size_t)hl) != hl ||
-        write(fd, body, strlen(body)) != (ssize_t)strlen(body)) {
-        close(fd);
-        return -1;
-    }
-    int done = 0;
-    for (;;) {
-        ssize_t n = read(fd, buf + keep, sizeof(buf) - keep - 1);
-        if (n <= 0)
-            break;
-        double t = now_ms();
-        size_t len = keep + (size_t)n;
-        buf[len] = '\0';
-        for (char *p = buf; (p = strstr(p, needle)) != NULL; p += sizeof(needle) - 1) {
-            if ((size_t)(p - buf) + sizeof(needle) - 1 <= keep)
-                continue; /* counted in the previous read */
-            if (s->tokens == 0) {
-                s->ttft_ms = t - t0;
-                s->first_ms = t;
-            }
-            s->last_ms = t;
-            s->tokens++;
-        }
-        if (strstr(buf, "data: [DONE]"))
-            done = 1;
-        keep = len < sizeof(needle) ? len : sizeof(needle);
-        memmove(buf, buf + len - keep, keep);
-    }
-    close(fd);
-    return done ? 0 : -1;
+    return (bench_http){.port = port,
+                        .path = "/v1/chat/completions",
+                        .body = body,
+                        .event = "\"delta\":{\"content\":",
+                        .done = "data: [DONE]"};
 }
 
 static int run_http(int port, int n, int with_image)
 {
     char *body = chat_body(with_image);
-    sample *s = calloc((size_t)n, sizeof(*s));
-    for (int i = -2; i < n; i++) {
-        sample tmp = {0};
-        if (http_one(port, body, i >= 0 ? &s[i] : &tmp) < 0) {
-            fprintf(stderr, "bench-vision: streamed request failed\n");
-            return 1;
-        }
-    }
-    report(s, n);
+    bench_http h = vision_http(port, body);
+    int r = bench_http_run(&h, n, "bench-vision");
     free(body);
-    free(s);
-    return 0;
-}
-
-/* ---- load: concurrent streaming clients ----------------------------------------- */
-
-typedef struct load_arg {
-    int port;
-    double until;
-    const char *body;
-    atomic_long *ok, *failed;
-} load_arg;
-
-static void *load_thread(void *p)
-{
-    load_arg *a = p;
-    while (now_ms() < a->until) {
-        sample s = {0};
-        if (http_one(a->port, a->body, &s) == 0)
-            atomic_fetch_add(a->ok, 1);
-        else
-            atomic_fetch_add(a->failed, 1);
-    }
-    return NULL;
+    return r;
 }
 
 static int run_load(int port, int clients, double seconds)
 {
     char *body = chat_body(1);
-    atomic_long ok = 0, failed = 0;
-    pthread_t th[256];
-    load_arg a = {.port = port,
-                  .until = now_ms() + seconds * 1000,
-                  .body = body,
-                  .ok = &ok,
-                  .failed = &failed};
-    if (clients > 256)
-        clients = 256;
-    for (int i = 0; i < clients; i++)
-        pthread_create(&th[i], NULL, load_thread, &a);
-    for (int i = 0; i < clients; i++)
-        pthread_join(th[i], NULL);
-    printf("requests=%ld failed=%ld\n", (long)ok, (long)failed);
+    bench_http h = vision_http(port, body);
+    int r = bench_http_load(&h, clients, seconds);
     free(body);
-    return failed ? 1 : 0;
+    return r;
 }
 
 int main(int argc, char **argv)

@@ -1,6 +1,6 @@
 # install.cmake - what `cmake --install` and the .deb (packaging/cpack.cmake)
 # put on a system, beyond the per-component rules (the programs of the
-# manager, devctl and clip, and libhailodm with its header and hailodm.pc,
+# manager and devctl, and libhailodm with its header and hailodm.pc,
 # are installed by their own CMakeLists.txt).
 #
 # With the prefix /usr (the packages): programs in /usr/bin, units in
@@ -15,16 +15,29 @@ set(HDM_PACKAGE_NAME hailo-ai-services)
 set(HDM_UNITDIR "" CACHE STRING
     "Where the systemd units go (empty: /lib/systemd/system for the prefix /usr, else PREFIX/lib/systemd/system)")
 
-# hailo-vision's CMakeLists.txt has no install rule of its own.
-if(TARGET hailo-vision)
-  install(TARGETS hailo-vision RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT service)
-endif()
+# Every service program: the ones with a unit in systemd/
+# (hailo-<service>.service).
+file(GLOB HDM_SERVICE_UNIT_FILES RELATIVE ${CMAKE_SOURCE_DIR}/systemd
+     ${CMAKE_SOURCE_DIR}/systemd/hailo-*.service)
+foreach(unit ${HDM_SERVICE_UNIT_FILES})
+  string(REGEX REPLACE "\\.service$" "" program ${unit})
+  if(TARGET ${program} AND NOT program STREQUAL "hailo-device-manager")
+    install(TARGETS ${program} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT service)
+  endif()
+endforeach()
 
 # Units and default configs (conffiles in the package): placed at install
 # time by cmake/install-system.cmake, for the prefix of that install.
 set(HDM_UNITS hailo-device-manager.socket hailo-device-manager.service
     hailo-clip.service hailo-vision.service)
-list(APPEND HDM_UNITS hailo-ocr.service)
+# Every other service's unit: systemd/hailo-<service>.service.
+file(GLOB HDM_SERVICE_UNITS RELATIVE ${CMAKE_SOURCE_DIR}/systemd ${CMAKE_SOURCE_DIR}/systemd/hailo-*.service)
+list(SORT HDM_SERVICE_UNITS)
+foreach(unit ${HDM_SERVICE_UNITS})
+  if(NOT unit IN_LIST HDM_UNITS)
+    list(APPEND HDM_UNITS ${unit})
+  endif()
+endforeach()
 file(GLOB HDM_DEFAULT_CONFIGS RELATIVE ${CMAKE_SOURCE_DIR}/config ${CMAKE_SOURCE_DIR}/config/*.yaml)
 list(SORT HDM_DEFAULT_CONFIGS)
 install(CODE "

@@ -12,6 +12,15 @@
 # the tested binaries are the packaged ones).
 set -euo pipefail
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# The service programs: one per systemd/hailo-<service>.service but the manager's.
+services_of() {
+    local unit name
+    for unit in "$1"/systemd/hailo-*.service; do
+        name=$(basename "$unit" .service)
+        [ "$name" = hailo-device-manager ] || printf '%s ' "$name"
+    done
+}
 package=1
 if [ "${1:-}" = --no-package ]; then
     package=0
@@ -56,7 +65,7 @@ fi
 # The package needs the programs and the library, not the tests and benchmarks
 # (CMAKE_SKIP_INSTALL_ALL_DEPENDENCY keeps cpack from building those too).
 cmake --build "$build" -j "${JOBS:-$(nproc)}" --target hailo-device-manager hailo-devctl \
-    hailo-clip hailo-vision hailo-ocr hailodm
+    hailodm $(services_of "$SRC")  # shellcheck disable=SC2046 (a list of words)
 
 mkdir -p "$out"
 # dpkg-shlibdeps reads DEB_HOST_ARCH to look up the arm64 libraries' packages.

@@ -1,7 +1,7 @@
 # cpack.cmake - the .deb of hailo-ai-services (CPack's DEB generator), made
 # by `make deb` through packaging/build-deb.sh for amd64 and arm64.
 #
-# One package holds the four programs, libhailodm (library, header,
+# One package holds the programs, libhailodm (library, header,
 # hailodm.pc), the systemd units, the default configs in /etc/hailo
 # (conffiles: dpkg never overwrites an edited one, it asks or keeps it) and
 # the docs.  The maintainer scripts next to this file create the users,
@@ -16,8 +16,10 @@ set(CPACK_PACKAGE_DESCRIPTION
 "hailo-device-manager is the one process that owns the Hailo NPU; the
 services are thin clients of it over a Unix socket: hailo-clip (CLIP
 zero-shot classification and embeddings over HTTP), hailo-vision (an
-OpenAI-compatible vision chat API) and hailo-ocr (text detection and
-recognition).  hailo-devctl inspects and drives the
+OpenAI-compatible vision chat API), hailo-ocr (text detection and
+recognition), hailo-depth (monocular depth maps) and hailo-llm (LLM chat
+through the Ollama and OpenAI APIs, beside every other service).
+hailo-devctl inspects and drives the
 manager.  Also contains libhailodm, the C client library of the manager.
 Without a Hailo device the manager runs on a simulated Hailo-10H.")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
@@ -67,16 +69,30 @@ foreach(c ${HDM_DEFAULT_CONFIGS})
   string(APPEND _hdm_conffiles "/etc/hailo/${c}\n")
 endforeach()
 file(WRITE ${_hdm_pkg}/conffiles "${_hdm_conffiles}")
+# The maintainer scripts loop over the services: hailo-<name>.service in
+# systemd/, the manager's aside.
+file(GLOB _hdm_units CONFIGURE_DEPENDS RELATIVE ${CMAKE_SOURCE_DIR}/systemd ${CMAKE_SOURCE_DIR}/systemd/hailo-*.service)
+list(SORT _hdm_units)
+set(HDM_SERVICE_NAMES "")
+foreach(u ${_hdm_units})
+  string(REGEX REPLACE "^hailo-(.*)\\.service$" "\\1" _name ${u})
+  if(NOT _name STREQUAL "device-manager")
+    string(APPEND HDM_SERVICE_NAMES " ${_name}")
+  endif()
+endforeach()
+string(STRIP "${HDM_SERVICE_NAMES}" HDM_SERVICE_NAMES)
+foreach(f postinst prerm postrm)
+  configure_file(${CMAKE_SOURCE_DIR}/packaging/${f}.in ${_hdm_pkg}/${f} @ONLY
+                 FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE
+                 WORLD_READ WORLD_EXECUTE)
+endforeach()
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
-    ${CMAKE_SOURCE_DIR}/packaging/postinst
-    ${CMAKE_SOURCE_DIR}/packaging/prerm
-    ${CMAKE_SOURCE_DIR}/packaging/postrm
+    ${_hdm_pkg}/postinst
+    ${_hdm_pkg}/prerm
+    ${_hdm_pkg}/postrm
     ${CMAKE_SOURCE_DIR}/packaging/triggers
     ${_hdm_pkg}/conffiles)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION TRUE)
-foreach(f postinst prerm postrm)
-  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/packaging/${f})
-endforeach()
 
 # Debian wants /usr/share/doc/<package>/copyright and a gzip -9n changelog.
 configure_file(${CMAKE_SOURCE_DIR}/packaging/changelog.in ${_hdm_pkg}/changelog @ONLY)

@@ -6,7 +6,9 @@
 Generates simulated assets in a temporary directory, starts hailo-device-manager
 (sim backend), hailo-clip and hailo-vision on free loopback ports, sends CLIP
 classifications and vision chats at the same time (one chat streamed, printed as
-it arrives), shows what the manager did (queueing, residency, latencies), and
+it arrives), asks hailo-depth for a depth map (written to BUILD_DIR/demo-depth.png),
+detects people with hailo-pose (the drawn poses saved as BUILD_DIR/demo-pose.png),
+shows what the manager did (queueing, residency, latencies), and
 stops everything cleanly - also on Ctrl-C.  --fast (or HDM_DEMO_FAST=1) uses
 zero simulated latencies, for the test suite.  Python standard library only.
 """
@@ -22,6 +24,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -264,6 +267,184 @@ def demo_ocr(stack):
         f" per glyph, chosen by its shape{RESET}")
     say(f"  {DIM}(deterministic, but not the page's words: a real model reads the text).{RESET}")
     return True
+def demo_llm(stack, image_path):
+    """hailo-llm: a streamed Ollama chat (then a second turn) while CLIP
+    classifications keep running; the LLM takes the GenAI slot from the VLM."""
+    heading("hailo-llm: an LLM chat through the Ollama API while CLIP requests run")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    t0 = time.monotonic()
+    stack.start("hailo-llm", ["--config", os.path.join(stack.dir, "hailo-llm.yaml"),
+                              "--host", "127.0.0.1", "--port", str(port)])
+    stack.wait_until("hailo-llm", lambda: http_json("GET", f"{url}/health/ready",
+                                                    timeout=2)[0] == 200, 60)
+    models = [m["name"] for m in http_json("GET", f"{url}/api/tags")[1]["models"]]
+    say(f"  hailo-llm             ready in {(time.monotonic() - t0) * 1000:.0f} ms"
+        f"   {url}/api (Ollama), {url}/v1 (OpenAI); models: {', '.join(models)}")
+    done = threading.Event()
+    clip_ms = []
+
+    def clip_loop():
+        while not done.is_set():
+            _, status, _, ms = classify(stack, image_path, ["a photo of a cat", "a photo of a dog"])
+            if status == 200:
+                clip_ms.append(ms)
+
+    clip = threading.Thread(target=clip_loop)
+    clip.start()
+    messages = [{"role": "user", "content": "Tell me about lighthouses and their keepers."}]
+    body = json.dumps({"model": "qwen2.5-1.5b-instruct", "messages": messages,
+                       "options": {"num_predict": 60, "seed": 7}})
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+    started = time.monotonic()
+    conn.request("POST", "/api/chat", body, {"Content-Type": "application/json"})
+    resp = conn.getresponse()
+    first, final, answer = None, {}, ""
+    sys.stdout.write(f"  {DIM}assistant (NDJSON stream):{RESET} ")
+    for raw in resp:
+        line = json.loads(raw)
+        if line.get("done"):
+            final = line
+            break
+        if first is None:
+            first = (time.monotonic() - started) * 1000.0
+        answer += line["message"]["content"]
+        sys.stdout.write(line["message"]["content"])
+        sys.stdout.flush()
+    conn.close()
+    say()
+    say(f"  {DIM}first token after {first or 0:.0f} ms (the model loads on its first request),"
+        f" {final.get('prompt_eval_count')} prompt + {final.get('eval_count')} generated"
+        f" tokens{RESET}")
+    messages += [{"role": "assistant", "content": answer},
+                 {"role": "user", "content": "How did they spend the winter?"}]
+    status, second, ms = http_json("POST", f"{url}/api/chat", {
+        "model": "qwen2.5-1.5b-instruct", "stream": False, "messages": messages,
+        "options": {"num_predict": 40}})
+    done.set()
+    clip.join()
+    if status != 200:
+        raise RuntimeError(f"hailo-llm second turn: HTTP {status} {second}")
+    say(f"  second turn ({second['prompt_eval_count']} prompt tokens, the whole conversation),"
+        f" {ms:.0f} ms: {second['message']['content']}")
+    say(f"  meanwhile hailo-clip answered {len(clip_ms)} classifications"
+        + (f", median {sorted(clip_ms)[len(clip_ms) // 2]:.0f} ms" if clip_ms else ""))
+    _, metrics, _ = http_json("GET", f"http://127.0.0.1:{stack.status_port}/v1/device/status")
+    swaps = (metrics or {}).get("registry", {}).get("genai_swaps")
+    if swaps is not None:
+        say(f"  {DIM}GenAI swaps so far (VLM <-> LLM in the one KV cache): {swaps}{RESET}")
+def demo_depth(stack):
+    """hailo-depth: one depth map of a generated street-like scene, with
+    output_format both; the colour PNG is written to BUILD/demo-depth.png."""
+    import struct
+    import zlib
+    port = free_port()
+    stack.start("hailo-depth", ["--config", os.path.join(stack.dir, "hailo-depth.yaml"),
+                                "--host", "127.0.0.1", "--port", str(port)])
+    url = f"http://127.0.0.1:{port}"
+    t0 = time.monotonic()
+    stack.wait_until("hailo-depth", lambda: http_json(
+        "GET", f"{url}/health/ready", timeout=2)[0] == 200, 60)
+    say(f"  hailo-depth           ready in {(time.monotonic() - t0) * 1000:.0f} ms   {url}")
+    # A scene: sky, a bright road narrowing to the horizon, a dark block.
+    w, h = 480, 320
+    rows = []
+    for y in range(h):
+        row = bytearray(b"\0")
+        for x in range(w):
+            if y < h * 0.45:
+                px = (120 + y // 4, 170 + y // 6, 235)
+            elif abs(x - w / 2) < (y - h * 0.45) * 1.2:
+                px = (200 + y // 8, 200 + y // 8, 190)
+            else:
+                px = (60 + y // 5, 110 + y // 6, 50)
+            if 300 < x < 380 and 90 < y < 220:
+                px = (40, 35, 30)
+            row.extend(px)
+        rows.append(bytes(row))
+
+    def chunk(tag, data):
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(
+            ">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+           + chunk(b"IDAT", zlib.compress(b"".join(rows))) + chunk(b"IEND", b""))
+    boundary = "demo-depth-boundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; "
+            f"filename=\"scene.png\"\r\nContent-Type: image/png\r\n\r\n").encode() + png + (
+        f"\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"output_format\"\r\n\r\n"
+        f"both\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"colormap\"\r\n\r\n"
+        f"turbo\r\n--{boundary}--\r\n").encode()
+    req = urllib.request.Request(f"{url}/v1/depth/estimate", data=body, method="POST",
+                                 headers={"Content-Type":
+                                          f"multipart/form-data; boundary={boundary}"})
+    started = time.monotonic()
+    with urllib.request.urlopen(req, timeout=120) as resp:
+        answer = json.loads(resp.read())
+    ms = (time.monotonic() - started) * 1000.0
+    out = os.path.join(os.path.dirname(stack.bin), "demo-depth.png")
+    with open(out, "wb") as f:
+        f.write(base64.b64decode(answer["depth_image"]))
+    st = answer["stats"]
+    say(f"  depth  scene {w}x{h} {ms:6.0f} ms  (service: {answer['inference_time_ms']} ms)"
+        f"  map {answer['depth_shape'][1]}x{answer['depth_shape'][0]},"
+        f" .npz {len(base64.b64decode(answer['depth_map'])) // 1024} KB,"
+        f" stats min {st['min']:.3f} mean {st['mean']:.3f} p95 {st['p95']:.3f}")
+    say(f"  depth  colour map (turbo, near = red) written to {out}")
+
+
+def demo_pose(stack):
+    """hailo-pose on the same manager: a picture of three bright figures (the
+    simulator's yolov8s_pose finds one person per bright blob), their boxes
+    and keypoints, and the picture with the poses drawn (render=true) saved
+    next to the build for a look."""
+    import struct
+    import zlib
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    t0 = time.monotonic()
+    stack.start("hailo-pose", ["--config", os.path.join(stack.dir, "hailo-pose.yaml"),
+                               "--host", "127.0.0.1", "--port", str(port)])
+    stack.wait_until("hailo-pose", lambda: http_json(
+        "GET", f"{url}/health/ready", timeout=2)[0] == 200, 60)
+    say(f"  hailo-pose            ready in {(time.monotonic() - t0) * 1000:.0f} ms   {url}")
+    w, h = 960, 540
+    figures = [(120, 60, 300, 500, 250), (420, 140, 540, 470, 225), (690, 40, 880, 520, 240)]
+    rows = []
+    for y in range(h):
+        row = bytearray(b"\0")
+        for x in range(w):
+            v = next((lum for x0, y0, x1, y1, lum in figures
+                      if x0 <= x < x1 and y0 <= y < y1 and
+                      (y - y0 > (x1 - x0) // 2 or abs(x - (x0 + x1) // 2) < (x1 - x0) // 4)),
+                     None)
+            row += bytes((v, v, v - 10) if v else (40 + x // 24, 50 + y // 18, 70))
+        rows.append(bytes(row))
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I",
+                                                                          zlib.crc32(kind + data))
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+           + chunk(b"IDAT", zlib.compress(b"".join(rows))) + chunk(b"IEND", b""))
+    status, body, ms = http_json("POST", f"{url}/v1/pose/detect",
+                                 {"image": base64.b64encode(png).decode(), "render": True,
+                                  "render_format": "png"})
+    if status != 200:
+        say(f"  FAILED pose: HTTP {status} {body}")
+        return False
+    say(f"  /v1/pose/detect {w}x{h}: {body['count']} people in {ms:.0f} ms"
+        f" (device round trip {body['inference_time_ms']} ms)")
+    for p in body["poses"]:
+        b = p["bbox"]
+        seen = [k for k in p["keypoints"] if k["confidence"] >= 0.3]
+        nose = p["keypoints"][0]
+        say(f"    person {p['person_id']}: box {b['width']}x{b['height']} at ({b['x']},{b['y']}),"
+            f" score {p['bbox_confidence']:.2f}, {len(seen)}/17 keypoints seen,"
+            f" {len(p['skeleton'])} limbs; nose at ({nose['x']},{nose['y']})")
+    out = os.path.join(os.path.dirname(stack.bin), "demo-pose.png")
+    with open(out, "wb") as f:
+        f.write(base64.b64decode(body["rendered"]["data"]))
+    say(f"  the poses drawn (render=true): {out}")
+    return True
 
 
 def show_manager(stack):
@@ -326,8 +507,15 @@ def main():
 
         heading("A streamed vision chat, shown as the tokens arrive")
         chat_streamed(stack, "What do you see?", images[0])
+        demo_llm(stack, images[0])
 
         failures += 0 if demo_ocr(stack) else 1
+        heading("A depth map (hailo-depth)")
+        demo_depth(stack)
+
+        heading("Pose estimation: hailo-pose, with the poses drawn")
+        failures += 0 if demo_pose(stack) else 1
+
         heading("Text embedding and the device manager's view")
         status, body, ms = http_json("POST", f"{stack.clip_url}/v1/embed/text",
                                      {"text": "a photo of a cat"})

@@ -178,7 +178,7 @@ for c in "${COMPONENTS[@]}"; do
         # System directories: created when missing, never re-owned.
         make_dir "$ROOT$PREFIX/bin"
         make_dir "$ROOT$UNIT_DIR"
-        for doc in README.md docs/INSTALL.md docs/MIGRATING.md docs/SERVICES.md; do
+        for doc in README.md docs/INSTALL.md docs/MIGRATING.md docs/SERVICES.md docs/POSE.md; do
             if [ -f "$SRC/$doc" ]; then
                 install_file "$SRC/$doc" "$doc_dir/${doc##*/}" 0644 root root || true
             fi

@@ -354,6 +354,12 @@ static int hailort_load(backend *b, const model_spec *spec, backend_model **out,
     rc = check_model_files(spec, NULL, err);
     if (rc < 0)
         return rc;
+    if (spec->kind == MODEL_LLM)
+        return hdm_err_set(err, HDM_E_UNSUPPORTED,
+                           "the HailoRT LLM binding is not built: this manager cannot run "
+                           "model_type llm (%s) on the Hailo device; only the sim backend "
+                           "serves llm models",
+                           spec->model_path);
     if (model_kind_is_genai(spec->kind)) {
         const backend_model *g = find_genai(b);
         if (g)

@@ -9,15 +9,16 @@
  *   latency_scale: 1.0         multiplies every latency; 0 = never sleep (tests)
  *   temperature_base_c: 42.0   idle chip temperature reported by identify
  *   models:                    per model type (clip, vlm_chat or vlm, whisper,
- *     clip:                    ocr, depth, pose) defaults, overridden per model
+ *     clip:                    ocr, depth, pose, llm) defaults, overridden per model
  *       footprint_mb: 300      by the model's sidecar:
  *       load_ms: 1500            footprint_mb  device memory of the model
  *       infer_ms: 30             load_ms       time to load
  *       token_ms: 0              infer_ms      one inference (clip: image; text
  *                                              takes half; vlm: prefill, again
  *                                              per image; whisper: per 30 s of
- *                                              audio; ocr: detection)
- *                                token_ms      vlm/whisper: per generated token;
+ *                                              audio; ocr: detection; llm: per
+ *                                              prefill step of 128 prompt tokens)
+ *                                token_ms      vlm/whisper/llm: per generated token;
  *                                              ocr: per recognised crop
  *   faults:                    fault injection, counted from 1 over the
  *     fail_load_nth: N           device's life: the Nth load fails with
@@ -64,6 +65,9 @@ static const sim_type_params type_defaults[MODEL_KIND__COUNT] = {
     [MODEL_OCR] = {.footprint_mb = 150, .load_ms = 1200, .infer_ms = 40, .token_ms = 5},
     [MODEL_DEPTH] = {.footprint_mb = 120, .load_ms = 900, .infer_ms = 25, .token_ms = 0},
     [MODEL_POSE] = {.footprint_mb = 80, .load_ms = 800, .infer_ms = 20, .token_ms = 0},
+    /* Qwen2.5-1.5B-Instruct (Hailo GenAI zoo: 1.82 GB, first load 14 s, TTFT 0.31 s,
+     * 8.3 tokens/s): infer_ms is one prefill step of SIM_LLM_PREFILL_CHUNK tokens. */
+    [MODEL_LLM] = {.footprint_mb = 1850, .load_ms = 14000, .infer_ms = 300, .token_ms = 120},
 };
 
 void sim_config_defaults(sim_config *c)
@@ -159,7 +163,7 @@ static bool table_has(const key_table *t, const char *name)
 
 #define KNOWN_KEYS_HINT                                                                            \
     "known keys: memory_mb, latency_scale, temperature_base_c, "                                   \
-    "models.<clip|vlm_chat|whisper|ocr|depth|pose>.<footprint_mb|load_ms|infer_ms|token_ms>, "     \
+    "models.<clip|vlm_chat|whisper|ocr|depth|pose|llm>.<footprint_mb|load_ms|infer_ms|token_ms>, "     \
     "faults.<fail_load_nth|load_resource_exhausted_every|infer_timeout_nth|"                       \
     "infer_timeout_every|device_lost_nth|device_lost_load_nth|reset_fail_count>"
 

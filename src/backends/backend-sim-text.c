@@ -1,6 +1,8 @@
 /*
- * backend-sim-text.c - the simulator's text: its tokenizer and the VLM's
- * token-by-token generation (whisper's segments are in sim-whisper.c).
+ * backend-sim-text.c - the simulator's text: its tokenizer, the word lists
+ * and the release of an answer token by token that the VLM and the LLM
+ * (sim-llm.c) share, and the VLM's answers (whisper's segments are in
+ * sim-whisper.c).
  *
  * DESIGN: the VLM first composes its whole answer (a short description that
  * says it is simulated, counts the images and picks up words of the last
@@ -138,17 +140,13 @@ static const char *const stopwords[] = {
     "see",   "look", "give",      "me",    "is",     "in",      "of",       "here",  "where",
     "when",  "why",  "happening", "doing", "going",  "they",    "them",     "these", "those",
     "then",  "than", "very",      "just",  "could",  "would",   "should",   "will",  "scene",
+    "their", "did",  "his",       "her",   "our",    "many",    "most",     "much",  "more",
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-typedef struct composer {
-    uint64_t rng;
-    double temperature;
-} composer;
-
 /* Picks a word: low temperatures keep to the head of the list. */
-static const char *pick(composer *c, const char *const *words, size_t n)
+static const char *pick(sim_composer *c, const char *const *words, size_t n)
 {
     double t = c->temperature < 0 ? 0 : c->temperature;
     size_t width = (size_t)lround((double)n * (0.35 + 0.5 * t));
@@ -159,6 +157,31 @@ static const char *pick(composer *c, const char *const *words, size_t n)
     return words[sim_rng_next(&c->rng) % width];
 }
 
+const char *sim_pick(sim_composer *c, enum sim_words list)
+{
+    switch (list) {
+    case SIM_WORDS_ADJECTIVE:
+        return pick(c, adjectives, COUNT(adjectives));
+    case SIM_WORDS_NOUN:
+        return pick(c, nouns, COUNT(nouns));
+    case SIM_WORDS_VERB:
+        return pick(c, verbs, COUNT(verbs));
+    case SIM_WORDS_PREP:
+        return pick(c, preps, COUNT(preps));
+    }
+    return "";
+}
+
+int sim_compose_sentence(sim_composer *c, const char *subject, buf *text)
+{
+    const char *adj = sim_pick(c, SIM_WORDS_ADJECTIVE);
+    if (!subject)
+        subject = sim_pick(c, SIM_WORDS_NOUN);
+    const char *verb = sim_pick(c, SIM_WORDS_VERB), *prep = sim_pick(c, SIM_WORDS_PREP);
+    const char *adj2 = sim_pick(c, SIM_WORDS_ADJECTIVE), *noun = sim_pick(c, SIM_WORDS_NOUN);
+    return buf_printf(text, " The %s %s %s %s the %s %s.", adj, subject, verb, prep, adj2, noun);
+}
+
 static bool is_stopword(const char *w)
 {
     for (size_t i = 0; i < COUNT(stopwords); i++)
@@ -167,20 +190,19 @@ static bool is_stopword(const char *w)
     return false;
 }
 
-/* Picks up to MAX_KEYWORDS distinct words (3+ bytes, not stopwords) of text. */
-static size_t keywords_of(const char *text, char kw[MAX_KEYWORDS][32])
+size_t sim_keywords(const char *text, char kw[][SIM_KEYWORD_MAX], size_t max)
 {
     size_t n = 0, len = text ? strlen(text) : 0, pos = 0;
-    while (pos < len && n < MAX_KEYWORDS) {
+    while (pos < len && n < max) {
         while (pos < len && !is_word_byte((unsigned char)text[pos]))
             pos++;
         size_t start = pos;
         while (pos < len && is_word_byte((unsigned char)text[pos]))
             pos++;
         size_t wl = pos - start;
-        if (wl < 3 || wl >= 32)
+        if (wl < 3 || wl >= SIM_KEYWORD_MAX)
             continue;
-        char word[32];
+        char word[SIM_KEYWORD_MAX];
         for (size_t i = 0; i < wl; i++)
             word[i] = (char)tolower((unsigned char)text[start + i]);
         word[wl] = '\0';
@@ -203,7 +225,7 @@ static const char *last_user_text(const infer_input *in)
     return in->u.vlm.prompt;
 }
 
-static uint64_t mix(uint64_t h, uint64_t v)
+uint64_t sim_mix(uint64_t h, uint64_t v)
 {
     uint64_t s = h ^ v;
     return sim_rng_next(&s);
@@ -222,26 +244,26 @@ static uint64_t answer_seed(const backend_model *m, const infer_input *in)
             h = sim_hash(h, msg->role, strlen(msg->role) + 1);
         if (msg->text)
             h = sim_hash(h, msg->text, strlen(msg->text) + 1);
-        h = mix(h, (uint64_t)msg->n_images);
+        h = sim_mix(h, (uint64_t)msg->n_images);
     }
     for (size_t i = 0; i < in->u.vlm.n_frames; i++)
         h = sim_hash(h, in->u.vlm.frames[i].data, in->u.vlm.frames[i].nbytes);
     if (in->u.vlm.temperature > 0) {
         uint64_t bits;
-        h = mix(h, in->u.vlm.has_seed ? in->u.vlm.seed : 0);
+        h = sim_mix(h, in->u.vlm.has_seed ? in->u.vlm.seed : 0);
         memcpy(&bits, &in->u.vlm.temperature, sizeof(bits));
-        h = mix(h, bits);
+        h = sim_mix(h, bits);
         memcpy(&bits, &in->u.vlm.top_p, sizeof(bits));
-        h = mix(h, bits);
+        h = sim_mix(h, bits);
     }
     return h;
 }
 
 static int compose_answer(const backend_model *m, const infer_input *in, size_t n_images, buf *text)
 {
-    composer c = {.rng = answer_seed(m, in), .temperature = in->u.vlm.temperature};
+    sim_composer c = {.rng = answer_seed(m, in), .temperature = in->u.vlm.temperature};
     char kw[MAX_KEYWORDS][32];
-    size_t n_kw = keywords_of(last_user_text(in), kw);
+    size_t n_kw = sim_keywords(last_user_text(in), kw, MAX_KEYWORDS);
     int rc = buf_printf(text, "This is a simulated answer from the Hailo-10H simulator.");
 
     if (n_images == 0)
@@ -290,14 +312,63 @@ static void emit(const infer_hooks *hooks, const char *text, size_t len)
         hooks->on_delta(hooks->ctx, text, len);
 }
 
+int sim_release(const backend *b, const backend_model *m, const char *plan, size_t plan_len,
+                const sim_release_opts *opts, const infer_hooks *hooks, infer_output *out,
+                hdm_err *err)
+{
+    textstream gen;
+    size_t pos = 0;
+    int completion = 0, rc;
+    const char *finish = "stop";
+
+    textstream_init(&gen, opts->stop, opts->n_stop, 0);
+    while (pos < plan_len) {
+        if (completion >= opts->max_tokens) {
+            finish = "length";
+            break;
+        }
+        rc = sim_sleep(b, m->token_ms, hooks, err);
+        if (rc < 0)
+            goto out;
+        size_t end = sim_token_end(plan, plan_len, pos);
+        const char *delta;
+        size_t delta_len;
+        if (textstream_feed(&gen, plan + pos, end - pos, &delta, &delta_len) < 0) {
+            rc = hdm_err_set(err, HDM_E_NOMEM, "out of memory generating text");
+            goto out;
+        }
+        emit(hooks, delta, delta_len);
+        pos = end;
+        completion++;
+        if (gen.hit) {
+            finish = "stop";
+            break;
+        }
+    }
+    const char *tail;
+    size_t tail_len;
+    (void)textstream_flush(&gen, &tail, &tail_len); /* cannot fail without REPLACE */
+    emit(hooks, tail, tail_len);
+
+    out->result = cJSON_CreateString(textstream_text(&gen));
+    if (!out->result) {
+        rc = hdm_err_set(err, HDM_E_NOMEM, "out of memory building the result");
+        goto out;
+    }
+    out->completion_tokens = completion;
+    out->finish_reason = finish;
+    rc = 0;
+out:
+    textstream_free(&gen);
+    return rc;
+}
+
 int sim_infer_vlm(const backend *b, backend_model *m, const infer_input *in,
                   const infer_hooks *hooks, infer_output *out, hdm_err *err)
 {
     buf plan = {0};
-    textstream gen;
-    size_t n_images = 0, pos = 0;
-    int completion = 0, rc;
-    const char *finish = "stop";
+    size_t n_images = 0;
+    int rc;
 
     /* Frames: each is one image of the model's input size. */
     for (size_t i = 0; i < in->u.vlm.n_frames; i++) {
@@ -323,57 +394,19 @@ int sim_infer_vlm(const backend *b, backend_model *m, const infer_input *in,
     }
     n_images = in->u.vlm.n_frames;
 
-    textstream_init(&gen, in->u.vlm.stop, in->u.vlm.n_stop, 0);
-
     /* Prefill: the prompt, and each image through the vision encoder. */
     rc = sim_sleep(b, (double)m->infer_ms * (double)(1 + n_images), hooks, err);
     if (rc < 0)
         return rc;
     if (compose_answer(m, in, n_images, &plan) < 0) {
-        rc = hdm_err_set(err, HDM_E_NOMEM, "out of memory generating text");
-        goto out;
+        buf_free(&plan);
+        return hdm_err_set(err, HDM_E_NOMEM, "out of memory generating text");
     }
-
-    while (pos < plan.len) {
-        if (completion >= in->u.vlm.max_tokens) {
-            finish = "length";
-            break;
-        }
-        rc = sim_sleep(b, m->token_ms, hooks, err);
-        if (rc < 0)
-            goto out;
-        size_t end = sim_token_end((const char *)plan.data, plan.len, pos);
-        const char *delta;
-        size_t delta_len;
-        if (textstream_feed(&gen, (const char *)plan.data + pos, end - pos, &delta,
-                            &delta_len) < 0) {
-            rc = hdm_err_set(err, HDM_E_NOMEM, "out of memory generating text");
-            goto out;
-        }
-        emit(hooks, delta, delta_len);
-        pos = end;
-        completion++;
-        if (gen.hit) {
-            finish = "stop";
-            break;
-        }
-    }
-    const char *tail;
-    size_t tail_len;
-    (void)textstream_flush(&gen, &tail, &tail_len); /* cannot fail without REPLACE */
-    emit(hooks, tail, tail_len);
-
-    out->result = cJSON_CreateString(textstream_text(&gen));
-    if (!out->result) {
-        rc = hdm_err_set(err, HDM_E_NOMEM, "out of memory building the result");
-        goto out;
-    }
-    out->prompt_tokens = sim_vlm_prompt_tokens(in);
-    out->completion_tokens = completion;
-    out->finish_reason = finish;
-    rc = 0;
-out:
+    const sim_release_opts opts = {
+        .stop = in->u.vlm.stop, .n_stop = in->u.vlm.n_stop, .max_tokens = in->u.vlm.max_tokens};
+    rc = sim_release(b, m, (const char *)plan.data, plan.len, &opts, hooks, out, err);
+    if (rc == 0)
+        out->prompt_tokens = sim_vlm_prompt_tokens(in);
     buf_free(&plan);
-    textstream_free(&gen);
     return rc;
 }

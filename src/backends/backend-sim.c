@@ -466,6 +466,9 @@ static int sim_infer(backend *b, backend_model *m, const infer_input *in, const 
     case MODEL_POSE:
         rc = sim_infer_pose(b, m, in, hooks, out, err);
         break;
+    case MODEL_LLM:
+        rc = sim_infer_llm(b, m, in, hooks, out, err);
+        break;
     default:
         rc = hdm_err_set(err, HDM_E_UNSUPPORTED, "Unsupported model_type: %d", m->kind);
         break;

@@ -8,8 +8,10 @@
  * the leaves sim-sleep.c (latencies), sim-hash.h (deterministic numbers) and
  * hooks.h (stop conditions).  backend-sim-config.c parses --sim-config and
  * the per-model sidecars; backend-sim-models.c computes the tensor outputs of
- * clip/ocr/depth/pose; backend-sim-text.c is the sim tokenizer and the VLM
- * text generator; sim-whisper.c whisper's segments.  Every output is a pure
+ * clip/ocr/depth/pose; backend-sim-text.c is the sim tokenizer, the text
+ * machinery the VLM and the LLM share and the VLM; sim-whisper.c whisper's
+ * segments; sim-llm.c the LLM (chat template, answers, JSON mode, tool
+ * calls).  Every output is a pure
  * function of the model file name and the input bytes (plus seed/temperature for the VLM),
  * so tests and clients can rely on determinism.
  */
@@ -22,6 +24,7 @@
 #include <stdint.h>
 
 #include "backend.h"
+#include "common/buf.h"
 #include "sim-hash.h"
 
 /* ---- configuration (backend-sim-config.c) --------------------------------- */
@@ -170,8 +173,65 @@ int sim_token_count(const char *text, size_t len);
  * template, plus SIM_VLM_IMAGE_TOKENS per image. */
 int sim_vlm_prompt_tokens(const infer_input *in);
 
+/* Word lists the composed answers draw from. */
+enum sim_words { SIM_WORDS_ADJECTIVE, SIM_WORDS_NOUN, SIM_WORDS_VERB, SIM_WORDS_PREP };
+/* A composer's random stream; low temperatures keep to the head of each list. */
+typedef struct sim_composer {
+    uint64_t rng;
+    double temperature;
+} sim_composer;
+const char *sim_pick(sim_composer *c, enum sim_words list);
+/* Appends " The <adj> <subject> <verb> <prep> the <adj> <noun>."; subject
+ * NULL picks a noun.  0 or -HDM_E_NOMEM. */
+int sim_compose_sentence(sim_composer *c, const char *subject, buf *text);
+/* Longest keyword kept (bytes, with its NUL). */
+#define SIM_KEYWORD_MAX 32
+/* Up to max distinct lower-cased words of text (3+ bytes, not common words),
+ * in order of appearance; returns how many. */
+size_t sim_keywords(const char *text, char kw[][SIM_KEYWORD_MAX], size_t max);
+/* Mixes v into the hash h (deterministic). */
+uint64_t sim_mix(uint64_t h, uint64_t v);
+
+/* How a composed answer is released. */
+typedef struct sim_release_opts {
+    char *const *stop; /* stop strings (matched on the text, never shown) */
+    size_t n_stop;
+    int max_tokens;    /* generation ends here with finish_reason "length" */
+} sim_release_opts;
+/*
+ * Releases plan[0..len) one sim token at a time, m->token_ms apart (scaled),
+ * through hooks->on_delta (text that could begin a stop string is held back,
+ * a stop string ends the generation unseen); stops early on cancellation or
+ * the deadline.  Fills out->result (the text), completion_tokens and
+ * finish_reason.  Returns 0 or a negative code with err.
+ */
+int sim_release(const backend *b, const backend_model *m, const char *plan, size_t len,
+                const sim_release_opts *opts, const infer_hooks *hooks, infer_output *out,
+                hdm_err *err);
+
 int sim_infer_vlm(const backend *b, backend_model *m, const infer_input *in,
                   const infer_hooks *hooks, infer_output *out, hdm_err *err);
+
+/* ---- llm (sim-llm.c) ------------------------------------------------------- */
+
+/* The sim LLM's context, in tokens (Qwen2.5-1.5B-Instruct on the Hailo-10H). */
+#define SIM_LLM_CONTEXT 2048
+/* Prompt tokens a prefill step takes at once (one step costs infer_ms). */
+#define SIM_LLM_PREFILL_CHUNK 128
+/*
+ * Renders the conversation with the sim LLM's chat template (Qwen2.5's
+ * ChatML, tools included) into text, as the model would see it, generation
+ * prompt appended; a raw prompt is taken as is.  0 or -HDM_E_NOMEM.
+ */
+int sim_llm_render(const llm_input *in, buf *text);
+/* Tokens of rendered text: each special token (<|im_start|>, <|im_end|>,
+ * <|endoftext|>) counts one, the rest as the sim tokenizer splits it. */
+int sim_llm_token_count(const char *text, size_t len);
+int sim_infer_llm(const backend *b, backend_model *m, const infer_input *in,
+                  const infer_hooks *hooks, infer_output *out, hdm_err *err);
+
+/* ---- whisper (sim-whisper.c) ----------------------------------------------- */
+
 int sim_infer_whisper(const backend *b, backend_model *m, const infer_input *in,
                       const infer_hooks *hooks, infer_output *out, hdm_err *err);
 

@@ -44,6 +44,7 @@ const char *const *backend_names(void)
 static const char *const kind_names[MODEL_KIND__COUNT] = {
     [MODEL_CLIP] = "clip", [MODEL_VLM] = "vlm_chat", [MODEL_WHISPER] = "whisper",
     [MODEL_OCR] = "ocr",   [MODEL_DEPTH] = "depth",  [MODEL_POSE] = "pose",
+    [MODEL_LLM] = "llm",
 };
 
 int model_kind_parse(const char *model_type, model_kind *out)
@@ -73,7 +74,27 @@ const char *model_kind_name(model_kind kind)
 
 bool model_kind_is_genai(model_kind kind)
 {
-    return kind == MODEL_VLM;
+    return kind == MODEL_VLM || kind == MODEL_LLM;
+}
+
+bool model_kind_generates_text(model_kind kind)
+{
+    return kind == MODEL_VLM || kind == MODEL_LLM;
+}
+
+const char *llm_role_name(enum llm_role role)
+{
+    switch (role) {
+    case LLM_ROLE_SYSTEM:
+        return "system";
+    case LLM_ROLE_USER:
+        return "user";
+    case LLM_ROLE_ASSISTANT:
+        return "assistant";
+    case LLM_ROLE_TOOL:
+        return "tool";
+    }
+    return "user";
 }
 
 cJSON *infer_output_add_tensor(infer_output *out, const hdm_tensor *t)

@@ -37,6 +37,7 @@ typedef enum model_kind {
     MODEL_OCR,
     MODEL_DEPTH,
     MODEL_POSE,
+    MODEL_LLM,      /* "llm": text chat, HailoRT GenAI LLM */
     MODEL_KIND__COUNT
 } model_kind;
 
@@ -44,8 +45,12 @@ typedef enum model_kind {
 int model_kind_parse(const char *model_type, model_kind *out);
 /* Canonical name ("clip", "vlm_chat", ...). */
 const char *model_kind_name(model_kind kind);
-/* GenAI models share the chip's single KV cache: at most one resident. */
+/* GenAI models share the chip's single KV cache: at most one resident
+ * (vlm_chat and llm; the registry swaps one for the other). */
 bool model_kind_is_genai(model_kind kind);
+/* Kinds that generate text token by token: they may stream ("stream": true)
+ * and answer usage {prompt_tokens, completion_tokens} and finish_reason. */
+bool model_kind_generates_text(model_kind kind);
 
 /* What to load.  Paths are canonical and inside the allowed directories. */
 typedef struct model_spec {
@@ -69,6 +74,52 @@ typedef struct chat_message {
     char *text;     /* text parts joined with "\n" */
     int n_images;   /* image parts, in order, consume frames[] */
 } chat_message;
+
+/*
+ * The llm contract (docs/PROTOCOL.md, "llm"), shaped after HailoRT 5.2's
+ * genai::LLM: a conversation of structured messages that the model's own
+ * chat template renders (LLMGenerator::write(vector<json string>, tools)),
+ * or a raw prompt written as is (LLMGenerator::write(string)); sampling as
+ * LLMGeneratorParams holds it; stop strings and a JSON-only answer on top.
+ */
+enum llm_role { LLM_ROLE_SYSTEM, LLM_ROLE_USER, LLM_ROLE_ASSISTANT, LLM_ROLE_TOOL };
+enum llm_format { LLM_FORMAT_TEXT, LLM_FORMAT_JSON };
+
+/* "system", "user", "assistant", "tool". */
+const char *llm_role_name(enum llm_role role);
+
+typedef struct llm_message {
+    enum llm_role role;
+    char *content;      /* text parts joined with "\n"; "" when none (never NULL) */
+    /* assistant: the calls it made, [{"function": {"name": s, "arguments": {..}}}]
+     * (arguments always an object), owned; NULL when none. */
+    cJSON *tool_calls;
+    char *tool_name;    /* tool: the name of the tool that answered, or NULL */
+} llm_message;
+
+typedef struct llm_input {
+    llm_message *messages; /* the conversation, or NULL with `prompt` */
+    size_t n_messages;
+    char *prompt;          /* raw prompt, no chat template, or NULL with messages */
+    /* Tools the model may call, each {"type": "function", "function": {"name",
+     * "description", "parameters"}} as given (owned array), or NULL. */
+    cJSON *tools;
+    /* Sampling (LLMGeneratorParams); has_* false: the model's default. */
+    bool has_temperature;
+    double temperature;       /* 0..2; 0 = greedy (do_sample false) */
+    bool has_top_p;
+    double top_p;             /* 0..1 */
+    bool has_top_k;
+    int top_k;                /* 1..1000 */
+    bool has_frequency_penalty;
+    double frequency_penalty; /* -2..2 */
+    bool has_seed;
+    uint32_t seed;            /* 0..4294967294 (HailoRT's UINT32_MAX means "random") */
+    int max_tokens;           /* max_generated_tokens; 0 = the model's default */
+    char **stop;              /* stop strings, matched on the text */
+    size_t n_stop;
+    enum llm_format format;   /* LLM_FORMAT_JSON: the answer is one JSON object */
+} llm_input;
 
 enum clip_mode { CLIP_MODE_IMAGE, CLIP_MODE_TEXT };
 enum ocr_mode { OCR_MODE_DETECTION, OCR_MODE_RECOGNITION };
@@ -112,6 +163,7 @@ typedef struct infer_input {
         struct {
             hdm_tensor input;         /* depth, pose */
         } dense;
+        llm_input llm;
     } u;
 } infer_input;
 
@@ -132,9 +184,11 @@ typedef struct infer_output {
     cJSON *result;            /* the "result" value (owned) */
     hdm_tensor *tensors;      /* output tensors referenced from result (owned data) */
     uint32_t n_tensors;
-    int prompt_tokens;        /* VLM: from the model's tokenizer */
+    /* Text generation (model_kind_generates_text): counts from the model's
+     * own tokenizer (prompt_tokens with its chat template), never estimated. */
+    int prompt_tokens;
     int completion_tokens;
-    const char *finish_reason; /* VLM: "stop" or "length" (static string) */
+    const char *finish_reason; /* "stop" or "length" (static string) */
 } infer_output;
 
 /* Appends tensor *t (its data is taken over: must be malloc'd) to out and

@@ -41,7 +41,7 @@ static const struct {
 
 static int is_genai(const char *type)
 {
-    return strcmp(type, "vlm") == 0 || strcmp(type, "vlm_chat") == 0;
+    return strcmp(type, "vlm") == 0 || strcmp(type, "vlm_chat") == 0 || strcmp(type, "llm") == 0;
 }
 
 static int parse_opts(infer_opts *o, int argc, char **argv)
@@ -299,7 +299,7 @@ static int infer_exec(devctl_ctx *ctx, int argc, char **argv)
         goto out;
     const char *type = argv[optind], *path = argv[optind + 1];
     if (o.stream && !is_genai(type)) {
-        r = devctl_usage(&devctl_cmd_infer, "--stream is for vlm and vlm_chat");
+        r = devctl_usage(&devctl_cmd_infer, "--stream is for vlm, vlm_chat and llm");
         goto out;
     }
     req = hdm_request_new("infer");
@@ -317,8 +317,15 @@ static int infer_exec(devctl_ctx *ctx, int argc, char **argv)
     cJSON_AddItemToObject(json, "input_data", input);
     if (o.mode != NULL)
         cJSON_AddStringToObject(input, "mode", o.mode);
-    if (o.prompt != NULL)
+    if (o.prompt != NULL && strcmp(type, "llm") == 0) {
+        /* One user message, so the model's chat template applies. */
+        cJSON *msgs = cJSON_AddArrayToObject(input, "messages"), *m = cJSON_CreateObject();
+        cJSON_AddItemToArray(msgs, m);
+        cJSON_AddStringToObject(m, "role", "user");
+        cJSON_AddStringToObject(m, "content", o.prompt);
+    } else if (o.prompt != NULL) {
         cJSON_AddStringToObject(input, "prompt", o.prompt);
+    }
     if (o.max_tokens > 0)
         cJSON_AddNumberToObject(input, "max_generated_tokens", (double)o.max_tokens);
     if ((r = add_tensors(&o, type, req, input, keep)) != DEVCTL_OK)

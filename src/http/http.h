@@ -37,6 +37,10 @@ typedef struct http_reply {
      * their Content-Type; when set, `body` is not used. */
     char *raw;
     size_t raw_len;
+    /* How `raw` goes back once the layer is done with it (http_reply_take):
+     * raw_release(raw_release_arg), which frees it; NULL: free(raw). */
+    void (*raw_release)(void *arg);
+    void *raw_release_arg;
     char content_type[128];
     struct {
         char name[64];
@@ -58,6 +62,18 @@ void http_reply_json(http_reply *reply, int status, cJSON *body);
  */
 int http_reply_bytes(http_reply *reply, int status, const char *content_type, const void *data,
                      size_t len);
+/*
+ * A body handed over without a copy (large bodies a service writes itself):
+ * `data` (len bytes) becomes the reply, sent as `content_type`.  The layer
+ * calls release(arg) exactly once when it no longer needs the bytes - after
+ * the last one was sent, when the connection closed first, or when the reply
+ * is replaced or fails - and release must free them; so a service learns
+ * when the memory is really back (release NULL: the layer free()s data).
+ * Returns 0, or -1 for a bad content type (data is released at once and the
+ * reply becomes a 500).
+ */
+int http_reply_take(http_reply *reply, int status, const char *content_type, void *data,
+                    size_t len, void (*release)(void *arg), void *arg);
 /* The same for a NUL-terminated string. */
 int http_reply_text(http_reply *reply, int status, const char *content_type, const char *text);
 /* Adds a response header (e.g. "Content-Disposition", "attachment; filename=\"a.wav\"").
@@ -113,6 +129,9 @@ typedef void (*http_handler_fn)(http_request *req, http_reply *reply, void *user
 #define HTTP_BODY_NONE 0u
 #define HTTP_BODY_JSON 0x1u      /* application/json (any parameters): parsed with cJSON */
 #define HTTP_BODY_MULTIPART 0x2u /* multipart/form-data with a boundary: parsed into a form */
+/* JSON whatever the Content-Type says (none included): Ollama's API, whose
+ * own documented `curl -d` examples send form encoding. */
+#define HTTP_BODY_JSON_ANY 0x4u
 
 typedef struct http_route {
     const char *method;  /* "GET", "POST"; a GET route also answers HEAD */
@@ -206,6 +225,10 @@ void http_request_on_close(http_request *r, void (*fn)(void *user), void *user);
  * the producer. */
 void http_request_stream(http_request *r, http_stream_fn producer, void *user,
                          void (*free_user)(void *user));
+/* The same stream with another Content-Type (a static string), e.g.
+ * "application/x-ndjson" for Ollama's newline-delimited JSON. */
+void http_request_stream_as(http_request *r, const char *content_type, http_stream_fn producer,
+                            void *user, void (*free_user)(void *user));
 
 /* ---- multipart/form-data bodies ---------------------------------------------
  *
@@ -266,6 +289,15 @@ int http_form_file(const http_form *f, const char *name, const http_part **out, 
  */
 typedef cJSON *(*http_error_body_fn)(int status, const char *message);
 void http_server_set_error_body(http_server *s, http_error_body_fn fn);
+/*
+ * The same for the routes whose path starts with `path_prefix` (a static
+ * string), once such a route matched (400 bad JSON, 401, 411, 413, 415,
+ * 503): for a service speaking two APIs (hailo-llm: Ollama's {"error"},
+ * OpenAI's on "/v1/").  Wins over the server-wide hooks.  Call right after
+ * http_server_start.  Returns 0, or -1 when HTTP_MAX_ERROR_PREFIXES are set.
+ */
+#define HTTP_MAX_ERROR_PREFIXES 4
+int http_server_set_error_body_for(http_server *s, const char *path_prefix, http_error_body_fn fn);
 /*
  * The general form: fill `reply` (JSON, text or bytes) for the layer's own
  * error.  When set it wins over the cJSON hook; leaving reply->status 0

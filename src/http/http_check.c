@@ -111,6 +111,10 @@ static int check_body_type(http_request *req, char *msg, size_t msglen)
         req->body_type = HTTP_BODY_MULTIPART;
         return 0;
     }
+    if (types & HTTP_BODY_JSON_ANY) {
+        req->body_type = HTTP_BODY_JSON;
+        return 0;
+    }
     type_list(types, want, sizeof(want));
     shown(ct, got, sizeof(got));
     if (ct == NULL)

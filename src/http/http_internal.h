@@ -88,6 +88,13 @@ struct http_server {
     int port;                     /* the bound port */
     http_error_body_fn error_body;   /* read/written with __atomic builtins */
     http_error_reply_fn error_reply; /* likewise */
+    /* Per path prefix (http_server_set_error_body_for): entries are written
+     * before n_error_prefixes publishes them (release/acquire). */
+    struct {
+        const char *prefix;
+        http_error_body_fn fn;
+    } error_prefixes[HTTP_MAX_ERROR_PREFIXES];
+    int n_error_prefixes;
 
     pthread_mutex_t lock;         /* guards the fields below */
     pthread_cond_t idle;          /* signalled when a count below drops */
@@ -130,6 +137,7 @@ struct http_request {
     size_t bytes_out;             /* body bytes of a non-streamed reply */
     /* set by http_request_stream() inside the handler */
     bool stream_wanted;
+    const char *stream_type;      /* Content-Type of the stream; NULL: text/event-stream */
     http_stream_fn producer;
     void *producer_user;
     void (*producer_free)(void *user);
@@ -179,7 +187,8 @@ int http_check_request(http_request *req, const char *url, const char *version, 
  * connection, with Connection: close when req->close_after. */
 enum MHD_Result http_reply_send(http_request *req, http_reply *r);
 /* Fills r with the layer's own error (through the service's hooks). */
-void http_reply_layer_error(http_server *srv, http_reply *r, int status, const char *msg);
+void http_reply_layer_error(http_server *srv, const http_route *route, http_reply *r, int status,
+                            const char *msg);
 /* Frees what a reply owns and zeroes it. */
 void http_reply_clear(http_reply *r);
 /* Prints a JSON body in the server's style (malloc'd, NULL when out of memory). */

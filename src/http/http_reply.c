@@ -96,10 +96,25 @@ char *http_json_print(http_server *srv, cJSON *body)
 
 /* ---- handler-side helpers -------------------------------------------------- */
 
+/* Gives r->raw back (http_reply_take's release, else free) and forgets it. */
+static void raw_drop(http_reply *r)
+{
+    if (r->raw != NULL) {
+        if (r->raw_release != NULL)
+            r->raw_release(r->raw_release_arg);
+        else
+            free(r->raw);
+    }
+    r->raw = NULL;
+    r->raw_len = 0;
+    r->raw_release = NULL;
+    r->raw_release_arg = NULL;
+}
+
 void http_reply_clear(http_reply *r)
 {
     cJSON_Delete(r->body);
-    free(r->raw);
+    raw_drop(r);
     memset(r, 0, sizeof(*r));
 }
 
@@ -107,9 +122,7 @@ void http_reply_json(http_reply *reply, int status, cJSON *body)
 {
     if (reply->body != NULL && reply->body != body)
         cJSON_Delete(reply->body);
-    free(reply->raw);
-    reply->raw = NULL;
-    reply->raw_len = 0;
+    raw_drop(reply);
     reply->content_type[0] = '\0';
     reply->status = status;
     reply->body = body;
@@ -143,9 +156,33 @@ int http_reply_bytes(http_reply *reply, int status, const char *content_type, co
         memcpy(copy, data, len);
     cJSON_Delete(reply->body);
     reply->body = NULL;
-    free(reply->raw);
+    raw_drop(reply);
     reply->raw = copy;
     reply->raw_len = len;
+    snprintf(reply->content_type, sizeof(reply->content_type), "%s", content_type);
+    reply->status = status;
+    return 0;
+}
+
+int http_reply_take(http_reply *reply, int status, const char *content_type, void *data,
+                    size_t len, void (*release)(void *arg), void *arg)
+{
+    if (content_type == NULL || strlen(content_type) >= sizeof(reply->content_type) ||
+        strpbrk(content_type, "\r\n") != NULL) {
+        if (release != NULL)
+            release(arg);
+        else
+            free(data);
+        http_reply_error(reply, 500, "cannot build the reply (bad content type)");
+        return -1;
+    }
+    cJSON_Delete(reply->body);
+    reply->body = NULL;
+    raw_drop(reply);
+    reply->raw = data;
+    reply->raw_len = len;
+    reply->raw_release = release;
+    reply->raw_release_arg = arg;
     snprintf(reply->content_type, sizeof(reply->content_type), "%s", content_type);
     reply->status = status;
     return 0;
@@ -178,15 +215,41 @@ void http_server_set_error_body(http_server *s, http_error_body_fn fn)
         __atomic_store_n(&s->error_body, fn, __ATOMIC_RELEASE);
 }
 
+int http_server_set_error_body_for(http_server *s, const char *path_prefix, http_error_body_fn fn)
+{
+    if (s == NULL || path_prefix == NULL || fn == NULL)
+        return -1;
+    int n = __atomic_load_n(&s->n_error_prefixes, __ATOMIC_ACQUIRE);
+    if (n >= HTTP_MAX_ERROR_PREFIXES)
+        return -1;
+    s->error_prefixes[n].prefix = path_prefix;
+    s->error_prefixes[n].fn = fn;
+    __atomic_store_n(&s->n_error_prefixes, n + 1, __ATOMIC_RELEASE);
+    return 0;
+}
+
 void http_server_set_error_reply(http_server *s, http_error_reply_fn fn)
 {
     if (s != NULL)
         __atomic_store_n(&s->error_reply, fn, __ATOMIC_RELEASE);
 }
 
-void http_reply_layer_error(http_server *srv, http_reply *r, int status, const char *msg)
+void http_reply_layer_error(http_server *srv, const http_route *route, http_reply *r, int status,
+                            const char *msg)
 {
     http_reply_clear(r);
+    int n = __atomic_load_n(&srv->n_error_prefixes, __ATOMIC_ACQUIRE);
+    for (int i = 0; route != NULL && i < n; i++) {
+        const char *prefix = srv->error_prefixes[i].prefix;
+        if (strncmp(route->path, prefix, strlen(prefix)) != 0)
+            continue;
+        cJSON *shaped = srv->error_prefixes[i].fn(status, msg);
+        if (shaped != NULL) {
+            r->status = status;
+            r->body = shaped;
+            return;
+        }
+    }
     http_error_reply_fn rfn = __atomic_load_n(&srv->error_reply, __ATOMIC_ACQUIRE);
     if (rfn != NULL) {
         rfn(status, msg, r);
@@ -214,10 +277,15 @@ enum MHD_Result http_reply_send(http_request *req, http_reply *r)
     char *text = NULL;
     size_t len = 0;
     const char *ctype = NULL;
+    void (*release)(void *arg) = NULL;
+    void *release_arg = NULL;
     if (r->raw != NULL) {
         text = r->raw;
         len = r->raw_len;
+        release = r->raw_release;
+        release_arg = r->raw_release_arg;
         r->raw = NULL;
+        r->raw_release = NULL;
         ctype = r->content_type;
     } else if (r->body != NULL) {
         text = http_json_print(srv, r->body);
@@ -232,10 +300,20 @@ enum MHD_Result http_reply_send(http_request *req, http_reply *r)
         len = strlen(text);
         ctype = "application/json";
     }
-    struct MHD_Response *resp = MHD_create_response_from_buffer(
-        len, text != NULL ? text : "", text != NULL ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    /* A taken body goes back through its release once MHD is done with it
+     * (sent, or the connection gone). */
+    struct MHD_Response *resp =
+        release != NULL
+            ? MHD_create_response_from_buffer_with_free_callback_cls(len, text, release,
+                                                                     release_arg)
+            : MHD_create_response_from_buffer(len, text != NULL ? text : "",
+                                              text != NULL ? MHD_RESPMEM_MUST_FREE
+                                                           : MHD_RESPMEM_PERSISTENT);
     if (resp == NULL) {
-        free(text);
+        if (release != NULL)
+            release(release_arg);
+        else
+            free(text);
         http_reply_clear(r);
         return MHD_NO;
     }

@@ -162,9 +162,16 @@ void http_request_on_close(http_request *r, void (*fn)(void *user), void *user)
 void http_request_stream(http_request *r, http_stream_fn producer, void *user,
                          void (*free_user)(void *user))
 {
+    http_request_stream_as(r, NULL, producer, user, free_user);
+}
+
+void http_request_stream_as(http_request *r, const char *content_type, http_stream_fn producer,
+                            void *user, void (*free_user)(void *user))
+{
     if (r->producer_free != NULL && r->producer_user != NULL)
         r->producer_free(r->producer_user);
     r->stream_wanted = producer != NULL;
+    r->stream_type = content_type;
     r->producer = producer;
     r->producer_user = user;
     r->producer_free = free_user;
@@ -185,7 +192,7 @@ static enum MHD_Result send_layer_error(http_request *req, int status, const cha
                                         const char *hname, const char *hvalue)
 {
     http_reply r = {0};
-    http_reply_layer_error(req->srv, &r, status, msg);
+    http_reply_layer_error(req->srv, req->route, &r, status, msg);
     if (hname != NULL)
         http_reply_header(&r, hname, hvalue);
     return http_reply_send(req, &r);
@@ -202,7 +209,7 @@ static void prepare_error(http_request *req, int status, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    http_reply_layer_error(req->srv, &req->reply, status, msg);
+    http_reply_layer_error(req->srv, req->route, &req->reply, status, msg);
 }
 
 /* ---- the worker side -------------------------------------------------------- */

@@ -252,7 +252,8 @@ int http_stream_start(http_request *req)
         free(s);
         return -ENOMEM;
     }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            req->stream_type != NULL ? req->stream_type : "text/event-stream");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "keep-alive");
     MHD_add_response_header(resp, "X-Accel-Buffering", "no");

@@ -137,6 +137,36 @@ static int parse_clip(parse_ctx *pc, const cJSON *in, hdm_err *err)
     return want_dtype(&ii->u.clip.tensor, "input_data.tensor (clip text)", HDM_DT_FLOAT32, err);
 }
 
+/* Stop strings of vlm and llm: a string or a list of non-empty strings. */
+static int parse_stop(const cJSON *in, char ***out, size_t *n_out, hdm_err *err)
+{
+    const cJSON *stop = field(in, "stop");
+    if (!stop)
+        return 0;
+    int n = cJSON_IsString(stop) ? 1 : cJSON_IsArray(stop) ? cJSON_GetArraySize(stop) : -1;
+    if (n < 0)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                           "input_data.stop must be a string or a list of strings");
+    if (n > INPUT_MAX_STOP)
+        return hdm_err_set(err, HDM_E_TOO_LARGE, "input_data.stop has more than %d strings",
+                           INPUT_MAX_STOP);
+    if (n > 0 && !(*out = calloc((size_t)n, sizeof(char *))))
+        return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
+    for (int i = 0; i < n; i++) {
+        const cJSON *s = cJSON_IsString(stop) ? stop : cJSON_GetArrayItem(stop, i);
+        if (!cJSON_IsString(s) || !s->valuestring[0])
+            return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                               "input_data.stop[%d] must be a non-empty string", i);
+        if (strlen(s->valuestring) > INPUT_MAX_STOP_LEN)
+            return hdm_err_set(err, HDM_E_TOO_LARGE, "input_data.stop[%d] is longer than %d bytes",
+                               i, INPUT_MAX_STOP_LEN);
+        if (!((*out)[i] = strdup(s->valuestring)))
+            return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
+        (*n_out)++;
+    }
+    return 0;
+}
+
 /* ---- vlm ----------------------------------------------------------------- */
 
 static int parse_message(const cJSON *msg, size_t index, chat_message *out, size_t *text_total,
@@ -325,32 +355,330 @@ static int parse_vlm(parse_ctx *pc, const cJSON *in, hdm_err *err)
         ii->u.vlm.seed = (uint64_t)seed;
     }
 
-    const cJSON *stop = field(in, "stop");
-    if (stop) {
-        int n = cJSON_IsString(stop) ? 1 : cJSON_IsArray(stop) ? cJSON_GetArraySize(stop) : -1;
-        if (n < 0)
-            return hdm_err_set(err, HDM_E_BAD_REQUEST,
-                               "input_data.stop must be a string or a list of strings");
-        if (n > INPUT_MAX_STOP)
-            return hdm_err_set(err, HDM_E_TOO_LARGE, "input_data.stop has more than %d strings",
-                               INPUT_MAX_STOP);
-        if (n > 0 && !(ii->u.vlm.stop = calloc((size_t)n, sizeof(char *))))
-            return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
-        for (int i = 0; i < n; i++) {
-            const cJSON *s = cJSON_IsString(stop) ? stop : cJSON_GetArrayItem(stop, i);
-            if (!cJSON_IsString(s) || !s->valuestring[0])
+    return parse_stop(in, &ii->u.vlm.stop, &ii->u.vlm.n_stop, err);
+}
+
+/* ---- llm ----------------------------------------------------------------- */
+
+/* Adds a message's or tool's size to the request's text total. */
+static int text_budget(size_t *total, size_t add, hdm_err *err)
+{
+    *total += add;
+    if (*total > INPUT_MAX_TEXT)
+        return hdm_err_set(err, HDM_E_TOO_LARGE,
+                           "input_data.messages text exceeds %u bytes in total", INPUT_MAX_TEXT);
+    return 0;
+}
+
+/* content: a string, or a list of {"type": "text", "text"} parts (joined
+ * with "\n"); absent or null is "". */
+static int llm_content(const cJSON *msg, const char *where, char **out, hdm_err *err)
+{
+    const cJSON *content = field(msg, "content");
+    buf text = {0};
+    int rc = 0;
+    if (!content || cJSON_IsString(content)) {
+        const char *s = content ? content->valuestring : "";
+        rc = buf_append(&text, s, strlen(s) + 1);
+    } else if (cJSON_IsArray(content)) {
+        if (cJSON_GetArraySize(content) > INPUT_MAX_PARTS)
+            return hdm_err_set(err, HDM_E_TOO_LARGE, "%s.content has more than %d parts", where,
+                               INPUT_MAX_PARTS);
+        size_t i = 0;
+        const cJSON *part;
+        cJSON_ArrayForEach(part, content)
+        {
+            const cJSON *type = cJSON_IsObject(part) ? field(part, "type") : NULL;
+            const cJSON *t = cJSON_IsObject(part) ? field(part, "text") : NULL;
+            if (!cJSON_IsString(type) || strcmp(type->valuestring, "text") != 0) {
+                buf_free(&text);
                 return hdm_err_set(err, HDM_E_BAD_REQUEST,
-                                   "input_data.stop[%d] must be a non-empty string", i);
-            if (strlen(s->valuestring) > INPUT_MAX_STOP_LEN)
-                return hdm_err_set(err, HDM_E_TOO_LARGE,
-                                   "input_data.stop[%d] is longer than %d bytes", i,
-                                   INPUT_MAX_STOP_LEN);
-            if (!(ii->u.vlm.stop[i] = strdup(s->valuestring)))
-                return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
-            ii->u.vlm.n_stop++;
+                                   "%s.content[%zu] must be {\"type\": \"text\", \"text\": ...}: "
+                                   "an llm model takes text only",
+                                   where, i);
+            }
+            if (!cJSON_IsString(t)) {
+                buf_free(&text);
+                return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s.content[%zu].text must be a string",
+                                   where, i);
+            }
+            if ((i > 0 && buf_append(&text, "\n", 1) < 0) ||
+                buf_append(&text, t->valuestring, strlen(t->valuestring)) < 0)
+                rc = -HDM_E_NOMEM;
+            i++;
         }
+        if (rc == 0)
+            rc = buf_append(&text, "", 1);
+    } else {
+        return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                           "%s.content must be a string or a list of text parts", where);
+    }
+    if (rc < 0) {
+        buf_free(&text);
+        return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
+    }
+    *out = (char *)text.data;
+    return 0;
+}
+
+/* A tool or function name: non-empty, at most INPUT_MAX_TOOL_NAME bytes. */
+static int tool_name_ok(const cJSON *name, const char *what, hdm_err *err)
+{
+    if (!cJSON_IsString(name) || !name->valuestring[0])
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s must be a non-empty string", what);
+    if (strlen(name->valuestring) > INPUT_MAX_TOOL_NAME)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s is longer than %d bytes", what,
+                           INPUT_MAX_TOOL_NAME);
+    return 0;
+}
+
+/* An assistant's tool_calls, normalised to [{"function": {"name", "arguments": {}}}];
+ * arguments may come as an object (Ollama) or as a string holding one (OpenAI). */
+static int llm_tool_calls(const cJSON *calls, const char *where, cJSON **out, size_t *total,
+                          hdm_err *err)
+{
+    if (!cJSON_IsArray(calls))
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s.tool_calls must be a list", where);
+    if (cJSON_GetArraySize(calls) > INPUT_MAX_TOOL_CALLS)
+        return hdm_err_set(err, HDM_E_TOO_LARGE, "%s.tool_calls has more than %d calls", where,
+                           INPUT_MAX_TOOL_CALLS);
+    cJSON *list = cJSON_CreateArray();
+    if (!list)
+        return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
+    *out = list;
+    size_t i = 0;
+    const cJSON *call;
+    cJSON_ArrayForEach(call, calls)
+    {
+        char what[160];
+        const cJSON *fn = cJSON_IsObject(call) ? field(call, "function") : NULL;
+        if (!cJSON_IsObject(fn))
+            return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                               "%s.tool_calls[%zu] must be {\"function\": {\"name\", \"arguments\"}}",
+                               where, i);
+        snprintf(what, sizeof(what), "%s.tool_calls[%zu].function.name", where, i);
+        int rc = tool_name_ok(field(fn, "name"), what, err);
+        if (rc < 0)
+            return rc;
+        const cJSON *args = field(fn, "arguments");
+        cJSON *parsed = NULL;
+        if (!args) {
+            parsed = cJSON_CreateObject();
+        } else if (cJSON_IsString(args)) {
+            parsed = cJSON_Parse(args->valuestring);
+            if (!cJSON_IsObject(parsed)) {
+                cJSON_Delete(parsed);
+                return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                                   "%s.tool_calls[%zu].function.arguments must be a JSON object "
+                                   "(or a string holding one)",
+                                   where, i);
+            }
+        } else if (cJSON_IsObject(args)) {
+            parsed = cJSON_Duplicate(args, 1);
+        } else {
+            return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                               "%s.tool_calls[%zu].function.arguments must be a JSON object", where,
+                               i);
+        }
+        cJSON *c = cJSON_CreateObject(), *f = c ? cJSON_AddObjectToObject(c, "function") : NULL;
+        if (!parsed || !f || !cJSON_AddStringToObject(f, "name", field(fn, "name")->valuestring)) {
+            cJSON_Delete(parsed);
+            cJSON_Delete(c);
+            return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
+        }
+        cJSON_AddItemToObject(f, "arguments", parsed);
+        cJSON_AddItemToArray(list, c);
+        char *text = cJSON_PrintUnformatted(c);
+        size_t len = text ? strlen(text) : 0;
+        cJSON_free(text);
+        if ((rc = text_budget(total, len, err)) < 0)
+            return rc;
+        i++;
     }
     return 0;
+}
+
+static int parse_llm_message(const cJSON *msg, size_t index, llm_message *out, size_t *total,
+                             hdm_err *err)
+{
+    char where[48];
+    int rc;
+    snprintf(where, sizeof(where), "input_data.messages[%zu]", index);
+    if (!cJSON_IsObject(msg))
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s must be an object", where);
+    const cJSON *role = field(msg, "role");
+    if (!cJSON_IsString(role))
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s.role required", where);
+    static const enum llm_role roles[] = {LLM_ROLE_SYSTEM, LLM_ROLE_USER, LLM_ROLE_ASSISTANT,
+                                          LLM_ROLE_TOOL};
+    size_t r = 0;
+    while (r < 4 && strcmp(role->valuestring, llm_role_name(roles[r])) != 0)
+        r++;
+    if (r == 4)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                           "%s.role must be system, user, assistant or tool, not '%.64s'", where,
+                           role->valuestring);
+    out->role = roles[r];
+    if ((rc = llm_content(msg, where, &out->content, err)) < 0 ||
+        (rc = text_budget(total, strlen(out->content), err)) < 0)
+        return rc;
+    const cJSON *calls = field(msg, "tool_calls");
+    if (calls && out->role != LLM_ROLE_ASSISTANT)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                           "%s.tool_calls: only assistant messages carry tool calls", where);
+    if (calls && (rc = llm_tool_calls(calls, where, &out->tool_calls, total, err)) < 0)
+        return rc;
+    const cJSON *name = field(msg, "tool_name");
+    if (!name)
+        name = field(msg, "name");
+    if (name && out->role == LLM_ROLE_TOOL) {
+        char what[64];
+        snprintf(what, sizeof(what), "%s.tool_name", where);
+        if ((rc = tool_name_ok(name, what, err)) < 0)
+            return rc;
+        if (!(out->tool_name = strdup(name->valuestring)))
+            return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
+    }
+    return 0;
+}
+
+static int parse_tools(const cJSON *tools, llm_input *li, size_t *total, hdm_err *err)
+{
+    if (!cJSON_IsArray(tools))
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "input_data.tools must be a list of tools");
+    int n = cJSON_GetArraySize(tools);
+    if (n > INPUT_MAX_TOOLS)
+        return hdm_err_set(err, HDM_E_TOO_LARGE, "input_data.tools has more than %d tools",
+                           INPUT_MAX_TOOLS);
+    if (n == 0)
+        return 0; /* no tools: the same as none given */
+    int i = 0, rc;
+    const cJSON *t;
+    cJSON_ArrayForEach(t, tools)
+    {
+        char what[64];
+        const cJSON *type = cJSON_IsObject(t) ? field(t, "type") : NULL;
+        const cJSON *fn = cJSON_IsObject(t) ? field(t, "function") : NULL;
+        if ((type && (!cJSON_IsString(type) || strcmp(type->valuestring, "function") != 0)) ||
+            !cJSON_IsObject(fn))
+            return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                               "input_data.tools[%d] must be {\"type\": \"function\", "
+                               "\"function\": {\"name\", \"description\", \"parameters\"}}",
+                               i);
+        snprintf(what, sizeof(what), "input_data.tools[%d].function.name", i);
+        if ((rc = tool_name_ok(field(fn, "name"), what, err)) < 0)
+            return rc;
+        const cJSON *params = field(fn, "parameters");
+        if (params && !cJSON_IsObject(params))
+            return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                               "input_data.tools[%d].function.parameters must be a JSON schema "
+                               "object",
+                               i);
+        char *text = cJSON_PrintUnformatted(t);
+        size_t len = text ? strlen(text) : 0;
+        cJSON_free(text);
+        if (!text)
+            return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
+        if ((rc = text_budget(total, len, err)) < 0)
+            return rc;
+        i++;
+    }
+    if (!(li->tools = cJSON_Duplicate(tools, 1)))
+        return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
+    return 0;
+}
+
+static int opt_double(const cJSON *in, const char *name, double min, double max, bool *has,
+                      double *out, hdm_err *err)
+{
+    char what[48];
+    snprintf(what, sizeof(what), "input_data.%s", name);
+    if (!field(in, name))
+        return 0;
+    *has = true;
+    return get_double(in, name, what, min, max, out, err);
+}
+
+static int parse_llm(parse_ctx *pc, const cJSON *in, hdm_err *err)
+{
+    llm_input *li = &pc->j->input.u.llm;
+    size_t total = 0;
+    int rc;
+    const cJSON *messages = field(in, "messages"), *prompt = field(in, "prompt");
+    if (messages && prompt)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                           "input_data: give messages or prompt, not both");
+    if (prompt) {
+        if (!cJSON_IsString(prompt))
+            return hdm_err_set(err, HDM_E_BAD_REQUEST, "input_data.prompt must be a string");
+        size_t len = strlen(prompt->valuestring);
+        if (len == 0)
+            return hdm_err_set(err, HDM_E_BAD_REQUEST, "input_data.prompt must not be empty");
+        if (len > INPUT_MAX_TEXT)
+            return hdm_err_set(err, HDM_E_TOO_LARGE, "input_data.prompt exceeds %u bytes",
+                               INPUT_MAX_TEXT);
+        if (!(li->prompt = strdup(prompt->valuestring)))
+            return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
+    } else {
+        if (!messages)
+            return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                               "input_data.messages required (or a raw prompt)");
+        if (!cJSON_IsArray(messages))
+            return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                               "input_data.messages must be a list of chat messages");
+        int n = cJSON_GetArraySize(messages);
+        if (n == 0)
+            return hdm_err_set(err, HDM_E_BAD_REQUEST, "input_data.messages must not be empty");
+        if (n > INPUT_MAX_MESSAGES)
+            return hdm_err_set(err, HDM_E_TOO_LARGE,
+                               "input_data.messages has more than %d messages", INPUT_MAX_MESSAGES);
+        if (!(li->messages = calloc((size_t)n, sizeof(llm_message))))
+            return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
+        const cJSON *msg;
+        cJSON_ArrayForEach(msg, messages)
+        {
+            llm_message *m = &li->messages[li->n_messages++]; /* counted first: clear() frees it */
+            if ((rc = parse_llm_message(msg, li->n_messages - 1, m, &total, err)) < 0)
+                return rc;
+        }
+    }
+    const cJSON *tools = field(in, "tools");
+    if (tools && (rc = parse_tools(tools, li, &total, err)) < 0)
+        return rc;
+
+    long long v = 0;
+    if ((rc = opt_double(in, "temperature", 0, 2, &li->has_temperature, &li->temperature, err)) <
+            0 ||
+        (rc = opt_double(in, "top_p", 0, 1, &li->has_top_p, &li->top_p, err)) < 0 ||
+        (rc = opt_double(in, "frequency_penalty", -2, 2, &li->has_frequency_penalty,
+                         &li->frequency_penalty, err)) < 0)
+        return rc;
+    if (field(in, "top_k")) {
+        if ((rc = get_int(in, "top_k", "input_data.top_k", 1, 1000, &v, err)) < 0)
+            return rc;
+        li->has_top_k = true;
+        li->top_k = (int)v;
+    }
+    if (field(in, "seed")) {
+        if ((rc = get_int(in, "seed", "input_data.seed", 0, (long long)INPUT_MAX_SEED, &v, err)) <
+            0)
+            return rc;
+        li->has_seed = true;
+        li->seed = (uint32_t)v;
+    }
+    v = 0;
+    if ((rc = get_int(in, "max_generated_tokens", "input_data.max_generated_tokens", 1,
+                      INPUT_MAX_MAX_TOKENS, &v, err)) < 0)
+        return rc;
+    li->max_tokens = (int)v;
+    const char *format = NULL;
+    if ((rc = get_string(in, "format", "input_data.format", 16, &format, err)) < 0)
+        return rc;
+    if (format && strcmp(format, "json") != 0)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                           "input_data.format must be \"json\" (or absent), not '%s'", format);
+    li->format = format ? LLM_FORMAT_JSON : LLM_FORMAT_TEXT;
+    return parse_stop(in, &li->stop, &li->n_stop, err);
 }
 
 /* ---- whisper ------------------------------------------------------------- */
@@ -534,6 +862,9 @@ int infer_input_parse(job *j, const cJSON *input_data, const frame_attachment *a
     case MODEL_POSE:
         rc = parse_dense(&pc, input_data, err);
         break;
+    case MODEL_LLM:
+        rc = parse_llm(&pc, input_data, err);
+        break;
     default:
         rc = hdm_err_set(err, HDM_E_UNSUPPORTED, "model type has no input parser");
         break;
@@ -562,6 +893,19 @@ void infer_input_clear(infer_input *in)
         free(in->u.vlm.stop);
     } else if (in->kind == MODEL_OCR) {
         free(in->u.ocr.crops);
+    } else if (in->kind == MODEL_LLM) {
+        llm_input *li = &in->u.llm;
+        for (size_t i = 0; i < li->n_messages; i++) {
+            free(li->messages[i].content);
+            cJSON_Delete(li->messages[i].tool_calls);
+            free(li->messages[i].tool_name);
+        }
+        free(li->messages);
+        free(li->prompt);
+        cJSON_Delete(li->tools);
+        for (size_t i = 0; i < li->n_stop; i++)
+            free(li->stop[i]);
+        free(li->stop);
     }
     memset(in, 0, sizeof(*in));
 }

@@ -29,6 +29,10 @@
 #define INPUT_MAX_AUDIO_SAMPLES (16000u * 60u * 30u) /* 30 minutes at 16 kHz */
 #define INPUT_MAX_MAX_TOKENS 16384                   /* max_generated_tokens */
 #define INPUT_MAX_LANGS 64                           /* OCR recognition languages */
+#define INPUT_MAX_TOOLS 64                           /* llm tools per request */
+#define INPUT_MAX_TOOL_CALLS 16                      /* llm tool calls per message */
+#define INPUT_MAX_TOOL_NAME 64                       /* bytes of a tool's name */
+#define INPUT_MAX_SEED 4294967294.0                  /* llm seed: HailoRT's uint32, less "random" */
 
 /*
  * Parses input_data for j->kind into j->input.  Tensors decoded from base64

@@ -163,7 +163,7 @@ void proto_answer_job(manager *m, conn *c, job *j)
         ok = ok && result &&
              cJSON_AddNumberToObject(resp, "inference_time_ms",
                                      (double)(j->inference_time_ms > 0 ? j->inference_time_ms : 0));
-        if (ok && j->kind == MODEL_VLM) {
+        if (ok && model_kind_generates_text(j->kind)) {
             cJSON *usage = cJSON_AddObjectToObject(resp, "usage");
             ok = usage && cJSON_AddNumberToObject(usage, "prompt_tokens", j->out.prompt_tokens) &&
                  cJSON_AddNumberToObject(usage, "completion_tokens", j->out.completion_tokens);

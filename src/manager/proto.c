@@ -276,9 +276,9 @@ static int build_job(manager *m, conn *c, frame *f, const cJSON *req, proto_acti
             goto fail;
         }
         j->stream = cJSON_IsTrue(stream);
-        if (j->stream && kind != MODEL_VLM) {
+        if (j->stream && !model_kind_generates_text(kind)) {
             rc = hdm_err_set(err, HDM_E_BAD_REQUEST,
-                             "stream is only supported for model_type vlm_chat and vlm");
+                             "stream is only supported for model_type llm, vlm_chat and vlm");
             goto fail;
         }
         if (f->binary && f->n_attachments > 0) {

@@ -94,7 +94,7 @@ static int run_one(vision_app *app, const chat_params *params, const char *text,
                    const uint8_t *frames, size_t n, cJSON *echo, int index, cJSON *results,
                    double *total_ms, int *ptok, int *ctok, int cancel_fd, hdm_err *err)
 {
-    gen_result res = {0};
+    chat_result res = {0};
     cJSON *prompt = build_prompt(app->cfg, n, text);
     int r;
     if (!prompt) {
@@ -111,7 +111,7 @@ static int run_one(vision_app *app, const chat_params *params, const char *text,
     cJSON *o = cJSON_CreateObject();
     if (!o) {
         cJSON_Delete(echo);
-        gen_result_free(&res);
+        chat_result_free(&res);
         return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
     }
     cJSON_AddItemToArray(results, o);
@@ -123,7 +123,7 @@ static int run_one(vision_app *app, const chat_params *params, const char *text,
     *total_ms += res.inference_ms;
     *ptok += res.prompt_tokens;
     *ctok += res.completion_tokens;
-    gen_result_free(&res);
+    chat_result_free(&res);
     return 0;
 }
 
@@ -140,7 +140,7 @@ void analyze_handle(http_request *hr, http_reply *reply, void *user)
     int r, n = 0;
 
     if ((r = chat_parse_params(body, app->cfg, &params, &param, &err)) < 0) {
-        vision_reply_error(reply, completion_status_for(r), err.msg, param, "invalid_request");
+        openai_reply_error(reply, completion_status_for(r), err.msg, param, "invalid_request");
         return;
     }
     const cJSON *imgs = cJSON_GetObjectItemCaseSensitive(body, "images");
@@ -150,7 +150,7 @@ void analyze_handle(http_request *hr, http_reply *reply, void *user)
     if (!imgs && single) {
         n = 1;
     } else if (!cJSON_IsArray(imgs) || (n = cJSON_GetArraySize(imgs)) == 0) {
-        vision_reply_error(reply, 400, "images must be a non-empty list of images", "images",
+        openai_reply_error(reply, 400, "images must be a non-empty list of images", "images",
                            "invalid_request");
         goto out;
     }
@@ -158,33 +158,33 @@ void analyze_handle(http_request *hr, http_reply *reply, void *user)
         char msg[128];
         snprintf(msg, sizeof(msg), "too many images: at most %d are allowed per request",
                  app->cfg->max_images);
-        vision_reply_error(reply, 400, msg, "images", "invalid_request");
+        openai_reply_error(reply, 400, msg, "images", "invalid_request");
         goto out;
     }
     if (prompt && !cJSON_IsNull(prompt) && (!cJSON_IsString(prompt) || !prompt->valuestring[0])) {
-        vision_reply_error(reply, 400, "prompt must be a non-empty string", "prompt",
+        openai_reply_error(reply, 400, "prompt must be a non-empty string", "prompt",
                            "invalid_request");
         goto out;
     }
     if (indiv && !cJSON_IsNull(indiv) && !cJSON_IsBool(indiv)) {
-        vision_reply_error(reply, 400, "return_individual_results must be a boolean",
+        openai_reply_error(reply, 400, "return_individual_results must be a boolean",
                            "return_individual_results", "invalid_request");
         goto out;
     }
     if (!(images = calloc((size_t)n, sizeof(*images)))) {
-        vision_reply_error(reply, 500, "out of memory", NULL, NULL);
+        openai_reply_error(reply, 500, "out of memory", NULL, NULL);
         goto out;
     }
     for (int i = 0; i < n; i++)
         if ((r = image_entry(single && !imgs ? single : cJSON_GetArrayItem(imgs, i), i, &images[i],
                              &err)) < 0) {
-            vision_reply_error(reply, 400, err.msg, "images", "invalid_request");
+            openai_reply_error(reply, 400, err.msg, "images", "invalid_request");
             goto out;
         }
     if (!vision_check_ready(app, reply))
         goto out;
     if ((r = vision_load_frames(app, images, (size_t)n, &frames, &err)) < 0) {
-        vision_reply_error(reply, completion_status_for(r), err.msg, "images",
+        openai_reply_error(reply, completion_status_for(r), err.msg, "images",
                            r == -HDM_E_TOO_LARGE ? "image_too_large" : "invalid_image");
         goto out;
     }
@@ -193,11 +193,11 @@ void analyze_handle(http_request *hr, http_reply *reply, void *user)
     int ptok = 0, ctok = 0;
     cJSON *results;
     if (!(out = cJSON_CreateObject()) || !(results = cJSON_AddArrayToObject(out, "results"))) {
-        vision_reply_error(reply, 500, "out of memory", NULL, NULL);
+        openai_reply_error(reply, 500, "out of memory", NULL, NULL);
         goto out;
     }
-    vision_cancel vc;
-    vision_cancel_begin(&vc, hr);
+    chat_cancel vc;
+    chat_cancel_begin(&vc, hr);
     if (!cJSON_IsFalse(indiv)) {
         for (int i = 0; i < n && r >= 0; i++)
             r = run_one(app, &params, text, frames + (size_t)i * VISION_FRAME_BYTES, 1,
@@ -206,11 +206,11 @@ void analyze_handle(http_request *hr, http_reply *reply, void *user)
         r = run_one(app, &params, text, frames, (size_t)n, cJSON_CreateString("combined"), 0,
                     results, &total, &ptok, &ctok, vc.fd, &err);
     }
-    vision_cancel_end(&vc);
+    chat_cancel_end(&vc);
     if (r < 0) {
         int status = -r == HDM_E_NOT_FOUND ? 503 : completion_status_for(r);
         log_warn("analyze failed (%s): %s", hdm_error_code_name(r), err.msg);
-        vision_reply_error(reply, status, err.msg, NULL, hdm_error_code_name(r));
+        openai_reply_error(reply, status, err.msg, NULL, hdm_error_code_name(r));
         goto out;
     }
     cJSON_AddNumberToObject(out, "total_inference_time_ms", total);

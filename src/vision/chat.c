@@ -44,108 +44,14 @@ static bool is_null(const cJSON *v)
     return !v || cJSON_IsNull(v);
 }
 
-static int get_number(const cJSON *body, const char *name, double lo, double hi, double *out,
-                      const char **param, hdm_err *err)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, name);
-    if (is_null(v))
-        return 0;
-    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < lo ||
-        v->valuedouble > hi) {
-        *param = name;
-        return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s must be a number between %g and %g", name,
-                           lo, hi);
-    }
-    *out = v->valuedouble;
-    return 0;
-}
-
-static int get_int(const cJSON *v, const char *name, long lo, long hi, long *out,
-                   const char **param, hdm_err *err)
-{
-    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) ||
-        v->valuedouble != floor(v->valuedouble) || v->valuedouble < (double)lo ||
-        v->valuedouble > (double)hi) {
-        *param = name;
-        hdm_err_set(err, HDM_E_BAD_REQUEST, "%s must be an integer between %ld and %ld", name, lo,
-                    hi);
-        /* A constant the compiler can see is negative: callers read *out
-         * only after a 0 (-O3 otherwise warns they might read it unset). */
-        return -HDM_E_BAD_REQUEST;
-    }
-    *out = (long)v->valuedouble;
-    return 0;
-}
-
-static int get_bool(const cJSON *obj, const char *name, bool *out, const char **param, hdm_err *err)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-    if (is_null(v))
-        return 0;
-    if (!cJSON_IsBool(v)) {
-        *param = name;
-        return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s must be a boolean", name);
-    }
-    *out = cJSON_IsTrue(v);
-    return 0;
-}
-
-static int parse_stop(const cJSON *v, chat_params *p, const char **param, hdm_err *err)
-{
-    if (is_null(v))
-        return 0;
-    *param = "stop";
-    if (cJSON_IsString(v)) {
-        if (strlen(v->valuestring) > VISION_MAX_STOP_LEN)
-            return hdm_err_set(err, HDM_E_BAD_REQUEST, "stop is longer than %d bytes",
-                               VISION_MAX_STOP_LEN);
-        if (!(p->stop[0] = strdup(v->valuestring)))
-            return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
-        p->n_stop = 1;
-        return 0;
-    }
-    if (!cJSON_IsArray(v))
-        return hdm_err_set(err, HDM_E_BAD_REQUEST,
-                           "stop must be a string or a list of at most %d strings",
-                           VISION_MAX_STOP);
-    int n = cJSON_GetArraySize(v);
-    if (n > VISION_MAX_STOP)
-        return hdm_err_set(err, HDM_E_BAD_REQUEST, "stop has %d entries; at most %d are allowed", n,
-                           VISION_MAX_STOP);
-    const cJSON *it;
-    cJSON_ArrayForEach(it, v)
-    {
-        if (!cJSON_IsString(it))
-            return hdm_err_set(err, HDM_E_BAD_REQUEST, "stop[%d] must be a string", p->n_stop);
-        if (strlen(it->valuestring) > VISION_MAX_STOP_LEN)
-            return hdm_err_set(err, HDM_E_BAD_REQUEST, "stop[%d] is longer than %d bytes",
-                               p->n_stop, VISION_MAX_STOP_LEN);
-        if (!(p->stop[p->n_stop] = strdup(it->valuestring)))
-            return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
-        p->n_stop++;
-    }
-    *param = NULL;
-    return 0;
-}
-
-void chat_params_free(chat_params *p)
-{
-    if (!p)
-        return;
-    for (int i = 0; i < p->n_stop; i++)
-        free(p->stop[i]);
-    p->n_stop = 0;
-}
-
 int chat_parse_params(const cJSON *body, const vision_config *cfg, chat_params *p,
                       const char **param, hdm_err *err)
 {
-    int r;
+    const chat_defaults d = {.temperature = cfg->temperature,
+                             .top_p = cfg->top_p,
+                             .max_tokens = cfg->max_tokens,
+                             .seed = cfg->seed};
     memset(p, 0, sizeof(*p));
-    p->temperature = cfg->temperature;
-    p->top_p = cfg->top_p;
-    p->max_tokens = cfg->max_tokens;
-    p->seed = cfg->seed;
     *param = NULL;
 
     /* Any name is served by the loaded model, as the original service did:
@@ -155,50 +61,7 @@ int chat_parse_params(const cJSON *body, const vision_config *cfg, chat_params *
         *param = "model";
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "model must be a string");
     }
-    if ((r = get_number(body, "temperature", 0, 2, &p->temperature, param, err)) < 0 ||
-        (r = get_number(body, "top_p", 0, 1, &p->top_p, param, err)) < 0)
-        return r;
-    static const char *const max_names[] = {"max_completion_tokens", "max_tokens"};
-    for (size_t i = 0; i < 2; i++) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, max_names[i]);
-        long n;
-        if (is_null(v))
-            continue;
-        if ((r = get_int(v, max_names[i], 1, INT_MAX, &n, param, err)) < 0)
-            return r;
-        /* The config caps what one request may ask for. */
-        p->max_tokens = n < cfg->max_tokens ? (int)n : cfg->max_tokens;
-        break;
-    }
-    const cJSON *seed = cJSON_GetObjectItemCaseSensitive(body, "seed");
-    if (!is_null(seed)) {
-        long s;
-        if ((r = get_int(seed, "seed", 0, INT_MAX, &s, param, err)) < 0)
-            return r;
-        p->seed = (int)s;
-    }
-    const cJSON *n = cJSON_GetObjectItemCaseSensitive(body, "n");
-    if (!is_null(n)) {
-        long nv;
-        if ((r = get_int(n, "n", 1, 1, &nv, param, err)) < 0)
-            return r;
-    }
-    if ((r = parse_stop(cJSON_GetObjectItemCaseSensitive(body, "stop"), p, param, err)) < 0)
-        return r;
-    if ((r = get_bool(body, "stream", &p->stream, param, err)) < 0)
-        return r;
-    const cJSON *so = cJSON_GetObjectItemCaseSensitive(body, "stream_options");
-    if (!is_null(so)) {
-        if (!cJSON_IsObject(so)) {
-            *param = "stream_options";
-            return hdm_err_set(err, HDM_E_BAD_REQUEST, "stream_options must be an object");
-        }
-        if ((r = get_bool(so, "include_usage", &p->include_usage, param, err)) < 0) {
-            *param = "stream_options.include_usage";
-            return r;
-        }
-    }
-    return 0;
+    return openai_parse_params(body, &d, p, param, err);
 }
 
 /* ---- messages ---------------------------------------------------------- */

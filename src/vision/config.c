@@ -153,7 +153,8 @@ int vision_config_check(const vision_config *cfg, hdm_err *err)
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "generation.system_prompt must be set");
     for (size_t i = 0; i < cfg->remote_allowed_networks.n; i++) {
         net_block b;
-        int r = netpolicy_parse(cfg->remote_allowed_networks.items[i], &b, err);
+        int r = netpolicy_parse("images.remote_allowed_networks",
+                                cfg->remote_allowed_networks.items[i], &b, err);
         if (r < 0)
             return r;
     }

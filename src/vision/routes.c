@@ -10,21 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "common/log.h"
 #include "common/pyjson.h"
 #include "common/timeutil.h"
 #include "http/http.h"
 #include "vision/vision.h"
-
-void vision_reply_error(http_reply *reply, int status, const char *message, const char *param,
-                        const char *code)
-{
-    http_reply_json(reply, status, completion_error(status, message, param, code));
-}
 
 static void health(http_request *hr, http_reply *reply, void *user)
 {
@@ -83,7 +75,7 @@ static void models(http_request *hr, http_reply *reply, void *user)
     cJSON *m = data ? model_obj(user) : NULL;
     if (!m) {
         cJSON_Delete(o);
-        vision_reply_error(reply, 500, "out of memory", NULL, NULL);
+        openai_reply_error(reply, 500, "out of memory", NULL, NULL);
         return;
     }
     cJSON_AddItemToArray(data, m);
@@ -95,7 +87,7 @@ static void model_one(http_request *hr, http_reply *reply, void *user)
     (void)hr;
     cJSON *m = model_obj(user);
     if (!m)
-        vision_reply_error(reply, 500, "out of memory", NULL, NULL);
+        openai_reply_error(reply, 500, "out of memory", NULL, NULL);
     else
         http_reply_json(reply, 200, m);
 }
@@ -106,7 +98,7 @@ bool vision_check_ready(vision_app *app, http_reply *reply)
     if (svc_keeper_ready(app->model, reason, sizeof(reason)))
         return true;
     snprintf(msg, sizeof(msg), "the model is not ready: %s", reason);
-    vision_reply_error(reply, 503, msg, NULL, "model_not_ready");
+    openai_reply_error(reply, 503, msg, NULL, "model_not_ready");
     return false;
 }
 
@@ -131,46 +123,43 @@ int vision_load_frames(vision_app *app, const chat_image *images, size_t n, uint
     return 0;
 }
 
-static void cancel_hook(void *user)
+/* A streamed chat request: the request and frames, owned by the stream. */
+typedef struct vision_stream {
+    vision_app *app;
+    chat_request req;
+    uint8_t *frames;
+} vision_stream;
+
+static int stream_run(void *user, stop_emit_fn emit, void *emit_user, int cancel_fd,
+                      chat_result *out, hdm_err *err)
 {
-    int fd = *(int *)user;
-    uint64_t one = 1;
-    /* Cannot fail short of a counter overflow; the call then stops anyway
-     * when the reply cannot be written. */
-    if (write(fd, &one, sizeof(one)) < 0)
-        return;
+    vision_stream *vs = user;
+    return gen_run(vs->app->client, vs->app->model, vs->app->cfg, vs->req.prompt, vs->frames,
+                   vs->req.n_images, &vs->req.params, emit, emit_user, cancel_fd, out, err);
 }
 
-void vision_cancel_begin(vision_cancel *vc, http_request *hr)
+static void stream_free(void *user)
 {
-    vc->hr = hr;
-    vc->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (vc->fd >= 0)
-        http_request_on_close(hr, cancel_hook, &vc->fd);
+    vision_stream *vs = user;
+    chat_request_free(&vs->req);
+    free(vs->frames);
+    free(vs);
 }
 
-void vision_cancel_end(vision_cancel *vc)
+int vision_stream_start(http_request *hr, vision_app *app, chat_request *req, uint8_t *frames)
 {
-    if (vc->fd < 0)
-        return;
-    http_request_on_close(vc->hr, NULL, NULL);
-    close(vc->fd);
-    vc->fd = -1;
-}
-
-/* Replies for a failed generation. */
-static void reply_gen_error(http_reply *reply, int r, const hdm_err *err, bool client_gone)
-{
-    if (r == -HDM_E_CANCELLED && client_gone) {
-        /* Nobody reads this reply: the client hung up and the manager
-         * dropped the work. */
-        log_info("client went away; generation cancelled");
-        vision_reply_error(reply, 499, err->msg, NULL, "cancelled");
-        return;
+    vision_stream *vs = calloc(1, sizeof(*vs));
+    if (!vs) {
+        chat_request_free(req);
+        free(frames);
+        return -HDM_E_NOMEM;
     }
-    int status = -r == HDM_E_NOT_FOUND ? 503 : completion_status_for(r);
-    log_warn("generation failed (%s): %s", hdm_error_code_name(r), err->msg);
-    vision_reply_error(reply, status, err->msg, NULL, hdm_error_code_name(r));
+    vs->app = app;
+    vs->req = *req;
+    memset(req, 0, sizeof(*req));
+    vs->frames = frames;
+    return openai_stream_start(hr, app->cfg->model_name, vs->req.params.include_usage, stream_run,
+                               vs, stream_free);
 }
 
 static void chat_completions(http_request *hr, http_reply *reply, void *user)
@@ -180,46 +169,46 @@ static void chat_completions(http_request *hr, http_reply *reply, void *user)
     hdm_err err = {0};
     const char *param = NULL;
     uint8_t *frames = NULL;
-    gen_result res = {0};
+    chat_result res = {0};
 
     int r = chat_parse(http_request_json(hr), app->cfg, &req, &param, &err);
     if (r < 0) {
-        vision_reply_error(reply, completion_status_for(r), err.msg, param,
+        openai_reply_error(reply, completion_status_for(r), err.msg, param,
                            r == -HDM_E_BAD_REQUEST ? "invalid_request" : NULL);
         return;
     }
     if (!vision_check_ready(app, reply))
         goto out;
     if ((r = vision_load_frames(app, req.images, req.n_images, &frames, &err)) < 0) {
-        vision_reply_error(reply, completion_status_for(r), err.msg, "messages",
+        openai_reply_error(reply, completion_status_for(r), err.msg, "messages",
                            r == -HDM_E_TOO_LARGE ? "image_too_large" : "invalid_image");
         goto out;
     }
     if (req.params.stream) {
-        if (sse_start(hr, app, &req, frames) < 0)
-            vision_reply_error(reply, 500, "out of memory starting the stream", NULL, NULL);
+        if (vision_stream_start(hr, app, &req, frames) < 0)
+            openai_reply_error(reply, 500, "out of memory starting the stream", NULL, NULL);
         return; /* req and frames now belong to the stream */
     }
     char id[48];
     long created = (long)time(NULL);
     completion_new_id(id, sizeof(id));
-    vision_cancel vc;
-    vision_cancel_begin(&vc, hr);
+    chat_cancel vc;
+    chat_cancel_begin(&vc, hr);
     r = gen_run(app->client, app->model, app->cfg, req.prompt, frames, req.n_images, &req.params,
                 NULL, NULL, vc.fd, &res, &err);
-    vision_cancel_end(&vc);
+    chat_cancel_end(&vc);
     if (r < 0) {
-        reply_gen_error(reply, r, &err, http_request_closed(hr));
+        openai_reply_gen_error(reply, r, &err, http_request_closed(hr));
         goto out;
     }
     cJSON *o =
         completion_build(id, created, app->cfg->model_name, &res, svc_keeper_load_ms(app->model));
     if (!o)
-        vision_reply_error(reply, 500, "out of memory building the answer", NULL, NULL);
+        openai_reply_error(reply, 500, "out of memory building the answer", NULL, NULL);
     else
         http_reply_json(reply, 200, o);
 out:
-    gen_result_free(&res);
+    chat_result_free(&res);
     free(frames);
     chat_request_free(&req);
 }

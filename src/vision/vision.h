@@ -6,8 +6,9 @@
  *
  *   routes.c (HTTP) -> chat.c (parse + validate, build the manager prompt)
  *        -> images.c (every image to a 336x336 RGB frame)
- *        -> generate.c (one streaming infer on the manager, stop sequences)
- *        -> completion.c (chat.completion JSON) or sse.c (chunk events)
+ *        -> generate.c (the vlm_chat request, run by chatapi's chat_gen_run)
+ *        -> chatapi: completion_build (chat.completion JSON) or
+ *           openai_stream_start (chunk events)
  *
  * model.c keeps the model loaded in a background thread and answers the
  * readiness question; config.c maps the YAML file onto vision_config.
@@ -25,18 +26,16 @@
 
 #include "common/err.h"
 #include "common/paths.h"
-#include "common/textstream.h"
 #include "common/yamlconf.h"
+#include "chatapi/chatapi.h"
 #include "hailodm.h"
+#include "svc/fetch.h"
 #include "svc/model_keeper.h"
 
 /* Side of the square RGB frames the model takes. */
 #define VISION_FRAME_SIDE 336
 #define VISION_FRAME_BYTES ((size_t)VISION_FRAME_SIDE * VISION_FRAME_SIDE * 3)
-/* OpenAI allows at most four stop sequences. */
-#define VISION_MAX_STOP 4
-/* Longest stop sequence (bytes) and most messages the manager accepts. */
-#define VISION_MAX_STOP_LEN 256
+/* Most messages the manager accepts. */
 #define VISION_MAX_MESSAGES 256
 /* Most images the manager accepts in one request (images.max_per_request caps at this). */
 #define VISION_MAX_IMAGES 16
@@ -119,35 +118,12 @@ void vision_model_release(vision_model *m);
 /* Tells the watcher a call failed with `code` (negative HDM code); it re-checks. */
 void vision_model_report(vision_model *m, int code);
 
-/* ---- netpolicy.c -------------------------------------------------------- */
-
-struct sockaddr;
-
-/* An address block: addr (network order, len 4 or 16 bytes) / bits. */
-typedef struct net_block {
-    uint8_t addr[16];
-    int len;
-    int bits;
-} net_block;
-
-/* Parses "192.168.1.0/24", "fd00::/8" or a bare address.  Returns 0 or
- * -HDM_E_BAD_REQUEST naming the text. */
-int netpolicy_parse(const char *cidr, net_block *out, hdm_err *err);
-/* True when a fetch may connect to sa: a public unicast address, or one in
- * `allow`.  Loopback, private, link-local, CGNAT, multicast, IPv6 ULA,
- * IPv4-mapped and the other special-purpose blocks are refused. */
-bool netpolicy_allowed(const net_block *allow, size_t n_allow, const struct sockaddr *sa);
-
 /* ---- images.c ---------------------------------------------------------- */
 
 typedef struct vision_images {
-    path_allowlist dirs; /* file:// confinement */
-    bool allow_remote;
-    net_block *allow_nets; /* images.remote_allowed_networks */
-    size_t n_allow_nets;
+    svc_fetch fetch; /* file:// and http(s):// sources (svc/fetch.h) */
     size_t max_bytes;
     uint64_t max_pixels;
-    int fetch_timeout_ms;
 } vision_images;
 
 /* Returns 0, -HDM_E_NOMEM, or -HDM_E_BAD_REQUEST (a bad network block, err set). */
@@ -173,17 +149,6 @@ typedef struct chat_image {
     char what[64];    /* "messages[1].content[0]" */
 } chat_image;
 
-typedef struct chat_params {
-    double temperature;
-    double top_p;
-    int max_tokens;
-    int seed; /* -1: none */
-    char *stop[VISION_MAX_STOP];
-    int n_stop;
-    bool stream;
-    bool include_usage;
-} chat_params;
-
 typedef struct chat_request {
     cJSON *prompt;      /* manager prompt: [{role, content:[...]}] */
     chat_image *images; /* in order; frames follow this order */
@@ -200,42 +165,15 @@ typedef struct chat_request {
 int chat_parse(const cJSON *body, const vision_config *cfg, chat_request *out, const char **param,
                hdm_err *err);
 void chat_request_free(chat_request *r);
-/* Parses the generation parameters only (shared with analyze.c). */
+/* Parses the generation parameters only (shared with analyze.c): the model
+ * must be the configured one (else -HDM_E_NOT_FOUND), the rest is
+ * openai_parse_params with the config's defaults. */
 int chat_parse_params(const cJSON *body, const vision_config *cfg, chat_params *p,
                       const char **param, hdm_err *err);
-void chat_params_free(chat_params *p);
 /* Appends {role, content:[{type:"text",text}]} to a manager prompt. */
 int chat_prompt_add_text(cJSON *prompt, const char *role, const char *text);
 
-/* ---- stop.c ------------------------------------------------------------ */
-
-/* Emits text that is safe to show; returns non-zero to abandon. */
-typedef int (*stop_emit_fn)(void *user, const char *text, size_t len);
-
-/* common/textstream: `hit` is set once a stop sequence matched. */
-typedef textstream stop_matcher;
-
-void stop_init(stop_matcher *s, char *const *stops, int n);
-/*
- * Feeds one delta.  Emits everything that cannot be the start of a stop
- * sequence; on a match emits the text before it and sets s->hit.  Returns
- * the emitter's non-zero value, -HDM_E_NOMEM, or 0.
- */
-int stop_feed(stop_matcher *s, const char *text, size_t len, stop_emit_fn emit, void *user);
-/* At the end of generation emits what was held back (unless hit). */
-int stop_flush(stop_matcher *s, stop_emit_fn emit, void *user);
-void stop_free(stop_matcher *s);
-
 /* ---- generate.c -------------------------------------------------------- */
-
-typedef struct gen_result {
-    char *text; /* the answer (malloc'd), stop sequence removed */
-    size_t text_len;
-    const char *finish_reason; /* "stop" or "length" */
-    int prompt_tokens;
-    int completion_tokens;
-    double inference_ms;
-} gen_result;
 
 /*
  * Runs one generation on the manager: `prompt` (manager messages) and
@@ -243,40 +181,12 @@ typedef struct gen_result {
  * to `emit` (may be NULL) as it arrives; `emit` returning non-zero abandons
  * the generation (the manager cancels it) and gen_run returns
  * -HDM_E_CANCELLED.  `cancel_fd` (-1: none) does the same from outside
- * while the call waits, queued or generating (vision_cancel_begin).
+ * while the call waits, queued or generating (chat_cancel_begin).
  * Returns 0 or a negative HDM code with *err filled.
  */
 int gen_run(hdm_client *client, vision_model *model, const vision_config *cfg, const cJSON *prompt,
             const uint8_t *frames, size_t n_frames, const chat_params *p, stop_emit_fn emit,
-            void *user, int cancel_fd, gen_result *out, hdm_err *err);
-void gen_result_free(gen_result *r);
-
-/* ---- completion.c ------------------------------------------------------ */
-
-/* "chatcmpl-" + 24 random hex digits, into out (>= 40 bytes). */
-void completion_new_id(char *out, size_t out_len);
-/* A chat.completion object. */
-cJSON *completion_build(const char *id, long created, const char *model, const gen_result *r,
-                        double load_ms);
-/* OpenAI's error body {"error": {message, type, param, code}}. */
-cJSON *completion_error(int status, const char *message, const char *param, const char *code);
-/* The HTTP status for an HDM error code (either sign). */
-int completion_status_for(int code);
-/* Shapes the HTTP layer's own errors (http_server_set_error_body). */
-cJSON *completion_layer_error(int status, const char *message);
-
-/* ---- sse.c ------------------------------------------------------------- */
-
-/* Formats "data: <json>\n\n" into a malloc'd string (*len set). NULL on OOM. */
-char *sse_event(const cJSON *obj, size_t *len);
-/* A chat.completion.chunk with one choice; `delta` is consumed. */
-cJSON *sse_chunk(const char *id, long created, const char *model, cJSON *delta,
-                 const char *finish_reason, bool usage_null);
-/* The usage-only chunk (choices []). */
-cJSON *sse_usage_chunk(const char *id, long created, const char *model, int prompt_tokens,
-                       int completion_tokens);
-/* A delta object {role?, content}. */
-cJSON *sse_delta(const char *role, const char *content, size_t len);
+            void *user, int cancel_fd, chat_result *out, hdm_err *err);
 
 /* ---- the service ------------------------------------------------------- */
 
@@ -295,10 +205,12 @@ typedef struct vision_app {
 struct http_route;
 void vision_routes_build(const vision_config *cfg, struct http_route *routes, char *models_path);
 
-/* Streams a parsed chat request (sse.c); takes ownership of req and frames
- * (freed even on failure).  Returns 0 or -HDM_E_NOMEM. */
+/* Streams a parsed chat request (routes.c, over openai_stream_start); takes
+ * ownership of req and frames (freed even on failure).  Returns 0 or
+ * -HDM_E_NOMEM. */
 struct http_request;
-int sse_start(struct http_request *hr, vision_app *app, chat_request *req, uint8_t *frames);
+int vision_stream_start(struct http_request *hr, vision_app *app, chat_request *req,
+                        uint8_t *frames);
 
 /* /v1/vision/analyze (analyze.c). */
 struct http_reply;
@@ -310,23 +222,5 @@ bool vision_check_ready(vision_app *app, struct http_reply *reply);
  * when n is 0).  Returns 0 or the first image's error. */
 int vision_load_frames(vision_app *app, const chat_image *images, size_t n, uint8_t **out,
                        hdm_err *err);
-
-/*
- * Hang-ups: vision_cancel_begin gives the request an eventfd that the HTTP
- * layer's hang-up hook writes when the client goes away (while queued on the
- * manager or generating); pass vc->fd to gen_run.  vision_cancel_end clears
- * the hook and closes the fd.  vc->fd is -1 when no eventfd could be made
- * (the call then only stops when a write to the client fails).
- */
-typedef struct vision_cancel {
-    int fd;
-    struct http_request *hr;
-} vision_cancel;
-void vision_cancel_begin(vision_cancel *vc, struct http_request *hr);
-void vision_cancel_end(vision_cancel *vc);
-
-/* Replies with OpenAI's error shape. */
-void vision_reply_error(struct http_reply *reply, int status, const char *message,
-                        const char *param, const char *code);
 
 #endif

@@ -2,7 +2,7 @@
  * fuzz_stream.c - the streaming side.  The input is split on 0x00 bytes:
  * the first piece holds up to four stop sequences separated by 0x01, the
  * other pieces are text deltas as the manager streams them.  They go
- * through the stop matcher (stop.c) exactly as generate.c feeds it, and
+ * through the stop matcher (chatapi/stop.c) exactly as chatapi/gen.c feeds it, and
  * each emitted piece becomes an SSE chunk (sse_delta, sse_chunk,
  * sse_event).  The oracle: the emitted text is what a one-shot search over
  * the concatenated deltas says it should be (the text before the stop
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vision/vision.h"
+#include "chatapi/chatapi.h"
 
 typedef struct sink {
     char *text;
@@ -71,10 +71,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *z = memchr(p, 0, size);
     if (!z)
         return 0;
-    char *stops[VISION_MAX_STOP];
+    char *stops[CHAT_MAX_STOP];
     int n_stops = 0;
     const char *q = p;
-    while (q < z && n_stops < VISION_MAX_STOP) {
+    while (q < z && n_stops < CHAT_MAX_STOP) {
         const char *sep = memchr(q, 1, (size_t)(z - q));
         if (!sep)
             sep = z;

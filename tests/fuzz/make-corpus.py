@@ -95,6 +95,15 @@ INPUTS = {
          "batch_size": 1}],
     4: [{"input": t("uint8", [4, 4, 3])}, {"input": t("uint8", [1, 3, 4, 4])}],
     5: [{"input": t("uint8", [4, 4, 3])}],
+    6: [{"messages": [{"role": "system", "content": "s"}, {"role": "user", "content": [
+            {"type": "text", "text": "a"}]}, {"role": "assistant", "tool_calls": [
+            {"function": {"name": "f", "arguments": "{\"a\": 1}"}}]},
+            {"role": "tool", "tool_name": "f", "content": "r"}],
+         "tools": [{"type": "function", "function": {"name": "f", "parameters": {}}}],
+         "temperature": 0, "top_p": 0.5, "top_k": 3, "frequency_penalty": 1, "seed": 4294967294,
+         "max_generated_tokens": 5, "stop": ["x"], "format": "json"},
+        {"prompt": "raw", "seed": 4294967295, "format": "xml"},
+        {"messages": [], "tools": {}}],
 }
 PARAMS = [
     {"image_hef_path": MODELS + "/image.hef", "text_hef_path": MODELS + "/text.hef",
@@ -246,6 +255,37 @@ def main():
             {"messages": [{"role": "tool", "content": 3}], "seed": -1, "n": 2}]):
         put("fuzz_vision_body", "%02d.json" % i, b)
 
+    # hailo-llm bodies (Ollama's and OpenAI's)
+    tools = [{"type": "function", "function": {"name": "get_weather", "parameters": {
+        "type": "object", "properties": {"city": {"type": "string"}}}}}]
+    for i, b in enumerate([
+            {"model": "qwen2.5-1.5b-instruct", "messages": [{"role": "user", "content": "hi"}]},
+            {"model": "qwen2.5-instruct:1.5b", "stream": False, "keep_alive": "1h30m",
+             "format": "json", "options": {"temperature": 0.2, "top_k": 40, "seed": 3,
+                                           "num_predict": -1, "stop": ["\n", "END"]},
+             "messages": [{"role": "system", "content": "sys"},
+                          {"role": "user", "content": "weather?"},
+                          {"role": "assistant", "content": "", "tool_calls": [
+                              {"function": {"name": "get_weather", "arguments": {"city": "x"}}}]},
+                          {"role": "tool", "tool_name": "get_weather", "content": "sunny"}],
+             "tools": tools},
+            {"model": "qwen2:1.5b", "prompt": "Why?", "system": "Be brief.", "raw": False},
+            {"model": "qwen2.5-coder-1.5b-instruct", "prompt": "<|im_start|>x", "raw": True},
+            {"model": "qwen2.5-1.5b-instruct", "messages": [], "keep_alive": 0},
+            {"model": "qwen2.5-1.5b-instruct", "messages": [
+                {"role": "developer", "content": [{"type": "text", "text": "a"}]},
+                {"role": "user", "content": "<tool_call>{\"name\": \"f\"}</tool_call> t"},
+                {"role": "assistant", "content": None, "tool_calls": [
+                    {"id": "c1", "type": "function",
+                     "function": {"name": "f", "arguments": "{\"a\": 1}"}}]},
+                {"role": "tool", "tool_call_id": "c1", "content": "r"}],
+             "tools": tools, "tool_choice": "auto", "response_format": {"type": "json_object"},
+             "stream": True, "stream_options": {"include_usage": True}, "max_tokens": 9},
+            {"model": "nope", "messages": [{"role": "wizard"}], "options": {"seed": -5}},
+            {"model": "qwen2.5-1.5b-instruct", "format": {"type": "object"}, "think": True,
+             "suffix": "s", "template": "t", "context": [1]}]):
+        put("fuzz_llm_body", "%02d.json" % i, b)
+
     # tokenizer: even first byte = tokenizer.json, odd = text
     tok = open(os.path.join(SRC, "tests", "data", "cliptext", "tokenizer.json"), "rb").read()
     put("fuzz_tokenizer", "json-test", b"\x00" + tok)
@@ -310,6 +350,37 @@ def main():
     put("fuzz_stream", "02", b"\x00no stops\x00 at all")
     put("fuzz_stream", "03", b"aa\x01aaa\x00a\x00a\x00a\x00a")
     put("fuzz_stream", "04", "\u00e9\x00caf\u00c3\x00\u00a9 \u00e9".encode())
+
+    # hailo-pose detect bodies: first byte even = JSON, odd = multipart
+    # (boundary "fuzzb"), then the body
+    def pose_form(parts):
+        out = b""
+        for name, value in parts:
+            fn = b'; filename="p.png"' if name == "image" else b""
+            out += (b"--fuzzb\r\nContent-Disposition: form-data; name=\"" + name.encode() + b"\""
+                    + fn + b"\r\n\r\n" + (value if isinstance(value, bytes) else value.encode())
+                    + b"\r\n")
+        return out + b"--fuzzb--\r\n"
+    for i, b in enumerate([
+            {"image": PNG_B64},
+            {"image": "data:image/jpeg;base64," + base64.b64encode(JPEG).decode(),
+             "confidence_threshold": 0.3, "iou_threshold": "0.5", "max_detections": 4,
+             "keypoint_threshold": None, "render": True, "render_format": "png"},
+            {"image": base64.b64encode(WEBP).decode(), "max_detections": "7"},
+            {"image": "not-valid-base64!!!", "confidence_threshold": 0},
+            {"image": 5, "max_detections": 2.5},
+            {"image": "data:abc", "iou_threshold": True},
+            {"image": "", "render_format": "gif"}]):
+        put("fuzz_pose_body", "json-%02d" % i, b"\x00" + json.dumps(b).encode())
+    for i, parts in enumerate([
+            [("image", PNG)],
+            [("image", JPEG), ("confidence_threshold", "0.25"), ("iou_threshold", "0.6"),
+             ("max_detections", "100"), ("keypoint_threshold", "0"), ("render", "yes"),
+             ("render_format", "jpg")],
+            [("image", b""), ("max_detections", "0")],
+            [("image", b"GIF89a"), ("confidence_threshold", "abc")],
+            [("other", PNG)]]):
+        put("fuzz_pose_body", "form-%02d" % i, b"\x01" + pose_form(parts))
 
     # client-side answers
     ans = [{"status": "ok", "request_id": "1"},

@@ -38,6 +38,7 @@ models:
   ocr: {footprint_mb: 150, load_ms: 0, infer_ms: 0, token_ms: 0}
   depth: {footprint_mb: 120, load_ms: 0, infer_ms: 0, token_ms: 0}
   pose: {footprint_mb: 80, load_ms: 0, infer_ms: 0, token_ms: 0}
+  llm: {footprint_mb: 1850, load_ms: 0, infer_ms: 0, token_ms: 0}
 """
 
 

@@ -1,13 +1,14 @@
 # shellcheck shell=bash disable=SC2154  # verify.sh's helpers and settings
-# 40-ocr.sh - hailo-ocr: text detection and recognition.  Its models live
-# where the original kept them (the manager allows /var/lib/hailo-ocr), below
-# /var/lib/hailo-ocr/resources/models/hailo10h.
+# 40-ocr.sh - hailo-ocr: text detection and recognition.  Its default model
+# paths are where the original kept them, below
+# /var/lib/hailo-ocr/resources/models/hailo10h (the manager allows that tree);
+# the installer never takes that tree over: an original install owns it.
 component ocr \
     bins=hailo-ocr \
     units=hailo-ocr.service \
     config=hailo-ocr.yaml \
     user=hailo-ocr \
-    state=/var/lib/hailo-ocr \
+    state=/var/lib/hailo/ocr \
     port=11436 \
     comment="hailo-ocr service"
 

@@ -331,7 +331,7 @@ def test_stream_not_bool(mgr):
 def test_stream_on_depth(mgr):
     expect_error(mgr, {"action": "infer", "model_path": mgr.depth, "model_type": "depth",
                        "input_data": {"input": tensor("uint8", [4, 4, 3])}, "stream": True},
-                 "bad_request", "stream is only supported for model_type vlm_chat and vlm")
+                 "bad_request", "stream is only supported for model_type llm, vlm_chat and vlm")
 
 
 def test_cancel_without_target(mgr):
@@ -567,15 +567,22 @@ def test_buffered_input_is_capped(tmp_path):
     and closed, and everyone else is served."""
     m = limits_manager(tmp_path, max_buffered=3 << 20)
     stalled = []
+    closed_while_sending = 0
     try:
         for i in range(6):  # 6 x 900 KiB announced and sent, never finished
             c = m.client(TIMEOUT)
-            c.send_raw(struct.pack(">I", LIMIT - 16) + b"{" + b" " * (900 << 10))
-            stalled.append(c)
+            try:
+                c.send_raw(struct.pack(">I", LIMIT - 16) + b"{" + b" " * (900 << 10))
+                stalled.append(c)
+            except (BrokenPipeError, ConnectionResetError):
+                # The cap already chose this connection (the slowest, still
+                # sending) and closed it: its busy answer is lost in the reset.
+                closed_while_sending += 1
+                c.close()
         # The manager reads them in its own time: wait for it to settle under the cap.
         answers = []
         deadline = time.monotonic() + TIMEOUT * 3
-        while time.monotonic() < deadline and len(answers) < 3:
+        while time.monotonic() < deadline and len(answers) + closed_while_sending < 3:
             for c in stalled:
                 if c in [a[0] for a in answers]:
                     continue
@@ -584,7 +591,7 @@ def test_buffered_input_is_capped(tmp_path):
                     answers.append((c, c.recv(0.05)))
                 except (TimeoutError, OSError, hdmtest.ConnectionClosed):
                     pass
-        assert len(answers) >= 3, answers
+        assert len(answers) + closed_while_sending >= 3, (answers, closed_while_sending)
         for c, r in answers:
             assert r.get("code") == "busy", r
             assert "unfinished requests are buffered" in r["error"], r

@@ -4,6 +4,7 @@ install.sh --root, a manifest of a tree, and the whole stack on the simulator
 
 import hashlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -19,7 +20,28 @@ SOURCE = os.path.abspath(os.environ.get("HDM_SOURCE_DIR",
 BUILD = os.path.abspath(os.environ.get("HDM_BUILD_DIR", os.path.join(SOURCE, "build")))
 BIN = os.path.join(BUILD, "bin")
 SCRIPTS = os.path.join(SOURCE, "scripts")
-PROGRAMS = ("hailo-device-manager", "hailo-devctl", "hailo-clip", "hailo-vision", "hailo-ocr")
+
+
+def read_components():
+    """{name: {bins, units, config, user, state, port}} of every part of the
+    stack, as scripts/lib/components/NN-name.sh declare them, in their order."""
+    out = {}
+    folder = os.path.join(SCRIPTS, "lib", "components")
+    for f in sorted(os.listdir(folder)):
+        if not f.endswith(".sh"):
+            continue
+        with open(os.path.join(folder, f)) as fh:
+            text = fh.read().replace("\\\n", " ")
+        m = re.search(r"^component (\S+)((?: +\S+=(?:\"[^\"]*\"|\S+))*)", text, re.M)
+        fields = dict((k, v.strip('"')) for k, v in re.findall(r'(\S+?)=("[^"]*"|\S+)', m.group(2)))
+        out[m.group(1)] = fields
+    return out
+
+
+COMPONENTS = read_components()
+# The HTTP services: every component but the manager.
+SERVICES = [c for c in COMPONENTS if c != "manager"]
+PROGRAMS = tuple(b for c in COMPONENTS.values() for b in c["bins"].split())
 
 
 def missing_programs():
@@ -102,20 +124,17 @@ def free_port():
 
 
 class SimStack:
-    """hailo-device-manager (sim backend), hailo-clip and hailo-vision on a
-    temporary socket and free loopback ports, from tools/make-sim-assets --fast."""
+    """hailo-device-manager (sim backend) and every service on a temporary
+    socket and free loopback ports, from tools/make-sim-assets --fast."""
 
     def __init__(self, workdir):
         self.dir = workdir
         self.socket = os.path.join(workdir, "run", "device.sock")
-        self.clip_port = free_port()
-        self.vision_port = free_port()
-        self.ocr_port = free_port()
+        self.ports = {svc: free_port() for svc in SERVICES}
         self.procs = []
+        ports = [a for svc, port in self.ports.items() for a in (f"--{svc}-port", str(port))]
         subprocess.run([os.path.join(SOURCE, "tools", "make-sim-assets"), workdir, "--fast",
-                        "--socket", self.socket, "--clip-port", str(self.clip_port),
-                        "--vision-port", str(self.vision_port),
-                        "--ocr-port", str(self.ocr_port)],
+                        "--socket", self.socket] + ports,
                        check=True, stdout=subprocess.DEVNULL)
         self.env = dict(os.environ, HAILO_DEVICE_SOCKET=self.socket)
         with open(os.path.join(workdir, "manager.env")) as f:
@@ -124,17 +143,12 @@ class SimStack:
                     k, v = line.strip().split("=", 1)
                     self.env[k] = v
 
-    @property
-    def clip_url(self):
-        return f"http://127.0.0.1:{self.clip_port}"
+    def url(self, svc):
+        return f"http://127.0.0.1:{self.ports[svc]}"
 
-    @property
-    def vision_url(self):
-        return f"http://127.0.0.1:{self.vision_port}"
-
-    @property
-    def ocr_url(self):
-        return f"http://127.0.0.1:{self.ocr_port}"
+    def url_args(self):
+        """--<service>-url U for verify.sh, for every service."""
+        return [a for svc in SERVICES for a in (f"--{svc}-url", self.url(svc))]
 
     def start(self, name, args):
         log = open(os.path.join(self.dir, name + ".log"), "w")
@@ -150,13 +164,12 @@ class SimStack:
             "--sim-config", os.path.join(self.dir, "sim-config.json")])
 
     def start_services(self):
-        self.start("hailo-clip", ["--config", os.path.join(self.dir, "hailo-clip.yaml")])
-        self.start("hailo-vision", ["--config", os.path.join(self.dir, "hailo-vision.yaml")])
-        self.start("hailo-ocr", ["--config", os.path.join(self.dir, "hailo-ocr.yaml")])
+        for svc in SERVICES:
+            self.start(f"hailo-{svc}", ["--config", os.path.join(self.dir, f"hailo-{svc}.yaml")])
 
     def logs(self):
         out = []
-        for name in ("hailo-device-manager", "hailo-clip", "hailo-vision", "hailo-ocr"):
+        for name in ["hailo-device-manager"] + [f"hailo-{svc}" for svc in SERVICES]:
             p = os.path.join(self.dir, name + ".log")
             if os.path.exists(p):
                 with open(p) as f:

@@ -16,5 +16,5 @@ def test_demo_runs_to_completion():
     assert "Demo finished." in out
     assert "FAILED" not in out
     # Both services answered, and everything stopped cleanly.
-    assert "clip " in out and "vision " in out
+    assert "clip " in out and "vision " in out and "demo-pose.png" in out
     assert "exited 0" in out

@@ -6,7 +6,8 @@ import filecmp
 import os
 import stat
 
-from conftest import BIN, SOURCE, accounts, install_into as install, manifest
+from conftest import (BIN, COMPONENTS, PROGRAMS, SERVICES, SOURCE, accounts, install_into as install,
+                      manifest)
 
 
 def mode_owner(root, path):
@@ -19,45 +20,37 @@ def test_staged_install_files_modes_owners(installed_root):
 
     users, groups = accounts(root, "passwd"), accounts(root, "group")
     hailo, models = int(groups["hailo"][2]), int(groups["hailo-models"][2])
-    assert set(groups["hailo-models"][3].split(",")) == {"hailo-dm", "hailo-clip", "hailo-vision",
-                                                          "hailo-ocr"}
-    homes = {"hailo-dm": "/var/lib/hailo", "hailo-clip": "/var/lib/hailo/clip",
-             "hailo-vision": "/var/lib/hailo/vision", "hailo-ocr": "/var/lib/hailo-ocr"}
+    assert set(groups["hailo-models"][3].split(",")) == {c["user"] for c in COMPONENTS.values()}
+    homes = {c["user"]: c["state"] for c in COMPONENTS.values()}
     for user, home in homes.items():
         fields = users[user]
         assert int(fields[3]) == hailo, f"{user}: primary group should be hailo"
         assert fields[5] == home and fields[6] == "/usr/sbin/nologin"
         assert int(fields[2]) < 1000, f"{user} should be a system user"
 
-    for prog in ("hailo-device-manager", "hailo-devctl", "hailo-clip", "hailo-vision", "hailo-ocr"):
+    for prog in PROGRAMS:
         path = os.path.join(root, "usr/local/bin", prog)
         assert mode_owner(root, f"/usr/local/bin/{prog}") == (0o755, 0, 0)
         assert filecmp.cmp(path, os.path.join(BIN, prog), shallow=False)
 
-    for conf in ("hailo-device-manager.yaml", "hailo-clip.yaml", "hailo-vision.yaml",
-                 "hailo-ocr.yaml"):
+    for conf in (c["config"] for c in COMPONENTS.values()):
         assert mode_owner(root, f"/etc/hailo/{conf}") == (0o640, 0, hailo)
         assert filecmp.cmp(os.path.join(root, "etc/hailo", conf),
                            os.path.join(SOURCE, "config", conf), shallow=False)
 
-    for unit in ("hailo-device-manager.socket", "hailo-device-manager.service",
-                 "hailo-clip.service", "hailo-vision.service", "hailo-ocr.service"):
+    for unit in (u for c in COMPONENTS.values() for u in c["units"].split()):
         assert mode_owner(root, f"/etc/systemd/system/{unit}") == (0o644, 0, 0)
     links = {"sockets.target.wants/hailo-device-manager.socket",
-             "multi-user.target.wants/hailo-device-manager.service",
-             "multi-user.target.wants/hailo-clip.service",
-             "multi-user.target.wants/hailo-vision.service",
-             "multi-user.target.wants/hailo-ocr.service"}
+             "multi-user.target.wants/hailo-device-manager.service"} | \
+        {f"multi-user.target.wants/hailo-{svc}.service" for svc in SERVICES}
     for link in links:
         assert os.path.islink(os.path.join(root, "etc/systemd/system", link)), link
 
     # The shared model directory: setgid, group hailo-models, readable by the group.
     assert mode_owner(root, "/var/lib/hailo") == (0o2750, 0, models)
-    for svc in ("clip", "vision"):
+    for svc in SERVICES:
         uid = int(users[f"hailo-{svc}"][2])
         assert mode_owner(root, f"/var/lib/hailo/{svc}") == (0o2750, uid, models)
-    # hailo-ocr's model directory, where the original kept its models.
-    assert mode_owner(root, "/var/lib/hailo-ocr") == (0o2750, int(users["hailo-ocr"][2]), models)
 
 
 def test_second_run_changes_nothing(installed_root):

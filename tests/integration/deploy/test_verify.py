@@ -7,15 +7,14 @@ import os
 import subprocess
 import time
 
-from conftest import BIN, SCRIPTS, free_port, run
+from conftest import BIN, SCRIPTS, SERVICES, free_port, run
 
 VERIFY = os.path.join(SCRIPTS, "verify.sh")
 
 
 def verify_args(stack, *extra):
     return [VERIFY, "--socket", stack.socket, "--devctl", os.path.join(BIN, "hailo-devctl"),
-            "--clip-url", stack.clip_url, "--vision-url", stack.vision_url,
-            "--ocr-url", stack.ocr_url, *extra]
+            *stack.url_args(), *extra]
 
 
 def lines(out, word):
@@ -29,10 +28,13 @@ def test_verify_passes_on_a_running_stack(sim_stack):
     assert p.returncode == 0, p.stdout + p.stderr + sim_stack.logs()
     passed = lines(p.stdout, "PASS")
     assert not lines(p.stdout, "FAIL")
-    assert len(passed) == 9, p.stdout
+    # Three manager checks, then two per service (ready, one real request).
+    assert len(passed) == 3 + 2 * len(SERVICES), p.stdout
     text = "\n".join(passed)
     for what in ("socket", "ping", "manager status: backend sim", "hailo-clip classify: top a photo of",
-                 "hailo-vision chat (qwen2-vl-2b-instruct)", "hailo-ocr extract: "):
+                 "hailo-vision chat (qwen2-vl-2b-instruct)", "hailo-ocr extract: ",
+                 "hailo-llm chat (qwen2.5-1.5b-instruct:latest)",
+                 "hailo-depth estimate: scdepthv3 24x32 map", "hailo-pose detect: "):
         assert what in text, p.stdout
     assert "all checks passed" in p.stdout
 
@@ -69,15 +71,16 @@ def test_verify_only_the_manager(sim_stack):
 
 def test_verify_reports_failures(tmp_path):
     dead = f"http://127.0.0.1:{free_port()}"
+    urls = [a for svc in SERVICES for a in (f"--{svc}-url", dead)]
     p = run([VERIFY, "--socket", str(tmp_path / "none.sock"), "--devctl",
-             os.path.join(BIN, "hailo-devctl"), "--clip-url", dead, "--vision-url", dead,
-             "--ocr-url", dead, "--timeout", "1"], check=False)
+             os.path.join(BIN, "hailo-devctl"), *urls, "--timeout", "1"], check=False)
     assert p.returncode == 1, p.stdout
     failed = lines(p.stdout, "FAIL")
-    assert len(failed) == 4, p.stdout
-    assert "socket" in failed[0] and "hailo-clip" in failed[1] and "hailo-vision" in failed[2]
-    assert "hailo-ocr" in failed[3]
-    assert "4 check(s) FAILED" in p.stdout
+    assert len(failed) == 1 + len(SERVICES), p.stdout
+    assert "socket" in failed[0]
+    for line, svc in zip(failed[1:], SERVICES):
+        assert f"hailo-{svc}" in line, (svc, line)
+    assert f"{1 + len(SERVICES)} check(s) FAILED" in p.stdout
 
 
 def test_verify_fails_when_a_service_is_down(sim_stack):

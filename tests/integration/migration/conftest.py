@@ -125,6 +125,7 @@ def put(root, path, data, mode=0o644, uid=0, gid=0):
 def stage_original(root):
     """Lays out root as the original stack installs itself (module docstring)."""
     make_root(root)
+    os.makedirs(os.path.join(root, "etc", "alternatives"))  # as on any Debian system
     shadow(root, "groupadd", "--system", DEVICE_GROUP)
     shadow(root, "groupadd", "--system", "hailo-device-mgr")
     shadow(root, "useradd", "--system", "--shell", "/usr/sbin/nologin", "--home-dir",
@@ -135,6 +136,11 @@ def stage_original(root):
         extra = DEVICE_GROUP + (",hailo-device-mgr" if s in ("depth", "pose") else "")
         shadow(root, "useradd", "--system", "--shell", "/usr/sbin/nologin", "--home-dir",
                "/var/lib/hailo-" + s, "--gid", "hailo-" + s, "--groups", extra, "hailo-" + s)
+    # A service of the original that this stack does not replace (CPU text to
+    # speech): its unit must come through install and uninstall untouched.
+    shadow(root, "groupadd", "--system", "hailo-piper")
+    shadow(root, "useradd", "--system", "--shell", "/usr/sbin/nologin", "--home-dir",
+           "/var/lib/hailo-piper", "--gid", "hailo-piper", "hailo-piper")
     # Someone who is no service: stays out of the socket group.
     shadow(root, "useradd", "--uid", "1000", "--shell", "/usr/sbin/nologin", "pi")
 
@@ -190,7 +196,8 @@ def stage_original(root):
     units = {"hailo-device-manager": ("hailo-device-mgr", "hailo_device_manager.py"),
              "hailo-vision": ("hailo-vision", "hailo_vision_server.py"),
              "hailo-clip": ("hailo-clip", "hailo_clip_service.py"),
-             "hailo-ocr": ("hailo-ocr", "hailo_ocr_server.py")}
+             "hailo-ocr": ("hailo-ocr", "hailo_ocr_server.py"),
+             "hailo-piper": ("hailo-piper", "hailo_piper_service.py")}
     for name, (user, script) in units.items():
         put(root, f"/etc/systemd/system/{name}.service",
             f"[Unit]\nDescription={name} (the original Python stack)\n\n[Service]\n"
@@ -307,6 +314,11 @@ class StagedSystem:
             f"mount --rbind /{d} '{self.root}/{d}'\n" for d in self.BINDS
             if os.path.isdir(os.path.join(self.root, d)) and os.path.isdir("/" + d))
         binds += f"mount --bind /etc/ld.so.cache '{self.root}/etc/ld.so.cache'\n"
+        if os.path.isdir("/etc/alternatives") and os.path.isdir(
+                os.path.join(self.root, "etc", "alternatives")):
+            # Debian reaches some libraries through alternatives (OpenCV's
+            # lapack and blas, for hailo-pose).
+            binds += f"mount --rbind /etc/alternatives '{self.root}/etc/alternatives'\n"
         script = ("set -e\n" + binds
                   + ("exec 3<&0 </dev/null\nexport LISTEN_FDS=1 LISTEN_PID=$$\n" if listen else "")
                   + f"exec {CHROOT} '{self.root}' /usr/bin/setpriv --reuid={uid} --regid={gid} "

@@ -18,7 +18,10 @@ import pytest
 from conftest import (HEFS, ORIGINAL, SERVICES, SOURCE, StagedSystem, accounts, install,
                       need_root_and_namespaces, snapshot, stage_original, uninstall)
 
-SOCKET_USERS = {"hailo-device-mgr"} | {"hailo-" + s for s in SERVICES}
+# The original's units this stack's `install.sh all` replaces (kept for
+# uninstall); the staged original also has hailo-piper, which it does not.
+REPLACED = ("hailo-device-manager", "hailo-vision", "hailo-clip", "hailo-ocr")
+SOCKET_USERS = {"hailo-device-mgr", "hailo-piper"} | {"hailo-" + s for s in SERVICES}
 
 
 @pytest.fixture
@@ -92,16 +95,16 @@ def test_install_over_the_original(root):
                        os.path.join(SOURCE, "config/hailo-device-manager.yaml"), shallow=False)
 
     # The original's units we replace are kept for uninstall; the others stay.
-    for u in ("hailo-device-manager", "hailo-vision", "hailo-clip"):
+    for u in REPLACED:
         kept = os.path.join(root, f"usr/local/share/hailo-ai-services/replaced/{u}.service")
         assert after[os.path.relpath(kept, root)][4] == before[f"etc/systemd/system/{u}.service"][4]
         assert f"keep the original stack's {u}.service in" in out
         assert "hailo-ai-services" in open(os.path.join(root, f"etc/systemd/system/{u}.service")).read()
-    assert after["etc/systemd/system/hailo-ocr.service"] == \
-        before["etc/systemd/system/hailo-ocr.service"]
-    assert os.path.islink(os.path.join(root,
-                                       "etc/systemd/system/multi-user.target.wants/hailo-ocr.service"))
-    assert "restart the original stack's services: systemctl restart hailo-ocr.service" in out
+    assert after["etc/systemd/system/hailo-piper.service"] == \
+        before["etc/systemd/system/hailo-piper.service"]
+    assert os.path.islink(os.path.join(
+        root, "etc/systemd/system/multi-user.target.wants/hailo-piper.service"))
+    assert "restart the original stack's services: systemctl restart hailo-piper.service" in out
 
     # Idempotent.
     out = install(root).stdout
@@ -171,10 +174,10 @@ def test_uninstall_undoes_exactly_the_install(root):
     # Plain uninstall: programs and our units go, the original's units come
     # back (enabled as they were); configs, users and groups stay.
     out = uninstall(root).stdout
-    for u in ("hailo-device-manager", "hailo-vision", "hailo-clip"):
+    for u in REPLACED:
         assert f"restore the original stack's {u}.service (enabled)" in out
     snap = snapshot(root)
-    for u in ("hailo-device-manager", "hailo-vision", "hailo-clip", "hailo-ocr"):
+    for u in REPLACED + ("hailo-piper",):
         rel = f"etc/systemd/system/{u}.service"
         assert snap[rel] == before[rel], u
         link = f"etc/systemd/system/multi-user.target.wants/{u}.service"

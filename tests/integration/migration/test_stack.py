@@ -69,6 +69,11 @@ def stack():
                           ["--host", "127.0.0.1", "--port", str(staged.vision_port)])
         staged.clip = f"http://127.0.0.1:{staged.clip_port}"
         staged.vision = f"http://127.0.0.1:{staged.vision_port}"
+        # Our hailo-pose replaced the original's unit and reads its config.
+        staged.pose_port = hdmtest.free_tcp_port()
+        staged.start_unit("hailo-pose.service",
+                          ["--host", "127.0.0.1", "--port", str(staged.pose_port)])
+        staged.pose = f"http://127.0.0.1:{staged.pose_port}"
         def up(url, check):
             for p in staged.procs:
                 if p.poll() is not None:
@@ -80,6 +85,8 @@ def stack():
                  90, "hailo-clip to load its model")
             wait(lambda: up(staged.vision + "/health/ready", lambda r: r.status_code == 200),
                  90, "hailo-vision to be ready")
+            wait(lambda: up(staged.pose + "/health/ready", lambda r: r.status_code == 200),
+                 90, "hailo-pose to be ready")
         except BaseException:
             print(staged.log_text())
             raise
@@ -336,9 +343,11 @@ def test_verify_on_the_upgraded_system(stack):
     dest = os.path.join(stack.root, "opt/migration-test/scripts")
     if not os.path.isdir(dest):
         shutil.copytree(SCRIPTS, dest)
-    verify = ["/bin/bash", "/opt/migration-test/scripts/verify.sh", "--devctl",
+    # The three parts this test starts (install.sh all installed more).
+    verify = ["/bin/bash", "/opt/migration-test/scripts/verify.sh", "manager", "clip", "vision",
+              "--devctl",
               "/usr/local/bin/hailo-devctl", "--clip-url", stack.clip, "--vision-url",
-              stack.vision, "--timeout", "30"]
+              stack.vision, "--pose-url", stack.pose, "--timeout", "30"]
     p = stack.run_as("root", verify)
     out = p.stdout.decode()
     assert p.returncode == 0 and "verify: all checks passed" in out, out + p.stderr.decode()

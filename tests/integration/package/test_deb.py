@@ -22,11 +22,16 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import hdmtest  # noqa: E402
 
-PROGRAMS = ["hailo-device-manager", "hailo-devctl", "hailo-clip", "hailo-vision", "hailo-ocr"]
-UNITS = ["hailo-device-manager.socket", "hailo-device-manager.service",
-         "hailo-clip.service", "hailo-vision.service", "hailo-ocr.service"]
-CONFIGS = ["hailo-clip.yaml", "hailo-device-manager.yaml", "hailo-ocr.yaml", "hailo-vision.yaml"]
-ACCOUNTS = ["hailo", "hailo-models", "hailo-dm", "hailo-clip", "hailo-vision", "hailo-ocr"]
+# The services: one per systemd/hailo-<name>.service, the manager's aside.
+SERVICES = sorted(f[len("hailo-"):-len(".service")]
+                  for f in os.listdir(os.path.join(hdmtest.SOURCE_DIR, "systemd"))
+                  if f.startswith("hailo-") and f.endswith(".service")
+                  and f != "hailo-device-manager.service")
+PROGRAMS = ["hailo-device-manager", "hailo-devctl"] + ["hailo-" + s for s in SERVICES]
+UNITS = ["hailo-device-manager.socket", "hailo-device-manager.service"] + \
+    ["hailo-%s.service" % s for s in SERVICES]
+CONFIGS = sorted(["hailo-device-manager.yaml"] + ["hailo-%s.yaml" % s for s in SERVICES])
+ACCOUNTS = ["hailo", "hailo-models", "hailo-dm"]
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which("cpack") and shutil.which("dpkg-deb") and shutil.which("dpkg")),
@@ -175,6 +180,9 @@ def test_maintainer_scripts(control):
     postinst = (control / "postinst").read_text()
     for account in ACCOUNTS:
         assert re.search(r"\b%s\b" % re.escape(account), postinst), account
+    # Every service gets its account, model directory and config permissions.
+    assert 'SERVICE_NAMES="%s"' % " ".join(SERVICES) in postinst
+    assert 'ensure_user "hailo-$svc"' in postinst
     assert "deb-systemd-helper enable hailo-device-manager.socket" in postinst
     postrm = (control / "postrm").read_text()
     assert "purge)" in postrm and "/var/lib/hailo" in postrm

@@ -51,7 +51,7 @@ static void test_model_kinds(void **state)
         {"clip", MODEL_CLIP, "clip"},        {"vlm", MODEL_VLM, "vlm_chat"},
         {"vlm_chat", MODEL_VLM, "vlm_chat"}, {"whisper", MODEL_WHISPER, "whisper"},
         {"ocr", MODEL_OCR, "ocr"},           {"depth", MODEL_DEPTH, "depth"},
-        {"pose", MODEL_POSE, "pose"},
+        {"pose", MODEL_POSE, "pose"},        {"llm", MODEL_LLM, "llm"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         assert_int_equal(model_kind_parse(cases[i].name, &k), 0);
@@ -59,12 +59,18 @@ static void test_model_kinds(void **state)
         assert_string_equal(model_kind_name(k), cases[i].canonical);
     }
     assert_int_equal(model_kind_parse("CLIP", &k), -1);
-    assert_int_equal(model_kind_parse("llm", &k), -1);
+    assert_int_equal(model_kind_parse("LLM", &k), -1);
     assert_int_equal(model_kind_parse("", &k), -1);
     assert_int_equal(model_kind_parse(NULL, &k), -1);
     assert_string_equal(model_kind_name(MODEL_KIND__COUNT), "unknown");
     for (int i = 0; i < MODEL_KIND__COUNT; i++)
-        assert_int_equal(model_kind_is_genai((model_kind)i), i == MODEL_VLM);
+    {
+        assert_int_equal(model_kind_is_genai((model_kind)i), i == MODEL_VLM || i == MODEL_LLM);
+        assert_int_equal(model_kind_generates_text((model_kind)i),
+                         i == MODEL_VLM || i == MODEL_LLM);
+    }
+    assert_string_equal(llm_role_name(LLM_ROLE_TOOL), "tool");
+    assert_string_equal(llm_role_name(LLM_ROLE_SYSTEM), "system");
 }
 
 static hdm_tensor make_tensor(hdm_dtype dt, int64_t a, int64_t b)

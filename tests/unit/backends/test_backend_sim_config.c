@@ -92,9 +92,9 @@ static void test_unknown_keys(void **state)
     assert_int_equal(load("{\"faults\": {\"fail_load_nht\": 1}}", &c, &err), -HDM_E_BAD_REQUEST);
     assert_non_null(strstr(err.msg, "faults.fail_load_nht"));
     assert_non_null(strstr(err.msg, "sim.conf"));
-    assert_int_equal(load("latency_scale: 0\nmodels:\n  llm:\n    load_ms: 3\n", &c, &err),
+    assert_int_equal(load("latency_scale: 0\nmodels:\n  llama:\n    load_ms: 3\n", &c, &err),
                      -HDM_E_BAD_REQUEST);
-    assert_non_null(strstr(err.msg, "models.llm.load_ms"));
+    assert_non_null(strstr(err.msg, "models.llama.load_ms"));
     assert_non_null(strstr(err.msg, "sim.conf:3") || strstr(err.msg, "sim.conf:4"));
 }
 

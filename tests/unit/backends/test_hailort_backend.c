@@ -292,6 +292,27 @@ static void test_load_errors(void **state)
     backend_hailort_ops.close(b);
 }
 
+/* Until the HailoRT LLM binding exists, an llm model fails at load with a
+ * sentence saying so, touches nothing and leaves the GenAI slot free. */
+static void test_llm_not_built(void **state)
+{
+    (void)state;
+    backend *b = open_ok(NULL);
+    backend_model *m = NULL;
+    hdm_err err;
+    model_spec llm = {.kind = MODEL_LLM, .model_path = p_vlm};
+    hdm_err_clear(&err);
+    assert_int_equal(backend_hailort_ops.load(b, &llm, &m, NULL, &err), -HDM_E_UNSUPPORTED);
+    assert_null(m);
+    assert_non_null(strstr(err.msg, "the HailoRT LLM binding is not built"));
+    assert_non_null(strstr(err.msg, p_vlm));
+    assert_int_equal(fake.open_nets, 0);
+    model_spec vlm = {.kind = MODEL_VLM, .model_path = p_vlm};
+    backend_model *v = load_ok(b, &vlm, NULL);
+    backend_hailort_ops.unload(b, v);
+    backend_hailort_ops.close(b);
+}
+
 static void test_device_lost_and_reset(void **state)
 {
     (void)state;
@@ -840,6 +861,7 @@ int main(void)
         cmocka_unit_test_setup(test_identify_and_cache, setup),
         cmocka_unit_test_setup(test_footprint_measured, setup),
         cmocka_unit_test_setup(test_load_errors, setup),
+        cmocka_unit_test_setup(test_llm_not_built, setup),
         cmocka_unit_test_setup(test_device_lost_and_reset, setup),
         cmocka_unit_test_setup(test_depth_layouts, setup),
         cmocka_unit_test_setup(test_pose_outputs_by_name, setup),

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -280,6 +281,17 @@ static void h_stream_three(http_request *req, http_reply *reply, void *user)
     http_request_stream(req, produce_three, t, free);
 }
 
+/* One event and [DONE] under another Content-Type (http_request_stream_as). */
+static void h_ndjson(http_request *req, http_reply *reply, void *user)
+{
+    (void)reply;
+    (void)user;
+    three_events *t = malloc(sizeof(*t));
+    assert_non_null(t);
+    t->count = 1;
+    http_request_stream_as(req, "application/x-ndjson", produce_three, t, free);
+}
+
 /* Blocks until the test sets f->release. */
 static void h_block(http_request *req, http_reply *reply, void *user)
 {
@@ -380,6 +392,38 @@ static void h_kind(http_request *req, http_reply *reply, void *user)
     http_reply_json(reply, 200, b);
 }
 
+/* http_reply_take: the body is handed over, and its release runs once the
+ * layer is done with it (counted in taken_released). */
+static atomic_int taken_released;
+
+static void taken_release(void *arg)
+{
+    free(arg);
+    atomic_fetch_add(&taken_released, 1);
+}
+
+static void h_take(http_request *req, http_reply *reply, void *user)
+{
+    (void)req;
+    (void)user;
+    char *body = strdup("{\"taken\": true}");
+    assert_non_null(body);
+    assert_int_equal(http_reply_take(reply, 200, "application/json; charset=utf-8", body,
+                                     strlen(body), taken_release, body),
+                     0);
+}
+
+/* A taken body replaced by another reply is released at once. */
+static void h_take_replaced(http_request *req, http_reply *reply, void *user)
+{
+    (void)req;
+    (void)user;
+    char *body = strdup("dropped");
+    assert_non_null(body);
+    http_reply_take(reply, 200, "text/plain", body, strlen(body), taken_release, body);
+    http_reply_text(reply, 201, "text/plain", "kept");
+}
+
 static const http_route routes[] = {
     {"GET", "/health", h_health, false, true},
     {"POST", "/echo", h_echo, true, false},
@@ -393,6 +437,11 @@ static const http_route routes[] = {
     {"GET", "/text", h_text, false, false},
     {"POST", "/form", h_form, HTTP_BODY_MULTIPART, false},
     {"POST", "/either", h_kind, HTTP_BODY_JSON | HTTP_BODY_MULTIPART, false},
+    {"POST", "/any", h_kind, HTTP_BODY_JSON_ANY, false},
+    {"GET", "/ndjson", h_ndjson, false, false},
+    {"POST", "/v1/echo", h_echo, true, false},
+    {"GET", "/take", h_take, false, false},
+    {"GET", "/take-replaced", h_take_replaced, false, false},
     {NULL, NULL, NULL, false, false},
 };
 
@@ -1065,6 +1114,70 @@ static void test_content_type(void **state)
     reply_free(&r);
 }
 
+/* HTTP_BODY_JSON_ANY: JSON whatever the Content-Type (Ollama's curl examples). */
+static void test_json_any(void **state)
+{
+    fixture *f = *state;
+    const char *types[] = {"Content-Type: application/x-www-form-urlencoded\r\n",
+                           "Content-Type: text/plain\r\n", "Content-Type: application/json\r\n"};
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        reply r = request(f->port, "POST", "/any", types[i], "{\"a\":1}");
+        assert_int_equal(r.status, 200);
+        assert_non_null(strstr(r.body, "\"json\""));
+        reply_free(&r);
+    }
+    const char *untyped = "POST /any HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+                          "Content-Length: 7\r\n\r\n{\"a\":1}";
+    reply r = exchange(f->port, untyped, strlen(untyped));
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+    r = request(f->port, "POST", "/any", "Content-Type: text/plain\r\n", "{bad");
+    assert_int_equal(r.status, 400);
+    reply_free(&r);
+}
+
+/* http_request_stream_as: the stream's Content-Type is the caller's. */
+static void test_stream_as(void **state)
+{
+    fixture *f = *state;
+    reply r = request(f->port, "GET", "/ndjson", NULL, NULL);
+    assert_int_equal(r.status, 200);
+    char v[128];
+    assert_string_equal(header_value(&r, "Content-Type", v, sizeof(v)), "application/x-ndjson");
+    assert_non_null(strstr(r.body, "event-0"));
+    reply_free(&r);
+}
+
+static cJSON *prefixed_error(int status, const char *message)
+{
+    cJSON *o = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(o, "error");
+    cJSON_AddStringToObject(e, "message", message);
+    cJSON_AddNumberToObject(e, "status", status);
+    return o;
+}
+
+/* http_server_set_error_body_for: routes under a prefix shape the layer's
+ * errors their way, the others keep the default. */
+static void test_error_body_for(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(http_server_set_error_body_for(f->srv, "/v1/", prefixed_error), 0);
+    reply r = request(f->port, "POST", "/v1/echo", NULL, "{bad");
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, "\"error\":{\"message\""));
+    assert_non_null(strstr(r.body, "\"status\":400"));
+    reply_free(&r);
+    r = request(f->port, "POST", "/echo", NULL, "{bad");
+    assert_int_equal(r.status, 400);
+    char *m = error_message(&r);
+    assert_non_null(m);
+    free(m);
+    reply_free(&r);
+    for (int i = 1; i < HTTP_MAX_ERROR_PREFIXES; i++)
+        assert_int_equal(http_server_set_error_body_for(f->srv, "/x/", prefixed_error), 0);
+    assert_int_equal(http_server_set_error_body_for(f->srv, "/y/", prefixed_error), -1);
+}
+
 static void test_head_and_text(void **state)
 {
     fixture *f = *state;
@@ -1089,6 +1202,36 @@ static void test_head_and_text(void **state)
     assert_null(header_value(&r, "Injected", v, sizeof(v)));
     assert_string_equal(r.body, "WEBVTT\n");
     reply_free(&r);
+}
+
+static void test_reply_take(void **state)
+{
+    fixture *f = *state;
+    int before = atomic_load(&taken_released);
+    reply r = request(f->port, "GET", "/take", NULL, NULL);
+    assert_int_equal(r.status, 200);
+    char v[128];
+    assert_string_equal(header_value(&r, "Content-Type", v, sizeof(v)),
+                        "application/json; charset=utf-8");
+    assert_string_equal(r.body, "{\"taken\": true}");
+    reply_free(&r);
+    /* Released once MHD let go of the response: by the next request's end
+     * at the latest, as MHD destroys it before reading the next. */
+    r = request(f->port, "GET", "/take-replaced", NULL, NULL);
+    assert_int_equal(r.status, 201);
+    assert_string_equal(r.body, "kept");
+    reply_free(&r);
+    for (int i = 0; i < 200 && atomic_load(&taken_released) < before + 2; i++)
+        usleep(10000);
+    assert_int_equal(atomic_load(&taken_released), before + 2);
+    /* A bad content type: released at once, and a 500. */
+    http_reply rep = {0};
+    char *body = strdup("x");
+    assert_int_equal(http_reply_take(&rep, 200, "bad\r\ntype", body, 1, taken_release, body),
+                     -1);
+    assert_int_equal(atomic_load(&taken_released), before + 3);
+    assert_int_equal(rep.status, 500);
+    cJSON_Delete(rep.body);
 }
 
 static void test_nul_and_utf8(void **state)
@@ -1499,6 +1642,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_many_clients, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keep_alive, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_complete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_json_any, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stream_as, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_error_body_for, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_disconnect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stop_with_stream, setup, teardown),
         cmocka_unit_test(test_start_errors),
@@ -1510,6 +1656,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_head_and_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nul_and_utf8, setup, teardown),
         cmocka_unit_test_setup_teardown(test_multipart_route, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reply_take, setup, teardown),
         cmocka_unit_test(test_queue_bound),
         cmocka_unit_test(test_hangup_hook),
         cmocka_unit_test(test_abandoned_in_queue),

@@ -146,6 +146,135 @@ static void test_vlm_limits(void **state)
     free(big);
 }
 
+static void test_llm_messages_and_options(void **state)
+{
+    (void)state;
+    job *j = new_job(MODEL_LLM);
+    hdm_err err;
+    assert_int_equal(
+        parse(j,
+              "{\"messages\": [{\"role\": \"system\", \"content\": \"Be brief.\"},"
+              " {\"role\": \"user\", \"content\": [{\"type\": \"text\", \"text\": \"a\"},"
+              "  {\"type\": \"text\", \"text\": \"b\"}]},"
+              " {\"role\": \"assistant\", \"content\": null, \"tool_calls\": [{\"id\": \"c1\","
+              "  \"type\": \"function\", \"function\": {\"name\": \"f\", \"arguments\": "
+              "  \"{\\\"x\\\": 1}\"}}]},"
+              " {\"role\": \"tool\", \"content\": \"42\", \"tool_name\": \"f\"}],"
+              " \"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"f\","
+              "  \"parameters\": {\"type\": \"object\"}}}],"
+              " \"temperature\": 0, \"top_p\": 0.5, \"top_k\": 40, \"frequency_penalty\": -1,"
+              " \"seed\": 4294967294, \"max_generated_tokens\": 7, \"stop\": \"END\","
+              " \"format\": \"json\"}",
+              &err),
+        0);
+    const llm_input *li = &j->input.u.llm;
+    assert_int_equal(li->n_messages, 4);
+    assert_null(li->prompt);
+    assert_int_equal(li->messages[0].role, LLM_ROLE_SYSTEM);
+    assert_string_equal(li->messages[1].content, "a\nb");
+    assert_int_equal(li->messages[2].role, LLM_ROLE_ASSISTANT);
+    assert_string_equal(li->messages[2].content, "");
+    /* Arguments given as a JSON string become an object. */
+    char *calls = cJSON_PrintUnformatted(li->messages[2].tool_calls);
+    assert_string_equal(calls, "[{\"function\":{\"name\":\"f\",\"arguments\":{\"x\":1}}}]");
+    cJSON_free(calls);
+    assert_string_equal(li->messages[3].tool_name, "f");
+    assert_int_equal(cJSON_GetArraySize(li->tools), 1);
+    assert_true(li->has_temperature && li->temperature == 0);
+    assert_true(li->has_top_p && li->has_top_k && li->top_k == 40);
+    assert_true(li->has_frequency_penalty && li->frequency_penalty == -1);
+    assert_true(li->has_seed && li->seed == 4294967294u);
+    assert_int_equal(li->max_tokens, 7);
+    assert_int_equal(li->n_stop, 1);
+    assert_string_equal(li->stop[0], "END");
+    assert_int_equal(li->format, LLM_FORMAT_JSON);
+    job_free(j);
+
+    /* Defaults: the model's own (nothing set); a raw prompt. */
+    j = new_job(MODEL_LLM);
+    assert_int_equal(parse(j, "{\"prompt\": \"raw\", \"temperature\": null}", &err), 0);
+    li = &j->input.u.llm;
+    assert_string_equal(li->prompt, "raw");
+    assert_false(li->has_temperature || li->has_top_p || li->has_top_k || li->has_seed ||
+                 li->has_frequency_penalty);
+    assert_int_equal(li->max_tokens, 0);
+    assert_int_equal(li->format, LLM_FORMAT_TEXT);
+    job_free(j);
+}
+
+static void test_llm_errors(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *json, *needle;
+        int rc;
+    } cases[] = {
+        {"{}", "input_data.messages required", -HDM_E_BAD_REQUEST},
+        {"{\"messages\": []}", "input_data.messages must not be empty", -HDM_E_BAD_REQUEST},
+        {"{\"messages\": {}}", "must be a list of chat messages", -HDM_E_BAD_REQUEST},
+        {"{\"prompt\": \"\"}", "input_data.prompt must not be empty", -HDM_E_BAD_REQUEST},
+        {"{\"prompt\": \"x\", \"messages\": [{\"role\": \"user\"}]}", "not both",
+         -HDM_E_BAD_REQUEST},
+        {"{\"messages\": [{\"role\": \"robot\", \"content\": \"x\"}]}",
+         "messages[0].role must be system, user, assistant or tool, not 'robot'",
+         -HDM_E_BAD_REQUEST},
+        {"{\"messages\": [{\"content\": \"x\"}]}", "messages[0].role required", -HDM_E_BAD_REQUEST},
+        {"{\"messages\": [{\"role\": \"user\", \"content\": 5}]}",
+         "messages[0].content must be a string", -HDM_E_BAD_REQUEST},
+        {"{\"messages\": [{\"role\": \"user\", \"content\": [{\"type\": \"image\"}]}]}",
+         "an llm model takes text only", -HDM_E_BAD_REQUEST},
+        {"{\"messages\": [{\"role\": \"user\", \"content\": \"x\", \"tool_calls\": []}]}",
+         "only assistant messages carry tool calls", -HDM_E_BAD_REQUEST},
+        {"{\"messages\": [{\"role\": \"assistant\", \"tool_calls\": [{\"function\": {\"name\":"
+         " \"f\", \"arguments\": \"not json\"}}]}]}",
+         "arguments must be a JSON object", -HDM_E_BAD_REQUEST},
+        {"{\"messages\": [{\"role\": \"assistant\", \"tool_calls\": [{\"function\": {}}]}]}",
+         "tool_calls[0].function.name must be a non-empty string", -HDM_E_BAD_REQUEST},
+        {"{\"messages\": [{\"role\": \"user\"}], \"tools\": [{\"type\": \"web\"}]}",
+         "input_data.tools[0] must be", -HDM_E_BAD_REQUEST},
+        {"{\"messages\": [{\"role\": \"user\"}], \"tools\": [{\"function\": {\"name\": \"f\","
+         " \"parameters\": 3}}]}",
+         "parameters must be a JSON schema object", -HDM_E_BAD_REQUEST},
+        {"{\"messages\": [{\"role\": \"user\"}], \"top_k\": 0}", "input_data.top_k",
+         -HDM_E_BAD_REQUEST},
+        {"{\"messages\": [{\"role\": \"user\"}], \"seed\": 4294967295}", "input_data.seed",
+         -HDM_E_BAD_REQUEST},
+        {"{\"messages\": [{\"role\": \"user\"}], \"max_generated_tokens\": 1000000000}",
+         "input_data.max_generated_tokens must be between 1 and 16384", -HDM_E_BAD_REQUEST},
+        {"{\"messages\": [{\"role\": \"user\"}], \"format\": \"xml\"}",
+         "input_data.format must be \"json\"", -HDM_E_BAD_REQUEST},
+        {"{\"messages\": [{\"role\": \"user\"}], \"stop\": [\"\"]}",
+         "input_data.stop[0] must be a non-empty string", -HDM_E_BAD_REQUEST},
+        {"{\"messages\": [{\"role\": \"user\"}], \"frequency_penalty\": 3}",
+         "input_data.frequency_penalty", -HDM_E_BAD_REQUEST},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        job *j = new_job(MODEL_LLM);
+        hdm_err err;
+        int rc = parse(j, cases[i].json, &err);
+        if (rc != cases[i].rc || !strstr(err.msg, cases[i].needle))
+            fail_msg("case %zu (%s): rc %d, message '%s'", i, cases[i].json, rc, err.msg);
+        job_free(j);
+    }
+
+    /* The text of all messages together is bounded. */
+    size_t half = INPUT_MAX_TEXT / 2 + 16;
+    char *big = malloc(2 * half + 256);
+    size_t n = (size_t)sprintf(big, "{\"messages\": [{\"role\": \"user\", \"content\": \"");
+    memset(big + n, 'a', half);
+    n += half;
+    n += (size_t)sprintf(big + n, "\"}, {\"role\": \"user\", \"content\": \"");
+    memset(big + n, 'b', half);
+    n += half;
+    strcpy(big + n, "\"}]}");
+    job *j = new_job(MODEL_LLM);
+    hdm_err err;
+    assert_int_equal(parse(j, big, &err), -HDM_E_TOO_LARGE);
+    assert_non_null(strstr(err.msg, "text exceeds"));
+    job_free(j);
+    free(big);
+}
+
 static void test_clip(void **state)
 {
     (void)state;
@@ -304,6 +433,8 @@ int main(void)
         cmocka_unit_test(test_vlm_messages),
         cmocka_unit_test(test_vlm_errors),
         cmocka_unit_test(test_vlm_limits),
+        cmocka_unit_test(test_llm_messages_and_options),
+        cmocka_unit_test(test_llm_errors),
         cmocka_unit_test(test_clip),
         cmocka_unit_test(test_whisper),
         cmocka_unit_test(test_ocr_and_dense),
