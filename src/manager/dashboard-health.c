@@ -83,7 +83,7 @@ typedef struct probe {
     /* one round */
     CURL *easy;
     char errbuf[CURL_ERROR_SIZE];
-    char body[BODY_MAX + 1];
+    char body[BODY_MAX];
     size_t body_len;
     double started;
 } probe;
@@ -164,30 +164,40 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
     return n; /* the rest is read and dropped */
 }
 
-/* Copies at most n bytes of printable text from s into dst (size 160). */
-static void set_detail(probe *p, const char *s)
+/* Copies printable text from s into detail (its size), control characters
+ * as blanks. */
+static void copy_detail(char *detail, size_t size, const char *s)
 {
     size_t o = 0;
-    for (; s && *s && o + 1 < sizeof(p->res.detail); s++)
-        p->res.detail[o++] = (unsigned char)*s < 0x20 ? ' ' : *s;
-    p->res.detail[o] = '\0';
+    for (; s && *s && o + 1 < size; s++)
+        detail[o++] = (unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s;
+    detail[o] = '\0';
 }
 
-/* The answer's own word: "status", else "reason", else "error" (strings). */
-static void detail_from_body(probe *p)
+static void set_detail(probe *p, const char *s)
 {
-    p->body[p->body_len] = '\0';
-    cJSON *j = cJSON_ParseWithLength(p->body, p->body_len);
-    const char *keys[] = {"status", "reason", "error"};
-    p->res.detail[0] = '\0';
+    copy_detail(p->res.detail, sizeof(p->res.detail), s);
+}
+
+void dashboard_health_classify(long http_code, const char *body, size_t len,
+                               dashboard_health_result *res)
+{
+    res->http_status = (int)http_code;
+    res->state = http_code >= 200 && http_code < 300 ? DASHBOARD_HEALTH_UP
+                                                      : DASHBOARD_HEALTH_DEGRADED;
+    res->detail[0] = '\0';
+    cJSON *j = body && len ? cJSON_ParseWithLength(body, len) : NULL;
+    static const char *const keys[] = {"status", "reason", "error"};
     for (size_t k = 0; j && k < sizeof(keys) / sizeof(keys[0]); k++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, keys[k]);
         if (cJSON_IsString(v)) {
-            set_detail(p, v->valuestring);
+            copy_detail(res->detail, sizeof(res->detail), v->valuestring);
             break;
         }
     }
     cJSON_Delete(j);
+    if (!res->detail[0] && res->state == DASHBOARD_HEALTH_DEGRADED)
+        snprintf(res->detail, sizeof(res->detail), "HTTP %ld", http_code);
 }
 
 static int set_all_unknown(dashboard_health *h, const char *why, hdm_err *err)
@@ -235,11 +245,7 @@ static void finish(probe *p, CURLcode rc)
     p->res.checked_at = wall_s();
     curl.easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &code);
     if (rc == CURLE_OK && code > 0) {
-        p->res.http_status = (int)code;
-        p->res.state = code >= 200 && code < 300 ? DASHBOARD_HEALTH_UP : DASHBOARD_HEALTH_DEGRADED;
-        detail_from_body(p);
-        if (!p->res.detail[0] && p->res.state == DASHBOARD_HEALTH_DEGRADED)
-            snprintf(p->res.detail, sizeof(p->res.detail), "HTTP %ld", code);
+        dashboard_health_classify(code, p->body, p->body_len, &p->res);
     } else {
         p->res.http_status = 0;
         p->res.state = DASHBOARD_HEALTH_DOWN;

@@ -56,6 +56,16 @@ const dashboard_health_result *dashboard_health_result_at(const dashboard_health
 /* The state's word on the page: "unknown", "up", "degraded", "down". */
 const char *dashboard_health_state_name(dashboard_health_state s);
 
+/*
+ * Fills res->state, res->http_status and res->detail from an answer:
+ * 2xx is up, any other status degraded (the service answers but is not
+ * ready); detail is the body's JSON "status" string, else "reason", else
+ * "error", else (for degraded) "HTTP <code>", control characters blanked,
+ * cut to fit.  body need not be NUL-terminated (len bytes; NULL with 0).
+ */
+void dashboard_health_classify(long http_code, const char *body, size_t len,
+                               dashboard_health_result *res);
+
 /* [{name, url, state, http_status, latency_ms, checked_at, detail}] (NULL
  * when out of memory). */
 cJSON *dashboard_health_json(const dashboard_health *h);

@@ -5,8 +5,9 @@
  * strong ETag (a hash of the content), or 304 when the client has it.
  *
  * DESIGN: a URL never becomes a path.  It is looked up in the list, and only
- * the list's file names are opened, so "..", "%2e", NUL bytes and symlinks in
- * requests cannot name anything else.  Files are read at each request (a few
+ * the list's file names are opened, so "..", "%2e" and NUL bytes in requests
+ * cannot name anything else; a file is opened beneath the directory by the
+ * kernel, so a symlink installed there cannot lead outside it either.  Files are read at each request (a few
  * KB): nothing is kept in memory while nobody looks, and an upgrade is seen
  * at once (no-cache plus the ETag makes a browser revalidate).
  */
@@ -55,8 +56,8 @@ typedef struct dashboard_static_reply {
  * path_allowlist_parse(dashboard_static_dir(...))) and fills
  * *out: 304 when `if_none_match` (the request's header, or NULL) names its
  * ETag, else 200 with the content.  Returns 0, or -HDM_E_NOT_FOUND "the
- * dashboard file NAME is not installed in DIR" (missing, a symlink, not a
- * regular file), -HDM_E_TOO_LARGE, -HDM_E_NOMEM / -HDM_E_INTERNAL with err.
+ * dashboard file NAME is not installed in DIR" (missing, a symlink leading
+ * outside DIR, not a regular file), -HDM_E_TOO_LARGE, -HDM_E_NOMEM / -HDM_E_INTERNAL with err.
  */
 int dashboard_static_load(const path_allowlist *dir, const dashboard_file *f,
                           const char *if_none_match, dashboard_static_reply *out, hdm_err *err);

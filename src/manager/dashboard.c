@@ -144,9 +144,11 @@ static char *print_history(dashboard *d, double now)
 
 /* Replaces the printed documents (either may be NULL: out of memory, the
  * old one stays) and wakes the waiting polls. */
-static void publish(dashboard *d, char *state, char *history)
+static void publish(dashboard *d, char *state, char *history, bool snapshot)
 {
     pthread_mutex_lock(&d->mu);
+    if (snapshot)
+        d->stats.snapshots++;
     if (state) {
         free(d->state);
         d->state = state;
@@ -179,10 +181,7 @@ static void sample_once(dashboard *d, bool first)
     bool probe = d->cfg->n_services > 0 && mono_ms() >= d->next_probe;
     cJSON *keep = probe ? cJSON_Duplicate(status, true) : NULL;
     char *history = print_history(d, now);
-    publish(d, print_state(d, status, &s, now), history);
-    pthread_mutex_lock(&d->mu);
-    d->stats.snapshots++;
-    pthread_mutex_unlock(&d->mu);
+    publish(d, print_state(d, status, &s, now), history, true);
     if (!probe)
         return;
     /* The page shows the first snapshot at once; the health of each service
@@ -195,7 +194,7 @@ static void sample_once(dashboard *d, bool first)
     d->stats.probe_rounds++;
     pthread_mutex_unlock(&d->mu);
     if (keep)
-        publish(d, print_state(d, keep, &s, now), NULL);
+        publish(d, print_state(d, keep, &s, now), NULL, false);
 }
 
 static void *sampler_main(void *arg)

@@ -261,12 +261,10 @@ static bool token_equal(const char *expected, const char *given, size_t glen)
     return diff == 0;
 }
 
-/* True when no token is set or the request carries "Bearer <token>". */
-static bool auth_ok(http_endpoint *h, struct MHD_Connection *conn)
+bool http_token_ok(const char *token, const char *v)
 {
-    if (!h->token)
+    if (!token || !token[0])
         return true;
-    const char *v = mhd.lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
     if (!v)
         return false;
     while (*v == ' ')
@@ -279,7 +277,14 @@ static bool auth_ok(http_endpoint *h, struct MHD_Connection *conn)
     size_t n = strlen(v);
     while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
         n--;
-    return token_equal(h->token, v, n);
+    return token_equal(token, v, n);
+}
+
+static bool auth_ok(http_endpoint *h, struct MHD_Connection *conn)
+{
+    return !h->token ||
+           http_token_ok(h->token,
+                         mhd.lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"));
 }
 
 /* One of the page's files: public, revalidated at each load (no-cache with

@@ -10,6 +10,8 @@
 #ifndef HDM_MANAGER_HTTP_H
 #define HDM_MANAGER_HTTP_H
 
+#include <stdbool.h>
+
 #include "common/buf.h"
 #include "common/err.h"
 #include "dashboard.h"
@@ -27,6 +29,10 @@ void http_endpoint_stop(http_endpoint *h);
 /* Appends the manager's own Prometheus metrics, then the scheduler's and the
  * registry's, to out.  Thread-safe. */
 void http_metrics_text(manager *m, buf *out);
+/* True when token is NULL/empty (no auth) or `authorization` (the
+ * request's header, NULL when absent) is "Bearer <token>" (scheme in any
+ * case, blanks around the token ignored; compared in constant time). */
+bool http_token_ok(const char *token, const char *authorization);
 /* Appends the dashboard's counters (polls, snapshots, probe rounds,
  * watched) to out.  Thread-safe. */
 void http_dashboard_metrics(dashboard *d, buf *out);
