@@ -18,11 +18,14 @@
   }
   // http://127.0.0.1:5099/#token=... : taken once, then dropped from the
   // address bar (the fragment never reaches any server).
-  if (location.hash.startsWith('#token=')) {
+  function tokenFromAddress() {
+    if (!location.hash.startsWith('#token=')) return false;
     token = decodeURIComponent(location.hash.slice(7));
     saveToken();
     history.replaceState(null, '', location.pathname);
+    return true;
   }
+  tokenFromAddress();
 
   let samples = [];
   let intervalMs = 2000;
@@ -320,6 +323,16 @@
     } else if (timer === null) {
       needHistory = true; // the manager kept sampling only while watched
       poll();
+    }
+  });
+
+  window.addEventListener('hashchange', () => {
+    if (tokenFromAddress() && timer !== null) {
+      clearTimeout(timer);
+      timer = null;
+      poll();
+    } else if (token && timer === null && !busy) {
+      poll(); // was waiting for a token
     }
   });
 
