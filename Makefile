@@ -47,8 +47,9 @@ check-asan check-sanitize: deps-check
 	scripts/test-audit.py $(ASAN_BUILD)
 
 # The main job: manager + services on the simulator, real requests, readable output.
+# HOLD=1 keeps the stack up afterwards (until Ctrl-C) to look at the dashboard.
 demo: deps-demo build
-	scripts/demo.sh $(BUILD)
+	HOLD=$(HOLD) scripts/demo.sh $(BUILD)
 
 bench: deps-bench build
 	bench/run.sh $(BUILD)

@@ -130,8 +130,6 @@ int dashboard_config_set_services(dashboard_config *c, const char *text, hdm_err
 int dashboard_config_defaults(dashboard_config *c, hdm_err *err)
 {
     memset(c, 0, sizeof(*c));
-    c->max_streams = DASHBOARD_DEFAULT_MAX_STREAMS;
-    c->max_streams_per_address = DASHBOARD_DEFAULT_MAX_STREAMS_PER_ADDRESS;
     c->interval_ms = DASHBOARD_DEFAULT_INTERVAL_MS;
     c->health_interval_ms = DASHBOARD_DEFAULT_HEALTH_INTERVAL_MS;
     c->health_timeout_ms = DASHBOARD_DEFAULT_HEALTH_TIMEOUT_MS;

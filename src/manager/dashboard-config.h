@@ -1,7 +1,7 @@
 /*
  * dashboard-config.h - the dashboard's settings (config.c's `dashboard.*`
  * rows land here): where its files are, the services whose /health it
- * probes, and the bounds on the event streams it serves.
+ * probes, and how often it samples and probes while a page is open.
  */
 #ifndef HDM_MANAGER_DASHBOARD_CONFIG_H
 #define HDM_MANAGER_DASHBOARD_CONFIG_H
@@ -16,8 +16,6 @@
 #define DASHBOARD_SERVICE_URL_MAX 512
 
 /* Defaults of the integer settings. */
-#define DASHBOARD_DEFAULT_MAX_STREAMS 16
-#define DASHBOARD_DEFAULT_MAX_STREAMS_PER_ADDRESS 4
 #define DASHBOARD_DEFAULT_INTERVAL_MS 2000
 #define DASHBOARD_DEFAULT_HEALTH_INTERVAL_MS 5000
 #define DASHBOARD_DEFAULT_HEALTH_TIMEOUT_MS 1000
@@ -41,11 +39,9 @@ typedef struct dashboard_config {
     char *dir; /* the page's files; NULL: PROGRAM/../share/hailo-ai-services/dashboard */
     dashboard_service *services; /* probed while a page is open */
     size_t n_services;
-    int max_streams;             /* event streams open at once, in all */
-    int max_streams_per_address; /* ... from one client address */
-    int interval_ms;             /* one snapshot per stream this often */
-    int health_interval_ms;      /* services probed this often (while streams are open) */
-    int health_timeout_ms;       /* a probe round waits at most this long */
+    int interval_ms;        /* one snapshot this often (while a page polls) */
+    int health_interval_ms; /* services probed this often (while a page polls) */
+    int health_timeout_ms;  /* a probe round waits at most this long */
 } dashboard_config;
 
 /* The built-in defaults (the service list above).  0 or -HDM_E_NOMEM. */

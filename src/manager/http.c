@@ -78,9 +78,11 @@ static int mhd_load(hdm_err *err)
     return 0;
 }
 
-/* Connections served at once, in total and per client address. */
+/* Connections served at once, in total and per client address.  Each open
+ * dashboard page keeps one keep-alive connection (its polls), and local
+ * pages, scrapers and curl all come from 127.0.0.1: room for a few dozen. */
 #define HTTP_MAX_CONNECTIONS 128
-#define HTTP_PER_ADDRESS 8
+#define HTTP_PER_ADDRESS 32
 /* A connection idle this long is closed. */
 #define HTTP_IDLE_TIMEOUT_S 5
 
