@@ -7,7 +7,7 @@ CMAKE_ARGS ?=
 DURATION   ?= 60
 MAKEFLAGS  += --no-print-directory
 
-.PHONY: all build deps check check-asan check-sanitize demo bench clean fuzz soak valgrind \
+.PHONY: all build deps check check-asan check-sanitize check-tsan demo bench clean fuzz soak valgrind \
         check-hailort check-arm64 deb install
 
 all: build
@@ -45,6 +45,17 @@ check-asan check-sanitize: deps-check
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest -j $(JOBS) --output-on-failure --timeout 900 --output-junit ctest-results.xml
 	scripts/test-audit.py $(ASAN_BUILD)
+
+# ThreadSanitizer on the tests whose code runs on several threads: the
+# scheduler, the registry and its lane workers, the sim's shared NPU, the
+# HailoRT backend's lanes, and the manager's lane integration tests.
+TSAN_BUILD ?= build-tsan
+TSAN_TESTS ?= unit\.test_(sched|registry|sim_npu|hailort_backend|backend_sim)$$|integration\.sched\.test_lanes
+check-tsan: deps-check
+	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DHDM_TSAN=ON $(CMAKE_ARGS)
+	cmake --build $(TSAN_BUILD) -j $(JOBS)
+	cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	  ctest -j $(JOBS) --output-on-failure --timeout 900 -R '$(TSAN_TESTS)'
 
 # The main job: manager + services on the simulator, real requests, readable output.
 # HOLD=1 keeps the stack up afterwards (until Ctrl-C) to look at the dashboard.

@@ -18,12 +18,16 @@ failed=0
 sections=()
 if [ $# -gt 0 ]; then
   for name in "$@"; do
+    # A section is bench-NAME.sh, else bench-NAME.py (a .sh may wrap its .py).
     for ext in sh py; do
-      [ -e "$here/bench-$name.$ext" ] && sections+=("$here/bench-$name.$ext")
+      if [ -e "$here/bench-$name.$ext" ]; then sections+=("$here/bench-$name.$ext"); break; fi
     done
   done
 else
-  sections=("$here"/bench-*.sh "$here"/bench-*.py)
+  for f in "$here"/bench-*.sh "$here"/bench-*.py; do
+    [ "${f%.py}" != "$f" ] && [ -e "${f%.py}.sh" ] && continue # run through its .sh
+    sections+=("$f")
+  done
 fi
 
 {

@@ -85,7 +85,7 @@ class Stack:
         # Every service's port, known before the manager starts: its
         # dashboard probes their /health.
         self.ports = {"hailo-clip": self.clip_port, "hailo-vision": self.vision_port}
-        for name in ("hailo-ocr", "hailo-llm", "hailo-depth", "hailo-pose"):
+        for name in ("hailo-ocr", "hailo-llm", "hailo-depth", "hailo-pose", "hailo-whisper"):
             self.ports[name] = free_port()
         self.logs = {}
 
@@ -498,6 +498,85 @@ def hold_stack(stack):
         say("")
 
 
+def demo_whisper(stack):
+    """hailo-whisper: espeak-ng says two sentences with a pause; the service
+    decodes the WAV, the sim's Whisper model gives one segment per voiced
+    stretch (its words are made up: it is a simulator), once as
+    verbose_json and once streamed."""
+    import uuid
+    port = stack.ports["hailo-whisper"]
+    url = f"http://127.0.0.1:{port}"
+    t0 = time.monotonic()
+    stack.start("hailo-whisper", ["--config", os.path.join(stack.dir, "hailo-whisper.yaml"),
+                                  "--host", "127.0.0.1", "--port", str(port)])
+    stack.wait_until("hailo-whisper", lambda: http_json(
+        "GET", f"{url}/health/ready", timeout=2)[0] == 200, 60)
+    say(f"  hailo-whisper         ready in {(time.monotonic() - t0) * 1000:.0f} ms"
+        f"   {url}/v1 (OpenAI-compatible)")
+    wav = os.path.join(stack.dir, "speech.wav")
+    try:
+        for i, text in enumerate(["Hello from the Raspberry Pi.",
+                                  "This sentence comes after a pause."]):
+            subprocess.run(["espeak-ng", "-v", "en", "-s", "150", "-w", f"{wav}.{i}", text],
+                           check=True, capture_output=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        say(f"  espeak-ng could not speak ({e}): apt-get install espeak-ng")
+        return False
+    # Both sentences in one WAV with 1.5 s of silence between: the samples of
+    # espeak's two mono files and a gap, rewritten with the standard library.
+    import wave
+    frames, params = [], None
+    for i in range(2):
+        with wave.open(f"{wav}.{i}", "rb") as w:
+            params = w.getparams()
+            frames.append(w.readframes(w.getnframes()))
+    gap = b"\0" * (params.sampwidth * params.framerate * 3 // 2)
+    with wave.open(wav, "wb") as w:
+        w.setparams(params)
+        w.writeframes(frames[0] + gap + frames[1])
+    with open(wav, "rb") as f:
+        audio = f.read()
+
+    boundary = uuid.uuid4().hex
+    def form(fields):
+        out = b""
+        for name, value in fields:
+            out += f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"".encode()
+            if name == "file":
+                out += b'; filename="speech.wav"\r\nContent-Type: audio/wav\r\n\r\n' + value
+            else:
+                out += b"\r\n\r\n" + value.encode()
+            out += b"\r\n"
+        return out + f"--{boundary}--\r\n".encode()
+    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    started = time.monotonic()
+    req = urllib.request.Request(f"{url}/v1/audio/transcriptions", method="POST", headers=headers,
+                                 data=form([("file", audio), ("model", "Whisper-Base"),
+                                            ("response_format", "verbose_json")]))
+    with urllib.request.urlopen(req, timeout=120) as resp:
+        body = json.loads(resp.read())
+    ms = (time.monotonic() - started) * 1000
+    say(f"  POST /v1/audio/transcriptions  {len(audio) // 1024} KiB WAV, {body['duration']:.2f} s"
+        f" of audio, answered in {ms:.0f} ms")
+    for s in body["segments"]:
+        say(f"    [{s['start']:6.2f} -> {s['end']:6.2f}] {s['text'].strip()}")
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    conn.request("POST", "/v1/audio/transcriptions",
+                 form([("file", audio), ("model", "Whisper-Base"), ("stream", "true")]), headers)
+    resp = conn.getresponse()
+    sys.stdout.write(f"  {DIM}streamed:{RESET} ")
+    for raw in resp:
+        line = raw.decode().strip()
+        if line.startswith("data: "):
+            event = json.loads(line[6:])
+            if event.get("type") == "transcript.text.delta":
+                sys.stdout.write(event["delta"])
+                sys.stdout.flush()
+    conn.close()
+    say()
+    return resp.status == 200 and len(body["segments"]) == 2
+
+
 def main():
     build = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("-") else "build"
     fast = "--fast" in sys.argv or os.environ.get("HDM_DEMO_FAST") == "1"
@@ -554,6 +633,9 @@ def main():
 
         heading("Pose estimation: hailo-pose, with the poses drawn")
         failures += 0 if demo_pose(stack) else 1
+
+        heading("Speech to text: hailo-whisper transcribes espeak-ng's voice")
+        failures += 0 if demo_whisper(stack) else 1
 
         heading("Text embedding and the device manager's view")
         status, body, ms = http_json("POST", f"{stack.clip_url}/v1/embed/text",

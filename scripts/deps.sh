@@ -23,7 +23,7 @@ test+=(python3-yaml) # hailo-ocr: the original's config tests parse YAML
 test+=(chromium chromium-driver python3-selenium)
 case "$what" in
   build) want=("${build[@]}") ;;
-  demo) want=("${build[@]}" python3) ;;
+  demo) want=("${build[@]}" python3 espeak-ng) ;;
   check|bench) want=("${build[@]}" "${test[@]}") ;;
   fuzz) want=("${build[@]}" "${test[@]}" clang libclang-rt-14-dev) ;;
   *) echo "deps.sh: unknown target '$what' (build|check|demo|bench|fuzz)" >&2; exit 2 ;;

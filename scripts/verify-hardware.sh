@@ -4,17 +4,28 @@
 #
 #   scripts/verify-hardware.sh [--build DIR] [--models DIR]... [--keep]
 #
-# Checks the driver (/dev/hailo0, the hailo1x_pci module) and the firmware
-# (hailortcli fw-control identify), starts hailo-device-manager on the real
-# device with --backend hailort on a temporary socket, then for every model
-# file it recognises under the model directories (CLIP image+text, VLM,
-# Whisper, OCR, depth, pose) loads it, runs one inference and unloads it,
-# timing each step.  Prints a PASS/FAIL table and where to look on failure.
-# It never touches the installed service: its manager has its own socket and
-# no HTTP port (stop hailo-device-manager.service first if it holds the
-# device outside the shared VDevice group).
+# Checks the driver (/dev/hailo0, the hailo1x_pci module), the firmware
+# (hailortcli fw-control identify) and that library, firmware and driver
+# versions agree, starts hailo-device-manager on the real device with
+# --backend hailort on a temporary socket (under MALLOC_CHECK_=3, so memory
+# HailoRT writes after it was freed shows), then for every model file it
+# recognises under the model directories (CLIP image+text, VLM, Whisper,
+# OCR, depth, pose) loads it, runs one inference and unloads it, timing each
+# step.  Then the checks of issue 22 (scripts/lib/verify_hardware.py): VLM
+# answers free of special tokens, max_tokens, stop strings, a short deadline
+# then a normal request (and the same for an LLM); OCR recognition in batches; CLIP with timeout_ms=1
+# twenty times, then CLIP and depth; CLIP latency with and without status
+# polling and while a 200-token VLM answer streams; whisper translate with
+# no language; a second process loading a GenAI model while the VLM is
+# resident; output shapes against hailortcli parse-hef.  Prints a
+# PASS/FAIL table and where to look on failure, and writes everything into
+# one report file a Pi owner can paste into an issue.  It never touches the
+# installed service: its managers have their own sockets and no HTTP port
+# (stop hailo-device-manager.service first if it holds the device outside
+# the shared VDevice group).
 #
-# Exit: 0 when every check passed, 1 when one failed, 2 for bad arguments.
+# Exit: 0 when every check passed (WARN rows included), 1 when one failed,
+# 2 for bad arguments.
 set -uo pipefail
 
 PROG=verify-hardware.sh
@@ -38,6 +49,10 @@ on the real device, then one load + inference per installed model.
                     simulated Hailo-10H, skipping driver and firmware checks
   --sim-config F    simulator settings for --backend sim
   --keep            keep the temporary directory (logs) even when all passed
+  --report FILE     where to write the report (default:
+                    ./verify-hardware-report.txt)
+  --quick           skip the longer checks (latency under load, second
+                    process)
   -h, --help        this text
 
 Environment: CLIP_TEXT_INPUT / CLIP_TEXT_OUTPUT name the CLIP text encoder's
@@ -51,15 +66,25 @@ TIMEOUT=300
 BACKEND=hailort
 SIM_CONFIG=
 KEEP=0
+REPORT=$PWD/verify-hardware-report.txt
+QUICK=0
 
 while [ $# -gt 0 ]; do
     case "$1" in
     --build) BUILD=${2:?--build needs a directory}; shift 2 ;;
-    --models) MODEL_DIRS+=("${2:?--models needs a directory}"); shift 2 ;;
+    --models)
+        # The manager takes absolute model paths only.
+        d=${2:?--models needs a directory}
+        [ -d "$d" ] && d=$(cd "$d" && pwd)
+        MODEL_DIRS+=("$d")
+        shift 2
+        ;;
     --timeout) TIMEOUT=${2:?--timeout needs seconds}; shift 2 ;;
     --backend) BACKEND=${2:?--backend needs hailort or sim}; shift 2 ;;
     --sim-config) SIM_CONFIG=${2:?--sim-config needs a file}; shift 2 ;;
     --keep) KEEP=1; shift ;;
+    --report) REPORT=${2:?--report needs a file}; shift 2 ;;
+    --quick) QUICK=1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "$PROG: unknown argument: $1 (see --help)" >&2; exit 2 ;;
     esac
@@ -84,6 +109,25 @@ record() { # check result detail
     printf '  %-4s  %-34s %s\n' "$2" "$1" "$3"
 }
 
+# Records the "RESULT<TAB>CHECK<TAB>DETAIL" lines of a verify_hardware.py step.
+HELPER="$HERE/lib/verify_hardware.py"
+helper() { # step args...
+    local result check detail out
+    if ! command -v python3 >/dev/null 2>&1; then
+        record "$1" SKIP "python3 not found (the protocol-level checks need it)"
+        return
+    fi
+    out=$(python3 "$HELPER" --socket "$SOCKET" --timeout "$TIMEOUT" "$@" 2>"$TMP/helper.err")
+    [ -s "$TMP/helper.err" ] && cat "$TMP/helper.err" >>"$TMP/helper.log"
+    if [ -z "$out" ]; then
+        record "$1" FAIL "no result: $(tail -n 1 "$TMP/helper.err")"
+        return
+    fi
+    while IFS=$'\t' read -r result check detail; do
+        record "$check" "$result" "$detail"
+    done <<<"$out"
+}
+
 now_ms() { date +%s%3N; }
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/verify-hardware.XXXXXX")
@@ -91,6 +135,10 @@ MANAGER_PID=
 
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
+    if [ -n "${SECOND_PID:-}" ] && kill -0 "$SECOND_PID" 2>/dev/null; then
+        kill -TERM "$SECOND_PID" 2>/dev/null
+        wait "$SECOND_PID" 2>/dev/null
+    fi
     if [ -n "$MANAGER_PID" ] && kill -0 "$MANAGER_PID" 2>/dev/null; then
         kill -TERM "$MANAGER_PID" 2>/dev/null
         for _ in 1 2 3 4 5 6 7 8 9 10; do
@@ -128,18 +176,38 @@ else
             record "driver module" FAIL "no hailo1x_pci module: sudo apt install hailo-h10-all; reboot"
         fi
     fi
+    lib_v='' fw_v='' drv_v=''
     if command -v hailortcli >/dev/null 2>&1; then
         hailortcli --version >"$TMP/hailortcli-version.txt" 2>&1
+        lib_v=$(grep -o '[0-9]\+\.[0-9]\+\.[0-9]\+' "$TMP/hailortcli-version.txt" | head -n 1)
         record "HailoRT" PASS "$(head -n 1 "$TMP/hailortcli-version.txt")"
         if hailortcli fw-control identify >"$TMP/identify.txt" 2>&1; then
             fw=$(sed -n 's/^Firmware Version: *//p' "$TMP/identify.txt" | head -n 1)
             arch=$(sed -n 's/^Device Architecture: *//p' "$TMP/identify.txt" | head -n 1)
+            fw_v=$(echo "$fw" | grep -o '[0-9]\+\.[0-9]\+\.[0-9]\+' | head -n 1)
             record "firmware" PASS "${arch:-?} firmware ${fw:-?}"
         else
             record "firmware" FAIL "hailortcli fw-control identify failed: $(tail -n 1 "$TMP/identify.txt")"
         fi
     else
         record "firmware" FAIL "hailortcli not found: sudo apt install hailo-h10-all (or hailort)"
+    fi
+    for m in hailo1x_pci hailo_pci; do
+        if [ -r "/sys/module/$m/version" ]; then
+            drv_v=$(cat "/sys/module/$m/version")
+            break
+        fi
+        drv_v=$(modinfo -F version "$m" 2>/dev/null || true)
+        [ -n "$drv_v" ] && break
+    done
+    versions="library ${lib_v:-?}, firmware ${fw_v:-?}, driver ${drv_v:-?}"
+    mm() { echo "$1" | cut -d. -f1,2; }
+    if [ -z "$lib_v" ] || [ -z "$fw_v" ] || [ -z "$drv_v" ]; then
+        record "versions" WARN "$versions (not all known)"
+    elif [ "$(mm "$lib_v")" != "$(mm "$fw_v")" ] || [ "$(mm "$lib_v")" != "$(mm "$drv_v")" ]; then
+        record "versions" WARN "$versions: they differ (install matching hailo-h10-all packages)"
+    else
+        record "versions" PASS "$versions"
     fi
 fi
 
@@ -170,7 +238,17 @@ if [ -n "$MANAGER" ]; then
     args=(--socket "$SOCKET" --backend "$BACKEND" --http-bind off --log-level info)
     [ -n "$SIM_CONFIG" ] && args+=(--sim-config "$SIM_CONFIG")
     # HailoRT writes hailort.log into HAILORT_LOGGER_PATH: keep it with ours.
-    HAILORT_LOGGER_PATH="$TMP" HAILO_DEVICE_MODEL_DIRS="$dirs" \
+    # glibc's malloc checks (and, since glibc 2.34, its debug library) make a
+    # late write into freed memory abort the manager instead of passing.
+    preload=
+    for lib in /usr/lib/*/libc_malloc_debug.so.0 /lib/*/libc_malloc_debug.so.0; do
+        if [ -f "$lib" ]; then
+            preload=$lib
+            break
+        fi
+    done
+    env HAILORT_LOGGER_PATH="$TMP" HAILO_DEVICE_MODEL_DIRS="$dirs" MALLOC_CHECK_=3 \
+        MALLOC_PERTURB_=165 ${preload:+LD_PRELOAD="$preload"} \
         "$MANAGER" "${args[@]}" >"$TMP/manager.log" 2>&1 &
     MANAGER_PID=$!
     t0=$(now_ms)
@@ -212,6 +290,7 @@ classify() {
     *depth*) echo depth ;;
     *pose*) echo pose ;;
     *vlm* | *-vl-* | *_vl_* | *-vl.* | *_vl.* | *llava* | *internvl*) echo vlm ;;
+    *qwen* | *llama* | *deepseek* | *phi-* | *gemma* | *instruct*) echo llm ;;
     esac
 }
 
@@ -300,6 +379,13 @@ clip_image=''
 clip_text=''
 ocr_det=''
 ocr_rec=''
+vlm_path=''
+llm_path=''
+whisper_path=''
+depth_path=''
+pose_path=''
+clip_params=''
+ocr_params=''
 tested=0
 for f in "${HEFS[@]}"; do
     kind=$(classify "$f")
@@ -310,17 +396,28 @@ for f in "${HEFS[@]}"; do
     ocr_rec) [ -z "$ocr_rec" ] && ocr_rec=$f ;;
     vlm)
         tested=$((tested + 1))
+        [ -z "$vlm_path" ] && vlm_path=$f
         run_model "vlm_chat $(basename "$f")" vlm_chat "$f" "" \
             --prompt "Say hello in five words." --max-tokens 16
         ;;
+    llm)
+        tested=$((tested + 1))
+        [ -z "$llm_path" ] && llm_path=$f
+        run_model "llm $(basename "$f")" llm "$f" "" \
+            --input '{"messages":[{"role":"user","content":"Say hello in five words."}]}' \
+            --max-tokens 16
+        ;;
     whisper)
         tested=$((tested + 1))
+        [ -z "$whisper_path" ] && whisper_path=$f
         head -c 64000 /dev/zero >"$TMP/silence.raw" # 1 s of 16 kHz float32
         run_model "whisper $(basename "$f")" whisper "$f" "" \
             --tensor "$TMP/silence.raw" --dtype float32 --shape 16000
         ;;
     depth | pose)
         tested=$((tested + 1))
+        [ "$kind" = depth ] && [ -z "$depth_path" ] && depth_path=$f
+        [ "$kind" = pose ] && [ -z "$pose_path" ] && pose_path=$f
         run_image_model "$kind $(basename "$f")" "$kind" "$f" ""
         ;;
     esac
@@ -334,6 +431,7 @@ if [ -n "$clip_image" ] && [ -n "$clip_text" ]; then
     text_out=${CLIP_TEXT_OUTPUT:-${text_out:-text_output}}
     params=$(printf '{"image_hef_path":"%s","text_hef_path":"%s","text_input_layer":"%s","text_output_layer":"%s"}' \
         "$clip_image" "$clip_text" "$text_in" "$text_out")
+    clip_params=$params
     run_image_model "clip image $(basename "$clip_image")" clip "$clip_image" "$params" --mode image
     # The text encoder takes token embeddings: float32, 1 x 77 x 512 for ViT-B.
     dims=$(echo "${text_shape:-1x77x512}" | tr 'x' ' ')
@@ -351,6 +449,7 @@ if [ -n "$ocr_det" ]; then
     params=$(printf '{"detection_hef_path":"%s"' "$ocr_det")
     [ -n "$ocr_rec" ] && params+=$(printf ',"recognition_hefs":{"en":"%s"},"batch_sizes":{"en":8}' "$ocr_rec")
     params+='}'
+    ocr_params=$params
     run_image_model "ocr detection $(basename "$ocr_det")" ocr "$ocr_det" "$params" --mode detection
 fi
 
@@ -358,14 +457,128 @@ if [ -n "$MANAGER" ] && [ ${#HEFS[@]} -gt 0 ] && [ "$tested" = 0 ]; then
     record "models" FAIL "none of the .hef files is a model type this stack serves"
 fi
 
+# ---- issue 22: what the real chip does differently ----------------------------------------
+# Each step prints its own rows (scripts/lib/verify_hardware.py).
+SECOND_PID=
+if [ -n "$MANAGER" ] && [ ${#HEFS[@]} -gt 0 ]; then
+    echo "Behaviour (issue 22):"
+    if [ -n "$vlm_path" ]; then
+        helper vlm "$vlm_path"
+    fi
+    if [ -n "$llm_path" ]; then
+        helper llm "$llm_path"
+    fi
+    if [ -n "$ocr_rec" ]; then
+        helper ocr "$ocr_det" "$ocr_params"
+    fi
+    if [ -n "$clip_params" ]; then
+        helper clip-timeouts "$clip_image" "$clip_params" ${depth_path:+--depth "$depth_path"}
+        [ "$QUICK" = 1 ] || helper clip-latency "$clip_image" "$clip_params"
+        if [ -n "$vlm_path" ] && [ "$QUICK" = 0 ]; then
+            helper clip-during-vlm "$clip_image" "$clip_params" "$vlm_path"
+        fi
+    fi
+    if [ -n "$whisper_path" ]; then
+        helper whisper-translate "$whisper_path"
+    fi
+    # A second HailoRT process asking for the KV cache the VLM holds.
+    if [ -n "$vlm_path" ] && [ "$QUICK" = 0 ]; then
+        if [ "$BACKEND" = sim ]; then
+            record "second process loads a GenAI model" SKIP \
+                "needs the chip (each simulated manager has its own KV cache)"
+        else
+            devctl load vlm_chat "$vlm_path" --keep-alive -1 >"$TMP/pin.txt" 2>&1
+            SECOND_SOCKET="$TMP/second.sock"
+            env HAILORT_LOGGER_PATH="$TMP" HAILO_DEVICE_MODEL_DIRS="$dirs" \
+                "$MANAGER" --socket "$SECOND_SOCKET" --backend hailort --http-bind off \
+                --log-level info >"$TMP/second-manager.log" 2>&1 &
+            SECOND_PID=$!
+            for _ in $(seq 1 120); do
+                "$DEVCTL" --socket "$SECOND_SOCKET" --timeout 1000 ping >/dev/null 2>&1 && break
+                kill -0 "$SECOND_PID" 2>/dev/null || break
+                sleep 0.25
+            done
+            helper genai-busy "$SECOND_SOCKET" "$vlm_path"
+            kill -TERM "$SECOND_PID" 2>/dev/null
+            wait "$SECOND_PID" 2>/dev/null
+            SECOND_PID=
+            devctl unload vlm_chat "$vlm_path" >/dev/null 2>&1
+        fi
+    fi
+    # Output shapes against what HailoRT itself says of the HEFs.
+    if command -v hailortcli >/dev/null 2>&1; then
+        for spec in "depth:$depth_path:" "pose:$pose_path:" "clip:$clip_image:$clip_params" \
+            "ocr:$ocr_det:$ocr_params"; do
+            type=${spec%%:*}
+            rest=${spec#*:}
+            path=${rest%%:*}
+            params=${rest#*:}
+            [ -n "$path" ] || continue
+            if hailortcli parse-hef "$path" >"$TMP/parse-hef.txt" 2>&1; then
+                helper shapes "$type" "$path" "$TMP/parse-hef.txt" ${params:+--params "$params"}
+            else
+                record "shapes $(basename "$path")" FAIL "hailortcli parse-hef failed: $(tail -n 1 "$TMP/parse-hef.txt")"
+            fi
+        done
+    else
+        record "shapes against parse-hef" SKIP "hailortcli not found"
+    fi
+    if grep -q 'AddressSanitizer\|malloc(): \|free(): \|double free\|corrupted' "$TMP/manager.log"; then
+        record "memory checks" FAIL "glibc or a sanitizer reported memory corruption: see manager.log"
+    elif kill -0 "$MANAGER_PID" 2>/dev/null; then
+        record "memory checks" PASS "the manager ran every check under MALLOC_CHECK_=3 and is alive"
+    else
+        record "memory checks" FAIL "the manager died: $(tail -n 1 "$TMP/manager.log")"
+    fi
+fi
+
 # ---- summary ------------------------------------------------------------------------------
+summary() {
+    printf '%-6s %-40s %s\n' RESULT CHECK DETAIL
+    printf '%-6s %-40s %s\n' ------ ----- ------
+    for i in "${!R_CHECK[@]}"; do
+        printf '%-6s %-40s %s\n' "${R_RESULT[$i]}" "${R_CHECK[$i]}" "${R_DETAIL[$i]}"
+    done
+}
 echo
-printf '%-6s %-40s %s\n' RESULT CHECK DETAIL
-printf '%-6s %-40s %s\n' ------ ----- ------
-for i in "${!R_CHECK[@]}"; do
-    printf '%-6s %-40s %s\n' "${R_RESULT[$i]}" "${R_CHECK[$i]}" "${R_DETAIL[$i]}"
-done
+summary
+
+# One text file to paste into an issue: the table, the versions, the logs' ends.
+{
+    echo "# verify-hardware report ($(date -u '+%Y-%m-%d %H:%M:%S UTC'), $BACKEND backend)"
+    echo
+    echo '```'
+    summary
+    echo '```'
+    echo
+    echo "## System"
+    echo '```'
+    uname -a
+    [ -r /proc/device-tree/model ] && tr -d '\0' </proc/device-tree/model && echo
+    [ -r /etc/os-release ] && grep -E '^(PRETTY_NAME|VERSION_CODENAME)=' /etc/os-release
+    cat "$TMP/hailortcli-version.txt" 2>/dev/null
+    cat "$TMP/identify.txt" 2>/dev/null
+    command -v dpkg-query >/dev/null 2>&1 &&
+        dpkg-query -W -f '${Package} ${Version}\n' 'hailo*' 2>/dev/null
+    echo '```'
+    for log in manager.log second-manager.log helper.log hailort.log; do
+        [ -s "$TMP/$log" ] || continue
+        echo
+        echo "## $log (last 150 lines)"
+        echo '```'
+        tail -n 150 "$TMP/$log"
+        echo '```'
+    done
+    if dmesg >/dev/null 2>&1; then
+        echo
+        echo "## dmesg | grep -i hailo (last 40 lines)"
+        echo '```'
+        dmesg | grep -i hailo | tail -n 40
+        echo '```'
+    fi
+} >"$REPORT" 2>/dev/null || echo "$PROG: cannot write the report to $REPORT" >&2
 echo
+[ -s "$REPORT" ] && echo "Report: $REPORT (paste it into an issue)"
 if [ "$FAILED" = 0 ]; then
     echo "PASS: every check passed."
     exit 0

@@ -115,6 +115,20 @@ int audio_decode(const void *data, size_t len, const char *name_hint, const audi
                  audio_sink sink, void *ctx, audio_info *info, hdm_err *err);
 
 /*
+ * Checks, without decoding any audio, what audio_decode() checks before it
+ * starts: that data[0..len) is a whitelisted container with an audio
+ * stream in a whitelisted codec whose decoder opens, within lim's size,
+ * probing bounds and claimed duration.  Fills info as far as it got.
+ * Returns 0 or the code and sentence audio_decode() would give for the
+ * same problem.  A file that passes may still fail while decoding (damaged
+ * packets, a duration over the limit that the header did not claim).
+ * For answering a bad upload with a clean error before a response starts
+ * (hailo-whisper's streams).
+ */
+int audio_probe(const void *data, size_t len, const char *name_hint, const audio_limits *lim,
+                audio_info *info, hdm_err *err);
+
+/*
  * The same, collecting every sample in one malloc'd array (*samples, *n;
  * the caller frees it): for short clips and tests.  On failure *samples is
  * NULL and *n 0.

@@ -285,6 +285,33 @@ out:
     return rc;
 }
 
+int audio_probe(const void *data, size_t len, const char *name_hint, const audio_limits *lim,
+                audio_info *info, hdm_err *err)
+{
+    audio_limits defaults;
+    audio_info scratch;
+    audio_source src = {0};
+    audio_frames frames = {0};
+    int rc;
+
+    if (!lim) {
+        audio_limits_defaults(&defaults);
+        lim = &defaults;
+    }
+    if (!info)
+        info = &scratch;
+    memset(info, 0, sizeof(*info));
+    info->claimed_seconds = -1;
+    rc = audio_source_open(&src, data, len, name_hint, lim, info, err);
+    if (rc == 0) {
+        /* The decoder opened inline (no helper thread) and closed again. */
+        rc = audio_frames_open(&frames, &src, false, info, err);
+        audio_frames_close(&frames);
+    }
+    audio_source_close(&src);
+    return rc;
+}
+
 /* ---- whole-buffer convenience ------------------------------------------------------ */
 
 typedef struct collector {

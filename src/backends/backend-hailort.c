@@ -2,25 +2,46 @@
  * backend-hailort.c - the real Hailo-10H through HailoRT 5.x: the
  * backend_hailort_ops table, the process's one VDevice, identity, memory
  * accounting, model lifecycle and runtime reset.  Inference lives in
- * hailort-dense.c (InferModel) and hailort-genai-glue.c (VLM, Speech2Text);
- * the C++ API sits behind hailort-rt.h.
+ * hailort-dense.c (InferModel) and hailort-genai-glue.c (VLM, LLM,
+ * Speech2Text); the C++ API sits behind hailort-rt.h.
  *
- * DESIGN: the device worker is the only caller of load/infer/unload/reset,
- * so the model list needs no lock.  identify() may run on the loop thread:
- * a read-write lock keeps it off a VDevice that reset() is replacing (it
- * answers busy instead of waiting), and its answer is cached for a second so
- * status polling does not flood the device's control channel.
+ * DESIGN: threads (docs/SCHEDULING.md).  The manager's two lane workers
+ * call this backend at once as backend.h allows: the dense lane runs the
+ * InferModels (clip, ocr, depth, pose), the GenAI lane the VLM, the LLM and
+ * Speech2Text, reading their tokens on its own thread; each configured
+ * model is used by one thread at a time (the registry never hands a model
+ * to two jobs, nor unloads one in use); load, unload and reset never overlap
+ * (the registry serialises them) and reset runs only when no model is in
+ * use.  That is what HailoRT asks, so the model list needs no lock: only
+ * load/unload/reset touch it.  Both lanes use the one VDevice of the
+ * process (one group), so HailoRT's scheduler interleaves the InferModels
+ * with the GenAI sessions on the chip; parallel_genai (auto) is on for a
+ * Hailo-10H, where GenAI models run in sessions of their own.
+ * identify() may run on any thread (the event loop answers status with it,
+ * /metrics too) and never touches the device: it answers from a cache that
+ * a thread of its own refreshes (see "Status" below), so a status poll can
+ * never wait behind inference.  A read-write lock keeps that thread off a
+ * VDevice reset() is replacing.
  *
- * Memory: HailoRT has no per-model footprint query.  On Hailo-10H
- * Device::query_performance_stats() reports the device RAM in use, so a
- * model's footprint is the difference around its load; the registry uses it
- * to decide what to evict before the next load.
+ * Status: on a Hailo-10H Device::query_performance_stats() runs on the
+ * chip, behind inference on the same server thread, and takes >= 0.4 s
+ * (it samples the CPU for 100 ms and spawns `free` and other tools).  So
+ * the device status is cached for STATUS_TTL_MS; an answer older than that
+ * wakes the refresher, which asks the device while the caller goes on with
+ * what is cached.  Loads and unloads change the memory: a load measures it
+ * around itself anyway (the footprint) and updates the cache, an unload
+ * wakes the refresher.  "Used" is what the chip's `free` calls used (total
+ * minus free), page cache included: footprints measured by difference
+ * include what the chip cached while reading the HEF.
  *
  * Errors: HailoRT statuses are named by the library itself
- * (hrt_status_name: hailo_get_status_message) and mapped by name (hailort-status.h).  A
- * status that means the device is gone marks the backend lost: everything
- * fails with device_error until the registry calls reset(), which re-creates
- * the VDevice.
+ * (hrt_status_name: hailo_get_status_message) and mapped by name
+ * (hailort-status.h).  A status that means the device is gone marks the
+ * backend lost: everything fails with device_error until the registry calls
+ * reset(), which re-creates the VDevice.  Resets are bounded: one that did
+ * not help (no success since) is not repeated before a back-off that grows
+ * from RESET_BACKOFF_MIN_MS to RESET_BACKOFF_MAX_MS, so a cause a reset
+ * cannot fix never makes the registry loop on re-creating the VDevice.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -28,6 +49,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -37,20 +59,37 @@
 #include "hailort-status.h"
 
 #define DEFAULT_GROUP_ID "SHARED"
-#define IDENTIFY_CACHE_MS 1000
+#define STATUS_TTL_MS 20000
+#define RESET_BACKOFF_MIN_MS 5000
+#define RESET_BACKOFF_MAX_MS 300000
 
 struct backend {
     hrt_device *dev; /* NULL after a failed reset */
     char *group_id;
-    pthread_rwlock_t dev_lock; /* reset/close write; identify reads */
+    pthread_rwlock_t dev_lock; /* reset/close write; the status refresher reads */
     atomic_bool lost;
     backend_model *models;
+    atomic_uint_fast64_t recreations;
+    /* Device status cache and its refresher thread. */
     pthread_mutex_t cache_lock;
+    pthread_cond_t cache_wake;
     device_info cache;
-    int64_t cache_at_ms; /* 0: nothing cached */
+    bool cache_valid;
+    int64_t cache_at_ms;
+    uint64_t mem_epoch;   /* bumped by every load and unload */
+    uint64_t cache_epoch; /* mem_epoch when the cached memory was measured */
+    bool refresh_wanted, stopping;
+    int status_ttl_ms;
+    pthread_t refresher;
+    bool refresher_started;
+    /* Runtime resets: a streak of resets not followed by any success. */
+    int64_t last_reset_ms;
+    int reset_streak;
+    int reset_backoff_min_ms;
+    atomic_bool succeeded; /* a load or inference worked since the last reset */
 };
 
-/* ---- errors and hooks -------------------------------------------------------- */
+/* ---- errors ------------------------------------------------------------------ */
 
 int hrt_fail(backend *b, hdm_err *err, int status, const char *fmt, ...)
 {
@@ -66,9 +105,41 @@ int hrt_fail(backend *b, hdm_err *err, int status, const char *fmt, ...)
     return hrt_status_error(err, status, name, "%s", context);
 }
 
+int hrt_fail_as(hdm_err *err, int code, int status, const char *why, const char *fmt, ...)
+{
+    char context[HDM_ERR_MSG_MAX / 2], unknown[32];
+    const char *name = hrt_status_name(status);
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(context, sizeof(context), fmt, ap);
+    va_end(ap);
+    if (!name || !*name) {
+        snprintf(unknown, sizeof(unknown), "HAILO_STATUS_%d", status);
+        name = unknown;
+    }
+    return hdm_err_set(err, code, "%s: %s (HailoRT status %s = %d)", context, why, name, status);
+}
+
 bool hrt_backend_lost(const backend *b)
 {
     return !b->dev || atomic_load(&b->lost);
+}
+
+hrt_device *hrt_backend_device(backend *b)
+{
+    return b->dev;
+}
+
+bool hrt_backend_device_answers(backend *b)
+{
+    hrt_identity id;
+    return b->dev && hrt_device_identify(b->dev, &id) == 0;
+}
+
+void hrt_backend_count_recreation(backend *b)
+{
+    atomic_fetch_add(&b->recreations, 1);
 }
 
 static int lost_error(hdm_err *err)
@@ -76,6 +147,91 @@ static int lost_error(hdm_err *err)
     return hdm_err_set(err, HDM_E_DEVICE_ERROR,
                        "the Hailo device was lost (a previous HailoRT call failed with a driver "
                        "or connection error); the runtime must be reset");
+}
+
+/* ---- device status cache -------------------------------------------------------- */
+
+/* Asks the device (identity, temperature, RAM); the caller holds no lock. */
+static void refresh_status(backend *b)
+{
+    hrt_identity id;
+    uint64_t used = 0, total = 0;
+    int st = -1, ram_st = -1;
+    uint64_t epoch;
+
+    pthread_mutex_lock(&b->cache_lock);
+    epoch = b->mem_epoch;
+    pthread_mutex_unlock(&b->cache_lock);
+
+    pthread_rwlock_rdlock(&b->dev_lock);
+    if (b->dev && !atomic_load(&b->lost)) {
+        st = hrt_device_identify(b->dev, &id);
+        if (st != 0)
+            hrt_fail(b, NULL, st, "identify"); /* marks a lost device */
+        else
+            ram_st = hrt_device_ram(b->dev, &used, &total);
+    }
+    pthread_rwlock_unlock(&b->dev_lock);
+
+    pthread_mutex_lock(&b->cache_lock);
+    if (st == 0) {
+        device_info *c = &b->cache;
+        snprintf(c->device_id, sizeof(c->device_id), "%s", id.device_id);
+        snprintf(c->architecture, sizeof(c->architecture), "%s", id.architecture);
+        snprintf(c->fw_version, sizeof(c->fw_version), "%s", id.fw_version);
+        c->temperature_celsius = id.has_temperature ? id.temperature_celsius : NAN;
+        c->simulated = false;
+        if (ram_st == 0) {
+            c->memory_total_bytes = total;
+            c->memory_used_bytes = used;
+            b->cache_epoch = epoch;
+        }
+        b->cache_valid = true;
+    }
+    /* A failed refresh is not retried before the next period either. */
+    b->cache_at_ms = mono_ms();
+    pthread_mutex_unlock(&b->cache_lock);
+}
+
+static void *refresher_main(void *arg)
+{
+    backend *b = arg;
+
+    pthread_mutex_lock(&b->cache_lock);
+    while (!b->stopping) {
+        if (!b->refresh_wanted) {
+            pthread_cond_wait(&b->cache_wake, &b->cache_lock);
+            continue;
+        }
+        b->refresh_wanted = false;
+        pthread_mutex_unlock(&b->cache_lock);
+        refresh_status(b);
+        pthread_mutex_lock(&b->cache_lock);
+    }
+    pthread_mutex_unlock(&b->cache_lock);
+    return NULL;
+}
+
+/* Wakes the refresher (cache_lock held). */
+static void want_refresh(backend *b)
+{
+    b->refresh_wanted = true;
+    pthread_cond_signal(&b->cache_wake);
+}
+
+static void memory_changed(backend *b)
+{
+    pthread_mutex_lock(&b->cache_lock);
+    b->mem_epoch++;
+    want_refresh(b);
+    pthread_mutex_unlock(&b->cache_lock);
+}
+
+void hrt_backend_set_status_ttl_ms(backend *b, int ms)
+{
+    pthread_mutex_lock(&b->cache_lock);
+    b->status_ttl_ms = ms;
+    pthread_mutex_unlock(&b->cache_lock);
 }
 
 /* ---- open / close -------------------------------------------------------------- */
@@ -128,8 +284,13 @@ static int hailort_open(const backend_config *cfg, backend **out, hdm_err *err)
     if (!b)
         return hdm_err_set(err, HDM_E_NOMEM, "out of memory opening the Hailo device");
     atomic_init(&b->lost, false);
+    atomic_init(&b->recreations, 0);
+    atomic_init(&b->succeeded, false);
     pthread_rwlock_init(&b->dev_lock, NULL);
     pthread_mutex_init(&b->cache_lock, NULL);
+    pthread_cond_init(&b->cache_wake, NULL);
+    b->status_ttl_ms = STATUS_TTL_MS;
+    b->reset_backoff_min_ms = RESET_BACKOFF_MIN_MS;
     b->group_id = strdup(group);
     if (!b->group_id) {
         hailort_close(b);
@@ -140,7 +301,16 @@ static int hailort_open(const backend_config *cfg, backend **out, hdm_err *err)
         hailort_close(b);
         return rc;
     }
-    log_info("Hailo device open (VDevice group \"%s\")", b->group_id);
+    /* The first status now, on the starting thread; later ones in the background. */
+    refresh_status(b);
+    if (pthread_create(&b->refresher, NULL, refresher_main, b) != 0) {
+        hailort_close(b);
+        return hdm_err_set(err, HDM_E_NOMEM, "cannot start the device status thread");
+    }
+    b->refresher_started = true;
+    log_info("Hailo device open (VDevice group \"%s\"); device status cached for %d s "
+             "(query_performance_stats runs on the chip behind inference)",
+             b->group_id, STATUS_TTL_MS / 1000);
     *out = b;
     return 0;
 }
@@ -174,14 +344,16 @@ static void model_free(backend_model *m)
 {
     if (!m)
         return;
-    hrt_net_close(m->net);
-    hrt_net_close(m->text_net);
+    hrt_netref_close(&m->net);
+    hrt_netref_close(&m->text_net);
     for (size_t i = 0; i < m->n_rec; i++) {
-        hrt_net_close(m->rec[i].net);
+        hrt_netref_close(&m->rec[i].net);
         free(m->rec[i].lang);
     }
     free(m->rec);
-    hrt_vlm_close(m->vlm);
+    hrt_genai_close(m->gen);
+    hrt_specials_free(&m->specials);
+    hrt_s2t_job_finish(m); /* HailoRT cannot release a model mid-call */
     hrt_s2t_close(m->s2t);
     for (size_t i = 0; i < m->n_files; i++)
         path_file_close(&m->files[i]);
@@ -194,6 +366,13 @@ static void hailort_close(backend *b)
 {
     if (!b)
         return;
+    if (b->refresher_started) {
+        pthread_mutex_lock(&b->cache_lock);
+        b->stopping = true;
+        pthread_cond_signal(&b->cache_wake);
+        pthread_mutex_unlock(&b->cache_lock);
+        pthread_join(b->refresher, NULL);
+    }
     while (b->models) {
         backend_model *m = b->models;
         b->models = m->next;
@@ -204,6 +383,7 @@ static void hailort_close(backend *b)
     b->dev = NULL;
     pthread_rwlock_unlock(&b->dev_lock);
     pthread_rwlock_destroy(&b->dev_lock);
+    pthread_cond_destroy(&b->cache_wake);
     pthread_mutex_destroy(&b->cache_lock);
     free(b->group_id);
     free(b);
@@ -211,48 +391,23 @@ static void hailort_close(backend *b)
 
 /* ---- identify ---------------------------------------------------------------------- */
 
-static int identify_now(backend *b, device_info *info, hdm_err *err)
-{
-    hrt_identity id;
-    int st = hrt_device_identify(b->dev, &id);
-
-    if (st != 0)
-        return hrt_fail(b, err, st, "cannot identify the Hailo device");
-    memset(info, 0, sizeof(*info));
-    snprintf(info->device_id, sizeof(info->device_id), "%s", id.device_id);
-    snprintf(info->architecture, sizeof(info->architecture), "%s", id.architecture);
-    snprintf(info->fw_version, sizeof(info->fw_version), "%s", id.fw_version);
-    info->temperature_celsius = id.has_temperature ? id.temperature_celsius : NAN;
-    if (id.has_ram) {
-        info->memory_total_bytes = id.ram_total_bytes;
-        info->memory_used_bytes = id.ram_used_bytes;
-    }
-    info->simulated = false;
-    return 0;
-}
-
 static int hailort_identify(backend *b, device_info *info, hdm_err *err)
 {
     int rc = 0;
 
-    /* A reset holds the write lock for seconds: answer rather than wait. */
-    if (pthread_rwlock_tryrdlock(&b->dev_lock) != 0)
-        return hdm_err_set(err, HDM_E_BUSY, "the Hailo device is being reset");
-    if (!b->dev || atomic_load(&b->lost)) {
-        rc = lost_error(err);
-        goto out;
-    }
+    if (atomic_load(&b->lost))
+        return lost_error(err);
     pthread_mutex_lock(&b->cache_lock);
-    int64_t now = mono_ms();
-    if (b->cache_at_ms == 0 || now - b->cache_at_ms >= IDENTIFY_CACHE_MS) {
-        rc = identify_now(b, &b->cache, err);
-        b->cache_at_ms = rc == 0 ? now : 0;
-    }
-    if (rc == 0)
+    if (!b->cache_valid || mono_ms() - b->cache_at_ms >= b->status_ttl_ms)
+        want_refresh(b);
+    if (b->cache_valid) {
         *info = b->cache;
+        info->model_recreations = atomic_load(&b->recreations);
+    } else {
+        rc = hdm_err_set(err, HDM_E_BUSY,
+                         "the Hailo device has not answered a status request yet; retry");
+    }
     pthread_mutex_unlock(&b->cache_lock);
-out:
-    pthread_rwlock_unlock(&b->dev_lock);
     return rc;
 }
 
@@ -339,11 +494,29 @@ static const backend_model *find_genai(const backend *b)
     return NULL;
 }
 
+/*
+ * Device RAM in use before a load: the cached figure when it was measured
+ * after the last load or unload (memory changes with nothing else but page
+ * cache), else asked now (0.4 s on the chip).
+ */
+static bool ram_before_load(backend *b, uint64_t *used)
+{
+    uint64_t total;
+    bool cached;
+
+    pthread_mutex_lock(&b->cache_lock);
+    cached = b->cache_valid && b->cache_epoch == b->mem_epoch && b->cache.memory_total_bytes > 0;
+    if (cached)
+        *used = b->cache.memory_used_bytes;
+    pthread_mutex_unlock(&b->cache_lock);
+    return cached || hrt_device_ram(b->dev, used, &total) == 0;
+}
+
 static int hailort_load(backend *b, const model_spec *spec, backend_model **out,
                         uint64_t *footprint_bytes, hdm_err *err)
 {
     uint64_t used_before = 0, used_after = 0, total = 0;
-    bool measured;
+    bool measured, after_ok;
     backend_model *m;
     int rc;
 
@@ -354,12 +527,6 @@ static int hailort_load(backend *b, const model_spec *spec, backend_model **out,
     rc = check_model_files(spec, NULL, err);
     if (rc < 0)
         return rc;
-    if (spec->kind == MODEL_LLM)
-        return hdm_err_set(err, HDM_E_UNSUPPORTED,
-                           "the HailoRT LLM binding is not built: this manager cannot run "
-                           "model_type llm (%s) on the Hailo device; only the sim backend "
-                           "serves llm models",
-                           spec->model_path);
     if (model_kind_is_genai(spec->kind)) {
         const backend_model *g = find_genai(b);
         if (g)
@@ -376,8 +543,8 @@ static int hailort_load(backend *b, const model_spec *spec, backend_model **out,
         return hdm_err_set(err, HDM_E_NOMEM, "out of memory loading %s", spec->model_path);
     }
 
-    measured = hrt_device_ram(b->dev, &used_before, &total) == 0;
-    if (spec->kind == MODEL_VLM || spec->kind == MODEL_WHISPER)
+    measured = ram_before_load(b, &used_before);
+    if (model_kind_is_genai(spec->kind) || spec->kind == MODEL_WHISPER)
         rc = hrt_genai_load(b, b->dev, spec, m, err);
     else
         rc = hrt_dense_load(b, b->dev, spec, m, err);
@@ -385,13 +552,23 @@ static int hailort_load(backend *b, const model_spec *spec, backend_model **out,
         model_free(m); /* the messages name the file that failed */
         return rc;
     }
-    if (measured && hrt_device_ram(b->dev, &used_after, &total) == 0 && used_after > used_before)
+    atomic_store(&b->succeeded, true);
+    after_ok = measured && hrt_device_ram(b->dev, &used_after, &total) == 0;
+    if (after_ok && used_after > used_before)
         m->footprint = used_after - used_before;
     log_info("loaded %s %s: %llu MiB of device RAM%s", model_kind_name(m->kind), m->path,
-             (unsigned long long)(m->footprint >> 20), measured ? "" : " (not measurable)");
+             (unsigned long long)(m->footprint >> 20),
+             after_ok ? " (by the chip's `free`, page cache included)" : " (not measurable)");
 
     pthread_mutex_lock(&b->cache_lock);
-    b->cache_at_ms = 0; /* memory changed */
+    b->mem_epoch++;
+    if (after_ok) {
+        b->cache.memory_used_bytes = used_after;
+        b->cache.memory_total_bytes = total;
+        b->cache_epoch = b->mem_epoch;
+    } else {
+        want_refresh(b);
+    }
     pthread_mutex_unlock(&b->cache_lock);
     m->next = b->models;
     b->models = m;
@@ -417,12 +594,14 @@ static int hailort_infer(backend *b, backend_model *m, const infer_input *in,
     if (rc < 0)
         return rc;
     memset(out, 0, sizeof(*out));
-    if (m->kind == MODEL_VLM || m->kind == MODEL_WHISPER)
+    if (model_kind_is_genai(m->kind) || m->kind == MODEL_WHISPER)
         rc = hrt_genai_infer(b, m, in, hooks, out, err);
     else
         rc = hrt_dense_infer(b, m, in, hooks, out, err);
     if (rc < 0)
         infer_output_clear(out);
+    else
+        atomic_store(&b->succeeded, true);
     return rc;
 }
 
@@ -437,13 +616,26 @@ static void hailort_unload(backend *b, backend_model *m)
         }
     }
     model_free(m);
-    pthread_mutex_lock(&b->cache_lock);
-    b->cache_at_ms = 0;
-    pthread_mutex_unlock(&b->cache_lock);
+    memory_changed(b);
+}
+
+void hrt_backend_set_reset_backoff_ms(backend *b, int ms)
+{
+    b->reset_backoff_min_ms = ms;
+}
+
+/* How long after a reset that did not help the next one may come. */
+static int64_t reset_backoff_ms(const backend *b, int streak)
+{
+    int64_t ms = b->reset_backoff_min_ms;
+    for (int i = 1; i < streak && ms > 0 && ms < RESET_BACKOFF_MAX_MS; i++)
+        ms *= 2;
+    return ms < RESET_BACKOFF_MAX_MS ? ms : RESET_BACKOFF_MAX_MS;
 }
 
 static int hailort_reset(backend *b, hdm_err *err)
 {
+    int64_t now = mono_ms();
     int rc;
 
     /* The registry unloaded every model first; close any it could not. */
@@ -452,20 +644,43 @@ static int hailort_reset(backend *b, hdm_err *err)
         b->models = m->next;
         model_free(m);
     }
+    if (atomic_exchange(&b->succeeded, false))
+        b->reset_streak = 0;
+    if (b->reset_streak > 0 && now - b->last_reset_ms < reset_backoff_ms(b, b->reset_streak)) {
+        int64_t wait_ms = reset_backoff_ms(b, b->reset_streak) - (now - b->last_reset_ms);
+        return hdm_err_set(err, HDM_E_DEVICE_ERROR,
+                           "runtime reset: not repeated yet (the last one, %lld s ago, was not "
+                           "followed by any success; %d in a row); next attempt in %lld s",
+                           (long long)((now - b->last_reset_ms) / 1000), b->reset_streak,
+                           (long long)((wait_ms + 999) / 1000));
+    }
+    b->reset_streak++;
+    b->last_reset_ms = now;
     pthread_rwlock_wrlock(&b->dev_lock);
     hrt_device_close(b->dev);
     b->dev = NULL;
     rc = open_vdevice(b, err);
     pthread_rwlock_unlock(&b->dev_lock);
-    pthread_mutex_lock(&b->cache_lock);
-    b->cache_at_ms = 0;
-    pthread_mutex_unlock(&b->cache_lock);
+    memory_changed(b);
     if (rc < 0) {
+        atomic_store(&b->lost, true);
         hdm_err_prefix(err, "runtime reset");
         return rc;
     }
-    log_info("Hailo runtime reset: VDevice re-created");
+    log_info("Hailo runtime reset: VDevice re-created (%d reset(s) in a row)", b->reset_streak);
     return 0;
+}
+
+/* Hailo-10H (and its Hailo-15 siblings) run GenAI models in sessions of
+ * their own beside InferModels, and Hailo documents vision and GenAI
+ * running in parallel; the Hailo-8 family has no GenAI at all. */
+static bool hailort_parallel_genai(backend *b)
+{
+    device_info info;
+    if (hailort_identify(b, &info, NULL) < 0)
+        return false;
+    return strncasecmp(info.architecture, "HAILO10", 7) == 0 ||
+           strncasecmp(info.architecture, "HAILO15", 7) == 0;
 }
 
 static int hailort_model_info(backend *b, backend_model *m, cJSON *info)
@@ -485,4 +700,5 @@ const backend_ops backend_hailort_ops = {
     .unload = hailort_unload,
     .reset = hailort_reset,
     .model_info = hailort_model_info,
+    .parallel_genai = hailort_parallel_genai,
 };

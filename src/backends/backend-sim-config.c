@@ -7,6 +7,11 @@
  *
  *   memory_mb: 8192            device memory the models share (MiB)
  *   latency_scale: 1.0         multiplies every latency; 0 = never sleep (tests)
+ *   switch_ms: -1              device time to switch the NPU from one network to
+ *                              another (sim-npu.c: the lanes share one NPU);
+ *                              -1 (default): a tenth of the operation that
+ *                              follows the switch (3 ms before a 30 ms CLIP
+ *                              image, 6 ms before a 60 ms VLM token)
  *   temperature_base_c: 42.0   idle chip temperature reported by identify
  *   models:                    per model type (clip, vlm_chat or vlm, whisper,
  *     clip:                    ocr, depth, pose, llm) defaults, overridden per model
@@ -75,6 +80,7 @@ void sim_config_defaults(sim_config *c)
     memset(c, 0, sizeof(*c));
     c->memory_mb = 8192;
     c->latency_scale = 1.0;
+    c->switch_ms = -1;
     c->temperature_base_c = 42.0;
     memcpy(c->types, type_defaults, sizeof(c->types));
 }
@@ -131,6 +137,7 @@ static void table_build(key_table *t)
     t->n = 0;
     table_add(t, "memory_mb", CONF_INT, offsetof(sim_config, memory_mb), 1, 1024 * 1024);
     table_add(t, "latency_scale", CONF_DOUBLE, offsetof(sim_config, latency_scale), 0, 1000);
+    table_add(t, "switch_ms", CONF_DOUBLE, offsetof(sim_config, switch_ms), -1, 60000);
     table_add(t, "temperature_base_c", CONF_DOUBLE, offsetof(sim_config, temperature_base_c), -40,
               120);
     for (int k = 0; k < MODEL_KIND__COUNT; k++) {
@@ -162,7 +169,7 @@ static bool table_has(const key_table *t, const char *name)
 }
 
 #define KNOWN_KEYS_HINT                                                                            \
-    "known keys: memory_mb, latency_scale, temperature_base_c, "                                   \
+    "known keys: memory_mb, latency_scale, switch_ms, temperature_base_c, "                        \
     "models.<clip|vlm_chat|whisper|ocr|depth|pose|llm>.<footprint_mb|load_ms|infer_ms|token_ms>, "     \
     "faults.<fail_load_nth|load_resource_exhausted_every|infer_timeout_nth|"                       \
     "infer_timeout_every|device_lost_nth|device_lost_load_nth|reset_fail_count>"

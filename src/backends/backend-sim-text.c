@@ -327,7 +327,7 @@ int sim_release(const backend *b, const backend_model *m, const char *plan, size
             finish = "length";
             break;
         }
-        rc = sim_sleep(b, m->token_ms, hooks, err);
+        rc = sim_npu_run(b, m, 0, m->token_ms, hooks, err); /* one token, one device operation */
         if (rc < 0)
             goto out;
         size_t end = sim_token_end(plan, plan_len, pos);
@@ -394,10 +394,13 @@ int sim_infer_vlm(const backend *b, backend_model *m, const infer_input *in,
     }
     n_images = in->u.vlm.n_frames;
 
-    /* Prefill: the prompt, and each image through the vision encoder. */
-    rc = sim_sleep(b, (double)m->infer_ms * (double)(1 + n_images), hooks, err);
-    if (rc < 0)
-        return rc;
+    /* Prefill: each image through the vision encoder, then the prompt: one
+     * device operation each (sim-npu.c). */
+    for (size_t i = 0; i <= n_images; i++) {
+        rc = sim_npu_run(b, m, 0, m->infer_ms, hooks, err);
+        if (rc < 0)
+            return rc;
+    }
     if (compose_answer(m, in, n_images, &plan) < 0) {
         buf_free(&plan);
         return hdm_err_set(err, HDM_E_NOMEM, "out of memory generating text");

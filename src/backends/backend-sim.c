@@ -4,13 +4,17 @@
  * injection.  Outputs are computed in backend-sim-models.c and
  * backend-sim-text.c; sleeping is sim-sleep.c.
  *
- * DESIGN: the device worker is the only caller of load/infer/unload/reset,
- * so the model list and the fault counters need no lock.  identify() may run
- * on the loop thread at the same time, so everything it reads (memory in
- * use, the device-lost flag, the inference count that heats the chip) is
- * atomic.  Like the chip, the simulator refuses what does not fit instead of
- * evicting: eviction is the registry's job, and this is what lets the tests
- * prove that it happens.
+ * DESIGN: the manager's workers call it as backend.h allows: inferences of
+ * different models at once (one per lane), while load/unload/reset, which
+ * alone change the model list, never overlap each other.  So the model list
+ * needs no lock; the fault counters are atomic (two lanes count
+ * inferences), and so is everything identify() reads from any thread
+ * (memory in use, the device-lost flag, the inference count that heats the
+ * chip).  The lanes share one NPU (sim-npu.c): their device operations take
+ * turns on it, which is what makes the sim's timing under concurrent load
+ * faithful.  Like the chip, the simulator refuses what does not fit instead
+ * of evicting: eviction is the registry's job, and this is what lets the
+ * tests prove that it happens.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -61,6 +65,13 @@ static int sim_open(const backend_config *cfg, backend **out, hdm_err *err)
     atomic_init(&b->memory_used, 0);
     atomic_init(&b->lost, false);
     atomic_init(&b->inferences, 0);
+    atomic_init(&b->n_loads, 0);
+    atomic_init(&b->n_infers, 0);
+    atomic_init(&b->n_resets, 0);
+    if (sim_npu_new(&b->npu) < 0) {
+        free(b);
+        return hdm_err_set(err, HDM_E_NOMEM, "out of memory opening the simulator");
+    }
     *out = b;
     return 0;
 }
@@ -74,10 +85,11 @@ static void sim_close(backend *b)
         b->models = m->next;
         model_free(m);
     }
+    sim_npu_free(b->npu);
     free(b);
 }
 
-static int device_lost_error(hdm_err *err)
+int sim_device_lost_error(hdm_err *err)
 {
     return hdm_err_set(err, HDM_E_DEVICE_ERROR,
                        "HAILO_DRIVER_FAIL: the simulated Hailo-10H was lost; the runtime must "
@@ -87,7 +99,7 @@ static int device_lost_error(hdm_err *err)
 static int sim_identify(backend *b, device_info *info, hdm_err *err)
 {
     if (atomic_load(&b->lost))
-        return device_lost_error(err);
+        return sim_device_lost_error(err);
     uint64_t used = atomic_load(&b->memory_used);
     uint64_t inferences = atomic_load(&b->inferences);
 
@@ -220,11 +232,11 @@ static backend_model *find_genai(const backend *b)
 static int load_faults(backend *b, hdm_err *err)
 {
     const sim_faults *f = &b->cfg.faults;
-    unsigned long n = ++b->n_loads;
+    unsigned long n = atomic_fetch_add(&b->n_loads, 1) + 1;
 
     if (f->device_lost_load_nth > 0 && n == (unsigned long)f->device_lost_load_nth) {
         atomic_store(&b->lost, true);
-        return device_lost_error(err);
+        return sim_device_lost_error(err);
     }
     if ((f->fail_load_nth > 0 && n == (unsigned long)f->fail_load_nth) ||
         (f->load_resource_exhausted_every > 0 &&
@@ -295,7 +307,7 @@ static int sim_load(backend *b, const model_spec *spec, backend_model **out,
     int rc;
 
     if (atomic_load(&b->lost))
-        return device_lost_error(err);
+        return sim_device_lost_error(err);
     if ((int)spec->kind < 0 || spec->kind >= MODEL_KIND__COUNT)
         return hdm_err_set(err, HDM_E_UNSUPPORTED, "Unsupported model_type: %d", spec->kind);
     rc = check_model_files(spec, &file_bytes, err);
@@ -366,11 +378,11 @@ fail:
 static int infer_faults(backend *b, const infer_input *in, const infer_hooks *hooks, hdm_err *err)
 {
     const sim_faults *f = &b->cfg.faults;
-    unsigned long n = ++b->n_infers;
+    unsigned long n = atomic_fetch_add(&b->n_infers, 1) + 1;
 
     if (f->device_lost_nth > 0 && n == (unsigned long)f->device_lost_nth) {
         atomic_store(&b->lost, true);
-        return device_lost_error(err);
+        return sim_device_lost_error(err);
     }
     if ((f->infer_timeout_nth > 0 && n == (unsigned long)f->infer_timeout_nth) ||
         (f->infer_timeout_every > 0 && n % (unsigned long)f->infer_timeout_every == 0)) {
@@ -439,7 +451,7 @@ static int sim_infer(backend *b, backend_model *m, const infer_input *in, const 
     int rc;
 
     if (atomic_load(&b->lost))
-        return device_lost_error(err);
+        return sim_device_lost_error(err);
     if (in->kind != m->kind)
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "input is for a %s model but %s is a %s model",
                            model_kind_name(in->kind), m->path, model_kind_name(m->kind));
@@ -493,12 +505,13 @@ static void sim_unload(backend *b, backend_model *m)
             break;
         }
     }
+    sim_npu_forget(b->npu, m);
     model_free(m);
 }
 
 static int sim_reset(backend *b, hdm_err *err)
 {
-    unsigned long n = ++b->n_resets;
+    unsigned long n = atomic_fetch_add(&b->n_resets, 1) + 1;
     if (b->cfg.faults.reset_fail_count > 0 && n <= (unsigned long)b->cfg.faults.reset_fail_count)
         return hdm_err_set(err, HDM_E_DEVICE_ERROR,
                            "HAILO_DRIVER_FAIL: runtime reset failed (simulated fault, reset #%lu)",
@@ -521,6 +534,18 @@ static int sim_model_info(backend *b, backend_model *m, cJSON *info)
     return 0;
 }
 
+/* Both lanes share the simulated chip faithfully (sim-npu.c). */
+static bool sim_parallel_genai(backend *b)
+{
+    (void)b;
+    return true;
+}
+
+static int sim_device_time_json(backend *b, cJSON *out)
+{
+    return sim_npu_json(b->npu, out);
+}
+
 const backend_ops backend_sim_ops = {
     .name = "sim",
     .open = sim_open,
@@ -532,4 +557,6 @@ const backend_ops backend_sim_ops = {
     .unload = sim_unload,
     .reset = sim_reset,
     .model_info = sim_model_info,
+    .parallel_genai = sim_parallel_genai,
+    .device_time_json = sim_device_time_json,
 };

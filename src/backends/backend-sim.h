@@ -47,9 +47,14 @@ typedef struct sim_faults {
     int reset_fail_count;              /* the first N reset() calls fail */
 } sim_faults;
 
+/* switch_ms -1 (auto): a network switch costs this fraction of the
+ * operation that follows it. */
+#define SIM_SWITCH_AUTO_FRACTION 0.1
+
 typedef struct sim_config {
     int memory_mb;             /* device memory, default 8192 */
     double latency_scale;      /* multiplies every latency; 0 = no sleeping at all */
+    double switch_ms;          /* device time to switch the NPU to another network; -1 auto */
     double temperature_base_c; /* idle chip temperature, default 42.0 */
     sim_type_params types[MODEL_KIND__COUNT];
     sim_faults faults;
@@ -89,14 +94,20 @@ int sim_sidecar_load(const char *model_path, const path_allowlist *allow, sim_si
 
 /* ---- device and models (backend-sim.c) ------------------------------------ */
 
-/* The simulated device.  Written by the dispatcher; its parts read cfg. */
+typedef struct sim_npu sim_npu;
+
+/* The simulated device.  Written by the dispatcher; its parts read cfg.
+ * Several manager workers call it at once (backend.h's rules): counters are
+ * atomic, the model list is changed only by load/unload/reset (never at the
+ * same time as each other) and read by them, the NPU has its own lock. */
 struct backend {
     sim_config cfg;
     uint64_t memory_total;
     _Atomic uint64_t memory_used;
     atomic_bool lost;
-    _Atomic uint64_t inferences;               /* completed, for the temperature */
-    unsigned long n_loads, n_infers, n_resets; /* fault counters (worker only) */
+    _Atomic uint64_t inferences;              /* completed, for the temperature */
+    atomic_ulong n_loads, n_infers, n_resets; /* fault counters */
+    sim_npu *npu;                             /* the one NPU (sim-npu.c) */
     backend_model *models;
 };
 
@@ -105,6 +116,7 @@ struct backend {
 #define SIM_CLIP_DIM 512
 #define SIM_CLIP_TEXT_LEN 77
 #define SIM_CLIP_POOL 8 /* image pooled to 8x8x3 features before projection */
+#define SIM_CLIP_TAPS 4 /* pooled features each embedding value mixes */
 #define SIM_VLM_FRAME_SIZE 336
 #define SIM_VLM_IMAGE_TOKENS 64 /* prompt tokens one image counts for */
 #define SIM_OCR_REC_HEIGHT 48
@@ -121,16 +133,38 @@ struct backend_model {
     int load_ms, infer_ms, token_ms; /* unscaled; sim_sleep applies latency_scale */
     int in_h, in_w;                  /* depth/pose/ocr detection input size */
     /* clip: fixed pseudo-random weights, made at load */
-    float *clip_img_proj;    /* [SIM_CLIP_POOL*SIM_CLIP_POOL*3][SIM_CLIP_DIM], feature-major */
-    float *clip_txt_self;    /* [SIM_CLIP_DIM] weight of x[j] */
-    float *clip_txt_cross;   /* [SIM_CLIP_DIM] weight of x[perm[j]] */
-    float *clip_txt_ctx;     /* [SIM_CLIP_DIM] weight of the causal context mean */
-    uint16_t *clip_txt_perm; /* [SIM_CLIP_DIM] */
+    float *clip_img_w;      /* [SIM_CLIP_DIM][SIM_CLIP_TAPS] weights of the taps */
+    uint8_t *clip_img_taps; /* [SIM_CLIP_DIM][SIM_CLIP_TAPS] pooled features they read */
+    float *clip_txt_self;   /* [SIM_CLIP_DIM] weight of x[j] */
+    float *clip_txt_ctx;    /* [SIM_CLIP_DIM] weight of the causal context mean */
     /* ocr: recognition languages given at load (may be 0) */
     char **ocr_langs;
     size_t n_ocr_langs;
     struct backend_model *next;
 };
+
+/* "HAILO_DRIVER_FAIL: the simulated Hailo-10H was lost ..." (device_error). */
+int sim_device_lost_error(hdm_err *err);
+
+/* ---- the NPU (sim-npu.c) ---------------------------------------------------- */
+
+int sim_npu_new(sim_npu **out);
+void sim_npu_free(sim_npu *n);
+/*
+ * One device operation of `ms` (unscaled) on network `net` of model m (a
+ * model with several networks numbers them: clip image 0 / text 1, ocr
+ * detection 0 / recognition 1): waits for the chip in arrival order, pays a
+ * network switch when the chip last ran another, holds it for ms.  Stops
+ * early, as sim_sleep, on hooks' cancel or deadline; -HDM_E_DEVICE_ERROR
+ * when the device is (or gets) lost.
+ */
+int sim_npu_run(const backend *b, const backend_model *m, int net, double ms,
+                const infer_hooks *hooks, hdm_err *err);
+/* m is being unloaded: the chip no longer holds its context. */
+void sim_npu_forget(sim_npu *n, const backend_model *m);
+/* Adds {"busy": chip in use now, "waiting": operations waiting for it now,
+ * "dense"|"genai": {busy_ms, switch_ms, wait_ms, operations, switches}}. */
+int sim_npu_json(sim_npu *n, cJSON *out);
 
 /*
  * sim-sleep.c: sleeps ms (scaled by latency_scale) in small steps, stopping early with

@@ -97,6 +97,11 @@ const char *llm_role_name(enum llm_role role)
     return "user";
 }
 
+bool model_kind_uses_genai_lane(model_kind kind)
+{
+    return model_kind_is_genai(kind) || kind == MODEL_WHISPER;
+}
+
 cJSON *infer_output_add_tensor(infer_output *out, const hdm_tensor *t)
 {
     hdm_tensor *grown = realloc(out->tensors, (out->n_tensors + 1) * sizeof(*grown));

@@ -2,9 +2,15 @@
  * backend.h - the interface every device backend implements (sim, hailort),
  * and the typed inference inputs/outputs that cross it.
  *
- * DESIGN: only the device worker thread calls a backend (never concurrently),
- * so backends need no locking of their own, except that identify() may be
- * called from the loop thread for status and must be safe against that.
+ * DESIGN: the manager's device workers call a backend (docs/SCHEDULING.md).
+ * With parallel lanes two of them do at once, under these rules, which the
+ * registry guarantees: load, unload and reset never run at the same time as
+ * each other; a model is used by one thread at a time and is never unloaded
+ * while in use; infer on one model may run while another thread runs infer
+ * on another model, or loads or unloads another model; reset runs only when
+ * no model is in use.  So a backend guards what its models share (the model
+ * list, counters), not the models.  identify() may be called from any thread
+ * at any time (status) and must be safe against all of the above.
  * Inputs are parsed and validated by the manager (infer_input.c) before they
  * reach a backend; backends check only what depends on the model (expected
  * shapes).  Outputs are a JSON result whose tensor objects reference the
@@ -51,6 +57,11 @@ bool model_kind_is_genai(model_kind kind);
 /* Kinds that generate text token by token: they may stream ("stream": true)
  * and answer usage {prompt_tokens, completion_tokens} and finish_reason. */
 bool model_kind_generates_text(model_kind kind);
+/* Models that generate in GenAI sessions of the chip, token by token: every
+ * GenAI model, and whisper (Speech2Text, which holds no KV-cache slot).
+ * They run on the manager's GenAI lane, beside the dense models (clip, ocr,
+ * depth, pose). */
+bool model_kind_uses_genai_lane(model_kind kind);
 
 /* What to load.  Paths are canonical and inside the allowed directories. */
 typedef struct model_spec {
@@ -205,6 +216,8 @@ typedef struct device_info {
     uint64_t memory_total_bytes;  /* 0 when unknown */
     uint64_t memory_used_bytes;
     bool simulated;
+    uint64_t model_recreations; /* configured models re-created after the runtime shut
+                                   them down (hailort); 0 elsewhere */
 } device_info;
 
 typedef struct backend_config {
@@ -245,6 +258,14 @@ typedef struct backend_ops {
      * manager answers it as load_model's "model_info" when not empty (OCR:
      * {"detection_input_shape": [H, W, 3]}).  Returns 0 or a negative code. */
     int (*model_info)(backend *b, backend_model *m, cJSON *info);
+    /* Optional: true when this device can run a GenAI inference on one thread
+     * while dense inferences run on another (the manager's parallel_genai:
+     * auto).  NULL: it cannot. */
+    bool (*parallel_genai)(backend *b);
+    /* Optional: adds to `out`, an empty object, figures about how the device
+     * spent its time (the sim: its NPU's busy time per lane and model
+     * switches); status shows them as "device_time".  0 or a negative code. */
+    int (*device_time_json)(backend *b, cJSON *out);
 } backend_ops;
 
 /* The chip's answer to a second GenAI load: -HDM_E_RESOURCE_EXHAUSTED with a

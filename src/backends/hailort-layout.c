@@ -2,6 +2,7 @@
  * hailort-layout.c - image layouts, output shapes and stream names for the
  * HailoRT backend (see hailort-layout.h).  No HailoRT header here.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -85,33 +86,104 @@ void hrt_image_convert(const void *src, hrt_layout from, void *dst, hrt_layout t
     }
 }
 
-hrt_layout hrt_order_layout(hrt_order order)
+const char *hrt_order_name(hrt_order order)
 {
-    return order == HRT_ORDER_NCHW ? HRT_LAYOUT_CHW : HRT_LAYOUT_HWC;
+    static const char *const names[] = {
+        [HRT_ORDER_NHWC] = "NHWC",
+        [HRT_ORDER_NCHW] = "NCHW",
+        [HRT_ORDER_NC] = "NC",
+        [HRT_ORDER_NHW] = "NHW",
+        [HRT_ORDER_FCR] = "FCR",
+        [HRT_ORDER_F8CR] = "F8CR",
+        [HRT_ORDER_BAYER_RGB] = "BAYER_RGB",
+        [HRT_ORDER_BAYER_RGB12] = "12_BIT_BAYER_RGB",
+        [HRT_ORDER_YUY2] = "YUY2",
+        [HRT_ORDER_NV12] = "NV12",
+        [HRT_ORDER_NV21] = "NV21",
+        [HRT_ORDER_I420] = "I420",
+        [HRT_ORDER_RGB4] = "RGB4",
+        [HRT_ORDER_NMS_BY_CLASS] = "HAILO_NMS_BY_CLASS",
+        [HRT_ORDER_NMS_BY_SCORE] = "HAILO_NMS_BY_SCORE",
+        [HRT_ORDER_NMS_BYTE_MASK] = "HAILO_NMS_WITH_BYTE_MASK",
+        [HRT_ORDER_OTHER] = "an order unknown to this backend",
+    };
+    if ((int)order < 0 || (size_t)order >= sizeof(names) / sizeof(names[0]) || !names[order])
+        return names[HRT_ORDER_OTHER];
+    return names[order];
+}
+
+int hrt_order_layout(hrt_order order)
+{
+    switch (order) {
+    case HRT_ORDER_NCHW:
+        return HRT_LAYOUT_CHW;
+    case HRT_ORDER_NHWC:
+    case HRT_ORDER_FCR:
+    case HRT_ORDER_F8CR:
+        return HRT_LAYOUT_HWC;
+    default:
+        return -1;
+    }
+}
+
+hrt_type hrt_output_type(hrt_order order, hrt_type wanted)
+{
+    if (order == HRT_ORDER_NMS_BY_SCORE || order == HRT_ORDER_NMS_BYTE_MASK)
+        return HRT_TYPE_UINT8;
+    return wanted;
+}
+
+/* Bytes the per-frame shape holds; 0 when the product overflows. */
+static size_t shape_bytes(const int64_t *shape, int ndim, size_t es)
+{
+    size_t n = es;
+    for (int i = 0; i < ndim; i++) {
+        if (shape[i] < 0 || (shape[i] && n > SIZE_MAX / (size_t)shape[i]))
+            return 0;
+        n *= (size_t)shape[i];
+    }
+    return n;
 }
 
 int hrt_stream_shape(const hrt_stream_info *s, int64_t *shape)
 {
+    size_t es = hrt_type_size(s->type);
+    int ndim;
+
     switch (s->order) {
     case HRT_ORDER_NC:
         shape[0] = s->features;
-        return 1;
-    case HRT_ORDER_NHWC:
+        ndim = 1;
+        break;
+    case HRT_ORDER_NHW:
         shape[0] = s->height;
         shape[1] = s->width;
-        shape[2] = s->features;
-        return 3;
+        ndim = 2;
+        break;
     case HRT_ORDER_NCHW:
         shape[0] = s->features;
         shape[1] = s->height;
         shape[2] = s->width;
-        return 3;
-    default: {
-        size_t es = hrt_type_size(s->type);
-        shape[0] = (int64_t)(es ? s->frame_size / es : s->frame_size);
-        return 1;
+        ndim = 3;
+        break;
+    case HRT_ORDER_NMS_BY_CLASS:
+    case HRT_ORDER_NMS_BY_SCORE:
+    case HRT_ORDER_NMS_BYTE_MASK:
+    case HRT_ORDER_OTHER:
+        ndim = 0; /* flat, below */
+        break;
+    default:
+        shape[0] = s->height;
+        shape[1] = s->width;
+        shape[2] = s->features;
+        ndim = 3;
+        break;
     }
-    }
+    if (ndim && es && shape_bytes(shape, ndim, es) == s->frame_size)
+        return ndim;
+    /* NMS lists, padded rows, YUV planes: the frame's elements in a row. */
+    shape[0] = (int64_t)(es ? s->frame_size / es : s->frame_size);
+    return 1;
 }
 
 static const char *short_name(const char *name)

@@ -17,13 +17,34 @@
 #include "common/err.h"
 #include "hailodm.h"
 
-/* Host-side orders of a stream (the ones our model types use). */
+/*
+ * Host-side orders of a stream: every user format order HailoRT 5.x gives
+ * a model's streams by default (hailortcli parse-hef shows them, and the
+ * device-side NHCW / RGB888 / NMS-on-chip become NHWC / NHWC / NMS by
+ * class on the host).
+ */
 typedef enum hrt_order {
-    HRT_ORDER_NHWC,  /* image or feature map, channels last */
-    HRT_ORDER_NCHW,  /* channels first */
-    HRT_ORDER_NC,    /* a vector per frame (e.g. an embedding) */
-    HRT_ORDER_OTHER, /* anything else (NMS results, ...): passed as raw features */
+    HRT_ORDER_NHWC,        /* image or feature map, channels last */
+    HRT_ORDER_NCHW,        /* channels first */
+    HRT_ORDER_NC,          /* a vector per frame (e.g. an embedding) */
+    HRT_ORDER_NHW,         /* argmax map: [h, w] (one channel) */
+    HRT_ORDER_FCR,         /* host side [h, w, c], as NHWC */
+    HRT_ORDER_F8CR,        /* host side [h, w, c], as NHWC */
+    HRT_ORDER_BAYER_RGB,   /* host side [h, w, 1] */
+    HRT_ORDER_BAYER_RGB12, /* host side [h, w, 1], 12-bit samples */
+    HRT_ORDER_YUY2,        /* packed YUV 4:2:2 */
+    HRT_ORDER_NV12,        /* planar YUV 4:2:0 */
+    HRT_ORDER_NV21,
+    HRT_ORDER_I420,
+    HRT_ORDER_RGB4,          /* [h, w, c] with rows padded to 4 bytes */
+    HRT_ORDER_NMS_BY_CLASS,  /* float32 per class: count, then boxes */
+    HRT_ORDER_NMS_BY_SCORE,  /* uint8: a packed detection list */
+    HRT_ORDER_NMS_BYTE_MASK, /* uint8: detections with byte masks */
+    HRT_ORDER_OTHER,         /* an order newer than this backend: raw bytes */
 } hrt_order;
+
+/* "NHWC", "FCR", "NMS_BY_CLASS", ...: the order's HailoRT name, for messages. */
+const char *hrt_order_name(hrt_order order);
 
 /* Host-side element types. */
 typedef enum hrt_type {
@@ -68,16 +89,28 @@ int hrt_image_layout(const hdm_tensor *t, const char *what, uint32_t h, uint32_t
 void hrt_image_convert(const void *src, hrt_layout from, void *dst, hrt_layout to, uint32_t h,
                        uint32_t w, uint32_t c, size_t elem_size);
 
-/* The layout a stream's order wants its images in (NCHW: CHW, else HWC). */
-hrt_layout hrt_order_layout(hrt_order order);
+/* The layout a stream's order keeps an image in: CHW for NCHW, HWC for
+ * NHWC, FCR and F8CR (host side [h, w, c]); -1 for an order that is not a
+ * plain image (NC, NMS, YUV, padded rows...). */
+int hrt_order_layout(hrt_order order);
+
+/*
+ * The host type to ask for an output of this order when `wanted` is
+ * preferred: HailoRT gives the NMS-by-score and byte-mask lists only as
+ * uint8 (packed structs), every other order can be dequantised to float32.
+ */
+hrt_type hrt_output_type(hrt_order order, hrt_type wanted);
 
 /*
  * The protocol shape of one frame of stream s into shape[] (room for
  * HDM_MAX_DIMS); returns the number of dims.  It is the per-frame shape
  * HailoRT's Python API reports (what the original manager answered), with
- * no batch dimension: NC gives [f]; NHWC gives [h,w,f], a height of 1
- * included (a CLIP text encoder's [1,77,512]); NCHW gives [f,h,w] (the
- * order the bytes are in); OTHER gives [frame_size / element size].
+ * no batch dimension: NC gives [f]; NHW [h,w]; NMS by class [frame_size /
+ * 4] (floats); NMS by score and with byte mask [frame_size] (bytes); NCHW
+ * [f,h,w] (the order the bytes are in); every other order [h,w,f], a
+ * height of 1 included (a CLIP text encoder's [1,77,512]).  When that shape
+ * does not hold frame_size bytes (padded rows, YUV planes, an unknown
+ * order) the frame is given flat: [frame_size / element size].
  */
 int hrt_stream_shape(const hrt_stream_info *s, int64_t *shape);
 

@@ -10,7 +10,10 @@
  * image entries must equal the number of frames.  Stop strings are matched
  * on the generated text, not on tokens: a token may hold a stop string's
  * start and the next its end, so text that might begin a stop string is
- * held back from the stream until it is known not to.
+ * held back from the stream until it is known not to.  Special tokens: the
+ * chip's GenAI server decodes every token without skipping special ones,
+ * so markup like "<|im_end|>" would reach the answer; each piece is cleaned
+ * of the model's special tokens before anything else sees it.
  */
 #ifndef HDM_BACKENDS_HAILORT_PROMPT_H
 #define HDM_BACKENDS_HAILORT_PROMPT_H
@@ -32,6 +35,22 @@
  * given, or when there is nothing to say.
  */
 int hrt_vlm_messages(const infer_input *in, char ***out, size_t *n_out, hdm_err *err);
+
+/*
+ * The same for in->u.llm, HailoRT LLM's structured messages: each message
+ * {"role", "content"} (a string), an assistant's tool calls as
+ * "tool_calls": [{"type": "function", "function": {"name", "arguments"}}]
+ * (what chat templates read), a tool's answer with "name".  *tools gets the
+ * tools as JSON strings (*n_tools of them, NULL when none).  A raw prompt
+ * (no messages) gives no message: the caller writes it as is.  Returns 0,
+ * -HDM_E_BAD_REQUEST or -HDM_E_NOMEM; free both with hrt_strv_free.
+ */
+int hrt_llm_messages(const infer_input *in, char ***out, size_t *n_out, char ***tools,
+                     size_t *n_tools, hdm_err *err);
+
+/* The text of an llm request (message contents joined by "\n", or the raw
+ * prompt), malloc'd; NULL when out of memory. */
+char *hrt_llm_prompt_text(const infer_input *in);
 
 /* Frees an array from hrt_vlm_messages.  Accepts NULL. */
 void hrt_strv_free(char **v, size_t n);
@@ -65,5 +84,33 @@ void hrt_stop_flush(hrt_stop *s, const char **delta, size_t *delta_len);
 const char *hrt_stop_text(const hrt_stop *s);
 
 void hrt_stop_free(hrt_stop *s);
+
+/* ---- special tokens ------------------------------------------------------------ */
+
+/* The special tokens of a GenAI model.  A zeroed struct is an empty set. */
+typedef struct hrt_specials {
+    char **items;
+    size_t n;
+} hrt_specials;
+
+/*
+ * Adds the special tokens found in text, a string the model reported (a
+ * stop token, its generation recovery sequence): every "<...>" in it
+ * without blanks inside ("<|im_end|>", "</s>", "<end_of_turn>"); ordinary
+ * text (a stop string like "\n\n") is never taken.  Known ones are skipped.
+ * Returns 0 or -HDM_E_NOMEM.
+ */
+int hrt_specials_add(hrt_specials *s, const char *text);
+
+/* Adds the markup tokens of the common chat templates (ChatML, Llama 3,
+ * Qwen-VL, Phi): never part of an answer.  Returns 0 or -HDM_E_NOMEM. */
+int hrt_specials_add_defaults(hrt_specials *s);
+
+/* Copies piece (len bytes) without any special token into out (room for
+ * len bytes); returns the bytes written. */
+size_t hrt_specials_strip(const hrt_specials *s, const char *piece, size_t len, char *out);
+
+/* Frees the set and zeroes it.  Accepts NULL. */
+void hrt_specials_free(hrt_specials *s);
 
 #endif

@@ -47,16 +47,21 @@ static const status_class exact[] = {
     {"HAILO_INVALID_CONTROL_RESPONSE", HDM_E_DEVICE_ERROR},
     {"HAILO_GET_CONTROL_RESPONSE_FAIL", HDM_E_DEVICE_ERROR},
     {"HAILO_CONTROL_RESPONSE_MD5_MISMATCH", HDM_E_DEVICE_ERROR},
-    {"HAILO_STREAM_ABORT", HDM_E_DEVICE_ERROR},
-    {"HAILO_SHUTDOWN_EVENT_SIGNALED", HDM_E_DEVICE_ERROR},
     {"HAILO_START_VDMA_CHANNEL_FAIL", HDM_E_DEVICE_ERROR},
     {"HAILO_SYNC_VDMA_BUFFER_FAIL", HDM_E_DEVICE_ERROR},
     {"HAILO_STOP_VDMA_CHANNEL_FAIL", HDM_E_DEVICE_ERROR},
     {"HAILO_CLOSE_VDMA_CHANNEL_FAIL", HDM_E_DEVICE_ERROR},
-    {"HAILO_INTERNAL_FAILURE", HDM_E_DEVICE_ERROR},
     {"HAILO_INVALID_DRIVER_VERSION", HDM_E_DEVICE_ERROR},
     {"HAILO_UNSUPPORTED_FW_VERSION", HDM_E_DEVICE_ERROR},
     {"HAILO_INVALID_SERVICE_VERSION", HDM_E_DEVICE_ERROR},
+    /* A stream or configured model that HailoRT shut down (after a failed
+     * run, or while stopping): the device is fine, the backend re-creates
+     * the model and a retry works. */
+    {"HAILO_STREAM_ABORT", HDM_E_BUSY},
+    {"HAILO_SHUTDOWN_EVENT_SIGNALED", HDM_E_BUSY},
+    /* HailoRT's own failure: raised for many causes (a chat template that
+     * refuses a client's messages among them), none of them a lost device. */
+    {"HAILO_INTERNAL_FAILURE", HDM_E_INTERNAL},
     /* Aborted on purpose (our abort, or the process is stopping). */
     {"HAILO_OPERATION_ABORTED", HDM_E_CANCELLED},
     {"HAILO_DRIVER_WAIT_CANCELED", HDM_E_CANCELLED},
@@ -101,9 +106,12 @@ bool hrt_status_is_device_lost(const char *status_name)
     return hrt_status_code(status_name) == HDM_E_DEVICE_ERROR;
 }
 
-/* Why a class of status matters to whoever reads the message. */
-static const char *explanation(int code)
+/* Why a status matters to whoever reads the message. */
+static const char *explanation(const char *name, int code)
 {
+    if (name && (strcmp(name, "HAILO_STREAM_ABORT") == 0 ||
+                 strcmp(name, "HAILO_SHUTDOWN_EVENT_SIGNALED") == 0))
+        return "HailoRT shut the model's streams down; retry";
     switch (code) {
     case HDM_E_RESOURCE_EXHAUSTED:
         return "HAILO_RESOURCE_EXHAUSTED: device memory exhausted";
@@ -140,6 +148,6 @@ int hrt_status_error(hdm_err *err, int status, const char *status_name, const ch
         snprintf(unknown, sizeof(unknown), "HAILO_STATUS_%d", status);
         status_name = unknown;
     }
-    return hdm_err_set(err, code, "%s: %s (HailoRT status %s = %d)", context, explanation(code),
-                       status_name, status);
+    return hdm_err_set(err, code, "%s: %s (HailoRT status %s = %d)", context,
+                       explanation(status_name, code), status_name, status);
 }

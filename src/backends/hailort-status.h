@@ -11,12 +11,18 @@
  *                       retries; the message always contains
  *                       "HAILO_RESOURCE_EXHAUSTED" (clients match on it)
  *   deadline_exceeded   HAILO_TIMEOUT
- *   busy                the device is temporarily taken
- *   device_error        the device or its driver is gone or broken: after
- *                       repeated ones the registry resets the runtime
+ *   busy                the device is temporarily taken, or HailoRT shut a
+ *                       model's streams down (STREAM_ABORT,
+ *                       SHUTDOWN_EVENT_SIGNALED): a retry works
+ *   device_error        the device, its driver or the link to it is gone or
+ *                       broken: after repeated ones the registry resets the
+ *                       runtime.  Only statuses that mean that: a failure
+ *                       a reset cannot fix must not make the registry loop
  *   cancelled           the operation was aborted on purpose
  *   bad_request / not_found / unsupported   the model file or arguments
- *   internal            everything else
+ *   internal            everything else, HAILO_INTERNAL_FAILURE included
+ *                       (the callers refine it when they know the cause: a
+ *                       chat template refusing a client's messages)
  */
 #ifndef HDM_BACKENDS_HAILORT_STATUS_H
 #define HDM_BACKENDS_HAILORT_STATUS_H

@@ -384,11 +384,14 @@ int sim_infer_llm(const backend *b, backend_model *m, const infer_input *in,
                          prompt_tokens, SIM_LLM_CONTEXT);
         goto out;
     }
-    /* Prefill, one step per chunk of prompt tokens. */
+    /* Prefill, one device operation per chunk of prompt tokens (sim-npu.c:
+     * dense work on the shared chip may run between them). */
     int steps = (prompt_tokens + SIM_LLM_PREFILL_CHUNK - 1) / SIM_LLM_PREFILL_CHUNK;
-    rc = sim_sleep(b, (double)m->infer_ms * steps, hooks, err);
-    if (rc < 0)
-        goto out;
+    for (int i = 0; i < steps; i++) {
+        rc = sim_npu_run(b, m, 0, m->infer_ms, hooks, err);
+        if (rc < 0)
+            goto out;
+    }
 
     plan_init(m, li, (const char *)prompt.data, prompt.len, &plan);
     const llm_message *last = li->n_messages ? &li->messages[li->n_messages - 1] : NULL;

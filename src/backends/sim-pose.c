@@ -293,7 +293,7 @@ int sim_infer_pose(const backend *b, backend_model *m, const infer_input *in,
     int rc = accept_image(&in->u.dense.input, sc.h, sc.w, &chw, err);
     if (rc < 0)
         return rc;
-    rc = sim_sleep(b, m->infer_ms, hooks, err);
+    rc = sim_npu_run(b, m, 0, m->infer_ms, hooks, err);
     if (rc < 0)
         return rc;
 

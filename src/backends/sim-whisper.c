@@ -152,8 +152,9 @@ int sim_infer_whisper(const backend *b, backend_model *m, const infer_input *in,
                            "at most %d (30 s at 16 kHz): cut longer audio into windows",
                            n, (double)n / SIM_WHISPER_RATE, WINDOW_SAMPLES);
 
-    /* The encoder runs once over the window. */
-    if ((rc = sim_sleep(b, m->infer_ms, hooks, err)) < 0)
+    /* The encoder runs once over the window: one device operation on the
+     * NPU the lanes share (sim-npu.c). */
+    if ((rc = sim_npu_run(b, m, 0, m->infer_ms, hooks, err)) < 0)
         return rc;
     out->result = cJSON_CreateObject();
     segments = cJSON_AddArrayToObject(out->result, "segments");
@@ -188,9 +189,10 @@ int sim_infer_whisper(const backend *b, backend_model *m, const infer_input *in,
             rc = hdm_err_set(err, HDM_E_NOMEM, "out of memory building the result");
             goto out;
         }
-        /* The decoder produces the segment token by token. */
-        rc = sim_sleep(b, (double)m->token_ms * sim_token_count((char *)text.data, text.len - 1),
-                       hooks, err);
+        /* The decoder produces the segment token by token: an operation each. */
+        int tokens = sim_token_count((char *)text.data, text.len - 1);
+        for (int k = 0; k < tokens && rc >= 0; k++)
+            rc = sim_npu_run(b, m, 1, m->token_ms, hooks, err);
         if (rc < 0)
             goto out;
         if (add_segment(segments, id++, s0, s1, (char *)text.data) < 0) {

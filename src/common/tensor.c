@@ -319,7 +319,9 @@ long tensor_refs_to_b64(cJSON *node, const hdm_tensor *tensors, uint32_t n_tenso
             if (!(idx >= 0) || idx >= (double)n_tensors || idx != floor(idx))
                 return -1;
             const hdm_tensor *t = &tensors[(uint32_t)idx];
-            cJSON *data = tensor_b64_json(t->data, t->nbytes, false);
+            /* Raw: the printer copies the answer's base64 instead of scanning
+             * it for escapes (a [1,77,512] answer is 210 KB of it). */
+            cJSON *data = tensor_b64_json(t->data, t->nbytes, true);
             if (data == NULL)
                 return -1;
             cJSON_DeleteItemFromObjectCaseSensitive(node, "attachment");

@@ -170,6 +170,15 @@ typedef struct http_config {
      * headers (default 8 KiB); a part's size is bounded by the body's. */
     int max_parts;
     size_t max_part_header_bytes;
+    /* Read request bodies sent with Transfer-Encoding: chunked (default
+     * false: 411).  The body still counts against max_body_bytes (413 once
+     * it goes over, as for a body with a Content-Length).  For services
+     * whose clients stream uploads: the openai npm package sends a file
+     * given as a stream (fs.createReadStream, its documented usage) as a
+     * chunked multipart body.  libmicrohttpd itself answers a chunk line
+     * longer than its 32 KiB buffer (a huge chunk extension) with its own
+     * error page and closes the connection. */
+    bool accept_chunked;
 } http_config;
 
 /* Fills *cfg with the defaults above (host "0.0.0.0", port 0). */

@@ -12,12 +12,15 @@
  *   - two Content-Length headers with different values          -> 400
  *   - a transfer coding other than chunked                      -> 501
  *   - chunked request bodies                                    -> 411
+ *     (unless the service set accept_chunked)
  * Chunked bodies are refused (411 Length Required, which RFC 9112 6.3 allows)
  * because MHD parses chunk lines in a fixed 32 KiB buffer and answers a chunk
  * extension longer than that with its own 500 page: the only way to give a
- * clear 4xx is not to read chunked bodies at all.  Every client these
- * services have (requests, httpx/OpenAI SDK, curl -d/-F, browsers) sends
- * Content-Length.
+ * clear 4xx is not to read chunked bodies at all.  The clients of the JSON
+ * services (requests, httpx/OpenAI SDK, curl -d/-F, browsers) send
+ * Content-Length; an upload service whose clients stream files (the openai
+ * npm package sends a file stream chunked) sets accept_chunked and takes
+ * that residue.
  *
  * A NUL in the target: MHD hands the path over as a C string, cut at a raw
  * NUL and at a decoded %00, so "/health\0x" would be served as "/health".
@@ -212,14 +215,19 @@ int http_check_request(http_request *req, const char *url, const char *version, 
         char te[80];
         req->close_after = true;
         shown(f.encoding, te, sizeof(te));
-        if (f.n_encoding == 1 && f.encoding != NULL && strcasecmp(f.encoding, "chunked") == 0) {
+        bool chunked =
+            f.n_encoding == 1 && f.encoding != NULL && strcasecmp(f.encoding, "chunked") == 0;
+        if (chunked && !srv->cfg.accept_chunked) {
             snprintf(msg, msglen, "chunked request bodies are not accepted; send the body with "
                                   "a Content-Length");
             return MHD_HTTP_LENGTH_REQUIRED;
         }
-        snprintf(msg, msglen, "Transfer-Encoding \"%s\" is not implemented; send the body with "
-                              "a Content-Length", te);
-        return MHD_HTTP_NOT_IMPLEMENTED;
+        if (!chunked) {
+            snprintf(msg, msglen, "Transfer-Encoding \"%s\" is not implemented; send the body "
+                                  "with a Content-Length", te);
+            return MHD_HTTP_NOT_IMPLEMENTED;
+        }
+        /* A chunked body the service reads: counted against the limit as it comes. */
     }
     if (target_has_nul(req, url, version)) {
         req->close_after = true;

@@ -310,6 +310,23 @@ int config_set_sched_mode(manager_config *cfg, const char *value, const char *wh
     return 0;
 }
 
+int config_set_parallel_genai(manager_config *cfg, const char *value, const char *where,
+                              hdm_err *err)
+{
+    /* YAML 1.1 reads a bare on/off as a boolean: yamlconf hands over the
+     * words as written, and true/false, yes/no mean the same here. */
+    if (strcmp(value, "auto") == 0)
+        cfg->parallel_genai = CONFIG_PARALLEL_AUTO;
+    else if (strcmp(value, "on") == 0 || strcmp(value, "true") == 0 || strcmp(value, "yes") == 0)
+        cfg->parallel_genai = CONFIG_PARALLEL_ON;
+    else if (strcmp(value, "off") == 0 || strcmp(value, "false") == 0 || strcmp(value, "no") == 0)
+        cfg->parallel_genai = CONFIG_PARALLEL_OFF;
+    else
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: '%s' is not auto, on or off", where,
+                           value);
+    return 0;
+}
+
 int config_set_socket(manager_config *cfg, const char *value, const char *where, hdm_err *err)
 {
     if (!value[0] || value[0] != '/')

@@ -24,6 +24,9 @@ int config_set_http_bind(manager_config *cfg, const char *value, const char *whe
 int config_set_backend(manager_config *cfg, const char *value, const char *where, hdm_err *err);
 int config_set_log_level(manager_config *cfg, const char *value, const char *where, hdm_err *err);
 int config_set_sched_mode(manager_config *cfg, const char *value, const char *where, hdm_err *err);
+/* parallel_genai: auto | on | off (also true/false, yes/no). */
+int config_set_parallel_genai(manager_config *cfg, const char *value, const char *where,
+                              hdm_err *err);
 /* registry.default_keep_alive: "none" (or empty/null), -1, or seconds. */
 int config_set_keep_alive(manager_config *cfg, const char *value, const char *where, hdm_err *err);
 

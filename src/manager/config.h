@@ -33,6 +33,14 @@
 #define CONFIG_MAX_RULES 256
 #define CONFIG_MAX_PRELOAD 64
 
+/* parallel_genai: dense jobs on their own worker beside the GenAI one
+ * (docs/SCHEDULING.md).  auto: where the backend says the device can. */
+typedef enum config_parallel {
+    CONFIG_PARALLEL_AUTO,
+    CONFIG_PARALLEL_ON,
+    CONFIG_PARALLEL_OFF
+} config_parallel;
+
 /* preload entry: "model_type:path" or a JSON object string. */
 typedef struct preload_entry {
     char *model_type;
@@ -60,6 +68,7 @@ typedef struct manager_config {
     char *sim_config; /* NULL when none */
     enum log_level log_level;
     char *group_id;
+    config_parallel parallel_genai;
     sched_config sched;
     registry_config reg;
     char **client_priority; /* validated "name=class" / "uid:N=class" entries; also

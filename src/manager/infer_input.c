@@ -743,15 +743,17 @@ static int parse_whisper(parse_ctx *pc, const cJSON *in, hdm_err *err)
             return hdm_err_set(err, HDM_E_TOO_LARGE, "input_data.audio has more than %u samples",
                                INPUT_MAX_AUDIO_SAMPLES);
     }
-    const char *lang = "en", *task = "transcribe";
+    /* No language (absent or null) stays empty: the model detects it.
+     * Forcing "en" here would make every translation a no-op. */
+    const char *lang = NULL, *task = "transcribe";
     if ((rc = get_string(in, "language", "input_data.language", sizeof(ii->u.whisper.language) - 1,
                          &lang, err)) < 0 ||
         (rc = get_string(in, "task", "input_data.task", 32, &task, err)) < 0)
         return rc;
-    if (!language_ok(lang))
+    if (lang && !language_ok(lang))
         return hdm_err_set(err, HDM_E_BAD_REQUEST,
                            "input_data.language '%s' is not a language code", lang);
-    strcpy(ii->u.whisper.language, lang);
+    strcpy(ii->u.whisper.language, lang ? lang : "");
     if (strcmp(task, "transcribe") == 0)
         ii->u.whisper.task = WHISPER_TRANSCRIBE;
     else if (strcmp(task, "translate") == 0)

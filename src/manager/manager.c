@@ -113,6 +113,31 @@ static int open_backend(manager *m, hdm_err *err)
     return 0;
 }
 
+/* parallel_genai: whether dense jobs get a worker of their own beside the
+ * GenAI one (docs/SCHEDULING.md); auto asks the backend.  Logged, since it
+ * decides how the device's work interleaves. */
+static bool decide_parallel(manager *m)
+{
+    bool can = m->ops->parallel_genai && m->ops->parallel_genai(m->dev);
+    const char *setting = m->cfg->parallel_genai == CONFIG_PARALLEL_ON    ? "on"
+                          : m->cfg->parallel_genai == CONFIG_PARALLEL_OFF ? "off"
+                                                                          : "auto";
+    bool parallel = m->cfg->parallel_genai == CONFIG_PARALLEL_ON ||
+                    (m->cfg->parallel_genai == CONFIG_PARALLEL_AUTO && can);
+    if (parallel && !can)
+        log_warn("parallel_genai: on, although the %s backend does not say this device can run "
+                 "GenAI beside dense inference",
+                 m->ops->name);
+    if (parallel)
+        log_info("device lanes: dense jobs (clip, ocr, depth, pose) run beside GenAI ones "
+                 "(vlm, whisper, llm) (parallel_genai %s)",
+                 setting);
+    else
+        log_info("device lanes: one worker runs every job in turn (parallel_genai %s%s)", setting,
+                 m->cfg->parallel_genai == CONFIG_PARALLEL_AUTO ? ": the backend cannot" : "");
+    return parallel;
+}
+
 int manager_new(const manager_config *cfg, const worker_hooks *answers, manager **out, hdm_err *err)
 {
     if (!answers || !answers->complete)
@@ -142,14 +167,17 @@ int manager_new(const manager_config *cfg, const worker_hooks *answers, manager 
         goto fail;
     }
     registry_set_load_check(m->reg, check_model_files, m);
+    m->parallel = decide_parallel(m);
+    sched_config scfg = cfg->sched;
+    scfg.parallel_lanes = m->parallel;
     hdm_err_clear(&sub);
-    if ((rc = sched_new_err(&cfg->sched, complete_cb, resident_cb, m, &m->sched, &sub)) < 0) {
+    if ((rc = sched_new_err(&scfg, complete_cb, resident_cb, m, &m->sched, &sub)) < 0) {
         rc = hdm_err_set(err, rc, "cannot create the scheduler: %s", sub.msg);
         goto fail;
     }
     worker_hooks hooks = *answers;
-    if ((rc = worker_start(m->sched, m->reg, &hooks, &m->worker)) < 0) {
-        rc = hdm_err_set(err, rc, "cannot start the device worker thread");
+    if ((rc = worker_start(m->sched, m->reg, &hooks, m->parallel, &m->worker)) < 0) {
+        rc = hdm_err_set(err, rc, "cannot start the device worker threads");
         goto fail;
     }
     *out = m;
@@ -275,6 +303,7 @@ static void note_restart_needed(const manager_config *old, const manager_config 
     DIFF_NUM("max_message_bytes", old->max_message_bytes, fresh->max_message_bytes)
     DIFF_NUM("limits.frame_timeout_ms", old->frame_timeout_ms, fresh->frame_timeout_ms)
     DIFF_NUM("limits.max_buffered_bytes", old->max_buffered_bytes, fresh->max_buffered_bytes)
+    DIFF_NUM("parallel_genai", old->parallel_genai, fresh->parallel_genai)
     DIFF_NUM("scheduler.mode", old->sched.mode, fresh->sched.mode)
     DIFF_NUM("scheduler.max_queue", old->sched.max_queue, fresh->sched.max_queue)
     DIFF_NUM("scheduler.client_priority", old->n_client_priority, fresh->n_client_priority)

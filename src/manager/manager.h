@@ -1,6 +1,6 @@
 /*
  * manager.h - the device manager's state: configuration, model allow-list,
- * backend and device identity, registry, scheduler, device worker and the
+ * backend and device identity, registry, scheduler, device workers and the
  * counters; and the few operations on it that are not the protocol's
  * (starting, submitting work, preloading, stopping).
  *
@@ -70,6 +70,7 @@ typedef struct manager {
     registry *reg;
     sched *sched;
     worker *worker;
+    bool parallel; /* dense and GenAI lanes on workers of their own (parallel_genai) */
     worker_hooks answers; /* where finished jobs and deltas go (the loop) */
     double started_wall;
     int64_t started_ms;
@@ -126,10 +127,10 @@ void manager_preload(manager *m);
 void manager_reload(manager *m);
 
 /* Takes no more device work: queued jobs are answered "shutting down", the
- * running one finishes.  Idempotent. */
+ * running ones (one per lane) finish.  Idempotent. */
 void manager_begin_stop(manager *m);
-/* Asks the job running on the device to stop at its next step (a stop that
- * took too long).  True when a job was running. */
+/* Asks the jobs running on the device to stop at their next step (a stop
+ * that took too long).  True when a job was running. */
 bool manager_cancel_running(manager *m);
 
 #endif

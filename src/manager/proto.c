@@ -108,8 +108,10 @@ cJSON *proto_status_json(manager *m, bool device_form, bool full)
          cJSON_AddStringToObject(st, "socket_path", m->cfg->socket_path) &&
          cJSON_AddStringToObject(st, "backend", m->ops->name) &&
          cJSON_AddBoolToObject(st, "simulated", m->info.simulated);
-    if (ok && full)
+    if (ok && full) {
         sched_status_json(m->sched, st);
+        registry_device_time_json(m->reg, st);
+    }
     else if (ok)
         ok = cJSON_AddNumberToObject(st, "queue_depth", (double)sched_depth(m->sched)) != NULL;
     if (!ok) {

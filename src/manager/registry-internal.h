@@ -19,19 +19,28 @@
 /* Learned footprints remembered after unload (for proactive eviction). */
 #define REG_MAX_FOOTPRINTS 256
 
+/* A float as status prints it (pyfloat_repr), kept while the value stays:
+ * status and ping show every model's times, and Python's repr is costly. */
+typedef struct reg_float_text {
+    double v;
+    char text[32];
+} reg_float_text;
+
 struct reg_model {
     model_kind kind;
     char *path;
     char *model_type; /* as the loading request spelled it */
     backend_model *bm;
     double loaded_at, last_used; /* wall clock, unix seconds */
+    reg_float_text loaded_at_text, last_used_text; /* status's printing of them (r->mu) */
     int64_t last_used_mono;      /* mono_ms(), for idle expiry */
     uint64_t last_use_seq;       /* r->use_seq at last use: LRU order without clock ties */
     uint64_t footprint;          /* bytes (learned, or estimated) */
     bool footprint_learned;
     double keep_alive; /* seconds; -1 pinned, 0 unload after use */
     uint64_t requests, errors;
-    int in_use;                   /* acquired and not yet released */
+    int in_use;                   /* acquired and not yet released (all workers) */
+    bool draining;                /* to be unloaded once released: not acquired any more */
     char *owners[REG_MAX_OWNERS]; /* distinct client names that used it */
     int n_owners;
     struct reg_alias {              /* a path as requested -> canonical, both malloc'd */
@@ -53,7 +62,11 @@ struct registry {
     registry_config cfg;
     registry_check_fn load_check; /* may be NULL */
     void *load_check_ctx;
-    pthread_mutex_t mu; /* guards everything below for readers */
+    pthread_mutex_t mu; /* guards everything below, for every thread */
+    pthread_cond_t cv;  /* broadcast when a model is released, a change ends, a reset ends */
+    bool changing;      /* a worker is loading, unloading or resetting: one at a time */
+    bool reset_pending; /* repeated device errors: reset once no model is in use */
+    char *reset_msg;    /* the last error, for the reset's log and reason */
 
     reg_model *models; /* most recently used first is NOT kept: scan */
     size_t n_models;
@@ -76,7 +89,7 @@ struct registry {
     stats_hist load_by_kind[MODEL_KIND__COUNT];
 };
 
-/* Sum of resident footprints (r->mu not needed on the worker thread). */
+/* Sum of resident footprints (r->mu held). */
 uint64_t registry_used_bytes(const registry *r);
 
 #endif

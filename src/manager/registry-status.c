@@ -31,28 +31,50 @@ static const char *base_name(const char *path)
     return slash ? slash + 1 : path;
 }
 
-/* Device memory for accounting: configured, else what the backend reports. */
-static void memory_figures(registry *r, uint64_t *total, uint64_t *used)
+/* Device memory for accounting: configured, else what the backend reports
+ * (asked without r->mu held: the device may take its time to answer, and
+ * the workers must not wait for it; memory_total never changes). */
+static uint64_t memory_total(registry *r)
 {
-    *total = r->memory_total;
-    *used = registry_used_bytes(r);
-    if (*total == 0 && r->ops->identify) {
+    uint64_t total = r->memory_total;
+    if (total == 0 && r->ops->identify) {
         device_info info;
         memset(&info, 0, sizeof info);
         if (r->ops->identify(r->dev, &info, NULL) == 0)
-            *total = info.memory_total_bytes;
+            total = info.memory_total_bytes;
     }
+    return total;
 }
 
-static cJSON *model_json(const reg_model *m)
+/* Adds v as pyjson_add_float does, printing it only when it changed since
+ * the last status (r->mu held). */
+static void add_float_cached(cJSON *o, const char *name, double v, reg_float_text *cache)
+{
+    if (!cache->text[0] || cache->v != v) {
+        if (pyfloat_repr(v, cache->text, sizeof cache->text) < 0) {
+            cache->text[0] = 0;
+            pyjson_add_float(o, name, v);
+            return;
+        }
+        cache->v = v;
+    }
+    cJSON *item = cJSON_CreateRaw(cache->text);
+    if (!item)
+        return;
+    item->valuedouble = v; /* as pyjson_float() leaves it */
+    if (!cJSON_AddItemToObject(o, name, item))
+        cJSON_Delete(item);
+}
+
+static cJSON *model_json(reg_model *m)
 {
     cJSON *o = cJSON_CreateObject();
     if (!o)
         return NULL;
     cJSON_AddStringToObject(o, "model_type", m->model_type);
     cJSON_AddStringToObject(o, "model_path", m->path);
-    pyjson_add_float(o, "loaded_at", m->loaded_at);
-    pyjson_add_float(o, "last_used", m->last_used);
+    add_float_cached(o, "loaded_at", m->loaded_at, &m->loaded_at_text);
+    add_float_cached(o, "last_used", m->last_used, &m->last_used_text);
     if (isinf(m->keep_alive))
         cJSON_AddNullToObject(o, "keep_alive"); /* resident until memory pressure */
     else
@@ -63,6 +85,9 @@ static cJSON *model_json(const reg_model *m)
     cJSON_AddNumberToObject(o, "requests", (double)m->requests);
     cJSON_AddNumberToObject(o, "errors", (double)m->errors);
     cJSON_AddNumberToObject(o, "owners", m->n_owners);
+    cJSON_AddNumberToObject(o, "in_use", m->in_use);
+    if (m->draining)
+        cJSON_AddBoolToObject(o, "draining", true);
     if (registry_keep_alive_expires(m->keep_alive)) {
         double left = m->keep_alive - (mono_ms() - m->last_used_mono) / 1000.0;
         pyjson_add_float(o, "expires_in_seconds", left > 0 ? round(left * 10) / 10 : 0);
@@ -76,8 +101,9 @@ void registry_status_json(registry *r, cJSON *status, bool device_status_form)
     cJSON *memory = cJSON_CreateObject();
     cJSON *counters = cJSON_CreateObject();
 
+    total = memory_total(r);
     pthread_mutex_lock(&r->mu);
-    memory_figures(r, &total, &used);
+    used = registry_used_bytes(r);
     if (device_status_form) {
         cJSON *networks = cJSON_CreateObject();
         cJSON *list = cJSON_AddArrayToObject(networks, "networks");
@@ -85,21 +111,21 @@ void registry_status_json(registry *r, cJSON *status, bool device_status_form)
         cJSON_AddStringToObject(networks, "status", "ok");
         cJSON_AddStringToObject(networks, "source", "device_manager");
         cJSON_AddNumberToObject(networks, "network_count", (double)r->n_models);
-        for (const reg_model *m = r->models; m && list; m = m->next) {
+        for (reg_model *m = r->models; m && list; m = m->next) {
             cJSON *o = cJSON_CreateObject();
             if (!o)
                 break;
             cJSON_AddStringToObject(o, "name", base_name(m->path));
             cJSON_AddStringToObject(o, "model_type", m->model_type);
             cJSON_AddStringToObject(o, "model_path", m->path);
-            pyjson_add_float(o, "loaded_at", m->loaded_at);
-            pyjson_add_float(o, "last_used", m->last_used);
+            add_float_cached(o, "loaded_at", m->loaded_at, &m->loaded_at_text);
+            add_float_cached(o, "last_used", m->last_used, &m->last_used_text);
             cJSON_AddItemToArray(list, o);
         }
         json_set(status, "networks", networks);
     } else {
         cJSON *list = cJSON_CreateArray();
-        for (const reg_model *m = r->models; m && list; m = m->next) {
+        for (reg_model *m = r->models; m && list; m = m->next) {
             cJSON *o = model_json(m);
             if (o)
                 cJSON_AddItemToArray(list, o);
@@ -127,6 +153,17 @@ void registry_status_json(registry *r, cJSON *status, bool device_status_form)
     json_set(status, "registry", counters);
 }
 
+void registry_device_time_json(registry *r, cJSON *status)
+{
+    if (!r->ops->device_time_json)
+        return;
+    cJSON *dt = cJSON_CreateObject();
+    if (dt && r->ops->device_time_json(r->dev, dt) == 0 && dt->child)
+        json_set(status, "device_time", dt);
+    else
+        cJSON_Delete(dt);
+}
+
 static void family(buf *out, const char *name, const char *type, const char *help)
 {
     buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
@@ -142,8 +179,9 @@ void registry_metrics(registry *r, buf *out)
     if (r->ops->identify && r->ops->identify(r->dev, &info, NULL) == 0)
         have_info = true;
 
+    total = r->memory_total ? r->memory_total : info.memory_total_bytes;
     pthread_mutex_lock(&r->mu);
-    memory_figures(r, &total, &used);
+    used = registry_used_bytes(r);
     family(out, "hailo_model_loads_total", "counter", "Models loaded onto the device.");
     buf_printf(out, "hailo_model_loads_total %llu\n", (unsigned long long)r->loads);
     family(out, "hailo_model_load_failures_total", "counter", "Model loads that failed.");
@@ -190,6 +228,13 @@ void registry_metrics(registry *r, buf *out)
            "1 while runtime_broken_reason is set (device errors not yet followed by a success).");
     buf_printf(out, "hailo_runtime_broken %d\n", r->runtime_broken_reason ? 1 : 0);
     pthread_mutex_unlock(&r->mu);
+    if (have_info) {
+        family(out, "hailo_model_recreations_total", "counter",
+               "Configured models the backend re-created after the runtime shut them down "
+               "(HailoRT does after a failed run).");
+        buf_printf(out, "hailo_model_recreations_total %llu\n",
+                   (unsigned long long)info.model_recreations);
+    }
     if (have_info && !isnan(info.temperature_celsius)) {
         family(out, "hailo_device_temperature_celsius", "gauge", "Device temperature.");
         buf_printf(out, "hailo_device_temperature_celsius %.2f\n", info.temperature_celsius);

@@ -35,6 +35,7 @@ typedef struct sched_entry {
     job *j;
     sched_client *c;
     uint64_t seq;
+    sched_lane lane;
     struct sched_entry *prev, *next;
 } sched_entry;
 
@@ -52,7 +53,11 @@ struct sched {
     void *ctx;
 
     pthread_mutex_t mu;
-    pthread_cond_t work_cv;   /* worker waits for jobs */
+    /* Takers wait for jobs on the condition of their lane mask; a submit
+     * signals one taker whose mask holds the job's lane (takers[] counts
+     * those waiting), so a dense job never wakes the GenAI worker. */
+    pthread_cond_t take_cv[SCHED_LANES_ALL + 1];
+    int takers[SCHED_LANES_ALL + 1];
     pthread_cond_t reaper_cv; /* reaper waits for the next deadline */
     pthread_t reaper;
     bool reaper_started, stop_reaper;
@@ -62,20 +67,26 @@ struct sched {
     sched_entry *head, *tail;
     size_t depth;
     size_t depth_by_prio[PRIO__COUNT];
+    size_t depth_by_lane[SCHED_LANE__COUNT];
     uint64_t seq, turn;
-    job *running;
+    job *running[SCHED_MAX_RUNNING]; /* jobs in a worker's hands (NULL slots free) */
+    size_t n_running;
+    size_t running_by_lane[SCHED_LANE__COUNT];
 
     sched_client *clients;
     size_t n_clients;
     sched_prio_rule *rules;
     size_t n_rules;
 
-    /* Affinity streak: jobs run ahead of a head job that needed a swap. */
-    int affinity_streak;
-    int64_t affinity_since_ms;
+    /* Affinity streak per taker mask: jobs run ahead of a head job that
+     * needed a swap. */
+    int affinity_streak[SCHED_LANES_ALL + 1];
+    int64_t affinity_since_ms[SCHED_LANES_ALL + 1];
 
-    double service_ewma_ms;
+    double service_ewma_ms; /* every lane */
     uint64_t service_n;
+    double lane_ewma_ms[SCHED_LANE__COUNT];
+    uint64_t lane_n[SCHED_LANE__COUNT];
 
     /* Figures. */
     stats_hist wait_by_kind[MODEL_KIND__COUNT];
@@ -91,7 +102,9 @@ void sched_clients_free(sched *s);
 /* Counts one finished request for the client and its code. */
 void sched_count_result(sched *s, sched_client *c, int rc);
 int sched_rules_parse(sched *s, const sched_config *cfg, hdm_err *err);
-/* Mean service time used for estimates (ms). */
+/* Mean service time used for estimates (ms), over every lane. */
 double sched_mean_service_ms(const sched *s);
+/* Mean service time of one lane's jobs (the overall mean until it has some). */
+double sched_lane_service_ms(const sched *s, sched_lane lane);
 
 #endif

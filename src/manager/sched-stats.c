@@ -79,6 +79,11 @@ double sched_mean_service_ms(const sched *s)
     return s->service_n ? s->service_ewma_ms : SCHED_INITIAL_SERVICE_MS;
 }
 
+double sched_lane_service_ms(const sched *s, sched_lane lane)
+{
+    return s->lane_n[lane] ? s->lane_ewma_ms[lane] : sched_mean_service_ms(s);
+}
+
 /* ---- per-client default priorities ---- */
 
 int sched_rules_parse(sched *s, const sched_config *cfg, hdm_err *err)
@@ -157,6 +162,9 @@ void sched_record_service(sched *s, const job *j, int64_t service_ms)
     pthread_mutex_lock(&s->mu);
     sched_client *c = sched_client_get(s, j->client_name[0] ? j->client_name : "anonymous");
     stats_ewma_update(&s->service_ewma_ms, &s->service_n, (double)service_ms, SCHED_EWMA_ALPHA);
+    sched_lane lane = sched_job_lane(j);
+    stats_ewma_update(&s->lane_ewma_ms[lane], &s->lane_n[lane], (double)service_ms,
+                      SCHED_EWMA_ALPHA);
     if (c) {
         stats_hist_add(&c->service, (double)service_ms);
         c->last_active_ms = mono_ms();
@@ -188,6 +196,8 @@ static void json_set(cJSON *obj, const char *key, cJSON *val)
 void sched_status_json(sched *s, cJSON *status)
 {
     cJSON *by_prio = cJSON_CreateObject();
+    cJSON *by_lane = cJSON_CreateObject();
+    cJSON *running_by_lane = cJSON_CreateObject();
     cJSON *clients = cJSON_CreateArray();
     cJSON *kinds = cJSON_CreateArray();
     cJSON *sch = cJSON_CreateObject();
@@ -196,6 +206,12 @@ void sched_status_json(sched *s, cJSON *status)
     for (int p = 0; p < PRIO__COUNT; p++)
         cJSON_AddNumberToObject(by_prio, job_priority_name((job_priority)p),
                                 (double)s->depth_by_prio[p]);
+    for (int l = 0; l < SCHED_LANE__COUNT; l++) {
+        cJSON_AddNumberToObject(by_lane, sched_lane_name((sched_lane)l),
+                                (double)s->depth_by_lane[l]);
+        cJSON_AddNumberToObject(running_by_lane, sched_lane_name((sched_lane)l),
+                                (double)s->running_by_lane[l]);
+    }
     for (sched_client *c = s->clients; c; c = c->next) {
         cJSON *o = cJSON_CreateObject();
         if (!o)
@@ -223,7 +239,10 @@ void sched_status_json(sched *s, cJSON *status)
     cJSON_AddNumberToObject(sch, "max_queue", (double)s->cfg.max_queue);
     cJSON_AddNumberToObject(sch, "max_queue_per_client", (double)s->cfg.max_queue_per_client);
     pyjson_add_float(sch, "mean_service_ms", sched_mean_service_ms(s));
-    cJSON_AddNumberToObject(sch, "running", s->running ? 1 : 0);
+    cJSON_AddBoolToObject(sch, "parallel_genai", s->cfg.parallel_lanes);
+    cJSON_AddNumberToObject(sch, "running", (double)s->n_running);
+    if (running_by_lane)
+        cJSON_AddItemToObject(sch, "running_by_lane", running_by_lane);
     cJSON_AddNumberToObject(sch, "deadline_expired", (double)s->deadline_expired);
     cJSON_AddNumberToObject(sch, "busy_rejections", (double)s->busy_rejections);
     cJSON_AddNumberToObject(sch, "cancelled_disconnect", (double)s->cancel_disconnect);
@@ -234,6 +253,7 @@ void sched_status_json(sched *s, cJSON *status)
     pthread_mutex_unlock(&s->mu);
 
     json_set(status, "queue_by_priority", by_prio);
+    json_set(status, "queue_by_lane", by_lane);
     json_set(status, "scheduler", sch);
     json_set(status, "clients", clients);
     json_set(status, "model_types", kinds);
@@ -257,6 +277,16 @@ void sched_metrics(sched *s, buf *out)
     family(out, "hailo_queue_limit", "gauge", "Configured queue bound, in total and per client.");
     buf_printf(out, "hailo_queue_limit{scope=\"total\"} %zu\n", s->cfg.max_queue);
     buf_printf(out, "hailo_queue_limit{scope=\"per_client\"} %zu\n", s->cfg.max_queue_per_client);
+    family(out, "hailo_lane_queue_depth", "gauge",
+           "Jobs waiting in the device queue, by lane (dense: clip, ocr, depth, pose; genai: vlm, "
+           "whisper, llm).");
+    for (int l = 0; l < SCHED_LANE__COUNT; l++)
+        buf_printf(out, "hailo_lane_queue_depth{lane=\"%s\"} %zu\n", sched_lane_name((sched_lane)l),
+                   s->depth_by_lane[l]);
+    family(out, "hailo_lane_running", "gauge", "Jobs a device worker is running now, by lane.");
+    for (int l = 0; l < SCHED_LANE__COUNT; l++)
+        buf_printf(out, "hailo_lane_running{lane=\"%s\"} %zu\n", sched_lane_name((sched_lane)l),
+                   s->running_by_lane[l]);
 
     family(out, "hailo_queue_wait_seconds", "histogram",
            "Time device jobs waited in the queue before running, by model type.");

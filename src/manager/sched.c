@@ -15,8 +15,14 @@
  *      and for at most affinity_max_ms since the first bypass.
  * Residency is asked through a callback outside our lock: sched_next copies
  * the distinct models of the best class, unlocks, asks, relocks and picks
- * again with the answers (residency only changes on the worker thread, the
- * one calling sched_next, so the answers stay true).
+ * again with the answers.  Residency may change meanwhile on another lane's
+ * worker (an eviction for its load): an answer that went stale only makes
+ * one affinity choice less good, never wrong, since the registry loads what
+ * the job needs whatever the scheduler guessed.
+ * Lanes: every scan below looks only at the entries of the taker's lanes
+ * (the mask it passed), so two workers pick independently from one list;
+ * each taker mask has its own affinity streak.  Submit wakes one taker that
+ * may run the job (a condition per mask).
  * Deadlines: a reaper thread sleeps until the earliest queued deadline and
  * completes expired jobs, so a caller hears deadline_exceeded on time even
  * while the worker is busy with a long job.  Completion callbacks always run
@@ -43,6 +49,18 @@ void sched_config_defaults(sched_config *cfg)
     cfg->aging_ms = 2000;
     cfg->affinity_max_jobs = 8;
     cfg->affinity_max_ms = 1000;
+}
+
+sched_lane sched_job_lane(const job *j)
+{
+    return (unsigned)j->kind < MODEL_KIND__COUNT && model_kind_uses_genai_lane(j->kind)
+               ? SCHED_LANE_GENAI
+               : SCHED_LANE_DENSE;
+}
+
+const char *sched_lane_name(sched_lane lane)
+{
+    return lane == SCHED_LANE_GENAI ? "genai" : "dense";
 }
 
 int sched_mode_parse(const char *name, sched_mode *out)
@@ -76,6 +94,7 @@ static void entry_unlink(sched *s, sched_entry *e)
         s->tail = e->prev;
     s->depth--;
     s->depth_by_prio[e->j->priority]--;
+    s->depth_by_lane[e->lane]--;
     e->c->queued--;
     e->j = NULL;
     e->c = NULL;
@@ -200,10 +219,17 @@ static void map_free(resident_map *map)
 
 /* ---- picking ---- */
 
-static int best_class(const sched *s, int64_t now)
+static bool in_lanes(const sched_entry *e, unsigned lanes)
+{
+    return (lanes >> e->lane) & 1u;
+}
+
+static int best_class(const sched *s, unsigned lanes, int64_t now)
 {
     int best = PRIO__COUNT;
     for (const sched_entry *e = s->head; e && best > 0; e = e->next) {
+        if (!in_lanes(e, lanes))
+            continue;
         int c = effective_class(s, e->j, now);
         if (c < best)
             best = c;
@@ -213,11 +239,12 @@ static int best_class(const sched *s, int64_t now)
 
 /* Round-robin inside class cls: the entry whose client was served longest
  * ago, earliest first.  With `map`, only jobs known to be resident. */
-static sched_entry *pick_rr(const sched *s, int cls, int64_t now, const resident_map *map)
+static sched_entry *pick_rr(const sched *s, unsigned lanes, int cls, int64_t now,
+                            const resident_map *map)
 {
     sched_entry *best = NULL;
     for (sched_entry *e = s->head; e; e = e->next) {
-        if (effective_class(s, e->j, now) != cls)
+        if (!in_lanes(e, lanes) || effective_class(s, e->j, now) != cls)
             continue;
         if (map && map_lookup(map, e->j) != 1)
             continue;
@@ -227,12 +254,14 @@ static sched_entry *pick_rr(const sched *s, int cls, int64_t now, const resident
     return best;
 }
 
-/* Whether affinity may still bypass a head job that needs a swap. */
-static bool affinity_budget(const sched *s, int64_t now)
+/* Whether affinity may still bypass a head job that needs a swap (the
+ * streak of taker mask `lanes`). */
+static bool affinity_budget(const sched *s, unsigned lanes, int64_t now)
 {
-    if (s->cfg.affinity_max_jobs <= 0 || s->affinity_streak >= s->cfg.affinity_max_jobs)
+    int streak = s->affinity_streak[lanes];
+    if (s->cfg.affinity_max_jobs <= 0 || streak >= s->cfg.affinity_max_jobs)
         return false;
-    if (s->affinity_streak > 0 && now - s->affinity_since_ms >= s->cfg.affinity_max_ms)
+    if (streak > 0 && now - s->affinity_since_ms[lanes] >= s->cfg.affinity_max_ms)
         return false;
     return true;
 }
@@ -243,52 +272,81 @@ static bool job_needs_model(const job *j)
 }
 
 /*
- * Picks the next entry.  Returns NULL with *need_map set when residency
- * answers are needed first (the caller fills map and calls again).
+ * Picks the next entry among the lanes of mask `lanes`.  Returns NULL with
+ * *need_map set when residency answers are needed first (the caller fills
+ * map and calls again); NULL without it when none of those lanes has work.
  */
-static sched_entry *pick(sched *s, int64_t now, resident_map *map, bool *need_map)
+static sched_entry *pick(sched *s, unsigned lanes, int64_t now, resident_map *map, bool *need_map)
 {
     *need_map = false;
-    if (!s->head)
+    if (s->cfg.mode == SCHED_FIFO) {
+        for (sched_entry *e = s->head; e; e = e->next)
+            if (in_lanes(e, lanes))
+                return e;
         return NULL;
-    if (s->cfg.mode == SCHED_FIFO)
-        return s->head;
+    }
 
-    int cls = best_class(s, now);
-    sched_entry *head = pick_rr(s, cls, now, NULL);
+    int cls = best_class(s, lanes, now);
+    if (cls >= PRIO__COUNT)
+        return NULL;
+    sched_entry *head = pick_rr(s, lanes, cls, now, NULL);
     sched_entry *chosen = head;
-    bool bypass_possible = s->resident && job_needs_model(head->j) && affinity_budget(s, now);
+    bool bypass_possible =
+        s->resident && job_needs_model(head->j) && affinity_budget(s, lanes, now);
 
     if (bypass_possible) {
         /* Is there anything else in this class at all? */
         bool others = false;
         for (sched_entry *e = s->head; e && !others; e = e->next)
-            others = e != head && effective_class(s, e->j, now) == cls;
+            others = e != head && in_lanes(e, lanes) && effective_class(s, e->j, now) == cls;
         if (!others) {
             bypass_possible = false;
         } else if (!map->built) {
             map_add(map, head->j);
             for (sched_entry *e = s->head; e; e = e->next)
-                if (effective_class(s, e->j, now) == cls && job_needs_model(e->j))
+                if (in_lanes(e, lanes) && effective_class(s, e->j, now) == cls &&
+                    job_needs_model(e->j))
                     map_add(map, e->j);
             *need_map = true;
             return NULL;
         }
     }
     if (bypass_possible && map_lookup(map, head->j) == 0) {
-        sched_entry *alt = pick_rr(s, cls, now, map);
+        sched_entry *alt = pick_rr(s, lanes, cls, now, map);
         if (alt) {
-            if (s->affinity_streak == 0)
-                s->affinity_since_ms = now;
-            s->affinity_streak++;
+            if (s->affinity_streak[lanes] == 0)
+                s->affinity_since_ms[lanes] = now;
+            s->affinity_streak[lanes]++;
             s->affinity_picks++;
             chosen = alt;
         }
     }
     if (chosen == head)
-        s->affinity_streak = 0;
+        s->affinity_streak[lanes] = 0;
     chosen->c->last_turn[cls] = ++s->turn;
     return chosen;
+}
+
+/* Wakes one taker that may run a job of `lane`: the one waiting for that
+ * lane alone first, then any whose mask holds it. */
+static void wake_taker(sched *s, sched_lane lane)
+{
+    unsigned exact = 1u << lane;
+    if (s->takers[exact] > 0) {
+        pthread_cond_signal(&s->take_cv[exact]);
+        return;
+    }
+    for (unsigned mask = 1; mask <= SCHED_LANES_ALL; mask++)
+        if ((mask & exact) && s->takers[mask] > 0) {
+            pthread_cond_signal(&s->take_cv[mask]);
+            return;
+        }
+}
+
+static void wake_all_takers(sched *s)
+{
+    for (unsigned mask = 1; mask <= SCHED_LANES_ALL; mask++)
+        pthread_cond_broadcast(&s->take_cv[mask]);
 }
 
 /* ---- reaper ---- */
@@ -381,8 +439,10 @@ int sched_new_err(const sched_config *cfg, sched_complete_fn complete, sched_res
         s->pool[i].next = s->free_entries;
         s->free_entries = &s->pool[i];
     }
-    if (pthread_mutex_init(&s->mu, NULL) || cond_init_mono(&s->work_cv) ||
-        cond_init_mono(&s->reaper_cv)) {
+    bool locks_ok = pthread_mutex_init(&s->mu, NULL) == 0 && cond_init_mono(&s->reaper_cv) == 0;
+    for (unsigned mask = 0; mask <= SCHED_LANES_ALL; mask++)
+        locks_ok = locks_ok && cond_init_mono(&s->take_cv[mask]) == 0;
+    if (!locks_ok) {
         rc = hdm_err_set(err, HDM_E_INTERNAL, "cannot initialise scheduler locks");
         goto fail_early;
     }
@@ -390,7 +450,8 @@ int sched_new_err(const sched_config *cfg, sched_complete_fn complete, sched_res
         rc = hdm_err_set(err, HDM_E_INTERNAL, "cannot start the deadline thread: %s",
                          strerror(errno));
         pthread_mutex_destroy(&s->mu);
-        pthread_cond_destroy(&s->work_cv);
+        for (unsigned mask = 0; mask <= SCHED_LANES_ALL; mask++)
+            pthread_cond_destroy(&s->take_cv[mask]);
         pthread_cond_destroy(&s->reaper_cv);
         goto fail_early;
     }
@@ -427,7 +488,8 @@ void sched_free(sched *s)
     if (s->reaper_started)
         pthread_join(s->reaper, NULL);
     pthread_mutex_destroy(&s->mu);
-    pthread_cond_destroy(&s->work_cv);
+    for (unsigned mask = 0; mask <= SCHED_LANES_ALL; mask++)
+        pthread_cond_destroy(&s->take_cv[mask]);
     pthread_cond_destroy(&s->reaper_cv);
     sched_clients_free(s);
     free(s->rules);
@@ -437,10 +499,13 @@ void sched_free(sched *s)
 
 /* ---- submit / next ---- */
 
-static int busy_estimate_ms(const sched *s, bool per_client)
+/* Milliseconds until a job of `lane` could get a queue slot.  With parallel
+ * lanes a lane's jobs wait only behind that lane's queue and running job. */
+static int busy_estimate_ms(const sched *s, sched_lane lane, bool per_client)
 {
-    double mean = sched_mean_service_ms(s);
-    double ahead = (double)s->depth;
+    bool parallel = s->cfg.parallel_lanes;
+    double mean = parallel ? sched_lane_service_ms(s, lane) : sched_mean_service_ms(s);
+    double ahead = (double)(parallel ? s->depth_by_lane[lane] : s->depth);
 
     if (per_client) {
         /* Round-robin: one of this client's jobs leaves per round of active
@@ -452,7 +517,7 @@ static int busy_estimate_ms(const sched *s, bool per_client)
             ahead = (double)active;
     }
     double est = ahead * mean;
-    if (s->running)
+    if (parallel ? s->running_by_lane[lane] > 0 : s->n_running > 0)
         est += mean / 2; /* the job in hand is half done on average */
     if (est < 1)
         est = 1;
@@ -486,13 +551,14 @@ int sched_submit(sched *s, job *j)
         goto out;
     }
     c->last_active_ms = mono_ms();
+    sched_lane lane = sched_job_lane(j);
     if (s->depth >= s->cfg.max_queue || !s->free_entries) {
-        j->retry_after_ms = busy_estimate_ms(s, false);
+        j->retry_after_ms = busy_estimate_ms(s, lane, false);
         rc = hdm_err_set(&j->err, HDM_E_BUSY,
                          "Device queue is full (%zu jobs queued); retry after %d ms", s->depth,
                          j->retry_after_ms);
     } else if (c->queued >= s->cfg.max_queue_per_client) {
-        j->retry_after_ms = busy_estimate_ms(s, true);
+        j->retry_after_ms = busy_estimate_ms(s, lane, true);
         rc = hdm_err_set(&j->err, HDM_E_BUSY,
                          "Client %s has %zu jobs queued (limit %zu); retry after %d ms", c->name,
                          c->queued, s->cfg.max_queue_per_client, j->retry_after_ms);
@@ -507,6 +573,7 @@ int sched_submit(sched *s, job *j)
     e->j = j;
     e->c = c;
     e->seq = ++s->seq;
+    e->lane = lane;
     e->next = NULL;
     e->prev = s->tail;
     if (s->tail)
@@ -516,10 +583,11 @@ int sched_submit(sched *s, job *j)
     s->tail = e;
     s->depth++;
     s->depth_by_prio[j->priority]++;
+    s->depth_by_lane[lane]++;
     c->queued++;
     j->next = NULL;
     wake_reaper = j->deadline_ms > 0;
-    pthread_cond_signal(&s->work_cv);
+    wake_taker(s, lane);
     if (wake_reaper)
         pthread_cond_signal(&s->reaper_cv);
 out:
@@ -531,10 +599,18 @@ out:
 
 job *sched_next(sched *s, int wait_ms)
 {
+    return sched_next_lanes(s, SCHED_LANES_ALL, wait_ms);
+}
+
+job *sched_next_lanes(sched *s, unsigned lanes, int wait_ms)
+{
     int64_t give_up = wait_ms >= 0 ? mono_ms() + wait_ms : 0;
     resident_map map = {.n = 0, .built = false};
     job *j = NULL;
 
+    lanes &= SCHED_LANES_ALL;
+    if (lanes == 0)
+        return NULL;
     pthread_mutex_lock(&s->mu);
     for (;;) {
         int64_t now = mono_ms();
@@ -547,9 +623,9 @@ job *sched_next(sched *s, int wait_ms)
         }
         if (s->shutdown)
             break;
-        if (s->head) {
-            bool need_map;
-            sched_entry *e = pick(s, now, &map, &need_map);
+        bool need_map = false;
+        sched_entry *e = s->head ? pick(s, lanes, now, &map, &need_map) : NULL;
+        if (e || need_map) {
             if (need_map) {
                 /* Ask outside our lock; see the DESIGN note. */
                 pthread_mutex_unlock(&s->mu);
@@ -570,24 +646,56 @@ job *sched_next(sched *s, int wait_ms)
         }
         if (wait_ms == 0 || (wait_ms > 0 && now >= give_up))
             break;
+        s->takers[lanes]++;
         if (wait_ms < 0) {
-            pthread_cond_wait(&s->work_cv, &s->mu);
+            pthread_cond_wait(&s->take_cv[lanes], &s->mu);
         } else {
             struct timespec ts;
             abs_timespec(give_up, &ts);
-            pthread_cond_timedwait(&s->work_cv, &s->mu, &ts);
+            pthread_cond_timedwait(&s->take_cv[lanes], &s->mu, &ts);
         }
+        s->takers[lanes]--;
+        /* New jobs may need models the residency answers do not cover. */
+        map_free(&map);
+        map.built = false;
     }
     pthread_mutex_unlock(&s->mu);
     map_free(&map);
     return j;
 }
 
-void sched_set_running(sched *s, job *j)
+void sched_running_begin(sched *s, job *j)
 {
     pthread_mutex_lock(&s->mu);
-    s->running = j;
+    for (size_t i = 0; i < SCHED_MAX_RUNNING; i++)
+        if (!s->running[i]) {
+            s->running[i] = j;
+            s->n_running++;
+            s->running_by_lane[sched_job_lane(j)]++;
+            break;
+        }
     pthread_mutex_unlock(&s->mu);
+}
+
+void sched_running_end(sched *s, job *j)
+{
+    pthread_mutex_lock(&s->mu);
+    for (size_t i = 0; i < SCHED_MAX_RUNNING; i++)
+        if (s->running[i] == j) {
+            s->running[i] = NULL;
+            s->n_running--;
+            s->running_by_lane[sched_job_lane(j)]--;
+            break;
+        }
+    pthread_mutex_unlock(&s->mu);
+}
+
+size_t sched_running_count(sched *s)
+{
+    pthread_mutex_lock(&s->mu);
+    size_t n = s->n_running;
+    pthread_mutex_unlock(&s->mu);
+    return n;
 }
 
 /* ---- cancellation and shutdown ---- */
@@ -595,9 +703,12 @@ void sched_set_running(sched *s, job *j)
 bool sched_cancel_running(sched *s)
 {
     pthread_mutex_lock(&s->mu);
-    bool any = s->running != NULL;
-    if (any)
-        atomic_store(&s->running->cancelled, true);
+    bool any = false;
+    for (size_t i = 0; i < SCHED_MAX_RUNNING; i++)
+        if (s->running[i]) {
+            atomic_store(&s->running[i]->cancelled, true);
+            any = true;
+        }
     pthread_mutex_unlock(&s->mu);
     return any;
 }
@@ -621,8 +732,9 @@ size_t sched_cancel_conn(sched *s, uint64_t conn_id)
     }
     s->cancel_disconnect += n;
     /* A running job of a vanished client stops at its next step (VLM tokens). */
-    if (s->running && s->running->conn_id == conn_id)
-        atomic_store(&s->running->cancelled, true);
+    for (size_t i = 0; i < SCHED_MAX_RUNNING; i++)
+        if (s->running[i] && s->running[i]->conn_id == conn_id)
+            atomic_store(&s->running[i]->cancelled, true);
     pthread_mutex_unlock(&s->mu);
     if (n)
         log_debug("scheduler: dropped %zu queued job(s) of closed connection %llu", n,
@@ -653,11 +765,14 @@ int sched_cancel_request(sched *s, uint64_t conn_id, const cJSON *target)
             break;
         }
     }
-    if (rc && s->running && s->running->conn_id == conn_id && s->running->request_id &&
-        cJSON_Compare(s->running->request_id, target, true)) {
-        atomic_store(&s->running->cancelled, true);
-        s->cancel_request++;
-        rc = 0;
+    for (size_t i = 0; rc && i < SCHED_MAX_RUNNING; i++) {
+        job *r = s->running[i];
+        if (r && r->conn_id == conn_id && r->request_id &&
+            cJSON_Compare(r->request_id, target, true)) {
+            atomic_store(&r->cancelled, true);
+            s->cancel_request++;
+            rc = 0;
+        }
     }
     pthread_mutex_unlock(&s->mu);
     finish_list(s, list);
@@ -680,7 +795,7 @@ void sched_shutdown(sched *s)
         n++;
     }
     s->cancel_shutdown += n;
-    pthread_cond_broadcast(&s->work_cv);
+    wake_all_takers(s);
     pthread_cond_broadcast(&s->reaper_cv);
     pthread_mutex_unlock(&s->mu);
     finish_list(s, list);

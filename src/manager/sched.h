@@ -13,6 +13,16 @@
  * retry_after_ms estimated from the queue depth and the mean service time.
  * Jobs whose deadline passed while queued, and jobs cancelled, are completed
  * with deadline_exceeded / cancelled without running.
+ *
+ * Lanes (docs/SCHEDULING.md): every job belongs to a lane by its model kind,
+ * SCHED_LANE_GENAI for the generative kinds (model_kind_uses_genai_lane: vlm,
+ * whisper, llm) and SCHED_LANE_DENSE for the rest (clip, ocr, depth, pose).  Each
+ * device worker thread takes from a set of lanes (a mask): two threads, one
+ * per lane, when parallel_genai is on; one thread taking every lane when it
+ * is off.  The policy above applies among the jobs a taker may take, so a
+ * dense job never waits behind a generation and the two lanes' priorities,
+ * round-robin turns and affinity streaks are their own.  Cancelling,
+ * deadlines, bounds and figures see every lane and every running job.
  */
 #ifndef HDM_MANAGER_SCHED_H
 #define HDM_MANAGER_SCHED_H
@@ -36,6 +46,25 @@ typedef enum sched_mode { SCHED_FAIR = 0, SCHED_MODE_FIFO = 1 } sched_mode;
 #endif
 _Static_assert(SCHED_FIFO == SCHED_MODE_FIFO, "SCHED_FIFO must equal SCHED_MODE_FIFO");
 
+/* Lanes of device work; see the DESIGN note.  A job's lane is GENAI when
+ * model_kind_uses_genai_lane(kind) (vlm, whisper, and llm as it lands), else
+ * DENSE. */
+typedef enum sched_lane {
+    SCHED_LANE_DENSE = 0,
+    SCHED_LANE_GENAI = 1,
+    SCHED_LANE__COUNT
+} sched_lane;
+/* A taker's set of lanes: bit (1u << lane) per lane. */
+#define SCHED_LANES_ALL ((1u << SCHED_LANE__COUNT) - 1u)
+/* Most jobs running at once (one per worker thread; several devices later). */
+#define SCHED_MAX_RUNNING 8
+
+/* The lane of a job: by its model kind (an unload or load goes to the lane of
+ * the model it is about). */
+sched_lane sched_job_lane(const job *j);
+/* "dense" / "genai". */
+const char *sched_lane_name(sched_lane lane);
+
 typedef struct sched_config {
     sched_mode mode;
     size_t max_queue;             /* total queued jobs, default 256 */
@@ -48,6 +77,10 @@ typedef struct sched_config {
      * "uid:N=class" (peer uid); parsed by sched_new, a bad entry is an error. */
     const char **client_priority;
     size_t n_client_priority;
+    /* Lanes run in parallel (one worker thread per lane); false: one worker
+     * takes every lane, one job at a time.  Used for busy estimates and
+     * status only: the takers' masks decide what runs. */
+    bool parallel_lanes;
 } sched_config;
 
 void sched_config_defaults(sched_config *cfg);
@@ -84,9 +117,12 @@ void sched_record_rejected(sched *s, const char *client_name, int code);
 /* True once sched_shutdown ran (lets the worker tell shutdown from timeout). */
 bool sched_is_shutdown(sched *s);
 /*
- * Takes the next job to run (worker thread), blocking up to wait_ms
- * (-1 forever).  Returns NULL on timeout or after sched_shutdown.
+ * Takes the next job of the lanes in `lanes` (a mask of 1u << sched_lane) to
+ * run (worker thread), blocking up to wait_ms (-1 forever).  Returns NULL on
+ * timeout or after sched_shutdown.
  */
+job *sched_next_lanes(sched *s, unsigned lanes, int wait_ms);
+/* sched_next_lanes over every lane (one worker for all work). */
 job *sched_next(sched *s, int wait_ms);
 /* Records a finished run's service time (for busy estimates and stats);
  * also counts the request and, when j->rc != 0, its error code. */
@@ -98,17 +134,22 @@ size_t sched_cancel_conn(sched *s, uint64_t conn_id);
  * (the same JSON string, or the same text of another JSON value).  Returns
  * 0, or -HDM_E_NOT_FOUND.  A running job gets its cancelled flag set. */
 int sched_cancel_request(sched *s, uint64_t conn_id, const cJSON *target);
-/* Sets the cancelled flag of the job running now (stopping the manager);
+/* Sets the cancelled flag of every job running now (stopping the manager);
  * true when there was one. */
 bool sched_cancel_running(sched *s);
-/* Marks the job currently running (worker) so cancel can reach it. */
-void sched_set_running(sched *s, job *j);
+/* Marks j as running (worker) so cancel can reach it, until
+ * sched_running_end(s, j); after that the loop may free j. */
+void sched_running_begin(sched *s, job *j);
+void sched_running_end(sched *s, job *j);
+/* Jobs running now (all lanes). */
+size_t sched_running_count(sched *s);
 /* Wakes the worker and makes sched_next return NULL from now on; queued jobs
  * are completed as cancelled with "Device manager is shutting down". */
 void sched_shutdown(sched *s);
 size_t sched_depth(const sched *s);
 /* Adds queue figures to a status object: queue_depth, queue_by_priority,
- * clients [{name, queued, requests, errors, wait_ms {p50,p90,p99}, ...}]. */
+ * queue_by_lane, clients [{name, queued, requests, errors, wait_ms
+ * {p50,p90,p99}, ...}], scheduler {mode, running, running_by_lane, ...}. */
 void sched_status_json(sched *s, cJSON *status);
 /* Appends Prometheus text for the queue (depth per class, wait histograms). */
 void sched_metrics(sched *s, buf *out);

@@ -1,12 +1,14 @@
 /*
- * worker.c - the device worker thread: takes jobs from the scheduler, runs
- * them through the registry (the only path to the backend), measures them,
- * and hands them back for answering.
+ * worker.c - the device's worker threads: each takes jobs of its lanes from
+ * the scheduler, runs them through the registry (the only path to the
+ * backend), measures them, and hands them back for answering.
  *
- * DESIGN: between jobs the worker sleeps in sched_next for at most the time
- * until the next keep-alive expiry, so idle models are unloaded on time
- * without a timer thread touching the backend.  One worker per device; a
- * second device would get its own worker, registry and backend handle.
+ * DESIGN: between jobs a thread sleeps in sched_next_lanes for at most the
+ * time until the next keep-alive expiry, so idle models are unloaded on time
+ * without a timer thread touching the backend; every thread does this, so
+ * the one that last released a model also times its expiry.  A job runs
+ * start to end on one thread: its stream pieces come from that thread in
+ * order, then its completion, so nothing of one answer is reordered.
  */
 #include "manager/worker.h"
 
@@ -17,11 +19,20 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 
-struct worker {
+/* One thread: the lanes it takes. */
+typedef struct worker_lane {
+    struct worker *w;
     pthread_t thread;
+    unsigned lanes; /* mask of 1u << sched_lane */
+    bool started;
+} worker_lane;
+
+struct worker {
     sched *s;
     registry *r;
     worker_hooks hooks;
+    worker_lane lane[SCHED_LANE__COUNT];
+    int n_lanes;
 };
 
 /* Streaming glue: the backend's on_delta knows only its ctx. */
@@ -98,7 +109,7 @@ static void run_unload(worker *w, job *j)
 {
     bool was_loaded = false;
 
-    j->rc = registry_unload(w->r, j->kind, j->model_path, &was_loaded, &j->err);
+    j->rc = registry_unload(w->r, j, &was_loaded, &j->err);
     if (j->rc == 0)
         j->message = was_loaded ? "Model unloaded" : "Model was not loaded";
 }
@@ -118,7 +129,7 @@ static void run_job(worker *w, job *j)
                             (long long)(now - j->received_ms));
     } else {
         ran = true;
-        sched_set_running(w->s, j);
+        sched_running_begin(w->s, j);
         switch (j->action) {
         case JOB_LOAD:
             run_load(w, j);
@@ -134,7 +145,7 @@ static void run_job(worker *w, job *j)
             break;
         }
         /* After this the loop may free j: no cancel may reach it any more. */
-        sched_set_running(w->s, NULL);
+        sched_running_end(w->s, j);
     }
     j->finished_ms = mono_ms();
     if (j->rc)
@@ -150,11 +161,12 @@ static void run_job(worker *w, job *j)
 
 static void *worker_main(void *arg)
 {
-    worker *w = arg;
+    worker_lane *l = arg;
+    worker *w = l->w;
 
     for (;;) {
         int wait_ms = registry_expire(w->r);
-        job *j = sched_next(w->s, wait_ms);
+        job *j = sched_next_lanes(w->s, l->lanes, wait_ms);
         if (j) {
             run_job(w, j);
             continue;
@@ -165,7 +177,7 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-int worker_start(sched *s, registry *r, const worker_hooks *hooks, worker **out)
+int worker_start(sched *s, registry *r, const worker_hooks *hooks, bool parallel, worker **out)
 {
     worker *w;
 
@@ -177,22 +189,41 @@ int worker_start(sched *s, registry *r, const worker_hooks *hooks, worker **out)
     w->s = s;
     w->r = r;
     w->hooks = *hooks;
-    if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
-        log_error("worker: cannot start the device worker thread");
-        free(w);
-        return -HDM_E_INTERNAL;
+    if (parallel) {
+        w->n_lanes = SCHED_LANE__COUNT;
+        for (int i = 0; i < SCHED_LANE__COUNT; i++)
+            w->lane[i].lanes = 1u << i;
+    } else {
+        w->n_lanes = 1;
+        w->lane[0].lanes = SCHED_LANES_ALL;
+    }
+    for (int i = 0; i < w->n_lanes; i++) {
+        w->lane[i].w = w;
+        if (pthread_create(&w->lane[i].thread, NULL, worker_main, &w->lane[i]) != 0) {
+            log_error("worker: cannot start a device worker thread");
+            worker_stop(w);
+            return -HDM_E_INTERNAL;
+        }
+        w->lane[i].started = true;
     }
     *out = w;
     return 0;
+}
+
+int worker_lanes(const worker *w)
+{
+    return w ? w->n_lanes : 0;
 }
 
 void worker_stop(worker *w)
 {
     if (!w)
         return;
-    /* Idempotent: makes sched_next return NULL so the thread exits. */
+    /* Idempotent: makes sched_next_lanes return NULL so the threads exit. */
     sched_shutdown(w->s);
-    pthread_join(w->thread, NULL);
+    for (int i = 0; i < w->n_lanes; i++)
+        if (w->lane[i].started)
+            pthread_join(w->lane[i].thread, NULL);
     registry_unload_all(w->r);
     free(w);
 }

@@ -682,3 +682,23 @@ def finish_stack_dir(root):
     else:
         shutil.rmtree(root, ignore_errors=True)
     assert not reports, "sanitizer reports:\n" + "\n".join(reports)
+
+
+# ---- the official SDKs (node) -------------------------------------------------
+
+def npm_ci(directory, timeout=300):
+    """node and npm, with `npm ci` run in `directory` (its committed
+    package.json and lock file) unless its node_modules is installed
+    already.  Returns the path of node; fails the test when node or npm is
+    missing or the install fails."""
+    import pytest
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if not node or not npm:
+        pytest.fail("node and npm are required for this test (Debian: apt-get install nodejs npm)")
+    with open(os.path.join(directory, "package.json")) as f:
+        deps = json.load(f).get("dependencies", {})
+    if not all(os.path.isdir(os.path.join(directory, "node_modules", d)) for d in deps):
+        r = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=directory,
+                           timeout=timeout, capture_output=True, text=True)
+        assert r.returncode == 0, f"npm ci failed in {directory}:\n{r.stdout}\n{r.stderr}"
+    return node

@@ -49,6 +49,8 @@ def start_stack(token=None):
     if token:
         m.env["HAILO_DEVICE_HTTP_TOKEN"] = token
     stack.start_manager()
+    # The status server comes up on its own thread just after READY.
+    m.http_get("/favicon.svg", timeout=TIMEOUT)
     return stack, clip
 
 

@@ -22,6 +22,7 @@ def test_demo_runs_to_completion():
     assert "FAILED" not in out
     # Both services answered, and everything stopped cleanly.
     assert "clip " in out and "vision " in out and "demo-pose.png" in out
+    assert "POST /v1/audio/transcriptions" in out and "streamed:" in out
     assert "exited 0" in out
     assert re.search(r"dashboard +http://127\.0\.0\.1:\d+/", out)
 

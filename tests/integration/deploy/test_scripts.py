@@ -51,6 +51,16 @@ def test_vision_config_is_accepted():
     assert "unknown key" not in p.stdout + p.stderr
 
 
+def test_whisper_config_is_accepted():
+    """Every key of the shipped config is known; a model file that is not
+    there (it is the manager's to open) is a warning, not a failure."""
+    need_programs()
+    conf = os.path.join(SOURCE, "config", "hailo-whisper.yaml")
+    p = run([os.path.join(BIN, "hailo-whisper"), "--config", conf, "--check-config"])
+    assert "OK" in p.stdout
+    assert "unknown key" not in p.stdout + p.stderr
+
+
 def test_clip_config_is_accepted():
     """hailo-clip's check also reads the tokenizer and tables: point the
     resource paths of the default config at simulator assets."""

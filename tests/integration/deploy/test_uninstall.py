@@ -30,13 +30,16 @@ def test_uninstall_keeps_configs_then_purge_removes_them(installed_root):
                  "/etc/systemd/system/hailo-device-manager.service",
                  "/etc/systemd/system/hailo-clip.service",
                  "/etc/systemd/system/hailo-vision.service",
+                 "/usr/local/bin/hailo-whisper", "/etc/systemd/system/hailo-whisper.service",
                  "/etc/systemd/system/multi-user.target.wants/hailo-clip.service",
                  "/etc/systemd/system/sockets.target.wants/hailo-device-manager.socket"):
         assert not exists(root, path), path
     for path in ("/etc/hailo/hailo-device-manager.yaml", "/etc/hailo/hailo-clip.yaml",
-                 "/etc/hailo/hailo-vision.yaml", "/var/lib/hailo/clip/fetched.hef"):
+                 "/etc/hailo/hailo-vision.yaml", "/etc/hailo/hailo-whisper.yaml",
+                 "/var/lib/hailo/clip/fetched.hef"):
         assert exists(root, path), path
-    assert {"hailo-dm", "hailo-clip", "hailo-vision"} <= set(accounts(root, "passwd"))
+    assert {"hailo-dm", "hailo-clip", "hailo-vision",
+            "hailo-whisper"} <= set(accounts(root, "passwd"))
 
     # Installing again picks the kept configs up without a .dist.
     out = install(root).stdout

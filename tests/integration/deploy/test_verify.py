@@ -34,7 +34,8 @@ def test_verify_passes_on_a_running_stack(sim_stack):
     for what in ("socket", "ping", "manager status: backend sim", "hailo-clip classify: top a photo of",
                  "hailo-vision chat (qwen2-vl-2b-instruct)", "hailo-ocr extract: ",
                  "hailo-llm chat (qwen2.5-1.5b-instruct:latest)",
-                 "hailo-depth estimate: scdepthv3 24x32 map", "hailo-pose detect: "):
+                 "hailo-depth estimate: scdepthv3 24x32 map", "hailo-pose detect: ",
+                 "hailo-whisper transcription ("):
         assert what in text, p.stdout
     assert "all checks passed" in p.stdout
 

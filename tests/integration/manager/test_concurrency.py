@@ -98,8 +98,11 @@ def model_requests(mgr, path):
 def test_client_disconnecting_with_work_queued(mgr):
     """Issue 20 item 3 (manager side): the queued work of a client that went
     away is dropped before it starts, for every kind of request: v1 and
-    binary inferences, streams, loads.  Waits for states, not for time."""
+    binary inferences, streams, loads.  Waits for states, not for time.
+    Dense and GenAI jobs run in lanes of their own (docs/SCHEDULING.md), so
+    a blocker holds each lane."""
     blocker = mgr.make_model("blocker.hef", infer_ms=60000)
+    blocker_vlm = mgr.make_model("blocker-vlm.hef", infer_ms=60000)
     victim_depth = mgr.make_model("victim-depth.hef")
     victim_vlm = mgr.make_model("victim-vlm.hef")
     victim_load = mgr.make_model("victim-load.hef")
@@ -107,7 +110,9 @@ def test_client_disconnecting_with_work_queued(mgr):
     busy = mgr.client(timeout=60)
     busy.send({"action": "infer", "model_path": blocker, "model_type": "depth",
                "request_id": "blocker", "input_data": {"input": dimg}})
-    wait_until(lambda: sched_figures(mgr).get("running") == 1, "the blocker to run")
+    busy.send({"action": "infer", "model_path": blocker_vlm, "model_type": "vlm_chat",
+               "request_id": "blocker-vlm", "input_data": {"prompt": "hold the lane"}})
+    wait_until(lambda: sched_figures(mgr).get("running") == 2, "the blockers to run")
 
     c = mgr.client()
     frames = []
@@ -139,8 +144,9 @@ def test_client_disconnecting_with_work_queued(mgr):
     loaded = {m["model_path"] for m in st["loaded_models"]}
     assert not loaded & {victim_depth, victim_vlm, victim_load}, loaded
     assert model_requests(mgr, blocker) == 0  # still running, untouched
-    busy.close()  # the blocker's client leaves too: its running job is cancelled
-    wait_until(lambda: sched_figures(mgr).get("running") == 0, "the blocker to stop")
+    assert model_requests(mgr, blocker_vlm) == 0
+    busy.close()  # the blockers' client leaves too: its running jobs are cancelled
+    wait_until(lambda: sched_figures(mgr).get("running") == 0, "the blockers to stop")
 
 
 def test_slow_reader_does_not_stall_others(mgr):

@@ -38,8 +38,9 @@ def test_metrics_families_and_values():
                        "hailo_deadline_expired_total", "hailo_busy_rejections_total",
                        "hailo_model_loads_total", "hailo_model_evictions_total",
                        "hailo_model_resident_bytes", "hailo_device_memory_total_bytes",
-                       "hailo_device_temperature_celsius"):
+                       "hailo_device_temperature_celsius", "hailo_model_recreations_total"):
             assert "# TYPE %s " % family in text, family
+        assert "hailo_model_recreations_total 0" in text  # the sim never shuts a model down
         for p in ("realtime", "interactive", "normal", "batch"):
             assert 'hailo_queue_depth{priority="%s"} 0' % p in text
         assert 'hailo_queue_wait_seconds_count{model_type="depth"} 3' in text  # load, blocker, ok

@@ -394,6 +394,58 @@ static void test_truncated_decodes_what_is_there(void **state)
     free(s);
 }
 
+/* audio_probe: what audio_decode refuses from the header alone, refused the
+ * same way (code and sentence) without decoding; a good file passes. */
+static void probe_same(const char *name, const audio_limits *lim)
+{
+    size_t len;
+    uint8_t *data = audio_file(name, &len);
+    audio_info info;
+    hdm_err perr = {0}, derr = {0};
+    float *s = NULL;
+    size_t n = 0;
+    int p = audio_probe(data, len, name, lim, &info, &perr);
+    int d = audio_decode_all(data, len, name, lim, &s, &n, NULL, &derr);
+    free(s);
+    free(data);
+    if (p < 0 && (p != d || strcmp(perr.msg, derr.msg) != 0))
+        fail_msg("%s: probe %d '%s', decode %d '%s'", name, p, perr.msg, d, derr.msg);
+    if (p == 0 && (info.source_rate <= 0 || !info.codec[0]))
+        fail_msg("%s: the probe filled no stream information", name);
+}
+
+static void test_probe(void **state)
+{
+    (void)state;
+    static const char *const good[] = {"speech.wav", "speech.mp3", "speech.flac",
+                                       "speech.ogg", "speech.opus", "speech.m4a",
+                                       "speech.webm", "speech.aac", "video-audio.mp4"};
+    static const char *const bad[] = {"speech.au", "speech-ac3.mka", "video-only.mp4",
+                                      "truncated-head.mp3", "claims-3h.mp3"};
+    audio_info info;
+    hdm_err err = {0};
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        size_t len;
+        uint8_t *data = audio_file(good[i], &len);
+        if (audio_probe(data, len, good[i], NULL, &info, &err) != 0)
+            fail_msg("%s: %s", good[i], err.msg);
+        free(data);
+        probe_same(good[i], NULL);
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        size_t len;
+        uint8_t *data = audio_file(bad[i], &len);
+        assert_true(audio_probe(data, len, bad[i], NULL, &info, &err) < 0);
+        free(data);
+        probe_same(bad[i], NULL);
+    }
+    static const char text[] = "This is a text file, not a sound.\n";
+    assert_int_equal(audio_probe(text, sizeof(text) - 1, NULL, NULL, NULL, &err),
+                     -HDM_E_BAD_REQUEST);
+    assert_non_null(strstr(err.msg, "not in a recognised audio format"));
+    assert_int_equal(audio_probe("", 0, NULL, NULL, NULL, &err), -HDM_E_BAD_REQUEST);
+}
+
 static void test_ext_for_mime(void **state)
 {
     (void)state;
@@ -430,6 +482,7 @@ int main(void)
         cmocka_unit_test(test_bad_inputs),
         cmocka_unit_test(test_hostile_header),
         cmocka_unit_test(test_truncated_decodes_what_is_there),
+        cmocka_unit_test(test_probe),
         cmocka_unit_test(test_ext_for_mime),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

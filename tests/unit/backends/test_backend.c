@@ -63,11 +63,13 @@ static void test_model_kinds(void **state)
     assert_int_equal(model_kind_parse("", &k), -1);
     assert_int_equal(model_kind_parse(NULL, &k), -1);
     assert_string_equal(model_kind_name(MODEL_KIND__COUNT), "unknown");
-    for (int i = 0; i < MODEL_KIND__COUNT; i++)
-    {
+    for (int i = 0; i < MODEL_KIND__COUNT; i++) {
         assert_int_equal(model_kind_is_genai((model_kind)i), i == MODEL_VLM || i == MODEL_LLM);
         assert_int_equal(model_kind_generates_text((model_kind)i),
                          i == MODEL_VLM || i == MODEL_LLM);
+        /* The GenAI lane: every GenAI model, and whisper. */
+        assert_int_equal(model_kind_uses_genai_lane((model_kind)i),
+                         i == MODEL_VLM || i == MODEL_LLM || i == MODEL_WHISPER);
     }
     assert_string_equal(llm_role_name(LLM_ROLE_TOOL), "tool");
     assert_string_equal(llm_role_name(LLM_ROLE_SYSTEM), "system");

@@ -1,17 +1,25 @@
 /*
  * test_hailort_backend.c - the HailoRT backend's C code (backend-hailort.c,
  * hailort-dense.c, hailort-genai-glue.c) against the fake HailoRT of
- * hailort_fake_rt.c: device scan and open, identify and its cache, memory
- * footprints, status mapping, device loss and reset, layouts, CLIP layer
- * names, pose outputs, OCR batching, VLM streaming/stop/cancel and
- * Speech2Text.  What needs the real chip is covered by
- * scripts/verify-hardware.sh on a Pi.
+ * hailort_fake_rt.c: device scan and open, the device status cache and its
+ * thread, memory footprints, status mapping, device loss and bounded
+ * resets, layouts and output orders, CLIP layer names, pose outputs, OCR
+ * batching, buffers kept past a timeout, configured models re-created
+ * after a failed run, VLM streaming/stop/cancel/special tokens/token
+ * counts, and Speech2Text on its own thread.  Each defect of issue 22 has
+ * a test here reproducing HailoRT's behaviour, and the two lanes (an
+ * InferModel runs while a generation is in progress; parallel_genai by
+ * architecture); what needs the real chip is
+ * covered by scripts/verify-hardware.sh on a Pi.
  */
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +27,7 @@
 #include <cmocka.h>
 
 #include "common/log.h"
+#include "common/timeutil.h"
 #include "hailort_fake_rt.h"
 #include "backends/backend.h"
 #include "backends/hailort-backend.h"
@@ -27,7 +36,8 @@
 
 static char dir[64];
 static char p_depth[128], p_depth_chw[128], p_pose[128], p_clip_img[128], p_clip_txt[128],
-    p_ocr_det[128], p_ocr_rec[128], p_vlm[128], p_whisper[128], p_oom[128];
+    p_ocr_det[128], p_ocr_rec[128], p_vlm[128], p_whisper[128], p_oom[128], p_orders[128],
+    p_yuv[128], p_llm[128];
 
 static void write_file(char *path, const char *name, size_t bytes)
 {
@@ -56,6 +66,9 @@ static int setup_files(void **state)
     write_file(p_vlm, "Qwen2-VL-2B-Instruct.hef", 10);
     write_file(p_whisper, "Whisper-Base.hef", 10);
     write_file(p_oom, "huge.hef", 10);
+    write_file(p_orders, "yolo_orders.hef", 10);
+    write_file(p_yuv, "yuv_input.hef", 10);
+    write_file(p_llm, "Qwen2.5-1.5B-Instruct.hef", 10);
     return 0;
 }
 
@@ -63,7 +76,8 @@ static int teardown_files(void **state)
 {
     (void)state;
     const char *paths[] = {p_depth,   p_depth_chw, p_pose, p_clip_img, p_clip_txt,
-                           p_ocr_det, p_ocr_rec,   p_vlm,  p_whisper,  p_oom};
+                           p_ocr_det, p_ocr_rec,   p_vlm,  p_whisper,  p_oom,
+                           p_orders,  p_yuv,       p_llm};
     for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
         unlink(paths[i]);
     rmdir(dir);
@@ -109,6 +123,19 @@ static int setup(void **state)
     fake_stream(&h->out[h->n_out++], "rec/out", 1, 1, 10, HRT_ORDER_NC, HRT_TYPE_UINT8);
     h = fake_add_hef(p_oom, 0);
     h->open_status = FAKE_OUT_OF_FW_MEMORY;
+    /* Every output order parse-hef shows for detection/pose/segmentation
+     * models; an FCR input (host side HWC). */
+    h = fake_add_hef(p_orders, 30 * MIB);
+    fake_stream(&h->in[h->n_in++], "yolo/input_layer1", 2, 2, 3, HRT_ORDER_FCR, HRT_TYPE_UINT8);
+    fake_stream(&h->out[h->n_out++], "yolo/conv1", 2, 2, 8, HRT_ORDER_FCR, HRT_TYPE_UINT8);
+    fake_stream(&h->out[h->n_out++], "yolo/conv2", 2, 3, 16, HRT_ORDER_F8CR, HRT_TYPE_UINT8);
+    fake_stream(&h->out[h->n_out++], "yolo/argmax", 4, 5, 1, HRT_ORDER_NHW, HRT_TYPE_UINT8);
+    fake_stream(&h->out[h->n_out], "yolo/nms", 1, 1, 1, HRT_ORDER_NMS_BY_CLASS, HRT_TYPE_FLOAT32);
+    h->out[h->n_out++].frame_size = 80 * (1 + 5 * 4) * 4; /* 80 classes, 4 boxes each */
+    h = fake_add_hef(p_yuv, 5 * MIB);
+    fake_stream(&h->in[h->n_in++], "cam/input_layer1", 4, 4, 2, HRT_ORDER_YUY2, HRT_TYPE_UINT8);
+    fake_stream(&h->out[h->n_out], "cam/nms", 1, 1, 1, HRT_ORDER_NMS_BY_SCORE, HRT_TYPE_UINT8);
+    h->out[h->n_out++].frame_size = 2 + 100 * 12;
     fake_stream(&fake.vlm_frame, "frame", 4, 4, 3, HRT_ORDER_NHWC, HRT_TYPE_UINT8);
     return 0;
 }
@@ -188,13 +215,29 @@ static void test_open_group(void **state)
     backend_hailort_ops.close(NULL);
 }
 
-static void test_identify_and_cache(void **state)
+/* Waits (polling, up to 10 s) until *counter reaches at least want. */
+static bool wait_count(const int *counter, int want)
+{
+    for (int i = 0; i < 2000; i++) {
+        if (fake_count(counter) >= want)
+            return true;
+        sleep_ms(5);
+    }
+    return false;
+}
+
+/* Issue 22 item 6: the status is asked of the device once at open, then
+ * answered from the cache; an answer older than the TTL wakes the
+ * background thread, never the caller. */
+static void test_status_cached(void **state)
 {
     (void)state;
     backend *b = open_ok(NULL);
     device_info info;
     model_spec spec = {.kind = MODEL_DEPTH, .model_path = p_depth};
 
+    assert_int_equal(fake_count(&fake.identify_calls), 1);
+    assert_int_equal(fake_count(&fake.ram_calls), 1);
     assert_int_equal(backend_hailort_ops.identify(b, &info, NULL), 0);
     assert_string_equal(info.architecture, "HAILO10H");
     assert_string_equal(info.fw_version, "5.2.0");
@@ -203,15 +246,38 @@ static void test_identify_and_cache(void **state)
     assert_int_equal(info.memory_total_bytes, 8ull << 30);
     assert_int_equal(info.memory_used_bytes, 300 * MIB);
     assert_false(info.simulated);
-    /* Polled again at once: answered from the cache. */
-    assert_int_equal(backend_hailort_ops.identify(b, &info, NULL), 0);
-    assert_int_equal(fake.identify_calls, 1);
-    /* A load changes memory: the next identify asks the device. */
+    assert_int_equal(info.model_recreations, 0);
+    for (int i = 0; i < 50; i++)
+        assert_int_equal(backend_hailort_ops.identify(b, &info, NULL), 0);
+    assert_int_equal(fake_count(&fake.identify_calls), 1);
+
+    /* A load measures the memory after itself (the footprint): the cache has
+     * it at once, and the RAM before came from the cache. */
     backend_model *m = load_ok(b, &spec, NULL);
+    assert_int_equal(fake_count(&fake.ram_calls), 2);
     assert_int_equal(backend_hailort_ops.identify(b, &info, NULL), 0);
-    assert_int_equal(fake.identify_calls, 2);
     assert_int_equal(info.memory_used_bytes, 400 * MIB);
+    /* An unload wakes the refresher. */
     backend_hailort_ops.unload(b, m);
+    assert_true(wait_count(&fake.ram_calls, 3));
+    for (int i = 0; i < 2000 && info.memory_used_bytes != 300 * MIB; i++) {
+        sleep_ms(5);
+        assert_int_equal(backend_hailort_ops.identify(b, &info, NULL), 0);
+    }
+    assert_int_equal(info.memory_used_bytes, 300 * MIB);
+
+    /* Stale: the answer is still the cached one, and the device is asked in
+     * the background. */
+    int before = fake_count(&fake.identify_calls);
+    hrt_backend_set_status_ttl_ms(b, 0);
+    fake.temperature = 51.0;
+    assert_int_equal(backend_hailort_ops.identify(b, &info, NULL), 0);
+    assert_true(wait_count(&fake.identify_calls, before + 1));
+    for (int i = 0; i < 2000 && fabs(info.temperature_celsius - 51.0) > 1e-9; i++) {
+        sleep_ms(5);
+        assert_int_equal(backend_hailort_ops.identify(b, &info, NULL), 0);
+    }
+    assert_true(fabs(info.temperature_celsius - 51.0) < 1e-9);
     backend_hailort_ops.close(b);
 
     fake.has_temperature = false;
@@ -220,6 +286,29 @@ static void test_identify_and_cache(void **state)
     assert_int_equal(backend_hailort_ops.identify(b, &info, NULL), 0);
     assert_true(isnan(info.temperature_celsius));
     assert_int_equal(info.memory_total_bytes, 0);
+    backend_hailort_ops.close(b);
+}
+
+/* Issue 22 item 6: query_performance_stats queued behind inference on the
+ * chip (seconds) never holds up a status answer. */
+static void test_status_never_waits(void **state)
+{
+    (void)state;
+    backend *b = open_ok(NULL);
+    device_info info;
+
+    hrt_backend_set_status_ttl_ms(b, 0);
+    fake.ram_block = true;
+    assert_int_equal(backend_hailort_ops.identify(b, &info, NULL), 0); /* wakes the refresher */
+    for (int i = 0; i < 2000 && !fake_flag(&fake.ram_waiting); i++)
+        sleep_ms(5);
+    assert_true(fake_flag(&fake.ram_waiting)); /* the device query hangs ... */
+    int64_t t0 = mono_ms();
+    for (int i = 0; i < 100; i++) /* ... and status answers go on */
+        assert_int_equal(backend_hailort_ops.identify(b, &info, NULL), 0);
+    assert_true(mono_ms() - t0 < 2000);
+    assert_int_equal(info.memory_used_bytes, 300 * MIB);
+    fake_unblock_ram();
     backend_hailort_ops.close(b);
 }
 
@@ -285,31 +374,10 @@ static void test_load_errors(void **state)
     assert_non_null(strstr(err.msg, "HAILO_RESOURCE_EXHAUSTED"));
     backend_hailort_ops.unload(b, v);
 
-    fake.vlm_open_status = FAKE_OUT_OF_FW_MEMORY;
+    fake.genai_open_status = FAKE_OUT_OF_FW_MEMORY;
     assert_int_equal(backend_hailort_ops.load(b, &vlm, &m, NULL, &err), -HDM_E_RESOURCE_EXHAUSTED);
     assert_non_null(strstr(err.msg, "cannot create the VLM from"));
     assert_int_equal(fake.open_nets, 0);
-    backend_hailort_ops.close(b);
-}
-
-/* Until the HailoRT LLM binding exists, an llm model fails at load with a
- * sentence saying so, touches nothing and leaves the GenAI slot free. */
-static void test_llm_not_built(void **state)
-{
-    (void)state;
-    backend *b = open_ok(NULL);
-    backend_model *m = NULL;
-    hdm_err err;
-    model_spec llm = {.kind = MODEL_LLM, .model_path = p_vlm};
-    hdm_err_clear(&err);
-    assert_int_equal(backend_hailort_ops.load(b, &llm, &m, NULL, &err), -HDM_E_UNSUPPORTED);
-    assert_null(m);
-    assert_non_null(strstr(err.msg, "the HailoRT LLM binding is not built"));
-    assert_non_null(strstr(err.msg, p_vlm));
-    assert_int_equal(fake.open_nets, 0);
-    model_spec vlm = {.kind = MODEL_VLM, .model_path = p_vlm};
-    backend_model *v = load_ok(b, &vlm, NULL);
-    backend_hailort_ops.unload(b, v);
     backend_hailort_ops.close(b);
 }
 
@@ -345,7 +413,9 @@ static void test_device_lost_and_reset(void **state)
     assert_int_equal(backend_hailort_ops.identify(b, &info, &err), -HDM_E_DEVICE_ERROR);
 
     backend_hailort_ops.unload(b, m);
-    /* A reset that cannot reopen the device fails, and can be retried. */
+    /* A reset that cannot reopen the device fails, and can be retried (after
+     * the back-off: test_reset_bounded). */
+    hrt_backend_set_reset_backoff_ms(b, 0);
     fake.open_status = FAKE_DRIVER_OPERATION_FAILED;
     assert_int_equal(backend_hailort_ops.reset(b, &err), -HDM_E_DEVICE_ERROR);
     assert_non_null(strstr(err.msg, "runtime reset: "));
@@ -358,6 +428,46 @@ static void test_device_lost_and_reset(void **state)
     assert_int_equal(backend_hailort_ops.infer(b, m, &in, NULL, &out, &err), 0);
     infer_output_clear(&out);
     backend_hailort_ops.unload(b, m);
+    backend_hailort_ops.close(b);
+}
+
+/* Issue 22 item 5: a reset that did not help is not repeated before a
+ * growing back-off, so a cause a reset cannot fix never makes the registry
+ * re-create the VDevice in a loop; any success ends the streak. */
+static void test_reset_bounded(void **state)
+{
+    (void)state;
+    backend *b = open_ok(NULL);
+    model_spec depth = {.kind = MODEL_DEPTH, .model_path = p_depth};
+    uint8_t px[4 * 6 * 3] = {0};
+    infer_input in = {.kind = MODEL_DEPTH};
+    infer_output out = {0};
+    hdm_err err;
+    backend_model *m;
+
+    in.u.dense.input = u8_tensor(px, 3, (int64_t[]){4, 6, 3});
+    hdm_err_clear(&err);
+    assert_int_equal(backend_hailort_ops.reset(b, &err), 0);
+    assert_int_equal(fake.opens, 2);
+    /* No success since: the next reset waits for the back-off. */
+    assert_int_equal(backend_hailort_ops.reset(b, &err), -HDM_E_DEVICE_ERROR);
+    assert_non_null(strstr(err.msg, "not repeated yet"));
+    assert_non_null(strstr(err.msg, "next attempt in 5 s"));
+    assert_int_equal(fake.opens, 2); /* the device was not touched */
+    /* A success ends the streak: the next reset is allowed at once. */
+    m = load_ok(b, &depth, NULL);
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, NULL, &out, &err), 0);
+    infer_output_clear(&out);
+    backend_hailort_ops.unload(b, m);
+    assert_int_equal(backend_hailort_ops.reset(b, &err), 0);
+    assert_int_equal(fake.opens, 3);
+    /* The back-off doubles with every reset that did not help. */
+    hrt_backend_set_reset_backoff_ms(b, 0);
+    assert_int_equal(backend_hailort_ops.reset(b, &err), 0);
+    hrt_backend_set_reset_backoff_ms(b, 5000);
+    assert_int_equal(backend_hailort_ops.reset(b, &err), -HDM_E_DEVICE_ERROR);
+    assert_non_null(strstr(err.msg, "2 in a row"));
+    assert_non_null(strstr(err.msg, "next attempt in 10 s"));
     backend_hailort_ops.close(b);
 }
 
@@ -603,6 +713,219 @@ static void test_ocr_batches(void **state)
     cJSON_Delete(batches);
 }
 
+/* Issue 22 item 10: every output order parse-hef shows comes back with the
+ * shape HailoRT's Python API gives it, never flattened when it has one; an
+ * FCR input takes an HWC image; an order no image converts to is refused
+ * by name. */
+static void test_output_orders(void **state)
+{
+    (void)state;
+    backend *b = open_ok(NULL);
+    model_spec spec = {.kind = MODEL_POSE, .model_path = p_orders};
+    backend_model *m = load_ok(b, &spec, NULL);
+    uint8_t px[2 * 2 * 3] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+    infer_input in = {.kind = MODEL_POSE};
+    infer_output out = {0};
+    hdm_err err;
+
+    in.u.dense.input = u8_tensor(px, 3, (int64_t[]){2, 2, 3});
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, NULL, &out, NULL), 0);
+    assert_memory_equal(fake.last_input, px, sizeof(px)); /* FCR: HWC as given */
+    const struct {
+        const char *name;
+        int ndim;
+        int64_t shape[3];
+        int dtype;
+    } want[] = {
+        {"yolo/conv1", 3, {2, 2, 8}, HDM_DT_FLOAT32},  /* FCR */
+        {"yolo/conv2", 3, {2, 3, 16}, HDM_DT_FLOAT32}, /* F8CR */
+        {"yolo/argmax", 2, {4, 5}, HDM_DT_FLOAT32},    /* NHW */
+        {"yolo/nms", 1, {80 * 21}, HDM_DT_FLOAT32},    /* NMS by class: floats */
+    };
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        const cJSON *t = cJSON_GetObjectItem(out.result, want[i].name);
+        assert_non_null(t);
+        const hdm_tensor *o = &out.tensors[cJSON_GetObjectItem(t, "attachment")->valueint];
+        assert_int_equal(o->ndim, want[i].ndim);
+        for (int d = 0; d < o->ndim; d++)
+            assert_int_equal(o->shape[d], want[i].shape[d]);
+        assert_int_equal(o->dtype, want[i].dtype);
+    }
+    infer_output_clear(&out);
+    backend_hailort_ops.unload(b, m);
+
+    /* NMS by score stays uint8 (HailoRT gives it only so); a YUY2 input is
+     * not an image this backend converts to. */
+    model_spec yuv = {.kind = MODEL_DEPTH, .model_path = p_yuv};
+    m = load_ok(b, &yuv, NULL);
+    uint8_t img[4 * 4 * 2] = {0};
+    in.kind = MODEL_DEPTH;
+    in.u.dense.input = u8_tensor(img, 3, (int64_t[]){4, 4, 2});
+    hdm_err_clear(&err);
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, NULL, &out, &err), -HDM_E_UNSUPPORTED);
+    assert_non_null(strstr(err.msg, "takes YUY2"));
+    backend_hailort_ops.close(b);
+}
+
+static infer_input clip_image_input(uint8_t *px, int timeout_ms)
+{
+    infer_input in;
+    memset(&in, 0, sizeof(in));
+    in.kind = MODEL_CLIP;
+    in.u.clip.mode = CLIP_MODE_IMAGE;
+    in.u.clip.tensor = u8_tensor(px, 3, (int64_t[]){8, 8, 3});
+    in.u.clip.timeout_ms = timeout_ms;
+    return in;
+}
+
+/* Issue 22 item 3: after a wait that timed out HailoRT still writes the late
+ * reply into the output buffers; the backend must not have freed them (ASan
+ * sees the late writes).  The request's own timeout is the client's
+ * deadline, not a device that stopped answering. */
+static void test_timeout_keeps_buffers(void **state)
+{
+    (void)state;
+    backend *b = open_ok(NULL);
+    model_spec spec = clip_spec("input_layer1", "output_layer1");
+    backend_model *m = load_ok(b, &spec, NULL);
+    uint8_t px[8 * 8 * 3] = {0};
+    infer_input in = clip_image_input(px, 1);
+    infer_output out = {0};
+    hdm_err err;
+
+    fake.run_status = FAKE_TIMEOUT;
+    fake.run_flags = HRT_RUN_KEPT;
+    fake.run_failures = 20;
+    for (int i = 0; i < 20; i++) {
+        hdm_err_clear(&err);
+        assert_int_equal(backend_hailort_ops.infer(b, m, &in, NULL, &out, &err),
+                         -HDM_E_DEADLINE_EXCEEDED);
+        assert_null(out.result);
+        assert_non_null(strstr(err.msg, "within the 1 ms the request allowed"));
+        assert_null(strstr(err.msg, "HAILO_TIMEOUT")); /* the registry's device-timeout mark */
+    }
+    assert_int_equal(fake.last_timeout_ms, 1);
+    assert_int_equal(fake.n_kept, 20);
+    assert_int_equal(fake_complete_late(), 20); /* writes into all 20 runs' outputs */
+    assert_int_equal(fake.releases, 20);
+    /* Normal CLIP then depth. */
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, NULL, &out, &err), 0);
+    infer_output_clear(&out);
+    model_spec depth = {.kind = MODEL_DEPTH, .model_path = p_depth};
+    backend_model *d = load_ok(b, &depth, NULL);
+    uint8_t dpx[4 * 6 * 3] = {0};
+    infer_input din = {.kind = MODEL_DEPTH};
+    din.u.dense.input = u8_tensor(dpx, 3, (int64_t[]){4, 6, 3});
+    assert_int_equal(backend_hailort_ops.infer(b, d, &din, NULL, &out, &err), 0);
+    infer_output_clear(&out);
+
+    /* A kept run still pending at unload: the late reply comes with the
+     * shutdown, into buffers still alive. */
+    fake.run_status = FAKE_TIMEOUT;
+    fake.run_failures = 1;
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, NULL, &out, &err),
+                     -HDM_E_DEADLINE_EXCEEDED);
+    assert_int_equal(fake.n_kept, 1);
+    backend_hailort_ops.unload(b, m);
+    assert_int_equal(fake.late_writes, 21);
+    assert_int_equal(fake.n_kept, 0);
+    /* One pending at close: the shutdown's late reply, into buffers still alive. */
+    fake.run_status = FAKE_TIMEOUT;
+    fake.run_failures = 1;
+    assert_int_equal(backend_hailort_ops.infer(b, d, &din, NULL, &out, &err),
+                     -HDM_E_DEADLINE_EXCEEDED);
+    assert_non_null(strstr(err.msg, "HAILO_TIMEOUT")); /* no deadline: the device's own limit */
+    backend_hailort_ops.close(b);
+    assert_int_equal(fake.releases, 22);
+}
+
+/* Issue 22 item 4: HailoRT shuts a configured model down after one failed
+ * run (every later run fails); the backend configures it again, counted. */
+static void test_failed_run_recreates(void **state)
+{
+    (void)state;
+    backend *b = open_ok(NULL);
+    model_spec depth = {.kind = MODEL_DEPTH, .model_path = p_depth};
+    backend_model *m = load_ok(b, &depth, NULL);
+    uint8_t px[4 * 6 * 3] = {0};
+    infer_input in = {.kind = MODEL_DEPTH};
+    infer_output out = {0};
+    device_info info;
+    hdm_err err;
+    int opens = fake.net_opens;
+
+    in.u.dense.input = u8_tensor(px, 3, (int64_t[]){4, 6, 3});
+    fake.run_status = FAKE_INVALID_ARGUMENT;
+    fake.run_flags = HRT_RUN_NET_DOWN;
+    fake.run_failures = 1;
+    hdm_err_clear(&err);
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, NULL, &out, &err), -HDM_E_BAD_REQUEST);
+    assert_int_equal(fake.net_opens, opens + 1);
+    assert_int_equal(fake.open_nets, 1);
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, NULL, &out, &err), 0);
+    infer_output_clear(&out);
+    assert_int_equal(backend_hailort_ops.identify(b, &info, NULL), 0);
+    assert_int_equal(info.model_recreations, 1);
+
+    /* A net found shut down (STREAM_ABORT) is re-created too; a retry works. */
+    fake.run_status = FAKE_STREAM_ABORT;
+    fake.run_flags = 0;
+    fake.run_failures = 1;
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, NULL, &out, &err), -HDM_E_BUSY);
+    assert_non_null(strstr(err.msg, "retry"));
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, NULL, &out, &err), 0);
+    infer_output_clear(&out);
+    assert_int_equal(backend_hailort_ops.identify(b, &info, NULL), 0);
+    assert_int_equal(info.model_recreations, 2);
+
+    /* Re-creation itself failing: tried again before the next run. */
+    fake.run_status = FAKE_INTERNAL_FAILURE;
+    fake.run_flags = HRT_RUN_NET_DOWN;
+    fake.run_failures = 1;
+    fake.hefs[0].open_status = FAKE_OUT_OF_FW_MEMORY;
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, NULL, &out, &err), -HDM_E_INTERNAL);
+    assert_int_equal(fake.open_nets, 0);
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, NULL, &out, &err),
+                     -HDM_E_RESOURCE_EXHAUSTED);
+    assert_non_null(strstr(err.msg, "again after HailoRT shut it down"));
+    fake.hefs[0].open_status = 0;
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, NULL, &out, &err), 0);
+    infer_output_clear(&out);
+    assert_int_equal(backend_hailort_ops.identify(b, &info, NULL), 0);
+    assert_int_equal(info.model_recreations, 3);
+    backend_hailort_ops.close(b);
+}
+
+/* Issue 22 item 5: statuses by cause.  HailoRT's INTERNAL_FAILURE,
+ * STREAM_ABORT and SHUTDOWN_EVENT_SIGNALED are not a lost device. */
+static void test_error_classes(void **state)
+{
+    (void)state;
+    backend *b = open_ok(NULL);
+    model_spec depth = {.kind = MODEL_DEPTH, .model_path = p_depth};
+    backend_model *m = load_ok(b, &depth, NULL);
+    uint8_t px[4 * 6 * 3] = {0};
+    infer_input in = {.kind = MODEL_DEPTH};
+    infer_output out = {0};
+    device_info info;
+    hdm_err err;
+    const int statuses[] = {FAKE_INTERNAL_FAILURE, FAKE_STREAM_ABORT, FAKE_SHUTDOWN_EVENT_SIGNALED};
+    const int codes[] = {HDM_E_INTERNAL, HDM_E_BUSY, HDM_E_BUSY};
+
+    in.u.dense.input = u8_tensor(px, 3, (int64_t[]){4, 6, 3});
+    for (size_t i = 0; i < 3; i++) {
+        fake.run_status = statuses[i];
+        fake.run_failures = 1;
+        hdm_err_clear(&err);
+        assert_int_equal(backend_hailort_ops.infer(b, m, &in, NULL, &out, &err), -codes[i]);
+        assert_false(hrt_backend_lost(b));
+        assert_int_equal(backend_hailort_ops.identify(b, &info, NULL), 0);
+        assert_int_equal(backend_hailort_ops.infer(b, m, &in, NULL, &out, &err), 0);
+        infer_output_clear(&out);
+    }
+    backend_hailort_ops.close(b);
+}
+
 /* ---- VLM --------------------------------------------------------------------------- */
 
 typedef struct stream_sink {
@@ -666,15 +989,16 @@ static void test_vlm_stream_and_stop(void **state)
     assert_int_equal(fake.clear_calls, 1);
     assert_non_null(strstr(fake.messages_seen, "\"role\":\"user\""));
     assert_non_null(strstr(fake.messages_seen, "\"text\":\"Say hello\""));
-    assert_true(fake.params_seen.has_seed && fake.params_seen.seed == 42);
+    assert_true(fake.params_seen.set_seed && fake.params_seen.seed == 42);
     assert_true(fabsf(fake.params_seen.temperature - 0.7f) < 1e-6f);
+    assert_true(fake.params_seen.set_do_sample && fake.params_seen.do_sample);
     assert_int_equal(fake.params_seen.max_tokens, 50);
     infer_output_clear(&out);
 
-    /* Ran out of tokens: "length". */
+    /* Ran out of tokens: "length", and the recovery piece is not shown. */
     fake.aborted = false;
     fake.n_tokens = 2;
-    fake.gen_end = HRT_END_MAX_TOKENS;
+    fake.gen_end = HRT_GEN_MAX_TOKENS;
     in.u.vlm.n_stop = 0;
     assert_int_equal(backend_hailort_ops.infer(b, m, &in, NULL, &out, NULL), 0);
     assert_string_equal(out.result->valuestring, "Hello world");
@@ -719,22 +1043,29 @@ static void test_vlm_frames_cancel_and_errors(void **state)
     assert_int_equal(backend_hailort_ops.infer(b, m, &in, &hooks, &out, &err), -HDM_E_CANCELLED);
     assert_null(out.result);
     assert_true(fake.aborted);
-    assert_int_equal(fake.pieces_generated, 1);
+    assert_string_equal(sink.text, "A");
     assert_int_equal(fake.clear_calls, 1);
     /* The frame reached the model in its HWC order. */
     assert_int_equal(fake.frames_seen, 1);
     assert_true(fake.first_frame_byte[0] == 1 && fake.first_frame_byte[1] == 2 &&
                 fake.first_frame_byte[2] == 3);
     assert_non_null(strstr(fake.messages_seen, "{\"type\":\"image\"},{\"type\":\"text\""));
-    assert_true(fake.params_seen.temperature <= 0.0f);
+    /* Greedy: sampling off (HailoRT refuses a temperature of 0). */
+    assert_true(fake.params_seen.set_do_sample && !fake.params_seen.do_sample);
+    assert_true(fake.params_seen.temperature > 0.0f);
 
-    /* A device timeout mid-generation. */
+    /* The device stops answering mid-generation and the deadline passes. */
     fake.gen_status = FAKE_TIMEOUT;
     fake.gen_fail_after = 1;
-    assert_int_equal(backend_hailort_ops.infer(b, m, &in, NULL, &out, &err),
+    infer_hooks late = {.deadline_ms = mono_ms() + 150};
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, &late, &out, &err),
                      -HDM_E_DEADLINE_EXCEEDED);
-    assert_non_null(strstr(err.msg, "VLM generation"));
     assert_int_equal(fake.clear_calls, 2);
+    /* A read that fails mid-generation. */
+    fake.gen_status = FAKE_INTERNAL_FAILURE;
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, NULL, &out, &err), -HDM_E_INTERNAL);
+    assert_non_null(strstr(err.msg, "VLM generation"));
+    assert_int_equal(fake.clear_calls, 3);
     fake.gen_status = 0;
 
     /* Frames that do not match the messages or the model. */
@@ -753,6 +1084,408 @@ static void test_vlm_frames_cancel_and_errors(void **state)
     size_t clears = fake.clear_calls;
     assert_int_equal(backend_hailort_ops.infer(b, m, &in, NULL, &out, &err), -HDM_E_DEVICE_ERROR);
     assert_int_equal(fake.clear_calls, clears);
+    backend_hailort_ops.close(b);
+}
+
+/* Issue 22 item 1: the chip's server decodes special tokens as text and
+ * ends every answer with the end token, or after max-tokens/abort with the
+ * recovery sequence: none of it reaches the answer or the stream. */
+static void test_vlm_special_tokens(void **state)
+{
+    (void)state;
+    backend *b = open_ok(NULL);
+    model_spec spec = {.kind = MODEL_VLM, .model_path = p_vlm};
+    backend_model *m;
+    stream_sink sink = {.text = ""};
+    infer_hooks hooks = {.on_delta = on_delta, .ctx = &sink};
+    infer_input in = vlm_input("Describe");
+    infer_output out = {0};
+
+    fake.stop_tokens[2] = "</s>"; /* what this model reports */
+    fake.stop_tokens[3] = "\n\n"; /* ordinary text: never stripped */
+    m = load_ok(b, &spec, NULL);
+    fake.tokens[0] = "A";
+    fake.tokens[1] = " cat<|im_start|>";
+    fake.tokens[2] = "</s>";
+    fake.tokens[3] = ".\n\nDone";
+    fake.n_tokens = 4;
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, &hooks, &out, NULL), 0);
+    assert_string_equal(out.result->valuestring, "A cat.\n\nDone");
+    assert_string_equal(sink.text, "A cat.\n\nDone");
+    assert_null(strstr(sink.text, "<|"));
+    assert_string_equal(out.finish_reason, "stop");
+    infer_output_clear(&out);
+
+    /* Max tokens: the recovery sequence comes as the last piece. */
+    sink.text[0] = '\0';
+    fake.gen_end = HRT_GEN_MAX_TOKENS;
+    fake.recovery = "<|im_end|>";
+    fake.n_tokens = 2;
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, &hooks, &out, NULL), 0);
+    assert_string_equal(out.result->valuestring, "A cat");
+    assert_string_equal(sink.text, "A cat");
+    assert_string_equal(out.finish_reason, "length");
+    infer_output_clear(&out);
+    backend_hailort_ops.close(b);
+}
+
+/* Issue 22 item 9: counts are what the client received.  The host reads
+ * ahead of the caller, so after a stop-string abort more tokens (and the
+ * recovery sequence) sit in the context than were read: all are drained and
+ * counted off the context usage; the end token is no completion token. */
+static void test_vlm_token_counts(void **state)
+{
+    (void)state;
+    backend *b = open_ok(NULL);
+    model_spec spec = {.kind = MODEL_VLM, .model_path = p_vlm};
+    backend_model *m = load_ok(b, &spec, NULL);
+    char *stops[] = {"STOP"};
+    infer_input in = vlm_input("Count");
+    infer_output out = {0};
+    static const char *words[] = {"one",  " two",   " STOP",  " four", " five",
+                                  " six", " seven", " eight", " nine", " ten"};
+
+    for (size_t i = 0; i < 10; i++)
+        fake.tokens[i] = words[i];
+    fake.n_tokens = 10;
+    fake.prompt_tokens = 42;
+    fake.runahead = 6; /* the reader had 6 more tokens when the abort came */
+    in.u.vlm.stop = stops;
+    in.u.vlm.n_stop = 1;
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, NULL, &out, NULL), 0);
+    assert_string_equal(out.result->valuestring, "one two ");
+    assert_int_equal(out.prompt_tokens, 42);
+    assert_int_equal(out.completion_tokens, 2);
+    assert_int_equal(fake.pieces_read, 3 + 6 + 1); /* read, drained, recovery */
+    infer_output_clear(&out);
+
+    /* A logical end: the end token is in the context, not in the answer. */
+    in.u.vlm.n_stop = 0;
+    fake.n_tokens = 3;
+    fake.tokens[2] = " three";
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, NULL, &out, NULL), 0);
+    assert_string_equal(out.result->valuestring, "one two three");
+    assert_int_equal(out.prompt_tokens, 42);
+    assert_int_equal(out.completion_tokens, 3);
+    infer_output_clear(&out);
+
+    /* Max tokens: the recovery sequence is in the context too. */
+    fake.gen_end = HRT_GEN_MAX_TOKENS;
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, NULL, &out, NULL), 0);
+    assert_int_equal(out.prompt_tokens, 42);
+    assert_int_equal(out.completion_tokens, 3);
+    assert_string_equal(out.finish_reason, "length");
+    infer_output_clear(&out);
+    backend_hailort_ops.close(b);
+}
+
+static void cancel_on_third_read(size_t reads);
+static atomic_bool prefill_cancel;
+static void cancel_on_third_read(size_t reads)
+{
+    if (reads == 3)
+        atomic_store(&prefill_cancel, true);
+}
+
+/* Issue 22 item 8: a long prefill gives no token for seconds; reads are
+ * short slices and cancel and the deadline are checked on every one. */
+static void test_vlm_prefill_cancel(void **state)
+{
+    (void)state;
+    backend *b = open_ok(NULL);
+    model_spec spec = {.kind = MODEL_VLM, .model_path = p_vlm};
+    backend_model *m = load_ok(b, &spec, NULL);
+    infer_hooks hooks = {.cancelled = &prefill_cancel};
+    infer_input in = vlm_input("Describe at length");
+    infer_output out = {0};
+    hdm_err err;
+
+    atomic_init(&prefill_cancel, false);
+    fake.tokens[0] = "Late";
+    fake.n_tokens = 1;
+    fake.prefill_timeouts = 1000000; /* the first token never comes */
+    fake.on_read = cancel_on_third_read;
+    hdm_err_clear(&err);
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, &hooks, &out, &err), -HDM_E_CANCELLED);
+    assert_int_equal(fake.reads, 3 + 1); /* noticed after the slice it was set in (+1 drain) */
+    assert_true(fake.max_read_timeout <= 100);
+    assert_int_equal(fake.abort_calls, 1);
+    assert_int_equal(fake.clear_calls, 1);
+
+    /* The deadline passes during the prefill. */
+    fake.on_read = NULL;
+    infer_hooks deadline = {.deadline_ms = mono_ms() + 200};
+    int64_t t0 = mono_ms();
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, &deadline, &out, &err),
+                     -HDM_E_DEADLINE_EXCEEDED);
+    assert_true(mono_ms() - t0 < 5000);
+    assert_int_equal(fake.abort_calls, 2);
+    backend_hailort_ops.close(b);
+}
+
+/* Issue 22 item 2: optimize_memory_on_device is off by default (HailoRT
+ * answers NOT_IMPLEMENTED unless built with its client tokenizer); asked
+ * for, it falls back to off when refused. */
+static void test_vlm_optimize_memory(void **state)
+{
+    (void)state;
+    backend *b = open_ok(NULL);
+    model_spec spec = {.kind = MODEL_VLM, .model_path = p_vlm};
+    cJSON *params = cJSON_CreateObject();
+    backend_model *m;
+    hdm_err err;
+
+    fake.optimize_status = FAKE_NOT_IMPLEMENTED;
+    m = load_ok(b, &spec, NULL);
+    assert_int_equal(fake.genai_opens, 1);
+    assert_false(fake.optimize_seen);
+    assert_true(fake.vlm_seen);
+    backend_hailort_ops.unload(b, m);
+
+    cJSON_AddTrueToObject(params, "optimize_memory_on_device");
+    spec.params = params;
+    m = load_ok(b, &spec, NULL);
+    assert_int_equal(fake.genai_opens, 3); /* asked for, refused, loaded without */
+    assert_false(fake.optimize_seen);
+    backend_hailort_ops.unload(b, m);
+    fake.optimize_status = 0;
+    m = load_ok(b, &spec, NULL);
+    assert_true(fake.optimize_seen);
+    backend_hailort_ops.unload(b, m);
+
+    cJSON_ReplaceItemInObject(params, "optimize_memory_on_device", cJSON_CreateString("yes"));
+    hdm_err_clear(&err);
+    assert_int_equal(backend_hailort_ops.load(b, &spec, &m, NULL, &err), -HDM_E_BAD_REQUEST);
+    assert_non_null(strstr(err.msg, "optimize_memory_on_device"));
+    cJSON_Delete(params);
+    backend_hailort_ops.close(b);
+}
+
+/* Issue 22 item 5: a chat template refusing the client's messages is the
+ * client's error; a GenAI session the chip's server drops while the device
+ * answers (another process holds the KV cache) is busy, never a lost
+ * device a reset would not fix. */
+static void test_genai_errors_by_cause(void **state)
+{
+    (void)state;
+    backend *b = open_ok(NULL);
+    model_spec spec = {.kind = MODEL_VLM, .model_path = p_vlm};
+    backend_model *m = load_ok(b, &spec, NULL), *m2 = NULL;
+    infer_input in = vlm_input("Hi");
+    infer_output out = {0};
+    hdm_err err;
+
+    fake.start_status = FAKE_INTERNAL_FAILURE;
+    fake.start_stage = HRT_START_TEMPLATE;
+    hdm_err_clear(&err);
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, NULL, &out, &err), -HDM_E_BAD_REQUEST);
+    assert_non_null(strstr(err.msg, "chat template"));
+    assert_non_null(strstr(err.msg, "HAILO_INTERNAL_FAILURE"));
+    assert_false(hrt_backend_lost(b));
+    assert_int_equal(fake.clear_calls, 1);
+    /* The same status from the device side is HailoRT's own failure. */
+    fake.start_stage = HRT_START_DEVICE;
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, NULL, &out, &err), -HDM_E_INTERNAL);
+    assert_false(hrt_backend_lost(b));
+    fake.start_status = 0;
+    backend_hailort_ops.unload(b, m);
+
+    /* Another process holds the KV cache: every attempt is dropped. */
+    fake.genai_open_status = FAKE_COMMUNICATION_CLOSED;
+    int opens = fake.genai_opens;
+    assert_int_equal(backend_hailort_ops.load(b, &spec, &m2, NULL, &err), -HDM_E_BUSY);
+    assert_non_null(strstr(err.msg, "another process holds the GenAI KV-cache slot"));
+    assert_non_null(strstr(err.msg, "HAILO_COMMUNICATION_CLOSED"));
+    assert_int_equal(fake.genai_opens - opens, 3);
+    assert_false(hrt_backend_lost(b));
+    /* Dropped once (our own last session closing): the retry loads it. */
+    fake.genai_open_failures = 1;
+    m = load_ok(b, &spec, NULL);
+    backend_hailort_ops.unload(b, m);
+    /* Dropped while the device does not answer either: lost. */
+    fake.genai_open_status = FAKE_COMMUNICATION_CLOSED;
+    fake.genai_open_failures = 0;
+    fake.identify_status = FAKE_DRIVER_OPERATION_FAILED;
+    assert_int_equal(backend_hailort_ops.load(b, &spec, &m2, NULL, &err), -HDM_E_DEVICE_ERROR);
+    assert_true(hrt_backend_lost(b));
+    backend_hailort_ops.close(b);
+}
+
+/* ---- LLM ------------------------------------------------------------------------------ */
+
+static infer_input llm_input_of(llm_message *msgs, size_t n)
+{
+    infer_input in;
+    memset(&in, 0, sizeof(in));
+    in.kind = MODEL_LLM;
+    in.u.llm.messages = msgs;
+    in.u.llm.n_messages = n;
+    return in;
+}
+
+/* Issue 18: the llm model type on HailoRT's LLM: structured messages (tool
+ * calls and answers included) and tools through the model's own template,
+ * sampling as LLMGeneratorParams (unset fields keep the model's defaults),
+ * streaming with stop strings, special tokens stripped, counts as the VLM. */
+static void test_llm_chat(void **state)
+{
+    (void)state;
+    backend *b = open_ok(NULL);
+    model_spec spec = {.kind = MODEL_LLM, .model_path = p_llm};
+    uint64_t fp = 0;
+    backend_model *m = load_ok(b, &spec, &fp);
+    cJSON *calls = cJSON_Parse("[{\"function\": {\"name\": \"weather\", \"arguments\": "
+                               "{\"city\": \"Oslo\"}}}]");
+    cJSON *tools = cJSON_Parse("[{\"type\": \"function\", \"function\": {\"name\": \"weather\", "
+                               "\"description\": \"Weather of a city\", \"parameters\": "
+                               "{\"type\": \"object\"}}}]");
+    llm_message msgs[] = {
+        {.role = LLM_ROLE_SYSTEM, .content = "Be brief."},
+        {.role = LLM_ROLE_USER, .content = "Weather in Oslo?"},
+        {.role = LLM_ROLE_ASSISTANT, .content = "", .tool_calls = calls},
+        {.role = LLM_ROLE_TOOL, .content = "{\"temp\": 3}", .tool_name = "weather"},
+        {.role = LLM_ROLE_USER, .content = "And tomorrow?"},
+    };
+    char *stops[] = {"\nUser:"};
+    stream_sink sink = {.text = ""};
+    infer_hooks hooks = {.on_delta = on_delta, .ctx = &sink};
+    infer_input in = llm_input_of(msgs, 5);
+    infer_output out = {0};
+
+    assert_int_equal(fp, 3ull << 30);
+    assert_false(fake.vlm_seen);
+    in.u.llm.tools = tools;
+    in.u.llm.has_temperature = true;
+    in.u.llm.temperature = 0.2;
+    in.u.llm.has_top_k = true;
+    in.u.llm.top_k = 40;
+    in.u.llm.has_seed = true;
+    in.u.llm.seed = 7;
+    in.u.llm.max_tokens = 64;
+    in.u.llm.stop = stops;
+    in.u.llm.n_stop = 1;
+    fake.tokens[0] = "Cold";
+    fake.tokens[1] = " again.";
+    fake.tokens[2] = "\nUs";
+    fake.tokens[3] = "er: more";
+    fake.n_tokens = 4;
+    fake.prompt_tokens = 120;
+    fake.runahead = 2;
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, &hooks, &out, NULL), 0);
+    assert_string_equal(out.result->valuestring, "Cold again.");
+    assert_string_equal(sink.text, "Cold again.");
+    assert_string_equal(out.finish_reason, "stop");
+    assert_int_equal(out.prompt_tokens, 120);
+    assert_int_equal(out.completion_tokens, 2);
+    /* What the template got: roles in order, the call typed, the tool's name. */
+    assert_non_null(strstr(fake.messages_seen, "{\"role\":\"system\",\"content\":\"Be brief.\"}"));
+    assert_non_null(strstr(fake.messages_seen, "\"tool_calls\":[{\"function\":{\"name\":"
+                                               "\"weather\",\"arguments\":{\"city\":\"Oslo\"}},"
+                                               "\"type\":\"function\"}]"));
+    assert_non_null(strstr(fake.messages_seen, "{\"role\":\"tool\",\"content\":\"{\\\"temp\\\": "
+                                               "3}\",\"name\":\"weather\"}"));
+    assert_non_null(strstr(fake.tools_seen, "\"name\":\"weather\""));
+    assert_string_equal(fake.raw_seen, "");
+    /* Sampling: what was given, and nothing else. */
+    assert_true(fake.params_seen.set_temperature &&
+                fabsf(fake.params_seen.temperature - 0.2f) < 1e-6f);
+    assert_true(fake.params_seen.set_do_sample && fake.params_seen.do_sample);
+    assert_true(fake.params_seen.set_top_k && fake.params_seen.top_k == 40);
+    assert_true(fake.params_seen.set_seed && fake.params_seen.seed == 7);
+    assert_false(fake.params_seen.set_top_p);
+    assert_false(fake.params_seen.set_frequency_penalty);
+    assert_int_equal(fake.params_seen.max_tokens, 64);
+    assert_int_equal(fake.clear_calls, 1);
+    infer_output_clear(&out);
+
+    /* Defaults: nothing set; temperature 0 is greedy; the end token unseen. */
+    in.u.llm.tools = NULL;
+    in.u.llm.has_top_k = in.u.llm.has_seed = false;
+    in.u.llm.temperature = 0;
+    in.u.llm.max_tokens = 0;
+    in.u.llm.n_stop = 0;
+    fake.runahead = 0;
+    fake.n_tokens = 2;
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, NULL, &out, NULL), 0);
+    assert_string_equal(out.result->valuestring, "Cold again.");
+    assert_true(fake.params_seen.set_do_sample && !fake.params_seen.do_sample);
+    assert_int_equal(fake.params_seen.max_tokens, 0);
+    assert_int_equal(out.prompt_tokens, 120);
+    assert_string_equal(fake.tools_seen, "");
+    infer_output_clear(&out);
+    cJSON_Delete(calls);
+    cJSON_Delete(tools);
+    backend_hailort_ops.close(b);
+}
+
+/* A raw prompt is written as is (no template); format "json" cannot be
+ * honoured by HailoRT's LLM: unsupported, before the device is asked; the
+ * LLM and the VLM share the one GenAI slot. */
+static void test_llm_raw_json_and_slot(void **state)
+{
+    (void)state;
+    backend *b = open_ok(NULL);
+    model_spec spec = {.kind = MODEL_LLM, .model_path = p_llm};
+    model_spec vlm = {.kind = MODEL_VLM, .model_path = p_vlm};
+    backend_model *m = load_ok(b, &spec, NULL), *v = NULL;
+    infer_input in = llm_input_of(NULL, 0);
+    infer_output out = {0};
+    hdm_err err;
+
+    in.u.llm.prompt = "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n";
+    fake.tokens[0] = "Hello";
+    fake.n_tokens = 1;
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, NULL, &out, NULL), 0);
+    assert_string_equal(fake.raw_seen, in.u.llm.prompt);
+    assert_string_equal(fake.messages_seen, "");
+    assert_string_equal(out.result->valuestring, "Hello");
+    infer_output_clear(&out);
+
+    in.u.llm.format = LLM_FORMAT_JSON;
+    size_t reads = fake.reads;
+    hdm_err_clear(&err);
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, NULL, &out, &err), -HDM_E_UNSUPPORTED);
+    assert_non_null(strstr(err.msg, "format \"json\""));
+    assert_int_equal(fake.reads, reads);
+
+    assert_int_equal(backend_hailort_ops.load(b, &vlm, &v, NULL, &err), -HDM_E_RESOURCE_EXHAUSTED);
+    assert_null(v);
+    backend_hailort_ops.unload(b, m);
+    v = load_ok(b, &vlm, NULL);
+    backend_hailort_ops.close(b);
+}
+
+/* The LLM's template refusing the conversation is the client's error, and
+ * cancel is noticed during its prefill as for the VLM. */
+static void test_llm_refusal_and_cancel(void **state)
+{
+    (void)state;
+    backend *b = open_ok(NULL);
+    model_spec spec = {.kind = MODEL_LLM, .model_path = p_llm};
+    backend_model *m = load_ok(b, &spec, NULL);
+    llm_message msgs[] = {{.role = LLM_ROLE_ASSISTANT, .content = "first?"}};
+    infer_input in = llm_input_of(msgs, 1);
+    infer_output out = {0};
+    infer_hooks hooks = {.cancelled = &prefill_cancel};
+    hdm_err err;
+
+    fake.start_status = FAKE_INVALID_OPERATION;
+    fake.start_stage = HRT_START_TEMPLATE;
+    hdm_err_clear(&err);
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, NULL, &out, &err), -HDM_E_BAD_REQUEST);
+    assert_non_null(strstr(err.msg, "LLM generation"));
+    assert_non_null(strstr(err.msg, "chat template"));
+    assert_false(hrt_backend_lost(b));
+    fake.start_status = 0;
+
+    atomic_store(&prefill_cancel, false);
+    fake.tokens[0] = "x";
+    fake.n_tokens = 1;
+    fake.prefill_timeouts = 1000000;
+    fake.on_read = cancel_on_third_read;
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, &hooks, &out, &err), -HDM_E_CANCELLED);
+    assert_int_equal(fake.abort_calls, 1);
+    fake.on_read = NULL;
     backend_hailort_ops.close(b);
 }
 
@@ -808,8 +1541,208 @@ static void test_whisper(void **state)
     assert_int_equal(fake.open_s2ts, 0);
 }
 
+/* Issue 22 item 7: no language (or the original stack's "auto") passes
+ * none, so the model detects it and translate works. */
+static void test_whisper_language(void **state)
+{
+    (void)state;
+    backend *b = open_ok(NULL);
+    model_spec spec = {.kind = MODEL_WHISPER, .model_path = p_whisper};
+    backend_model *m = load_ok(b, &spec, NULL);
+    float audio[1600] = {0};
+    infer_input in = {.kind = MODEL_WHISPER};
+    infer_output out = {0};
+
+    in.u.whisper.audio = (hdm_tensor){.dtype = HDM_DT_FLOAT32,
+                                      .ndim = 1,
+                                      .shape = {1600},
+                                      .data = audio,
+                                      .nbytes = sizeof(audio)};
+    in.u.whisper.task = WHISPER_TRANSLATE;
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, NULL, &out, NULL), 0);
+    assert_string_equal(fake.language_seen, "(none)");
+    assert_true(fake.translate_seen);
+    infer_output_clear(&out);
+    snprintf(in.u.whisper.language, sizeof(in.u.whisper.language), "auto");
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, NULL, &out, NULL), 0);
+    assert_string_equal(fake.language_seen, "(none)");
+    infer_output_clear(&out);
+    snprintf(in.u.whisper.language, sizeof(in.u.whisper.language), "en");
+    in.u.whisper.task = WHISPER_TRANSCRIBE;
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, NULL, &out, NULL), 0);
+    assert_string_equal(fake.language_seen, "en");
+    assert_false(fake.translate_seen);
+    infer_output_clear(&out);
+    backend_hailort_ops.close(b);
+}
+
+/* Issue 22 item 7: Speech2Text in HailoRT 5.2 ignores its timeout and
+ * blocks; cancel and the deadline still answer at once, the transcription
+ * finishes in the background and the model's next request waits for it. */
+static void test_whisper_blocking_call(void **state)
+{
+    (void)state;
+    backend *b = open_ok(NULL);
+    model_spec spec = {.kind = MODEL_WHISPER, .model_path = p_whisper};
+    backend_model *m = load_ok(b, &spec, NULL);
+    float *audio = calloc(16000, sizeof(float));
+    atomic_bool cancel;
+    infer_hooks hooks = {.cancelled = &cancel};
+    infer_input in = {.kind = MODEL_WHISPER};
+    infer_output out = {0};
+    hdm_err err;
+
+    atomic_init(&cancel, false);
+    fake.segments[0].end = 1.0;
+    fake.segments[0].text = " Hi.";
+    fake.n_segments = 1;
+    in.u.whisper.audio = (hdm_tensor){.dtype = HDM_DT_FLOAT32,
+                                      .ndim = 1,
+                                      .shape = {16000},
+                                      .data = audio,
+                                      .nbytes = 16000 * sizeof(float)};
+    fake.s2t_block = true;
+    fake.s2t_cancel_on_start = &cancel; /* the client hangs up once it started */
+    hdm_err_clear(&err);
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, &hooks, &out, &err), -HDM_E_CANCELLED);
+    assert_true(fake_flag(&fake.s2t_running)); /* HailoRT is still at it */
+    free(audio); /* the request is over: the thread reads its own copy */
+    audio = calloc(16000, sizeof(float));
+    in.u.whisper.audio.data = audio;
+
+    /* The next request waits for it, within its own deadline. */
+    fake.s2t_cancel_on_start = NULL;
+    infer_hooks soon = {.deadline_ms = mono_ms() + 150};
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, &soon, &out, &err),
+                     -HDM_E_DEADLINE_EXCEEDED);
+    assert_non_null(strstr(err.msg, "still finishing a request that gave up"));
+    assert_int_equal(fake_count(&fake.s2t_calls), 1);
+    fake_s2t_release();
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, NULL, &out, &err), 0);
+    assert_int_equal(fake_count(&fake.s2t_calls), 2);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(out.result, "segments")), 1);
+    infer_output_clear(&out);
+
+    /* Unloading while one runs waits for it (HailoRT cannot release mid-call). */
+    fake.s2t_block = true;
+    atomic_store(&cancel, false);
+    fake.s2t_cancel_on_start = &cancel;
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, &hooks, &out, &err), -HDM_E_CANCELLED);
+    fake_s2t_release();
+    backend_hailort_ops.unload(b, m);
+    assert_false(fake_flag(&fake.s2t_running));
+    assert_int_equal(fake.open_s2ts, 0);
+    free(audio);
+    backend_hailort_ops.close(b);
+}
+
 /* With the manager's allowed directories, HailoRT is given /proc/self/fd/N
  * of the very file checked beneath them, never the path to open again. */
+/* ---- lanes ----------------------------------------------------------------------- */
+
+static void test_parallel_genai_by_architecture(void **state)
+{
+    (void)state;
+    backend *b = open_ok(NULL);
+    assert_non_null(backend_hailort_ops.parallel_genai);
+    assert_true(backend_hailort_ops.parallel_genai(b)); /* Hailo-10H */
+    backend_hailort_ops.close(b);
+    fake.architecture = "HAILO8L";
+    b = open_ok(NULL);
+    assert_false(backend_hailort_ops.parallel_genai(b));
+    backend_hailort_ops.close(b);
+}
+
+/* The GenAI lane's thread, stopped inside its generation until the dense
+ * lane has run an inference. */
+typedef struct lane_gate {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool generating, dense_done;
+    int deltas;
+} lane_gate;
+
+static void gate_delta(void *ctx, const char *text, size_t len)
+{
+    lane_gate *g = ctx;
+    (void)text;
+    (void)len;
+    pthread_mutex_lock(&g->mu);
+    if (g->deltas++ == 0) {
+        g->generating = true;
+        pthread_cond_broadcast(&g->cv);
+        while (!g->dense_done)
+            pthread_cond_wait(&g->cv, &g->mu);
+    }
+    pthread_mutex_unlock(&g->mu);
+}
+
+typedef struct genai_run {
+    backend *b;
+    backend_model *m;
+    lane_gate *gate;
+    infer_output out;
+    int rc;
+} genai_run;
+
+static void *genai_lane(void *arg)
+{
+    genai_run *r = arg;
+    infer_hooks hooks = {.on_delta = gate_delta, .ctx = r->gate};
+    infer_input in = vlm_input("Describe");
+    r->rc = backend_hailort_ops.infer(r->b, r->m, &in, &hooks, &r->out, NULL);
+    return NULL;
+}
+
+static void test_dense_runs_while_generating(void **state)
+{
+    (void)state;
+    backend *b = open_ok(NULL);
+    model_spec vspec = {.kind = MODEL_VLM, .model_path = p_vlm};
+    model_spec dspec = {.kind = MODEL_DEPTH, .model_path = p_depth};
+    backend_model *vlm = load_ok(b, &vspec, NULL), *depth = load_ok(b, &dspec, NULL);
+    lane_gate gate = {.generating = false};
+    genai_run run = {.b = b, .m = vlm, .gate = &gate};
+    uint8_t px[4 * 6 * 3] = {0};
+    infer_input in = {.kind = MODEL_DEPTH};
+    infer_output out = {0};
+    pthread_t t;
+
+    pthread_mutex_init(&gate.mu, NULL);
+    pthread_cond_init(&gate.cv, NULL);
+    fake.tokens[0] = "A";
+    fake.tokens[1] = " quiet";
+    fake.tokens[2] = " room";
+    fake.n_tokens = 3;
+    assert_int_equal(pthread_create(&t, NULL, genai_lane, &run), 0);
+    pthread_mutex_lock(&gate.mu);
+    while (!gate.generating)
+        pthread_cond_wait(&gate.cv, &gate.mu);
+    pthread_mutex_unlock(&gate.mu);
+
+    /* The generation is in progress on the other thread: nothing in the
+     * backend makes the dense lane wait for it. */
+    in.u.dense.input = u8_tensor(px, 3, (int64_t[]){4, 6, 3});
+    assert_int_equal(backend_hailort_ops.infer(b, depth, &in, NULL, &out, NULL), 0);
+    assert_int_equal(out.n_tensors, 1);
+    infer_output_clear(&out);
+
+    pthread_mutex_lock(&gate.mu);
+    gate.dense_done = true;
+    pthread_cond_broadcast(&gate.cv);
+    pthread_mutex_unlock(&gate.mu);
+    pthread_join(t, NULL);
+    assert_int_equal(run.rc, 0);
+    assert_string_equal(run.out.result->valuestring, "A quiet room");
+    assert_int_equal(gate.deltas, 3);
+    infer_output_clear(&run.out);
+    pthread_cond_destroy(&gate.cv);
+    pthread_mutex_destroy(&gate.mu);
+    backend_hailort_ops.unload(b, depth);
+    backend_hailort_ops.unload(b, vlm);
+    backend_hailort_ops.close(b);
+}
+
 static void test_hef_opened_confined(void **state)
 {
     (void)state;
@@ -858,18 +1791,35 @@ int main(void)
         cmocka_unit_test(test_hef_opened_confined),
         cmocka_unit_test_setup(test_open_without_device, setup),
         cmocka_unit_test_setup(test_open_group, setup),
-        cmocka_unit_test_setup(test_identify_and_cache, setup),
+        cmocka_unit_test_setup(test_status_cached, setup),
+        cmocka_unit_test_setup(test_status_never_waits, setup),
         cmocka_unit_test_setup(test_footprint_measured, setup),
         cmocka_unit_test_setup(test_load_errors, setup),
-        cmocka_unit_test_setup(test_llm_not_built, setup),
         cmocka_unit_test_setup(test_device_lost_and_reset, setup),
+        cmocka_unit_test_setup(test_reset_bounded, setup),
         cmocka_unit_test_setup(test_depth_layouts, setup),
         cmocka_unit_test_setup(test_pose_outputs_by_name, setup),
         cmocka_unit_test_setup(test_clip, setup),
         cmocka_unit_test_setup(test_ocr_batches, setup),
+        cmocka_unit_test_setup(test_output_orders, setup),
+        cmocka_unit_test_setup(test_timeout_keeps_buffers, setup),
+        cmocka_unit_test_setup(test_failed_run_recreates, setup),
+        cmocka_unit_test_setup(test_error_classes, setup),
         cmocka_unit_test_setup(test_vlm_stream_and_stop, setup),
         cmocka_unit_test_setup(test_vlm_frames_cancel_and_errors, setup),
+        cmocka_unit_test_setup(test_vlm_special_tokens, setup),
+        cmocka_unit_test_setup(test_vlm_token_counts, setup),
+        cmocka_unit_test_setup(test_vlm_prefill_cancel, setup),
+        cmocka_unit_test_setup(test_vlm_optimize_memory, setup),
+        cmocka_unit_test_setup(test_genai_errors_by_cause, setup),
+        cmocka_unit_test_setup(test_llm_chat, setup),
+        cmocka_unit_test_setup(test_llm_raw_json_and_slot, setup),
+        cmocka_unit_test_setup(test_llm_refusal_and_cancel, setup),
         cmocka_unit_test_setup(test_whisper, setup),
+        cmocka_unit_test_setup(test_whisper_language, setup),
+        cmocka_unit_test_setup(test_whisper_blocking_call, setup),
+        cmocka_unit_test_setup(test_parallel_genai_by_architecture, setup),
+        cmocka_unit_test_setup(test_dense_runs_while_generating, setup),
     };
     return cmocka_run_group_tests(tests, setup_files, teardown_files);
 }

@@ -92,6 +92,14 @@ static void test_convert(void **state)
 
     assert_int_equal(hrt_order_layout(HRT_ORDER_NCHW), HRT_LAYOUT_CHW);
     assert_int_equal(hrt_order_layout(HRT_ORDER_NHWC), HRT_LAYOUT_HWC);
+    /* FCR and F8CR are NHWC on the host side. */
+    assert_int_equal(hrt_order_layout(HRT_ORDER_FCR), HRT_LAYOUT_HWC);
+    assert_int_equal(hrt_order_layout(HRT_ORDER_F8CR), HRT_LAYOUT_HWC);
+    /* Not images this backend converts to. */
+    assert_int_equal(hrt_order_layout(HRT_ORDER_NC), -1);
+    assert_int_equal(hrt_order_layout(HRT_ORDER_YUY2), -1);
+    assert_int_equal(hrt_order_layout(HRT_ORDER_RGB4), -1);
+    assert_int_equal(hrt_order_layout(HRT_ORDER_NMS_BY_CLASS), -1);
 }
 
 static void test_stream_shape(void **state)
@@ -108,17 +116,20 @@ static void test_stream_shape(void **state)
                             .height = 1,
                             .width = 77,
                             .features = 512,
-                            .type = HRT_TYPE_FLOAT32};
+                            .type = HRT_TYPE_FLOAT32,
+                            .frame_size = 77 * 512 * 4};
     hrt_stream_info depth = {.order = HRT_ORDER_NHWC,
                              .height = 256,
                              .width = 320,
                              .features = 1,
-                             .type = HRT_TYPE_FLOAT32};
+                             .type = HRT_TYPE_FLOAT32,
+                             .frame_size = 256 * 320 * 4};
     hrt_stream_info chw = {.order = HRT_ORDER_NCHW,
                            .height = 20,
                            .width = 30,
                            .features = 56,
-                           .type = HRT_TYPE_FLOAT32};
+                           .type = HRT_TYPE_FLOAT32,
+                           .frame_size = 56 * 20 * 30 * 4};
     hrt_stream_info other = {.order = HRT_ORDER_OTHER, .type = HRT_TYPE_FLOAT32, .frame_size = 400};
 
     /* Per-frame shapes, as HailoRT's Python API (and the original manager) reports them. */
@@ -132,6 +143,67 @@ static void test_stream_shape(void **state)
     assert_true(s[0] == 56 && s[1] == 20 && s[2] == 30);
     assert_int_equal(hrt_stream_shape(&other, s), 1);
     assert_true(s[0] == 100);
+}
+
+/* Issue 22 item 10: every host order HailoRT 5.x gives a model's outputs. */
+static void test_every_order(void **state)
+{
+    (void)state;
+    int64_t s[HDM_MAX_DIMS];
+    const struct {
+        hrt_order order;
+        hrt_type type;
+        uint32_t h, w, f;
+        size_t frame_size;
+        int ndim;
+        int64_t shape[3];
+    } cases[] = {
+        /* FCR/F8CR (yolo heads, most conv outputs): [h,w,c] on the host */
+        {HRT_ORDER_FCR, HRT_TYPE_FLOAT32, 80, 80, 64, 80 * 80 * 64 * 4, 3, {80, 80, 64}},
+        {HRT_ORDER_F8CR, HRT_TYPE_UINT8, 20, 20, 51, 20 * 20 * 51, 3, {20, 20, 51}},
+        /* argmax: [h,w] */
+        {HRT_ORDER_NHW, HRT_TYPE_UINT8, 256, 320, 1, 256 * 320, 2, {256, 320}},
+        {HRT_ORDER_BAYER_RGB, HRT_TYPE_UINT16, 8, 8, 1, 8 * 8 * 2, 3, {8, 8, 1}},
+        {HRT_ORDER_BAYER_RGB12, HRT_TYPE_UINT16, 8, 8, 1, 8 * 8 * 2, 3, {8, 8, 1}},
+        /* NMS lists: flat, floats by class, bytes by score */
+        {HRT_ORDER_NMS_BY_CLASS, HRT_TYPE_FLOAT32, 1, 1, 1, 80 * 501 * 4, 1, {80 * 501}},
+        {HRT_ORDER_NMS_BY_SCORE, HRT_TYPE_UINT8, 1, 1, 1, 2 + 100 * 12, 1, {2 + 100 * 12}},
+        {HRT_ORDER_NMS_BYTE_MASK, HRT_TYPE_UINT8, 1, 1, 1, 4096, 1, {4096}},
+        /* padded rows and YUV planes: flat */
+        {HRT_ORDER_RGB4, HRT_TYPE_UINT8, 3, 5, 3, 3 * 16, 1, {48}},
+        {HRT_ORDER_NV12, HRT_TYPE_UINT8, 4, 4, 3, 4 * 4 * 3 / 2, 1, {24}},
+        /* a packed YUV frame whose bytes the shape holds */
+        {HRT_ORDER_YUY2, HRT_TYPE_UINT8, 4, 4, 2, 32, 3, {4, 4, 2}},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        hrt_stream_info st = {.order = cases[i].order,
+                              .type = cases[i].type,
+                              .height = cases[i].h,
+                              .width = cases[i].w,
+                              .features = cases[i].f,
+                              .frame_size = cases[i].frame_size};
+        assert_int_equal(hrt_stream_shape(&st, s), cases[i].ndim);
+        for (int d = 0; d < cases[i].ndim; d++)
+            assert_int_equal(s[d], cases[i].shape[d]);
+    }
+    /* A shape that does not hold the frame (HailoRT changed its layout): flat. */
+    hrt_stream_info odd = {.order = HRT_ORDER_NHWC,
+                           .type = HRT_TYPE_FLOAT32,
+                           .height = 2,
+                           .width = 2,
+                           .features = 2,
+                           .frame_size = 40};
+    assert_int_equal(hrt_stream_shape(&odd, s), 1);
+    assert_int_equal(s[0], 10);
+    /* Types: the NMS lists only come as bytes. */
+    assert_int_equal(hrt_output_type(HRT_ORDER_NMS_BY_SCORE, HRT_TYPE_FLOAT32), HRT_TYPE_UINT8);
+    assert_int_equal(hrt_output_type(HRT_ORDER_NMS_BYTE_MASK, HRT_TYPE_FLOAT32), HRT_TYPE_UINT8);
+    assert_int_equal(hrt_output_type(HRT_ORDER_NMS_BY_CLASS, HRT_TYPE_FLOAT32), HRT_TYPE_FLOAT32);
+    assert_int_equal(hrt_output_type(HRT_ORDER_FCR, HRT_TYPE_FLOAT32), HRT_TYPE_FLOAT32);
+    /* Names for messages. */
+    assert_string_equal(hrt_order_name(HRT_ORDER_F8CR), "F8CR");
+    assert_string_equal(hrt_order_name(HRT_ORDER_NMS_BY_CLASS), "HAILO_NMS_BY_CLASS");
+    assert_string_equal(hrt_order_name((hrt_order)99), "an order unknown to this backend");
 }
 
 static void test_types(void **state)
@@ -185,8 +257,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_layout_detect), cmocka_unit_test(test_layout_rejects),
         cmocka_unit_test(test_convert),       cmocka_unit_test(test_stream_shape),
-        cmocka_unit_test(test_types),         cmocka_unit_test(test_stream_find),
-        cmocka_unit_test(test_stream_names),
+        cmocka_unit_test(test_every_order),   cmocka_unit_test(test_types),
+        cmocka_unit_test(test_stream_find),   cmocka_unit_test(test_stream_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

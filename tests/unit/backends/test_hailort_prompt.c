@@ -243,6 +243,91 @@ static void test_stop_utf8(void **state)
     hrt_stop_free(&s);
 }
 
+/* Issue 22 item 1: special tokens a model reports are taken only where they
+ * look like markup; every occurrence is removed from a piece. */
+static void test_specials(void **state)
+{
+    (void)state;
+    hrt_specials sp = {0};
+    char out[64];
+    size_t n;
+
+    assert_int_equal(hrt_specials_add(&sp, "<|im_end|>"), 0);
+    assert_int_equal(hrt_specials_add(&sp, "<|im_end|>"), 0); /* known: once */
+    assert_int_equal(sp.n, 1);
+    assert_int_equal(hrt_specials_add(&sp, "\n\n"), 0);          /* ordinary text: never */
+    assert_int_equal(hrt_specials_add(&sp, "a < b"), 0);         /* no closing bracket */
+    assert_int_equal(hrt_specials_add(&sp, "<not special>"), 0); /* blanks inside */
+    assert_int_equal(sp.n, 1);
+    assert_int_equal(hrt_specials_add(&sp, "</s>\n<end_of_turn>"), 0);
+    assert_int_equal(sp.n, 3);
+    assert_int_equal(hrt_specials_add_defaults(&sp), 0);
+    assert_true(sp.n > 10);
+
+    n = hrt_specials_strip(&sp, "Hi<|im_end|>", 12, out);
+    assert_int_equal(n, 2);
+    assert_memory_equal(out, "Hi", 2);
+    n = hrt_specials_strip(&sp, "<|im_start|>a</s>b<end_of_turn>", 31, out);
+    assert_int_equal(n, 2);
+    assert_memory_equal(out, "ab", 2);
+    /* Markup that is not a special token stays: tool calls, HTML. */
+    n = hrt_specials_strip(&sp, "<tool_call>{}<b>x</b>", 21, out);
+    assert_int_equal(n, 21);
+    assert_memory_equal(out, "<tool_call>{}<b>x</b>", 21);
+    /* A token cut at the end of a piece is left as it is. */
+    n = hrt_specials_strip(&sp, "x<|im_e", 7, out);
+    assert_int_equal(n, 7);
+    hrt_specials_free(&sp);
+    assert_int_equal(sp.n, 0);
+    hrt_specials_free(NULL);
+}
+
+/* The llm request as HailoRT LLM's messages and tools; its text for counting. */
+static void test_llm_messages(void **state)
+{
+    (void)state;
+    infer_input in;
+    char **msgs = NULL, **tools = NULL, *text;
+    size_t n = 9, nt = 9;
+    hdm_err err;
+    llm_message m[2] = {{.role = LLM_ROLE_USER, .content = "a"},
+                        {.role = LLM_ROLE_ASSISTANT, .content = "b"}};
+
+    memset(&in, 0, sizeof(in));
+    in.kind = MODEL_LLM;
+    hdm_err_clear(&err);
+    assert_int_equal(hrt_llm_messages(&in, &msgs, &n, &tools, &nt, &err), -HDM_E_BAD_REQUEST);
+    assert_non_null(strstr(err.msg, "messages or prompt required"));
+    in.u.llm.prompt = "raw";
+    assert_int_equal(hrt_llm_messages(&in, &msgs, &n, &tools, &nt, &err), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(nt, 0);
+    assert_null(msgs);
+    text = hrt_llm_prompt_text(&in);
+    assert_string_equal(text, "raw");
+    free(text);
+
+    in.u.llm.prompt = NULL;
+    in.u.llm.messages = m;
+    in.u.llm.n_messages = 2;
+    in.u.llm.tools = cJSON_Parse("[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]");
+    assert_int_equal(hrt_llm_messages(&in, &msgs, &n, &tools, &nt, &err), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(msgs[0], "{\"role\":\"user\",\"content\":\"a\"}");
+    assert_string_equal(msgs[1], "{\"role\":\"assistant\",\"content\":\"b\"}");
+    assert_int_equal(nt, 1);
+    assert_string_equal(tools[0], "{\"type\":\"function\",\"function\":{\"name\":\"f\"}}");
+    text = hrt_llm_prompt_text(&in);
+    assert_string_equal(text, "a\nb");
+    free(text);
+    hrt_strv_free(msgs, n);
+    hrt_strv_free(tools, nt);
+    cJSON_Delete(in.u.llm.tools);
+
+    in.kind = MODEL_VLM;
+    assert_int_equal(hrt_llm_messages(&in, &msgs, &n, &tools, &nt, &err), -HDM_E_BAD_REQUEST);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -255,6 +340,8 @@ int main(void)
         cmocka_unit_test(test_stop_held_then_released),
         cmocka_unit_test(test_stop_earliest_wins),
         cmocka_unit_test(test_stop_utf8),
+        cmocka_unit_test(test_specials),
+        cmocka_unit_test(test_llm_messages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -47,6 +47,26 @@ static void test_device_lost(void **state)
     assert_false(hrt_status_is_device_lost(NULL));
 }
 
+/* Issue 22 item 5: statuses that are not a lost device.  INTERNAL_FAILURE is
+ * HailoRT's own (a chat template refusing a client's messages raises it);
+ * STREAM_ABORT and SHUTDOWN_EVENT_SIGNALED mean a model's streams were shut
+ * down (after a failed run): the model is re-created and a retry works. */
+static void test_not_device_loss(void **state)
+{
+    (void)state;
+    assert_int_equal(hrt_status_code("HAILO_INTERNAL_FAILURE"), HDM_E_INTERNAL);
+    assert_false(hrt_status_is_device_lost("HAILO_INTERNAL_FAILURE"));
+    assert_int_equal(hrt_status_code("HAILO_STREAM_ABORT"), HDM_E_BUSY);
+    assert_false(hrt_status_is_device_lost("HAILO_STREAM_ABORT"));
+    assert_int_equal(hrt_status_code("HAILO_SHUTDOWN_EVENT_SIGNALED"), HDM_E_BUSY);
+    assert_false(hrt_status_is_device_lost("HAILO_SHUTDOWN_EVENT_SIGNALED"));
+    hdm_err err;
+    hdm_err_clear(&err);
+    assert_int_equal(hrt_status_error(&err, 63, "HAILO_STREAM_ABORT", "inference"), -HDM_E_BUSY);
+    assert_non_null(strstr(err.msg, "shut the model's streams down; retry"));
+    assert_non_null(strstr(err.msg, "HAILO_STREAM_ABORT = 63"));
+}
+
 static void test_model_file_problems(void **state)
 {
     (void)state;
@@ -114,6 +134,7 @@ int main(void)
         cmocka_unit_test(test_memory_exhaustion),
         cmocka_unit_test(test_timeout_busy_cancel),
         cmocka_unit_test(test_device_lost),
+        cmocka_unit_test(test_not_device_loss),
         cmocka_unit_test(test_model_file_problems),
         cmocka_unit_test(test_unknown_and_future_names),
         cmocka_unit_test(test_error_message_exhausted),

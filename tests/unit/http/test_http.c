@@ -445,10 +445,13 @@ static const http_route routes[] = {
     {NULL, NULL, NULL, false, false},
 };
 
+static bool chunked_server; /* the next start_server() sets accept_chunked */
+
 static int start_server(fixture *f, const char *token)
 {
     http_config cfg;
     http_config_defaults(&cfg);
+    cfg.accept_chunked = chunked_server;
     cfg.host = "127.0.0.1";
     cfg.port = 0;
     cfg.threads = POOL_THREADS;
@@ -473,6 +476,14 @@ static int setup(void **state)
     start_server(f, NULL);
     *state = f;
     return 0;
+}
+
+static int setup_chunked(void **state)
+{
+    chunked_server = true;
+    int rc = setup(state);
+    chunked_server = false;
+    return rc;
 }
 
 static int setup_auth(void **state)
@@ -634,6 +645,43 @@ static void test_chunked_refused(void **state)
     assert_int_equal(r.status, 411);
     reply_free(&r);
     buf_free(&raw);
+}
+
+/* With accept_chunked (an upload service), a chunked body is read, parsed
+ * and handled as one with a Content-Length, and still counted against
+ * max_body_bytes: 413 once it goes over. */
+static void test_chunked_accepted(void **state)
+{
+    fixture *f = *state;
+    const char *raw = "POST /echo HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+                      "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      "4\r\n{\"k\"\r\n3\r\n:1}\r\n0\r\n\r\n";
+    reply r = exchange(f->port, raw, strlen(raw));
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\"got\":{\"k\":1}"));
+    reply_free(&r);
+
+    buf big = {0};
+    buf_printf(&big, "POST /echo HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+                     "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
+    for (int i = 0; i < 5; i++) { /* 5 x 1000 bytes: over the 4096-byte limit */
+        buf_printf(&big, "3e8\r\n");
+        for (int k = 0; k < 1000; k++)
+            buf_append(&big, " ", 1);
+        buf_printf(&big, "\r\n");
+    }
+    buf_printf(&big, "0\r\n\r\n");
+    r = exchange(f->port, (const char *)big.data, big.len);
+    assert_int_equal(r.status, 413);
+    reply_free(&r);
+    buf_free(&big);
+
+    /* Other transfer codings stay refused. */
+    raw = "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+          "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n";
+    r = exchange(f->port, raw, strlen(raw));
+    assert_int_equal(r.status, 501);
+    reply_free(&r);
 }
 
 static void test_error_hook(void **state)
@@ -1635,6 +1683,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_json, setup, teardown),
         cmocka_unit_test_setup_teardown(test_413_before_body, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chunked_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_chunked_accepted, setup_chunked, teardown),
         cmocka_unit_test_setup_teardown(test_error_hook, setup, teardown),
         cmocka_unit_test_setup_teardown(test_error_hook_shapes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_auth, setup_auth, teardown),

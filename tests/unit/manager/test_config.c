@@ -1,8 +1,9 @@
 /*
  * test_config.c - the manager's settings table (src/manager/config.c):
  * defaults, the file / environment / flag layers and their order, the
- * original manager's spellings (--socket-path, 0o660, bare ports), and
- * the "file:line: message" and "WHERE: message" error texts.
+ * original manager's spellings (--socket-path, 0o660, bare ports), the
+ * lanes setting (parallel_genai), and the "file:line: message" and
+ * "WHERE: message" error texts.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,6 +26,7 @@ static const char *const env_names[] = {
     "HAILO_DEVICE_GROUP_ID",
     "HAILO_DEVICE_MAX_MESSAGE_BYTES",
     "HAILO_DEVICE_MAX_EVICTIONS",
+    "HAILO_DEVICE_PARALLEL_GENAI",
 };
 
 static int clear_env(void **state)
@@ -201,10 +203,50 @@ static void test_error_texts(void **state)
     config_free(&cfg);
 }
 
+/* parallel_genai: auto by default; file, environment and flag in their
+ * order; YAML's booleans mean on/off; anything else is named. */
+static void test_parallel_genai(void **state)
+{
+    (void)state;
+    manager_config cfg;
+    hdm_err err;
+    const char *plain[] = {"hdm"};
+    assert_int_equal(load(&cfg, &err, 1, plain), 0);
+    assert_int_equal(cfg.parallel_genai, CONFIG_PARALLEL_AUTO);
+    config_free(&cfg);
+
+    const char *path = write_yaml("parallel_genai: off\n");
+    const char *file[] = {"hdm", "--config", path};
+    assert_int_equal(load(&cfg, &err, 3, file), 0);
+    assert_int_equal(cfg.parallel_genai, CONFIG_PARALLEL_OFF);
+    config_free(&cfg);
+
+    setenv("HAILO_DEVICE_PARALLEL_GENAI", "true", 1);
+    assert_int_equal(load(&cfg, &err, 3, file), 0);
+    assert_int_equal(cfg.parallel_genai, CONFIG_PARALLEL_ON); /* environment over file */
+    config_free(&cfg);
+
+    const char *flag[] = {"hdm", "--config", path, "--parallel-genai", "auto"};
+    assert_int_equal(load(&cfg, &err, 5, flag), 0);
+    assert_int_equal(cfg.parallel_genai, CONFIG_PARALLEL_AUTO); /* flag over both */
+    config_free(&cfg);
+    unsetenv("HAILO_DEVICE_PARALLEL_GENAI");
+    unlink(path);
+
+    path = write_yaml("log_level: info\nparallel_genai: sometimes\n");
+    const char *bad[] = {"hdm", "--config", path};
+    assert_true(load(&cfg, &err, 3, bad) < 0);
+    assert_non_null(strstr(err.msg, ":2:"));
+    assert_non_null(strstr(err.msg, "'sometimes' is not auto, on or off"));
+    config_free(&cfg);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_defaults, clear_env),
+        cmocka_unit_test_setup(test_parallel_genai, clear_env),
         cmocka_unit_test_setup(test_layers_in_order, clear_env),
         cmocka_unit_test_setup(test_original_spellings, clear_env),
         cmocka_unit_test_setup(test_error_texts, clear_env),

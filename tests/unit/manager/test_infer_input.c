@@ -334,6 +334,21 @@ static void test_whisper(void **state)
     j = new_job(MODEL_WHISPER);
     assert_int_equal(parse(j, "{\"audio\": [1], \"language\": \"e n\"}", &err), -HDM_E_BAD_REQUEST);
     job_free(j);
+
+    /* No language, or null, is "detect it" (empty), never a forced "en":
+     * a translation from an unnamed language must reach the model as such. */
+    j = new_job(MODEL_WHISPER);
+    assert_int_equal(parse(j, "{\"audio\": [1], \"task\": \"translate\"}", &err), 0);
+    assert_string_equal(j->input.u.whisper.language, "");
+    assert_int_equal(j->input.u.whisper.task, WHISPER_TRANSLATE);
+    job_free(j);
+    j = new_job(MODEL_WHISPER);
+    assert_int_equal(parse(j, "{\"audio\": [1], \"language\": null}", &err), 0);
+    assert_string_equal(j->input.u.whisper.language, "");
+    job_free(j);
+    j = new_job(MODEL_WHISPER);
+    assert_int_equal(parse(j, "{\"audio\": [1], \"language\": \"\"}", &err), -HDM_E_BAD_REQUEST);
+    job_free(j);
 }
 
 static void test_ocr_and_dense(void **state)

@@ -3,7 +3,12 @@
  * fake backend defined here: loads, LRU eviction on the device's
  * resource-exhausted error with bounded retries, proactive eviction by
  * footprint, pinning, GenAI swap, keep-alive expiry, the runtime reset after
- * repeated device errors, status forms and metrics.
+ * repeated device errors, status forms and metrics; and two workers (lanes)
+ * sharing it: an eviction that waits for the other lane's model, a wait
+ * that gives up on cancel or deadline, no double load, inference during
+ * another lane's load, the reset waiting for the other lane, and the
+ * worker's two lanes running at once.  Threads meet at gates the fake
+ * device stops at; the tests wait for states, never for fixed times.
  *
  * The fake device has `total` bytes; a model's footprint is the number after
  * the last '-' in its path, in MiB ("/m/a-400" takes 400 MiB).
@@ -25,6 +30,57 @@
 #include "manager/worker.h"
 
 #define MB (1024ull * 1024ull)
+
+/* ---- gates: the fake device stops a call here while a test holds it ---- */
+
+typedef struct gate {
+    bool armed, arrived, open;
+    model_kind kind; /* only calls for a model of this kind stop */
+} gate;
+
+static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
+static gate load_gate, infer_gate;
+
+static void gate_arm(gate *g, model_kind kind)
+{
+    pthread_mutex_lock(&gate_mu);
+    *g = (gate){.armed = true, .kind = kind};
+    pthread_mutex_unlock(&gate_mu);
+}
+
+static void gate_pass(gate *g, model_kind kind)
+{
+    pthread_mutex_lock(&gate_mu);
+    if (g->armed && g->kind == kind) {
+        g->arrived = true;
+        pthread_cond_broadcast(&gate_cv);
+        while (!g->open)
+            pthread_cond_wait(&gate_cv, &gate_mu);
+    }
+    pthread_mutex_unlock(&gate_mu);
+}
+
+static void gate_open(gate *g)
+{
+    pthread_mutex_lock(&gate_mu);
+    g->open = true;
+    pthread_cond_broadcast(&gate_cv);
+    pthread_mutex_unlock(&gate_mu);
+}
+
+static void gate_wait_arrived(gate *g)
+{
+    int64_t until = mono_ms() + 20000;
+    pthread_mutex_lock(&gate_mu);
+    while (!g->arrived) {
+        assert_true(mono_ms() < until);
+        pthread_mutex_unlock(&gate_mu);
+        sleep_ms(1);
+        pthread_mutex_lock(&gate_mu);
+    }
+    pthread_mutex_unlock(&gate_mu);
+}
 
 /* ---- the fake backend ---- */
 
@@ -72,6 +128,7 @@ static int fake_load(backend *b, const model_spec *spec, backend_model **out, ui
     uint64_t need = path_footprint(spec->model_path);
     bool genai = model_kind_is_genai(spec->kind);
 
+    gate_pass(&load_gate, spec->kind);
     if (b->fail_device > 0) {
         b->fail_device--;
         return hdm_err_set(err, HDM_E_DEVICE_ERROR, "fake device lost");
@@ -106,7 +163,7 @@ static int fake_infer(backend *b, backend_model *m, const infer_input *in, const
                       infer_output *out, hdm_err *err)
 {
     (void)m;
-    (void)in;
+    gate_pass(&infer_gate, in->kind);
     b->infers++;
     if (b->infer_device_errors > 0) {
         b->infer_device_errors--;
@@ -165,6 +222,8 @@ static int setup(void **state)
     dev.total = 1000 * MB;
     dev.report_footprint = true;
     reg = NULL;
+    memset(&load_gate, 0, sizeof load_gate);
+    memset(&infer_gate, 0, sizeof infer_gate);
     return 0;
 }
 
@@ -234,6 +293,15 @@ static int infer_once(model_kind kind, const char *path, hdm_err *err)
     return rc;
 }
 
+/* unload_model of (kind, path), as the worker runs it. */
+static int unload(model_kind kind, const char *path, bool *was, hdm_err *err)
+{
+    job *j = mk_job(JOB_UNLOAD, kind, path, NAN);
+    int rc = registry_unload(reg, j, was, err);
+    job_free(j);
+    return rc;
+}
+
 static bool resident(model_kind kind, const char *path)
 {
     return registry_is_resident(reg, kind, path);
@@ -281,9 +349,9 @@ static void test_load_already_loaded_unload(void **state)
     assert_true(cJSON_GetObjectItem(mem, "used_bytes")->valuedouble == 300.0 * MB);
     cJSON_Delete(st);
 
-    assert_int_equal(registry_unload(reg, MODEL_CLIP, "/m/clip-300", &was, &err), 0);
+    assert_int_equal(unload(MODEL_CLIP, "/m/clip-300", &was, &err), 0);
     assert_true(was);
-    assert_int_equal(registry_unload(reg, MODEL_CLIP, "/m/clip-300", &was, &err), 0);
+    assert_int_equal(unload(MODEL_CLIP, "/m/clip-300", &was, &err), 0);
     assert_false(was);
     assert_int_equal(dev.unloads, 1);
 }
@@ -376,7 +444,7 @@ static void test_learned_footprint_used_next_time(void **state)
     dev.report_total = true; /* memory size from identify */
     mk_registry(0, 0, 3);
     assert_int_equal(use(MODEL_CLIP, "/m/a-600", NAN, NULL, &err), 0);
-    assert_int_equal(registry_unload(reg, MODEL_CLIP, "/m/a-600", &was, &err), 0);
+    assert_int_equal(unload(MODEL_CLIP, "/m/a-600", &was, &err), 0);
     assert_int_equal(use(MODEL_DEPTH, "/m/b-600", NAN, NULL, &err), 0);
     /* a's footprint was learned: b is evicted first, no device refusal. */
     assert_int_equal(use(MODEL_CLIP, "/m/a-600", NAN, NULL, &err), 0);
@@ -620,7 +688,7 @@ static void test_worker_runs_jobs(void **state)
     mk_registry(0, 3, 3);
     sched_config_defaults(&scfg);
     assert_int_equal(sched_new(&scfg, w_complete, w_resident, reg, &s), 0);
-    assert_int_equal(worker_start(s, reg, &hooks, &w), 0);
+    assert_int_equal(worker_start(s, reg, &hooks, false, &w), 0);
 
     job *l1 = mk_job(JOB_LOAD, MODEL_CLIP, "/m/a-100", NAN);
     job *l2 = mk_job(JOB_LOAD, MODEL_CLIP, "/m/a-100", NAN);
@@ -659,6 +727,321 @@ static void test_worker_runs_jobs(void **state)
         job_free(all[i]);
 }
 
+/* ---- two workers ---- */
+
+/* A worker of another lane: acquires its model, says so, holds it until
+ * told, releases it. */
+typedef struct holder {
+    pthread_t t;
+    job *j;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool held, let_go;
+    int rc;
+} holder;
+
+static void *holder_main(void *arg)
+{
+    holder *h = arg;
+    reg_model *m = NULL;
+    bool ln;
+    hdm_err err = {0};
+    h->rc = registry_acquire(reg, h->j, &m, &ln, &err);
+    pthread_mutex_lock(&h->mu);
+    h->held = true;
+    pthread_cond_broadcast(&h->cv);
+    while (!h->let_go)
+        pthread_cond_wait(&h->cv, &h->mu);
+    pthread_mutex_unlock(&h->mu);
+    if (h->rc == 0)
+        registry_release(reg, m, h->j);
+    return NULL;
+}
+
+static void hold(holder *h, model_kind kind, const char *path)
+{
+    h->j = mk_job(JOB_INFER, kind, path, NAN);
+    pthread_mutex_init(&h->mu, NULL);
+    pthread_cond_init(&h->cv, NULL);
+    h->held = h->let_go = false;
+    assert_int_equal(pthread_create(&h->t, NULL, holder_main, h), 0);
+    pthread_mutex_lock(&h->mu);
+    while (!h->held)
+        pthread_cond_wait(&h->cv, &h->mu);
+    pthread_mutex_unlock(&h->mu);
+    assert_int_equal(h->rc, 0);
+}
+
+static void let_go(holder *h)
+{
+    pthread_mutex_lock(&h->mu);
+    h->let_go = true;
+    pthread_cond_broadcast(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+    pthread_join(h->t, NULL);
+    pthread_cond_destroy(&h->cv);
+    pthread_mutex_destroy(&h->mu);
+    job_free(h->j);
+}
+
+/* A worker that acquires (perhaps waiting), then releases at once. */
+typedef struct acquirer {
+    pthread_t t;
+    job *j;
+    bool infer; /* run one inference between acquire and release */
+    int rc;
+    bool loaded_now;
+    hdm_err err;
+    atomic_bool done;
+} acquirer;
+
+static void *acquirer_main(void *arg)
+{
+    acquirer *a = arg;
+    reg_model *m = NULL;
+    a->rc = registry_acquire(reg, a->j, &m, &a->loaded_now, &a->err);
+    if (a->rc == 0 && a->infer) {
+        infer_output out = {0};
+        a->rc = registry_infer(reg, m, a->j, NULL, &out, &a->err);
+        infer_output_clear(&out);
+    }
+    if (m)
+        registry_release(reg, m, a->j);
+    atomic_store(&a->done, true);
+    return NULL;
+}
+
+/* deadline_ms: the job's (0 none), fixed before the thread starts. */
+static void acquire_async_until(acquirer *a, job_action action, model_kind kind, const char *path,
+                                int64_t deadline_ms)
+{
+    memset(a, 0, sizeof *a);
+    a->j = mk_job(action, kind, path, NAN);
+    a->j->received_ms = mono_ms();
+    a->j->deadline_ms = deadline_ms;
+    a->infer = action == JOB_INFER;
+    atomic_init(&a->done, false);
+    assert_int_equal(pthread_create(&a->t, NULL, acquirer_main, a), 0);
+}
+
+static void acquire_async(acquirer *a, job_action action, model_kind kind, const char *path)
+{
+    acquire_async_until(a, action, kind, path, 0);
+}
+
+static void acquire_join(acquirer *a)
+{
+    pthread_join(a->t, NULL);
+    job_free(a->j);
+}
+
+/* The loaded_models entry of path in status, or NULL (caller frees st). */
+static const cJSON *status_model(cJSON *st, const char *path)
+{
+    const cJSON *m;
+    cJSON_ArrayForEach(m, cJSON_GetObjectItem(st, "loaded_models"))
+    {
+        if (strcmp(cJSON_GetObjectItem(m, "model_path")->valuestring, path) == 0)
+            return m;
+    }
+    return NULL;
+}
+
+static bool is_draining(const char *path)
+{
+    cJSON *st = status(false);
+    const cJSON *m = status_model(st, path);
+    bool v = m && cJSON_IsTrue(cJSON_GetObjectItem(m, "draining"));
+    cJSON_Delete(st);
+    return v;
+}
+
+#define WAIT_FOR(cond)                                                                             \
+    do {                                                                                           \
+        int64_t until_ = mono_ms() + 20000;                                                        \
+        while (!(cond)) {                                                                          \
+            assert_true(mono_ms() < until_);                                                       \
+            sleep_ms(1);                                                                           \
+        }                                                                                          \
+    } while (0)
+
+/* The dense lane must evict the VLM the GenAI lane is streaming from: it
+ * marks it draining (nobody else gets it) and waits for its release. */
+static void test_eviction_waits_for_other_lane(void **state)
+{
+    (void)state;
+    holder g;
+    acquirer d, late;
+    dev.estimate = true;
+    mk_registry(1000 * MB, 3, 3);
+    hold(&g, MODEL_VLM, "/m/vlm-700");
+    acquire_async(&d, JOB_LOAD, MODEL_DEPTH, "/m/depth-500");
+    WAIT_FOR(is_draining("/m/vlm-700"));
+    assert_false(atomic_load(&d.done));
+    /* Another job for the VLM waits too instead of taking the draining model. */
+    acquire_async(&late, JOB_INFER, MODEL_VLM, "/m/vlm-700");
+    let_go(&g);
+    acquire_join(&d);
+    assert_int_equal(d.rc, 0);
+    assert_true(d.loaded_now);
+    acquire_join(&late);
+    /* The late VLM job reloaded it, evicting the (idle) depth model. */
+    assert_int_equal(late.rc, 0);
+    assert_true(resident(MODEL_VLM, "/m/vlm-700"));
+    assert_false(resident(MODEL_DEPTH, "/m/depth-500"));
+    assert_int_equal(dev.loads, 3);
+    assert_int_equal(dev.unloads, 2);
+    cJSON *st = status(false);
+    assert_int_equal(cJSON_GetObjectItem(st, "total_lru_evictions")->valueint, 2);
+    cJSON_Delete(st);
+}
+
+/* A waiting load gives up on its job's cancel and deadline, and leaves the
+ * other lane's model as it was. */
+static void test_waiting_load_cancel_and_deadline(void **state)
+{
+    (void)state;
+    holder g;
+    acquirer d;
+    dev.estimate = true;
+    mk_registry(1000 * MB, 3, 3);
+    hold(&g, MODEL_VLM, "/m/vlm-700");
+
+    acquire_async(&d, JOB_LOAD, MODEL_DEPTH, "/m/depth-500");
+    WAIT_FOR(is_draining("/m/vlm-700"));
+    atomic_store(&d.j->cancelled, true);
+    acquire_join(&d);
+    assert_int_equal(d.rc, -HDM_E_CANCELLED);
+    assert_non_null(strstr(d.err.msg, "cancelled"));
+    assert_false(is_draining("/m/vlm-700"));
+
+    /* Its deadline passes while it waits for the VLM (the only thing it can
+     * wait for here). */
+    acquire_async_until(&d, JOB_LOAD, MODEL_DEPTH, "/m/depth-500", mono_ms() + 100);
+    acquire_join(&d);
+    assert_int_equal(d.rc, -HDM_E_DEADLINE_EXCEEDED);
+    assert_non_null(strstr(d.err.msg, "deadline exceeded"));
+    assert_non_null(strstr(d.err.msg, "a model in use by another lane"));
+    assert_false(is_draining("/m/vlm-700"));
+
+    /* The VLM was never touched: still resident, still in use, usable. */
+    cJSON *st = status(false);
+    assert_int_equal(cJSON_GetObjectItem(status_model(st, "/m/vlm-700"), "in_use")->valueint, 1);
+    cJSON_Delete(st);
+    let_go(&g);
+    assert_int_equal(dev.unloads, 0);
+    assert_false(resident(MODEL_DEPTH, "/m/depth-500"));
+}
+
+/* Two lanes wanting the same model while it loads: loaded once. */
+static void test_no_double_load(void **state)
+{
+    (void)state;
+    acquirer a, b;
+    mk_registry(0, 3, 3);
+    gate_arm(&load_gate, MODEL_CLIP);
+    acquire_async(&a, JOB_LOAD, MODEL_CLIP, "/m/clip-100");
+    gate_wait_arrived(&load_gate);
+    acquire_async(&b, JOB_INFER, MODEL_CLIP, "/m/clip-100");
+    gate_open(&load_gate);
+    acquire_join(&a);
+    acquire_join(&b);
+    assert_int_equal(a.rc, 0);
+    assert_int_equal(b.rc, 0);
+    assert_true(a.loaded_now);
+    assert_false(b.loaded_now);
+    assert_int_equal(dev.loads, 1);
+    assert_int_equal(dev.infers, 1);
+}
+
+/* A resident model runs while the other lane loads (a load takes seconds). */
+static void test_infer_during_other_lane_load(void **state)
+{
+    (void)state;
+    acquirer loader;
+    hdm_err err = {0};
+    mk_registry(0, 3, 3);
+    assert_int_equal(use(MODEL_DEPTH, "/m/depth-100", NAN, NULL, &err), 0);
+    gate_arm(&load_gate, MODEL_VLM);
+    acquire_async(&loader, JOB_LOAD, MODEL_VLM, "/m/vlm-300");
+    gate_wait_arrived(&load_gate);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(infer_once(MODEL_DEPTH, "/m/depth-100", &err), 0);
+    assert_false(atomic_load(&loader.done));
+    gate_open(&load_gate);
+    acquire_join(&loader);
+    assert_int_equal(loader.rc, 0);
+    assert_int_equal(dev.infers, 3);
+}
+
+/* Repeated device errors on one lane: the reset waits until the other
+ * lane's model is released, and new work waits for the reset. */
+static void test_reset_waits_for_other_lane(void **state)
+{
+    (void)state;
+    holder g;
+    acquirer next;
+    hdm_err err = {0};
+    mk_registry(0, 3, 1);
+    assert_int_equal(use(MODEL_DEPTH, "/m/depth-100", NAN, NULL, &err), 0);
+    hold(&g, MODEL_VLM, "/m/vlm-300");
+    dev.infer_device_errors = 1;
+    assert_int_equal(infer_once(MODEL_DEPTH, "/m/depth-100", &err), -HDM_E_DEVICE_ERROR);
+    assert_int_equal(dev.resets, 0); /* the VLM is in use: not yet */
+    assert_true(resident(MODEL_VLM, "/m/vlm-300"));
+    acquire_async(&next, JOB_INFER, MODEL_DEPTH, "/m/depth-100");
+    let_go(&g); /* its release runs the reset: nothing is in use any more */
+    acquire_join(&next);
+    assert_int_equal(dev.resets, 1);
+    assert_false(resident(MODEL_VLM, "/m/vlm-300"));
+    /* The waiting job ran after the reset, on a freshly loaded model. */
+    assert_int_equal(next.rc, 0);
+    assert_true(next.loaded_now);
+    assert_int_equal(dev.unloads, 2);
+}
+
+/* The worker's lanes run at once: a dense job completes while a GenAI job
+ * is stopped inside the device. */
+static void test_worker_lanes_run_in_parallel(void **state)
+{
+    (void)state;
+    sched_config scfg;
+    sched *s = NULL;
+    worker *w = NULL;
+    worker_hooks hooks = {.complete = w_complete, .delta = w_delta, .ctx = NULL};
+
+    n_wdone = n_deltas = 0;
+    mk_registry(0, 3, 3);
+    sched_config_defaults(&scfg);
+    scfg.parallel_lanes = true;
+    assert_int_equal(sched_new(&scfg, w_complete, w_resident, reg, &s), 0);
+    assert_int_equal(worker_start(s, reg, &hooks, true, &w), 0);
+    assert_int_equal(worker_lanes(w), 2);
+
+    gate_arm(&infer_gate, MODEL_VLM);
+    job *gen = mk_job(JOB_INFER, MODEL_VLM, "/m/vlm-300", NAN);
+    job *dense = mk_job(JOB_INFER, MODEL_DEPTH, "/m/depth-100", NAN);
+    gen->input.kind = MODEL_VLM;
+    dense->input.kind = MODEL_DEPTH;
+    gen->received_ms = dense->received_ms = mono_ms();
+    assert_int_equal(sched_submit(s, gen), 0);
+    gate_wait_arrived(&infer_gate);
+    assert_int_equal(sched_running_count(s), 1);
+    assert_int_equal(sched_submit(s, dense), 0);
+    wait_done(1); /* the dense job, while the generation is held */
+    assert_ptr_equal(wdone[0], dense);
+    assert_int_equal(dense->rc, 0);
+    gate_open(&infer_gate);
+    wait_done(2);
+    assert_string_equal(gen->out.result->valuestring, "fake result");
+
+    sched_shutdown(s);
+    worker_stop(w);
+    sched_free(s);
+    job_free(gen);
+    job_free(dense);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -675,6 +1058,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reset_failure_keeps_reason, setup, teardown),
         cmocka_unit_test_setup_teardown(test_device_status_form_and_metrics, setup, teardown),
         cmocka_unit_test_setup_teardown(test_worker_runs_jobs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_eviction_waits_for_other_lane, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_waiting_load_cancel_and_deadline, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_double_load, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_infer_during_other_lane_load, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reset_waits_for_other_lane, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_worker_lanes_run_in_parallel, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

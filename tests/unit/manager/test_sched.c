@@ -2,7 +2,9 @@
  * test_sched.c - the scheduler on its own: priority order, aging,
  * round-robin between clients, deadlines, busy bounds, cancellation,
  * affinity bounds, FIFO mode, shutdown, per-client default priorities,
- * status and metrics.  Residency comes from a fake callback.
+ * status and metrics, and the lanes (each taker takes only its lanes' jobs
+ * and is woken only for them; running jobs and busy estimates per lane).
+ * Residency comes from a fake callback.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -317,10 +319,10 @@ static void test_cancel_by_connection(void **state)
     job *r = mk(9, "c", PRIO_NORMAL, "/m/x", "run");
     assert_int_equal(sched_submit(s, r), 0);
     assert_ptr_equal(sched_next(s, 0), r);
-    sched_set_running(s, r);
+    sched_running_begin(s, r);
     assert_int_equal(sched_cancel_conn(s, 9), 0);
     assert_true(atomic_load(&r->cancelled));
-    sched_set_running(s, NULL);
+    sched_running_end(s, r);
     job_free(r);
     sched_free(s);
 }
@@ -352,10 +354,10 @@ static void test_cancel_by_request_id(void **state)
 
     job *r = sched_next(s, 0);
     assert_string_equal(r->request_id->valuestring, "keep");
-    sched_set_running(s, r);
+    sched_running_begin(s, r);
     assert_int_equal(cancel(s, 1, "keep"), 0);
     assert_true(atomic_load(&r->cancelled));
-    sched_set_running(s, NULL);
+    sched_running_end(s, r);
     assert_int_equal(cancel(s, 1, "keep"), -HDM_E_NOT_FOUND);
     job_free(r);
     sched_free(s);
@@ -619,6 +621,175 @@ static void test_status_and_metrics(void **state)
     sched_free(s);
 }
 
+/* ---- lanes ---- */
+
+static const unsigned DENSE = 1u << SCHED_LANE_DENSE, GENAI = 1u << SCHED_LANE_GENAI;
+
+static job *mk_kind(uint64_t conn, const char *client, model_kind kind, const char *rid)
+{
+    job *j = mk(conn, client, PRIO_NORMAL, "/m/x", rid);
+    j->kind = kind;
+    return j;
+}
+
+static void test_lanes_take_their_own_jobs(void **state)
+{
+    (void)state;
+    sched *s = mk_sched(SCHED_FAIR, 0);
+    job *probe = mk_kind(1, "a", MODEL_WHISPER, "probe");
+    assert_int_equal(sched_job_lane(probe), SCHED_LANE_GENAI);
+    probe->kind = MODEL_OCR;
+    assert_int_equal(sched_job_lane(probe), SCHED_LANE_DENSE);
+    job_free(probe);
+    assert_int_equal(sched_submit(s, mk_kind(1, "a", MODEL_VLM, "v1")), 0);
+    assert_int_equal(sched_submit(s, mk_kind(1, "a", MODEL_CLIP, "c1")), 0);
+    assert_int_equal(sched_submit(s, mk_kind(1, "a", MODEL_WHISPER, "w1")), 0);
+    assert_int_equal(sched_submit(s, mk_kind(1, "a", MODEL_DEPTH, "d1")), 0);
+
+    job *j = sched_next_lanes(s, DENSE, 0);
+    assert_string_equal(j->request_id->valuestring, "c1");
+    job_free(j);
+    j = sched_next_lanes(s, GENAI, 0);
+    assert_string_equal(j->request_id->valuestring, "v1");
+    job_free(j);
+    j = sched_next_lanes(s, DENSE, 0);
+    assert_string_equal(j->request_id->valuestring, "d1");
+    job_free(j);
+    assert_null(sched_next_lanes(s, DENSE, 0)); /* only the GenAI job is left */
+    cJSON *st = cJSON_CreateObject();
+    sched_status_json(s, st);
+    cJSON *by_lane = cJSON_GetObjectItem(st, "queue_by_lane");
+    assert_int_equal(cJSON_GetObjectItem(by_lane, "genai")->valueint, 1);
+    assert_int_equal(cJSON_GetObjectItem(by_lane, "dense")->valueint, 0);
+    cJSON_Delete(st);
+    j = sched_next(s, 0); /* every lane */
+    assert_string_equal(j->request_id->valuestring, "w1");
+    job_free(j);
+    sched_free(s);
+}
+
+typedef struct taker {
+    sched *s;
+    unsigned lanes;
+    job *got;
+    atomic_bool returned;
+} taker;
+
+static void *taker_main(void *arg)
+{
+    taker *t = arg;
+    t->got = sched_next_lanes(t->s, t->lanes, -1);
+    atomic_store(&t->returned, true);
+    return NULL;
+}
+
+/* A job wakes a taker of its lane; the other lane's taker sleeps on. */
+static void test_submit_wakes_the_right_lane(void **state)
+{
+    (void)state;
+    sched *s = mk_sched(SCHED_FAIR, 0);
+    taker g = {.s = s, .lanes = GENAI}, d = {.s = s, .lanes = DENSE};
+    pthread_t tg, td;
+    atomic_init(&g.returned, false);
+    atomic_init(&d.returned, false);
+    assert_int_equal(pthread_create(&tg, NULL, taker_main, &g), 0);
+    assert_int_equal(pthread_create(&td, NULL, taker_main, &d), 0);
+
+    assert_int_equal(sched_submit(s, mk_kind(1, "a", MODEL_POSE, "p1")), 0);
+    pthread_join(td, NULL);
+    assert_string_equal(d.got->request_id->valuestring, "p1");
+    assert_false(atomic_load(&g.returned));
+    assert_int_equal(sched_submit(s, mk_kind(1, "a", MODEL_VLM, "v1")), 0);
+    pthread_join(tg, NULL);
+    assert_string_equal(g.got->request_id->valuestring, "v1");
+    job_free(d.got);
+    job_free(g.got);
+
+    /* Shutdown wakes every taker. */
+    g.got = NULL;
+    atomic_store(&g.returned, false);
+    assert_int_equal(pthread_create(&tg, NULL, taker_main, &g), 0);
+    sched_shutdown(s);
+    pthread_join(tg, NULL);
+    assert_null(g.got);
+    sched_free(s);
+}
+
+static void test_running_per_lane(void **state)
+{
+    (void)state;
+    sched *s = mk_sched(SCHED_FAIR, 0);
+    job *v = mk_kind(1, "a", MODEL_VLM, "v");
+    job *c = mk_kind(2, "b", MODEL_CLIP, "c");
+    assert_int_equal(sched_submit(s, v), 0);
+    assert_int_equal(sched_submit(s, c), 0);
+    assert_ptr_equal(sched_next_lanes(s, GENAI, 0), v);
+    assert_ptr_equal(sched_next_lanes(s, DENSE, 0), c);
+    sched_running_begin(s, v);
+    sched_running_begin(s, c);
+    assert_int_equal(sched_running_count(s), 2);
+    cJSON *st = cJSON_CreateObject();
+    sched_status_json(s, st);
+    cJSON *sch = cJSON_GetObjectItem(st, "scheduler");
+    assert_int_equal(cJSON_GetObjectItem(sch, "running")->valueint, 2);
+    cJSON *rl = cJSON_GetObjectItem(sch, "running_by_lane");
+    assert_int_equal(cJSON_GetObjectItem(rl, "genai")->valueint, 1);
+    assert_int_equal(cJSON_GetObjectItem(rl, "dense")->valueint, 1);
+    cJSON_Delete(st);
+
+    /* Cancel reaches a running job of either lane. */
+    assert_int_equal(sched_cancel_conn(s, 2), 0);
+    assert_true(atomic_load(&c->cancelled));
+    assert_false(atomic_load(&v->cancelled));
+    assert_true(sched_cancel_running(s)); /* stopping: every running job */
+    assert_true(atomic_load(&v->cancelled));
+    sched_running_end(s, c);
+    sched_running_end(s, v);
+    assert_int_equal(sched_running_count(s), 0);
+    assert_false(sched_cancel_running(s));
+    job_free(v);
+    job_free(c);
+    sched_free(s);
+}
+
+/* With parallel lanes, a lane's busy estimate counts only that lane's queue
+ * and service times. */
+static void test_busy_estimate_per_lane(void **state)
+{
+    (void)state;
+    sched_config cfg;
+    sched *s = NULL;
+    sched_config_defaults(&cfg);
+    cfg.max_queue = 4;
+    cfg.parallel_lanes = true;
+    assert_int_equal(sched_new(&cfg, on_complete, is_resident, NULL, &s), 0);
+    job *g = mk_kind(1, "g", MODEL_VLM, "g0");
+    assert_int_equal(sched_submit(s, g), 0);
+    assert_ptr_equal(sched_next_lanes(s, GENAI, 0), g);
+    sched_record_service(s, g, 10000); /* generations are long */
+    job_free(g);
+    job *d = mk_kind(2, "d", MODEL_CLIP, "d0");
+    assert_int_equal(sched_submit(s, d), 0);
+    assert_ptr_equal(sched_next_lanes(s, DENSE, 0), d);
+    sched_record_service(s, d, 10); /* dense jobs short */
+    job_free(d);
+    for (int i = 0; i < 3; i++) {
+        char rid[8];
+        snprintf(rid, sizeof rid, "g%d", i + 1);
+        assert_int_equal(sched_submit(s, mk_kind(1, "g", MODEL_VLM, rid)), 0);
+    }
+    assert_int_equal(sched_submit(s, mk_kind(2, "d", MODEL_CLIP, "d1")), 0);
+    job *gx = mk_kind(3, "x", MODEL_VLM, "gx"), *dx = mk_kind(3, "x", MODEL_CLIP, "dx");
+    assert_int_equal(sched_submit(s, gx), -HDM_E_BUSY);
+    assert_int_equal(sched_submit(s, dx), -HDM_E_BUSY);
+    /* Three generations queued at ~10 s each, one dense job at 10 ms. */
+    assert_true(gx->retry_after_ms >= 3 * 9000);
+    assert_true(dx->retry_after_ms < 1000);
+    job_free(gx);
+    job_free(dx);
+    sched_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -639,6 +810,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_shutdown, reset, free_done),
         cmocka_unit_test_setup_teardown(test_client_default_priority, reset, free_done),
         cmocka_unit_test_setup_teardown(test_bad_config, reset, free_done),
+        cmocka_unit_test_setup_teardown(test_lanes_take_their_own_jobs, reset, free_done),
+        cmocka_unit_test_setup_teardown(test_submit_wakes_the_right_lane, reset, free_done),
+        cmocka_unit_test_setup_teardown(test_running_per_lane, reset, free_done),
+        cmocka_unit_test_setup_teardown(test_busy_estimate_per_lane, reset, free_done),
         cmocka_unit_test_setup_teardown(test_status_and_metrics, reset, free_done),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
