@@ -102,6 +102,7 @@ def run_manager(hdmtest, binary, seconds):
     hdmtest.MANAGER_BIN = binary
     try:
         m.start(timeout=30)
+        m.http_get("/v1/device/status", timeout=30)  # as for ours: libmicrohttpd loaded
         time.sleep(1.0)  # past start-up
         return window(m.proc.pid, seconds)
     finally:

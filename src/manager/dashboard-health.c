@@ -295,13 +295,17 @@ int dashboard_health_probe(dashboard_health *h, hdm_err *err)
     while ((msg = curl.multi_info_read(multi, &queued)) != NULL) {
         if (msg->msg != CURLMSG_DONE)
             continue;
+        /* msg lives in the easy handle: read it before the handle goes. */
+        CURL *done = msg->easy_handle;
+        CURLcode result = msg->data.result;
         for (size_t i = 0; i < h->n; i++) {
             probe *p = &h->p[i];
-            if (p->easy == msg->easy_handle) {
-                finish(p, msg->data.result);
+            if (p->easy == done) {
+                finish(p, result);
                 curl.multi_remove_handle(multi, p->easy);
                 curl.easy_cleanup(p->easy);
                 p->easy = NULL;
+                break;
             }
         }
     }
