@@ -34,7 +34,7 @@ struct dashboard {
 
     /* The sampler thread's own (no lock). */
     dashboard_history hist;
-    dashboard_health *health;
+    dashboard_health *health; /* made at the first snapshot (8 KB a service) */
     int64_t next_probe;
 };
 
@@ -49,12 +49,6 @@ int dashboard_new(const dashboard_config *cfg, dashboard_status_fn status_fn, vo
     dashboard *d = calloc(1, sizeof(*d));
     if (!d)
         return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
-    int rc = dashboard_health_new(cfg->services, cfg->n_services, cfg->health_timeout_ms,
-                                  &d->health, err);
-    if (rc < 0) {
-        free(d);
-        return rc;
-    }
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -178,7 +172,14 @@ static void sample_once(dashboard *d, bool first)
     dashboard_history_annotate(&d->hist, status, mono);
     dashboard_history_record(&d->hist, status, now, mono, &s);
 
-    bool probe = d->cfg->n_services > 0 && mono_ms() >= d->next_probe;
+    if (!d->health && d->cfg->n_services > 0) {
+        hdm_err err;
+        hdm_err_clear(&err);
+        /* Out of memory: the page shows no services this time. */
+        dashboard_health_new(d->cfg->services, d->cfg->n_services, d->cfg->health_timeout_ms,
+                             &d->health, &err);
+    }
+    bool probe = d->health && mono_ms() >= d->next_probe;
     cJSON *keep = probe ? cJSON_Duplicate(status, true) : NULL;
     char *history = print_history(d, now);
     publish(d, print_state(d, status, &s, now), history, true);
