@@ -56,8 +56,7 @@ int dashboard_service_add(dashboard_service **list, size_t *n, const char *entry
         return hdm_err_set(err, HDM_E_BAD_REQUEST,
                            "dashboard service '%.*s': a name is 1..%d letters, digits, '.', "
                            "'_' or '-'",
-                           (int)(name_len > 64 ? 64 : name_len), entry,
-                           DASHBOARD_SERVICE_NAME_MAX);
+                           (int)(name_len > 64 ? 64 : name_len), entry, DASHBOARD_SERVICE_NAME_MAX);
     if (!url_ok(eq + 1))
         return hdm_err_set(err, HDM_E_BAD_REQUEST,
                            "dashboard service '%.*s': '%.80s' is not an http:// or https:// URL "

@@ -184,8 +184,8 @@ void dashboard_health_classify(long http_code, const char *body, size_t len,
                                dashboard_health_result *res)
 {
     res->http_status = (int)http_code;
-    res->state = http_code >= 200 && http_code < 300 ? DASHBOARD_HEALTH_UP
-                                                      : DASHBOARD_HEALTH_DEGRADED;
+    res->state =
+        http_code >= 200 && http_code < 300 ? DASHBOARD_HEALTH_UP : DASHBOARD_HEALTH_DEGRADED;
     res->detail[0] = '\0';
     cJSON *j = body && len ? cJSON_ParseWithLength(body, len) : NULL;
     static const char *const keys[] = {"status", "reason", "error"};

@@ -28,10 +28,10 @@ typedef enum dashboard_health_state {
 
 typedef struct dashboard_health_result {
     dashboard_health_state state;
-    int http_status;     /* 0 when there was no answer */
-    double latency_ms;   /* time to the answer (or to the failure) */
-    double checked_at;   /* unix seconds; 0 when never */
-    char detail[160];    /* the answer's "status" (or "reason"/"error"), or why it failed */
+    int http_status;   /* 0 when there was no answer */
+    double latency_ms; /* time to the answer (or to the failure) */
+    double checked_at; /* unix seconds; 0 when never */
+    char detail[160];  /* the answer's "status" (or "reason"/"error"), or why it failed */
 } dashboard_health_result;
 
 typedef struct dashboard_health dashboard_health;

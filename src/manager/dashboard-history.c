@@ -64,10 +64,10 @@ void dashboard_history_annotate(const dashboard_history *h, cJSON *status, doubl
     cJSON_ArrayForEach(c, clients)
     {
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(c, "name");
-        const cJSON *before = h->have_prev && h->prev_clients && cJSON_IsString(name)
-                                  ? cJSON_GetObjectItemCaseSensitive(h->prev_clients,
-                                                                     name->valuestring)
-                                  : NULL;
+        const cJSON *before =
+            h->have_prev && h->prev_clients && cJSON_IsString(name)
+                ? cJSON_GetObjectItemCaseSensitive(h->prev_clients, name->valuestring)
+                : NULL;
         if (!cJSON_IsNumber(before) || !(dt > 0.05)) {
             cJSON_AddNullToObject(c, "rate_per_s");
             continue;

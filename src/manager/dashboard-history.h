@@ -23,9 +23,9 @@
 #define DASHBOARD_HISTORY_MAX 180
 
 typedef struct dashboard_sample {
-    double t;          /* unix seconds */
-    double queue;      /* jobs waiting */
-    double mem_used;   /* device memory, bytes */
+    double t;        /* unix seconds */
+    double queue;    /* jobs waiting */
+    double mem_used; /* device memory, bytes */
     double mem_total;
     double jobs_per_s; /* device jobs finished per second over the interval; NAN first */
     double wait_ms;    /* mean queue wait of the jobs finished in the interval; NAN: none */

@@ -7,9 +7,9 @@
  * DESIGN: a URL never becomes a path.  It is looked up in the list, and only
  * the list's file names are opened, so "..", "%2e" and NUL bytes in requests
  * cannot name anything else; a file is opened beneath the directory by the
- * kernel, so a symlink installed there cannot lead outside it either.  Files are read at each request (a few
- * KB): nothing is kept in memory while nobody looks, and an upgrade is seen
- * at once (no-cache plus the ETag makes a browser revalidate).
+ * kernel, so a symlink installed there cannot lead outside it either.  Files are read at each
+ * request (a few KB): nothing is kept in memory while nobody looks, and an upgrade is seen at once
+ * (no-cache plus the ETag makes a browser revalidate).
  */
 #ifndef HDM_MANAGER_DASHBOARD_STATIC_H
 #define HDM_MANAGER_DASHBOARD_STATIC_H
@@ -44,8 +44,8 @@ const dashboard_file *dashboard_static_files(size_t *n);
 char *dashboard_static_dir(const char *configured);
 
 typedef struct dashboard_static_reply {
-    int status;       /* 200 or 304 */
-    char *body;       /* malloc'd content (200), NULL for 304 */
+    int status; /* 200 or 304 */
+    char *body; /* malloc'd content (200), NULL for 304 */
     size_t len;
     char etag[24];    /* "\"<16 hex digits>\"" */
     const char *type; /* the entry's Content-Type */

@@ -105,7 +105,7 @@ struct http_endpoint {
 
 /* The page may load only its own files and talk only to this server. */
 #define HTTP_PAGE_CSP                                                                              \
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "               \
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "              \
     "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 /* Queues body (taken; NULL with len 0 for an empty body) with the headers
@@ -284,9 +284,8 @@ bool http_token_ok(const char *token, const char *v)
 
 static bool auth_ok(http_endpoint *h, struct MHD_Connection *conn)
 {
-    return !h->token ||
-           http_token_ok(h->token,
-                         mhd.lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"));
+    return !h->token || http_token_ok(h->token, mhd.lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                                            "Authorization"));
 }
 
 /* One of the page's files: public, revalidated at each load (no-cache with
