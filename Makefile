@@ -58,8 +58,9 @@ check-tsan: deps-check
 	  ctest -j $(JOBS) --output-on-failure --timeout 900 -R '$(TSAN_TESTS)'
 
 # The main job: manager + services on the simulator, real requests, readable output.
+# HOLD=1 keeps the stack up afterwards (until Ctrl-C) to look at the dashboard.
 demo: deps-demo build
-	scripts/demo.sh $(BUILD)
+	HOLD=$(HOLD) scripts/demo.sh $(BUILD)
 
 bench: deps-bench build
 	bench/run.sh $(BUILD)

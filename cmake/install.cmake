@@ -50,6 +50,13 @@ install(CODE "
   include(\"${CMAKE_SOURCE_DIR}/cmake/install-system.cmake\")
   " COMPONENT service)
 
+# The manager's dashboard page (src/manager/www), where the manager looks
+# for it: PREFIX/share/hailo-ai-services/dashboard beside PREFIX/bin.
+foreach(f ${HDM_DASHBOARD_FILES})
+  install(FILES ${CMAKE_SOURCE_DIR}/src/manager/www/${f}
+          DESTINATION ${CMAKE_INSTALL_DATADIR}/${HDM_PACKAGE_NAME}/dashboard COMPONENT service)
+endforeach()
+
 # Documentation.  CMAKE_INSTALL_DOCDIR is share/doc/<project name>.
 foreach(d README.md docs/INSTALL.md docs/RASPBERRY-PI.md docs/PROTOCOL.md)
   if(EXISTS ${CMAKE_SOURCE_DIR}/${d})

@@ -32,7 +32,7 @@ EMU=(qemu-aarch64 -L /)
 pkgs=(gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user
       libc6-dev:arm64 libcjson-dev:arm64 libmicrohttpd-dev:arm64 libyaml-dev:arm64
       libjpeg62-turbo-dev:arm64 libpng-dev:arm64 libwebp-dev:arm64 libsystemd-dev:arm64
-      libcmocka-dev:arm64 libcurl4-openssl-dev:arm64
+      libcmocka-dev:arm64 libcurl4-openssl-dev:arm64 libutf8proc-dev:arm64 zlib1g-dev:arm64
       libopencv-imgproc-dev:arm64 libpolyclipping-dev:arm64
       libavformat-dev:arm64 libavcodec-dev:arm64 libswresample-dev:arm64 libavutil-dev:arm64
       cmake make pkg-config dpkg-dev python3 python3-pytest python3-requests

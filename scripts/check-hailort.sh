@@ -16,7 +16,9 @@
 # against and which GenAI features those headers have.  Prints PASS or
 # FAIL.  Exit: 0 pass, 1 fail (also for headers that are not 5.x), 2 usage,
 # 77 skipped (--skip-if-unset with no DIR: how ctest runs it on machines
-# without HailoRT headers).
+# without HailoRT headers).  When nothing beside the headers records the
+# version (an include directory on its own), the release is judged by what
+# its API declares, and the script says so.
 set -eu
 
 usage() {
@@ -109,7 +111,20 @@ find_version() {
         echo "$v (git describe)"
         return
     fi
-    echo "not recorded in $dir"
+    # 5. nothing records it (an include directory on its own): judge the
+    #    release by what its API declares.
+    llm="$dir/hailo/genai/llm/llm.hpp"
+    if ! grep -qs 'genai' "$dir/hailo/hailort.hpp"; then
+        echo "4.x or older (not recorded in $dir; judged by its API: no GenAI in hailort.hpp)"
+    elif grep -qs 'tools_json_strings' "$llm"; then
+        echo "5.2 or later (not recorded in $dir; judged by its API: LLM tools)"
+    elif [ -f "$dir/hailo/genai/speech2text/speech2text.hpp" ]; then
+        echo "5.1 (not recorded in $dir; judged by its API: Speech2Text, no LLM tools)"
+    elif grep -qs 'prompt_json_strings' "$llm"; then
+        echo "5.0.1 (not recorded in $dir; judged by its API: structured messages, no Speech2Text)"
+    else
+        echo "5.0.0 (not recorded in $dir; judged by its API: no structured messages)"
+    fi
 }
 
 version=$(find_version)
@@ -126,13 +141,13 @@ echo "HailoRT API:     $n_status status codes (last $last_status); GenAI:${genai
 case "$version" in
 [0-9]*)
     if [ "${version%%.*}" != 5 ]; then
-        echo "check-hailort: FAIL: these are HailoRT $version headers; the backend needs HailoRT 5.x" >&2
+        echo "check-hailort: FAIL: these are HailoRT ${version%% (*} headers; the backend needs HailoRT 5.x" >&2
         exit 1
     fi
     ;;
 esac
 if ! grep -q 'genai' "$dir/hailo/hailort.hpp" 2>/dev/null; then
-    echo "check-hailort: FAIL: $dir/hailo/hailort.hpp has no GenAI API: not HailoRT 5.x headers" >&2
+    echo "check-hailort: FAIL: these are not HailoRT 5.x headers ($dir/hailo/hailort.hpp has no GenAI API, as in HailoRT 4.x); the backend needs HailoRT 5.x" >&2
     exit 1
 fi
 
@@ -151,7 +166,8 @@ feature() { # name snippet
 features=""
 missing=""
 feature vlm-messages 'auto f(VLM &v, LLMGeneratorParams &p, std::vector<std::string> &m, std::vector<MemoryView> &x) { return v.generate(p, m, x); }'
-feature llm-messages 'auto f(LLM &l, LLMGeneratorParams &p, std::vector<std::string> &m) { return l.generate(p, m, m); }'
+feature llm-messages 'auto f(LLM &l, LLMGeneratorParams &p, std::vector<std::string> &m) { return l.generate(p, m); }'
+feature llm-tools 'auto f(LLM &l, LLMGeneratorParams &p, std::vector<std::string> &m) { return l.generate(p, m, m); }'
 feature abort 'auto f(LLMGeneratorCompletion &c) { return c.abort(); }'
 feature context-usage 'auto f(LLM &l) { return l.get_context_usage_size(); }'
 feature stop-tokens 'auto f(LLM &l) { return l.get_stop_tokens(); }'
@@ -161,8 +177,9 @@ feature speech2text '#include <hailo/genai/speech2text/speech2text.hpp>
 auto f(Speech2Text &s) { return s.create_generator_params(); }'
 echo "GenAI features: ${features:- none}"
 if [ -n "$missing" ]; then
-    echo "  missing:${missing} (vlm/llm need *-messages; without abort a generation cannot be"
-    echo "  stopped early; without speech2text whisper models answer unsupported)"
+    echo "  missing:${missing} (vlm/llm need *-messages; without llm-tools an llm request with"
+    echo "  tools answers unsupported; without abort a generation cannot be stopped early;"
+    echo "  without speech2text whisper models answer unsupported)"
 fi
 
 # ---- compile --------------------------------------------------------------------

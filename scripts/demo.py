@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The demo: the whole stack on the simulated Hailo-10H, driven with real requests.
 
-    scripts/demo.py BUILD_DIR [--fast]
+    scripts/demo.py BUILD_DIR [--fast] [--hold]
 
 Generates simulated assets in a temporary directory, starts hailo-device-manager
 (sim backend), hailo-clip and hailo-vision on free loopback ports, sends CLIP
@@ -12,7 +12,10 @@ transcribes speech with hailo-whisper, then has every service answer at the same
 time while a VLM answer streams (a table of each service's answers and latencies),
 shows what the manager did (queueing, residency, latencies), and
 stops everything cleanly - also on Ctrl-C.  --fast (or HDM_DEMO_FAST=1) uses
-zero simulated latencies, for the test suite.  Python standard library only.
+zero simulated latencies, for the test suite.  The manager's dashboard URL is
+printed when the stack is up; --hold (make demo HOLD=1) keeps the stack up at
+the end, with a light trickle of requests, until Ctrl-C.  Python standard
+library only.
 """
 
 import base64
@@ -81,6 +84,11 @@ class Stack:
         self.clip_port = free_port()
         self.vision_port = free_port()
         self.status_port = free_port()
+        # Every service's port, known before the manager starts: its
+        # dashboard probes their /health.
+        self.ports = {"hailo-clip": self.clip_port, "hailo-vision": self.vision_port}
+        for name in ("hailo-ocr", "hailo-llm", "hailo-depth", "hailo-pose", "hailo-whisper"):
+            self.ports[name] = free_port()
         self.logs = {}
         # Each service's URL and the input its section sent, for the
         # section where every service answers at once.
@@ -103,6 +111,8 @@ class Stack:
                     k, v = line.split("=", 1)
                     self.env[k] = v
         self.env["HAILO_DEVICE_SOCKET"] = self.socket
+        self.env["HAILO_DEVICE_DASHBOARD_SERVICES"] = ",".join(
+            f"{name}=http://127.0.0.1:{port}/health" for name, port in self.ports.items())
 
     def start(self, name, args):
         log = open(os.path.join(self.dir, name + ".log"), "w")
@@ -138,6 +148,7 @@ class Stack:
         self.wait_until("the device manager", lambda: self.devctl("ping").returncode == 0, 20)
         say(f"  hailo-device-manager  ready in {(time.monotonic() - t0) * 1000:.0f} ms"
             f"   socket {self.socket}")
+        say(f"  dashboard             {self.dashboard_url}   (open it in a browser)")
         t0 = time.monotonic()
         self.start("hailo-clip", ["--config", os.path.join(self.dir, "hailo-clip.yaml"),
                                   "--host", "127.0.0.1", "--port", str(self.clip_port)])
@@ -151,6 +162,10 @@ class Stack:
             "GET", f"{self.vision_url}/health/ready", timeout=2)[0] == 200, 90)
         say(f"  hailo-vision          ready in {(time.monotonic() - t0) * 1000:.0f} ms"
             f"   {self.vision_url}/v1 (OpenAI-compatible)")
+
+    @property
+    def dashboard_url(self):
+        return f"http://127.0.0.1:{self.status_port}/"
 
     @property
     def clip_url(self):
@@ -250,7 +265,7 @@ def demo_ocr(stack):
     on the simulated NPU; started here, stopped with the rest.  True when it
     answered."""
     heading("OCR: a rendered page of text")
-    port = free_port()
+    port = stack.ports["hailo-ocr"]
     url = f"http://127.0.0.1:{port}"
     t0 = time.monotonic()
     stack.start("hailo-ocr", ["--config", os.path.join(stack.dir, "hailo-ocr.yaml"),
@@ -282,7 +297,7 @@ def demo_llm(stack, image_path):
     """hailo-llm: a streamed Ollama chat (then a second turn) while CLIP
     classifications keep running; the LLM takes the GenAI slot from the VLM."""
     heading("hailo-llm: an LLM chat through the Ollama API while CLIP requests run")
-    port = free_port()
+    port = stack.ports["hailo-llm"]
     url = f"http://127.0.0.1:{port}"
     t0 = time.monotonic()
     stack.start("hailo-llm", ["--config", os.path.join(stack.dir, "hailo-llm.yaml"),
@@ -350,7 +365,7 @@ def demo_depth(stack):
     output_format both; the colour PNG is written to BUILD/demo-depth.png."""
     import struct
     import zlib
-    port = free_port()
+    port = stack.ports["hailo-depth"]
     stack.start("hailo-depth", ["--config", os.path.join(stack.dir, "hailo-depth.yaml"),
                                 "--host", "127.0.0.1", "--port", str(port)])
     url = f"http://127.0.0.1:{port}"
@@ -413,7 +428,7 @@ def demo_pose(stack):
     next to the build for a look."""
     import struct
     import zlib
-    port = free_port()
+    port = stack.ports["hailo-pose"]
     url = f"http://127.0.0.1:{port}"
     t0 = time.monotonic()
     stack.start("hailo-pose", ["--config", os.path.join(stack.dir, "hailo-pose.yaml"),
@@ -476,13 +491,36 @@ def show_manager(stack):
         say("  " + line)
 
 
+def hold_stack(stack):
+    """`make demo HOLD=1`: keeps the stack up until Ctrl-C (or SIGTERM) so a
+    person can open the dashboard; a CLIP text embedding every two seconds
+    keeps its numbers and charts moving."""
+    heading("Holding the stack up")
+    say(f"  Dashboard: {BOLD}{stack.dashboard_url}{RESET}")
+    say(f"  Status:    http://127.0.0.1:{stack.status_port}/v1/device/status")
+    say("  Press Ctrl-C to stop.")
+    texts = ["a photo of a cat", "a photo of a dog", "a red car", "a sunset over the sea"]
+    i = 0
+    try:
+        while True:
+            for name, p in stack.procs:
+                if p.poll() is not None:
+                    say(f"  {name} exited with {p.returncode}; stopping")
+                    return
+            http_json("POST", f"{stack.clip_url}/v1/embed/text", {"text": texts[i % len(texts)]})
+            i += 1
+            time.sleep(2.0)
+    except KeyboardInterrupt:
+        say("")
+
+
 def demo_whisper(stack):
     """hailo-whisper: espeak-ng says two sentences with a pause; the service
     decodes the WAV, the sim's Whisper model gives one segment per voiced
     stretch (its words are made up: it is a simulator), once as
     verbose_json and once streamed."""
     import uuid
-    port = free_port()
+    port = stack.ports["hailo-whisper"]
     url = f"http://127.0.0.1:{port}"
     t0 = time.monotonic()
     stack.start("hailo-whisper", ["--config", os.path.join(stack.dir, "hailo-whisper.yaml"),
@@ -708,6 +746,7 @@ def demo_all_at_once(stack, image_path):
 def main():
     build = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("-") else "build"
     fast = "--fast" in sys.argv or os.environ.get("HDM_DEMO_FAST") == "1"
+    hold = "--hold" in sys.argv
     workdir = tempfile.mkdtemp(prefix="hailo-demo-")
     stack = Stack(os.path.abspath(build), workdir, fast)
     ok = False
@@ -773,6 +812,8 @@ def main():
             say(f"  /v1/embed/text: dimension {body['dimension']}, {ms:.0f} ms")
         show_manager(stack)
         ok = failures == 0
+        if hold:
+            hold_stack(stack)
     except KeyboardInterrupt:
         say("\ninterrupted: stopping the stack")
     except Exception as e:  # noqa: BLE001 - the demo reports and cleans up

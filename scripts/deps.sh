@@ -18,6 +18,9 @@ build=(cmake make gcc g++ pkg-config libcjson-dev libmicrohttpd-dev libyaml-dev 
 test=(python3 python3-pytest python3-requests python3-pil python3-numpy systemd
       nodejs npm prometheus valgrind shellcheck espeak-ng sox ffmpeg)
 test+=(python3-yaml) # hailo-ocr: the original's config tests parse YAML
+# The manager's dashboard is checked in a real browser (headless chromium
+# driven through chromium-driver by selenium).
+test+=(chromium chromium-driver python3-selenium)
 case "$what" in
   build) want=("${build[@]}") ;;
   demo) want=("${build[@]}" python3 espeak-ng) ;;

@@ -178,7 +178,13 @@ for c in "${COMPONENTS[@]}"; do
         # System directories: created when missing, never re-owned.
         make_dir "$ROOT$PREFIX/bin"
         make_dir "$ROOT$UNIT_DIR"
-        for doc in README.md docs/INSTALL.md docs/MIGRATING.md docs/SERVICES.md docs/POSE.md; do
+        # The dashboard page the manager serves (docs/DASHBOARD.md), where it
+        # looks for it: PREFIX/share/hailo-ai-services/dashboard.
+        ensure_dir "$SHARE_DIR/dashboard" 0755 root root
+        for f in "$SRC"/src/manager/www/*; do
+            install_file "$f" "$SHARE_DIR/dashboard/${f##*/}" 0644 root root || true
+        done
+        for doc in README.md docs/INSTALL.md docs/MIGRATING.md docs/SERVICES.md docs/POSE.md docs/DASHBOARD.md; do
             if [ -f "$SRC/$doc" ]; then
                 install_file "$SRC/$doc" "$doc_dir/${doc##*/}" 0644 root root || true
             fi

@@ -141,7 +141,7 @@ for c in "${order[@]}"; do
         note "= kept $conf (--purge removes it)"
     fi
     if [ "$c" = manager ]; then
-        remove_path "$ROOT$PREFIX/share/doc/hailo-ai-services"
+        remove_path "$ROOT$PREFIX/share/doc/hailo-ai-services" "$SHARE_DIR/dashboard"
     fi
 done
 

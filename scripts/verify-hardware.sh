@@ -13,9 +13,12 @@
 # OCR, depth, pose) loads it, runs one inference and unloads it, timing each
 # step.  Then the checks of issue 22 (scripts/lib/verify_hardware.py): VLM
 # answers free of special tokens, max_tokens, stop strings, a short deadline
-# then a normal request (and the same for an LLM); OCR recognition in batches; CLIP with timeout_ms=1
-# twenty times, then CLIP and depth; CLIP latency with and without status
-# polling and while a 200-token VLM answer streams; whisper translate with
+# then a normal request (and the same for an LLM), and the
+# optimize_memory_on_device mode the manager logged for each; OCR
+# recognition in batches; CLIP with timeout_ms=1 twenty times, then CLIP and
+# depth; CLIP latency with and without status polling and while a 200-token
+# VLM answer streams; the device status answered from the cache while the
+# VLM generates; whisper translate with
 # no language; a second process loading a GenAI model while the VLM is
 # resident; output shapes against hailortcli parse-hef.  Prints a
 # PASS/FAIL table and where to look on failure, and writes everything into
@@ -459,14 +462,36 @@ fi
 
 # ---- issue 22: what the real chip does differently ----------------------------------------
 # Each step prints its own rows (scripts/lib/verify_hardware.py).
+
+# The optimize_memory_on_device mode a GenAI model was loaded with, as the
+# manager logged it (HailoRT refuses "on" unless libhailort was built with
+# its client tokenizer; the backend then falls back to "off" and says why).
+genai_mode() { # label path
+    local check="$1 optimize_memory_on_device" mode refused
+    if [ "$BACKEND" = sim ]; then
+        record "$check" SKIP "simulated device (HailoRT's GenAI only)"
+        return
+    fi
+    mode=$(grep -F "$(basename "$2")" "$TMP/manager.log" |
+        grep -o 'optimize_memory_on_device o[nf]*f* ([^)]*)' | tail -n 1)
+    refused=$(grep -F "$(basename "$2")" "$TMP/manager.log" |
+        grep -o 'optimize_memory_on_device refused by HailoRT ([A-Z_]*)' | tail -n 1)
+    if [ -n "$mode" ]; then
+        record "$check" PASS "${mode#optimize_memory_on_device }${refused:+; asked for on: ${refused#optimize_memory_on_device }}"
+    else
+        record "$check" WARN "the manager's log does not say (the model may not have loaded)"
+    fi
+}
 SECOND_PID=
 if [ -n "$MANAGER" ] && [ ${#HEFS[@]} -gt 0 ]; then
     echo "Behaviour (issue 22):"
     if [ -n "$vlm_path" ]; then
         helper vlm "$vlm_path"
+        genai_mode vlm "$vlm_path"
     fi
     if [ -n "$llm_path" ]; then
         helper llm "$llm_path"
+        genai_mode llm "$llm_path"
     fi
     if [ -n "$ocr_rec" ]; then
         helper ocr "$ocr_det" "$ocr_params"

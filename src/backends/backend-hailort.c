@@ -30,7 +30,11 @@
  * wakes the refresher, which asks the device while the caller goes on with
  * what is cached.  Loads and unloads change the memory: a load measures it
  * around itself anyway (the footprint) and updates the cache, an unload
- * wakes the refresher.  "Used" is what the chip's `free` calls used (total
+ * wakes the refresher.  A refresh whose query was queued on the chip across
+ * a load or unload (the other lane's) answers a sample from before it, so
+ * its memory figures are dropped (mem_epoch moved) rather than stored over
+ * the newer ones.  reset() waits for a query in progress before it frees
+ * the VDevice (dev_lock).  "Used" is what the chip's `free` calls used (total
  * minus free), page cache included: footprints measured by difference
  * include what the chip cached while reading the HEF.
  *
@@ -181,7 +185,10 @@ static void refresh_status(backend *b)
         snprintf(c->fw_version, sizeof(c->fw_version), "%s", id.fw_version);
         c->temperature_celsius = id.has_temperature ? id.temperature_celsius : NAN;
         c->simulated = false;
-        if (ram_st == 0) {
+        /* A load or unload that finished meanwhile (the other lane) has a
+         * newer figure, or a refresh of its own queued: this sample may be
+         * from before it, so it must not overwrite that. */
+        if (ram_st == 0 && epoch == b->mem_epoch) {
             c->memory_total_bytes = total;
             c->memory_used_bytes = used;
             b->cache_epoch = epoch;

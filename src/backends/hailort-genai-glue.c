@@ -136,7 +136,7 @@ static int load_text_model(backend *b, hrt_device *dev, const model_spec *spec, 
     if (status_named(st, "HAILO_NOT_IMPLEMENTED"))
         return hrt_fail_as(err, HDM_E_UNSUPPORTED, st,
                            "this HailoRT's GenAI API takes no structured chat messages "
-                           "(HailoRT 5.1 or later does)",
+                           "(HailoRT 5.0.1 or later does)",
                            "cannot create the %s from %s", what, spec->model_path);
     if (st)
         return genai_open_failed(b, st, what, spec->model_path, err);
@@ -344,7 +344,12 @@ static int generate(gen_run *g, const char *const *msgs, size_t n_msgs, const ch
 
     st = hrt_genai_start(g->m->gen, msgs, n_msgs, tools, n_tools, raw, frames, n_frames, p, &gen,
                          &stage);
-    if (st != 0) {
+    if (st != 0 && n_tools > 0 && status_named(st, "HAILO_NOT_IMPLEMENTED")) {
+        rc = hrt_fail_as(g->err, HDM_E_UNSUPPORTED, st,
+                         "this HailoRT's LLM takes no tools (HailoRT 5.2 or later does); "
+                         "describe them in the messages instead",
+                         "%s generation", g->what);
+    } else if (st != 0) {
         rc = start_failed(g, st, stage);
     } else {
         rc = read_generation(g, gen);

@@ -10,8 +10,8 @@
  * is unwrapped with a small macro that returns its status on failure.
  *
  * HailoRT releases: the headers carry no version macro and the GenAI API
- * grew between 5.0 and 5.2 (structured messages, abort, context usage,
- * stop tokens, optimize_memory_on_device, Speech2Text), so what a release
+ * grew between 5.0 and 5.2 (structured messages, LLM tools (5.2), abort,
+ * context usage, stop tokens, optimize_memory_on_device, Speech2Text), so what a release
  * lacks is found at compile time (member detection below) and answered
  * HAILO_NOT_IMPLEMENTED at run time; every 5.x compiles.
  *
@@ -84,7 +84,7 @@ struct has_optimize_memory<
     : std::true_type {
 };
 
-/* VLM::generate(params, messages, frames): structured chat messages (5.1+). */
+/* VLM::generate(params, messages, frames): structured chat messages (5.0.1+). */
 template <typename T, typename = void> struct vlm_takes_messages : std::false_type {
 };
 template <typename T>
@@ -95,18 +95,28 @@ struct vlm_takes_messages<T, std::void_t<decltype(std::declval<T &>().generate(
     : std::true_type {
 };
 
-/* LLM::generate(params, messages, tools) (5.1+). */
+/* LLM::generate(params, messages): structured chat messages (5.0.1+). */
 template <typename T, typename = void> struct llm_takes_messages : std::false_type {
 };
 template <typename T>
 struct llm_takes_messages<T, std::void_t<decltype(std::declval<T &>().generate(
                                  std::declval<const genai::LLMGeneratorParams &>(),
-                                 std::declval<const std::vector<std::string> &>(),
                                  std::declval<const std::vector<std::string> &>()))>>
     : std::true_type {
 };
 
-/* LLMGenerator::write(std::string) (5.1+); 5.0 writes (char *, size). */
+/* LLM::generate(params, messages, tools): tools for the template (5.2+). */
+template <typename T, typename = void> struct llm_takes_tools : std::false_type {
+};
+template <typename T>
+struct llm_takes_tools<T, std::void_t<decltype(std::declval<T &>().generate(
+                              std::declval<const genai::LLMGeneratorParams &>(),
+                              std::declval<const std::vector<std::string> &>(),
+                              std::declval<const std::vector<std::string> &>()))>>
+    : std::true_type {
+};
+
+/* LLMGenerator::write(std::string) (every 5.x read so far); else (char *, size). */
 template <typename T, typename = void> struct writes_string : std::false_type {
 };
 template <typename T>
@@ -714,8 +724,15 @@ static int llm_start(M &llm, const genai::LLMGeneratorParams &params,
             st = generator.write(std::string(raw_prompt));
         else
             st = generator.write(raw_prompt, std::strlen(raw_prompt));
-    } else if constexpr (llm_takes_messages<M>::value) {
+    } else if constexpr (llm_takes_tools<M>::value) {
         st = generator.write(msgs, tools);
+    } else if constexpr (llm_takes_messages<M>::value) {
+        /* 5.0.1 to 5.1: messages, but no tools for the template. */
+        if (!tools.empty()) {
+            *stage = HRT_START_DEVICE;
+            return static_cast<int>(HAILO_NOT_IMPLEMENTED);
+        }
+        st = generator.write(msgs);
     } else {
         (void)msgs, (void)tools;
         st = HAILO_NOT_IMPLEMENTED;

@@ -24,9 +24,16 @@
  * incomplete list (waiting for its next request) and frees the request.
  * Streams are in http_stream.c.
  *
- * Stop: MHD_quiesce_daemon closes the door, we wait (bounded) until the
- * in-flight requests and the streams are done, cancel what remains, and only
- * then MHD_stop_daemon (MHD forbids stopping with suspended connections).
+ * Stop: setting `stopping` closes the door (the accept policy closes every
+ * new connection at once), we wait (bounded) until the in-flight requests
+ * and the streams are done, cancel what remains, and only then
+ * MHD_stop_daemon (MHD forbids stopping with suspended connections).  Not
+ * MHD_quiesce_daemon: with a thread pool on epoll it races the worker
+ * threads, which take the listening socket out of their epoll sets
+ * themselves once they see the quiesce flag; when a worker wins, the
+ * quiesce's own EPOLL_CTL_DEL fails with ENOENT and libmicrohttpd (0.9.75
+ * and later) aborts the process ("Failed to remove listen FD from epoll
+ * set").  A stop while connections are busy, as at SIGTERM, hits it.
  */
 #include "http/http_internal.h"
 
@@ -480,6 +487,15 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     pthread_mutex_unlock(&srv->lock);
 }
 
+/* MHD's accept policy: once stopping, a new connection is closed at once. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    (void)addr;
+    (void)addrlen;
+    http_server *srv = cls;
+    return __atomic_load_n(&srv->stopping, __ATOMIC_ACQUIRE) ? MHD_NO : MHD_YES;
+}
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     http_server *srv = cls;
@@ -609,7 +625,7 @@ int http_server_start(const http_config *cfg, const http_route *routes, void *us
         goto fail;
     }
     s->daemon = MHD_start_daemon(
-        flags, (uint16_t)cfg->port, NULL, NULL, on_access, s,
+        flags, (uint16_t)cfg->port, on_accept, s, on_access, s,
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, /* first, so it sees everything */
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->cfg.threads,
         MHD_OPTION_SOCK_ADDR, ai->ai_addr,
@@ -672,8 +688,6 @@ void http_server_stop(http_server *s)
 {
     if (s == NULL)
         return;
-    MHD_socket listen_fd = MHD_quiesce_daemon(s->daemon);
-
     pthread_mutex_lock(&s->lock);
     __atomic_store_n(&s->stopping, true, __ATOMIC_RELEASE);
     bool idle = wait_idle(s, mono_s() + HTTP_STOP_GRACE_MS / 1000.0);
@@ -699,8 +713,6 @@ void http_server_stop(http_server *s)
         }
         pthread_mutex_unlock(&s->lock);
     }
-    MHD_stop_daemon(s->daemon);
-    if (listen_fd != MHD_INVALID_SOCKET)
-        close(listen_fd);
+    MHD_stop_daemon(s->daemon); /* closes the listening socket too */
     server_free(s);
 }

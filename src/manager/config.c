@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/frame.h"
 #include "common/yamlconf.h"
@@ -65,6 +66,10 @@ static int list_preload(manager_config *cfg, const conf_strlist *items, const ch
 static int set_model_dirs(manager_config *cfg, const char *value, const char *where, hdm_err *err);
 static int set_socket_group(manager_config *cfg, const char *value, const char *where,
                             hdm_err *err);
+static int set_dashboard_services(manager_config *cfg, const char *value, const char *where,
+                                  hdm_err *err);
+static int list_dashboard_services(manager_config *cfg, const conf_strlist *items,
+                                   const char *path, hdm_err *err);
 
 #define F(field) offsetof(manager_config, field)
 #define MS_DAY 86400000
@@ -130,6 +135,20 @@ static const setting settings[] = {
      .min = 1, .max = 1000000},
     {.key = "registry.default_keep_alive", .type = SET_PARSER, .parse = config_set_keep_alive},
     {.key = "preload", .type = SET_LIST, .list = list_preload},
+    {.key = "http_bearer_token", .env = "HAILO_DEVICE_HTTP_TOKEN", .type = SET_STRING,
+     .offset = F(http_token), .help = "bearer token the status endpoint asks for (default none)"},
+    {.key = "dashboard.dir", .env = "HAILO_DEVICE_DASHBOARD_DIR", .flag = "dashboard-dir",
+     .type = SET_STRING, .offset = F(dashboard.dir), .arg = "DIR",
+     .help = "the dashboard's files (default PROGRAM/../share/hailo-ai-services/dashboard)"},
+    {.key = "dashboard.services", .env = "HAILO_DEVICE_DASHBOARD_SERVICES", .type = SET_LIST,
+     .parse = set_dashboard_services, .list = list_dashboard_services,
+     .help = "services the dashboard probes: NAME=URL,... or none (default: ours)"},
+    {.key = "dashboard.interval_ms", .type = SET_INT, .offset = F(dashboard.interval_ms),
+     .min = 100, .max = 60000},
+    {.key = "dashboard.health_interval_ms", .type = SET_INT,
+     .offset = F(dashboard.health_interval_ms), .min = 500, .max = 3600000},
+    {.key = "dashboard.health_timeout_ms", .type = SET_INT,
+     .offset = F(dashboard.health_timeout_ms), .min = 50, .max = 30000},
 };
 /* clang-format on */
 #undef F
@@ -240,7 +259,45 @@ static int set_model_dirs(manager_config *cfg, const char *value, const char *wh
     return 0;
 }
 
+/* HAILO_DEVICE_DASHBOARD_SERVICES: NAME=URL entries separated by commas, or "none". */
+static int set_dashboard_services(manager_config *cfg, const char *value, const char *where,
+                                  hdm_err *err)
+{
+    int rc = dashboard_config_set_services(&cfg->dashboard, value, err);
+    return rc < 0 ? hdm_err_prefix(err, "%s", where) : 0;
+}
+
 /* ---- lists from the file ---------------------------------------------------- */
+
+/* dashboard.services: NAME=URL items, or the one item "none".  An empty list
+ * keeps the defaults (as model_dirs does). */
+static int list_dashboard_services(manager_config *cfg, const conf_strlist *items,
+                                   const char *path, hdm_err *err)
+{
+    if (items->n == 0)
+        return 0;
+    if (items->n == 1 && strcasecmp(items->items[0], "none") == 0)
+        return dashboard_config_set_services(&cfg->dashboard, "none", err);
+    if (items->n > DASHBOARD_MAX_SERVICES)
+        return file_error(err, path, "dashboard.services", -1, "more than %d entries",
+                          DASHBOARD_MAX_SERVICES);
+    dashboard_service *list = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < items->n; i++) {
+        hdm_err sub;
+        hdm_err_clear(&sub);
+        if (dashboard_service_add(&list, &n, items->items[i], &sub) < 0) {
+            dashboard_services_free(list, n);
+            if (sub.code == HDM_E_NOMEM)
+                return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
+            return file_error(err, path, "dashboard.services", (int)i, "%s", sub.msg);
+        }
+    }
+    dashboard_services_free(cfg->dashboard.services, cfg->dashboard.n_services);
+    cfg->dashboard.services = list;
+    cfg->dashboard.n_services = n;
+    return 0;
+}
 
 static int list_model_dirs(manager_config *cfg, const conf_strlist *items, const char *path,
                            hdm_err *err)
@@ -523,6 +580,8 @@ int config_load(manager_config *cfg, int argc, char **argv, hdm_err *err)
         config_replace_str(&cfg->backend, "auto") < 0 ||
         config_replace_str(&cfg->group_id, CONFIG_DEFAULT_GROUP_ID) < 0)
         return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
+    if ((rc = dashboard_config_defaults(&cfg->dashboard, err)) < 0)
+        return rc;
 
     if (fl.config) {
         if (config_replace_str(&cfg->config_path, fl.config) < 0)
@@ -551,6 +610,8 @@ void config_free(manager_config *cfg)
     free(cfg->backend);
     free(cfg->sim_config);
     free(cfg->group_id);
+    free(cfg->http_token);
+    dashboard_config_free(&cfg->dashboard);
     for (size_t i = 0; i < cfg->n_client_priority; i++)
         free(cfg->client_priority[i]);
     free(cfg->client_priority);

@@ -12,6 +12,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "dashboard-config.h"
 #include "job.h"
 #include "registry.h"
 #include "sched.h"
@@ -55,6 +56,8 @@ typedef struct manager_config {
     mode_t socket_mode;
     char *socket_group; /* NULL: leave the group alone */
     char *http_bind;    /* "HOST:PORT", NULL when off */
+    char *http_token;   /* bearer token of the status server; NULL/empty: none */
+    dashboard_config dashboard; /* the page at http_bind's "/" (dashboard.h) */
     size_t max_message_bytes;
     int frame_timeout_ms;      /* a frame must be complete this long after its first byte */
     size_t max_buffered_bytes; /* unprocessed input held across connections; 0: 4 frames */

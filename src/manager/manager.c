@@ -294,6 +294,10 @@ static void note_restart_needed(const manager_config *old, const manager_config 
                               n ? ", " : "", name);
     DIFF_STR("socket", old->socket_path, fresh->socket_path)
     DIFF_STR("http_bind", old->http_bind, fresh->http_bind)
+    DIFF_STR("http_bearer_token", old->http_token, fresh->http_token)
+    DIFF_STR("dashboard.dir", old->dashboard.dir, fresh->dashboard.dir)
+    DIFF_NUM("dashboard.services", old->dashboard.n_services, fresh->dashboard.n_services)
+    DIFF_NUM("dashboard.interval_ms", old->dashboard.interval_ms, fresh->dashboard.interval_ms)
     DIFF_STR("backend", old->backend, fresh->backend)
     DIFF_STR("sim_config", old->sim_config, fresh->sim_config)
     DIFF_NUM("max_message_bytes", old->max_message_bytes, fresh->max_message_bytes)

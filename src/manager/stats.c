@@ -101,6 +101,8 @@ void stats_hist_json(const stats_hist *h, cJSON *obj, const char *name)
         pyjson_add_float(o, pcts[i].key, round(v * 10.0) / 10.0);
     }
     cJSON_AddNumberToObject(o, "count", (double)h->count);
+    /* With count, lets a reader (the dashboard) take means over an interval. */
+    pyjson_add_float(o, "sum_ms", round(h->sum_ms * 10.0) / 10.0);
 }
 
 void stats_hist_prometheus(const stats_hist *h, buf *out, const char *name, const char *labels)

@@ -40,7 +40,7 @@ void stats_hist_init(stats_hist *h);
 void stats_hist_add(stats_hist *h, double ms);
 /* Percentile p in [0,100] over the recent samples (nearest rank); 0 when empty. */
 double stats_hist_percentile(const stats_hist *h, double p);
-/* Adds {"p50":..,"p90":..,"p99":..,"count":n} (ms) to obj under `name`. */
+/* Adds {"p50":..,"p90":..,"p99":..,"count":n,"sum_ms":..} (ms) to obj under `name`. */
 void stats_hist_json(const stats_hist *h, cJSON *obj, const char *name);
 
 /*

@@ -24,6 +24,8 @@
 #                       stereo 128 kb/s (the benchmark's file too)
 #   NAME.ref            for each decodable file: the original's decode,
 #                       `ffmpeg -i NAME -f s16le -ac 1 -acodec pcm_s16le -ar 16000 -`
+#   refs.machine        `uname -m` of the machine whose ffmpeg made the .ref files
+#                       (make check-arm64 runs the tests under qemu against the host's)
 #   NAME.vad            for phrases.wav, speech.mp3, tone.wav and silence.wav:
 #                       "start end" of the original's silence trimming of NAME.ref
 #                       (its _apply_vad, in numpy: |a| > 0.02, 1600 samples kept)
@@ -105,6 +107,7 @@ PY
         case $(basename "$f") in p[123]*.wav | gap.wav | truncated-head.mp3 | damaged.mp3) continue ;; esac
         ff -i "$f" -f s16le -ac 1 -acodec pcm_s16le -ar 16000 "$f.ref"
     done
+    uname -m >"$tmp/refs.machine"
     "$py" - "$tmp" <<'PY'
 import sys
 import numpy as np

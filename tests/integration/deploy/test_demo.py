@@ -4,6 +4,10 @@ this build so the test does not rebuild)."""
 
 import os
 import re
+import signal
+import subprocess
+import time
+import urllib.request
 
 from conftest import BUILD, SCRIPTS, need_programs, run
 
@@ -22,6 +26,7 @@ def test_demo_runs_to_completion():
     assert "clip " in out and "vision " in out and "demo-pose.png" in out
     assert "POST /v1/audio/transcriptions" in out and "streamed:" in out
     assert "exited 0" in out
+    assert re.search(r"dashboard +http://127\.0\.0\.1:\d+/", out)
 
     # Every service at once, after the per-service sections: the VLM answer
     # streamed, then one table row per service with its answers (at least
@@ -46,3 +51,36 @@ def test_demo_runs_to_completion():
     assert last["hailo-pose"] == "3 people", last
     assert last["hailo-whisper"].startswith("'") and len(last["hailo-whisper"]) > 3, last
     assert last["hailo-llm"].startswith("'") and len(last["hailo-llm"]) > 3, last
+
+
+def test_demo_hold_keeps_the_stack_up_until_interrupted():
+    """HOLD=1: the stack stays up with the dashboard answering; SIGINT (a
+    person's Ctrl-C) stops it cleanly."""
+    need_programs()
+    env = dict(os.environ, HDM_DEMO_FAST="1", HOLD="1")
+    p = subprocess.Popen([os.path.join(SCRIPTS, "demo.sh"), BUILD], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    out = []
+    try:
+        url = None
+        deadline = time.monotonic() + 300
+        while url is None and time.monotonic() < deadline:
+            line = p.stdout.readline()
+            if not line:
+                break
+            out.append(line)
+            m = re.search(r"Dashboard: \S*(http://127\.0\.0\.1:\d+/)", line)
+            if m:
+                url = m.group(1)
+        assert url, "".join(out)
+        with urllib.request.urlopen(url, timeout=30) as r:
+            assert r.status == 200 and b"Hailo device manager" in r.read()
+        p.send_signal(signal.SIGINT)
+        rest, _ = p.communicate(timeout=120)
+        out.append(rest)
+        assert p.returncode == 0, "".join(out)
+        assert "Demo finished." in rest and "exited 0" in rest
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()

@@ -175,7 +175,12 @@ int hrt_device_open(const char *group_id, hrt_device **out)
 void hrt_device_close(hrt_device *d)
 {
     if (d) {
+        pthread_mutex_lock(&fake.mu);
+        /* HailoRT would free the device under a query still running. */
+        if (fake.ram_held_now > 0)
+            fake.closed_during_query = true;
         fake.closes++;
+        pthread_mutex_unlock(&fake.mu);
         /* With the VDevice gone, nothing writes into kept buffers: release. */
         for (size_t i = 0; i < fake.n_kept; i++) {
             fake.kept[i].release(fake.kept[i].owner);
@@ -191,6 +196,18 @@ int hrt_device_ram(hrt_device *d, uint64_t *used, uint64_t *total)
     (void)d;
     pthread_mutex_lock(&fake.mu);
     fake.ram_calls++;
+    /* The chip samples when asked; a held call answers that sample late. */
+    uint64_t sampled = fake.ram_used;
+    bool held = fake.ram_hold > 0;
+    if (held) {
+        int ticket = fake.ram_held_total++;
+        fake.ram_hold--;
+        fake.ram_held_now++;
+        pthread_cond_broadcast(&fake.ram_cv);
+        while (fake.ram_released <= ticket)
+            pthread_cond_wait(&fake.ram_cv, &fake.mu);
+        fake.ram_held_now--;
+    }
     while (fake.ram_block) {
         fake.ram_waiting = true;
         pthread_cond_wait(&fake.ram_cv, &fake.mu);
@@ -200,11 +217,56 @@ int hrt_device_ram(hrt_device *d, uint64_t *used, uint64_t *total)
     if (!fake.has_ram) {
         st = FAKE_NOT_AVAILABLE;
     } else {
-        *used = fake.ram_used;
+        *used = held ? sampled : fake.ram_used;
         *total = fake.ram_total;
     }
     pthread_mutex_unlock(&fake.mu);
     return st;
+}
+
+void fake_hold_ram(int n)
+{
+    pthread_mutex_lock(&fake.mu);
+    fake.ram_hold += n;
+    pthread_mutex_unlock(&fake.mu);
+}
+
+void fake_release_ram_one(void)
+{
+    pthread_mutex_lock(&fake.mu);
+    fake.ram_released++;
+    pthread_cond_broadcast(&fake.ram_cv);
+    pthread_mutex_unlock(&fake.mu);
+}
+
+bool fake_wait_ram_held(int n)
+{
+    struct timespec ts;
+    bool ok = true;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += 10;
+    pthread_mutex_lock(&fake.mu);
+    while (fake.ram_held_total < n && ok)
+        ok = pthread_cond_timedwait(&fake.ram_cv, &fake.mu, &ts) == 0;
+    ok = fake.ram_held_total >= n;
+    pthread_mutex_unlock(&fake.mu);
+    return ok;
+}
+
+uint64_t fake_ram_used(void)
+{
+    pthread_mutex_lock(&fake.mu);
+    uint64_t v = fake.ram_used;
+    pthread_mutex_unlock(&fake.mu);
+    return v;
+}
+
+static void ram_add(int64_t bytes)
+{
+    pthread_mutex_lock(&fake.mu);
+    fake.ram_used += (uint64_t)bytes;
+    pthread_mutex_unlock(&fake.mu);
 }
 
 void fake_unblock_ram(void)
@@ -266,7 +328,7 @@ int hrt_net_open(hrt_device *d, const char *hef_path, const hrt_net_options *opt
                 n->out[k].frame_size = frame / type_size(h->out[k].type) * type_size(t);
         }
         n->footprint = h->footprint;
-        fake.ram_used += h->footprint;
+        ram_add((int64_t)h->footprint);
         fake.last_batch_size = opt->batch_size;
         fake.open_nets++;
         fake.net_opens++;
@@ -304,7 +366,7 @@ void hrt_net_close(hrt_net *n)
     for (size_t i = fake.n_kept; i-- > 0;)
         if (fake.kept[i].net == n)
             complete_kept(i);
-    fake.ram_used -= n->footprint;
+    ram_add(-(int64_t)n->footprint);
     fake.open_nets--;
     free(n);
 }
@@ -405,7 +467,7 @@ int hrt_genai_open(hrt_device *d, const char *hef_path, bool vlm, bool optimize_
     *out = calloc(1, sizeof(**out));
     (*out)->footprint = fake.vlm_footprint;
     (*out)->vlm = vlm;
-    fake.ram_used += fake.vlm_footprint;
+    ram_add((int64_t)fake.vlm_footprint);
     fake.open_genai++;
     return 0;
 }
@@ -414,7 +476,7 @@ void hrt_genai_close(hrt_genai *g)
 {
     if (!g)
         return;
-    fake.ram_used -= g->footprint;
+    ram_add(-(int64_t)g->footprint);
     fake.open_genai--;
     free(g);
 }

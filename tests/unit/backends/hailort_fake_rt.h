@@ -18,7 +18,8 @@
  * - reads wait (prefill_timeouts: HAILO_TIMEOUT answers before the first
  *   piece);
  * - Speech2Text blocks until done whatever its timeout (s2t_block);
- * - query_performance_stats is slow and queued (ram_block);
+ * - query_performance_stats is slow and queued (ram_block), and answers
+ *   what it sampled when asked (ram_hold);
  * - optimize_memory_on_device answers HAILO_NOT_IMPLEMENTED (optimize_status).
  * Device status calls may come from the backend's refresher thread: the
  * fake guards its counters with a mutex.
@@ -92,6 +93,10 @@ typedef struct fake_rt {
     bool ram_block; /* hrt_device_ram waits until fake_unblock_ram() */
     bool ram_waiting;
     pthread_cond_t ram_cv;
+    /* The next ram_hold calls sample the RAM when asked, then wait, in turn,
+     * for fake_release_ram_one() (a query queued behind inference). */
+    int ram_hold, ram_held_now, ram_held_total, ram_released;
+    bool closed_during_query; /* hrt_device_close while a held query ran */
     /* InferModel */
     fake_hef hefs[FAKE_MAX_HEFS];
     size_t n_hefs;
@@ -169,7 +174,16 @@ void fake_stream(hrt_stream_info *s, const char *name, uint32_t h, uint32_t w, u
 size_t fake_complete_late(void);
 /* Lets a blocked hrt_device_ram / hrt_s2t_segments go on. */
 void fake_unblock_ram(void);
+/* Holds the next n hrt_device_ram calls (ram_hold), under the fake's lock. */
+void fake_hold_ram(int n);
+/* Lets the oldest held hrt_device_ram answer. */
+void fake_release_ram_one(void);
+/* Waits up to 10 s until the n-th held call (ram_hold) since fake_reset()
+ * is waiting; false if it never came. */
+bool fake_wait_ram_held(int n);
 void fake_s2t_release(void);
+/* The device RAM in use now (models open), read under the fake's lock. */
+uint64_t fake_ram_used(void);
 /* Counters read under the fake's lock (the status thread writes them). */
 int fake_count(const int *counter);
 bool fake_flag(const bool *flag);

@@ -8,7 +8,9 @@
  * after a failed run, VLM streaming/stop/cancel/special tokens/token
  * counts, and Speech2Text on its own thread.  Each defect of issue 22 has
  * a test here reproducing HailoRT's behaviour, and the two lanes (an
- * InferModel runs while a generation is in progress; parallel_genai by
+ * InferModel runs while a generation is in progress; a status refresh
+ * queued across the other lane's load; a reset with both lanes' models
+ * resident while a status query is queued; parallel_genai by
  * architecture); what needs the real chip is
  * covered by scripts/verify-hardware.sh on a Pi.
  */
@@ -312,6 +314,51 @@ static void test_status_never_waits(void **state)
     backend_hailort_ops.close(b);
 }
 
+/* Issue 22 item 6 with two lanes: a status refresh queued on the chip
+ * while the other lane loads a model answers the RAM it sampled before the
+ * load; it must not overwrite the newer figure the load measured after
+ * itself (the status would show the model's memory as free for 20 s). */
+static void test_status_refresh_racing_load(void **state)
+{
+    (void)state;
+    backend *b = open_ok(NULL);
+    device_info info;
+    model_spec spec = {.kind = MODEL_DEPTH, .model_path = p_depth};
+
+    /* A refresh starts; its RAM query waits behind inference on the chip. */
+    fake_hold_ram(1);
+    hrt_backend_set_status_ttl_ms(b, 0);
+    assert_int_equal(backend_hailort_ops.identify(b, &info, NULL), 0);
+    assert_true(fake_wait_ram_held(1));
+    hrt_backend_set_status_ttl_ms(b, 3600 * 1000);
+    /* Meanwhile a load measures the memory after itself. */
+    backend_model *m = load_ok(b, &spec, NULL);
+    assert_int_equal(backend_hailort_ops.identify(b, &info, NULL), 0);
+    assert_int_equal(info.memory_used_bytes, 400 * MIB);
+
+    /* The queued query answers its old sample.  A second refresh, asked for
+     * now and held in turn, shows when the first one has been stored. */
+    fake_hold_ram(1);
+    hrt_backend_set_status_ttl_ms(b, 0);
+    assert_int_equal(backend_hailort_ops.identify(b, &info, NULL), 0);
+    hrt_backend_set_status_ttl_ms(b, 3600 * 1000);
+    fake_release_ram_one();
+    assert_true(fake_wait_ram_held(2));
+    assert_int_equal(backend_hailort_ops.identify(b, &info, NULL), 0);
+    assert_int_equal(info.memory_used_bytes, 400 * MIB);
+    assert_int_equal(info.memory_total_bytes, 8ull << 30);
+    fake_release_ram_one();
+
+    /* The unload's refresh has the memory back. */
+    backend_hailort_ops.unload(b, m);
+    for (int i = 0; i < 2000 && info.memory_used_bytes != 300 * MIB; i++) {
+        sleep_ms(5);
+        assert_int_equal(backend_hailort_ops.identify(b, &info, NULL), 0);
+    }
+    assert_int_equal(info.memory_used_bytes, 300 * MIB);
+    backend_hailort_ops.close(b);
+}
+
 /* ---- load: footprints and errors --------------------------------------------------- */
 
 static void test_footprint_measured(void **state)
@@ -332,8 +379,11 @@ static void test_footprint_measured(void **state)
     backend_hailort_ops.unload(b, v);
     assert_int_equal(fake.ram_used, 300 * MIB);
 
-    /* No RAM figures (not a Hailo-10H): footprint unknown, load still works. */
+    /* No RAM figures (not a Hailo-10H): footprint unknown, load still works.
+     * (The unloads woke the status thread: it reads the fake under its lock.) */
+    pthread_mutex_lock(&fake.mu);
     fake.has_ram = false;
+    pthread_mutex_unlock(&fake.mu);
     m = load_ok(b, &depth, &fp);
     assert_int_equal(fp, 0);
     backend_hailort_ops.close(b); /* closes what is still loaded */
@@ -468,6 +518,82 @@ static void test_reset_bounded(void **state)
     assert_int_equal(backend_hailort_ops.reset(b, &err), -HDM_E_DEVICE_ERROR);
     assert_non_null(strstr(err.msg, "2 in a row"));
     assert_non_null(strstr(err.msg, "next attempt in 10 s"));
+    backend_hailort_ops.close(b);
+}
+
+static infer_input vlm_input(char *prompt);
+
+typedef struct reset_run {
+    backend *b;
+    int rc;
+} reset_run;
+
+static void *reset_thread(void *arg)
+{
+    reset_run *r = arg;
+    r->rc = backend_hailort_ops.reset(r->b, NULL);
+    return NULL;
+}
+
+/* Two lanes: the dense lane loses the device while the GenAI lane's VLM is
+ * resident and idle, and the status thread's RAM query is queued on the
+ * chip.  The reset closes both lanes' models, waits for the query before
+ * it frees the VDevice, status answers never wait for either, and both
+ * lanes work again after it. */
+static void test_reset_with_both_lanes(void **state)
+{
+    (void)state;
+    backend *b = open_ok(NULL);
+    model_spec vspec = {.kind = MODEL_VLM, .model_path = p_vlm};
+    model_spec dspec = {.kind = MODEL_DEPTH, .model_path = p_depth};
+    backend_model *vlm = load_ok(b, &vspec, NULL), *depth = load_ok(b, &dspec, NULL);
+    uint8_t px[4 * 6 * 3] = {0};
+    infer_input in = {.kind = MODEL_DEPTH}, vin = vlm_input("Hi");
+    infer_output out = {0};
+    device_info info;
+    reset_run run = {.b = b};
+    pthread_t t;
+    hdm_err err;
+
+    in.u.dense.input = u8_tensor(px, 3, (int64_t[]){4, 6, 3});
+    fake_hold_ram(1);
+    hrt_backend_set_status_ttl_ms(b, 0);
+    assert_int_equal(backend_hailort_ops.identify(b, &info, NULL), 0);
+    assert_true(fake_wait_ram_held(1)); /* the status query waits on the chip */
+    fake.run_status = FAKE_DRIVER_OPERATION_FAILED;
+    hdm_err_clear(&err);
+    assert_int_equal(backend_hailort_ops.infer(b, depth, &in, NULL, &out, &err),
+                     -HDM_E_DEVICE_ERROR);
+    fake.run_status = 0;
+    assert_true(hrt_backend_lost(b));
+
+    /* The registry resets with no model in use (the VLM is idle). */
+    assert_int_equal(pthread_create(&t, NULL, reset_thread, &run), 0);
+    for (int i = 0; i < 2000 && fake_ram_used() != 300 * MIB; i++)
+        sleep_ms(5);
+    assert_int_equal(fake_ram_used(), 300 * MIB); /* both lanes' models closed */
+    int64_t t0 = mono_ms();
+    assert_int_equal(backend_hailort_ops.identify(b, &info, &err), -HDM_E_DEVICE_ERROR);
+    assert_true(mono_ms() - t0 < 1000);
+    fake_release_ram_one();
+    pthread_join(t, NULL);
+    assert_int_equal(run.rc, 0);
+    assert_false(fake_flag(&fake.closed_during_query));
+    assert_int_equal(fake_count(&fake.closes), 1);
+    assert_int_equal(fake.open_genai, 0);
+    assert_int_equal(fake.open_nets, 0);
+
+    /* Both lanes again. */
+    vlm = load_ok(b, &vspec, NULL);
+    depth = load_ok(b, &dspec, NULL);
+    assert_int_equal(backend_hailort_ops.infer(b, depth, &in, NULL, &out, NULL), 0);
+    infer_output_clear(&out);
+    fake.tokens[0] = "Hello";
+    fake.n_tokens = 1;
+    assert_int_equal(backend_hailort_ops.infer(b, vlm, &vin, NULL, &out, NULL), 0);
+    assert_string_equal(out.result->valuestring, "Hello");
+    infer_output_clear(&out);
+    hrt_backend_set_status_ttl_ms(b, 3600 * 1000);
     backend_hailort_ops.close(b);
 }
 
@@ -1223,9 +1349,50 @@ static void test_vlm_prefill_cancel(void **state)
     backend_hailort_ops.close(b);
 }
 
+/* The manager's log while a load runs: stderr into a temporary file. */
+typedef struct log_capture {
+    FILE *file;
+    int saved;
+    char text[4096];
+} log_capture;
+
+static void capture_start(log_capture *c)
+{
+    c->file = tmpfile();
+    assert_non_null(c->file);
+    fflush(stderr);
+    c->saved = dup(STDERR_FILENO);
+    assert_true(c->saved >= 0);
+    assert_true(dup2(fileno(c->file), STDERR_FILENO) >= 0);
+    log_set_level(LOG_LEVEL_INFO);
+}
+
+static const char *capture_end(log_capture *c)
+{
+    size_t n;
+    log_set_level(LOG_LEVEL_ERROR);
+    fflush(stderr);
+    dup2(c->saved, STDERR_FILENO);
+    close(c->saved);
+    rewind(c->file);
+    n = fread(c->text, 1, sizeof(c->text) - 1, c->file);
+    c->text[n] = '\0';
+    fclose(c->file);
+    return c->text;
+}
+
+/* Loads spec and returns what the backend logged meanwhile. */
+static const char *load_logged(backend *b, model_spec *spec, backend_model **m, log_capture *c)
+{
+    capture_start(c);
+    *m = load_ok(b, spec, NULL);
+    return capture_end(c);
+}
+
 /* Issue 22 item 2: optimize_memory_on_device is off by default (HailoRT
  * answers NOT_IMPLEMENTED unless built with its client tokenizer); asked
- * for, it falls back to off when refused. */
+ * for, it falls back to off when refused.  The log says which mode the
+ * model runs in, and why it is not the one asked for. */
 static void test_vlm_optimize_memory(void **state)
 {
     (void)state;
@@ -1234,24 +1401,49 @@ static void test_vlm_optimize_memory(void **state)
     cJSON *params = cJSON_CreateObject();
     backend_model *m;
     hdm_err err;
+    log_capture cap;
+    const char *log;
 
     fake.optimize_status = FAKE_NOT_IMPLEMENTED;
-    m = load_ok(b, &spec, NULL);
+    log = load_logged(b, &spec, &m, &cap);
     assert_int_equal(fake.genai_opens, 1);
     assert_false(fake.optimize_seen);
     assert_true(fake.vlm_seen);
+    assert_non_null(strstr(log, "optimize_memory_on_device off (tokenizer on the device)"));
+    assert_null(strstr(log, "refused"));
     backend_hailort_ops.unload(b, m);
 
     cJSON_AddTrueToObject(params, "optimize_memory_on_device");
     spec.params = params;
-    m = load_ok(b, &spec, NULL);
+    log = load_logged(b, &spec, &m, &cap);
     assert_int_equal(fake.genai_opens, 3); /* asked for, refused, loaded without */
     assert_false(fake.optimize_seen);
+    assert_non_null(strstr(log, "optimize_memory_on_device refused by HailoRT "
+                                "(HAILO_NOT_IMPLEMENTED)"));
+    assert_non_null(strstr(log, "optimize_memory_on_device off (tokenizer on the device)"));
+    backend_hailort_ops.unload(b, m);
+    /* The chip has the HEF already: refused the same way. */
+    fake.optimize_status = FAKE_INVALID_OPERATION;
+    log = load_logged(b, &spec, &m, &cap);
+    assert_false(fake.optimize_seen);
+    assert_non_null(strstr(log, "(HAILO_INVALID_OPERATION)"));
     backend_hailort_ops.unload(b, m);
     fake.optimize_status = 0;
-    m = load_ok(b, &spec, NULL);
+    log = load_logged(b, &spec, &m, &cap);
     assert_true(fake.optimize_seen);
+    assert_non_null(strstr(log, "optimize_memory_on_device on (tokenizer on the host)"));
     backend_hailort_ops.unload(b, m);
+
+    /* The LLM the same way. */
+    model_spec llm = {.kind = MODEL_LLM, .model_path = p_llm, .params = params};
+    fake.optimize_status = FAKE_NOT_IMPLEMENTED;
+    log = load_logged(b, &llm, &m, &cap);
+    assert_false(fake.optimize_seen);
+    assert_false(fake.vlm_seen);
+    assert_non_null(strstr(log, "LLM"));
+    assert_non_null(strstr(log, "optimize_memory_on_device off (tokenizer on the device)"));
+    backend_hailort_ops.unload(b, m);
+    fake.optimize_status = 0;
 
     cJSON_ReplaceItemInObject(params, "optimize_memory_on_device", cJSON_CreateString("yes"));
     hdm_err_clear(&err);
@@ -1305,7 +1497,9 @@ static void test_genai_errors_by_cause(void **state)
     /* Dropped while the device does not answer either: lost. */
     fake.genai_open_status = FAKE_COMMUNICATION_CLOSED;
     fake.genai_open_failures = 0;
+    pthread_mutex_lock(&fake.mu); /* the unload's status refresh may be running */
     fake.identify_status = FAKE_DRIVER_OPERATION_FAILED;
+    pthread_mutex_unlock(&fake.mu);
     assert_int_equal(backend_hailort_ops.load(b, &spec, &m2, NULL, &err), -HDM_E_DEVICE_ERROR);
     assert_true(hrt_backend_lost(b));
     backend_hailort_ops.close(b);
@@ -1441,12 +1635,42 @@ static void test_llm_raw_json_and_slot(void **state)
     assert_string_equal(out.result->valuestring, "Hello");
     infer_output_clear(&out);
 
+    /* Issue 22 item 1 for the LLM: special tokens stripped from every piece,
+     * the recovery piece after max tokens never shown, and not counted. */
+    stream_sink sink = {.text = ""};
+    infer_hooks hooks = {.on_delta = on_delta, .ctx = &sink};
+    fake.tokens[0] = "Hi";
+    fake.tokens[1] = " there<|endoftext|>";
+    fake.n_tokens = 2;
+    fake.gen_end = HRT_GEN_MAX_TOKENS;
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, &hooks, &out, NULL), 0);
+    assert_string_equal(out.result->valuestring, "Hi there");
+    assert_string_equal(sink.text, "Hi there");
+    assert_string_equal(out.finish_reason, "length");
+    assert_int_equal(out.completion_tokens, 2);
+    infer_output_clear(&out);
+    fake.gen_end = HRT_GEN_LOGICAL_END;
+
     in.u.llm.format = LLM_FORMAT_JSON;
     size_t reads = fake.reads;
     hdm_err_clear(&err);
     assert_int_equal(backend_hailort_ops.infer(b, m, &in, NULL, &out, &err), -HDM_E_UNSUPPORTED);
     assert_non_null(strstr(err.msg, "format \"json\""));
     assert_int_equal(fake.reads, reads);
+    in.u.llm.format = LLM_FORMAT_TEXT;
+
+    /* HailoRT 5.1 takes messages but no tools: unsupported, saying so. */
+    llm_message msgs[] = {{.role = LLM_ROLE_USER, .content = "Weather?"}};
+    cJSON *tools = cJSON_Parse("[{\"type\": \"function\", \"function\": {\"name\": "
+                               "\"weather\", \"parameters\": {\"type\": \"object\"}}}]");
+    infer_input tin = llm_input_of(msgs, 1);
+    tin.u.llm.tools = tools;
+    fake.start_status = FAKE_NOT_IMPLEMENTED;
+    assert_int_equal(backend_hailort_ops.infer(b, m, &tin, NULL, &out, &err), -HDM_E_UNSUPPORTED);
+    assert_non_null(strstr(err.msg, "takes no tools (HailoRT 5.2 or later does)"));
+    assert_false(hrt_backend_lost(b));
+    fake.start_status = 0;
+    cJSON_Delete(tools);
 
     assert_int_equal(backend_hailort_ops.load(b, &vlm, &v, NULL, &err), -HDM_E_RESOURCE_EXHAUSTED);
     assert_null(v);
@@ -1485,7 +1709,20 @@ static void test_llm_refusal_and_cancel(void **state)
     fake.on_read = cancel_on_third_read;
     assert_int_equal(backend_hailort_ops.infer(b, m, &in, &hooks, &out, &err), -HDM_E_CANCELLED);
     assert_int_equal(fake.abort_calls, 1);
+    assert_int_equal(fake.reads, 3 + 1); /* noticed after the slice it was set in (+1 drain) */
+    assert_true(fake.max_read_timeout <= 100);
+    assert_int_equal(fake.clear_calls, 2); /* after the refusal too */
     fake.on_read = NULL;
+
+    /* Issue 22 item 8 for the LLM: the deadline passes during its prefill. */
+    infer_hooks deadline = {.deadline_ms = mono_ms() + 200};
+    int64_t t0 = mono_ms();
+    assert_int_equal(backend_hailort_ops.infer(b, m, &in, &deadline, &out, &err),
+                     -HDM_E_DEADLINE_EXCEEDED);
+    assert_true(mono_ms() - t0 < 5000);
+    assert_int_equal(fake.abort_calls, 2);
+    assert_true(fake.max_read_timeout <= 100);
+    assert_int_equal(fake.clear_calls, 3);
     backend_hailort_ops.close(b);
 }
 
@@ -1793,10 +2030,12 @@ int main(void)
         cmocka_unit_test_setup(test_open_group, setup),
         cmocka_unit_test_setup(test_status_cached, setup),
         cmocka_unit_test_setup(test_status_never_waits, setup),
+        cmocka_unit_test_setup(test_status_refresh_racing_load, setup),
         cmocka_unit_test_setup(test_footprint_measured, setup),
         cmocka_unit_test_setup(test_load_errors, setup),
         cmocka_unit_test_setup(test_device_lost_and_reset, setup),
         cmocka_unit_test_setup(test_reset_bounded, setup),
+        cmocka_unit_test_setup(test_reset_with_both_lanes, setup),
         cmocka_unit_test_setup(test_depth_layouts, setup),
         cmocka_unit_test_setup(test_pose_outputs_by_name, setup),
         cmocka_unit_test_setup(test_clip, setup),

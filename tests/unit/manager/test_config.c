@@ -2,7 +2,8 @@
  * test_config.c - the manager's settings table (src/manager/config.c):
  * defaults, the file / environment / flag layers and their order, the
  * original manager's spellings (--socket-path, 0o660, bare ports), the
- * lanes setting (parallel_genai), and the "file:line: message" and
+ * lanes setting (parallel_genai), the dashboard's settings and the status
+ * server's token, and the "file:line: message" and
  * "WHERE: message" error texts.
  */
 #include <setjmp.h>
@@ -27,6 +28,9 @@ static const char *const env_names[] = {
     "HAILO_DEVICE_MAX_MESSAGE_BYTES",
     "HAILO_DEVICE_MAX_EVICTIONS",
     "HAILO_DEVICE_PARALLEL_GENAI",
+    "HAILO_DEVICE_HTTP_TOKEN",
+    "HAILO_DEVICE_DASHBOARD_SERVICES",
+    "HAILO_DEVICE_DASHBOARD_DIR",
 };
 
 static int clear_env(void **state)
@@ -242,6 +246,69 @@ static void test_parallel_genai(void **state)
     unlink(path);
 }
 
+static void test_dashboard_settings(void **state)
+{
+    (void)state;
+    manager_config cfg;
+    hdm_err err;
+    const char *argv[] = {"hdm"};
+    assert_int_equal(load(&cfg, &err, 1, argv), 0);
+    assert_int_equal(cfg.dashboard.interval_ms, DASHBOARD_DEFAULT_INTERVAL_MS);
+    assert_int_equal(cfg.dashboard.n_services, 7);
+    assert_null(cfg.http_token);
+    config_free(&cfg);
+
+    const char *path = write_yaml("http_bearer_token: t0k\n"
+                                  "dashboard:\n"
+                                  "  dir: /opt/page\n"
+                                  "  interval_ms: 500\n"
+                                  "  health_timeout_ms: 200\n"
+                                  "  services:\n"
+                                  "    - one=http://127.0.0.1:1/health\n"
+                                  "    - two=https://pi.local/h\n");
+    const char *argv2[] = {"hdm", "--config", path};
+    assert_int_equal(load(&cfg, &err, 3, argv2), 0);
+    assert_string_equal(cfg.http_token, "t0k");
+    assert_string_equal(cfg.dashboard.dir, "/opt/page");
+    assert_int_equal(cfg.dashboard.interval_ms, 500);
+    assert_int_equal(cfg.dashboard.health_timeout_ms, 200);
+    assert_int_equal(cfg.dashboard.n_services, 2);
+    assert_string_equal(cfg.dashboard.services[1].name, "two");
+    config_free(&cfg);
+
+    /* The environment wins over the file. */
+    setenv("HAILO_DEVICE_DASHBOARD_SERVICES", "none", 1);
+    setenv("HAILO_DEVICE_HTTP_TOKEN", "env-token", 1);
+    assert_int_equal(load(&cfg, &err, 3, argv2), 0);
+    assert_int_equal(cfg.dashboard.n_services, 0);
+    assert_string_equal(cfg.http_token, "env-token");
+    config_free(&cfg);
+    unsetenv("HAILO_DEVICE_HTTP_TOKEN");
+
+    setenv("HAILO_DEVICE_DASHBOARD_SERVICES", "clip=ftp://x/", 1);
+    assert_true(load(&cfg, &err, 1, argv) < 0);
+    assert_non_null(strstr(err.msg, "HAILO_DEVICE_DASHBOARD_SERVICES"));
+    assert_non_null(strstr(err.msg, "is not an http:// or https:// URL"));
+    config_free(&cfg);
+    unsetenv("HAILO_DEVICE_DASHBOARD_SERVICES");
+    unlink(path);
+
+    /* File errors name the file, the line and the entry. */
+    path = write_yaml("dashboard:\n  services:\n    - ok=http://h/\n    - no-equals\n");
+    const char *argv3[] = {"hdm", "--config", path};
+    assert_true(load(&cfg, &err, 3, argv3) < 0);
+    assert_non_null(strstr(err.msg, path));
+    assert_non_null(strstr(err.msg, ":4: dashboard service 'no-equals' is not NAME=URL"));
+    config_free(&cfg);
+    unlink(path);
+    path = write_yaml("dashboard:\n  interval_ms: 5\n");
+    const char *argv4[] = {"hdm", "--config", path};
+    assert_true(load(&cfg, &err, 3, argv4) < 0);
+    assert_non_null(strstr(err.msg, "dashboard.interval_ms"));
+    config_free(&cfg);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -250,6 +317,7 @@ int main(void)
         cmocka_unit_test_setup(test_layers_in_order, clear_env),
         cmocka_unit_test_setup(test_original_spellings, clear_env),
         cmocka_unit_test_setup(test_error_texts, clear_env),
+        cmocka_unit_test_setup(test_dashboard_settings, clear_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
