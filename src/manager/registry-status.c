@@ -66,6 +66,10 @@ static void add_float_cached(cJSON *o, const char *name, double v, reg_float_tex
         cJSON_Delete(item);
 }
 
+/* Each loaded model's counters are decimal text items (pyjson_uint): ping
+ * prints them on every probe, and cJSON's number printer (printf and sscanf
+ * per number) was most of a ping.  The memory and registry figures stay
+ * cJSON numbers: the dashboard reads them from the tree (cJSON_IsNumber). */
 static cJSON *model_json(reg_model *m)
 {
     cJSON *o = cJSON_CreateObject();
@@ -138,16 +142,16 @@ void registry_status_json(registry *r, cJSON *status, bool device_status_form)
     json_set(status, "last_capacity_event_model", str_or_null(r->last_capacity_model));
     json_set(status, "last_capacity_event_at",
              r->last_capacity_reason ? pyjson_float(r->last_capacity_at) : cJSON_CreateNull());
-    pyjson_add_uint(memory, "total_bytes", total);
-    pyjson_add_uint(memory, "used_bytes", used);
-    pyjson_add_uint(counters, "loads", r->loads);
-    pyjson_add_uint(counters, "load_failures", r->load_failures);
-    pyjson_add_uint(counters, "unloads", r->unloads);
-    pyjson_add_uint(counters, "evictions_proactive", r->evict_proactive);
-    pyjson_add_uint(counters, "evictions_resource_exhausted", r->evict_exhausted);
-    pyjson_add_uint(counters, "evictions_keep_alive", r->evict_keep_alive);
-    pyjson_add_uint(counters, "genai_swaps", r->evict_genai_swap);
-    pyjson_add_uint(counters, "runtime_resets", r->runtime_resets);
+    cJSON_AddNumberToObject(memory, "total_bytes", (double)total);
+    cJSON_AddNumberToObject(memory, "used_bytes", (double)used);
+    cJSON_AddNumberToObject(counters, "loads", (double)r->loads);
+    cJSON_AddNumberToObject(counters, "load_failures", (double)r->load_failures);
+    cJSON_AddNumberToObject(counters, "unloads", (double)r->unloads);
+    cJSON_AddNumberToObject(counters, "evictions_proactive", (double)r->evict_proactive);
+    cJSON_AddNumberToObject(counters, "evictions_resource_exhausted", (double)r->evict_exhausted);
+    cJSON_AddNumberToObject(counters, "evictions_keep_alive", (double)r->evict_keep_alive);
+    cJSON_AddNumberToObject(counters, "genai_swaps", (double)r->evict_genai_swap);
+    cJSON_AddNumberToObject(counters, "runtime_resets", (double)r->runtime_resets);
     pthread_mutex_unlock(&r->mu);
     json_set(status, "memory", memory);
     json_set(status, "registry", counters);
