@@ -1,10 +1,12 @@
 /*
  * dashboard-config.c - the dashboard's settings: defaults and the service
- * list ("NAME=URL" entries).
+ * list ("NAME=URL" entries) and their http:// URLs.
  */
 #include "manager/dashboard-config.h"
 
+#include <netdb.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -22,25 +24,101 @@ static bool name_ok(const char *s, size_t len)
     return true;
 }
 
-/* http(s)://HOST[...]: printable ASCII without blanks, a host after the scheme. */
-static bool url_ok(const char *url)
+/* The URL's length and characters: printable ASCII without blanks. */
+static bool url_chars_ok(const char *url)
 {
     size_t len = strlen(url);
-    const char *rest;
     if (len == 0 || len > DASHBOARD_SERVICE_URL_MAX)
-        return false;
-    if (strncasecmp(url, "http://", 7) == 0)
-        rest = url + 7;
-    else if (strncasecmp(url, "https://", 8) == 0)
-        rest = url + 8;
-    else
-        return false;
-    if (*rest == '\0' || *rest == '/' || *rest == ':' || *rest == '?' || *rest == '#')
         return false;
     for (const char *p = url; *p; p++)
         if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
             return false;
     return true;
+}
+
+int dashboard_url_parse(const char *url, dashboard_url *out, hdm_err *err)
+{
+    if (!url_chars_ok(url))
+        return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                           "'%.80s' is not an http:// URL of at most %d characters without blanks",
+                           url, DASHBOARD_SERVICE_URL_MAX);
+    if (strncasecmp(url, "https://", 8) == 0)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                           "'%.80s' is https://, and the health probes speak plain http:// only "
+                           "(no TLS): give the service's http:// address",
+                           url);
+    if (strncasecmp(url, "http://", 7) != 0)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "'%.80s' is not an http:// URL", url);
+
+    const char *auth = url + 7;
+    size_t auth_len = strcspn(auth, "/?#");
+    const char *host = auth, *port = NULL;
+    size_t host_len = auth_len, port_len = 0;
+    if (auth_len > 0 && auth[0] == '[') { /* [IPv6]:PORT */
+        const char *close = memchr(auth, ']', auth_len);
+        if (!close)
+            return hdm_err_set(err, HDM_E_BAD_REQUEST, "'%.80s' is not an http:// URL", url);
+        host = auth + 1;
+        host_len = (size_t)(close - host);
+        if (close + 1 < auth + auth_len) {
+            if (close[1] != ':')
+                return hdm_err_set(err, HDM_E_BAD_REQUEST, "'%.80s' is not an http:// URL", url);
+            port = close + 2;
+        }
+    } else {
+        const char *colon = memchr(auth, ':', auth_len);
+        if (colon) {
+            host_len = (size_t)(colon - auth);
+            port = colon + 1;
+        }
+    }
+    if (port)
+        port_len = (size_t)(auth + auth_len - port);
+    if (host_len == 0)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "'%.80s' is not an http:// URL (no host)", url);
+    if (memchr(auth, '@', auth_len))
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "'%.80s': no user or password in the URL", url);
+
+    char port_text[8] = "80";
+    if (port) {
+        unsigned long value = 0;
+        bool digits = port_len >= 1 && port_len <= 5;
+        for (size_t i = 0; digits && i < port_len; i++) {
+            digits = port[i] >= '0' && port[i] <= '9';
+            value = value * 10 + (unsigned long)(port[i] - '0');
+        }
+        if (!digits || value < 1 || value > 65535)
+            return hdm_err_set(err, HDM_E_BAD_REQUEST, "'%.80s': the port must be 1..65535", url);
+        snprintf(port_text, sizeof(port_text), "%lu", value);
+    }
+
+    /* Numbers only (AI_NUMERICHOST never asks a resolver); "localhost" is
+     * the loopback address by definition (RFC 6761). */
+    char host_text[DASHBOARD_SERVICE_URL_MAX + 1];
+    snprintf(host_text, sizeof(host_text), "%.*s", (int)host_len, host);
+    if (strcasecmp(host_text, "localhost") == 0 && host == auth)
+        snprintf(host_text, sizeof(host_text), "127.0.0.1");
+    struct addrinfo hints = {.ai_family = host == auth ? AF_INET : AF_INET6,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV};
+    struct addrinfo *found = NULL;
+    if (getaddrinfo(host_text, port_text, &hints, &found) != 0 || !found)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                           "'%.80s': the host must be an IPv4 address, an IPv6 address in "
+                           "brackets or localhost (names are not looked up: a slow resolver "
+                           "would stall the probes)",
+                           url);
+    memset(&out->addr, 0, sizeof(out->addr));
+    memcpy(&out->addr, found->ai_addr, found->ai_addrlen);
+    out->addr_len = found->ai_addrlen;
+    freeaddrinfo(found);
+
+    snprintf(out->host, sizeof(out->host), "%.*s", (int)auth_len, auth);
+    const char *rest = auth + auth_len;
+    size_t rest_len = strcspn(rest, "#");
+    snprintf(out->target, sizeof(out->target), "%s%.*s", *rest == '/' ? "" : "/", (int)rest_len,
+             rest);
+    return 0;
 }
 
 int dashboard_service_add(dashboard_service **list, size_t *n, const char *entry, hdm_err *err)
@@ -57,11 +135,12 @@ int dashboard_service_add(dashboard_service **list, size_t *n, const char *entry
                            "dashboard service '%.*s': a name is 1..%d letters, digits, '.', "
                            "'_' or '-'",
                            (int)(name_len > 64 ? 64 : name_len), entry, DASHBOARD_SERVICE_NAME_MAX);
-    if (!url_ok(eq + 1))
-        return hdm_err_set(err, HDM_E_BAD_REQUEST,
-                           "dashboard service '%.*s': '%.80s' is not an http:// or https:// URL "
-                           "of at most %d characters without blanks",
-                           (int)name_len, entry, eq + 1, DASHBOARD_SERVICE_URL_MAX);
+    dashboard_url url;
+    hdm_err why;
+    hdm_err_clear(&why);
+    if (dashboard_url_parse(eq + 1, &url, &why) < 0)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "dashboard service '%.*s': %s", (int)name_len,
+                           entry, why.msg);
     for (size_t i = 0; i < *n; i++)
         if (strlen((*list)[i].name) == name_len && memcmp((*list)[i].name, entry, name_len) == 0)
             return hdm_err_set(err, HDM_E_BAD_REQUEST, "dashboard service '%.*s' is named twice",

@@ -7,6 +7,7 @@
 #define HDM_MANAGER_DASHBOARD_CONFIG_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include "common/err.h"
 
@@ -32,7 +33,7 @@
 
 typedef struct dashboard_service {
     char *name; /* shown on the page: 1..32 of [A-Za-z0-9._-] */
-    char *url;  /* probed with GET: an http:// or https:// URL */
+    char *url;  /* probed with GET: an http:// URL (dashboard_url_parse) */
 } dashboard_service;
 
 typedef struct dashboard_config {
@@ -52,11 +53,30 @@ void dashboard_config_free(dashboard_config *c);
 /*
  * Checks one service entry "NAME=URL" and appends it to `list` (n entries,
  * grown here).  Errors name the entry: a missing '=', a name outside
- * [A-Za-z0-9._-] or longer than 32, a URL that is not http(s)://HOST...,
- * with blanks or control characters or longer than 512, a name given twice,
- * more than 32 entries.  0 or a negative code with err.
+ * [A-Za-z0-9._-] or longer than 32, a URL dashboard_url_parse refuses
+ * (https:// among them, saying so), a name given twice, more than 32
+ * entries.  0 or a negative code with err.
  */
 int dashboard_service_add(dashboard_service **list, size_t *n, const char *entry, hdm_err *err);
+/* A service URL taken apart: where a probe connects and what it asks. */
+typedef struct dashboard_url {
+    struct sockaddr_storage addr; /* the host's address and port (80 when none) */
+    socklen_t addr_len;
+    char host[DASHBOARD_SERVICE_URL_MAX + 1];   /* the Host header: HOST[:PORT] as written */
+    char target[DASHBOARD_SERVICE_URL_MAX + 1]; /* path and query; "/" when none */
+} dashboard_url;
+
+/*
+ * Takes apart http://HOST[:PORT][/PATH][?QUERY][#FRAGMENT] (at most 512
+ * printable characters without blanks), HOST being an IPv4 address, an
+ * IPv6 address in brackets, or "localhost" (127.0.0.1).  Only http://: the
+ * probes speak no TLS.  No name is looked up: getaddrinfo() has no timeout,
+ * and a slow resolver would stall the probe round past its deadline (and the
+ * manager's shutdown with it).  0, or -HDM_E_BAD_REQUEST with err saying
+ * what is wrong (without naming the entry: the caller does).
+ */
+int dashboard_url_parse(const char *url, dashboard_url *out, hdm_err *err);
+
 /* Frees a service list of n entries. */
 void dashboard_services_free(dashboard_service *list, size_t n);
 
