@@ -1,92 +1,57 @@
 /*
- * dashboard-health.c - parallel /health probes over libcurl's multi
- * interface, libcurl loaded at run time.
+ * dashboard-health.c - parallel /health probes: one non-blocking TCP
+ * connection per service, all polled together until one deadline.
+ *
+ * DESIGN: a round connects to every service at once, sends a fixed HTTP/1.0
+ * request (Connection: close), and reads each answer into a buffer of at
+ * most REPLY_MAX bytes until the server closes, the body is complete by its
+ * Content-Length, or the buffer is full.  One poll() waits for all of them
+ * and is never given more than what is left of the round's deadline, so a
+ * round ends within timeout_ms however many services hang.  The buffers
+ * live for the round only; between rounds a prober holds its parsed URLs
+ * and the last results.  Addresses are numbers, parsed when the prober is
+ * made (dashboard_url_parse): no resolver is asked, nothing can block.
  */
 #include "manager/dashboard-health.h"
 
-#include <dlfcn.h>
+#include <errno.h>
 #include <math.h>
-#include <pthread.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <curl/curl.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "common/pyjson.h"
 #include "common/timeutil.h"
 
-/* The libcurl functions we call, resolved at run time. */
-static struct {
-    CURLcode (*global_init)(long);
-    CURL *(*easy_init)(void);
-    void (*easy_cleanup)(CURL *);
-    CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
-    CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
-    CURLM *(*multi_init)(void);
-    CURLMcode (*multi_cleanup)(CURLM *);
-    CURLMcode (*multi_add_handle)(CURLM *, CURL *);
-    CURLMcode (*multi_remove_handle)(CURLM *, CURL *);
-    CURLMcode (*multi_perform)(CURLM *, int *);
-    CURLMcode (*multi_poll)(CURLM *, struct curl_waitfd *, unsigned int, int, int *);
-    CURLMsg *(*multi_info_read)(CURLM *, int *);
-} curl;
+/* Most bytes read of one answer (status line, headers and body): a /health
+ * object is a few hundred bytes; what lies beyond is not read. */
+#define REPLY_MAX (16 * 1024)
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static char curl_error[200];
-
-static void curl_load(void)
-{
-    /* libcurl3-gnutls first: it shares GnuTLS with libmicrohttpd (already
-     * loaded by the status server), where Debian's libcurl4 also brings
-     * libssl (measured: 0.6 MB less resident, for the manager's life). */
-    void *lib = dlopen("libcurl-gnutls.so.4", RTLD_NOW | RTLD_LOCAL);
-    if (!lib)
-        lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-    if (!lib) {
-        snprintf(curl_error, sizeof(curl_error), "cannot load libcurl: %s", dlerror());
-        return;
-    }
-    /* dlsym returns void *; POSIX guarantees it converts to function pointers. */
-#define SYM(field, name)                                                                           \
-    do {                                                                                           \
-        void *p = dlsym(lib, name);                                                                \
-        if (!p) {                                                                                  \
-            snprintf(curl_error, sizeof(curl_error), "libcurl lacks %s", name);                    \
-            return;                                                                                \
-        }                                                                                          \
-        memcpy(&curl.field, &p, sizeof(p));                                                        \
-    } while (0)
-    SYM(easy_init, "curl_easy_init");
-    SYM(easy_cleanup, "curl_easy_cleanup");
-    SYM(easy_setopt, "curl_easy_setopt");
-    SYM(easy_getinfo, "curl_easy_getinfo");
-    SYM(multi_init, "curl_multi_init");
-    SYM(multi_cleanup, "curl_multi_cleanup");
-    SYM(multi_add_handle, "curl_multi_add_handle");
-    SYM(multi_remove_handle, "curl_multi_remove_handle");
-    SYM(multi_perform, "curl_multi_perform");
-    SYM(multi_poll, "curl_multi_poll");
-    SYM(multi_info_read, "curl_multi_info_read");
-    SYM(global_init, "curl_global_init");
-#undef SYM
-    if (curl.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        snprintf(curl_error, sizeof(curl_error), "libcurl failed to initialise");
-        curl.global_init = NULL;
-    }
-}
-
-/* Body bytes kept per answer (enough for any /health object). */
-#define BODY_MAX 8192
+typedef enum probe_step {
+    STEP_DONE,       /* finished (or not started): no socket */
+    STEP_CONNECTING, /* waiting for the connection */
+    STEP_SENDING,    /* writing the request */
+    STEP_READING,    /* reading the answer */
+} probe_step;
 
 typedef struct probe {
     dashboard_service svc;
+    dashboard_url url;
+    char *request; /* the GET, made once */
+    size_t request_len;
     dashboard_health_result res;
     /* one round */
-    CURL *easy;
-    char errbuf[CURL_ERROR_SIZE];
-    char body[BODY_MAX];
-    size_t body_len;
-    double started;
+    probe_step step;
+    int fd;
+    size_t sent;
+    char *reply; /* REPLY_MAX bytes of the round's buffer */
+    size_t got;
 } probe;
 
 struct dashboard_health {
@@ -105,13 +70,31 @@ int dashboard_health_new(const dashboard_service *services, size_t n, int timeou
     }
     h->timeout_ms = timeout_ms > 0 ? timeout_ms : 1;
     for (size_t i = 0; i < n; i++) {
-        h->p[i].svc.name = strdup(services[i].name);
-        h->p[i].svc.url = strdup(services[i].url);
+        probe *p = &h->p[i];
+        p->fd = -1;
         h->n++;
-        if (!h->p[i].svc.name || !h->p[i].svc.url) {
+        p->svc.name = strdup(services[i].name);
+        p->svc.url = strdup(services[i].url);
+        if (!p->svc.name || !p->svc.url) {
             dashboard_health_free(h);
             return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
         }
+        int rc = dashboard_url_parse(p->svc.url, &p->url, err);
+        if (rc < 0) {
+            dashboard_health_free(h);
+            return hdm_err_prefix(err, "dashboard service '%s'", services[i].name);
+        }
+        int len = asprintf(&p->request,
+                           "GET %s HTTP/1.0\r\nHost: %s\r\n"
+                           "User-Agent: hailo-device-manager-dashboard/" HDM_VERSION "\r\n"
+                           "Accept: application/json\r\nConnection: close\r\n\r\n",
+                           p->url.target, p->url.host);
+        if (len < 0) {
+            p->request = NULL;
+            dashboard_health_free(h);
+            return hdm_err_set(err, HDM_E_NOMEM, "out of memory");
+        }
+        p->request_len = (size_t)len;
     }
     *out = h;
     return 0;
@@ -124,6 +107,7 @@ void dashboard_health_free(dashboard_health *h)
     for (size_t i = 0; i < h->n; i++) {
         free(h->p[i].svc.name);
         free(h->p[i].svc.url);
+        free(h->p[i].request);
     }
     free(h->p);
     free(h);
@@ -154,30 +138,14 @@ const char *dashboard_health_state_name(dashboard_health_state s)
     return "unknown";
 }
 
-static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
-{
-    probe *p = user;
-    size_t n = size * nmemb;
-    size_t room = BODY_MAX - p->body_len;
-    size_t take = n < room ? n : room;
-    memcpy(p->body + p->body_len, data, take);
-    p->body_len += take;
-    return n; /* the rest is read and dropped */
-}
-
-/* Copies printable text from s into detail (its size), control characters
- * as blanks. */
-static void copy_detail(char *detail, size_t size, const char *s)
+/* Copies printable text from s (at most len bytes) into detail (its size),
+ * control characters as blanks. */
+static void copy_detail(char *detail, size_t size, const char *s, size_t len)
 {
     size_t o = 0;
-    for (; s && *s && o + 1 < size; s++)
-        detail[o++] = (unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s;
+    for (size_t i = 0; s && i < len && s[i] && o + 1 < size; i++)
+        detail[o++] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i];
     detail[o] = '\0';
-}
-
-static void set_detail(probe *p, const char *s)
-{
-    copy_detail(p->res.detail, sizeof(p->res.detail), s);
 }
 
 void dashboard_health_classify(long http_code, const char *body, size_t len,
@@ -192,7 +160,7 @@ void dashboard_health_classify(long http_code, const char *body, size_t len,
     for (size_t k = 0; j && k < sizeof(keys) / sizeof(keys[0]); k++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, keys[k]);
         if (cJSON_IsString(v)) {
-            copy_detail(res->detail, sizeof(res->detail), v->valuestring);
+            copy_detail(res->detail, sizeof(res->detail), v->valuestring, SIZE_MAX);
             break;
         }
     }
@@ -201,7 +169,183 @@ void dashboard_health_classify(long http_code, const char *body, size_t len,
         snprintf(res->detail, sizeof(res->detail), "HTTP %ld", http_code);
 }
 
-static int set_all_unknown(dashboard_health *h, const char *why, hdm_err *err)
+/* ---- one round ------------------------------------------------------------ */
+
+/* Ends p's part of the round: the socket closed, the time taken. */
+static void probe_end(probe *p, double started)
+{
+    if (p->fd >= 0)
+        close(p->fd);
+    p->fd = -1;
+    p->step = STEP_DONE;
+    p->res.latency_ms = round((mono_s() - started) * 10000.0) / 10.0;
+    p->res.checked_at = wall_s();
+}
+
+/* p failed without an HTTP answer: down, with why. */
+static void probe_down(probe *p, double started, const char *why)
+{
+    probe_end(p, started);
+    p->res.state = DASHBOARD_HEALTH_DOWN;
+    p->res.http_status = 0;
+    copy_detail(p->res.detail, sizeof(p->res.detail), why, SIZE_MAX);
+}
+
+static void probe_down_errno(probe *p, double started, const char *what, int e)
+{
+    char why[sizeof(p->res.detail)];
+    snprintf(why, sizeof(why), "%s: %s", what, strerror(e));
+    probe_down(p, started, why);
+}
+
+/* The end of the headers in p's reply (the body's first byte), or NULL. */
+static const char *headers_end(const probe *p)
+{
+    const char *r = p->reply, *end = p->reply + p->got;
+    for (const char *c = r; c < end; c++)
+        if (*c == '\n' &&
+            ((c + 1 < end && c[1] == '\n') || (c + 2 < end && c[1] == '\r' && c[2] == '\n')))
+            return c + (c[1] == '\n' ? 2 : 3);
+    return NULL;
+}
+
+/* Content-Length of the headers [r, body), or -1 when absent or unreadable. */
+static long content_length(const char *r, const char *body)
+{
+    static const char name[] = "\ncontent-length:";
+    for (const char *c = r; c + sizeof(name) - 1 <= body; c++) {
+        if (strncasecmp(c, name, sizeof(name) - 1) != 0)
+            continue;
+        const char *v = c + sizeof(name) - 1;
+        while (v < body && (*v == ' ' || *v == '\t'))
+            v++;
+        long n = 0;
+        const char *d = v;
+        for (; d < body && *d >= '0' && *d <= '9' && n <= REPLY_MAX; d++)
+            n = n * 10 + (*d - '0');
+        return d > v ? n : -1;
+    }
+    return -1;
+}
+
+/* Whether p's reply is complete without waiting for the server to close:
+ * headers and Content-Length bytes of body (a server may keep an HTTP/1.0
+ * connection open anyway). */
+static bool reply_complete(const probe *p)
+{
+    const char *body = headers_end(p);
+    if (!body)
+        return false;
+    long want = content_length(p->reply, body);
+    return want >= 0 && (size_t)(p->reply + p->got - body) >= (size_t)want;
+}
+
+/* Reads p's reply: "HTTP/d.d NNN ..." then headers then the body (cut to
+ * its Content-Length when there is one). */
+static void probe_answered(probe *p, double started)
+{
+    probe_end(p, started);
+    const char *r = p->reply;
+    size_t line = strcspn(r, "\r\n"); /* reply is NUL-terminated */
+    bool http = p->got >= 12 && memcmp(r, "HTTP/", 5) == 0 && r[5] >= '0' && r[5] <= '9' &&
+                r[6] == '.' && r[7] >= '0' && r[7] <= '9' && r[8] == ' ' && r[9] >= '1' &&
+                r[9] <= '5' && r[10] >= '0' && r[10] <= '9' && r[11] >= '0' && r[11] <= '9' &&
+                (line == 12 || r[12] == ' ');
+    if (!http) {
+        char why[sizeof(p->res.detail)];
+        snprintf(why, sizeof(why), "not an HTTP answer: '%.*s'", (int)(line > 60 ? 60 : line), r);
+        for (char *c = why; *c; c++)
+            if ((unsigned char)*c >= 0x80) /* the page's JSON stays valid UTF-8 */
+                *c = '?';
+        probe_down(p, started, why);
+        return;
+    }
+    const char *body = headers_end(p);
+    if (!body) {
+        probe_down(p, started,
+                   p->got >= REPLY_MAX ? "headers longer than 16 KiB"
+                                       : "the connection closed within the headers");
+        return;
+    }
+    size_t body_len = (size_t)(r + p->got - body);
+    long want = content_length(r, body);
+    if (want >= 0 && (size_t)want < body_len)
+        body_len = (size_t)want;
+    long code = (r[9] - '0') * 100 + (r[10] - '0') * 10 + (r[11] - '0');
+    dashboard_health_classify(code, body, body_len, &p->res);
+}
+
+/* Starts p's connection (non-blocking). */
+static void probe_connect(probe *p, double started)
+{
+    p->sent = 0;
+    p->got = 0;
+    p->fd = socket(p->url.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (p->fd < 0) {
+        probe_down_errno(p, started, "socket", errno);
+        return;
+    }
+    p->step = STEP_CONNECTING;
+    /* EINTR: the connection goes on asynchronously, as with EINPROGRESS. */
+    if (connect(p->fd, (const struct sockaddr *)&p->url.addr, p->url.addr_len) == 0)
+        p->step = STEP_SENDING;
+    else if (errno != EINPROGRESS && errno != EINTR)
+        probe_down_errno(p, started, "connect", errno);
+}
+
+/* Moves p on after poll() said its socket is ready (revents). */
+static void probe_step_on(probe *p, short revents, double started)
+{
+    if (p->step == STEP_CONNECTING) {
+        int e = 0;
+        socklen_t len = sizeof(e);
+        if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &e, &len) < 0)
+            e = errno;
+        if (e) {
+            probe_down_errno(p, started, "connect", e);
+            return;
+        }
+        p->step = STEP_SENDING;
+    }
+    while (p->step == STEP_SENDING) {
+        ssize_t n = send(p->fd, p->request + p->sent, p->request_len - p->sent, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (n < 0) {
+            probe_down_errno(p, started, "send", errno);
+            return;
+        }
+        p->sent += (size_t)n;
+        if (p->sent == p->request_len)
+            p->step = STEP_READING;
+    }
+    if (p->step != STEP_READING || !(revents & (POLLIN | POLLHUP | POLLERR)))
+        return;
+    for (;;) {
+        ssize_t n = recv(p->fd, p->reply + p->got, REPLY_MAX - p->got, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (n < 0 && p->got == 0) {
+            probe_down_errno(p, started, "recv", errno);
+            return;
+        }
+        if (n > 0)
+            p->got += (size_t)n;
+        p->reply[p->got] = '\0';
+        /* Closed, reset after some bytes, full, or complete: read what came. */
+        if (n <= 0 || p->got == REPLY_MAX || reply_complete(p)) {
+            probe_answered(p, started);
+            return;
+        }
+    }
+}
+
+/* Marks every result unknown with why (a round that could not start). */
+static void all_unknown(dashboard_health *h, const char *why)
 {
     double now = wall_s();
     for (size_t i = 0; i < h->n; i++) {
@@ -210,47 +354,7 @@ static int set_all_unknown(dashboard_health *h, const char *why, hdm_err *err)
         p->res.http_status = 0;
         p->res.latency_ms = 0;
         p->res.checked_at = now;
-        set_detail(p, why);
-    }
-    return hdm_err_set(err, HDM_E_UNAVAILABLE, "%s", why);
-}
-
-static int setup(probe *p, long timeout_ms)
-{
-    CURL *e = curl.easy_init();
-    if (!e)
-        return -1;
-    p->easy = e;
-    p->errbuf[0] = '\0';
-    p->body_len = 0;
-    curl.easy_setopt(e, CURLOPT_URL, p->svc.url);
-    curl.easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https"); /* 7.85+; URLs are checked anyway */
-    curl.easy_setopt(e, CURLOPT_PROXY, ""); /* never a proxy from the environment */
-    curl.easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl.easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-    curl.easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl.easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-    curl.easy_setopt(e, CURLOPT_USERAGENT, "hailo-device-manager-dashboard/" HDM_VERSION);
-    curl.easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-    curl.easy_setopt(e, CURLOPT_WRITEDATA, p);
-    curl.easy_setopt(e, CURLOPT_ERRORBUFFER, p->errbuf);
-    curl.easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
-    p->started = mono_s();
-    return 0;
-}
-
-static void finish(probe *p, CURLcode rc)
-{
-    long code = 0;
-    p->res.latency_ms = round((mono_s() - p->started) * 10000.0) / 10.0;
-    p->res.checked_at = wall_s();
-    curl.easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &code);
-    if (rc == CURLE_OK && code > 0) {
-        dashboard_health_classify(code, p->body, p->body_len, &p->res);
-    } else {
-        p->res.http_status = 0;
-        p->res.state = DASHBOARD_HEALTH_DOWN;
-        set_detail(p, p->errbuf[0] ? p->errbuf : "no answer");
+        copy_detail(p->res.detail, sizeof(p->res.detail), why, SIZE_MAX);
     }
 }
 
@@ -258,69 +362,55 @@ int dashboard_health_probe(dashboard_health *h, hdm_err *err)
 {
     if (h->n == 0)
         return 0;
-    pthread_once(&curl_once, curl_load);
-    if (!curl.global_init)
-        return set_all_unknown(h, curl_error[0] ? curl_error : "libcurl unavailable", err);
-    CURLM *multi = curl.multi_init();
-    if (!multi)
-        return set_all_unknown(h, "libcurl: cannot start a probe round", err);
-    size_t added = 0;
+    /* One more byte a reply, for the NUL the status line is read against. */
+    char *buf = malloc(h->n * (REPLY_MAX + 1));
+    struct pollfd *pfd = calloc(h->n, sizeof(*pfd));
+    if (!buf || !pfd) {
+        free(buf);
+        free(pfd);
+        all_unknown(h, "out of memory");
+        return hdm_err_set(err, HDM_E_NOMEM, "out of memory for a probe round");
+    }
+    double started = mono_s();
+    int64_t deadline = mono_ms() + h->timeout_ms;
     for (size_t i = 0; i < h->n; i++) {
-        probe *p = &h->p[i];
-        p->easy = NULL;
-        if (setup(p, h->timeout_ms) < 0 || curl.multi_add_handle(multi, p->easy) != CURLM_OK) {
-            if (p->easy)
-                curl.easy_cleanup(p->easy);
-            p->easy = NULL;
-            p->res.state = DASHBOARD_HEALTH_UNKNOWN;
-            p->res.checked_at = wall_s();
-            set_detail(p, "out of memory");
-            continue;
-        }
-        added++;
+        h->p[i].reply = buf + i * (REPLY_MAX + 1);
+        probe_connect(&h->p[i], started);
     }
-    /* Each transfer has its own timeout; the round's deadline also bounds
-     * the loop should libcurl not end one in time. */
-    int64_t deadline = mono_ms() + h->timeout_ms + 250;
-    int running = (int)added;
-    while (running > 0 && mono_ms() < deadline) {
-        if (curl.multi_perform(multi, &running) != CURLM_OK)
-            break;
-        if (running > 0) {
-            int64_t left = deadline - mono_ms();
-            curl.multi_poll(multi, NULL, 0, (int)(left > 100 ? 100 : left > 0 ? left : 0), NULL);
-        }
-    }
-    CURLMsg *msg;
-    int queued;
-    while ((msg = curl.multi_info_read(multi, &queued)) != NULL) {
-        if (msg->msg != CURLMSG_DONE)
-            continue;
-        /* msg lives in the easy handle: read it before the handle goes. */
-        CURL *done = msg->easy_handle;
-        CURLcode result = msg->data.result;
+    for (;;) {
+        size_t active = 0;
         for (size_t i = 0; i < h->n; i++) {
-            probe *p = &h->p[i];
-            if (p->easy == done) {
-                finish(p, result);
-                curl.multi_remove_handle(multi, p->easy);
-                curl.easy_cleanup(p->easy);
-                p->easy = NULL;
-                break;
-            }
+            const probe *p = &h->p[i];
+            pfd[i].fd = p->fd; /* negative: poll() skips it */
+            pfd[i].events = p->step == STEP_READING ? POLLIN : POLLOUT;
+            pfd[i].revents = 0;
+            active += p->step != STEP_DONE;
         }
-    }
-    for (size_t i = 0; i < h->n; i++) {
-        probe *p = &h->p[i];
-        if (!p->easy)
+        int64_t left = deadline - mono_ms();
+        if (active == 0 || left <= 0)
+            break;
+        int ready = poll(pfd, h->n, (int)left);
+        if (ready < 0 && errno == EINTR)
             continue;
-        snprintf(p->errbuf, sizeof(p->errbuf), "no answer within %d ms", h->timeout_ms);
-        finish(p, CURLE_OPERATION_TIMEDOUT);
-        curl.multi_remove_handle(multi, p->easy);
-        curl.easy_cleanup(p->easy);
-        p->easy = NULL;
+        if (ready < 0) {
+            for (size_t i = 0; i < h->n; i++)
+                if (h->p[i].step != STEP_DONE)
+                    probe_down_errno(&h->p[i], started, "poll", errno);
+            break;
+        }
+        for (size_t i = 0; i < h->n; i++)
+            if (pfd[i].revents && h->p[i].step != STEP_DONE)
+                probe_step_on(&h->p[i], pfd[i].revents, started);
     }
-    curl.multi_cleanup(multi);
+    char why[64];
+    snprintf(why, sizeof(why), "no answer within %d ms", h->timeout_ms);
+    for (size_t i = 0; i < h->n; i++) {
+        if (h->p[i].step != STEP_DONE)
+            probe_down(&h->p[i], started, why);
+        h->p[i].reply = NULL;
+    }
+    free(pfd);
+    free(buf);
     return 0;
 }
 

@@ -3,12 +3,13 @@
  * each configured URL (their /health), all at once, bounded by one timeout,
  * and keeps the last result of each for the page.
  *
- * DESIGN: libcurl does the HTTP, loaded with dlopen() at the first probe
- * (as http.c loads libmicrohttpd): a manager nobody watches never loads it.
- * Probes run on the dashboard's own thread, never on the event loop; a
- * round waits at most timeout_ms in all, however many services hang.  No
- * proxy from the environment, no redirects, no body kept beyond 8 KB.
- * Not thread-safe: one thread probes and reads the results.
+ * DESIGN: a small HTTP/1.0 client of our own (no library to load, nothing
+ * kept between rounds but the results): per round, one non-blocking TCP
+ * connection to each service's numeric address, all polled together
+ * against one deadline.  Probes run on the dashboard's own thread, never on
+ * the event loop; a round waits at most timeout_ms in all, however many
+ * services hang.  http:// only, no proxy, no redirects, at most 16 KiB of
+ * an answer read.  Not thread-safe: one thread probes and reads the results.
  */
 #ifndef HDM_MANAGER_DASHBOARD_HEALTH_H
 #define HDM_MANAGER_DASHBOARD_HEALTH_H
@@ -36,7 +37,9 @@ typedef struct dashboard_health_result {
 
 typedef struct dashboard_health dashboard_health;
 
-/* A prober for the n services (copied).  0, or -HDM_E_NOMEM with err. */
+/* A prober for the n services (copied; their URLs as dashboard_url_parse
+ * takes them).  0, -HDM_E_NOMEM, or -HDM_E_BAD_REQUEST for a URL it refuses,
+ * with err naming the service. */
 int dashboard_health_new(const dashboard_service *services, size_t n, int timeout_ms,
                          dashboard_health **out, hdm_err *err);
 /* Accepts NULL. */
@@ -45,8 +48,11 @@ void dashboard_health_free(dashboard_health *h);
 /*
  * Probes every service in parallel and records the results; returns when
  * all answered or failed, at most timeout_ms (plus scheduling) after it
- * started.  Returns 0, or -HDM_E_UNAVAILABLE when libcurl cannot be loaded
- * (every result then says so, state unknown).
+ * started.  A service that does not answer in time, refuses, closes before
+ * the end of its headers or answers something other than HTTP is down (the
+ * detail says which); an answer is read with dashboard_health_classify.
+ * Returns 0, or -HDM_E_NOMEM when the round's buffers cannot be had (every
+ * result then says so, state unknown).
  */
 int dashboard_health_probe(dashboard_health *h, hdm_err *err);
 

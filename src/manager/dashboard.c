@@ -34,7 +34,7 @@ struct dashboard {
 
     /* The sampler thread's own (no lock). */
     dashboard_history hist;
-    dashboard_health *health; /* made at the first snapshot (8 KB a service) */
+    dashboard_health *health; /* made at the first snapshot (1.5 KB a service) */
     int64_t next_probe;
 };
 

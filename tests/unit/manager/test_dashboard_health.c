@@ -1,8 +1,10 @@
 /*
  * test_dashboard_health.c - how an answer is read (up, degraded, the
  * detail shown), and real probe rounds against local sockets: a service
- * that answers, one that refuses connections, one that accepts and never
- * answers (the round still ends, bounded by the timeout).
+ * that answers, one that refuses connections, one left in the backlog and
+ * one that accepts and never answers (the round still ends, bounded by the
+ * timeout), an answer longer than the prober reads, one kept open after its
+ * Content-Length, one cut within its headers, one that is not HTTP.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,7 +15,9 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -96,28 +100,49 @@ static int listener(int *port)
 
 typedef struct server {
     int fd;
-    const char *answer;
+    const char *answer; /* NULL: answer nothing */
+    size_t answer_len;  /* 0: strlen(answer) */
+    bool hold;          /* after answering, wait for the prober to close */
+    char request[2048]; /* what the prober sent */
 } server;
 
-/* Answers one request with s->answer and closes. */
+/* Accepts one connection, reads the request, answers s->answer, then
+ * closes (or, holding, waits for the other side to close first). */
 static void *serve_one(void *arg)
 {
     server *s = arg;
     int c = accept(s->fd, NULL, NULL);
     if (c < 0)
         return NULL;
-    char req[2048];
-    ssize_t got = 0, r;
-    while ((r = read(c, req + got, sizeof(req) - 1 - (size_t)got)) > 0) {
-        got += r;
-        req[got] = '\0';
-        if (strstr(req, "\r\n\r\n"))
+    size_t got = 0;
+    ssize_t r;
+    while ((r = read(c, s->request + got, sizeof(s->request) - 1 - got)) > 0) {
+        got += (size_t)r;
+        s->request[got] = '\0';
+        if (strstr(s->request, "\r\n\r\n"))
             break;
     }
-    if (write(c, s->answer, strlen(s->answer)) < 0)
-        perror("write");
+    size_t len = s->answer ? (s->answer_len ? s->answer_len : strlen(s->answer)) : 0;
+    for (size_t sent = 0; sent < len;) {
+        ssize_t w = send(c, s->answer + sent, len - sent, MSG_NOSIGNAL);
+        if (w <= 0)
+            break; /* the prober stopped reading and closed */
+        sent += (size_t)w;
+    }
+    char drain[512];
+    while (s->hold && read(c, drain, sizeof(drain)) > 0)
+        ;
     close(c);
     return NULL;
+}
+
+static dashboard_health *make_prober(dashboard_service *svcs, size_t n, int timeout_ms)
+{
+    dashboard_health *h = NULL;
+    hdm_err err;
+    hdm_err_clear(&err);
+    assert_int_equal(dashboard_health_new(svcs, n, timeout_ms, &h, &err), 0);
+    return h;
 }
 
 static void test_probe_round(void **state)
@@ -175,9 +200,140 @@ static void test_probe_round(void **state)
     cJSON_Delete(j);
 
     pthread_join(t, NULL);
+    /* The request: HTTP/1.0, the URL's path, its host, no keep-alive. */
+    char want[128];
+    snprintf(want, sizeof(want), "GET /health HTTP/1.0\r\nHost: 127.0.0.1:%d\r\n", up_port);
+    assert_non_null(strstr(up.request, want));
+    assert_non_null(strstr(up.request, "\r\nConnection: close\r\n\r\n"));
     close(up.fd);
     close(hang_fd);
     dashboard_health_free(h);
+}
+
+/* Answers that end the round for their service before its deadline (the
+ * timeout is long: a prober that waited for it would find these held
+ * connections still open and report them down), and answers that are not
+ * health. */
+static void test_answers_read_and_refused(void **state)
+{
+    (void)state;
+    size_t big_len = 100 * 1024;
+    char *big = malloc(big_len);
+    assert_non_null(big);
+    int head = snprintf(
+        big, big_len, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n{\"status\":\"ok\",\"pad\":\"",
+        big_len);
+    memset(big + head, 'x', big_len - (size_t)head);
+    server srv[] = {
+        /* Larger than the prober reads: cut at the cap, the status kept. */
+        {.answer = big, .answer_len = big_len, .hold = true},
+        /* Kept open after a complete body (Content-Length says so). */
+        {.answer = "HTTP/1.1 503 Service Unavailable\r\ncontent-length:  26\r\n\r\n"
+                   "{\"reason\":\"model loading\"}\n\nNOT-READ",
+         .hold = true},
+        /* Closed within the headers. */
+        {.answer = "HTTP/1.1 200 OK\r\nContent-Type: appl"},
+        /* Not HTTP. */
+        {.answer = "SSH-2.0-OpenSSH_9.2\r\n"},
+        {.answer = "HTTP/1.1 20 OK\r\n\r\n{}"},
+        /* The body runs to the close (no Content-Length); bare LFs. */
+        {.answer = "HTTP/1.0 204 No Content\nServer: x\n\n{\"status\":\"fine\"}"},
+    };
+    enum { N = sizeof(srv) / sizeof(srv[0]) };
+    pthread_t t[N];
+    char urls[N][64];
+    dashboard_service svcs[N];
+    static const char *const names[N] = {"big", "held", "cut", "ssh", "short-code", "lf"};
+    for (size_t i = 0; i < N; i++) {
+        int port;
+        srv[i].fd = listener(&port);
+        snprintf(urls[i], sizeof(urls[i]), "http://localhost:%d/health?x=1#frag", port);
+        svcs[i].name = (char *)names[i];
+        svcs[i].url = urls[i];
+        assert_int_equal(pthread_create(&t[i], NULL, serve_one, &srv[i]), 0);
+    }
+    dashboard_health *h = make_prober(svcs, N, 20000);
+    hdm_err err;
+    hdm_err_clear(&err);
+    assert_int_equal(dashboard_health_probe(h, &err), 0);
+
+    const dashboard_health_result *r = dashboard_health_result_at(h, 0);
+    assert_int_equal(r->state, DASHBOARD_HEALTH_UP);
+    assert_int_equal(r->http_status, 200);
+    assert_string_equal(r->detail, ""); /* the cut body is no JSON */
+    r = dashboard_health_result_at(h, 1);
+    assert_int_equal(r->state, DASHBOARD_HEALTH_DEGRADED);
+    assert_int_equal(r->http_status, 503);
+    assert_string_equal(r->detail, "model loading");
+    r = dashboard_health_result_at(h, 2);
+    assert_int_equal(r->state, DASHBOARD_HEALTH_DOWN);
+    assert_int_equal(r->http_status, 0);
+    assert_string_equal(r->detail, "the connection closed within the headers");
+    r = dashboard_health_result_at(h, 3);
+    assert_int_equal(r->state, DASHBOARD_HEALTH_DOWN);
+    assert_string_equal(r->detail, "not an HTTP answer: 'SSH-2.0-OpenSSH_9.2'");
+    r = dashboard_health_result_at(h, 4);
+    assert_int_equal(r->state, DASHBOARD_HEALTH_DOWN);
+    assert_string_equal(r->detail, "not an HTTP answer: 'HTTP/1.1 20 OK'");
+    r = dashboard_health_result_at(h, 5);
+    assert_int_equal(r->state, DASHBOARD_HEALTH_UP);
+    assert_int_equal(r->http_status, 204);
+    assert_string_equal(r->detail, "fine");
+
+    for (size_t i = 0; i < N; i++) {
+        pthread_join(t[i], NULL);
+        close(srv[i].fd);
+    }
+    /* localhost is 127.0.0.1; the Host header is the URL's; no fragment. */
+    assert_non_null(strstr(srv[0].request, "GET /health?x=1 HTTP/1.0\r\nHost: localhost:"));
+    dashboard_health_free(h);
+    free(big);
+}
+
+/* A service that accepts, reads the request and never answers: down when
+ * the round's deadline passes, the round bounded by it. */
+static void test_accepts_never_answers(void **state)
+{
+    (void)state;
+    int port;
+    server silent = {.hold = true};
+    silent.fd = listener(&port);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, serve_one, &silent), 0);
+    char url[64];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/health", port);
+    dashboard_service svc = {"silent", url};
+    dashboard_health *h = make_prober(&svc, 1, 200);
+    hdm_err err;
+    hdm_err_clear(&err);
+    int64_t t0 = mono_ms();
+    assert_int_equal(dashboard_health_probe(h, &err), 0);
+    int64_t took = mono_ms() - t0;
+    assert_true(took >= 200);
+    assert_true(took < 200 + 5000); /* generous: the bound, not the speed */
+    const dashboard_health_result *r = dashboard_health_result_at(h, 0);
+    assert_int_equal(r->state, DASHBOARD_HEALTH_DOWN);
+    assert_string_equal(r->detail, "no answer within 200 ms");
+    assert_true(r->latency_ms > 190);
+    /* The prober closed its side: the server saw the end and returned. */
+    pthread_join(t, NULL);
+    assert_non_null(strstr(silent.request, "GET /health HTTP/1.0\r\n"));
+    close(silent.fd);
+    dashboard_health_free(h);
+}
+
+/* A URL the config would refuse is refused here too, naming the service. */
+static void test_new_refuses_non_http(void **state)
+{
+    (void)state;
+    dashboard_service svc = {"tls", "https://127.0.0.1:5000/health"};
+    dashboard_health *h = NULL;
+    hdm_err err;
+    hdm_err_clear(&err);
+    assert_int_equal(dashboard_health_new(&svc, 1, 100, &h, &err), -HDM_E_BAD_REQUEST);
+    assert_null(h);
+    assert_non_null(strstr(err.msg, "dashboard service 'tls'"));
+    assert_non_null(strstr(err.msg, "https://"));
 }
 
 static void test_no_services(void **state)
@@ -202,6 +358,9 @@ int main(void)
         cmocka_unit_test(test_classify_503_is_degraded),
         cmocka_unit_test(test_classify_odd_bodies),
         cmocka_unit_test(test_probe_round),
+        cmocka_unit_test(test_answers_read_and_refused),
+        cmocka_unit_test(test_accepts_never_answers),
+        cmocka_unit_test(test_new_refuses_non_http),
         cmocka_unit_test(test_no_services),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
