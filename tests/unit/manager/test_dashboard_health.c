@@ -13,13 +13,16 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "common/timeutil.h"
@@ -136,6 +139,18 @@ static void *serve_one(void *arg)
     return NULL;
 }
 
+/* How many file descriptors this process has open. */
+static int open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    assert_non_null(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
 static dashboard_health *make_prober(dashboard_service *svcs, size_t n, int timeout_ms)
 {
     dashboard_health *h = NULL;
@@ -217,6 +232,7 @@ static void test_probe_round(void **state)
 static void test_answers_read_and_refused(void **state)
 {
     (void)state;
+    int fds_before = open_fds();
     size_t big_len = 100 * 1024;
     char *big = malloc(big_len);
     assert_non_null(big);
@@ -288,27 +304,53 @@ static void test_answers_read_and_refused(void **state)
     assert_non_null(strstr(srv[0].request, "GET /health?x=1 HTTP/1.0\r\nHost: localhost:"));
     dashboard_health_free(h);
     free(big);
+    assert_int_equal(open_fds(), fds_before); /* every socket closed */
+}
+
+static volatile sig_atomic_t alarms;
+static void on_alarm(int sig)
+{
+    (void)sig;
+    alarms++;
 }
 
 /* A service that accepts, reads the request and never answers: down when
- * the round's deadline passes, the round bounded by it. */
+ * the round's deadline passes, the round bounded by it.  A signal every
+ * 10 ms (no SA_RESTART) interrupts the prober's poll() meanwhile: EINTR
+ * neither ends the round early nor stretches it. */
 static void test_accepts_never_answers(void **state)
 {
     (void)state;
+    int fds_before = open_fds();
     int port;
     server silent = {.hold = true};
     silent.fd = listener(&port);
+    sigset_t alrm, old;
+    sigemptyset(&alrm);
+    sigaddset(&alrm, SIGALRM);
+    pthread_sigmask(SIG_BLOCK, &alrm, &old); /* the server thread never sees it */
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, serve_one, &silent), 0);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    struct sigaction sa = {.sa_handler = on_alarm}, old_sa;
+    sigemptyset(&sa.sa_mask);
+    assert_int_equal(sigaction(SIGALRM, &sa, &old_sa), 0);
+
     char url[64];
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/health", port);
     dashboard_service svc = {"silent", url};
     dashboard_health *h = make_prober(&svc, 1, 200);
     hdm_err err;
     hdm_err_clear(&err);
+    struct itimerval every = {.it_interval = {0, 10000}, .it_value = {0, 10000}}, off = {0};
+    alarms = 0;
+    assert_int_equal(setitimer(ITIMER_REAL, &every, NULL), 0);
     int64_t t0 = mono_ms();
     assert_int_equal(dashboard_health_probe(h, &err), 0);
     int64_t took = mono_ms() - t0;
+    setitimer(ITIMER_REAL, &off, NULL);
+    sigaction(SIGALRM, &old_sa, NULL);
+    assert_true(alarms > 0);
     assert_true(took >= 200);
     assert_true(took < 200 + 5000); /* generous: the bound, not the speed */
     const dashboard_health_result *r = dashboard_health_result_at(h, 0);
@@ -320,6 +362,7 @@ static void test_accepts_never_answers(void **state)
     assert_non_null(strstr(silent.request, "GET /health HTTP/1.0\r\n"));
     close(silent.fd);
     dashboard_health_free(h);
+    assert_int_equal(open_fds(), fds_before);
 }
 
 /* A URL the config would refuse is refused here too, naming the service. */
