@@ -3,9 +3,9 @@
  * connection per service, all polled together until one deadline.
  *
  * DESIGN: a round connects to every service at once, sends a fixed HTTP/1.0
- * request (Connection: close), and reads each answer into a buffer of at
- * most REPLY_MAX bytes until the server closes, the body is complete by its
- * Content-Length, or the buffer is full.  One poll() waits for all of them
+ * request (Connection: close), and reads each answer into a buffer of
+ * DASHBOARD_HEALTH_REPLY_MAX bytes until the server closes, the body is
+ * complete by its Content-Length, or the buffer is full.  One poll() waits for all of them
  * and is never given more than what is left of the round's deadline, so a
  * round ends within timeout_ms however many services hang.  The buffers
  * live for the round only; between rounds a prober holds its parsed URLs
@@ -29,10 +29,6 @@
 #include "common/pyjson.h"
 #include "common/timeutil.h"
 
-/* Most bytes read of one answer (status line, headers and body): a /health
- * object is a few hundred bytes; what lies beyond is not read. */
-#define REPLY_MAX (16 * 1024)
-
 typedef enum probe_step {
     STEP_DONE,       /* finished (or not started): no socket */
     STEP_CONNECTING, /* waiting for the connection */
@@ -50,7 +46,7 @@ typedef struct probe {
     probe_step step;
     int fd;
     size_t sent;
-    char *reply; /* REPLY_MAX bytes of the round's buffer */
+    char *reply; /* DASHBOARD_HEALTH_REPLY_MAX bytes of the round's buffer */
     size_t got;
 } probe;
 
@@ -198,10 +194,11 @@ static void probe_down_errno(probe *p, double started, const char *what, int e)
     probe_down(p, started, why);
 }
 
-/* The end of the headers in p's reply (the body's first byte), or NULL. */
-static const char *headers_end(const probe *p)
+/* The end of the headers of reply [r, r + len) (the body's first byte), or
+ * NULL when they do not end there. */
+static const char *headers_end(const char *r, size_t len)
 {
-    const char *r = p->reply, *end = p->reply + p->got;
+    const char *end = r + len;
     for (const char *c = r; c < end; c++)
         if (*c == '\n' &&
             ((c + 1 < end && c[1] == '\n') || (c + 2 < end && c[1] == '\r' && c[2] == '\n')))
@@ -209,7 +206,8 @@ static const char *headers_end(const probe *p)
     return NULL;
 }
 
-/* Content-Length of the headers [r, body), or -1 when absent or unreadable. */
+/* Content-Length of the headers [r, body), or -1 when absent or unreadable
+ * (values above the cap read as just above it). */
 static long content_length(const char *r, const char *body)
 {
     static const char name[] = "\ncontent-length:";
@@ -221,7 +219,7 @@ static long content_length(const char *r, const char *body)
             v++;
         long n = 0;
         const char *d = v;
-        for (; d < body && *d >= '0' && *d <= '9' && n <= REPLY_MAX; d++)
+        for (; d < body && *d >= '0' && *d <= '9' && n <= DASHBOARD_HEALTH_REPLY_MAX; d++)
             n = n * 10 + (*d - '0');
         return d > v ? n : -1;
     }
@@ -233,46 +231,53 @@ static long content_length(const char *r, const char *body)
  * connection open anyway). */
 static bool reply_complete(const probe *p)
 {
-    const char *body = headers_end(p);
+    const char *body = headers_end(p->reply, p->got);
     if (!body)
         return false;
     long want = content_length(p->reply, body);
     return want >= 0 && (size_t)(p->reply + p->got - body) >= (size_t)want;
 }
 
-/* Reads p's reply: "HTTP/d.d NNN ..." then headers then the body (cut to
- * its Content-Length when there is one). */
-static void probe_answered(probe *p, double started)
+void dashboard_health_read_answer(const char *reply, size_t len, dashboard_health_result *res)
 {
-    probe_end(p, started);
-    const char *r = p->reply;
-    size_t line = strcspn(r, "\r\n"); /* reply is NUL-terminated */
-    bool http = p->got >= 12 && memcmp(r, "HTTP/", 5) == 0 && r[5] >= '0' && r[5] <= '9' &&
+    const char *r = reply;
+    size_t line = 0;
+    while (line < len && r[line] != '\r' && r[line] != '\n')
+        line++;
+    bool http = len >= 12 && memcmp(r, "HTTP/", 5) == 0 && r[5] >= '0' && r[5] <= '9' &&
                 r[6] == '.' && r[7] >= '0' && r[7] <= '9' && r[8] == ' ' && r[9] >= '1' &&
                 r[9] <= '5' && r[10] >= '0' && r[10] <= '9' && r[11] >= '0' && r[11] <= '9' &&
                 (line == 12 || r[12] == ' ');
+    const char *body = http ? headers_end(r, len) : NULL;
+    res->state = DASHBOARD_HEALTH_DOWN;
+    res->http_status = 0;
     if (!http) {
-        char why[sizeof(p->res.detail)];
-        snprintf(why, sizeof(why), "not an HTTP answer: '%.*s'", (int)(line > 60 ? 60 : line), r);
-        for (char *c = why; *c; c++)
-            if ((unsigned char)*c >= 0x80) /* the page's JSON stays valid UTF-8 */
-                *c = '?';
-        probe_down(p, started, why);
+        snprintf(res->detail, sizeof(res->detail), "not an HTTP answer: '%.*s'",
+                 (int)(line > 60 ? 60 : line), line ? r : "");
+        for (char *c = res->detail; *c; c++)
+            if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+                *c = '?'; /* the page's JSON stays printable ASCII */
         return;
     }
-    const char *body = headers_end(p);
     if (!body) {
-        probe_down(p, started,
-                   p->got >= REPLY_MAX ? "headers longer than 16 KiB"
-                                       : "the connection closed within the headers");
+        snprintf(res->detail, sizeof(res->detail), "%s",
+                 len >= DASHBOARD_HEALTH_REPLY_MAX ? "headers longer than 16 KiB"
+                                                   : "the connection closed within the headers");
         return;
     }
-    size_t body_len = (size_t)(r + p->got - body);
+    size_t body_len = (size_t)(r + len - body);
     long want = content_length(r, body);
     if (want >= 0 && (size_t)want < body_len)
         body_len = (size_t)want;
     long code = (r[9] - '0') * 100 + (r[10] - '0') * 10 + (r[11] - '0');
-    dashboard_health_classify(code, body, body_len, &p->res);
+    dashboard_health_classify(code, body, body_len, res);
+}
+
+/* The round's end for p: its answer (all of it, or the cap's worth) read. */
+static void probe_answered(probe *p, double started)
+{
+    probe_end(p, started);
+    dashboard_health_read_answer(p->reply, p->got, &p->res);
 }
 
 /* Starts p's connection (non-blocking). */
@@ -324,7 +329,7 @@ static void probe_step_on(probe *p, short revents, double started)
     if (p->step != STEP_READING || !(revents & (POLLIN | POLLHUP | POLLERR)))
         return;
     for (;;) {
-        ssize_t n = recv(p->fd, p->reply + p->got, REPLY_MAX - p->got, 0);
+        ssize_t n = recv(p->fd, p->reply + p->got, DASHBOARD_HEALTH_REPLY_MAX - p->got, 0);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -335,9 +340,8 @@ static void probe_step_on(probe *p, short revents, double started)
         }
         if (n > 0)
             p->got += (size_t)n;
-        p->reply[p->got] = '\0';
         /* Closed, reset after some bytes, full, or complete: read what came. */
-        if (n <= 0 || p->got == REPLY_MAX || reply_complete(p)) {
+        if (n <= 0 || p->got == DASHBOARD_HEALTH_REPLY_MAX || reply_complete(p)) {
             probe_answered(p, started);
             return;
         }
@@ -362,8 +366,7 @@ int dashboard_health_probe(dashboard_health *h, hdm_err *err)
 {
     if (h->n == 0)
         return 0;
-    /* One more byte a reply, for the NUL the status line is read against. */
-    char *buf = malloc(h->n * (REPLY_MAX + 1));
+    char *buf = malloc(h->n * DASHBOARD_HEALTH_REPLY_MAX);
     struct pollfd *pfd = calloc(h->n, sizeof(*pfd));
     if (!buf || !pfd) {
         free(buf);
@@ -374,7 +377,7 @@ int dashboard_health_probe(dashboard_health *h, hdm_err *err)
     double started = mono_s();
     int64_t deadline = mono_ms() + h->timeout_ms;
     for (size_t i = 0; i < h->n; i++) {
-        h->p[i].reply = buf + i * (REPLY_MAX + 1);
+        h->p[i].reply = buf + i * DASHBOARD_HEALTH_REPLY_MAX;
         probe_connect(&h->p[i], started);
     }
     for (;;) {

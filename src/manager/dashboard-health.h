@@ -20,6 +20,10 @@
 #include "common/err.h"
 #include "dashboard-config.h"
 
+/* Most bytes read of one answer (status line, headers and body): a /health
+ * object is a few hundred bytes; what lies beyond is not read. */
+#define DASHBOARD_HEALTH_REPLY_MAX (16 * 1024)
+
 typedef enum dashboard_health_state {
     DASHBOARD_HEALTH_UNKNOWN,  /* not probed yet */
     DASHBOARD_HEALTH_UP,       /* answered 2xx */
@@ -71,6 +75,17 @@ const char *dashboard_health_state_name(dashboard_health_state s);
  */
 void dashboard_health_classify(long http_code, const char *body, size_t len,
                                dashboard_health_result *res);
+
+/*
+ * Fills res->state, res->http_status and res->detail from the len bytes a
+ * probe received (no NUL needed, NULL with 0; all of an answer, or its first
+ * DASHBOARD_HEALTH_REPLY_MAX bytes): "HTTP/d.d NNN" (NNN 100..599) and the
+ * headers up to their empty line, then the body, cut to its Content-Length
+ * when there is one, read by dashboard_health_classify.  Anything else is
+ * down: not HTTP (the detail quotes the first line), or the headers cut
+ * short (closed early, or longer than the cap).
+ */
+void dashboard_health_read_answer(const char *reply, size_t len, dashboard_health_result *res);
 
 /* [{name, url, state, http_status, latency_ms, checked_at, detail}] (NULL
  * when out of memory). */

@@ -398,6 +398,27 @@ def main():
         [b"\x01", bytes(4)]))
     put("fuzz_response", "not-object", v1(b"[1,2]") + v1(b"null"))
 
+    # the dashboard's health answers (and the same bytes as service URLs)
+    health = {
+        "ok": b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+              b"Content-Length: 15\r\n\r\n{\"status\":\"ok\"}",
+        "loading": b"HTTP/1.0 503 Service Unavailable\r\ncontent-length:  26\r\n\r\n"
+                   b"{\"reason\":\"model loading\"}trailing",
+        "lf-only": b"HTTP/1.0 204 No Content\nServer: x\n\n{\"status\":\"fine\"}",
+        "cut-headers": b"HTTP/1.1 200 OK\r\nContent-Type: appl",
+        "not-http": b"SSH-2.0-OpenSSH_9.2\r\n",
+        "bad-code": b"HTTP/1.1 20 OK\r\n\r\n{}",
+        "huge-length": b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n{}",
+        "url-v4": b"http://127.0.0.1:5000/health",
+        "url-v6": b"http://[::1]:11434/api/health?deep=1#x",
+        "url-localhost": b"HTTP://localhost",
+        "url-https": b"https://127.0.0.1/health",
+        "url-name": b"http://pi.local:80/",
+        "url-userinfo": b"http://u:p@127.0.0.1:65536/",
+    }
+    for name, data in health.items():
+        put("fuzz_dashboard_health", name, data)
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -85,6 +85,46 @@ static void test_classify_odd_bodies(void **state)
     assert_string_equal(dashboard_health_state_name(DASHBOARD_HEALTH_DOWN), "down");
 }
 
+/* Answers as a probe received them, without a socket. */
+static void test_read_answer(void **state)
+{
+    (void)state;
+    dashboard_health_result r;
+    const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 15\r\n\r\n{\"status\":\"ok\"}JUNK";
+    dashboard_health_read_answer(ok, strlen(ok), &r);
+    assert_int_equal(r.state, DASHBOARD_HEALTH_UP);
+    assert_string_equal(r.detail, "ok");
+    /* Only len bytes are read: the same answer cut within its headers. */
+    dashboard_health_read_answer(ok, 20, &r);
+    assert_int_equal(r.state, DASHBOARD_HEALTH_DOWN);
+    assert_string_equal(r.detail, "the connection closed within the headers");
+    /* Headers that fill the whole cap. */
+    size_t cap = DASHBOARD_HEALTH_REPLY_MAX;
+    char *big = malloc(cap);
+    assert_non_null(big);
+    memcpy(big, "HTTP/1.1 200 OK\r\nX: ", 21);
+    memset(big + 21, 'a', cap - 21);
+    dashboard_health_read_answer(big, cap, &r);
+    assert_int_equal(r.state, DASHBOARD_HEALTH_DOWN);
+    assert_string_equal(r.detail, "headers longer than 16 KiB");
+    free(big);
+    /* A status line alone, then no headers: cut short. */
+    dashboard_health_read_answer("HTTP/1.0 200", 12, &r);
+    assert_string_equal(r.detail, "the connection closed within the headers");
+    /* Not HTTP: codes outside 100..599, no version, control bytes quoted safely. */
+    dashboard_health_read_answer("HTTP/1.1 600 X\r\n\r\n", 18, &r);
+    assert_string_equal(r.detail, "not an HTTP answer: 'HTTP/1.1 600 X'");
+    dashboard_health_read_answer("HTTP/1.1 2000 OK\r\n\r\n", 20, &r);
+    assert_int_equal(r.state, DASHBOARD_HEALTH_DOWN);
+    dashboard_health_read_answer("HTTP/x.1 200 OK\r\n\r\n", 19, &r);
+    assert_int_equal(r.state, DASHBOARD_HEALTH_DOWN);
+    dashboard_health_read_answer("\x01\xff\tz", 4, &r);
+    assert_string_equal(r.detail, "not an HTTP answer: '???z'");
+    dashboard_health_read_answer(NULL, 0, &r);
+    assert_string_equal(r.detail, "not an HTTP answer: ''");
+    assert_int_equal(r.http_status, 0);
+}
+
 /* ---- real rounds -------------------------------------------------------- */
 
 /* A listening socket on 127.0.0.1; *port set. */
@@ -400,6 +440,7 @@ int main(void)
         cmocka_unit_test(test_classify_2xx_is_up_with_status_word),
         cmocka_unit_test(test_classify_503_is_degraded),
         cmocka_unit_test(test_classify_odd_bodies),
+        cmocka_unit_test(test_read_answer),
         cmocka_unit_test(test_probe_round),
         cmocka_unit_test(test_answers_read_and_refused),
         cmocka_unit_test(test_accepts_never_answers),
