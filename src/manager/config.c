@@ -142,7 +142,8 @@ static const setting settings[] = {
      .help = "the dashboard's files (default PROGRAM/../share/hailo-ai-services/dashboard)"},
     {.key = "dashboard.services", .env = "HAILO_DEVICE_DASHBOARD_SERVICES", .type = SET_LIST,
      .parse = set_dashboard_services, .list = list_dashboard_services,
-     .help = "services the dashboard probes: NAME=URL,... or none (default: ours)"},
+     .help = "services the dashboard probes: NAME=http://ADDRESS[:PORT]/PATH,... or none "
+             "(default: ours)"},
     {.key = "dashboard.interval_ms", .type = SET_INT, .offset = F(dashboard.interval_ms),
      .min = 100, .max = 60000},
     {.key = "dashboard.health_interval_ms", .type = SET_INT,
