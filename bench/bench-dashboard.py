@@ -60,6 +60,24 @@ def libs_rss(pid):
     return out
 
 
+def rss_by_kind(pid):
+    """{kind: resident KiB}, kind one of: libraries, program, heap, anonymous
+    (thread stacks and malloc arenas), other."""
+    out, kind = {}, None
+    exe = os.path.realpath("/proc/%d/exe" % pid)
+    with open("/proc/%d/smaps" % pid) as f:
+        for line in f:
+            parts = line.split()
+            if "-" in parts[0] and len(parts) >= 5 and ":" in parts[3]:
+                name = parts[5] if len(parts) > 5 else ""
+                kind = ("program" if name == exe else "libraries" if ".so" in name
+                        else "heap" if name == "[heap]" else "anonymous" if not name
+                        else "other")
+            elif parts[0] == "Rss:" and kind:
+                out[kind] = out.get(kind, 0) + int(parts[1])
+    return out
+
+
 def window(pid, seconds):
     """(CPU % of one core, RSS KiB at the end) over `seconds`."""
     c0, t0 = cpu_seconds(pid), time.monotonic()
@@ -131,6 +149,7 @@ def main():
         cpu, rss = window(pid, a.seconds)
         rows.append(("idle, no page ever opened", cpu, rss))
         libs_before = libs_rss(pid)
+        kinds_before = rss_by_kind(pid)
 
         stop, errors, polls = threading.Event(), [], [0]
         threads = [threading.Thread(target=page, args=(port, stop, errors, polls))
@@ -156,6 +175,7 @@ def main():
         snaps_after = metric(port, "hailo_manager_dashboard_snapshots_total")
         rows.append(("idle again, pages closed", cpu3, rss3))
         new_libs = {k: v for k, v in libs_rss(pid).items() if k not in libs_before}
+        kinds_after = rss_by_kind(pid)
     finally:
         m.cleanup()
 
@@ -174,10 +194,14 @@ def main():
           "watched: %d, health probe rounds: %d; snapshots while closed: %d."
           % (PAGES, cpu2 - cpu, snaps, rounds, snaps_after - snaps_closed))
     print()
-    print("Libraries loaded by the first page (libcurl for the health probes and what it "
-          "pulls in; they stay loaded): %d, %.1f MiB resident (%s)."
+    print("Shared libraries loaded since the first page (they would stay loaded): "
+          "%d, %.1f MiB resident (%s)."
           % (len(new_libs), sum(new_libs.values()) / 1024.0,
              ", ".join(sorted(os.path.basename(k).split(".so")[0] for k in new_libs)) or "none"))
+    print()
+    print("Resident memory after the pages closed, against before the first page: %s."
+          % ", ".join("%s %+.0f KiB" % (k, kinds_after.get(k, 0) - kinds_before.get(k, 0))
+                      for k in sorted(set(kinds_before) | set(kinds_after))))
     if errors:
         print()
         print("Page errors: %s" % "; ".join(errors[:5]))
