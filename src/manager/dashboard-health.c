@@ -396,9 +396,10 @@ int dashboard_health_probe(dashboard_health *h, hdm_err *err)
         if (ready < 0 && errno == EINTR)
             continue;
         if (ready < 0) {
+            int e = errno; /* before close() may change it */
             for (size_t i = 0; i < h->n; i++)
                 if (h->p[i].step != STEP_DONE)
-                    probe_down_errno(&h->p[i], started, "poll", errno);
+                    probe_down_errno(&h->p[i], started, "poll", e);
             break;
         }
         for (size_t i = 0; i < h->n; i++)

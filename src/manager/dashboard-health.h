@@ -28,7 +28,7 @@ typedef enum dashboard_health_state {
     DASHBOARD_HEALTH_UNKNOWN,  /* not probed yet */
     DASHBOARD_HEALTH_UP,       /* answered 2xx */
     DASHBOARD_HEALTH_DEGRADED, /* answered, but not 2xx (e.g. 503 not ready) */
-    DASHBOARD_HEALTH_DOWN,     /* no answer: refused, timed out, unreachable */
+    DASHBOARD_HEALTH_DOWN,     /* no HTTP answer: refused, timed out, cut, not HTTP */
 } dashboard_health_state;
 
 typedef struct dashboard_health_result {
@@ -54,7 +54,7 @@ void dashboard_health_free(dashboard_health *h);
  * all answered or failed, at most timeout_ms (plus scheduling) after it
  * started.  A service that does not answer in time, refuses, closes before
  * the end of its headers or answers something other than HTTP is down (the
- * detail says which); an answer is read with dashboard_health_classify.
+ * detail says which); an answer is read with dashboard_health_read_answer.
  * Returns 0, or -HDM_E_NOMEM when the round's buffers cannot be had (every
  * result then says so, state unknown).
  */
