@@ -12,7 +12,11 @@
  *   bench-manager run     --socket S --request FILE --clients N --seconds T
  *       N threads, one connection each, send the pre-encoded request and read
  *       the whole answer frame, as fast as they can; prints
- *       "rps=.. p50_us=.. p99_us=.. requests=.. errors=.."
+ *       "rps=.. p50_us=.. p99_us=.. requests=.. errors=.."; with
+ *       --server-pid PID also "server_cpu_us=.. client_cpu_us=..": the CPU
+ *       time per request (user + system, every thread, from the scheduler's
+ *       per-thread run time) of that process and of this generator within
+ *       the measuring window, the figure a busy machine disturbs least
  *   bench-manager ready   --socket S -- PROGRAM ARGS...
  *       execs PROGRAM and measures the time until `ping` on S is answered,
  *       then its resident memory (VmRSS) once idle; stops it with SIGTERM.
@@ -21,6 +25,7 @@
  * measures the server, not a client library; the same generator drives the
  * echo server and the manager in the same run, so the two are comparable.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -45,7 +50,7 @@ extern char **environ;
 
 static const char *opt_socket, *opt_kind = "ping", *opt_form = "json", *opt_model, *opt_out,
                                *opt_request, *opt_image_hef, *opt_text_hef;
-static int opt_clients = 1;
+static int opt_clients = 1, opt_server_pid;
 static double opt_seconds = 2.0, opt_warmup = 0.3;
 
 static double now_s(void)
@@ -300,6 +305,51 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* Run time in ns of every thread of process `pid` now, from
+ * /proc/PID/task/TID/schedstat (the server's threads live as long as it
+ * does); -1 when it cannot be read. */
+static double process_run_ns(int pid)
+{
+    char dir[64];
+    snprintf(dir, sizeof(dir), "/proc/%d/task", pid);
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return -1;
+    double total = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[sizeof(dir) + sizeof(e->d_name) + 16];
+        snprintf(path, sizeof(path), "%s/%s/schedstat", dir, e->d_name);
+        FILE *f = fopen(path, "r");
+        unsigned long long ns = 0;
+        if (f != NULL && fscanf(f, "%llu", &ns) == 1)
+            total += (double)ns;
+        if (f != NULL)
+            fclose(f);
+    }
+    closedir(d);
+    return total;
+}
+
+/* CPU time in ns of this process, threads that have ended included. */
+static double process_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static void sleep_until(double t)
+{
+    double left;
+    while ((left = t - now_s()) > 0) {
+        struct timespec ts = {(time_t)left, (long)((left - (double)(time_t)left) * 1e9)};
+        nanosleep(&ts, NULL);
+    }
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -322,6 +372,15 @@ static int cmd_run(void)
         ws[i].lat_us = malloc(ws[i].cap_lat * sizeof(uint32_t));
         pthread_create(&ws[i].tid, NULL, worker_main, &ws[i]);
     }
+    double server_ns = 0, client_ns = 0;
+    if (opt_server_pid > 0) { /* the CPU both sides use inside the window */
+        sleep_until(start);
+        server_ns = -process_run_ns(opt_server_pid);
+        client_ns = -process_cpu_ns();
+        sleep_until(stop);
+        server_ns += process_run_ns(opt_server_pid);
+        client_ns += process_cpu_ns();
+    }
     size_t total = 0;
     long errors = 0;
     for (int i = 0; i < opt_clients; i++) {
@@ -338,8 +397,12 @@ static int cmd_run(void)
     }
     qsort(all, total, sizeof(uint32_t), cmp_u32);
     uint32_t p50 = total ? all[total / 2] : 0, p99 = total ? all[total * 99 / 100] : 0;
-    printf("rps=%.0f p50_us=%u p99_us=%u requests=%zu errors=%ld\n", (double)total / opt_seconds,
-           p50, p99, total, errors);
+    printf("rps=%.0f p50_us=%u p99_us=%u requests=%zu errors=%ld", (double)total / opt_seconds, p50,
+           p99, total, errors);
+    if (opt_server_pid > 0 && total > 0)
+        printf(" server_cpu_us=%.2f client_cpu_us=%.2f", server_ns / 1e3 / (double)total,
+               client_ns / 1e3 / (double)total);
+    printf("\n");
     free(all);
     free(ws);
     buf_free(&req);
@@ -411,12 +474,19 @@ int main(int argc, char **argv)
         die("%s", "usage: bench-manager encode|setup|capture|run|ready [options]");
     const char *cmd = argv[1];
     static const struct option opts[] = {
-        {"socket", required_argument, NULL, 's'},   {"kind", required_argument, NULL, 'k'},
-        {"form", required_argument, NULL, 'f'},     {"model-path", required_argument, NULL, 'm'},
-        {"out", required_argument, NULL, 'o'},      {"request", required_argument, NULL, 'r'},
-        {"clients", required_argument, NULL, 'c'},  {"seconds", required_argument, NULL, 't'},
-        {"warmup", required_argument, NULL, 'w'},   {"image-hef", required_argument, NULL, 'I'},
-        {"text-hef", required_argument, NULL, 'T'}, {NULL, 0, NULL, 0},
+        {"socket", required_argument, NULL, 's'},
+        {"kind", required_argument, NULL, 'k'},
+        {"form", required_argument, NULL, 'f'},
+        {"model-path", required_argument, NULL, 'm'},
+        {"out", required_argument, NULL, 'o'},
+        {"request", required_argument, NULL, 'r'},
+        {"clients", required_argument, NULL, 'c'},
+        {"seconds", required_argument, NULL, 't'},
+        {"warmup", required_argument, NULL, 'w'},
+        {"image-hef", required_argument, NULL, 'I'},
+        {"text-hef", required_argument, NULL, 'T'},
+        {"server-pid", required_argument, NULL, 'p'},
+        {NULL, 0, NULL, 0},
     };
     int c;
     /* Options follow the command word: parse argv[1..] with the command as argv[0]. */
@@ -456,6 +526,9 @@ int main(int argc, char **argv)
             break;
         case 'T':
             opt_text_hef = optarg;
+            break;
+        case 'p':
+            opt_server_pid = atoi(optarg);
             break;
         default:
             die("%s", "unknown option");

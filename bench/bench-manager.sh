@@ -51,16 +51,22 @@ manager_pid=$!
 
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
 # measure REQUEST CLIENTS: sets $floor and $mgr to the bench-manager run lines
-# with the highest req/s, running floor and manager alternately.
+# with the highest req/s, and $floor_cpu and $mgr_cpu to the lowest server CPU
+# time per request (µs) of the runs, running floor and manager alternately.
 measure() {
-  local line rps floor_rps=-1 mgr_rps=-1
+  local line rps cpu floor_rps=-1 mgr_rps=-1
+  floor_cpu=; mgr_cpu=
   for _ in $(seq "$repeat"); do
-    line=$("$bin/bench-manager" run --socket "$tmp/echo.sock" --request "$1" --clients "$2" --seconds "$secs")
-    rps=$(field rps <<< "$line"); rps=${rps%.*}
+    line=$("$bin/bench-manager" run --socket "$tmp/echo.sock" --request "$1" --clients "$2" \
+      --seconds "$secs" --server-pid "$echo_pid")
+    rps=$(field rps <<< "$line"); rps=${rps%.*}; cpu=$(field server_cpu_us <<< "$line")
     if [ "$rps" -gt "$floor_rps" ]; then floor=$line; floor_rps=$rps; fi
-    line=$("$bin/bench-manager" run --socket "$tmp/dm.sock" --request "$1" --clients "$2" --seconds "$secs")
-    rps=$(field rps <<< "$line"); rps=${rps%.*}
+    floor_cpu=$(awk -v a="$floor_cpu" -v b="$cpu" 'BEGIN { print (a == "" || b + 0 < a + 0) ? b : a }')
+    line=$("$bin/bench-manager" run --socket "$tmp/dm.sock" --request "$1" --clients "$2" \
+      --seconds "$secs" --server-pid "$manager_pid")
+    rps=$(field rps <<< "$line"); rps=${rps%.*}; cpu=$(field server_cpu_us <<< "$line")
     if [ "$rps" -gt "$mgr_rps" ]; then mgr=$line; mgr_rps=$rps; fi
+    mgr_cpu=$(awk -v a="$mgr_cpu" -v b="$cpu" 'BEGIN { print (a == "" || b + 0 < a + 0) ? b : a }')
   done
 }
 echo "## Device manager"
@@ -68,10 +74,12 @@ echo
 echo "Load generator: \`bench-manager run\` (raw sockets, pre-encoded request, one connection"
 echo "per client; best of ${repeat} runs of ${secs} s, floor and manager alternating); floor:"
 echo "\`echo-server\` answering the manager's own response bytes.  Manager: sim backend,"
-echo "\`latency_scale: 0\`."
+echo "\`latency_scale: 0\`.  CPU µs/req: the server process's CPU time (user + system, every"
+echo "thread) per request inside the measuring window, the lowest of the runs: the figure a busy"
+echo "machine disturbs least (load average at the start: $(cut -d' ' -f1-3 /proc/loadavg))."
 echo
-echo "| request | frame | clients | manager req/s | floor req/s | floor/manager | manager p50 / p99 µs | floor p50 / p99 µs |"
-echo "|---|---|---:|---:|---:|---:|---:|---:|"
+echo "| request | frame | clients | manager req/s | floor req/s | floor/manager | manager / floor CPU µs/req | CPU ratio | manager p50 / p99 µs | floor p50 / p99 µs |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 for spec in ping:json clip-image:json clip-image:binary clip-text:json clip-text:binary; do
   kind=${spec%%:*}; form=${spec##*:}
   req=$tmp/$kind-$form.req; resp=$tmp/$kind-$form.resp
@@ -84,8 +92,10 @@ for spec in ping:json clip-image:json clip-image:binary clip-text:json clip-text
     measure "$req" "$clients"
     m_rps=$(field rps <<< "$mgr"); f_rps=$(field rps <<< "$floor")
     ratio=$(awk -v f="$f_rps" -v m="$m_rps" 'BEGIN { printf (m > 0 ? "%.2fx" : "n/a"), f / m }')
-    printf '| %s | %s | %d | %s | %s | %s | %s / %s | %s / %s |\n' "$kind" "$form" "$clients" \
-      "$m_rps" "$f_rps" "$ratio" "$(field p50_us <<< "$mgr")" "$(field p99_us <<< "$mgr")" \
+    cpu_ratio=$(awk -v f="$floor_cpu" -v m="$mgr_cpu" 'BEGIN { printf (f > 0 ? "%.2fx" : "n/a"), m / f }')
+    printf '| %s | %s | %d | %s | %s | %s | %.1f / %.1f | %s | %s / %s | %s / %s |\n' "$kind" "$form" \
+      "$clients" "$m_rps" "$f_rps" "$ratio" "$mgr_cpu" "$floor_cpu" "$cpu_ratio" \
+      "$(field p50_us <<< "$mgr")" "$(field p99_us <<< "$mgr")" \
       "$(field p50_us <<< "$floor")" "$(field p99_us <<< "$floor")"
   done
   kill "$echo_pid"; wait "$echo_pid" 2>/dev/null || true; echo_pid=

@@ -33,7 +33,9 @@ fi
 {
   model=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
   type=$(grep -m1 CMAKE_BUILD_TYPE: "$build/CMakeCache.txt" 2>/dev/null | cut -d= -f2)
-  echo "Machine: ${model:-unknown CPU}, $(nproc) cores, $(uname -sr); build: $build (${type:-?}); $(date -u '+%Y-%m-%d %H:%M UTC')"
+  # An empty cache entry is CMakeLists.txt's default.
+  [ -n "$type" ] || ! [ -e "$build/CMakeCache.txt" ] || type=RelWithDebInfo
+  echo "Machine: ${model:-unknown CPU}, $(nproc) cores, $(uname -sr); build: $build (${type:-?}); $(date -u '+%Y-%m-%d %H:%M UTC'); load average at the start: $(cut -d" " -f1-3 /proc/loadavg)"
   echo
   [ ${#sections[@]} -gt 0 ] || echo "(no benchmark section named: $*)"
   for section in "${sections[@]}"; do

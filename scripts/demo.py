@@ -8,6 +8,8 @@ Generates simulated assets in a temporary directory, starts hailo-device-manager
 classifications and vision chats at the same time (one chat streamed, printed as
 it arrives), asks hailo-depth for a depth map (written to BUILD_DIR/demo-depth.png),
 detects people with hailo-pose (the drawn poses saved as BUILD_DIR/demo-pose.png),
+transcribes speech with hailo-whisper, then has every service answer at the same
+time while a VLM answer streams (a table of each service's answers and latencies),
 shows what the manager did (queueing, residency, latencies), and
 stops everything cleanly - also on Ctrl-C.  --fast (or HDM_DEMO_FAST=1) uses
 zero simulated latencies, for the test suite.  The manager's dashboard URL is
@@ -88,6 +90,10 @@ class Stack:
         for name in ("hailo-ocr", "hailo-llm", "hailo-depth", "hailo-pose", "hailo-whisper"):
             self.ports[name] = free_port()
         self.logs = {}
+        # Each service's URL and the input its section sent, for the
+        # section where every service answers at once.
+        self.urls = {}
+        self.inputs = {}
 
     def assets(self):
         tool = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools",
@@ -210,9 +216,11 @@ def chat(stack, question, image_path):
     return question, status, payload, ms
 
 
-def chat_streamed(stack, question, image_path):
+def chat_streamed(stack, question, image_path, max_tokens=40, on_first_token=None):
+    """Streams a vision chat to the terminal; on_first_token() is called
+    when the first piece arrives."""
     url = "data:image/png;base64," + image_b64(image_path)
-    body = json.dumps({"model": "qwen2-vl-2b-instruct", "max_tokens": 40, "stream": True,
+    body = json.dumps({"model": "qwen2-vl-2b-instruct", "max_tokens": max_tokens, "stream": True,
                        "stream_options": {"include_usage": True},
                        "messages": [
                            {"role": "system", "content": "You describe pictures briefly."},
@@ -241,6 +249,8 @@ def chat_streamed(stack, question, image_path):
             if text:
                 if first_token_ms is None:
                     first_token_ms = (time.monotonic() - started) * 1000.0
+                    if on_first_token:
+                        on_first_token()
                 sys.stdout.write(text)
                 sys.stdout.flush()
     conn.close()
@@ -263,6 +273,7 @@ def demo_ocr(stack):
     stack.wait_until("hailo-ocr", lambda: http_json(
         "GET", f"{url}/health/ready", timeout=2)[0] == 200, 60)
     say(f"  hailo-ocr             ready in {(time.monotonic() - t0) * 1000:.0f} ms   {url}")
+    stack.urls["hailo-ocr"] = url
     page = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data", "ocr",
                         "text-page.png")
     status, body, ms = http_json("POST", f"{url}/v1/ocr/extract",
@@ -293,6 +304,7 @@ def demo_llm(stack, image_path):
                               "--host", "127.0.0.1", "--port", str(port)])
     stack.wait_until("hailo-llm", lambda: http_json("GET", f"{url}/health/ready",
                                                     timeout=2)[0] == 200, 60)
+    stack.urls["hailo-llm"] = url
     models = [m["name"] for m in http_json("GET", f"{url}/api/tags")[1]["models"]]
     say(f"  hailo-llm             ready in {(time.monotonic() - t0) * 1000:.0f} ms"
         f"   {url}/api (Ollama), {url}/v1 (OpenAI); models: {', '.join(models)}")
@@ -361,6 +373,7 @@ def demo_depth(stack):
     stack.wait_until("hailo-depth", lambda: http_json(
         "GET", f"{url}/health/ready", timeout=2)[0] == 200, 60)
     say(f"  hailo-depth           ready in {(time.monotonic() - t0) * 1000:.0f} ms   {url}")
+    stack.urls["hailo-depth"] = url
     # A scene: sky, a bright road narrowing to the horizon, a dark block.
     w, h = 480, 320
     rows = []
@@ -383,6 +396,7 @@ def demo_depth(stack):
             ">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
     png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
            + chunk(b"IDAT", zlib.compress(b"".join(rows))) + chunk(b"IEND", b""))
+    stack.inputs["hailo-depth"] = png
     boundary = "demo-depth-boundary"
     body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; "
             f"filename=\"scene.png\"\r\nContent-Type: image/png\r\n\r\n").encode() + png + (
@@ -422,6 +436,7 @@ def demo_pose(stack):
     stack.wait_until("hailo-pose", lambda: http_json(
         "GET", f"{url}/health/ready", timeout=2)[0] == 200, 60)
     say(f"  hailo-pose            ready in {(time.monotonic() - t0) * 1000:.0f} ms   {url}")
+    stack.urls["hailo-pose"] = url
     w, h = 960, 540
     figures = [(120, 60, 300, 500, 250), (420, 140, 540, 470, 225), (690, 40, 880, 520, 240)]
     rows = []
@@ -440,6 +455,7 @@ def demo_pose(stack):
                                                                           zlib.crc32(kind + data))
     png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
            + chunk(b"IDAT", zlib.compress(b"".join(rows))) + chunk(b"IEND", b""))
+    stack.inputs["hailo-pose"] = png
     status, body, ms = http_json("POST", f"{url}/v1/pose/detect",
                                  {"image": base64.b64encode(png).decode(), "render": True,
                                   "render_format": "png"})
@@ -513,6 +529,7 @@ def demo_whisper(stack):
         "GET", f"{url}/health/ready", timeout=2)[0] == 200, 60)
     say(f"  hailo-whisper         ready in {(time.monotonic() - t0) * 1000:.0f} ms"
         f"   {url}/v1 (OpenAI-compatible)")
+    stack.urls["hailo-whisper"] = url
     wav = os.path.join(stack.dir, "speech.wav")
     try:
         for i, text in enumerate(["Hello from the Raspberry Pi.",
@@ -536,6 +553,7 @@ def demo_whisper(stack):
         w.writeframes(frames[0] + gap + frames[1])
     with open(wav, "rb") as f:
         audio = f.read()
+    stack.inputs["hailo-whisper"] = audio
 
     boundary = uuid.uuid4().hex
     def form(fields):
@@ -575,6 +593,154 @@ def demo_whisper(stack):
     conn.close()
     say()
     return resp.status == 200 and len(body["segments"]) == 2
+
+
+def tone_wav(seconds=1.5, hz=220, rate=16000):
+    """A WAV of a tone (what hailo-whisper hears when espeak-ng is missing)."""
+    import math
+    import struct
+    pcm = b"".join(struct.pack("<h", int(9000 * math.sin(2 * math.pi * hz * i / rate)))
+                   for i in range(int(seconds * rate)))
+    return (b"RIFF" + struct.pack("<I", 36 + len(pcm)) + b"WAVEfmt "
+            + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16)
+            + b"data" + struct.pack("<I", len(pcm)) + pcm)
+
+
+def post_form(url, fields, timeout=300):
+    """(status, JSON answer) of a multipart POST; fields are (name, str or
+    (filename, bytes, content type))."""
+    import uuid
+    boundary = uuid.uuid4().hex
+    body = b""
+    for name, value in fields:
+        body += f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"".encode()
+        if isinstance(value, tuple):
+            body += (f"; filename=\"{value[0]}\"\r\nContent-Type: {value[2]}\r\n\r\n".encode()
+                     + value[1])
+        else:
+            body += b"\r\n\r\n" + value.encode()
+        body += b"\r\n"
+    body += f"--{boundary}--\r\n".encode()
+    req = urllib.request.Request(url, data=body, method="POST", headers={
+        "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as e:
+        return e.code, None
+
+
+def demo_all_at_once(stack, image_path):
+    """Every service at the same time: hailo-vision streams an answer on the
+    main thread and, from its first token on, one thread per other service
+    sends request after request (each at least one) until the answer is
+    complete; then a table of what each service answered, how fast, and how
+    many answers came while the stream was still running.  False when a
+    request failed."""
+    heading("Every service at the same time, while a VLM answer streams")
+    prompts = ["a photo of a cat", "a photo of a dog", "a photo of a car"]
+    page = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data", "ocr",
+                        "text-page.png")
+    depth_png = base64.b64encode(stack.inputs["hailo-depth"]).decode()
+    pose_png = base64.b64encode(stack.inputs["hailo-pose"]).decode()
+    audio = stack.inputs.get("hailo-whisper") or tone_wav()
+    u = stack.urls
+
+    def clip():
+        _, status, body, _ = classify(stack, image_path, prompts)
+        top = body["classifications"][0] if status == 200 else None
+        return status, top and f"{top['text']!r} {top['score']:.3f}"
+
+    def ocr():
+        status, body, _ = http_json("POST", f"{u['hailo-ocr']}/v1/ocr/extract", {
+            "image": "data:image/png;base64," + image_b64(page), "languages": ["en"]})
+        return status, status == 200 and f"{len(body['regions'])} lines of text"
+
+    def depth():
+        status, body, _ = http_json("POST", f"{u['hailo-depth']}/v1/depth/estimate", {
+            "image": depth_png, "output_format": "numpy"})
+        return status, status == 200 and (f"depth map {body['depth_shape'][1]}x"
+                                          f"{body['depth_shape'][0]}")
+
+    def pose():
+        status, body, _ = http_json("POST", f"{u['hailo-pose']}/v1/pose/detect",
+                                    {"image": pose_png})
+        return status, status == 200 and f"{body['count']} people"
+
+    def whisper():
+        status, body = post_form(f"{u['hailo-whisper']}/v1/audio/transcriptions",
+                                 [("file", ("speech.wav", audio, "audio/wav")),
+                                  ("model", "Whisper-Base")])
+        return status, status == 200 and repr(body["text"].strip()[:40])
+
+    def llm():
+        status, body, _ = http_json("POST", f"{u['hailo-llm']}/api/chat", {
+            "model": "qwen2.5-1.5b-instruct", "stream": False,
+            "messages": [{"role": "user", "content": "Say something about the sea."}],
+            "options": {"num_predict": 16}}, timeout=300)
+        return status, status == 200 and repr(body["message"]["content"][:40])
+
+    drivers = [("hailo-clip", clip), ("hailo-ocr", ocr), ("hailo-depth", depth),
+               ("hailo-pose", pose), ("hailo-whisper", whisper), ("hailo-llm", llm)]
+    results = {name: [] for name, _ in drivers}  # (done at, ms, status, answer)
+    stream_done = threading.Event()
+
+    def loop(name, fn):
+        while True:
+            started = time.monotonic()
+            try:
+                status, answer = fn()
+            except (OSError, ValueError, KeyError, http.client.HTTPException) as e:
+                status, answer = None, f"{e!r}"
+            results[name].append((time.monotonic(), (time.monotonic() - started) * 1000.0,
+                                  status, answer))
+            if stream_done.is_set() or status != 200:
+                return
+
+    # The VLM takes the GenAI slot back from hailo-llm's model first (the
+    # chip has one KV cache), so the stream below is the VLM answering.
+    t0 = time.monotonic()
+    chat(stack, "Warm up.", image_path)
+    say(f"  {DIM}the VLM took the one GenAI slot back from the LLM in"
+        f" {(time.monotonic() - t0) * 1000:.0f} ms{RESET}")
+    threads = [threading.Thread(target=loop, args=d) for d in drivers]
+
+    started = []
+
+    def start_all():
+        if not started:
+            started.append(time.monotonic())
+            for t in threads:
+                t.start()
+    chat_streamed(stack, "What is happening in this picture?", image_path, max_tokens=100,
+                  on_first_token=start_all)
+    start_all()  # an answer without a token: the others still get their turn
+    stream_end = time.monotonic()
+    stream_done.set()
+    for t in threads:
+        t.join()
+    say()
+    say(f"  {'service':<15} {'answers':>7} {'during the stream':>17} {'p50 ms':>7}"
+        f" {'max ms':>7}  last answer")
+    failed = False
+    for name, _ in drivers:
+        rows = results[name]
+        ok = [r for r in rows if r[2] == 200]
+        lat = sorted(r[1] for r in ok)
+        during = sum(1 for r in ok if r[0] <= stream_end)
+        last = rows[-1]
+        if len(ok) != len(rows):
+            failed = True
+            say(f"  FAILED {name}: HTTP {last[2]} {last[3]}")
+            continue
+        say(f"  {name:<15} {len(ok):>7} {during:>17} {lat[len(lat) // 2]:>7.0f} {lat[-1]:>7.0f}"
+            f"  {last[3]}")
+    say(f"  {DIM}CLIP, OCR, depth and pose run in the dense lane beside the generation; whisper"
+        f" and the LLM{RESET}")
+    say(f"  {DIM}generate in the GenAI lane, one generation at a time, so they answer after the"
+        f" VLM's turn{RESET}")
+    say(f"  {DIM}(the LLM first swaps back into the one KV cache).{RESET}")
+    return not failed
 
 
 def main():
@@ -636,6 +802,8 @@ def main():
 
         heading("Speech to text: hailo-whisper transcribes espeak-ng's voice")
         failures += 0 if demo_whisper(stack) else 1
+
+        failures += 0 if demo_all_at_once(stack, images[0]) else 1
 
         heading("Text embedding and the device manager's view")
         status, body, ms = http_json("POST", f"{stack.clip_url}/v1/embed/text",

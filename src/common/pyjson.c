@@ -20,6 +20,7 @@
 
 #include <float.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -193,7 +194,17 @@ int pyfloat_repr(double v, char *dst, size_t len)
     } else if (v == 0) {
         n = snprintf(out, sizeof(out), "%s", signbit(v) ? "-0.0" : "0.0");
     } else {
-        struct decimal best = shortest(fabs(v));
+        struct decimal best;
+        /* A value that is the double nearest to a decimal of at most three
+         * places (a time in ms, a count, a tenth) is that decimal: n / 1000.0
+         * is correctly rounded, so n/1000 reads back as v, and below 10^12
+         * v's ulp is under 10^-3, so no other decimal of as few digits reads
+         * back as v.  This skips the search for most of what we print. */
+        double thousandths = nearbyint(fabs(v) * 1000.0);
+        if (fabs(v) < 1e12 && thousandths / 1000.0 == fabs(v))
+            best = (struct decimal){.m = (uint64_t)thousandths, .e10 = -3};
+        else
+            best = shortest(fabs(v));
         /* Significant digits without trailing zeros. */
         char digits[20];
         int nd = snprintf(digits, sizeof(digits), "%" PRIu64, best.m);
@@ -252,6 +263,35 @@ cJSON *pyjson_float(double v)
     cJSON *item = cJSON_CreateRaw(text);
     if (item != NULL)
         item->valuedouble = v;
+    return item;
+}
+
+cJSON *pyjson_uint(uint64_t v)
+{
+    char text[24], *p = text + sizeof(text);
+    uint64_t rest = v;
+    *--p = '\0';
+    do {
+        *--p = (char)('0' + rest % 10);
+        rest /= 10;
+    } while (rest);
+    cJSON *item = cJSON_CreateRaw(p);
+    if (item != NULL) { /* as cJSON_CreateNumber() leaves them */
+        item->valuedouble = (double)v;
+        item->valueint = v > INT_MAX ? INT_MAX : (int)v;
+    }
+    return item;
+}
+
+cJSON *pyjson_add_uint(cJSON *obj, const char *name, uint64_t v)
+{
+    cJSON *item = pyjson_uint(v);
+    if (item == NULL)
+        return NULL;
+    if (!cJSON_AddItemToObject(obj, name, item)) {
+        cJSON_Delete(item);
+        return NULL;
+    }
     return item;
 }
 

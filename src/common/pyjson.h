@@ -13,6 +13,7 @@
 #define HDM_COMMON_PYJSON_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
@@ -45,6 +46,22 @@ cJSON *pyjson_float(double v);
  * obj), or NULL when out of memory (obj is unchanged then).
  */
 cJSON *pyjson_add_float(cJSON *obj, const char *name, double v);
+
+/*
+ * A new cJSON item (a raw item) that prints the decimal digits of v ("0",
+ * "314572800"): the bytes cJSON prints for an integral number below 10^15,
+ * without cJSON's printf and sscanf round trip for every number (the
+ * manager's status answers are mostly counters).  Its valuedouble is v and
+ * its valueint v up to INT_MAX, as cJSON_CreateNumber() sets them;
+ * cJSON_IsNumber() is false for it, as for pyjson_float().  Returns NULL
+ * when out of memory; the caller owns the item.
+ */
+cJSON *pyjson_uint(uint64_t v);
+/*
+ * Adds pyjson_uint(v) to object obj under name.  Returns the item (owned by
+ * obj), or NULL when out of memory (obj is unchanged then).
+ */
+cJSON *pyjson_add_uint(cJSON *obj, const char *name, uint64_t v);
 
 /* How pyjson_print() writes a tree. */
 enum pyjson_style {

@@ -113,7 +113,7 @@ cJSON *proto_status_json(manager *m, bool device_form, bool full)
         registry_device_time_json(m->reg, st);
     }
     else if (ok)
-        ok = cJSON_AddNumberToObject(st, "queue_depth", (double)sched_depth(m->sched)) != NULL;
+        ok = pyjson_add_uint(st, "queue_depth", (uint64_t)sched_depth(m->sched)) != NULL;
     if (!ok) {
         cJSON_Delete(st);
         return NULL;

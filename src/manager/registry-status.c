@@ -66,6 +66,10 @@ static void add_float_cached(cJSON *o, const char *name, double v, reg_float_tex
         cJSON_Delete(item);
 }
 
+/* Each loaded model's counters are decimal text items (pyjson_uint): ping
+ * prints them on every probe, and cJSON's number printer (printf and sscanf
+ * per number) was most of a ping.  The memory and registry figures stay
+ * cJSON numbers: the dashboard reads them from the tree (cJSON_IsNumber). */
 static cJSON *model_json(reg_model *m)
 {
     cJSON *o = cJSON_CreateObject();
@@ -80,12 +84,12 @@ static cJSON *model_json(reg_model *m)
     else
         pyjson_add_float(o, "keep_alive", m->keep_alive);
     cJSON_AddBoolToObject(o, "pinned", m->keep_alive < 0);
-    cJSON_AddNumberToObject(o, "footprint_bytes", (double)m->footprint);
+    pyjson_add_uint(o, "footprint_bytes", m->footprint);
     cJSON_AddBoolToObject(o, "footprint_estimated", !m->footprint_learned);
-    cJSON_AddNumberToObject(o, "requests", (double)m->requests);
-    cJSON_AddNumberToObject(o, "errors", (double)m->errors);
-    cJSON_AddNumberToObject(o, "owners", m->n_owners);
-    cJSON_AddNumberToObject(o, "in_use", m->in_use);
+    pyjson_add_uint(o, "requests", m->requests);
+    pyjson_add_uint(o, "errors", m->errors);
+    pyjson_add_uint(o, "owners", (uint64_t)m->n_owners);
+    pyjson_add_uint(o, "in_use", (uint64_t)m->in_use);
     if (m->draining)
         cJSON_AddBoolToObject(o, "draining", true);
     if (registry_keep_alive_expires(m->keep_alive)) {
@@ -132,7 +136,7 @@ void registry_status_json(registry *r, cJSON *status, bool device_status_form)
         }
         json_set(status, "loaded_models", list);
     }
-    json_set(status, "total_lru_evictions", cJSON_CreateNumber((double)r->total_lru_evictions));
+    json_set(status, "total_lru_evictions", pyjson_uint(r->total_lru_evictions));
     json_set(status, "runtime_broken_reason", str_or_null(r->runtime_broken_reason));
     json_set(status, "last_capacity_event_reason", str_or_null(r->last_capacity_reason));
     json_set(status, "last_capacity_event_model", str_or_null(r->last_capacity_model));

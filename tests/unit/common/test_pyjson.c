@@ -60,6 +60,95 @@ static void test_repr_examples(void **state)
     assert_string_equal(buf, "-Infinity");
 }
 
+/* Decimals of at most three places (times in ms, counts, tenths) take a
+ * short cut in pyfloat_repr; the values next to it and past its bounds
+ * (10^12, more places) do not.  Expected: Python 3's repr of each value. */
+static void test_repr_three_places(void **state)
+{
+    (void)state;
+    static const struct {
+        double v;
+        const char *repr;
+    } cases[] = {
+        {0x1.0624dd2f1a9fcp-10, "0.001"},
+        {0x1.0624dd2f1a9fcp-9, "0.002"},
+        {0x1.47ae147ae147bp-7, "0.01"},
+        {0x1.999999999999ap-4, "0.1"},
+        {0x1.0000000000000p-1, "0.5"},
+        {0x1.0000000000000p+0, "1.0"},
+        {0x1.004189374bc6ap+0, "1.001"},
+        {0x1.4000000000000p+1, "2.5"},
+        {0x1.899999999999ap+3, "12.3"},
+        {0x1.8ffef9db22d0ep+6, "99.999"},
+        {0x1.edd2f1a9fbe77p+6, "123.456"},
+        {0x1.f400000000000p+9, "1000.0"},
+        {0x1.c204000000000p+11, "3600.125"},
+        {0x1.517fffbe76c8bp+16, "86399.999"},
+        {0x1.ac45da1c74bc7p+30, "1796306567.114"},
+        {0x1.ac45da1c66666p+30, "1796306567.1"},
+        {0x1.d1a94a1fffff8p+39, "999999999999.999"},
+        {0x1.d1a94a1fff000p+39, "999999999999.5"},
+        {0x1.89374bc6a7efap-10, "0.0015"},
+        {0x1.f9acffa7eb6bfp-4, "0.123456"},
+        {0x1.d1a94a2000000p+39, "1000000000000.0"},
+        {0x1.d1a94a2001000p+39, "1000000000000.5"},
+        {0x1.0000000000001p+0, "1.0000000000000002"},
+        {0x1.3333333333334p-2, "0.30000000000000004"},
+        {0x1.0624dd2f1a9fdp+42, "4503599627370.497"},
+        {0x1.d6f34540c49bap+26, "123456789.012"},
+        {0x1.ed0034403126fp+28, "516948804.012"},
+        {0x1.28e14ae11a9fcp+28, "311301294.069"},
+        {0x1.de8d3aa2a7efap+27, "250898901.083"},
+        {0x1.7b425ed70a3d7p+22, "6213783.71"},
+        {0x1.bf4d7cf983127p+29, "938061727.189"},
+        {0x1.76153e4718937p+29, "784508872.887"},
+        {0x1.eda3faa59999ap+27, "258809813.175"},
+        {0x1.cff431ea45a1dp+27, "243245455.321"},
+        {0x1.333dd203ae148p+28, "322166048.23"},
+        {0x1.aa9a430b0624ep+29, "894650465.378"},
+        {0x1.5cd8a1338d4fep+29, "731583526.444"},
+        {0x1.3cea1d7bb020cp+29, "664617903.461"},
+        {0x1.5c00d549ba5e3p+24, "22806741.288"},
+        {0x1.d137ac2441893p+27, "243907937.133"},
+        {-0x1.0624dd2f1a9fcp-10, "-0.001"},
+        {-0x1.0624dd2f1a9fcp-9, "-0.002"},
+        {-0x1.47ae147ae147bp-7, "-0.01"},
+        {-0x1.999999999999ap-4, "-0.1"},
+        {-0x1.0000000000000p-1, "-0.5"},
+        {-0x1.0000000000000p+0, "-1.0"},
+    };
+    char buf[PYFLOAT_REPR_MAX];
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(pyfloat_repr(cases[i].v, buf, sizeof(buf)), strlen(cases[i].repr));
+        assert_string_equal(buf, cases[i].repr);
+    }
+    /* Every time in ms of a day, and a stride through ten years: the text
+     * reads back as the value and has no digit to spare. */
+    for (uint64_t ms = 0; ms < 315360000000ull; ms += ms < 86400000 ? 1 : 7919993) {
+        double v = (double)ms / 1000.0;
+        assert_true(pyfloat_repr(v, buf, sizeof(buf)) > 0);
+        assert_true(strtod(buf, NULL) == v);
+        size_t n = strlen(buf);
+        assert_true(n >= 3 && (buf[n - 1] != '0' || buf[n - 2] == '.'));
+    }
+}
+
+static void test_uint_items(void **state)
+{
+    (void)state;
+    cJSON *o = cJSON_CreateObject();
+    assert_non_null(pyjson_add_uint(o, "zero", 0));
+    assert_non_null(pyjson_add_uint(o, "bytes", 314572800));
+    assert_non_null(pyjson_add_uint(o, "big", 8589934592ull));
+    assert_non_null(pyjson_add_uint(o, "max", UINT64_MAX));
+    char *text = cJSON_PrintUnformatted(o);
+    assert_string_equal(text, "{\"zero\":0,\"bytes\":314572800,\"big\":8589934592,"
+                              "\"max\":18446744073709551615}");
+    free(text);
+    assert_true(cJSON_GetObjectItem(o, "bytes")->valuedouble == 314572800.0);
+    cJSON_Delete(o);
+}
+
 static void test_repr_small_buffer(void **state)
 {
     (void)state;
@@ -211,6 +300,7 @@ int main(void)
         cmocka_unit_test(test_repr_examples),       cmocka_unit_test(test_repr_small_buffer),
         cmocka_unit_test(test_repr_matches_python), cmocka_unit_test(test_print_matches_python),
         cmocka_unit_test(test_float_items),         cmocka_unit_test(test_print_edges),
+        cmocka_unit_test(test_repr_three_places),   cmocka_unit_test(test_uint_items),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
