@@ -101,8 +101,7 @@ int clip_model_start(const clip_config *cfg, hdm_client *client,
                      void (*warmup)(void *user), void *user, clip_model **out);
 /* Stop (svc_keeper_free), readiness, reachability and the backend name are
  * asked of the keeper itself (svc/model_keeper.h). */
-/* A request saw the manager fail (code < 0): check and reload soon. */
-void clip_model_report_failure(clip_model *m, int code);
+/* A request's failure goes to svc_keeper_report (reload soon). */
 
 /* ---- pipeline.c -------------------------------------------------------------- */
 

@@ -57,18 +57,3 @@ int clip_model_start(const clip_config *cfg, hdm_client *client, void (*warmup)(
     /* The keeper publishes *out before its thread runs: the warm-up reaches it. */
     return svc_keeper_start(&ops, client, out);
 }
-
-
-
-
-
-void clip_model_report_failure(clip_model *m, int code)
-{
-    /* Only failures that say the manager or the model went away matter
-     * here; a bad input or a busy queue says nothing about registration. */
-    int c = code < 0 ? -code : code;
-    if (c != HDM_E_UNAVAILABLE && c != HDM_E_NOT_FOUND && c != HDM_E_DEVICE_ERROR &&
-        c != HDM_E_PROTOCOL)
-        return;
-    svc_keeper_recheck(m, NULL);
-}

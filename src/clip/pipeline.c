@@ -75,7 +75,7 @@ static int manager_failure(clip_app *app, int r, hdm_response *resp, const char 
 {
     const char *why = resp ? hdm_response_error(resp) : NULL;
     int code = r < 0 ? -r : HDM_E_INTERNAL;
-    clip_model_report_failure(app->model, -code);
+    svc_keeper_report(app->model, code);
     if (code == HDM_E_BAD_REQUEST || code == HDM_E_NOT_FOUND || code == HDM_E_UNSUPPORTED ||
         code == HDM_E_TOO_LARGE)
         code = HDM_E_INTERNAL;

@@ -168,8 +168,7 @@ typedef struct depth_app {
 /* Starts the registration thread: load_model (depth, app->hef_path,
  * keep_alive model.keep_alive) with backoff, then a ping every 2 s. */
 int depth_model_start(depth_app *app);
-/* A request saw the manager fail with `code`: check and reload soon. */
-void depth_model_report_failure(depth_app *app, int code);
+/* A request's failure goes to svc_keeper_report(app->model, code). */
 
 /* ---- request.c ---------------------------------------------------------------- */
 

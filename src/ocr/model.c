@@ -197,13 +197,3 @@ int ocr_model_start(ocr_app *app)
     };
     return svc_keeper_start(&ops, app->client, &app->model);
 }
-
-void ocr_model_report_failure(ocr_app *app, int code)
-{
-    /* Only failures that say the manager or the model went away matter;
-     * a bad input or a busy queue says nothing about registration. */
-    int c = code < 0 ? -code : code;
-    if (c == HDM_E_UNAVAILABLE || c == HDM_E_NOT_FOUND || c == HDM_E_DEVICE_ERROR ||
-        c == HDM_E_PROTOCOL)
-        svc_keeper_recheck(app->model, NULL);
-}

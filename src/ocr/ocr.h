@@ -370,9 +370,7 @@ int ocr_pipeline_run(ocr_app *app, const ocr_model_info *info, const image *img,
 
 /* Starts the registration thread (svc/model_keeper.h) for app. */
 int ocr_model_start(ocr_app *app);
-/* A request saw the manager fail (code < 0): check and reload soon when
- * the failure says the manager or the model went away. */
-void ocr_model_report_failure(ocr_app *app, int code);
+/* A request's failure goes to svc_keeper_report(app->model, code). */
 
 /* ---- routes.c ---------------------------------------------------------------- */
 

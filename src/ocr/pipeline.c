@@ -109,7 +109,7 @@ static int manager_failure(ocr_app *app, int r, hdm_response *resp, const char *
         return hdm_err_set(err, HDM_E_CANCELLED, "the client went away");
     const char *why = resp ? hdm_response_error(resp) : NULL;
     int code = r < 0 ? -r : HDM_E_INTERNAL;
-    ocr_model_report_failure(app, -code);
+    svc_keeper_report(app->model, code);
     /* Our request was wrong (or the model does not have what we sent),
      * not the client's. */
     if (code == HDM_E_BAD_REQUEST || code == HDM_E_NOT_FOUND || code == HDM_E_UNSUPPORTED ||

@@ -240,7 +240,7 @@ out:
     /* The server first: handlers use the model and the client. */
     http_server_stop(srv);
     if (app.model)
-        pose_model_release(&app);
+        svc_keeper_release(app.model);
     svc_keeper_free(app.model);
     hdm_client_free(app.client);
     pose_slots_destroy(&app.slots);

@@ -15,20 +15,6 @@
 #include "common/log.h"
 #include "pose/pose.h"
 
-#define PING_TIMEOUT_MS 2000
-
-/* svc_keeper_ops.load: load_model, or only a ping when nothing stays
- * resident; `user` is the app. */
-static int load(void *user, hdm_client *client, hdm_response **resp, bool *timed)
-{
-    const pose_app *app = user;
-    if (app->cfg->keep_alive == 0) {
-        *timed = false;
-        return hdm_ping(client, PING_TIMEOUT_MS);
-    }
-    return hdm_load_model(client, POSE_MODEL_TYPE, app->hef_path, NULL, app->cfg->keep_alive, resp);
-}
-
 int pose_model_start(pose_app *app)
 {
     const svc_keeper_ops ops = {
@@ -37,36 +23,10 @@ int pose_model_start(pose_app *app)
         .log_each_reason = true,
         .status_action = "device_status",
         .ping_before_recheck = true,
-        .load = load,
+        .model_type = POSE_MODEL_TYPE,
+        .model_path = app->hef_path,
+        .keep_alive = app->cfg->keep_alive,
         .user = app,
     };
     return svc_keeper_start(&ops, app->client, &app->model);
-}
-
-void pose_model_report(pose_app *app, int code)
-{
-    /* Only failures that say the manager or the model went away matter
-     * here; a bad input or a busy queue says nothing about registration. */
-    int c = code < 0 ? -code : code;
-    if (!app->model || (c != HDM_E_UNAVAILABLE && c != HDM_E_NOT_FOUND && c != HDM_E_DEVICE_ERROR &&
-                        c != HDM_E_PROTOCOL))
-        return;
-    svc_keeper_recheck(app->model, c == HDM_E_UNAVAILABLE ? "device manager unavailable" : NULL);
-}
-
-void pose_model_release(pose_app *app)
-{
-    if (!app->model || app->cfg->keep_alive >= 0)
-        return;
-    svc_keeper_halt(app->model); /* so the keeper does not load it again */
-    if (!svc_keeper_ready(app->model, NULL, 0))
-        return; /* never loaded, or the manager is gone: nothing to release */
-    hdm_response *resp = NULL;
-    int r = hdm_unload_model(app->client, POSE_MODEL_TYPE, app->hef_path, &resp);
-    if (r < 0)
-        log_warn("could not unload %s: %s", app->hef_path,
-                 resp && hdm_response_error(resp) ? hdm_response_error(resp) : hdm_strerror(r));
-    else
-        log_info("unloaded %s (it was pinned for this service)", app->hef_path);
-    hdm_response_free(resp);
 }

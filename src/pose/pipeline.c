@@ -198,7 +198,7 @@ static int manager_failure(pose_app *app, int r, hdm_response *resp, int cancel_
         return hdm_err_set(err, HDM_E_CANCELLED, "the client went away");
     const char *why = resp ? hdm_response_error(resp) : NULL;
     int code = r < 0 ? -r : HDM_E_INTERNAL;
-    pose_model_report(app, -code);
+    svc_keeper_report(app->model, code);
     if (code == HDM_E_BAD_REQUEST || code == HDM_E_NOT_FOUND || code == HDM_E_UNSUPPORTED ||
         code == HDM_E_TOO_LARGE)
         code = HDM_E_INTERNAL;

@@ -257,12 +257,9 @@ cJSON *pose_answer_json(const pose_detection *d, double keypoint_threshold, bool
  * backoff while the manager is not up, then a ping every 2 s.  0 or
  * negative. */
 int pose_model_start(pose_app *app);
-/* A request saw the manager fail (code < 0): re-check the registration
- * when the failure says the manager or the model went away. */
-void pose_model_report(pose_app *app, int code);
-/* At shutdown: unload a pinned model (keep_alive -1), as the original
- * unloaded it when it stopped. */
-void pose_model_release(pose_app *app);
+/* A request's failure goes to svc_keeper_report(app->model, code); at
+ * shutdown svc_keeper_release unloads a pinned model (keep_alive -1), as
+ * the original unloaded it when it stopped. */
 
 /* ---- routes.c ------------------------------------------------------------------ */
 

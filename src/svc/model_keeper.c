@@ -1,5 +1,5 @@
 /*
- * model_keeper.c - the registration thread of hailo-clip and hailo-vision.
+ * model_keeper.c - the registration thread every service runs.
  *
  * DESIGN.  One background thread owns the registration so HTTP threads
  * never wait for it.  It runs the service's load callback and retries with
@@ -39,7 +39,7 @@ struct svc_keeper {
     bool joined;
     bool ready;
     bool reachable;
-    bool recheck;     /* a request saw a failure: verify soon */
+    bool recheck; /* a request saw a failure: verify soon */
     char reason[256];
     char backend[32];
     double load_ms;
@@ -119,13 +119,25 @@ static void query_backend(svc_keeper *k)
     hdm_request_free(req);
 }
 
+/* The load of the one model the ops name (ops.load NULL). */
+static int load_named_model(const svc_keeper *k, hdm_response **resp, bool *timed)
+{
+    if (k->ops.keep_alive == 0) {
+        *timed = false;
+        return hdm_ping(k->client, PING_TIMEOUT_MS);
+    }
+    return hdm_load_model(k->client, k->ops.model_type, k->ops.model_path, NULL, k->ops.keep_alive,
+                          resp);
+}
+
 /* One load attempt; 0, or a negative code with `reason` filled. */
 static int try_load(svc_keeper *k, char *reason, size_t len)
 {
     hdm_response *resp = NULL;
     bool timed = true;
     double t0 = mono_s();
-    int r = k->ops.load(k->ops.user, k->client, &resp, &timed);
+    int r = k->ops.load ? k->ops.load(k->ops.user, k->client, &resp, &timed)
+                        : load_named_model(k, &resp, &timed);
     if (r < 0) {
         const char *why = resp ? hdm_response_error(resp) : NULL;
         snprintf(reason, len, "%s: %s",
@@ -283,5 +295,35 @@ void svc_keeper_recheck(svc_keeper *k, const char *down_reason)
     }
     k->recheck = true;
     pthread_cond_broadcast(&k->cv);
+    pthread_mutex_unlock(&k->mu);
+}
+
+void svc_keeper_report(svc_keeper *k, int code)
+{
+    int c = code < 0 ? -code : code;
+    if (!k || (c != HDM_E_UNAVAILABLE && c != HDM_E_NOT_FOUND && c != HDM_E_DEVICE_ERROR &&
+               c != HDM_E_PROTOCOL))
+        return;
+    svc_keeper_recheck(k, c == HDM_E_UNAVAILABLE ? "device manager unavailable" : NULL);
+}
+
+void svc_keeper_release(svc_keeper *k)
+{
+    if (!k || k->ops.load || !k->ops.model_type || k->ops.keep_alive >= 0)
+        return;
+    svc_keeper_halt(k);
+    if (!svc_keeper_ready(k, NULL, 0))
+        return; /* never loaded, or the manager is gone: nothing to release */
+    hdm_response *resp = NULL;
+    int r = hdm_unload_model(k->client, k->ops.model_type, k->ops.model_path, &resp);
+    if (r < 0)
+        log_warn("could not unload %s: %s", k->ops.model_path,
+                 resp && hdm_response_error(resp) ? hdm_response_error(resp) : hdm_strerror(r));
+    else
+        log_info("unloaded %s (it was pinned for this service)", k->ops.model_path);
+    hdm_response_free(resp);
+    pthread_mutex_lock(&k->mu);
+    k->ready = false; /* and a second release has nothing to unload */
+    snprintf(k->reason, sizeof(k->reason), "model released");
     pthread_mutex_unlock(&k->mu);
 }

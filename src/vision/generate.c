@@ -75,6 +75,6 @@ int gen_run(hdm_client *client, vision_model *model, const vision_config *cfg, c
                          emit, user, cancel_fd, out, err);
     hdm_request_free(req);
     if (r < 0)
-        vision_model_report(model, r); /* it acts on unavailable, not_found, device_error */
+        svc_keeper_report(model, r);
     return r;
 }

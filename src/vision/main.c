@@ -121,7 +121,7 @@ int main(int argc, char **argv)
 out:
     http_server_stop(srv);
     if (rc == 0)
-        vision_model_release(app.model);
+        svc_keeper_release(app.model);
     svc_keeper_free(app.model);
     hdm_client_free(app.client);
     vision_images_free(&app.images);

@@ -108,15 +108,12 @@ typedef struct svc_keeper vision_model;
  */
 int vision_model_start(const vision_config *cfg, hdm_client *client, vision_model **out);
 /*
- * On a clean shutdown: a pinned model (keep_alive -1) is unloaded, since a
- * pin nobody holds would keep the device's one GenAI slot forever.  Models
- * with a finite keep_alive expire by themselves.  Accepts NULL.
+ * Stop (svc_keeper_free), readiness, the last load's milliseconds and the
+ * backend name are asked of the keeper itself (svc/model_keeper.h).  On a
+ * clean shutdown svc_keeper_release unloads a pinned model (keep_alive -1),
+ * since a pin nobody holds would keep the device's one GenAI slot forever;
+ * a request's failure goes to svc_keeper_report.
  */
-void vision_model_release(vision_model *m);
-/* Stop (svc_keeper_free), readiness, the last load's milliseconds and the
- * backend name are asked of the keeper itself (svc/model_keeper.h). */
-/* Tells the watcher a call failed with `code` (negative HDM code); it re-checks. */
-void vision_model_report(vision_model *m, int code);
 
 /* ---- images.c ---------------------------------------------------------- */
 

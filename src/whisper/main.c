@@ -132,7 +132,7 @@ int main(int argc, char **argv)
 out:
     /* The server first: handlers and streams use the model and the client. */
     http_server_stop(srv);
-    whisper_model_release(app.model);
+    svc_keeper_release(app.model);
     svc_keeper_free(app.model);
     hdm_client_free(app.client);
     whisper_app_free(&app);

@@ -146,7 +146,7 @@ static int manager_failure(run *r, int rc, hdm_response *resp, hdm_err *err)
         return hdm_err_set(err, HDM_E_CANCELLED, "the client went away");
     const char *why = resp ? hdm_response_error(resp) : NULL;
     int code = rc < 0 ? -rc : HDM_E_INTERNAL;
-    whisper_model_report(r->app->model, -code);
+    svc_keeper_report(r->app->model, code);
     /* Our request was wrong, not the client's: a 500, as any inference failure. */
     if (code == HDM_E_BAD_REQUEST || code == HDM_E_NOT_FOUND || code == HDM_E_UNSUPPORTED ||
         code == HDM_E_TOO_LARGE)

@@ -140,10 +140,8 @@ typedef struct svc_keeper whisper_model;
 /* Starts the registration thread: load_model (whisper, model.hef_path,
  * model.keep_alive), or only pings with keep_alive 0.  0 or negative. */
 int whisper_model_start(const whisper_config *cfg, hdm_client *client, whisper_model **out);
-/* Unloads the model at exit when the config pinned it (keep_alive -1). */
-void whisper_model_release(whisper_model *m);
-/* A request saw the manager fail with `code` (< 0): re-check the model. */
-void whisper_model_report(whisper_model *m, int code);
+/* At exit svc_keeper_release unloads a pinned model (keep_alive -1); a
+ * request's failure goes to svc_keeper_report. */
 
 /* ---- pipeline.c -------------------------------------------------------- */
 

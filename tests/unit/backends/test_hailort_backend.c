@@ -217,14 +217,19 @@ static void test_open_group(void **state)
     backend_hailort_ops.close(NULL);
 }
 
-/* Waits (polling, up to 10 s) until *counter reaches at least want. */
+/* The polls below give up after 60 s of the clock (a busy machine or
+ * qemu may be slow, never this slow). */
+#define POLL_MS 60000
+
+/* Waits (polling) until *counter reaches at least want. */
 static bool wait_count(const int *counter, int want)
 {
-    for (int i = 0; i < 2000; i++) {
+    const int64_t until = mono_ms() + POLL_MS;
+    do {
         if (fake_count(counter) >= want)
             return true;
         sleep_ms(5);
-    }
+    } while (mono_ms() < until);
     return false;
 }
 
@@ -262,7 +267,8 @@ static void test_status_cached(void **state)
     /* An unload wakes the refresher. */
     backend_hailort_ops.unload(b, m);
     assert_true(wait_count(&fake.ram_calls, 3));
-    for (int i = 0; i < 2000 && info.memory_used_bytes != 300 * MIB; i++) {
+    for (int64_t until = mono_ms() + POLL_MS;
+         info.memory_used_bytes != 300 * MIB && mono_ms() < until;) {
         sleep_ms(5);
         assert_int_equal(backend_hailort_ops.identify(b, &info, NULL), 0);
     }
@@ -275,7 +281,8 @@ static void test_status_cached(void **state)
     fake.temperature = 51.0;
     assert_int_equal(backend_hailort_ops.identify(b, &info, NULL), 0);
     assert_true(wait_count(&fake.identify_calls, before + 1));
-    for (int i = 0; i < 2000 && fabs(info.temperature_celsius - 51.0) > 1e-9; i++) {
+    for (int64_t until = mono_ms() + POLL_MS;
+         fabs(info.temperature_celsius - 51.0) > 1e-9 && mono_ms() < until;) {
         sleep_ms(5);
         assert_int_equal(backend_hailort_ops.identify(b, &info, NULL), 0);
     }
@@ -302,7 +309,7 @@ static void test_status_never_waits(void **state)
     hrt_backend_set_status_ttl_ms(b, 0);
     fake.ram_block = true;
     assert_int_equal(backend_hailort_ops.identify(b, &info, NULL), 0); /* wakes the refresher */
-    for (int i = 0; i < 2000 && !fake_flag(&fake.ram_waiting); i++)
+    for (int64_t until = mono_ms() + POLL_MS; !fake_flag(&fake.ram_waiting) && mono_ms() < until;)
         sleep_ms(5);
     assert_true(fake_flag(&fake.ram_waiting)); /* the device query hangs ... */
     int64_t t0 = mono_ms();
@@ -351,7 +358,8 @@ static void test_status_refresh_racing_load(void **state)
 
     /* The unload's refresh has the memory back. */
     backend_hailort_ops.unload(b, m);
-    for (int i = 0; i < 2000 && info.memory_used_bytes != 300 * MIB; i++) {
+    for (int64_t until = mono_ms() + POLL_MS;
+         info.memory_used_bytes != 300 * MIB && mono_ms() < until;) {
         sleep_ms(5);
         assert_int_equal(backend_hailort_ops.identify(b, &info, NULL), 0);
     }
@@ -569,7 +577,7 @@ static void test_reset_with_both_lanes(void **state)
 
     /* The registry resets with no model in use (the VLM is idle). */
     assert_int_equal(pthread_create(&t, NULL, reset_thread, &run), 0);
-    for (int i = 0; i < 2000 && fake_ram_used() != 300 * MIB; i++)
+    for (int64_t until = mono_ms() + POLL_MS; fake_ram_used() != 300 * MIB && mono_ms() < until;)
         sleep_ms(5);
     assert_int_equal(fake_ram_used(), 300 * MIB); /* both lanes' models closed */
     int64_t t0 = mono_ms();

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "common/timeutil.h"
 #include "depth/depth.h"
 
 static void test_fits(void **state)
@@ -52,16 +53,19 @@ static void *waiter(void *p)
     return NULL;
 }
 
+/* Polls for n waiters for up to 60 s of the clock (under qemu on a busy
+ * machine a thread may take seconds to start; never this long). */
 static void wait_for_waiters(depth_budget *b, int n)
 {
-    for (int i = 0; i < 1000; i++) {
-        int w;
+    const int64_t until = mono_ms() + 60000;
+    int w;
+    do {
         depth_budget_usage(b, NULL, &w);
         if (w == n)
             return;
-        usleep(5000);
-    }
-    fail_msg("never saw %d waiters", n);
+        sleep_ms(5);
+    } while (mono_ms() < until);
+    fail_msg("never saw %d waiters (%d after 60 s)", n, w);
 }
 
 static void test_fifo(void **state)
