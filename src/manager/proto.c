@@ -26,6 +26,7 @@
 #include "infer_input.h"
 #include "modelpath.h"
 #include "rawjson.h"
+#include "reqjson.h"
 
 /* Longest request_id echoed, in bytes of its JSON text (a uuid is 38). */
 #define REQUEST_ID_MAX 4096
@@ -444,7 +445,7 @@ void proto_handle_frame(manager *m, conn *c, frame *f)
         return;
     }
     const char *end = NULL;
-    cJSON *req = cJSON_ParseWithLengthOpts(f->json, f->json_len, &end, false);
+    cJSON *req = reqjson_parse(f->json, f->json_len, &end);
     /* One JSON value per frame: anything but white space after it is an
      * error (cJSON alone would ignore it, so two readers could disagree). */
     while (req && end && end < f->json + f->json_len &&
