@@ -2,7 +2,8 @@
  * fuzz_frame.c - the manager's request path from raw socket bytes to a job:
  * frame_parse (v1 and binary frames, back to back), then for each complete
  * frame what proto.c does before touching the device: UTF-8 check, JSON
- * parse, request_id/action, model_type, model_path confinement,
+ * parse (reqjson_parse, checked against cJSON's own parse: the same tree
+ * and end), request_id/action, model_type, model_path confinement,
  * model_params checks and input_data parsing into an infer_input (with the
  * frame's attachments).  proto_handle_frame itself needs a running loop, so
  * the harness drives the same public entry points in the same order.
@@ -18,6 +19,7 @@
 #include "fuzz_util.h"
 #include "manager/infer_input.h"
 #include "manager/job.h"
+#include "manager/reqjson.h"
 
 static path_allowlist allow;
 
@@ -25,7 +27,19 @@ static void handle_request(const frame *f)
 {
     if (!utf8_valid(f->json, f->json_len))
         return;
-    cJSON *req = cJSON_ParseWithLength(f->json, f->json_len);
+    const char *end = NULL, *end_c = NULL;
+    cJSON *req = reqjson_parse(f->json, f->json_len, &end);
+    cJSON *ref = cJSON_ParseWithLengthOpts(f->json, f->json_len, &end_c, false);
+    if (!req != !ref)
+        abort(); /* reqjson and cJSON disagree on whether this is JSON */
+    if (req) {
+        char *a = cJSON_PrintUnformatted(req), *b = cJSON_PrintUnformatted(ref);
+        if (end != end_c || (a && b && strcmp(a, b) != 0))
+            abort(); /* not the tree or the end cJSON gives */
+        free(a);
+        free(b);
+    }
+    cJSON_Delete(ref);
     if (!req)
         return;
     if (!cJSON_IsObject(req))
