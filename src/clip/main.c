@@ -46,40 +46,18 @@ static void usage(FILE *f)
             CLIP_DEFAULT_CONFIG);
 }
 
-/* Reads a whole file (at most `max` bytes) into a malloc'd buffer. */
-static int read_file(const char *path, size_t max, char **out, size_t *len, hdm_err *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return hdm_err_set(err, HDM_E_NOT_FOUND, "cannot open %s: %s", path, strerror(errno));
-    char *data = malloc(max + 1);
-    size_t n = data ? fread(data, 1, max + 1, f) : 0;
-    int bad = ferror(f);
-    fclose(f);
-    if (!data)
-        return hdm_err_set(err, HDM_E_NOMEM, "out of memory reading %s", path);
-    if (bad || n > max) {
-        free(data);
-        return hdm_err_set(err, bad ? HDM_E_INTERNAL : HDM_E_TOO_LARGE,
-                           bad ? "cannot read %s" : "%s is larger than %zu bytes", path, max);
-    }
-    *out = data;
-    *len = n;
-    return 0;
-}
-
 /* --preprocess: the image tensor to stdout.  Exit code 0 or 1. */
 static int preprocess(const clip_config *cfg, const char *path)
 {
     hdm_err err = {0};
-    char *data = NULL;
+    uint8_t *data = NULL;
     size_t len = 0;
     size_t n = (size_t)cfg->image_size * (size_t)cfg->image_size * 3;
     uint8_t *pixels = malloc(n);
-    int r = pixels ? read_file(path, (size_t)cfg->max_body_bytes, &data, &len, &err)
+    int r = pixels ? svc_read_file(path, (size_t)cfg->max_body_bytes, &data, &len, &err)
                    : hdm_err_set(&err, HDM_E_NOMEM, "out of memory");
     if (r >= 0)
-        r = clip_image_tensor(cfg, data, len, false, pixels, &err);
+        r = clip_image_tensor(cfg, (const char *)data, len, false, pixels, &err);
     if (r >= 0 && (fwrite(pixels, 1, n, stdout) != n || fflush(stdout) != 0))
         r = hdm_err_set(&err, HDM_E_INTERNAL, "cannot write the tensor to stdout");
     if (r < 0)
@@ -168,8 +146,8 @@ int main(int argc, char **argv)
         goto out;
     }
 
-    int r = svc_client_new(CLIP_SERVICE_NAME, cfg.manager_socket, cfg.request_timeout_s,
-                           &app.client);
+    int r =
+        svc_client_new(CLIP_SERVICE_NAME, cfg.manager_socket, cfg.request_timeout_s, &app.client);
     if (r < 0)
         goto out;
 

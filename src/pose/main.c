@@ -52,28 +52,6 @@ static void usage(FILE *f)
             POSE_DEFAULT_CONFIG);
 }
 
-/* Reads a whole file (at most `max` bytes) into a malloc'd buffer. */
-static int read_file(const char *path, size_t max, uint8_t **out, size_t *len, hdm_err *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return hdm_err_set(err, HDM_E_NOT_FOUND, "cannot open %s: %s", path, strerror(errno));
-    uint8_t *data = malloc(max + 1);
-    size_t n = data ? fread(data, 1, max + 1, f) : 0;
-    int bad = ferror(f);
-    fclose(f);
-    if (!data)
-        return hdm_err_set(err, HDM_E_NOMEM, "out of memory reading %s", path);
-    if (bad || n > max) {
-        free(data);
-        return hdm_err_set(err, bad ? HDM_E_INTERNAL : HDM_E_TOO_LARGE,
-                           bad ? "cannot read %s" : "%s is larger than %zu bytes", path, max);
-    }
-    *out = data;
-    *len = n;
-    return 0;
-}
-
 /* --preprocess: the model input to stdout.  Exit code 0 or 1. */
 static int preprocess_file(const pose_config *cfg, const char *path)
 {
@@ -81,7 +59,7 @@ static int preprocess_file(const pose_config *cfg, const char *path)
     uint8_t *data = NULL, *input = malloc(POSE_INPUT_BYTES);
     size_t len = 0;
     posepost_letterbox lb;
-    int r = input ? read_file(path, (size_t)cfg->max_body_bytes, &data, &len, &err)
+    int r = input ? svc_read_file(path, (size_t)cfg->max_body_bytes, &data, &len, &err)
                   : hdm_err_set(&err, HDM_E_NOMEM, "out of memory");
     if (r >= 0)
         r = pose_prepare(cfg, data, len, input, &lb, NULL, &err);
@@ -103,7 +81,7 @@ static int detect_file(pose_app *app, const char *path)
     pose_detection det = {0};
     uint8_t *data = NULL;
     size_t len = 0;
-    int r = read_file(path, (size_t)app->cfg->max_body_bytes, &data, &len, &err);
+    int r = svc_read_file(path, (size_t)app->cfg->max_body_bytes, &data, &len, &err);
     if (r == 0) {
         rq.image = data;
         rq.image_len = len;

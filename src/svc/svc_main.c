@@ -4,6 +4,9 @@
  */
 #include "svc/svc_main.h"
 
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
 #include <getopt.h>
 #include <malloc.h>
 #include <signal.h>
@@ -159,4 +162,25 @@ void svc_http_config(http_config *hc, const char *name, const char *host, int po
     hc->bearer_token = bearer_token;
     hc->service_name = name;
     hc->connection_timeout_s = timeout_s + 30;
+}
+
+int svc_read_file(const char *path, size_t max, uint8_t **out, size_t *len, hdm_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return hdm_err_set(err, HDM_E_NOT_FOUND, "cannot open %s: %s", path, strerror(errno));
+    uint8_t *data = malloc(max + 1);
+    size_t n = data ? fread(data, 1, max + 1, f) : 0;
+    int bad = ferror(f);
+    fclose(f);
+    if (!data)
+        return hdm_err_set(err, HDM_E_NOMEM, "out of memory reading %s", path);
+    if (bad || n > max) {
+        free(data);
+        return hdm_err_set(err, bad ? HDM_E_INTERNAL : HDM_E_TOO_LARGE,
+                           bad ? "cannot read %s" : "%s is larger than %zu bytes", path, max);
+    }
+    *out = data;
+    *len = n;
+    return 0;
 }

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "common/err.h"
@@ -54,6 +55,13 @@ void svc_serve_until_signal(void);
  * fn runs on the main thread. */
 void svc_set_reload_hook(void (*fn)(void *user), void *user);
 
+/*
+ * Reads a whole file of at most `max` bytes into a malloc'd buffer (*out,
+ * the caller frees it; *len its length) for the services' one-shot command
+ * line modes.  Returns 0, or a negative HDM_E_* code (not_found,
+ * too_large, nomem, internal) with `err` naming the file.
+ */
+int svc_read_file(const char *path, size_t max, uint8_t **out, size_t *len, hdm_err *err);
 /*
  * The manager socket a service talks to: $HAILO_DEVICE_SOCKET when set,
  * else `configured` (the config's manager.socket) when non-empty, else
