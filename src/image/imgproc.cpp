@@ -8,7 +8,9 @@
  * byte-identical results with the Python originals, which call the same
  * library through cv2: cubic resampling in fixed point, Suzuki border
  * following, rotating calipers, the scan-line polygon filler.  So the
- * wrappers add no arithmetic of their own beyond argument checks.
+ * wrappers add no arithmetic of their own beyond argument checks.  The
+ * cubic resize is the exception: imgproc_cubic.c does it in C, bit for bit
+ * (tested against the imgproc_cv_resize_cubic_* kept here).
  */
 #include <opencv2/core.hpp>
 #include <opencv2/core/core_c.h>
@@ -180,58 +182,6 @@ extern "C" int imgproc_cv_resize_cubic_f32(const float *src, int src_w, int src_
         cv::Mat in = over(src, src_w, src_h, CV_32FC1, ss);
         cv::Mat out = over(dst, dst_w, dst_h, CV_32FC1, ds);
         cv::resize(in, out, cv::Size(dst_w, dst_h), 0, 0, cv::INTER_CUBIC);
-        return 0;
-    });
-}
-
-extern "C" int imgproc_resize_cubic_u8(const uint8_t *src, int src_w, int src_h, size_t src_stride,
-                                       int channels, uint8_t *dst, int dst_w, int dst_h,
-                                       size_t dst_stride, hdm_err *err)
-{
-    return imgproc_cv_resize_cubic_u8(src, src_w, src_h, src_stride, channels, dst, dst_w, dst_h,
-                                      dst_stride, err);
-}
-
-extern "C" int imgproc_resize_cubic_f32(const float *src, int src_w, int src_h, size_t src_stride,
-                                        float *dst, int dst_w, int dst_h, size_t dst_stride,
-                                        hdm_err *err)
-{
-    return imgproc_cv_resize_cubic_f32(src, src_w, src_h, src_stride, dst, dst_w, dst_h,
-                                       dst_stride, err);
-}
-
-extern "C" int imgproc_letterbox_u8(const uint8_t *src, int src_w, int src_h, size_t src_stride,
-                                    int channels, const imgproc_letterbox *geom, uint8_t pad,
-                                    uint8_t *dst, int dst_w, int dst_h, hdm_err *err)
-{
-    size_t ss, ds;
-    int rc = check_channels("letterbox", channels, err);
-    if (rc == 0)
-        rc = check_image("letterbox source", src, src_w, src_h, src_stride, (size_t)channels, &ss,
-                         err);
-    if (rc == 0)
-        rc = check_image("letterbox destination", dst, dst_w, dst_h, 0, (size_t)channels, &ds, err);
-    if (rc < 0)
-        return rc;
-    if (geom == nullptr)
-        return hdm_err_set(err, HDM_E_BAD_REQUEST, "letterbox: no geometry");
-    if (geom->new_w < 1 || geom->new_h < 1)
-        return hdm_err_set(err, HDM_E_BAD_REQUEST,
-                           "a %dx%d image scales to %dx%d pixels in a %dx%d letterbox: too thin",
-                           src_w, src_h, geom->new_w, geom->new_h, dst_w, dst_h);
-    if (geom->x_off < 0 || geom->y_off < 0 || geom->new_w > dst_w - geom->x_off ||
-        geom->new_h > dst_h - geom->y_off)
-        return hdm_err_set(err, HDM_E_BAD_REQUEST,
-                           "letterbox: %dx%d at (%d,%d) does not fit in %dx%d", geom->new_w,
-                           geom->new_h, geom->x_off, geom->y_off, dst_w, dst_h);
-    return guarded(err, "letterbox", [&] {
-        cv::Mat in = over(src, src_w, src_h, CV_8UC(channels), ss);
-        cv::Mat canvas = over(dst, dst_w, dst_h, CV_8UC(channels), ds);
-        canvas.setTo(cv::Scalar::all(pad));
-        cv::Mat roi = canvas(cv::Rect(geom->x_off, geom->y_off, geom->new_w, geom->new_h));
-        /* Resizing straight into the canvas: roi has the exact size, so
-         * cv::resize writes in place instead of reallocating. */
-        cv::resize(in, roi, roi.size(), 0, 0, cv::INTER_CUBIC);
         return 0;
     });
 }

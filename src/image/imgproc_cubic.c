@@ -378,3 +378,247 @@ int imgproc_resize_cubic_f32_rows(const float *src, int src_w, int src_h, size_t
     free(w.block);
     return 0;
 }
+
+int imgproc_resize_cubic_f32(const float *src, int src_w, int src_h, size_t src_stride, float *dst,
+                             int dst_w, int dst_h, size_t dst_stride, hdm_err *err)
+{
+    if (dst_h < 1 || dst_h > IMGPROC_MAX_SIDE) /* before it becomes a row range */
+        return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                           "cubic resize destination: size %dx%d is outside 1..%d", dst_w, dst_h,
+                           IMGPROC_MAX_SIDE);
+    return imgproc_resize_cubic_f32_rows(src, src_w, src_h, src_stride, dst, dst_w, dst_h,
+                                         dst_stride, 0, dst_h, err);
+}
+
+/* ---- uint8, 1 to 4 interleaved channels ----------------------------------- */
+
+typedef struct cubic_u8_ctx {
+    const uint8_t *src;
+    size_t src_stride;
+    int src_w, cn, dst_w;
+    const int *xtap;
+    const float *xw; /* fixed-point weights, as exact floats */
+    float *pad;      /* (src_w + 4) * cn + 4 floats: a source row, edge-padded */
+} cubic_u8_ctx;
+
+/* pad = two copies of the first pixel, the row, two of the last, as
+ * floats (the four floats after them stay 0: the 3-channel loads read one
+ * float past a pixel). */
+static void cubic_u8_pad(const cubic_u8_ctx *c, const uint8_t *s)
+{
+    int cn = c->cn, n = c->src_w * cn;
+    float *p = c->pad + 2 * cn;
+    int i = 0;
+    typedef uint8_t v4u8 __attribute__((vector_size(4)));
+    for (; i + 4 <= n; i += 4) {
+        v4u8 b;
+        memcpy(&b, s + i, sizeof(b));
+        v4f_store(p + i, __builtin_convertvector(b, v4f));
+    }
+    for (; i < n; i++)
+        p[i] = (float)s[i];
+    for (int k = 0; k < cn; k++) {
+        c->pad[k] = c->pad[cn + k] = p[k];
+        p[n + k] = p[n + cn + k] = p[n - cn + k];
+    }
+}
+
+/* HResizeCubic<uchar, int, short>: integer sums of four taps, exact here
+ * in float whatever the order. */
+static void cubic_u8_hrow(const void *vctx, int sy, float *out)
+{
+    const cubic_u8_ctx *c = vctx;
+    cubic_u8_pad(c, c->src + (size_t)sy * c->src_stride);
+    const int cn = c->cn, n = c->dst_w;
+    const float *pad = c->pad, *xw = c->xw;
+    const int *xtap = c->xtap;
+    switch (cn) {
+    case 3:
+    case 4:
+        /* One pixel per vector; with 3 channels the fourth lane is the next
+         * pixel's first, overwritten by the next store (the row buffers
+         * have room for the last one). */
+        for (int d = 0; d < n; d++) {
+            const float *p = pad + (size_t)(xtap[d] + 2) * (size_t)cn, *w = xw + 4 * d;
+            v4f acc = v4f_load(p) * v4f_all(w[0]);
+            acc += v4f_load(p + cn) * v4f_all(w[1]);
+            acc += v4f_load(p + 2 * cn) * v4f_all(w[2]);
+            acc += v4f_load(p + 3 * cn) * v4f_all(w[3]);
+            v4f_store(out + (size_t)d * (size_t)cn, acc);
+        }
+        break;
+    case 1:
+        for (int d = 0; d < n; d++) {
+            const float *p = pad + xtap[d] + 2, *w = xw + 4 * d;
+            out[d] = (p[0] * w[0] + p[1] * w[1]) + (p[2] * w[2] + p[3] * w[3]);
+        }
+        break;
+    default:
+        for (int d = 0; d < n; d++) {
+            const float *p = pad + (size_t)(xtap[d] + 2) * (size_t)cn, *w = xw + 4 * d;
+            for (int k = 0; k < cn; k++)
+                out[d * cn + k] = (p[k] * w[0] + p[cn + k] * w[1]) +
+                                  (p[2 * cn + k] * w[2] + p[3 * cn + k] * w[3]);
+        }
+        break;
+    }
+}
+
+/* Eight sums rounded half to even and saturated to 0..255, as OpenCV's
+ * v_round, v_pack (to int16) and v_pack_u (to uint8) do. */
+static inline void cubic_u8_store8(uint8_t *out, v4f lo, v4f hi)
+{
+#if defined(__SSE2__)
+    __m128i a = _mm_cvtps_epi32((__m128)lo), b = _mm_cvtps_epi32((__m128)hi);
+    __m128i s16 = _mm_packs_epi32(a, b);
+    _mm_storel_epi64((__m128i *)(void *)out, _mm_packus_epi16(s16, s16));
+#elif defined(__aarch64__)
+    int16x8_t s16 = vcombine_s16(vqmovn_s32(vcvtnq_s32_f32((float32x4_t)lo)),
+                                 vqmovn_s32(vcvtnq_s32_f32((float32x4_t)hi)));
+    vst1_u8(out, vqmovun_s16(s16));
+#else
+    for (int i = 0; i < 8; i++) {
+        float f = i < 4 ? lo[i] : hi[i - 4];
+        long r = lrintf(f); /* the sums stay far inside long */
+        out[i] = (uint8_t)(r < 0 ? 0 : r > 255 ? 255 : r);
+    }
+#endif
+}
+
+/* VResizeCubic<uchar>: elements below the last multiple of 8 the SIMD way
+ * (float: S3 b3, + S2 b2, + S1 b1, + S0 b0 with b = weight / 2^22, rounded
+ * half to even), the rest the scalar way (integer, + 2^21, >> 22). */
+static void cubic_u8_vrow(const float *const r[4], const float bw[4], uint8_t *out, int n)
+{
+    const float scale = 1.0f / (2048.0f * 2048.0f);
+    v4f b0 = v4f_all(bw[0] * scale), b1 = v4f_all(bw[1] * scale);
+    v4f b2 = v4f_all(bw[2] * scale), b3 = v4f_all(bw[3] * scale);
+    int x = 0, nv = n & ~7;
+    for (; x < nv; x += 8) {
+        v4f lo = v4f_load(r[3] + x) * b3, hi = v4f_load(r[3] + x + 4) * b3;
+        lo = vmac(lo, v4f_load(r[2] + x), b2);
+        hi = vmac(hi, v4f_load(r[2] + x + 4), b2);
+        lo = vmac(lo, v4f_load(r[1] + x), b1);
+        hi = vmac(hi, v4f_load(r[1] + x + 4), b1);
+        lo = vmac(lo, v4f_load(r[0] + x), b0);
+        hi = vmac(hi, v4f_load(r[0] + x + 4), b0);
+        cubic_u8_store8(out + x, lo, hi);
+    }
+    if (x == n)
+        return;
+    int64_t ib[4];
+    for (int k = 0; k < 4; k++)
+        ib[k] = (int64_t)bw[k];
+    for (; x < n; x++) {
+        int64_t v = (int64_t)r[0][x] * ib[0] + (int64_t)r[1][x] * ib[1] +
+                    (int64_t)r[2][x] * ib[2] + (int64_t)r[3][x] * ib[3] + (1 << 21);
+        v = v >= 0 ? v >> 22 : -((-v + (1 << 22) - 1) >> 22); /* floor, as >> on int */
+        out[x] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+    }
+}
+
+static int cubic_check_channels(const char *what, int channels, hdm_err *err)
+{
+    if (channels < 1 || channels > 4)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "%s: %d channels (1 to 4 allowed)", what,
+                           channels);
+    return 0;
+}
+
+int imgproc_cubic_u8_rows(const uint8_t *src, int src_w, int src_h, size_t src_stride, int channels,
+                          uint8_t *dst, int dst_w, int dst_h, size_t dst_stride, int y0, int y1,
+                          hdm_err *err)
+{
+    int rc = cubic_check_channels("cubic resize", channels, err);
+    if (rc == 0)
+        rc = cubic_check("cubic resize", src, src_w, src_h, &src_stride, dst, dst_w, dst_h,
+                         &dst_stride, (size_t)channels, y0, y1, err);
+    if (rc < 0 || y0 == y1)
+        return rc;
+    if (src_w == dst_w && src_h == dst_h) {
+        cubic_copy_rows(src, src_stride, dst, dst_stride, (size_t)dst_w * (size_t)channels, y0,
+                        y1);
+        return 0;
+    }
+    size_t pad_floats = ((size_t)src_w + 4) * (size_t)channels + 4;
+    cubic_work w = {0};
+    float *pad = NULL;
+    rc = cubic_work_new(&w, dst_w, y1 - y0, (size_t)dst_w * (size_t)channels + 4, pad_floats, &pad,
+                        err);
+    if (rc < 0)
+        return rc;
+    memset(pad, 0, pad_floats * sizeof(float));
+    cubic_u8_ctx ctx = {.src = src,
+                        .src_stride = src_stride,
+                        .src_w = src_w,
+                        .cn = channels,
+                        .dst_w = dst_w,
+                        .xtap = w.xtap,
+                        .xw = w.xw,
+                        .pad = pad};
+    cubic_axis(src_w, dst_w, 0, dst_w, true, w.xtap, w.xw, NULL, NULL);
+    cubic_axis(src_h, dst_h, y0, y1, true, w.ytap, w.yw, NULL, NULL);
+    int n = dst_w * channels;
+    for (int y = y0; y < y1; y++) {
+        const float *rows[4];
+        cubic_rows_get(&w.rows, w.ytap[y - y0], src_h, cubic_u8_hrow, &ctx, rows);
+        cubic_u8_vrow(rows, w.yw + 4 * (y - y0), dst + (size_t)(y - y0) * dst_stride, n);
+    }
+    free(w.block);
+    return 0;
+}
+
+int imgproc_resize_cubic_u8(const uint8_t *src, int src_w, int src_h, size_t src_stride,
+                            int channels, uint8_t *dst, int dst_w, int dst_h, size_t dst_stride,
+                            hdm_err *err)
+{
+    if (dst_h < 1 || dst_h > IMGPROC_MAX_SIDE)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                           "cubic resize destination: size %dx%d is outside 1..%d", dst_w, dst_h,
+                           IMGPROC_MAX_SIDE);
+    return imgproc_cubic_u8_rows(src, src_w, src_h, src_stride, channels, dst, dst_w, dst_h,
+                                 dst_stride, 0, dst_h, err);
+}
+
+int imgproc_letterbox_u8(const uint8_t *src, int src_w, int src_h, size_t src_stride, int channels,
+                         const imgproc_letterbox *geom, uint8_t pad, uint8_t *dst, int dst_w,
+                         int dst_h, hdm_err *err)
+{
+    int rc = cubic_check_channels("letterbox", channels, err);
+    if (rc < 0)
+        return rc;
+    if (dst_w < 1 || dst_h < 1 || dst_w > IMGPROC_MAX_SIDE || dst_h > IMGPROC_MAX_SIDE)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                           "letterbox destination: size %dx%d is outside 1..%d", dst_w, dst_h,
+                           IMGPROC_MAX_SIDE);
+    if (dst == NULL)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "letterbox destination: no pixels");
+    if (geom == NULL)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "letterbox: no geometry");
+    if (geom->new_w < 1 || geom->new_h < 1)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                           "a %dx%d image scales to %dx%d pixels in a %dx%d letterbox: too thin",
+                           src_w, src_h, geom->new_w, geom->new_h, dst_w, dst_h);
+    if (geom->x_off < 0 || geom->y_off < 0 || geom->new_w > dst_w - geom->x_off ||
+        geom->new_h > dst_h - geom->y_off)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST,
+                           "letterbox: %dx%d at (%d,%d) does not fit in %dx%d", geom->new_w,
+                           geom->new_h, geom->x_off, geom->y_off, dst_w, dst_h);
+    size_t cn = (size_t)channels, row = (size_t)dst_w * cn;
+    uint8_t *inner = dst + (size_t)geom->y_off * row + (size_t)geom->x_off * cn;
+    /* The resize checks the source before anything is written. */
+    rc = imgproc_cubic_u8_rows(src, src_w, src_h, src_stride, channels, inner, geom->new_w,
+                               geom->new_h, row, 0, geom->new_h, err);
+    if (rc < 0)
+        return rc;
+    /* The pad around the picture: the rows above and below, and the sides. */
+    memset(dst, pad, (size_t)geom->y_off * row);
+    size_t below = (size_t)(geom->y_off + geom->new_h);
+    memset(dst + below * row, pad, ((size_t)dst_h - below) * row);
+    size_t left = (size_t)geom->x_off * cn, right = row - left - (size_t)geom->new_w * cn;
+    for (int y = geom->y_off; y < geom->y_off + geom->new_h; y++) {
+        memset(dst + (size_t)y * row, pad, left);
+        memset(dst + (size_t)y * row + row - right, pad, right);
+    }
+    return 0;
+}

@@ -68,6 +68,26 @@ static float rng_pixel_f32(void)
     }
 }
 
+/* A uint8 pixel: uniform, or an extreme (0, 255), or a run-friendly value. */
+static uint8_t rng_pixel_u8(int mode)
+{
+    switch (mode) {
+    case 0: /* uniform */
+        return (uint8_t)rng_next();
+    case 1: /* black and white only: the largest overshoots */
+        return (rng_next() & 1) ? 255 : 0;
+    default: /* mostly extremes, some mid */
+        switch (rng_next() % 4) {
+        case 0:
+            return 0;
+        case 1:
+            return 255;
+        default:
+            return (uint8_t)rng_next();
+        }
+    }
+}
+
 /* ---- comparisons -------------------------------------------------------- */
 
 static float pixel_f32(void);
@@ -234,13 +254,176 @@ static void test_f32_strides(void **state)
         expect_same_f32(got[y], want + y * DW, DW, 1, "f32 strided");
 }
 
+/* ---- uint8 -------------------------------------------------------------- */
+
+static void expect_same_u8(const uint8_t *got, const uint8_t *want, int w, int h, int cn,
+                           const char *what)
+{
+    size_t n = (size_t)w * (size_t)h * (size_t)cn;
+    if (memcmp(got, want, n) == 0)
+        return;
+    for (size_t i = 0; i < n; i++)
+        if (got[i] != want[i])
+            fail_msg("%s: pixel (%d, %d) channel %d is %d, OpenCV gives %d", what,
+                     (int)(i / (size_t)cn % (size_t)w), (int)(i / (size_t)cn / (size_t)w),
+                     (int)(i % (size_t)cn), got[i], want[i]);
+}
+
+/* As check_f32 for a uint8 image with cn channels; mode picks the pixels
+ * (rng_pixel_u8). */
+static void check_u8(int src_w, int src_h, int cn, int dst_w, int dst_h, int bands, int mode)
+{
+    char what[96];
+    snprintf(what, sizeof(what), "u8x%d %dx%d -> %dx%d", cn, src_w, src_h, dst_w, dst_h);
+    size_t sn = (size_t)src_w * (size_t)src_h * (size_t)cn;
+    size_t dn = (size_t)dst_w * (size_t)dst_h * (size_t)cn, row = (size_t)dst_w * (size_t)cn;
+    uint8_t *src = malloc(sn), *want = malloc(dn), *got = malloc(dn);
+    assert_non_null(src);
+    assert_non_null(want);
+    assert_non_null(got);
+    if (mode == 3) { /* smooth gradients with a few hard edges: a photo */
+        for (int y = 0; y < src_h; y++)
+            for (int x = 0; x < src_w; x++)
+                for (int c = 0; c < cn; c++)
+                    src[((size_t)y * (size_t)src_w + (size_t)x) * (size_t)cn + (size_t)c] =
+                        (uint8_t)(((x * 7 + y * 3 + c * 50) & 255) ^ ((x / 13 + y / 17) & 1 ? 0 : 255));
+    } else {
+        for (size_t i = 0; i < sn; i++)
+            src[i] = rng_pixel_u8(mode);
+    }
+    hdm_err err = {0};
+    assert_int_equal(
+        imgproc_cv_resize_cubic_u8(src, src_w, src_h, 0, cn, want, dst_w, dst_h, 0, &err), 0);
+    memset(got, 0xa5, dn);
+    assert_int_equal(imgproc_cubic_u8_rows(src, src_w, src_h, 0, cn, got, dst_w, dst_h, 0, 0,
+                                           dst_h, &err),
+                     0);
+    expect_same_u8(got, want, dst_w, dst_h, cn, what);
+    for (int b = 0; b < bands; b++) {
+        memset(got, 0xa5, dn);
+        int y = 0;
+        while (y < dst_h) {
+            int y1 = y + rng_int(1, dst_h - y);
+            assert_int_equal(imgproc_cubic_u8_rows(src, src_w, src_h, 0, cn, got + (size_t)y * row,
+                                                   dst_w, dst_h, 0, y, y1, &err),
+                             0);
+            y = y1;
+        }
+        expect_same_u8(got, want, dst_w, dst_h, cn, what);
+    }
+    free(src);
+    free(want);
+    free(got);
+}
+
+static void test_u8_random_sizes(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 160; i++) {
+        int sw = rng_int(1, 90), sh = rng_int(1, 60);
+        int dw = rng_int(1, 120), dh = rng_int(1, 80);
+        check_u8(sw, sh, 1 + i % 4, dw, dh, 1, i % 3);
+    }
+}
+
+static void test_u8_edges(void **state)
+{
+    (void)state;
+    static const int cases[][4] = {
+        {1, 1, 1, 1},     {1, 1, 7, 5},     {1, 1, 300, 2},  {2, 3, 3, 2},    {2, 3, 200, 150},
+        {3, 2, 1, 1},     {1, 50, 9, 200},  {50, 1, 200, 9}, {400, 3, 2, 1},  {3, 400, 1, 2},
+        {17, 13, 17, 13}, {17, 13, 17, 26}, {4, 4, 5, 5},    {5, 5, 4, 4},    {640, 2, 3, 480},
+        {2, 640, 480, 3}, {1, 9, 1, 33},    {9, 1, 33, 1},   {7, 7, 1000, 3}, {1000, 5, 7, 9},
+        {8, 8, 16, 16},   {16, 16, 8, 8},   {3, 3, 9, 9},    {9, 9, 3, 3},    {11, 5, 3, 7},
+    };
+    for (int cn = 1; cn <= 4; cn++)
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+            check_u8(cases[i][0], cases[i][1], cn, cases[i][2], cases[i][3], 2, (int)(i % 3));
+}
+
+/* OCR: the page letterboxed to 960x544 (content 960x540), text crops to
+ * the 48x320 recogniser input; pose: 640x640 from a phone photo and from
+ * 1080p. */
+static void test_u8_service_shapes(void **state)
+{
+    (void)state;
+    check_u8(1920, 1080, 3, 960, 540, 1, 3);
+    check_u8(1920, 1080, 3, 960, 540, 0, 0);
+    check_u8(4032, 3024, 3, 960, 720, 0, 3);
+    check_u8(4032, 3024, 3, 640, 480, 0, 0);
+    check_u8(1920, 1080, 3, 640, 360, 0, 1);
+    static const int crops[][2] = {{300, 40}, {57, 21}, {640, 31}, {12, 9}, {800, 120}, {33, 47}};
+    for (size_t i = 0; i < sizeof(crops) / sizeof(crops[0]); i++) {
+        imgproc_letterbox g;
+        hdm_err err = {0};
+        assert_int_equal(imgproc_letterbox_geometry(crops[i][0], crops[i][1], 320, 48, &g, &err),
+                         0);
+        check_u8(crops[i][0], crops[i][1], 3, g.new_w, g.new_h, 1, (int)(i % 4));
+    }
+}
+
+/* The letterbox is the resize placed on a padded canvas. */
+static void test_letterbox(void **state)
+{
+    (void)state;
+    static const int cases[][4] = {{1920, 1080, 960, 544}, {300, 40, 320, 48}, {45, 70, 320, 48},
+                                   {640, 480, 640, 640},   {7, 3, 5, 5},       {5, 5, 5, 5}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int sw = cases[i][0], sh = cases[i][1], dw = cases[i][2], dh = cases[i][3];
+        hdm_err err = {0};
+        imgproc_letterbox g;
+        assert_int_equal(imgproc_letterbox_geometry(sw, sh, dw, dh, &g, &err), 0);
+        size_t sn = (size_t)sw * (size_t)sh * 3, dn = (size_t)dw * (size_t)dh * 3;
+        uint8_t *src = malloc(sn), *want = malloc(dn), *got = malloc(dn),
+                *inner = malloc((size_t)g.new_w * (size_t)g.new_h * 3);
+        assert_true(src && want && got && inner);
+        for (size_t k = 0; k < sn; k++)
+            src[k] = rng_pixel_u8(0);
+        assert_int_equal(
+            imgproc_cv_resize_cubic_u8(src, sw, sh, 0, 3, inner, g.new_w, g.new_h, 0, &err), 0);
+        memset(want, 128, dn);
+        for (int y = 0; y < g.new_h; y++)
+            memcpy(want + ((size_t)(y + g.y_off) * (size_t)dw + (size_t)g.x_off) * 3,
+                   inner + (size_t)y * (size_t)g.new_w * 3, (size_t)g.new_w * 3);
+        memset(got, 0x5a, dn);
+        assert_int_equal(imgproc_letterbox_u8(src, sw, sh, 0, 3, &g, 128, got, dw, dh, &err), 0);
+        expect_same_u8(got, want, dw, dh, 3, "letterbox");
+        free(src);
+        free(want);
+        free(got);
+        free(inner);
+    }
+}
+
+static void test_u8_arguments(void **state)
+{
+    (void)state;
+    uint8_t src[6 * 4] = {0}, dst[16 * 4];
+    hdm_err err = {0};
+    assert_int_equal(imgproc_cubic_u8_rows(src, 3, 2, 0, 5, dst, 4, 4, 0, 0, 4, &err),
+                     -HDM_E_BAD_REQUEST);
+    assert_non_null(strstr(err.msg, "5 channels"));
+    assert_int_equal(imgproc_cubic_u8_rows(src, 3, 2, 0, 4, dst, 4, 4, 0, 1, 5, &err),
+                     -HDM_E_BAD_REQUEST);
+    assert_int_equal(imgproc_cubic_u8_rows(src, 3, 2, 0, 4, dst, 4, 4, 15, 0, 4, &err),
+                     -HDM_E_BAD_REQUEST);
+    assert_non_null(strstr(err.msg, "stride 15"));
+    assert_int_equal(imgproc_resize_cubic_u8(src, 3, 2, 0, 4, dst, 4, 0, 0, &err),
+                     -HDM_E_BAD_REQUEST);
+    assert_int_equal(imgproc_resize_cubic_f32((const float *)(const void *)src, 3, 2, 0,
+                                              (float *)(void *)dst, 4, 0, 0, &err),
+                     -HDM_E_BAD_REQUEST);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_f32_random_sizes),   cmocka_unit_test(test_f32_edges),
         cmocka_unit_test(test_f32_signed_zeros),
         cmocka_unit_test(test_f32_service_shapes), cmocka_unit_test(test_f32_arguments),
-        cmocka_unit_test(test_f32_strides),
+        cmocka_unit_test(test_f32_strides),       cmocka_unit_test(test_u8_random_sizes),
+        cmocka_unit_test(test_u8_edges),          cmocka_unit_test(test_u8_service_shapes),
+        cmocka_unit_test(test_letterbox),         cmocka_unit_test(test_u8_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
