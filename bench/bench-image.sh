@@ -4,7 +4,9 @@
 #  1. decode + resize to 224x224 (hailo-clip's squash) for JPEGs of four
 #     sizes and a PNG (bench-image encodes its own synthetic inputs), in
 #     process;
-#  2. hailo-clip under decoding bombs (issue 20): the time to answer a normal
+#  2. the cubic resize of hailo-ocr and hailo-pose, our C (imgproc_cubic.c)
+#     against OpenCV's cv::resize on the same inputs (bench-cubic);
+#  3. hailo-clip under decoding bombs (issue 20): the time to answer a normal
 #     POST /v1/embed/image (a 640x427 photo) alone, then while 4 clients send
 #     hostile images back to back (bench-clip for both, the attack in the
 #     background).  The target is a p50 within 2x of the idle one.
@@ -16,7 +18,7 @@ build=$1
 bin=$build/bin
 runs=${BENCH_IMAGE_RUNS:-31}
 secs=${BENCH_SECONDS:-5}
-for p in bench-image hailo-device-manager hailo-clip bench-clip; do
+for p in bench-image bench-cubic hailo-device-manager hailo-clip bench-clip; do
   [ -x "$bin/$p" ] || { echo "bench-image.sh: $bin/$p is missing (build first)" >&2; exit 1; }
 done
 me=bench-image.sh
@@ -32,6 +34,17 @@ echo "Command: \`bench/run.sh BUILD_DIR image\` (runs \`bench-image --runs $runs
 echo
 [ -n "${BENCH_IMAGE_ATTACK_ONLY:-}" ] || "$bin/bench-image" --runs "$runs"
 echo
+
+if [ -z "${BENCH_IMAGE_ATTACK_ONLY:-}" ]; then
+  echo "### Cubic resize: C against OpenCV"
+  echo
+  echo "cv::resize(INTER_CUBIC) as hailo-ocr and hailo-pose call it, our C (bit-identical, checked"
+  echo "on every row) against OpenCV 4.6 limited to one thread; median CPU time of $runs runs."
+  echo "Command: \`bench-cubic --runs $runs\`."
+  echo
+  "$bin/bench-cubic" --runs "$runs"
+  echo
+fi
 
 # ---- hailo-clip under decoding bombs ------------------------------------------
 "$py" "$here/../tools/make-sim-assets" "$tmp" --fast --socket "$tmp/run/device.sock" > /dev/null

@@ -409,6 +409,26 @@ static void cubic_u8_pad(const cubic_u8_ctx *c, const uint8_t *s)
     int cn = c->cn, n = c->src_w * cn;
     float *p = c->pad + 2 * cn;
     int i = 0;
+#if defined(__SSE2__)
+    const __m128i zero = _mm_setzero_si128();
+    for (; i + 16 <= n; i += 16) {
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        __m128i lo = _mm_unpacklo_epi8(b, zero), hi = _mm_unpackhi_epi8(b, zero);
+        _mm_storeu_ps(p + i, _mm_cvtepi32_ps(_mm_unpacklo_epi16(lo, zero)));
+        _mm_storeu_ps(p + i + 4, _mm_cvtepi32_ps(_mm_unpackhi_epi16(lo, zero)));
+        _mm_storeu_ps(p + i + 8, _mm_cvtepi32_ps(_mm_unpacklo_epi16(hi, zero)));
+        _mm_storeu_ps(p + i + 12, _mm_cvtepi32_ps(_mm_unpackhi_epi16(hi, zero)));
+    }
+#elif defined(__aarch64__)
+    for (; i + 16 <= n; i += 16) {
+        uint8x16_t b = vld1q_u8(s + i);
+        uint16x8_t lo = vmovl_u8(vget_low_u8(b)), hi = vmovl_u8(vget_high_u8(b));
+        vst1q_f32(p + i, vcvtq_f32_u32(vmovl_u16(vget_low_u16(lo))));
+        vst1q_f32(p + i + 4, vcvtq_f32_u32(vmovl_u16(vget_high_u16(lo))));
+        vst1q_f32(p + i + 8, vcvtq_f32_u32(vmovl_u16(vget_low_u16(hi))));
+        vst1q_f32(p + i + 12, vcvtq_f32_u32(vmovl_u16(vget_high_u16(hi))));
+    }
+#endif
     typedef uint8_t v4u8 __attribute__((vector_size(4)));
     for (; i + 4 <= n; i += 4) {
         v4u8 b;
