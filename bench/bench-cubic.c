@@ -56,8 +56,9 @@ static uint8_t *photo(int w, int h)
                 rng ^= rng >> 17;
                 rng ^= rng << 5;
                 int v = (x * 255 / w + y * 255 / h + c * 40) / 2 + (int)(rng % 24) - 12;
-                px[((size_t)y * (size_t)w + (size_t)x) * 3 + (size_t)c] =
-                    (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+                px[((size_t)y * (size_t)w + (size_t)x) * 3 + (size_t)c] = (uint8_t)(v < 0     ? 0
+                                                                                    : v > 255 ? 255
+                                                                                              : v);
             }
     return px;
 }
@@ -86,8 +87,8 @@ static int letterbox_run(int own, void *vctx, hdm_err *err)
     size_t row = (size_t)j->dst_w * 3;
     memset(j->out, 128, row * (size_t)j->dst_h);
     return imgproc_cv_resize_cubic_u8(j->src, j->src_w, j->src_h, 0, 3,
-                                      j->out + (size_t)g.y_off * row + (size_t)g.x_off * 3,
-                                      g.new_w, g.new_h, row, err);
+                                      j->out + (size_t)g.y_off * row + (size_t)g.x_off * 3, g.new_w,
+                                      g.new_h, row, err);
 }
 
 typedef struct crops_job {
@@ -102,7 +103,11 @@ static int crops_run(int own, void *vctx, hdm_err *err)
     crops_job *j = vctx;
     for (int i = 0; i < j->n; i++) {
         const int *b = j->box[i];
-        letterbox_job one = {.src = NULL, .src_w = b[2], .src_h = b[3], .dst_w = 320, .dst_h = 48,
+        letterbox_job one = {.src = NULL,
+                             .src_w = b[2],
+                             .src_h = b[3],
+                             .dst_w = 320,
+                             .dst_h = 48,
                              .out = j->out + (size_t)i * 48 * 320 * 3};
         imgproc_letterbox g;
         int rc = imgproc_letterbox_geometry(b[2], b[3], 320, 48, &g, err);
@@ -138,8 +143,7 @@ static int map_run(int own, void *vctx, hdm_err *err)
 
 /* Runs a job `runs` times each way, checks both give out_len equal bytes,
  * prints a table row. */
-static int bench_row(const char *name, job_fn fn, void *ctx, uint8_t *out, size_t out_len,
-                     int runs)
+static int bench_row(const char *name, job_fn fn, void *ctx, uint8_t *out, size_t out_len, int runs)
 {
     double *t[2];
     uint8_t *first = malloc(out_len);

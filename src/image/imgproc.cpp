@@ -145,9 +145,9 @@ extern "C" int imgproc_letterbox_geometry(int src_w, int src_h, int dst_w, int d
     return 0;
 }
 
-extern "C" int imgproc_cv_resize_cubic_u8(const uint8_t *src, int src_w, int src_h, size_t src_stride,
-                                       int channels, uint8_t *dst, int dst_w, int dst_h,
-                                       size_t dst_stride, hdm_err *err)
+extern "C" int imgproc_cv_resize_cubic_u8(const uint8_t *src, int src_w, int src_h,
+                                          size_t src_stride, int channels, uint8_t *dst, int dst_w,
+                                          int dst_h, size_t dst_stride, hdm_err *err)
 {
     size_t ss, ds;
     int rc = check_channels("resize", channels, err);
@@ -167,9 +167,9 @@ extern "C" int imgproc_cv_resize_cubic_u8(const uint8_t *src, int src_w, int src
     });
 }
 
-extern "C" int imgproc_cv_resize_cubic_f32(const float *src, int src_w, int src_h, size_t src_stride,
-                                        float *dst, int dst_w, int dst_h, size_t dst_stride,
-                                        hdm_err *err)
+extern "C" int imgproc_cv_resize_cubic_f32(const float *src, int src_w, int src_h,
+                                           size_t src_stride, float *dst, int dst_w, int dst_h,
+                                           size_t dst_stride, hdm_err *err)
 {
     size_t ss, ds;
     int rc = check_image("resize source", src, src_w, src_h, src_stride, sizeof(float), &ss, err);

@@ -102,8 +102,8 @@ int imgproc_resize_cubic_f32(const float *src, int src_w, int src_h, size_t src_
  * nothing; dst must not overlap src.  Runs on the caller's thread (plain C,
  * imgproc_set_threads does not apply). */
 int imgproc_resize_cubic_f32_rows(const float *src, int src_w, int src_h, size_t src_stride,
-                                  float *dst, int dst_w, int dst_h, size_t dst_stride,
-                                  int y0, int y1, hdm_err *err);
+                                  float *dst, int dst_w, int dst_h, size_t dst_stride, int y0,
+                                  int y1, hdm_err *err);
 
 /*
  * Letterboxes a uint8 image into dst (dst_w x dst_h x channels, packed):

@@ -173,8 +173,8 @@ typedef void (*cubic_hrow_fn)(const void *ctx, int sy, float *out);
 
 /* Points rows[k] at the horizontal pass of source row clamp(first + k),
  * running hrow for the ones not cached. */
-static void cubic_rows_get(cubic_rows *c, int first, int src_h, cubic_hrow_fn hrow,
-                           const void *ctx, const float *rows[4])
+static void cubic_rows_get(cubic_rows *c, int first, int src_h, cubic_hrow_fn hrow, const void *ctx,
+                           const float *rows[4])
 {
     int want[4], slot_of[4];
     bool used[4] = {false, false, false, false};
@@ -316,8 +316,8 @@ typedef struct cubic_work {
     void *block;
 } cubic_work;
 
-static int cubic_work_new(cubic_work *w, int dst_w, int band, size_t row_floats, size_t extra_floats,
-                          float **extra, hdm_err *err)
+static int cubic_work_new(cubic_work *w, int dst_w, int band, size_t row_floats,
+                          size_t extra_floats, float **extra, hdm_err *err)
 {
     /* One block; every part rounded up to 16 bytes. */
     size_t row_bytes = (row_floats * sizeof(float) + 15) & ~(size_t)15;
@@ -530,8 +530,8 @@ static void cubic_u8_vrow(const float *const r[4], const float bw[4], uint8_t *o
     for (int k = 0; k < 4; k++)
         ib[k] = (int64_t)bw[k];
     for (; x < n; x++) {
-        int64_t v = (int64_t)r[0][x] * ib[0] + (int64_t)r[1][x] * ib[1] +
-                    (int64_t)r[2][x] * ib[2] + (int64_t)r[3][x] * ib[3] + (1 << 21);
+        int64_t v = (int64_t)r[0][x] * ib[0] + (int64_t)r[1][x] * ib[1] + (int64_t)r[2][x] * ib[2] +
+                    (int64_t)r[3][x] * ib[3] + (1 << 21);
         v = v >= 0 ? v >> 22 : -((-v + (1 << 22) - 1) >> 22); /* floor, as >> on int */
         out[x] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
     }
@@ -556,8 +556,7 @@ int imgproc_cubic_u8_rows(const uint8_t *src, int src_w, int src_h, size_t src_s
     if (rc < 0 || y0 == y1)
         return rc;
     if (src_w == dst_w && src_h == dst_h) {
-        cubic_copy_rows(src, src_stride, dst, dst_stride, (size_t)dst_w * (size_t)channels, y0,
-                        y1);
+        cubic_copy_rows(src, src_stride, dst, dst_stride, (size_t)dst_w * (size_t)channels, y0, y1);
         return 0;
     }
     size_t pad_floats = ((size_t)src_w + 4) * (size_t)channels + 4;

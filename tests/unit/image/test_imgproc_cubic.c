@@ -98,8 +98,8 @@ static void expect_same_f32(const float *got, const float *want, int w, int h, c
         return;
     for (int i = 0; i < w * h; i++)
         if (memcmp(&got[i], &want[i], sizeof(float)) != 0)
-            fail_msg("%s: pixel (%d, %d) is %.9g (%a), OpenCV gives %.9g (%a)", what, i % w,
-                     i / w, (double)got[i], (double)got[i], (double)want[i], (double)want[i]);
+            fail_msg("%s: pixel (%d, %d) is %.9g (%a), OpenCV gives %.9g (%a)", what, i % w, i / w,
+                     (double)got[i], (double)got[i], (double)want[i], (double)want[i]);
 }
 
 /*
@@ -187,7 +187,7 @@ static void test_f32_edges(void **state)
 static void test_f32_signed_zeros(void **state)
 {
     (void)state;
-    static const int cases[][4] = {{3, 3, 1, 1}, {9, 9, 3, 3}, {1, 1, 5, 5}, {2, 2, 7, 3},
+    static const int cases[][4] = {{3, 3, 1, 1}, {9, 9, 3, 3},  {1, 1, 5, 5}, {2, 2, 7, 3},
                                    {6, 4, 2, 2}, {15, 6, 5, 2}, {4, 4, 4, 9}};
     zero_mode = 1;
     for (int r = 0; r < 20; r++)
@@ -286,7 +286,8 @@ static void check_u8(int src_w, int src_h, int cn, int dst_w, int dst_h, int ban
             for (int x = 0; x < src_w; x++)
                 for (int c = 0; c < cn; c++)
                     src[((size_t)y * (size_t)src_w + (size_t)x) * (size_t)cn + (size_t)c] =
-                        (uint8_t)(((x * 7 + y * 3 + c * 50) & 255) ^ ((x / 13 + y / 17) & 1 ? 0 : 255));
+                        (uint8_t)(((x * 7 + y * 3 + c * 50) & 255) ^
+                                  ((x / 13 + y / 17) & 1 ? 0 : 255));
     } else {
         for (size_t i = 0; i < sn; i++)
             src[i] = rng_pixel_u8(mode);
@@ -295,9 +296,8 @@ static void check_u8(int src_w, int src_h, int cn, int dst_w, int dst_h, int ban
     assert_int_equal(
         imgproc_cv_resize_cubic_u8(src, src_w, src_h, 0, cn, want, dst_w, dst_h, 0, &err), 0);
     memset(got, 0xa5, dn);
-    assert_int_equal(imgproc_cubic_u8_rows(src, src_w, src_h, 0, cn, got, dst_w, dst_h, 0, 0,
-                                           dst_h, &err),
-                     0);
+    assert_int_equal(
+        imgproc_cubic_u8_rows(src, src_w, src_h, 0, cn, got, dst_w, dst_h, 0, 0, dst_h, &err), 0);
     expect_same_u8(got, want, dst_w, dst_h, cn, what);
     for (int b = 0; b < bands; b++) {
         memset(got, 0xa5, dn);
@@ -418,12 +418,12 @@ static void test_u8_arguments(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_f32_random_sizes),   cmocka_unit_test(test_f32_edges),
-        cmocka_unit_test(test_f32_signed_zeros),
-        cmocka_unit_test(test_f32_service_shapes), cmocka_unit_test(test_f32_arguments),
-        cmocka_unit_test(test_f32_strides),       cmocka_unit_test(test_u8_random_sizes),
-        cmocka_unit_test(test_u8_edges),          cmocka_unit_test(test_u8_service_shapes),
-        cmocka_unit_test(test_letterbox),         cmocka_unit_test(test_u8_arguments),
+        cmocka_unit_test(test_f32_random_sizes),  cmocka_unit_test(test_f32_edges),
+        cmocka_unit_test(test_f32_signed_zeros),  cmocka_unit_test(test_f32_service_shapes),
+        cmocka_unit_test(test_f32_arguments),     cmocka_unit_test(test_f32_strides),
+        cmocka_unit_test(test_u8_random_sizes),   cmocka_unit_test(test_u8_edges),
+        cmocka_unit_test(test_u8_service_shapes), cmocka_unit_test(test_letterbox),
+        cmocka_unit_test(test_u8_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
