@@ -5,7 +5,7 @@
  * given, around the two NPU calls (whose outputs are read from files, not
  * timed).
  *
- *   bench-ocr-service --inputs DIR [--runs N] [--threads T]
+ *   bench-ocr-service --inputs DIR [--runs N] [--threads T] [--json]
  *
  * DIR is what `bench-ocr --save-inputs DIR` wrote: page.jpg (the 1920x1080
  * page of ~150 lines), heat.f32 (the simulator's 544x960 detection map)
@@ -13,7 +13,10 @@
  * Python side (docs/BENCHMARKS.md) run on the same bytes.  --threads is
  * what performance.opencv_threads sets (0: all cores, the service's
  * default; 1: the caller's thread only).  Prints a Markdown table of the
- * median wall-clock and process CPU time per step (CPU sums every thread).
+ * median wall-clock and process CPU time per step (CPU sums every thread);
+ * --json prints one JSON object instead, with the step names of
+ * bench/bench-ocr-orig.py (the original's path on the same inputs), which
+ * bench/bench-ocr-service.sh runs alternately with this.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -90,7 +93,7 @@ static const char *const step_names[N_STEPS] = {
 int main(int argc, char **argv)
 {
     const char *dir = NULL;
-    int runs = 21, threads = 0;
+    int runs = 21, threads = 0, json = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--inputs") == 0 && i + 1 < argc)
             dir = argv[++i];
@@ -98,11 +101,13 @@ int main(int argc, char **argv)
             runs = atoi(argv[++i]);
         else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
             threads = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--json") == 0)
+            json = 1;
         else
             dir = NULL, i = argc;
     }
     if (!dir) {
-        fprintf(stderr, "usage: bench-ocr-service --inputs DIR [--runs N] [--threads T]\n");
+        fprintf(stderr, "usage: bench-ocr-service --inputs DIR [--runs N] [--threads T] [--json]\n");
         return 2;
     }
     if (runs < 1)
@@ -127,7 +132,9 @@ int main(int argc, char **argv)
     ocr_workspace_pool_init(&pool, (size_t)40 << 20);
     size_t per_fill = ocr_host_fill_count(BATCH);
     double *wall[N_STEPS], *cpu[N_STEPS], *wall_all = calloc((size_t)runs, sizeof(double)),
-                                          *cpu_all = calloc((size_t)runs, sizeof(double));
+                                          *cpu_all = calloc((size_t)runs, sizeof(double)),
+                                          *wall_nodec = calloc((size_t)runs, sizeof(double)),
+                                          *cpu_nodec = calloc((size_t)runs, sizeof(double));
     for (int s = 0; s < N_STEPS; s++) {
         wall[s] = calloc((size_t)runs, sizeof(double));
         cpu[s] = calloc((size_t)runs, sizeof(double));
@@ -181,27 +188,42 @@ int main(int argc, char **argv)
         }
         wall_all[r] = t[N_STEPS] - t[0];
         cpu_all[r] = c[N_STEPS] - c[0];
+        wall_nodec[r] = t[N_STEPS] - t[DECODE + 1];
+        cpu_nodec[r] = c[N_STEPS] - c[DECODE + 1];
     }
     if (boxes_found != n_rec)
         fprintf(stderr, "bench-ocr-service: %zu boxes but %zu recognition outputs\n", boxes_found,
                 n_rec);
-    printf("%zu boxes, %zu characters; OpenCV threads: %s; median of %d runs, wall clock and "
-           "process CPU time (all threads).\n\n",
-           boxes_found, chars, threads == 1 ? "1 (the caller's)" : "all cores", runs);
-    printf("| step | wall ms | CPU ms |\n|---|---:|---:|\n");
-    double dec_w = median(wall[DECODE], runs), dec_c = median(cpu[DECODE], runs);
-    for (int s = 0; s < N_STEPS; s++)
-        printf("| %s | %.2f | %.2f |\n", step_names[s], median(wall[s], runs),
-               median(cpu[s], runs));
     double all_w = median(wall_all, runs), all_c = median(cpu_all, runs);
-    printf("| **total** | **%.2f** | **%.2f** |\n", all_w, all_c);
-    printf("| total without decoding | %.2f | %.2f |\n", all_w - dec_w, all_c - dec_c);
+    double nodec_w = median(wall_nodec, runs), nodec_c = median(cpu_nodec, runs);
+    if (json) {
+        static const char *const keys[N_STEPS] = {"decode", "letterbox", "boxes", "crops", "ctc"};
+        printf("{\"info\": {\"boxes\": %zu, \"chars\": %zu, \"runs\": %d, \"threads\": %d}, "
+               "\"steps\": {",
+               boxes_found, chars, runs, threads);
+        for (int s = 0; s < N_STEPS; s++)
+            printf("\"%s\": [%.4f, %.4f], ", keys[s], median(wall[s], runs), median(cpu[s], runs));
+        printf("\"total\": [%.4f, %.4f], \"nodecode\": [%.4f, %.4f]}}\n", all_w, all_c, nodec_w,
+               nodec_c);
+    } else {
+        printf("%zu boxes, %zu characters; OpenCV threads: %s; median of %d runs, wall clock and "
+               "process CPU time (all threads).\n\n",
+               boxes_found, chars, threads == 1 ? "1 (the caller's)" : "all cores", runs);
+        printf("| step | wall ms | CPU ms |\n|---|---:|---:|\n");
+        for (int s = 0; s < N_STEPS; s++)
+            printf("| %s | %.2f | %.2f |\n", step_names[s], median(wall[s], runs),
+                   median(cpu[s], runs));
+        printf("| **total** | **%.2f** | **%.2f** |\n", all_w, all_c);
+        printf("| total without decoding | %.2f | %.2f |\n", nodec_w, nodec_c);
+    }
     for (int s = 0; s < N_STEPS; s++) {
         free(wall[s]);
         free(cpu[s]);
     }
     free(wall_all);
     free(cpu_all);
+    free(wall_nodec);
+    free(cpu_nodec);
     ocr_workspace_pool_free(&pool);
     ocr_config_free(&cfg);
     free(jpeg);
