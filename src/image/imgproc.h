@@ -18,8 +18,12 @@
  *
  * The cubic resizes (imgproc_resize_cubic_*, imgproc_letterbox_u8) are our
  * own C (imgproc_cubic.c), proven bit-identical to OpenCV 4.6's
- * cv::resize(INTER_CUBIC) on x86-64 and arm64 and several times faster;
- * they run on the caller's thread.  Everything else calls OpenCV.
+ * cv::resize(INTER_CUBIC) on x86-64 and arm64 and several times faster.
+ * The whole-image ones split an output of 256 KB or more into bands of
+ * rows run on OpenCV's worker threads (imgproc_parallel_for, so as many as
+ * imgproc_set_threads allows; the caller's thread alone inside another
+ * parallel loop); the bytes do not depend on the split.  Everything else
+ * calls OpenCV.
  */
 #ifndef HDM_IMAGE_IMGPROC_H
 #define HDM_IMAGE_IMGPROC_H

@@ -90,6 +90,28 @@ static inline v4f vmac(v4f acc, v4f p, v4f a)
 #endif
 }
 
+/* cvRound of a float: to nearest, ties to even, as OpenCV's cvRound does
+ * (cvtss2si under the default rounding mode on x86-64, fcvtns on arm64),
+ * without lrintf's call into libm. */
+static inline int cubic_round(float v)
+{
+#if defined(__SSE2__)
+    return _mm_cvtss_si32(_mm_set_ss(v));
+#elif defined(__aarch64__)
+    return vcvtns_s32_f32(v);
+#else
+    return (int)lrintf(v);
+#endif
+}
+
+/* floorf for |v| < 2^31, as an int, without the libm call (SSE2 has no
+ * rounding instruction). */
+static inline int cubic_floor(float v)
+{
+    int i = (int)v; /* towards zero */
+    return i - ((float)i > v);
+}
+
 /* interpolateCubic: the four weights of a sample at fraction t. */
 static void cubic_weights(float t, float w[4])
 {
@@ -128,7 +150,7 @@ static void cubic_axis(int src_n, int dst_n, int from, int to, bool fixed, int *
         pos_d = ((double)d + 0.5) * scale - 0.5;
 #endif
         float pos = (float)pos_d;
-        int s = (int)floorf(pos);
+        int s = cubic_floor(pos); /* pos lies in [-0.5, src_n) */
         if (s < 1)
             first_inside = d + 1;
         if (s + 2 >= src_n && end_inside == dst_n)
@@ -139,7 +161,7 @@ static void cubic_axis(int src_n, int dst_n, int from, int to, bool fixed, int *
         cubic_weights(pos - (float)s, wd);
         if (fixed)
             for (int k = 0; k < 4; k++)
-                wd[k] = (float)lrintf(wd[k] * 2048.0f);
+                wd[k] = (float)cubic_round(wd[k] * 2048.0f);
         /* Cannot exceed [-1, src_n - 1] (the position lies in
          * [-0.5, src_n - 0.5)); clamped anyway so no table can point a
          * read outside the padded rows. */
@@ -379,6 +401,78 @@ int imgproc_resize_cubic_f32_rows(const float *src, int src_w, int src_h, size_t
     return 0;
 }
 
+/* ---- a whole resize in row bands on OpenCV's threads ---------------------- */
+
+/*
+ * A resize whose output is large enough is cut into bands of output rows
+ * run through imgproc_parallel_for.  Every band computes its rows exactly
+ * as the whole resize would (the _rows functions' contract), so the bytes
+ * do not depend on the split.  When OpenCV runs the loop on the caller's
+ * thread alone (imgproc_set_threads(1), or inside another parallel loop
+ * such as the OCR crops) it hands the whole range to one call, which then
+ * resizes all rows at once: no band overhead.  Otherwise each band costs
+ * its x table and up to three source rows of overlap.
+ */
+#define CUBIC_BAND_MIN_ROWS 64
+#define CUBIC_BANDS_MAX 16
+#define CUBIC_PARALLEL_MIN_BYTES ((size_t)256 << 10)
+
+typedef struct cubic_bands {
+    const void *src;
+    int src_w, src_h;
+    size_t src_stride;
+    int channels; /* 1..4 for uint8; 0 for float32 */
+    uint8_t *dst; /* row 0 of the output */
+    int dst_w, dst_h;
+    size_t dst_stride;
+    int band_rows;
+    int rc[CUBIC_BANDS_MAX]; /* per band: 1 until it ran, then its result */
+} cubic_bands;
+
+static int cubic_bands_rows(const cubic_bands *j, int y0, int y1, hdm_err *err)
+{
+    uint8_t *d = j->dst + (size_t)y0 * j->dst_stride;
+    if (j->channels == 0)
+        return imgproc_resize_cubic_f32_rows(j->src, j->src_w, j->src_h, j->src_stride,
+                                             (float *)(void *)d, j->dst_w, j->dst_h, j->dst_stride,
+                                             y0, y1, err);
+    return imgproc_cubic_u8_rows(j->src, j->src_w, j->src_h, j->src_stride, j->channels, d,
+                                 j->dst_w, j->dst_h, j->dst_stride, y0, y1, err);
+}
+
+static void cubic_bands_range(void *user, size_t begin, size_t end)
+{
+    cubic_bands *j = user;
+    int y0 = (int)begin * j->band_rows, y1 = (int)end * j->band_rows;
+    int rc = cubic_bands_rows(j, y0, y1 < j->dst_h ? y1 : j->dst_h, NULL);
+    for (size_t b = begin; b < end; b++)
+        j->rc[b] = rc;
+}
+
+/* The whole resize of j (arguments already checked, strides resolved),
+ * in bands when it is big enough; a band that failed (out of memory) or
+ * did not run makes the caller's thread do it all again, for the error. */
+static int cubic_bands_run(cubic_bands *j, size_t pixel, hdm_err *err)
+{
+    size_t bytes = (size_t)j->dst_w * pixel * (size_t)j->dst_h;
+    int bands = j->dst_h / CUBIC_BAND_MIN_ROWS;
+    if (bytes < CUBIC_PARALLEL_MIN_BYTES || bands < 2)
+        return cubic_bands_rows(j, 0, j->dst_h, err);
+    if (bands > CUBIC_BANDS_MAX)
+        bands = CUBIC_BANDS_MAX;
+    j->band_rows = (j->dst_h + bands - 1) / bands;
+    bands = (j->dst_h + j->band_rows - 1) / j->band_rows;
+    for (int b = 0; b < bands; b++)
+        j->rc[b] = 1;
+    int rc = imgproc_parallel_for((size_t)bands, cubic_bands_range, j, NULL);
+    for (int b = 0; rc == 0 && b < bands; b++)
+        if (j->rc[b] != 0)
+            rc = -1;
+    if (rc == 0)
+        return 0;
+    return cubic_bands_rows(j, 0, j->dst_h, err);
+}
+
 int imgproc_resize_cubic_f32(const float *src, int src_w, int src_h, size_t src_stride, float *dst,
                              int dst_w, int dst_h, size_t dst_stride, hdm_err *err)
 {
@@ -386,8 +480,20 @@ int imgproc_resize_cubic_f32(const float *src, int src_w, int src_h, size_t src_
         return hdm_err_set(err, HDM_E_BAD_REQUEST,
                            "cubic resize destination: size %dx%d is outside 1..%d", dst_w, dst_h,
                            IMGPROC_MAX_SIDE);
-    return imgproc_resize_cubic_f32_rows(src, src_w, src_h, src_stride, dst, dst_w, dst_h,
-                                         dst_stride, 0, dst_h, err);
+    int rc = cubic_check("cubic resize", src, src_w, src_h, &src_stride, dst, dst_w, dst_h,
+                         &dst_stride, sizeof(float), 0, dst_h, err);
+    if (rc < 0)
+        return rc;
+    cubic_bands j = {.src = src,
+                     .src_w = src_w,
+                     .src_h = src_h,
+                     .src_stride = src_stride,
+                     .channels = 0,
+                     .dst = (uint8_t *)dst,
+                     .dst_w = dst_w,
+                     .dst_h = dst_h,
+                     .dst_stride = dst_stride};
+    return cubic_bands_run(&j, sizeof(float), err);
 }
 
 /* ---- uint8, 1 to 4 interleaved channels ----------------------------------- */
@@ -595,9 +701,24 @@ int imgproc_resize_cubic_u8(const uint8_t *src, int src_w, int src_h, size_t src
         return hdm_err_set(err, HDM_E_BAD_REQUEST,
                            "cubic resize destination: size %dx%d is outside 1..%d", dst_w, dst_h,
                            IMGPROC_MAX_SIDE);
-    return imgproc_cubic_u8_rows(src, src_w, src_h, src_stride, channels, dst, dst_w, dst_h,
-                                 dst_stride, 0, dst_h, err);
+    int rc = cubic_check_channels("cubic resize", channels, err);
+    if (rc == 0)
+        rc = cubic_check("cubic resize", src, src_w, src_h, &src_stride, dst, dst_w, dst_h,
+                         &dst_stride, (size_t)channels, 0, dst_h, err);
+    if (rc < 0)
+        return rc;
+    cubic_bands j = {.src = src,
+                     .src_w = src_w,
+                     .src_h = src_h,
+                     .src_stride = src_stride,
+                     .channels = channels,
+                     .dst = dst,
+                     .dst_w = dst_w,
+                     .dst_h = dst_h,
+                     .dst_stride = dst_stride};
+    return cubic_bands_run(&j, (size_t)channels, err);
 }
+
 
 int imgproc_letterbox_u8(const uint8_t *src, int src_w, int src_h, size_t src_stride, int channels,
                          const imgproc_letterbox *geom, uint8_t pad, uint8_t *dst, int dst_w,
@@ -626,8 +747,8 @@ int imgproc_letterbox_u8(const uint8_t *src, int src_w, int src_h, size_t src_st
     size_t cn = (size_t)channels, row = (size_t)dst_w * cn;
     uint8_t *inner = dst + (size_t)geom->y_off * row + (size_t)geom->x_off * cn;
     /* The resize checks the source before anything is written. */
-    rc = imgproc_cubic_u8_rows(src, src_w, src_h, src_stride, channels, inner, geom->new_w,
-                               geom->new_h, row, 0, geom->new_h, err);
+    rc = imgproc_resize_cubic_u8(src, src_w, src_h, src_stride, channels, inner, geom->new_w,
+                                 geom->new_h, row, err);
     if (rc < 0)
         return rc;
     /* The pad around the picture: the rows above and below, and the sides. */

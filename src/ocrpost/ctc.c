@@ -2,7 +2,9 @@
  * ctc.c - greedy CTC decoding (ctc.h).
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ocrpost/ctc.h"
 
@@ -44,6 +46,69 @@ static float pairwise_sum(const float *a, size_t n)
     return pairwise_sum(a, n2) + pairwise_sum(a + n2, n - n2);
 }
 
+typedef float v4f __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+
+/*
+ * np.argmax / np.max of one row: the first maximum (compared with >, so of
+ * equal values, -0.0 and 0.0 among them, the first), its value as stored;
+ * a NaN wins at once, the first one.  Rows without NaN take the vector
+ * path: the largest value (any of equal ones), then the first element
+ * equal to it.
+ */
+static size_t row_argmax(const float *row, size_t n, float *value)
+{
+    size_t c = 0;
+    if (n >= 8) {
+        v4f m0, m1, x;
+        v4i nan = {0, 0, 0, 0};
+        memcpy(&m0, row, sizeof(m0));
+        memcpy(&m1, row + 4, sizeof(m1));
+        nan |= (m0 != m0) | (m1 != m1);
+        for (c = 8; c + 4 <= n; c += 4) {
+            memcpy(&x, row + c, sizeof(x));
+            v4i gt = x > m0;
+            nan |= x != x;
+            m0 = (v4f)(((v4i)x & gt) | ((v4i)m0 & ~gt));
+            v4f t = m0; /* alternate the accumulators: shorter chains */
+            m0 = m1;
+            m1 = t;
+        }
+        float m = m0[0];
+        for (int k = 1; k < 4; k++)
+            m = m0[k] > m ? m0[k] : m;
+        for (int k = 0; k < 4; k++)
+            m = m1[k] > m ? m1[k] : m;
+        int any_nan = nan[0] | nan[1] | nan[2] | nan[3];
+        for (; c < n; c++) {
+            any_nan |= isnan(row[c]);
+            m = row[c] > m ? row[c] : m;
+        }
+        if (!any_nan)
+            for (c = 0; c < n; c++)
+                if (row[c] == m) {
+                    *value = row[c];
+                    return c;
+                }
+    }
+    size_t best = 0;
+    float best_v = row[0];
+    if (!isnan(best_v))
+        for (c = 1; c < n; c++) {
+            if (isnan(row[c])) {
+                best = c;
+                best_v = row[c];
+                break;
+            }
+            if (row[c] > best_v) {
+                best = c;
+                best_v = row[c];
+            }
+        }
+    *value = best_v;
+    return best;
+}
+
 int ocr_ctc_decode(const float *probs, size_t steps, size_t classes, char *text, size_t text_size,
                    double *confidence, hdm_err *err)
 {
@@ -64,22 +129,8 @@ int ocr_ctc_decode(const float *probs, size_t steps, size_t classes, char *text,
     size_t n_kept = 0, len = 0;
     size_t prev = 0;
     for (size_t t = 0; t < steps; t++) {
-        const float *row = probs + t * classes;
-        size_t best = 0;
-        float best_v = row[0];
-        /* np.argmax / np.max: the first maximum; a NaN wins at once. */
-        if (!isnan(best_v))
-            for (size_t c = 1; c < classes; c++) {
-                if (isnan(row[c])) {
-                    best = c;
-                    best_v = row[c];
-                    break;
-                }
-                if (row[c] > best_v) {
-                    best = c;
-                    best_v = row[c];
-                }
-            }
+        float best_v;
+        size_t best = row_argmax(probs + t * classes, classes, &best_v);
         int keep = (t == 0 || best != prev) && best != 0;
         prev = best;
         if (!keep)

@@ -395,6 +395,66 @@ static void test_letterbox(void **state)
     }
 }
 
+/*
+ * The whole-image entry points (imgproc_resize_cubic_u8, _f32,
+ * imgproc_letterbox_u8) cut a large output into row bands on OpenCV's
+ * threads: the same bytes as cv::resize on one thread, on all cores and
+ * on more threads than cores (more bands in flight at once).
+ */
+static void test_whole_in_bands(void **state)
+{
+    (void)state;
+    static const int threads[] = {1, 0, 5};
+    static const int f32_cases[][4] = {{960, 540, 1920, 1080}, {1920, 1080, 960, 540},
+                                       {333, 1001, 700, 1999}, {960, 544, 1280, 725}};
+    static const int u8_cases[][5] = {{1920, 1080, 3, 960, 540}, {4032, 3024, 3, 640, 480},
+                                      {1000, 900, 1, 1500, 701}, {640, 480, 4, 1280, 963},
+                                      {1919, 1081, 2, 700, 1300}};
+    hdm_err err = {0};
+    for (size_t t = 0; t < sizeof(threads) / sizeof(threads[0]); t++) {
+        imgproc_set_threads(threads[t]);
+        for (size_t i = 0; i < sizeof(f32_cases) / sizeof(f32_cases[0]); i++) {
+            const int *c = f32_cases[i];
+            size_t sn = (size_t)c[0] * (size_t)c[1], dn = (size_t)c[2] * (size_t)c[3];
+            float *src = malloc(sn * sizeof(float)), *want = malloc(dn * sizeof(float)),
+                  *got = malloc(dn * sizeof(float));
+            assert_true(src && want && got);
+            for (size_t k = 0; k < sn; k++)
+                src[k] = rng_pixel_f32();
+            assert_int_equal(imgproc_cv_resize_cubic_f32(src, c[0], c[1], 0, want, c[2], c[3], 0,
+                                                         &err),
+                             0);
+            memset(got, 0xa5, dn * sizeof(float));
+            assert_int_equal(
+                imgproc_resize_cubic_f32(src, c[0], c[1], 0, got, c[2], c[3], 0, &err), 0);
+            expect_same_f32(got, want, c[2], c[3], "f32 whole, in bands");
+            free(src);
+            free(want);
+            free(got);
+        }
+        for (size_t i = 0; i < sizeof(u8_cases) / sizeof(u8_cases[0]); i++) {
+            const int *c = u8_cases[i];
+            size_t sn = (size_t)c[0] * (size_t)c[1] * (size_t)c[2];
+            size_t dn = (size_t)c[3] * (size_t)c[4] * (size_t)c[2];
+            uint8_t *src = malloc(sn), *want = malloc(dn), *got = malloc(dn);
+            assert_true(src && want && got);
+            for (size_t k = 0; k < sn; k++)
+                src[k] = rng_pixel_u8((int)(i % 3));
+            assert_int_equal(imgproc_cv_resize_cubic_u8(src, c[0], c[1], 0, c[2], want, c[3], c[4],
+                                                        0, &err),
+                             0);
+            memset(got, 0xa5, dn);
+            assert_int_equal(
+                imgproc_resize_cubic_u8(src, c[0], c[1], 0, c[2], got, c[3], c[4], 0, &err), 0);
+            expect_same_u8(got, want, c[3], c[4], c[2], "u8 whole, in bands");
+            free(src);
+            free(want);
+            free(got);
+        }
+    }
+    imgproc_set_threads(0);
+}
+
 static void test_u8_arguments(void **state)
 {
     (void)state;
@@ -423,7 +483,7 @@ int main(void)
         cmocka_unit_test(test_f32_arguments),     cmocka_unit_test(test_f32_strides),
         cmocka_unit_test(test_u8_random_sizes),   cmocka_unit_test(test_u8_edges),
         cmocka_unit_test(test_u8_service_shapes), cmocka_unit_test(test_letterbox),
-        cmocka_unit_test(test_u8_arguments),
+        cmocka_unit_test(test_u8_arguments),      cmocka_unit_test(test_whole_in_bands),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

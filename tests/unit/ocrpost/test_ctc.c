@@ -1,6 +1,7 @@
 /*
  * test_ctc.c - greedy CTC decoding (ocrpost/ctc.h): collapsing, blanks,
- * ties, the two spaces, numpy's confidence arithmetic, NaN, bad shapes.
+ * ties, the two spaces, numpy's confidence arithmetic, NaN, bad shapes,
+ * the vector argmax against a plain one on random rows.
  * (The 200 golden outputs in test_golden.c compare with the Python.)
  */
 #include <math.h>
@@ -163,12 +164,64 @@ static void test_errors(void **state)
     assert_string_equal(text, "456");
 }
 
+/* np.argmax of a row, the plain way: the first maximum, the first NaN. */
+static int ref_argmax(const float *row, int n)
+{
+    int best = 0;
+    if (isnan(row[0]))
+        return 0;
+    for (int c = 1; c < n; c++) {
+        if (isnan(row[c]))
+            return c;
+        if (row[c] > row[best])
+            best = c;
+    }
+    return best;
+}
+
+/* The vector argmax against the plain one on one-step outputs of every
+ * width: few distinct values (ties everywhere), signed zeros, negatives,
+ * an occasional NaN; the decoded character names the class chosen (only
+ * the two spaces, 95 and 96, share one). */
+static void test_argmax_random(void **state)
+{
+    (void)state;
+    static const float values[] = {-1.0f, -0.0f, 0.0f, 0.25f, 0.5f, 0.5f, 1e-30f, -3.0f};
+    uint64_t x = 0x2545f4914f6cdd1dull;
+    float row[C];
+    char text[2];
+    double conf;
+    hdm_err err = {0};
+    for (int i = 0; i < 20000; i++) {
+        int n = 1 + i % C;
+        for (int c = 0; c < n; c++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            row[c] = (x % 997 == 0) ? NAN : values[(x >> 20) % 8];
+        }
+        int want = ref_argmax(row, n);
+        assert_int_equal(ocr_ctc_decode(row, 1, (size_t)n, text, sizeof(text), &conf, &err), 0);
+        if (want == 0) {
+            assert_string_equal(text, "");
+            continue;
+        }
+        assert_int_equal(text[0], ocr_ctc_charset[want]);
+        assert_int_equal(strlen(text), 1);
+        if (isnan(row[want]))
+            assert_true(isnan(conf));
+        else
+            assert_true(conf == (double)row[want]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_charset),        cmocka_unit_test(test_collapse),
         cmocka_unit_test(test_blank_and_ties), cmocka_unit_test(test_nan),
         cmocka_unit_test(test_long_sum),       cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_argmax_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
