@@ -239,14 +239,22 @@ int image_decode_jpeg(const uint8_t *data, size_t len, image_job *ij, image *out
         goto out;
     }
     while (ci->output_scanline < h) {
-        uint8_t *dst = job->rgb + (size_t)ci->output_scanline * w * 3;
-        JSAMPROW rows[1] = {cmyk ? job->row : dst};
-        if (jpeg_read_scanlines(ci, rows, 1) != 1) {
+        /* RGB straight into the image, as many rows per call as libjpeg
+         * gives at once (a row group: fewer calls and copies); CMYK one
+         * row at a time through the conversion. */
+        enum { MAX_ROWS = 16 };
+        JSAMPROW rows[MAX_ROWS];
+        unsigned first = ci->output_scanline, want = cmyk ? 1 : h - first;
+        if (want > MAX_ROWS)
+            want = MAX_ROWS;
+        for (unsigned k = 0; k < want; k++)
+            rows[k] = cmyk ? job->row : job->rgb + (size_t)(first + k) * w * 3;
+        if (jpeg_read_scanlines(ci, rows, want) < 1) {
             rc = hdm_err_set(err, HDM_E_BAD_REQUEST, "image is truncated (JPEG data ends early)");
             goto out;
         }
         if (cmyk)
-            cmyk_row_to_rgb(job->row, dst, w, ci->saw_Adobe_marker);
+            cmyk_row_to_rgb(job->row, job->rgb + (size_t)first * w * 3, w, ci->saw_Adobe_marker);
     }
     /* No jpeg_finish_decompress: every pixel is in, and a file missing only
      * its EOI marker (common from some cameras) is still a whole image. */
