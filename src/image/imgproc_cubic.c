@@ -53,6 +53,7 @@
 #endif
 
 typedef float v4f __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
 
 static inline v4f v4f_load(const float *p)
 {
@@ -565,11 +566,13 @@ static void cubic_u8_hrow(const void *vctx, int sy, float *out)
          * pixel's first, overwritten by the next store (the row buffers
          * have room for the last one). */
         for (int d = 0; d < n; d++) {
-            const float *p = pad + (size_t)(xtap[d] + 2) * (size_t)cn, *w = xw + 4 * d;
-            v4f acc = v4f_load(p) * v4f_all(w[0]);
-            acc += v4f_load(p + cn) * v4f_all(w[1]);
-            acc += v4f_load(p + 2 * cn) * v4f_all(w[2]);
-            acc += v4f_load(p + 3 * cn) * v4f_all(w[3]);
+            const float *p = pad + (size_t)(xtap[d] + 2) * (size_t)cn;
+            /* The four weights in one load, each spread by a shuffle. */
+            v4f w = v4f_load(xw + 4 * d);
+            v4f acc = v4f_load(p) * __builtin_shuffle(w, (v4i){0, 0, 0, 0});
+            acc += v4f_load(p + cn) * __builtin_shuffle(w, (v4i){1, 1, 1, 1});
+            acc += v4f_load(p + 2 * cn) * __builtin_shuffle(w, (v4i){2, 2, 2, 2});
+            acc += v4f_load(p + 3 * cn) * __builtin_shuffle(w, (v4i){3, 3, 3, 3});
             v4f_store(out + (size_t)d * (size_t)cn, acc);
         }
         break;
