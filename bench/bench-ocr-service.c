@@ -107,7 +107,8 @@ int main(int argc, char **argv)
             dir = NULL, i = argc;
     }
     if (!dir) {
-        fprintf(stderr, "usage: bench-ocr-service --inputs DIR [--runs N] [--threads T] [--json]\n");
+        fprintf(stderr,
+                "usage: bench-ocr-service --inputs DIR [--runs N] [--threads T] [--json]\n");
         return 2;
     }
     if (runs < 1)

@@ -722,7 +722,6 @@ int imgproc_resize_cubic_u8(const uint8_t *src, int src_w, int src_h, size_t src
     return cubic_bands_run(&j, (size_t)channels, err);
 }
 
-
 int imgproc_letterbox_u8(const uint8_t *src, int src_w, int src_h, size_t src_stride, int channels,
                          const imgproc_letterbox *geom, uint8_t pad, uint8_t *dst, int dst_w,
                          int dst_h, hdm_err *err)

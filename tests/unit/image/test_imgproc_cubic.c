@@ -405,10 +405,14 @@ static void test_whole_in_bands(void **state)
 {
     (void)state;
     static const int threads[] = {1, 0, 5};
-    static const int f32_cases[][4] = {{960, 540, 1920, 1080}, {1920, 1080, 960, 540},
-                                       {333, 1001, 700, 1999}, {960, 544, 1280, 725}};
-    static const int u8_cases[][5] = {{1920, 1080, 3, 960, 540}, {4032, 3024, 3, 640, 480},
-                                      {1000, 900, 1, 1500, 701}, {640, 480, 4, 1280, 963},
+    static const int f32_cases[][4] = {{960, 540, 1920, 1080},
+                                       {1920, 1080, 960, 540},
+                                       {333, 1001, 700, 1999},
+                                       {960, 544, 1280, 725}};
+    static const int u8_cases[][5] = {{1920, 1080, 3, 960, 540},
+                                      {4032, 3024, 3, 640, 480},
+                                      {1000, 900, 1, 1500, 701},
+                                      {640, 480, 4, 1280, 963},
                                       {1919, 1081, 2, 700, 1300}};
     hdm_err err = {0};
     for (size_t t = 0; t < sizeof(threads) / sizeof(threads[0]); t++) {
@@ -421,12 +425,11 @@ static void test_whole_in_bands(void **state)
             assert_true(src && want && got);
             for (size_t k = 0; k < sn; k++)
                 src[k] = rng_pixel_f32();
-            assert_int_equal(imgproc_cv_resize_cubic_f32(src, c[0], c[1], 0, want, c[2], c[3], 0,
-                                                         &err),
-                             0);
-            memset(got, 0xa5, dn * sizeof(float));
             assert_int_equal(
-                imgproc_resize_cubic_f32(src, c[0], c[1], 0, got, c[2], c[3], 0, &err), 0);
+                imgproc_cv_resize_cubic_f32(src, c[0], c[1], 0, want, c[2], c[3], 0, &err), 0);
+            memset(got, 0xa5, dn * sizeof(float));
+            assert_int_equal(imgproc_resize_cubic_f32(src, c[0], c[1], 0, got, c[2], c[3], 0, &err),
+                             0);
             expect_same_f32(got, want, c[2], c[3], "f32 whole, in bands");
             free(src);
             free(want);
@@ -440,9 +443,8 @@ static void test_whole_in_bands(void **state)
             assert_true(src && want && got);
             for (size_t k = 0; k < sn; k++)
                 src[k] = rng_pixel_u8((int)(i % 3));
-            assert_int_equal(imgproc_cv_resize_cubic_u8(src, c[0], c[1], 0, c[2], want, c[3], c[4],
-                                                        0, &err),
-                             0);
+            assert_int_equal(
+                imgproc_cv_resize_cubic_u8(src, c[0], c[1], 0, c[2], want, c[3], c[4], 0, &err), 0);
             memset(got, 0xa5, dn);
             assert_int_equal(
                 imgproc_resize_cubic_u8(src, c[0], c[1], 0, c[2], got, c[3], c[4], 0, &err), 0);
