@@ -36,10 +36,8 @@ int ocr_host_decode(const ocr_config *cfg, const uint8_t *data, size_t len, imag
     if (r >= 0)
         return r;
     if (r == -HDM_E_BUSY) {
-        return hdm_err_set(err, HDM_E_BUSY,
-                           "busy: other requests are reading their images "
-                           "(images.max_concurrent %d, images.max_wait_ms %d); try again",
-                           cfg->image_max_concurrent, cfg->image_max_wait_ms);
+        return hdm_err_set(err, HDM_E_BUSY, OCR_BUSY_FMT, cfg->image_max_concurrent,
+                           cfg->image_max_wait_ms);
     }
     if (r == -HDM_E_NOMEM)
         return r;

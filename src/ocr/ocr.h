@@ -60,6 +60,15 @@
  * time step (40 for PaddleOCR's 48 x 320 models); longer outputs are
  * refused as a model this service does not know. */
 #define OCR_TEXT_MAX 255
+/* The 503 of a request that found no image slot in images.max_wait_ms
+ * (the decode gate), or whose body waited that long to be read (the HTTP
+ * layer's back-pressure): printf format of max_concurrent, max_wait_ms. */
+#define OCR_BUSY_FMT                                                                      \
+    "busy: other requests are reading their images (images.max_concurrent %d, "           \
+    "images.max_wait_ms %d); try again"
+/* Request bodies above this many bytes (an image) count against the
+ * back-pressure limit of images.max_concurrent + 1 bodies in memory. */
+#define OCR_BIG_BODY_BYTES (64 * 1024)
 
 /* ---- config.c ---------------------------------------------------------------- */
 
