@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "image/imgproc.h"
+#include "image/imgproc_cubic.h"
 
 namespace
 {
@@ -142,7 +143,7 @@ extern "C" int imgproc_letterbox_geometry(int src_w, int src_h, int dst_w, int d
     return 0;
 }
 
-extern "C" int imgproc_resize_cubic_u8(const uint8_t *src, int src_w, int src_h, size_t src_stride,
+extern "C" int imgproc_cv_resize_cubic_u8(const uint8_t *src, int src_w, int src_h, size_t src_stride,
                                        int channels, uint8_t *dst, int dst_w, int dst_h,
                                        size_t dst_stride, hdm_err *err)
 {
@@ -164,7 +165,7 @@ extern "C" int imgproc_resize_cubic_u8(const uint8_t *src, int src_w, int src_h,
     });
 }
 
-extern "C" int imgproc_resize_cubic_f32(const float *src, int src_w, int src_h, size_t src_stride,
+extern "C" int imgproc_cv_resize_cubic_f32(const float *src, int src_w, int src_h, size_t src_stride,
                                         float *dst, int dst_w, int dst_h, size_t dst_stride,
                                         hdm_err *err)
 {
@@ -181,6 +182,22 @@ extern "C" int imgproc_resize_cubic_f32(const float *src, int src_w, int src_h, 
         cv::resize(in, out, cv::Size(dst_w, dst_h), 0, 0, cv::INTER_CUBIC);
         return 0;
     });
+}
+
+extern "C" int imgproc_resize_cubic_u8(const uint8_t *src, int src_w, int src_h, size_t src_stride,
+                                       int channels, uint8_t *dst, int dst_w, int dst_h,
+                                       size_t dst_stride, hdm_err *err)
+{
+    return imgproc_cv_resize_cubic_u8(src, src_w, src_h, src_stride, channels, dst, dst_w, dst_h,
+                                      dst_stride, err);
+}
+
+extern "C" int imgproc_resize_cubic_f32(const float *src, int src_w, int src_h, size_t src_stride,
+                                        float *dst, int dst_w, int dst_h, size_t dst_stride,
+                                        hdm_err *err)
+{
+    return imgproc_cv_resize_cubic_f32(src, src_w, src_h, src_stride, dst, dst_w, dst_h,
+                                       dst_stride, err);
 }
 
 extern "C" int imgproc_letterbox_u8(const uint8_t *src, int src_w, int src_h, size_t src_stride,

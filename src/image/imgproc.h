@@ -88,6 +88,18 @@ int imgproc_resize_cubic_u8(const uint8_t *src, int src_w, int src_h, size_t src
 int imgproc_resize_cubic_f32(const float *src, int src_w, int src_h, size_t src_stride, float *dst,
                              int dst_w, int dst_h, size_t dst_stride, hdm_err *err);
 
+/* Rows [y0, y1) of cv::resize(src, Size(dst_w, dst_h), 0, 0, INTER_CUBIC) of a
+ * single-channel float32 image (src_stride, dst_stride in bytes; 0 = packed),
+ * bit-identical to OpenCV's, written to dst (dst points at row y0).  0 or -HDM_E_*.
+ * Any split of [0, dst_h) into bands gives the rows of the whole resize; a
+ * band costs its own rows plus up to three source rows of overlap, so a
+ * caller can produce a large map a band at a time.  y0 == y1 writes
+ * nothing; dst must not overlap src.  Runs on the caller's thread (plain C,
+ * imgproc_set_threads does not apply). */
+int imgproc_resize_cubic_f32_rows(const float *src, int src_w, int src_h, size_t src_stride,
+                                  float *dst, int dst_w, int dst_h, size_t dst_stride,
+                                  int y0, int y1, hdm_err *err);
+
 /*
  * Letterboxes a uint8 image into dst (dst_w x dst_h x channels, packed):
  * resizes it with INTER_CUBIC to geom->new_w x geom->new_h, places it at
