@@ -71,14 +71,36 @@ int ocr_host_letterbox(ocr_workspace *ws, const image *img, int det_w, int det_h
 int ocr_host_map(ocr_workspace *ws, const float *heat, int det_w, int det_h, int channels,
                  int width, int height, hdm_err *err)
 {
-    if (width < 1 || height < 1)
+    ws->plane_w = ws->plane_h = ws->map_w = ws->map_h = 0;
+    if (width < 1 || height < 1 || width > IMGPROC_MAX_SIDE || height > IMGPROC_MAX_SIDE)
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "detection: image size %dx%d", width, height);
-    int r = ocr_workspace_reserve((void **)&ws->map, &ws->map_cap,
-                                  (size_t)width * (size_t)height, sizeof(float), "probability map",
-                                  err);
+    if (channels < 1 || channels > 64)
+        return hdm_err_set(err, HDM_E_INTERNAL, "detection map: %d channels", channels);
+    /* The plane, then a band of the image-size map (ocr_host_boxes). */
+    size_t plane = ocr_det_map_plane_floats(det_w, det_h, width, height);
+    ocr_det_map m;
+    if (plane == 0) /* the sentence of a too-thin image */
+        return ocr_det_map_init(&m, heat, det_w, det_h, channels, width, height, NULL, err);
+    size_t band = OCR_DB_BAND_BYTES(width) / sizeof(float);
+    int r = ocr_workspace_reserve((void **)&ws->map, &ws->map_cap, plane + band, sizeof(float),
+                                  "probability map", err);
     if (r < 0)
         return r;
-    return ocr_det_heatmap_to_image(heat, det_w, det_h, channels, width, height, ws->map, err);
+    /* Copied (one channel: no copy in the library's own use) so the
+     * manager's answer can be freed before DB runs. */
+    r = ocr_det_map_init(&m, heat, det_w, det_h, channels, width, height, ws->map, err);
+    if (r < 0)
+        return r;
+    if (m.src != ws->map)
+        for (int y = 0; y < m.src_h; y++)
+            memcpy(ws->map + (size_t)y * (size_t)m.src_w,
+                   (const uint8_t *)m.src + (size_t)y * m.src_stride,
+                   (size_t)m.src_w * sizeof(float));
+    ws->plane_w = m.src_w;
+    ws->plane_h = m.src_h;
+    ws->map_w = width;
+    ws->map_h = height;
+    return 0;
 }
 
 int ocr_host_boxes(ocr_workspace *ws, int width, int height, ocr_boxes *boxes, hdm_err *err)
@@ -87,14 +109,18 @@ int ocr_host_boxes(ocr_workspace *ws, int width, int height, ocr_boxes *boxes, h
     ocr_db_params_default(&p); /* the original's fixed values */
     boxes->items = NULL;
     boxes->count = 0;
-    if (width < 1 || height < 1 || !ws->map ||
-        ws->map_cap / sizeof(float) / (size_t)width < (size_t)height)
+    if (width < 1 || height < 1 || !ws->map || ws->map_w != width || ws->map_h != height)
         return hdm_err_set(err, HDM_E_INTERNAL, "detection: no %dx%d map to read", width, height);
+    size_t plane = (size_t)ws->plane_w * (size_t)ws->plane_h;
+    ocr_det_map m = {.src = ws->map, .src_w = ws->plane_w, .src_h = ws->plane_h,
+                     .src_stride = (size_t)ws->plane_w * sizeof(float), .width = width,
+                     .height = height};
     /* The detection input in this buffer is no longer needed. */
     int r = ocr_workspace_reserve((void **)&ws->bytes, &ws->bytes_cap,
                                   OCR_DB_BITMAP_BYTES(width, height), 1, "text bitmap", err);
     if (r == 0)
-        r = ocr_db_boxes_buf(ws->map, width, height, 0, &p, ws->bytes, boxes, err);
+        r = ocr_db_boxes_rows(ocr_det_map_rows, &m, width, height, &p, ws->bytes, ws->map + plane,
+                              boxes, err);
     if (r == 0)
         ocr_order_reading(boxes->items, boxes->count);
     return r;

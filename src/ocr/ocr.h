@@ -236,12 +236,15 @@ int ocr_request_languages(const ocr_config *cfg, const ocr_model_info *info,
  * The big buffers of one request, kept between requests: fresh allocations
  * of that size cost a page fault and a zeroed page per 4 KiB each request
  * (about 1 ms per MB here); kept buffers do not.  Two buffers, each reused
- * by two steps whose lifetimes do not overlap, so a 1920x1080 page needs
- * 10.4 MB instead of 13.4:
+ * by steps whose lifetimes do not overlap, so a 1920x1080 page needs
+ * 4.8 MB (the probability map at the image's size is never made whole:
+ * DB makes it a band at a time, ocrpost/db.h):
  *   bytes: the letterboxed detection input (until the detection call has
  *          returned), then the text bitmap of DB;
- *   map:   the probability map at the image's size (float32, until DB is
- *          done), then the recognition inputs of the crops.
+ *   map:   the letterboxed part of the detection map (float32, at the
+ *          model's size, so the manager's answer can go) and one band of
+ *          the map at the image's size, until DB is done; then the
+ *          recognition inputs of the crops.
  * Workspaces come from a pool, at most as many as requests may hold decoded
  * images at once; one whose buffers grew beyond the pool's keep limit (a
  * huge image) gives them back when its request ends.
@@ -251,6 +254,8 @@ typedef struct ocr_workspace {
     size_t bytes_cap;           /* bytes */
     float *map;
     size_t map_cap;             /* bytes */
+    /* What ocr_host_map left in map: the plane's size and the image's. */
+    int plane_w, plane_h, map_w, map_h;
     struct ocr_workspace *next; /* pool link */
 } ocr_workspace;
 
@@ -291,16 +296,18 @@ int ocr_host_decode(const ocr_config *cfg, const uint8_t *data, size_t len, imag
  * ws->bytes.  A too-thin image is -HDM_E_BAD_REQUEST. */
 int ocr_host_letterbox(ocr_workspace *ws, const image *img, int det_w, int det_h, hdm_err *err);
 /*
- * The detection map heat (det_w x det_h, `channels` interleaved, the first
- * used) back at the width x height image's size, into ws->map (the
- * caller may free heat afterwards).
+ * Keeps what DB needs of the detection map heat (det_w x det_h, `channels`
+ * interleaved, the first used) for a width x height image: channel 0 of its
+ * letterboxed part, in ws->map (the caller may free heat afterwards).
  */
 int ocr_host_map(ocr_workspace *ws, const float *heat, int det_w, int det_h, int channels,
                  int width, int height, hdm_err *err);
 /*
- * The boxes of ws->map (ocr_host_map's): DB with the original's parameters
- * (the bitmap in ws->bytes), then reading order.  *boxes is the caller's to
- * free (also after a failure).
+ * The boxes of the map ocr_host_map kept, at the width x height image's
+ * size: DB with the original's parameters, made a band at a time
+ * (ocr_db_boxes_rows; the bitmap in ws->bytes, the band after the plane in
+ * ws->map), then reading order.  A size other than ocr_host_map's is
+ * -HDM_E_INTERNAL.  *boxes is the caller's to free (also after a failure).
  */
 int ocr_host_boxes(ocr_workspace *ws, int width, int height, ocr_boxes *boxes, hdm_err *err);
 /* How many recognition inputs one ocr_host_crops call makes for a batch

@@ -6,7 +6,9 @@
  *     images.max_pixels / max_decode_ms, holding a decode-gate slot
  *   ocr_det_prepare: letterbox to the detection input, cubic, pad 128
  *   manager: infer ocr, mode detection -> float32 map [H, W, C]
- *   ocr_det_heatmap_to_image + ocr_db_boxes_buf + ocr_order_reading
+ *   ocr_host_map + ocr_host_boxes: the map back at the image's size a band
+ *     at a time (ocr_det_map_rows) through DB (ocr_db_boxes_rows), then
+ *     ocr_order_reading
  *   per language, per batch of batch_size_rec boxes: ocr_batch_fill
  *     (masked, rectified, letterboxed 48 x 320 crops) -> manager: infer
  *     ocr, mode recognition -> one float32 [T, C] per crop -> greedy CTC
@@ -164,8 +166,8 @@ static int squeeze(const hdm_tensor *t, int64_t *dims, int max)
     return n;
 }
 
-/* Detection of the letterboxed input in ws->bytes; its map [det_h, det_w,
- * C] back at the image's size in ws->map (ocr_host_map), after which the
+/* Detection of the letterboxed input in ws->bytes; what DB needs of its
+ * map [det_h, det_w, C] kept in ws->map (ocr_host_map), after which the
  * answer that held the map is freed. */
 static int detect(ocr_app *app, const ocr_model_info *info, ocr_workspace *ws, int width,
                   int height, int cancel_fd, hdm_err *err)
