@@ -187,7 +187,8 @@ typedef struct http_config {
      * Another such request waits before its body is read - its connection
      * is not read, so the body stays with the client (its send blocks) -
      * first come, first served, until a body is released (the handler
-     * returned; a stream's body lives until the stream ends).  A request
+     * called http_request_release_body or returned; a stream's body lives
+     * until the stream ends).  A request
      * held longer than big_body_wait_ms (default 10000) gets 503 with
      * Retry-After and busy_message (NULL: a sentence of the layer's), as
      * does one arriving while max_queued requests are held.  Held
@@ -239,6 +240,21 @@ const char *http_request_header(const http_request *r, const char *name);
 /* The raw body bytes (multipart routes keep them; JSON routes free them
  * once parsed and return NULL). */
 const uint8_t *http_request_body(const http_request *r, size_t *len);
+
+/*
+ * Bodies a handler is done with.  http_request_free_body() frees the
+ * request's body, its JSON and its form now (what http_request_body,
+ * _json and _form returned must not be used afterwards), for a handler
+ * that still works a long time after it has read them; a big body's
+ * back-pressure ticket (http_config.max_big_bodies) stays with the
+ * request.  http_request_release_body() does the same and gives the ticket
+ * back now, so the next held request's body is read while this one goes
+ * on: call it once the handler holds nothing of the body's size.  Both
+ * happen anyway when the handler returns (a stream's body lives until the
+ * stream ends).  Called from the handler's own thread.
+ */
+void http_request_free_body(http_request *r);
+void http_request_release_body(http_request *r);
 
 /*
  * Hang-ups.  http_request_closed() is true once the client's socket showed

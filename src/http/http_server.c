@@ -148,6 +148,21 @@ const char *http_request_header(const http_request *r, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
+void http_request_free_body(http_request *r)
+{
+    cJSON_Delete(r->json);
+    r->json = NULL;
+    http_form_free(&r->form);
+    r->has_form = false;
+    buf_free(&r->body);
+}
+
+void http_request_release_body(http_request *r)
+{
+    http_request_free_body(r);
+    http_admit_release(r);
+}
+
 bool http_request_closed(http_request *r)
 {
     if (__atomic_load_n(&r->peer_gone, __ATOMIC_ACQUIRE))
@@ -378,12 +393,7 @@ static void run_job(http_request *req)
         http_watch_remove(srv->watch, req, false);
         /* The handler is done with the body: free it now, not after the
          * reply went out, and let the next big body in. */
-        cJSON_Delete(req->json);
-        req->json = NULL;
-        http_form_free(&req->form);
-        req->has_form = false;
-        buf_free(&req->body);
-        http_admit_release(req);
+        http_request_release_body(req);
     }
     /* After the resume the request may complete and be freed at any time. */
     __atomic_store_n(&req->handled, true, __ATOMIC_RELEASE);
@@ -445,6 +455,26 @@ static enum MHD_Result dispatch_or_reply(http_request *req)
                                 msg, NULL, NULL);
     }
     return http_reply_send(req, &req->reply);
+}
+
+/* A body with a Content-Length gets one buffer of exactly that size (the
+ * buffer would otherwise double its way up, copying, to as much as twice
+ * the body).  http_check.c validated the header and the limit refused
+ * larger ones.  0, or -1 when out of memory. */
+static int body_reserve_exact(http_request *req)
+{
+    const char *cl = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    char *end = NULL;
+    unsigned long long n = cl != NULL ? strtoull(cl, &end, 10) : 0;
+    if (cl == NULL || end == cl || n == 0 || n > req->body_limit)
+        return 0; /* chunked, or nothing to plan for: grow as it comes */
+    req->body.data = malloc((size_t)n);
+    if (req->body.data == NULL)
+        return -1;
+    req->body.cap = (size_t)n;
+    req->body.len = 0;
+    return 0;
 }
 
 /* Called by MHD once the request line is parsed, before the headers and
@@ -517,6 +547,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
             (void)send_layer_error(req, MHD_HTTP_CONTENT_TOO_LARGE, msg, NULL, NULL);
             return MHD_YES;
         }
+        if (req->body.data == NULL && body_reserve_exact(req) != 0)
+            return MHD_NO;
         if (buf_append(&req->body, upload_data, n) != 0)
             return MHD_NO;
         return MHD_YES;

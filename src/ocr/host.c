@@ -71,36 +71,24 @@ int ocr_host_letterbox(ocr_workspace *ws, const image *img, int det_w, int det_h
 int ocr_host_map(ocr_workspace *ws, const float *heat, int det_w, int det_h, int channels,
                  int width, int height, hdm_err *err)
 {
-    ws->plane_w = ws->plane_h = ws->map_w = ws->map_h = 0;
+    memset(&ws->det, 0, sizeof(ws->det));
     if (width < 1 || height < 1 || width > IMGPROC_MAX_SIDE || height > IMGPROC_MAX_SIDE)
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "detection: image size %dx%d", width, height);
     if (channels < 1 || channels > 64)
         return hdm_err_set(err, HDM_E_INTERNAL, "detection map: %d channels", channels);
-    /* The plane, then a band of the image-size map (ocr_host_boxes). */
-    size_t plane = ocr_det_map_plane_floats(det_w, det_h, width, height);
     ocr_det_map m;
-    if (plane == 0) /* the sentence of a too-thin image */
+    size_t plane = channels > 1 ? ocr_det_map_plane_floats(det_w, det_h, width, height) : 0;
+    if (channels > 1 && plane == 0) /* the sentence of a too-thin image */
         return ocr_det_map_init(&m, heat, det_w, det_h, channels, width, height, NULL, err);
+    /* A band of the image-size map, after the plane when there is one. */
     size_t band = OCR_DB_BAND_BYTES(width) / sizeof(float);
     int r = ocr_workspace_reserve((void **)&ws->map, &ws->map_cap, plane + band, sizeof(float),
-                                  "probability map", err);
-    if (r < 0)
-        return r;
-    /* Copied (one channel: no copy in the library's own use) so the
-     * manager's answer can be freed before DB runs. */
-    r = ocr_det_map_init(&m, heat, det_w, det_h, channels, width, height, ws->map, err);
-    if (r < 0)
-        return r;
-    if (m.src != ws->map)
-        for (int y = 0; y < m.src_h; y++)
-            memcpy(ws->map + (size_t)y * (size_t)m.src_w,
-                   (const uint8_t *)m.src + (size_t)y * m.src_stride,
-                   (size_t)m.src_w * sizeof(float));
-    ws->plane_w = m.src_w;
-    ws->plane_h = m.src_h;
-    ws->map_w = width;
-    ws->map_h = height;
-    return 0;
+                                  "probability map band", err);
+    if (r == 0)
+        r = ocr_det_map_init(&m, heat, det_w, det_h, channels, width, height, ws->map, err);
+    if (r == 0)
+        ws->det = m;
+    return r;
 }
 
 int ocr_host_boxes(ocr_workspace *ws, int width, int height, ocr_boxes *boxes, hdm_err *err)
@@ -109,20 +97,23 @@ int ocr_host_boxes(ocr_workspace *ws, int width, int height, ocr_boxes *boxes, h
     ocr_db_params_default(&p); /* the original's fixed values */
     boxes->items = NULL;
     boxes->count = 0;
-    if (width < 1 || height < 1 || !ws->map || ws->map_w != width || ws->map_h != height)
+    const ocr_det_map *m = &ws->det;
+    if (width < 1 || height < 1 || !m->src || !ws->map || m->width != width ||
+        m->height != height)
         return hdm_err_set(err, HDM_E_INTERNAL, "detection: no %dx%d map to read", width, height);
-    size_t plane = (size_t)ws->plane_w * (size_t)ws->plane_h;
-    ocr_det_map m = {.src = ws->map, .src_w = ws->plane_w, .src_h = ws->plane_h,
-                     .src_stride = (size_t)ws->plane_w * sizeof(float), .width = width,
-                     .height = height};
+    /* The band follows the plane when channel 0 was copied into ws->map. */
+    float *band = ws->map;
+    if (m->src == ws->map)
+        band += (size_t)m->src_w * (size_t)m->src_h;
     /* The detection input in this buffer is no longer needed. */
     int r = ocr_workspace_reserve((void **)&ws->bytes, &ws->bytes_cap,
                                   OCR_DB_BITMAP_BYTES(width, height), 1, "text bitmap", err);
     if (r == 0)
-        r = ocr_db_boxes_rows(ocr_det_map_rows, &m, width, height, &p, ws->bytes, ws->map + plane,
+        r = ocr_db_boxes_rows(ocr_det_map_rows, &ws->det, width, height, &p, ws->bytes, band,
                               boxes, err);
     if (r == 0)
         ocr_order_reading(boxes->items, boxes->count);
+    memset(&ws->det, 0, sizeof(ws->det)); /* heat may go now */
     return r;
 }
 

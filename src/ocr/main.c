@@ -151,14 +151,16 @@ int main(int argc, char **argv)
     svc_http_config(&hc, OCR_SERVICE_NAME, cfg.host, cfg.port, cfg.threads,
                     (size_t)cfg.max_body_bytes, cfg.bearer_token, cfg.timeout_s);
     hc.json_style = HTTP_JSON_PYTHON; /* aiohttp's json.dumps */
-    /* Back-pressure: requests run one image slot at a time, so only the
-     * slots' bodies and one more (read while they run) are in memory; the
-     * other clients' bodies wait unread in their sockets, and one that
-     * waits past images.max_wait_ms gets the gate's 503. */
+    /* Back-pressure: as many request bodies in memory as there are image
+     * slots.  A request frees its body once its image is decoded and gives
+     * its ticket back once detection is done (routes.c), so the next body
+     * is read while the slot's request recognizes; the other clients'
+     * bodies wait unread in their sockets, and one that waits past
+     * images.max_wait_ms gets the gate's 503. */
     char busy[256];
     snprintf(busy, sizeof(busy), OCR_BUSY_FMT, cfg.image_max_concurrent, cfg.image_max_wait_ms);
     hc.big_body_bytes = OCR_BIG_BODY_BYTES;
-    hc.max_big_bodies = cfg.image_max_concurrent + 1;
+    hc.max_big_bodies = cfg.image_max_concurrent;
     hc.big_body_wait_ms = cfg.image_max_wait_ms;
     hc.busy_message = busy;
     /* The model thread first: the handlers ask it whether we are ready. */
