@@ -230,8 +230,10 @@ static int check_args(bool have_map, int w, int h, size_t stride, size_t *step,
 
 /* ---- the map, a band at a time ------------------------------------------------ */
 
-/* Rows a band is cut into for OpenCV's threads: each piece costs its rows
- * plus up to three source rows of the cubic resize's overlap. */
+/* Rows a band is cut into for OpenCV's threads when there are several:
+ * each piece costs its rows plus up to three source rows of the cubic
+ * resize's overlap and its own coefficient tables, so on one thread a band
+ * is one piece. */
 #define PIECE_ROWS 64
 #define BAND_PIECES (OCR_DB_BAND_ROWS / PIECE_ROWS)
 
@@ -242,6 +244,7 @@ typedef struct band_job {
     ocr_db_rows_fn rows;
     void *user;
     int w, lo, hi;
+    int piece;     /* rows per piece */
     float *band;
     float thresh;
     uint8_t *bitmap;
@@ -279,8 +282,8 @@ static void band_pieces(void *user, size_t begin, size_t end)
     band_job *j = user;
     size_t pitch = (size_t)j->w;
     for (size_t i = begin; i < end; i++) {
-        int y0 = j->lo + (int)i * PIECE_ROWS;
-        int y1 = y0 + PIECE_ROWS < j->hi ? y0 + PIECE_ROWS : j->hi;
+        int y0 = j->lo + (int)i * j->piece;
+        int y1 = y0 + j->piece < j->hi ? y0 + j->piece : j->hi;
         float *dst = j->band + (size_t)(y0 - j->lo) * pitch;
         j->rc[i] = j->rows(j->user, y0, y1, dst, pitch * sizeof(float), NULL);
         if (j->rc[i] < 0 || j->bitmap == NULL)
@@ -293,7 +296,8 @@ static void band_pieces(void *user, size_t begin, size_t end)
 
 static int make_band(band_job *j, hdm_err *err)
 {
-    size_t n = (size_t)(j->hi - j->lo + PIECE_ROWS - 1) / PIECE_ROWS;
+    j->piece = imgproc_threads() > 1 ? PIECE_ROWS : OCR_DB_BAND_ROWS;
+    size_t n = (size_t)(j->hi - j->lo + j->piece - 1) / (size_t)j->piece;
     /* Pieces are independent: on OpenCV's threads, or here when it cannot
      * run them. */
     if (imgproc_parallel_for(n, band_pieces, j, NULL) < 0)
@@ -301,8 +305,8 @@ static int make_band(band_job *j, hdm_err *err)
     for (size_t i = 0; i < n; i++)
         if (j->rc[i] < 0) {
             /* Again on this thread for the sentence. */
-            int y0 = j->lo + (int)i * PIECE_ROWS;
-            int y1 = y0 + PIECE_ROWS < j->hi ? y0 + PIECE_ROWS : j->hi;
+            int y0 = j->lo + (int)i * j->piece;
+            int y1 = y0 + j->piece < j->hi ? y0 + j->piece : j->hi;
             int rc = j->rows(j->user, y0, y1, j->band, (size_t)j->w * sizeof(float), err);
             return rc < 0 ? rc
                           : hdm_err_set(err, HDM_E_INTERNAL, "map rows %d..%d failed, then did not",

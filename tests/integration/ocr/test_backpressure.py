@@ -1,6 +1,7 @@
 """Back-pressure on big request bodies in hailo-ocr (the HTTP layer's
-max_big_bodies = images.max_concurrent + 1): many clients posting big
-bodies at once are all answered right, a held client that hangs up wedges
+max_big_bodies = images.max_concurrent; a request frees its body once its
+image is decoded and lets the next one in after detection): many clients
+posting big bodies at once are all answered right, a held client that hangs up wedges
 nothing, and a body held longer than images.max_wait_ms gets the service's
 503 "busy ... try again" with Retry-After.  The bound itself (never more
 than N bodies read) is asserted on the layer's counters in
@@ -104,10 +105,10 @@ def test_many_big_bodies_all_answered():
 
 
 def test_held_client_hangs_up():
-    """Detection takes 400 ms.  A runs, B is read and waits for the image
-    slot, C and D are held before their bodies; C and D hang up (one after
-    sending its body, one before).  A and B are answered and the service
-    serves on."""
+    """Detection takes 400 ms.  A runs; B, C and D are held before their
+    bodies (B is read once A's detection is done); C and D hang up (one
+    after sending its body, one before).  A and B are answered and the
+    service serves on."""
     st, svc = slow_stack("hdm-ocr-bp-gone-", 400,
                          "  max_concurrent: 1\n  max_wait_ms: 60000\n")
     try:
@@ -134,9 +135,9 @@ def test_held_client_hangs_up():
 
 def test_held_too_long_is_503():
     """Detection takes 600 ms and images.max_wait_ms is 100: of four big
-    bodies at once two are read (N = 2) and the two held ones are told to
-    retry (503, Retry-After, the service's JSON) without their bodies being
-    read; the first is served."""
+    bodies at once one is read (N = 1) and the three held ones are told to
+    retry (503, Retry-After, the service's JSON) once they have waited
+    100 ms, their bodies dropped unkept; the first is served."""
     st, svc = slow_stack("hdm-ocr-bp-busy-", 600, "  max_concurrent: 1\n  max_wait_ms: 100\n")
     try:
         st.start_manager()

@@ -59,8 +59,31 @@ static void h_work(http_request *req, http_reply *reply, void *user)
     http_reply_json(reply, 200, b);
 }
 
+/* Gives its body back at once (http_request_release_body), then works
+ * like h_work: the next big body may be read meanwhile. */
+static void h_early(http_request *req, http_reply *reply, void *user)
+{
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(http_request_json(req), "n");
+    double v = cJSON_IsNumber(n) ? n->valuedouble : -1;
+    http_request_release_body(req);
+    assert_null(http_request_json(req));
+    fixture *f = user;
+    pthread_mutex_lock(&f->lock);
+    f->inside++;
+    f->runs++;
+    pthread_cond_broadcast(&f->cond);
+    while (!f->release)
+        pthread_cond_wait(&f->cond, &f->lock);
+    f->inside--;
+    pthread_mutex_unlock(&f->lock);
+    cJSON *b = cJSON_CreateObject();
+    cJSON_AddNumberToObject(b, "n", v);
+    http_reply_json(reply, 200, b);
+}
+
 static const http_route routes[] = {
     {"POST", "/work", h_work, HTTP_BODY_JSON, false},
+    {"POST", "/early", h_early, HTTP_BODY_JSON, false},
     {NULL, NULL, NULL, HTTP_BODY_NONE, false},
 };
 
@@ -146,18 +169,23 @@ static const char *head_fmt = "POST /work HTTP/1.1\r\nHost: t\r\nConnection: clo
                               "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n";
 
 /* Sends a whole big request (it fits in the socket buffers either way). */
-static int post_big(int port, int n)
+static int post_big_to(int port, const char *path, int n)
 {
     size_t len;
     char *body = big_body(n, &len);
     int fd = connect_to(port);
     char head[256];
-    int h = snprintf(head, sizeof(head), head_fmt, len);
+    int h = snprintf(head, sizeof(head),
+                     "POST %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+                     "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
+                     path, len);
     send_all(fd, head, (size_t)h);
     send_all(fd, body, len);
     free(body);
     return fd;
 }
+
+static int post_big(int port, int n) { return post_big_to(port, "/work", n); }
 
 /* Reads the reply (Connection: close) and returns its status; *body gets
  * the body when asked (caller frees). */
@@ -407,6 +435,42 @@ static void test_small_bodies_pass(void **state)
     stop(&f);
 }
 
+static bool three_inside(fixture *f)
+{
+    pthread_mutex_lock(&f->lock);
+    bool ok = f->inside == 3;
+    pthread_mutex_unlock(&f->lock);
+    return ok;
+}
+
+/* A handler that gives its body back early lets the next big body in while
+ * it still runs: with one ticket, three such requests all get inside at
+ * once, and still no more than one body was ever kept. */
+static void test_release_early(void **state)
+{
+    (void)state;
+    fixture f;
+    start(&f, 1, 60000, 0);
+    int fds[3];
+    for (int i = 0; i < 3; i++)
+        fds[i] = post_big_to(f.port, "/early", i);
+    assert_true(wait_until(&f, three_inside));
+    http_stats st = stats(&f);
+    assert_int_equal(st.big_bodies_now, 0);
+    assert_int_equal(st.big_bodies_peak, 1);
+    let_go(&f);
+    for (int i = 0; i < 3; i++) {
+        char *body = NULL;
+        assert_int_equal(read_status(fds[i], &body, NULL, 0), 200);
+        char want[32];
+        snprintf(want, sizeof(want), "\"n\":%d", i);
+        assert_non_null(strstr(body, want));
+        free(body);
+        close(fds[i]);
+    }
+    stop(&f);
+}
+
 typedef struct stopper {
     fixture *f;
     pthread_t t;
@@ -453,6 +517,7 @@ int main(void)
         cmocka_unit_test(test_wait_bound),
         cmocka_unit_test(test_granted_silent_client_cut),
         cmocka_unit_test(test_small_bodies_pass),
+        cmocka_unit_test(test_release_early),
         cmocka_unit_test(test_stop_with_held),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
