@@ -159,12 +159,12 @@ int main(int argc, char **argv)
             ocr_host_boxes(ws, img.width, img.height, &boxes, &err) < 0)
             die("boxes", &err);
         t[3] = clock_ms(CLOCK_MONOTONIC), c[3] = clock_ms(CLOCK_PROCESS_CPUTIME_ID);
-        if (ocr_workspace_reserve((void **)&ws->map, &ws->map_cap, per_fill, OCR_REC_INPUT_BYTES,
-                                  "recognition inputs", &err) < 0)
+        if (ocr_workspace_reserve((void **)&ws->bytes, &ws->bytes_cap, per_fill,
+                                  OCR_REC_INPUT_BYTES, "recognition inputs", &err) < 0)
             die("crops", &err);
         for (size_t start = 0; start < boxes.count; start += per_fill) {
             size_t run = boxes.count - start < per_fill ? boxes.count - start : per_fill;
-            if (ocr_host_crops(&img, boxes.items + start, run, (uint8_t *)ws->map, start, &err) < 0)
+            if (ocr_host_crops(&img, boxes.items + start, run, ws->bytes, start, &err) < 0)
                 die("crops", &err);
         }
         t[4] = clock_ms(CLOCK_MONOTONIC), c[4] = clock_ms(CLOCK_PROCESS_CPUTIME_ID);

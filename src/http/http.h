@@ -179,6 +179,26 @@ typedef struct http_config {
      * longer than its 32 KiB buffer (a huge chunk extension) with its own
      * error page and closes the connection. */
     bool accept_chunked;
+    /*
+     * Back-pressure for services whose requests carry big bodies and then
+     * wait for a scarce resource (an image slot): at most max_big_bodies
+     * request bodies of more than big_body_bytes (Content-Length; a chunked
+     * body counts as big) are read and kept at once (default 0: no limit).
+     * Another such request waits before its body is read - its connection
+     * is not read, so the body stays with the client (its send blocks) -
+     * first come, first served, until a body is released (the handler
+     * called http_request_release_body or returned; a stream's body lives
+     * until the stream ends).  A request
+     * held longer than big_body_wait_ms (default 10000) gets 503 with
+     * Retry-After and busy_message (NULL: a sentence of the layer's), as
+     * does one arriving while max_queued requests are held.  Held
+     * connections are exempt from request_timeout_s and max_incomplete;
+     * once let through they have request_timeout_s to send the body.
+     */
+    size_t big_body_bytes;
+    int max_big_bodies;
+    int big_body_wait_ms;
+    const char *busy_message;
 } http_config;
 
 /* Fills *cfg with the defaults above (host "0.0.0.0", port 0). */
@@ -200,6 +220,13 @@ typedef struct http_stats {
     uint64_t hangups_seen;         /* clients that hung up while their handler/stream ran */
     int incomplete_now;            /* connections in the incomplete state now */
     int queued_now;                /* requests waiting for a handler now */
+    /* Back-pressure (max_big_bodies). */
+    int big_bodies_now;            /* big bodies being read or kept now */
+    int big_bodies_peak;           /* the most at once so far */
+    int held_now;                  /* requests held before their body now */
+    uint64_t held_expired;         /* 503 after big_body_wait_ms */
+    uint64_t held_gone;            /* the client hung up while held */
+    uint64_t held_refused;         /* 503 at once: max_queued were held */
 } http_stats;
 void http_server_stats(http_server *s, http_stats *out);
 
@@ -213,6 +240,21 @@ const char *http_request_header(const http_request *r, const char *name);
 /* The raw body bytes (multipart routes keep them; JSON routes free them
  * once parsed and return NULL). */
 const uint8_t *http_request_body(const http_request *r, size_t *len);
+
+/*
+ * Bodies a handler is done with.  http_request_free_body() frees the
+ * request's body, its JSON and its form now (what http_request_body,
+ * _json and _form returned must not be used afterwards), for a handler
+ * that still works a long time after it has read them; a big body's
+ * back-pressure ticket (http_config.max_big_bodies) stays with the
+ * request.  http_request_release_body() does the same and gives the ticket
+ * back now, so the next held request's body is read while this one goes
+ * on: call it once the handler holds nothing of the body's size.  Both
+ * happen anyway when the handler returns (a stream's body lives until the
+ * stream ends).  Called from the handler's own thread.
+ */
+void http_request_free_body(http_request *r);
+void http_request_release_body(http_request *r);
 
 /*
  * Hang-ups.  http_request_closed() is true once the client's socket showed

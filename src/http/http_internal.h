@@ -7,6 +7,7 @@
  *   http_reply.c      reply helpers and printing (JSON styles, text, bytes)
  *   http_guard.c      connection states: request deadline, incomplete cap
  *   http_watch.c      the watcher thread: hang-ups and deadlines
+ *   http_admit.c      back-pressure: big bodies wait unread for a ticket
  *   http_pool.c       handler threads with a bounded queue
  *   http_stream.c     Server-Sent Events
  *   http_multipart.c  multipart/form-data parser; http_form.c its helpers
@@ -34,6 +35,24 @@
 #define HTTP_STOP_GRACE_MS 10000
 /* Seconds a client is told to wait (Retry-After) when the queue is full. */
 #define HTTP_RETRY_AFTER_S 1
+
+/* Where a request stands with the big-body tickets (http_admit.c). */
+typedef enum http_admit_state {
+    HTTP_ADMIT_NONE = 0, /* a small body (or none): no ticket needed */
+    HTTP_ADMIT_IN,       /* holds a ticket, its body is being read or used */
+    HTTP_ADMIT_HELD,     /* suspended before its body, queued for a ticket */
+    HTTP_ADMIT_GRANTED,  /* was held, got a ticket, resumed (not yet re-entered) */
+    HTTP_ADMIT_GONE,     /* was held; the client hung up: close */
+    HTTP_ADMIT_EXPIRED,  /* was held past big_body_wait_ms: 503 */
+    HTTP_ADMIT_STOPPED,  /* was held when the server stopped: 503 */
+    HTTP_ADMIT_DONE,     /* its ticket is back */
+} http_admit_state;
+
+typedef enum http_admit_result {
+    HTTP_ADMIT_GO,      /* read the body now */
+    HTTP_ADMIT_WAIT,    /* the connection is suspended; req->admit tells on re-entry */
+    HTTP_ADMIT_REFUSED, /* too many held (or stopping): answer 503 */
+} http_admit_result;
 
 typedef struct http_pool http_pool;
 typedef struct http_watch http_watch;
@@ -84,6 +103,7 @@ struct http_server {
     char *host;
     char *bearer_token;           /* NULL when auth is off */
     char *service_name;
+    char *busy_message;           /* NULL: the layer's own sentence */
     char challenge[160];          /* WWW-Authenticate value */
     int port;                     /* the bound port */
     http_error_body_fn error_body;   /* read/written with __atomic builtins */
@@ -109,7 +129,14 @@ struct http_server {
     int incomplete;
     double last_evict_log_s;
     uint64_t evicted_since_log;
-    http_stats stats;             /* counters (guard_lock) */
+    http_stats stats;             /* counters (guard_lock; the big_body ones admit_lock) */
+
+    /* Big-body tickets (http_admit.c), under admit_lock. */
+    pthread_mutex_t admit_lock;
+    int admit_in_use;             /* tickets taken */
+    struct http_request *held_head, *held_tail; /* held requests, oldest first */
+    int held;
+    bool admit_stopping;          /* http_admit_stop ran: nothing is held any more */
 };
 
 struct http_request {
@@ -148,6 +175,11 @@ struct http_request {
     bool abandoned;               /* dropped unrun: the client hung up first */
     http_reply reply;             /* the reply the worker prepared */
     struct http_request *next_job;
+    /* big-body tickets (http_admit.c), under srv->admit_lock */
+    http_admit_state admit;
+    bool busy_discard;            /* its body is dropped, then 503 busy */
+    double held_until_s;          /* mono_s() deadline while held */
+    struct http_request *next_held;
     /* hang-up watch (http_watch.c), under the watch's lock */
     uint64_t watch_id;            /* 0: not watched */
     bool peer_gone;               /* atomic */
@@ -167,6 +199,27 @@ void http_pool_stop(http_pool *p);
 
 /* Frees a request that has no stream (NULL accepted). */
 void http_request_free(http_request *r);
+
+/* ---- big-body tickets (http_admit.c) ------------------------------------- */
+
+/*
+ * At the headers of a request that passed the checks: GO (read the body;
+ * a big one took a ticket), WAIT (held: the connection was suspended and
+ * re-enters the access callback once req->admit says GRANTED, GONE,
+ * EXPIRED or STOPPED), or REFUSED (max_queued already held, or stopping).
+ */
+http_admit_result http_admit_enter(http_request *req);
+/* Gives req's ticket back (when it has one) and resumes the held requests
+ * that get one.  Idempotent; any thread. */
+void http_admit_release(http_request *req);
+/* Watcher thread: takes held requests whose client hung up or whose wait
+ * ran out off the queue and resumes them.  Returns the seconds until the
+ * next deadline (at most 1). */
+double http_admit_sweep(http_server *srv);
+/* At stop: holds nothing more and resumes every held request (STOPPED). */
+void http_admit_stop(http_server *srv);
+/* Tickets taken and requests held now. */
+void http_admit_usage(http_server *srv, int *bodies, int *held);
 
 /* ---- checks on the headers (http_check.c) ------------------------------- */
 

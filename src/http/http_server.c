@@ -65,6 +65,7 @@
 #define HTTP_DEFAULT_MAX_QUEUED 64
 #define HTTP_DEFAULT_MAX_PARTS 64
 #define HTTP_DEFAULT_MAX_PART_HEADER (8u * 1024)
+#define HTTP_DEFAULT_BIG_BODY_WAIT_MS 10000
 
 void http_config_defaults(http_config *cfg)
 {
@@ -85,12 +86,14 @@ void http_config_defaults(http_config *cfg)
     cfg->json_style = HTTP_JSON_COMPACT;
     cfg->max_parts = HTTP_DEFAULT_MAX_PARTS;
     cfg->max_part_header_bytes = HTTP_DEFAULT_MAX_PART_HEADER;
+    cfg->big_body_wait_ms = HTTP_DEFAULT_BIG_BODY_WAIT_MS;
 }
 
 void http_request_free(http_request *r)
 {
     if (r == NULL)
         return;
+    http_admit_release(r); /* when it still holds a big-body ticket */
     free(r->method);
     free(r->path);
     free(r->raw_target);
@@ -145,6 +148,21 @@ const char *http_request_header(const http_request *r, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
+void http_request_free_body(http_request *r)
+{
+    cJSON_Delete(r->json);
+    r->json = NULL;
+    http_form_free(&r->form);
+    r->has_form = false;
+    buf_free(&r->body);
+}
+
+void http_request_release_body(http_request *r)
+{
+    http_request_free_body(r);
+    http_admit_release(r);
+}
+
 bool http_request_closed(http_request *r)
 {
     if (__atomic_load_n(&r->peer_gone, __ATOMIC_ACQUIRE))
@@ -191,6 +209,14 @@ void http_server_stats(http_server *s, http_stats *out)
     out->incomplete_now = s->incomplete;
     pthread_mutex_unlock(&s->guard_lock);
     out->queued_now = http_pool_queued(s->pool);
+    pthread_mutex_lock(&s->admit_lock);
+    out->big_bodies_now = s->admit_in_use;
+    out->held_now = s->held;
+    out->big_bodies_peak = s->stats.big_bodies_peak;
+    out->held_expired = s->stats.held_expired;
+    out->held_gone = s->stats.held_gone;
+    out->held_refused = s->stats.held_refused;
+    pthread_mutex_unlock(&s->admit_lock);
 }
 
 /* ---- the layer's own errors --------------------------------------------- */
@@ -203,6 +229,57 @@ static enum MHD_Result send_layer_error(http_request *req, int status, const cha
     if (hname != NULL)
         http_reply_header(&r, hname, hvalue);
     return http_reply_send(req, &r);
+}
+
+/* 503 with Retry-After for a big body that could not be let in. */
+static enum MHD_Result send_busy(http_request *req)
+{
+    http_server *srv = req->srv;
+    char msg[512], why[160], ra[16];
+    if (req->admit == HTTP_ADMIT_STOPPED)
+        snprintf(why, sizeof(why), "it is shutting down");
+    else if (req->admit == HTTP_ADMIT_EXPIRED)
+        snprintf(why, sizeof(why), "%d large requests are in progress (waited %d ms)",
+                 srv->cfg.max_big_bodies, srv->cfg.big_body_wait_ms);
+    else
+        snprintf(why, sizeof(why), "%d large requests are already waiting", srv->cfg.max_queued);
+    if (srv->busy_message != NULL)
+        snprintf(msg, sizeof(msg), "%s", srv->busy_message);
+    else
+        snprintf(msg, sizeof(msg), "the server is busy: %s; try again", why);
+    snprintf(ra, sizeof(ra), "%d", HTTP_RETRY_AFTER_S);
+    return send_layer_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, msg, MHD_HTTP_HEADER_RETRY_AFTER,
+                            ra);
+}
+
+/* A held request's connection runs again (http_admit.c): read its body,
+ * close it (the client hung up) or answer 503.  The 503 of a request that
+ * waited too long comes after its body was read and dropped (no memory
+ * kept): closing a socket with unread bytes would reset the connection,
+ * and a client still sending would lose the answer.  At a stop it goes out
+ * at once, with the connection closed after it. */
+static enum MHD_Result after_hold(http_request *req)
+{
+    http_server *srv = req->srv;
+    http_watch_remove(srv->watch, req, false);
+    switch (req->admit) {
+    case HTTP_ADMIT_GRANTED:
+        pthread_mutex_lock(&srv->admit_lock);
+        req->admit = HTTP_ADMIT_IN;
+        pthread_mutex_unlock(&srv->admit_lock);
+        /* Its body must now arrive within request_timeout_s. */
+        http_guard_request_done(srv, req->hc);
+        return MHD_YES;
+    case HTTP_ADMIT_GONE:
+        return MHD_NO;
+    case HTTP_ADMIT_STOPPED:
+        req->close_after = true;
+        return send_busy(req);
+    default:
+        req->busy_discard = true;
+        http_guard_request_done(srv, req->hc);
+        return MHD_YES;
+    }
 }
 
 /* Prepares an error reply in the request (worker side). */
@@ -310,10 +387,14 @@ static void run_job(http_request *req)
     } else {
         handle_request(req);
     }
-    if (req->stream_wanted)
+    if (req->stream_wanted) {
         http_watch_set_hook(srv->watch, req, NULL, NULL); /* the producer sets its own */
-    else
+    } else {
         http_watch_remove(srv->watch, req, false);
+        /* The handler is done with the body: free it now, not after the
+         * reply went out, and let the next big body in. */
+        http_request_release_body(req);
+    }
     /* After the resume the request may complete and be freed at any time. */
     __atomic_store_n(&req->handled, true, __ATOMIC_RELEASE);
     MHD_resume_connection(conn);
@@ -323,6 +404,8 @@ static void run_job(http_request *req)
 static enum MHD_Result dispatch_or_reply(http_request *req)
 {
     http_server *srv = req->srv;
+    if (req->busy_discard)
+        return send_busy(req);
     if (req->body_too_large) {
         char msg[160];
         snprintf(msg, sizeof(msg), "request body exceeds the limit of %zu bytes", req->body_limit);
@@ -374,6 +457,26 @@ static enum MHD_Result dispatch_or_reply(http_request *req)
     return http_reply_send(req, &req->reply);
 }
 
+/* A body with a Content-Length gets one buffer of exactly that size (the
+ * buffer would otherwise double its way up, copying, to as much as twice
+ * the body).  http_check.c validated the header and the limit refused
+ * larger ones.  0, or -1 when out of memory. */
+static int body_reserve_exact(http_request *req)
+{
+    const char *cl = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    char *end = NULL;
+    unsigned long long n = cl != NULL ? strtoull(cl, &end, 10) : 0;
+    if (cl == NULL || end == cl || n == 0 || n > req->body_limit)
+        return 0; /* chunked, or nothing to plan for: grow as it comes */
+    req->body.data = malloc((size_t)n);
+    if (req->body.data == NULL)
+        return -1;
+    req->body.cap = (size_t)n;
+    req->body.len = 0;
+    return 0;
+}
+
 /* Called by MHD once the request line is parsed, before the headers and
  * before the target is %-decoded: the request starts here. */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
@@ -413,8 +516,16 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
                                         sizeof(hbuf));
         if (status != 0)
             return send_layer_error(req, status, msg, hname, hvalue);
+        if (http_admit_enter(req) == HTTP_ADMIT_REFUSED)
+            req->busy_discard = true; /* 503 once the body is dropped (after_hold) */
         return MHD_YES;
     }
+    /* Re-entered after a hold (libmicrohttpd calls the header-time
+     * callback again on resume).  GRANTED becomes IN, EXPIRED sets
+     * busy_discard, the others answer or close: each runs once. */
+    if (req->admit >= HTTP_ADMIT_HELD && req->admit <= HTTP_ADMIT_STOPPED && !req->responded &&
+        !req->busy_discard)
+        return after_hold(req);
     if (req->responded) {
         /* A reply is already queued (413 mid-body): drop what still arrives. */
         *upload_data_size = 0;
@@ -423,7 +534,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     if (*upload_data_size != 0) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (req->body_too_large)
+        if (req->body_too_large || req->busy_discard)
             return MHD_YES;
         if (req->body.len + n > req->body_limit) {
             req->body_too_large = true;
@@ -436,6 +547,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
             (void)send_layer_error(req, MHD_HTTP_CONTENT_TOO_LARGE, msg, NULL, NULL);
             return MHD_YES;
         }
+        if (req->body.data == NULL && body_reserve_exact(req) != 0)
+            return MHD_NO;
         if (buf_append(&req->body, upload_data, n) != 0)
             return MHD_NO;
         return MHD_YES;
@@ -518,11 +631,13 @@ static void server_free(http_server *s)
     http_pool_stop(s->pool);
     http_watch_stop(s->watch);
     pthread_mutex_destroy(&s->guard_lock);
+    pthread_mutex_destroy(&s->admit_lock);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->idle);
     free(s->host);
     free(s->bearer_token);
     free(s->service_name);
+    free(s->busy_message);
     free(s);
 }
 
@@ -553,6 +668,7 @@ int http_server_start(const http_config *cfg, const http_route *routes, void *us
         goto nomem;
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->guard_lock, NULL);
+    pthread_mutex_init(&s->admit_lock, NULL);
     pthread_cond_init(&s->idle, NULL);
     s->routes = routes;
     s->user = user;
@@ -581,6 +697,13 @@ int http_server_start(const http_config *cfg, const http_route *routes, void *us
     s->service_name = strdup(cfg->service_name != NULL ? cfg->service_name : "http");
     if (s->host == NULL || s->service_name == NULL)
         goto nomem;
+    if (s->cfg.max_big_bodies < 0)
+        s->cfg.max_big_bodies = 0;
+    if (s->cfg.big_body_wait_ms < 0)
+        s->cfg.big_body_wait_ms = 0;
+    if (cfg->busy_message != NULL && (s->busy_message = strdup(cfg->busy_message)) == NULL)
+        goto nomem;
+    s->cfg.busy_message = s->busy_message;
     if (cfg->bearer_token != NULL && cfg->bearer_token[0] != '\0') {
         s->bearer_token = strdup(cfg->bearer_token);
         if (s->bearer_token == NULL)
@@ -688,8 +811,11 @@ void http_server_stop(http_server *s)
 {
     if (s == NULL)
         return;
-    pthread_mutex_lock(&s->lock);
     __atomic_store_n(&s->stopping, true, __ATOMIC_RELEASE);
+    /* Held connections are suspended, which MHD_stop_daemon forbids: they
+     * are answered 503 now, and nothing new is held. */
+    http_admit_stop(s);
+    pthread_mutex_lock(&s->lock);
     bool idle = wait_idle(s, mono_s() + HTTP_STOP_GRACE_MS / 1000.0);
     pthread_mutex_unlock(&s->lock);
 

@@ -18,7 +18,9 @@
  * http_watch_remove (or clearing the hook) no hook of that request runs.
  *
  * Between events the thread runs the connection guard's deadline sweep
- * (http_guard.c), so it wakes at least once a second.
+ * (http_guard.c) and the sweep of requests held before their body
+ * (http_admit.c: a hang-up marked here is acted on there), so it wakes at
+ * least once a second.
  */
 #include "http/http_internal.h"
 
@@ -68,6 +70,9 @@ static void *watch_main(void *arg)
     struct epoll_event evs[WATCH_EVENTS];
     for (;;) {
         double next = http_guard_sweep(w->srv);
+        double held = http_admit_sweep(w->srv); /* hung up or waited too long */
+        if (held < next)
+            next = held;
         int ms = (int)(next * 1000.0) + 1;
         int n = epoll_wait(w->epfd, evs, WATCH_EVENTS, ms);
         if (n < 0 && errno != EINTR)

@@ -90,6 +90,13 @@ int image_decode_base64(const char *b64, size_t len, const image_limits *lim, in
 /* Frees the pixels and gives the gate slot back; accepts NULL and an
  * image that holds nothing. */
 void image_free(image *img);
+/*
+ * Keeps the pixel buffer of the last freed image (up to max_bytes; 0, the
+ * default, keeps none) for the next decode: a service decoding one large
+ * image after another then reuses one buffer instead of a heap that grows
+ * by an image now and then (image_pixels.c).  Any thread, any time.
+ */
+void image_pixels_keep(size_t max_bytes);
 
 /* ---- the decode gate ------------------------------------------------------ */
 

@@ -44,7 +44,7 @@ void image_free(image *img)
 {
     if (img == NULL)
         return;
-    free(img->rgb);
+    image_pixels_free(img->rgb);
     image_gate_leave(img->gate_slot);
     img->rgb = NULL;
     img->width = 0;

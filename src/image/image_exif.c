@@ -108,13 +108,13 @@ static void mirror_tb(image *img)
 static int transpose(image *img)
 {
     int w = img->width, h = img->height;
-    uint8_t *t = malloc((size_t)w * h * 3);
+    uint8_t *t = image_pixels_alloc((size_t)w * h * 3);
     if (t == NULL)
         return -1;
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++)
             memcpy(t + ((size_t)x * h + y) * 3, img->rgb + ((size_t)y * w + x) * 3, 3);
-    free(img->rgb);
+    image_pixels_free(img->rgb);
     img->rgb = t;
     img->width = h;
     img->height = w;

@@ -37,6 +37,11 @@ int image_admit(image_job *job, const char *format, uint64_t width, uint64_t hei
                 hdm_err *err);
 /* Gives job->slot back (when a decode fails after image_admit). */
 void image_job_release(image_job *job);
+/* A decoded image's pixel buffer (the kept one when it fits), and its
+ * release (kept for the next when image_pixels_keep allows).  Plain malloc
+ * memory either way.  image_pixels.c. */
+uint8_t *image_pixels_alloc(size_t bytes);
+void image_pixels_free(uint8_t *p);
 
 /* This thread's CPU time in nanoseconds. */
 int64_t image_thread_cpu_ns(void);

@@ -231,7 +231,7 @@ int image_decode_jpeg(const uint8_t *data, size_t len, image_job *ij, image *out
                          ci->output_components);
         goto out;
     }
-    job->rgb = malloc((size_t)w * h * 3);
+    job->rgb = image_pixels_alloc((size_t)w * h * 3);
     if (cmyk)
         job->row = malloc((size_t)w * 4);
     if (job->rgb == NULL || (cmyk && job->row == NULL)) {
@@ -267,7 +267,7 @@ int image_decode_jpeg(const uint8_t *data, size_t len, image_job *ij, image *out
 out:
     image_job_release(ij); /* nothing left to release after a success */
     jpeg_destroy_decompress(&job->cinfo);
-    free(job->rgb);
+    image_pixels_free(job->rgb);
     free(job->row);
     free(job);
     return rc;

@@ -131,7 +131,7 @@ int image_decode_png(const uint8_t *data, size_t len, image_job *ij, image *out,
                          "PNG colour type %d could not be converted to RGB", color);
         goto out;
     }
-    job->rgb = malloc((size_t)w * h * 3);
+    job->rgb = image_pixels_alloc((size_t)w * h * 3);
     job->rows = malloc((size_t)h * sizeof(*job->rows));
     if (job->rgb == NULL || job->rows == NULL) {
         rc = hdm_err_set(err, HDM_E_NOMEM, "out of memory for a %ux%u PNG", (unsigned)w,
@@ -153,7 +153,7 @@ out:
     image_job_release(ij);
     if (job->png != NULL)
         png_destroy_read_struct(&job->png, job->info != NULL ? &job->info : NULL, NULL);
-    free(job->rgb);
+    image_pixels_free(job->rgb);
     free(job->rows);
     free(job);
     return rc;

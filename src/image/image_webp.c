@@ -62,7 +62,7 @@ int image_decode_webp(const uint8_t *data, size_t len, image_job *ij, image *out
         return rc;
 
     size_t w = (size_t)config.input.width, h = (size_t)config.input.height;
-    uint8_t *rgb = malloc(w * h * 3);
+    uint8_t *rgb = image_pixels_alloc(w * h * 3);
     WebPIDecoder *idec = NULL;
     if (rgb == NULL) {
         rc = hdm_err_set(err, HDM_E_NOMEM, "out of memory for a %zux%zu WebP", w, h);
@@ -104,7 +104,7 @@ int image_decode_webp(const uint8_t *data, size_t len, image_job *ij, image *out
 out:
     WebPIDelete(idec);
     WebPFreeDecBuffer(&config.output);
-    free(rgb);
+    image_pixels_free(rgb);
     image_job_release(ij);
     return rc;
 }

@@ -94,8 +94,26 @@ cv::Mat over(const void *px, int w, int h, int type, size_t step)
 
 } // namespace
 
+/* What imgproc_set_threads was told (0: OpenCV's default): OpenCV's own
+ * cv::getNumThreads still reports its pool after setNumThreads(0). */
+static int threads_set;
+
+extern "C" int imgproc_threads(void)
+{
+    int n = __atomic_load_n(&threads_set, __ATOMIC_RELAXED);
+    if (n >= 1)
+        return n;
+    try {
+        int c = cv::getNumThreads();
+        return c > 1 ? c : 1;
+    } catch (...) {
+        return 1;
+    }
+}
+
 extern "C" void imgproc_set_threads(int n)
 {
+    __atomic_store_n(&threads_set, n > 0 ? n : 0, __ATOMIC_RELAXED);
     /* OpenCV: 0 runs everything sequentially on the calling thread, -1
      * restores its default. */
     try {

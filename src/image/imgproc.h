@@ -44,6 +44,8 @@ extern "C" {
  * OpenCV choose (its default: all cores).  Results do not depend on it.
  */
 void imgproc_set_threads(int n);
+/* How many threads imgproc_parallel_for may use now (1: the caller's alone). */
+int imgproc_threads(void);
 
 /*
  * Runs fn(user, begin, end) over the index range [0, n), split into

@@ -166,10 +166,28 @@ int conn_recv_frame(conn *c, size_t max_bytes, int64_t deadline_ms, frame *f, hd
         if (r < 0)
             return r;
         size_t want = need > c->rx.len ? need - c->rx.len : 1;
-        if (want < READ_CHUNK)
-            want = READ_CHUNK;
-        if (buf_reserve(&c->rx, want) < 0)
-            return hdm_err_set(err, HDM_E_NOMEM, "out of memory reading a %zu-byte frame", need);
+        /* Room for the rest of a frame whose length is known is enough
+         * (reading on in READ_CHUNKs past its end would double the buffer
+         * just before it is complete). */
+        if (c->rx.cap - c->rx.len < want) {
+            if (want < READ_CHUNK)
+                want = READ_CHUNK;
+            /* A big frame gets its length at once: doubling up to it would
+             * copy it several times and leave freed steps of up to its
+             * size behind in the heap (a 2 MB detection map: 4 MiB after
+             * 64K, 128K, ... 2M). */
+            if (c->rx.len + want > 2 * c->rx.cap) {
+                uint8_t *grown = realloc(c->rx.data, c->rx.len + want);
+                if (grown == NULL)
+                    return hdm_err_set(err, HDM_E_NOMEM,
+                                       "out of memory reading a %zu-byte frame", need);
+                c->rx.data = grown;
+                c->rx.cap = c->rx.len + want;
+            }
+            if (buf_reserve(&c->rx, want) < 0)
+                return hdm_err_set(err, HDM_E_NOMEM, "out of memory reading a %zu-byte frame",
+                                   need);
+        }
         ssize_t n = read(c->fd, c->rx.data + c->rx.len, c->rx.cap - c->rx.len);
         if (n > 0) {
             c->rx.len += (size_t)n;

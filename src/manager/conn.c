@@ -113,7 +113,24 @@ static int queue_json(conn *c, const cJSON *resp, bool binary, const frame_attac
         char *json = cJSON_PrintUnformatted(resp);
         if (!json)
             return -HDM_E_NOMEM;
-        int rc = frame_encode_binary(&c->out, json, strlen(json), att, n_att);
+        /* Spaces after the JSON (still the same JSON) so the first
+         * attachment starts 16 bytes into a 16-byte boundary of the frame
+         * (it follows 4 + J + 4 + 8 bytes): a client reading the frame into
+         * an aligned buffer uses a float32 tensor in place instead of
+         * copying it (tensor_from_json), 2 MB for a detection map. */
+        size_t len = strlen(json), pad = (16 - len % 16) % 16;
+        if (n_att > 0 && pad > 0) {
+            char *grown = realloc(json, len + pad + 1);
+            if (!grown) {
+                free(json);
+                return -HDM_E_NOMEM;
+            }
+            json = grown;
+            memset(json + len, ' ', pad);
+            len += pad;
+            json[len] = '\0';
+        }
+        int rc = frame_encode_binary(&c->out, json, len, att, n_att);
         free(json);
         return rc;
     }

@@ -36,10 +36,8 @@ int ocr_host_decode(const ocr_config *cfg, const uint8_t *data, size_t len, imag
     if (r >= 0)
         return r;
     if (r == -HDM_E_BUSY) {
-        return hdm_err_set(err, HDM_E_BUSY,
-                           "busy: other requests are reading their images "
-                           "(images.max_concurrent %d, images.max_wait_ms %d); try again",
-                           cfg->image_max_concurrent, cfg->image_max_wait_ms);
+        return hdm_err_set(err, HDM_E_BUSY, OCR_BUSY_FMT, cfg->image_max_concurrent,
+                           cfg->image_max_wait_ms);
     }
     if (r == -HDM_E_NOMEM)
         return r;
@@ -73,14 +71,24 @@ int ocr_host_letterbox(ocr_workspace *ws, const image *img, int det_w, int det_h
 int ocr_host_map(ocr_workspace *ws, const float *heat, int det_w, int det_h, int channels,
                  int width, int height, hdm_err *err)
 {
-    if (width < 1 || height < 1)
+    memset(&ws->det, 0, sizeof(ws->det));
+    if (width < 1 || height < 1 || width > IMGPROC_MAX_SIDE || height > IMGPROC_MAX_SIDE)
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "detection: image size %dx%d", width, height);
-    int r = ocr_workspace_reserve((void **)&ws->map, &ws->map_cap,
-                                  (size_t)width * (size_t)height, sizeof(float), "probability map",
-                                  err);
-    if (r < 0)
-        return r;
-    return ocr_det_heatmap_to_image(heat, det_w, det_h, channels, width, height, ws->map, err);
+    if (channels < 1 || channels > 64)
+        return hdm_err_set(err, HDM_E_INTERNAL, "detection map: %d channels", channels);
+    ocr_det_map m;
+    size_t plane = channels > 1 ? ocr_det_map_plane_floats(det_w, det_h, width, height) : 0;
+    if (channels > 1 && plane == 0) /* the sentence of a too-thin image */
+        return ocr_det_map_init(&m, heat, det_w, det_h, channels, width, height, NULL, err);
+    /* A band of the image-size map, after the plane when there is one. */
+    size_t band = OCR_DB_BAND_BYTES(width) / sizeof(float);
+    int r = ocr_workspace_reserve((void **)&ws->map, &ws->map_cap, plane + band, sizeof(float),
+                                  "probability map band", err);
+    if (r == 0)
+        r = ocr_det_map_init(&m, heat, det_w, det_h, channels, width, height, ws->map, err);
+    if (r == 0)
+        ws->det = m;
+    return r;
 }
 
 int ocr_host_boxes(ocr_workspace *ws, int width, int height, ocr_boxes *boxes, hdm_err *err)
@@ -89,16 +97,23 @@ int ocr_host_boxes(ocr_workspace *ws, int width, int height, ocr_boxes *boxes, h
     ocr_db_params_default(&p); /* the original's fixed values */
     boxes->items = NULL;
     boxes->count = 0;
-    if (width < 1 || height < 1 || !ws->map ||
-        ws->map_cap / sizeof(float) / (size_t)width < (size_t)height)
+    const ocr_det_map *m = &ws->det;
+    if (width < 1 || height < 1 || !m->src || !ws->map || m->width != width ||
+        m->height != height)
         return hdm_err_set(err, HDM_E_INTERNAL, "detection: no %dx%d map to read", width, height);
+    /* The band follows the plane when channel 0 was copied into ws->map. */
+    float *band = ws->map;
+    if (m->src == ws->map)
+        band += (size_t)m->src_w * (size_t)m->src_h;
     /* The detection input in this buffer is no longer needed. */
     int r = ocr_workspace_reserve((void **)&ws->bytes, &ws->bytes_cap,
                                   OCR_DB_BITMAP_BYTES(width, height), 1, "text bitmap", err);
     if (r == 0)
-        r = ocr_db_boxes_buf(ws->map, width, height, 0, &p, ws->bytes, boxes, err);
+        r = ocr_db_boxes_rows(ocr_det_map_rows, &ws->det, width, height, &p, ws->bytes, band,
+                              boxes, err);
     if (r == 0)
         ocr_order_reading(boxes->items, boxes->count);
+    memset(&ws->det, 0, sizeof(ws->det)); /* heat may go now */
     return r;
 }
 

@@ -42,6 +42,7 @@
 #include "image/image.h"
 #include "ocrpost/ctc.h"
 #include "ocrpost/db.h"
+#include "ocrpost/det.h"
 #include "svc/model_keeper.h"
 
 #define OCR_DEFAULT_CONFIG "/etc/hailo/hailo-ocr.yaml"
@@ -60,6 +61,15 @@
  * time step (40 for PaddleOCR's 48 x 320 models); longer outputs are
  * refused as a model this service does not know. */
 #define OCR_TEXT_MAX 255
+/* The 503 of a request that found no image slot in images.max_wait_ms
+ * (the decode gate), or whose body waited that long to be read (the HTTP
+ * layer's back-pressure): printf format of max_concurrent, max_wait_ms. */
+#define OCR_BUSY_FMT                                                                      \
+    "busy: other requests are reading their images (images.max_concurrent %d, "           \
+    "images.max_wait_ms %d); try again"
+/* Request bodies above this many bytes (an image) count against the
+ * back-pressure limit of images.max_concurrent bodies in memory (main.c). */
+#define OCR_BIG_BODY_BYTES (64 * 1024)
 
 /* ---- config.c ---------------------------------------------------------------- */
 
@@ -227,12 +237,14 @@ int ocr_request_languages(const ocr_config *cfg, const ocr_model_info *info,
  * The big buffers of one request, kept between requests: fresh allocations
  * of that size cost a page fault and a zeroed page per 4 KiB each request
  * (about 1 ms per MB here); kept buffers do not.  Two buffers, each reused
- * by two steps whose lifetimes do not overlap, so a 1920x1080 page needs
- * 10.4 MB instead of 13.4:
+ * by steps whose lifetimes do not overlap, so a 1920x1080 page needs
+ * 3 MB (the probability map at the image's size is never made whole: DB
+ * makes it a band at a time, ocrpost/db.h, from the manager's answer):
  *   bytes: the letterboxed detection input (until the detection call has
- *          returned), then the text bitmap of DB;
- *   map:   the probability map at the image's size (float32, until DB is
- *          done), then the recognition inputs of the crops.
+ *          returned), then the text bitmap of DB, then the recognition
+ *          inputs of the crops;
+ *   map:   one band of the map at the image's size (and, for a model map
+ *          of several channels, its channel 0 before it), until DB is done.
  * Workspaces come from a pool, at most as many as requests may hold decoded
  * images at once; one whose buffers grew beyond the pool's keep limit (a
  * huge image) gives them back when its request ends.
@@ -242,6 +254,8 @@ typedef struct ocr_workspace {
     size_t bytes_cap;           /* bytes */
     float *map;
     size_t map_cap;             /* bytes */
+    /* The map ocr_host_map set up for ocr_host_boxes (det.src NULL: none). */
+    ocr_det_map det;
     struct ocr_workspace *next; /* pool link */
 } ocr_workspace;
 
@@ -282,16 +296,19 @@ int ocr_host_decode(const ocr_config *cfg, const uint8_t *data, size_t len, imag
  * ws->bytes.  A too-thin image is -HDM_E_BAD_REQUEST. */
 int ocr_host_letterbox(ocr_workspace *ws, const image *img, int det_w, int det_h, hdm_err *err);
 /*
- * The detection map heat (det_w x det_h, `channels` interleaved, the first
- * used) back at the width x height image's size, into ws->map (the
- * caller may free heat afterwards).
+ * Sets up the detection map heat (det_w x det_h, `channels` interleaved,
+ * the first used) for the boxes of a width x height image: its letterboxed
+ * part is read in place by ocr_host_boxes, so heat must stay valid until
+ * that returns (with several channels, channel 0 is copied into ws->map).
  */
 int ocr_host_map(ocr_workspace *ws, const float *heat, int det_w, int det_h, int channels,
                  int width, int height, hdm_err *err);
 /*
- * The boxes of ws->map (ocr_host_map's): DB with the original's parameters
- * (the bitmap in ws->bytes), then reading order.  *boxes is the caller's to
- * free (also after a failure).
+ * The boxes of the map ocr_host_map set up, at the width x height image's
+ * size: DB with the original's parameters, the map made a band at a time
+ * (ocr_db_boxes_rows; the bitmap in ws->bytes, the band in ws->map), then
+ * reading order.  A size other than ocr_host_map's is -HDM_E_INTERNAL.
+ * *boxes is the caller's to free (also after a failure).
  */
 int ocr_host_boxes(ocr_workspace *ws, int width, int height, ocr_boxes *boxes, hdm_err *err);
 /* How many recognition inputs one ocr_host_crops call makes for a batch
@@ -358,13 +375,17 @@ void ocr_model_info_free(ocr_model_info *info);
  * idx[0..n_langs) (every region read with each; the most confident reading
  * kept, the earlier language on ties).  `info` is a snapshot of the
  * model's state.  cancel_fd (-1: none) cancels the manager calls when it
- * becomes readable.  Errors: -HDM_E_BAD_REQUEST for an image too thin to
- * letterbox, -HDM_E_CANCELLED after cancel_fd fired, manager failures with
- * its sentence (bad_request and not_found from the manager become
- * HDM_E_INTERNAL: our request was wrong, not the client's).
+ * becomes readable.  detected(user) (NULL: none) runs once detection and
+ * DB are done, when the request's memory is past its peak (the HTTP
+ * handler lets the next request's body in then).  Errors:
+ * -HDM_E_BAD_REQUEST for an image too thin to letterbox, -HDM_E_CANCELLED
+ * after cancel_fd fired, manager failures with its sentence (bad_request
+ * and not_found from the manager become HDM_E_INTERNAL: our request was
+ * wrong, not the client's).
  */
 int ocr_pipeline_run(ocr_app *app, const ocr_model_info *info, const image *img, const int *idx,
-                     size_t n_langs, int cancel_fd, ocr_result *out, hdm_err *err);
+                     size_t n_langs, int cancel_fd, void (*detected)(void *user), void *user,
+                     ocr_result *out, hdm_err *err);
 
 /* ---- model.c (the keeper) ----------------------------------------------------- */
 

@@ -6,7 +6,9 @@
  *     images.max_pixels / max_decode_ms, holding a decode-gate slot
  *   ocr_det_prepare: letterbox to the detection input, cubic, pad 128
  *   manager: infer ocr, mode detection -> float32 map [H, W, C]
- *   ocr_det_heatmap_to_image + ocr_db_boxes_buf + ocr_order_reading
+ *   ocr_host_map + ocr_host_boxes: the map back at the image's size a band
+ *     at a time (ocr_det_map_rows) through DB (ocr_db_boxes_rows), then
+ *     ocr_order_reading
  *   per language, per batch of batch_size_rec boxes: ocr_batch_fill
  *     (masked, rectified, letterboxed 48 x 320 crops) -> manager: infer
  *     ocr, mode recognition -> one float32 [T, C] per crop -> greedy CTC
@@ -164,11 +166,11 @@ static int squeeze(const hdm_tensor *t, int64_t *dims, int max)
     return n;
 }
 
-/* Detection of the letterboxed input in ws->bytes; its map [det_h, det_w,
- * C] back at the image's size in ws->map (ocr_host_map), after which the
- * answer that held the map is freed. */
+/* Detection of the letterboxed input in ws->bytes, and the boxes of its
+ * map [det_h, det_w, C] (ocr_host_map, ocr_host_boxes: read in place, a
+ * band at a time), after which the answer that held the map is freed. */
 static int detect(ocr_app *app, const ocr_model_info *info, ocr_workspace *ws, int width,
-                  int height, int cancel_fd, hdm_err *err)
+                  int height, int cancel_fd, ocr_boxes *boxes, hdm_err *err)
 {
     cJSON *input = NULL;
     hdm_response *resp = NULL;
@@ -205,7 +207,10 @@ static int detect(ocr_app *app, const ocr_model_info *info, ocr_workspace *ws, i
                         info->det_w, info->det_h);
         goto out;
     }
+    /* The detection input is sent: its buffer takes the bitmap. */
     r = ocr_host_map(ws, t.data, info->det_w, info->det_h, (int)d[2], width, height, err);
+    if (r == 0)
+        r = ocr_host_boxes(ws, width, height, boxes, err);
 out:
     hdm_response_free(resp);
     hdm_request_free(req);
@@ -294,7 +299,8 @@ out:
 /* ---- the request ------------------------------------------------------------ */
 
 int ocr_pipeline_run(ocr_app *app, const ocr_model_info *info, const image *img, const int *idx,
-                     size_t n_langs, int cancel_fd, ocr_result *out, hdm_err *err)
+                     size_t n_langs, int cancel_fd, void (*detected)(void *user), void *user,
+                     ocr_result *out, hdm_err *err)
 {
     const ocr_config *cfg = app->cfg;
     ocr_boxes boxes = {0};
@@ -312,12 +318,13 @@ int ocr_pipeline_run(ocr_app *app, const ocr_model_info *info, const image *img,
     /* Detection (the original's times start here: decoding is not in them). */
     double t0 = mono_s();
     if ((r = ocr_host_letterbox(ws, img, info->det_w, info->det_h, err)) < 0 ||
-        (r = detect(app, info, ws, img->width, img->height, cancel_fd, err)) < 0 ||
-        (r = ocr_host_boxes(ws, img->width, img->height, &boxes, err)) < 0)
+        (r = detect(app, info, ws, img->width, img->height, cancel_fd, &boxes, err)) < 0)
         goto out;
     double t1 = mono_s();
     out->detection_ms = (t1 - t0) * 1000.0;
     out->total_ms = out->detection_ms;
+    if (detected)
+        detected(user);
     if (boxes.count == 0)
         goto out;
 
@@ -336,11 +343,12 @@ int ocr_pipeline_run(ocr_app *app, const ocr_model_info *info, const image *img,
      * the manager batch by batch. */
     size_t bs = (size_t)cfg->batch_size_rec;
     size_t per_fill = ocr_host_fill_count(bs);
-    /* The map is no longer needed: its buffer takes the crops. */
-    if ((r = ocr_workspace_reserve((void **)&ws->map, &ws->map_cap, per_fill,
+    /* The bitmap is no longer needed: its buffer takes the crops (1.5 MB
+     * for 32 of them, within a 1920x1080 page's 2 MB bitmap). */
+    if ((r = ocr_workspace_reserve((void **)&ws->bytes, &ws->bytes_cap, per_fill,
                                    OCR_REC_INPUT_BYTES, "recognition inputs", err)) < 0)
         goto out;
-    uint8_t *inputs = (uint8_t *)ws->map;
+    uint8_t *inputs = ws->bytes;
     for (size_t l = 0; l < n_langs; l++)
         for (size_t start = 0; start < boxes.count; start += per_fill) {
             size_t run = boxes.count - start < per_fill ? boxes.count - start : per_fill;

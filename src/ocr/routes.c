@@ -208,6 +208,13 @@ static void cancel_hook(void *user)
         return;
 }
 
+/* Detection is done: the request's memory is past its peak, so the next
+ * request's body may be read (the HTTP layer's back-pressure). */
+static void detected_hook(void *user)
+{
+    http_request_release_body(user);
+}
+
 static cJSON *point(int x, int y)
 {
     cJSON *p = cJSON_CreateArray();
@@ -364,6 +371,9 @@ static void h_extract(http_request *hr, http_reply *reply, void *user)
             goto fail;
         }
         data = loaded;
+        /* The reference is decoded: the JSON body that held it can go
+         * while this request waits for an image slot. */
+        http_request_free_body(hr);
     }
     /* Decoding waits for one of images.max_concurrent slots; the encoded
      * bytes are not needed after it. */
@@ -372,11 +382,15 @@ static void h_extract(http_request *hr, http_reply *reply, void *user)
     loaded = NULL;
     if (r < 0)
         goto fail;
+    /* The image is decoded: the body (and rq, which points into it) is not
+     * needed any more (an uploaded file's part was read in place until
+     * now).  Its back-pressure ticket goes after detection. */
+    http_request_free_body(hr);
     /* A client that hangs up cancels its device work (as hailo-vision). */
     int cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (cancel_fd >= 0)
         http_request_on_close(hr, cancel_hook, &cancel_fd);
-    r = ocr_pipeline_run(app, &info, &img, idx, n_langs, cancel_fd, &res, &err);
+    r = ocr_pipeline_run(app, &info, &img, idx, n_langs, cancel_fd, detected_hook, hr, &res, &err);
     if (cancel_fd >= 0) {
         http_request_on_close(hr, NULL, NULL);
         close(cancel_fd);

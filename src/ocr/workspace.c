@@ -1,7 +1,8 @@
 /*
  * workspace.c - per-request buffers kept between requests (ocr.h).
  *
- * Why: a 1920x1080 page needs an 8 MB float map, a 2 MB bitmap, a 1.5 MB
+ * Why: a 1920x1080 page needs a 2 MB float plane of the detection map and
+ * a 0.5 MB band of it at the image's size, a 2 MB bitmap, a 1.5 MB
  * detection input and 1.5 MB of recognition inputs (the last two share the
  * first two's buffers).  Allocated fresh, every 4 KiB page of them is a
  * page fault and a page the kernel zeroes, about 10 ms per request here

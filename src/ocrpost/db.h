@@ -75,6 +75,39 @@ int ocr_db_boxes_buf(const float *pred, int w, int h, size_t stride, const ocr_d
                      uint8_t *bitmap, ocr_boxes *out, hdm_err *err);
 
 /*
+ * The same DB without the whole map in memory: rows(user, y0, y1, dst,
+ * dst_stride, err) writes rows [y0, y1) of the w x h probability map
+ * (float32) to dst, returning 0 or -HDM_E_*; it is called from OpenCV's
+ * worker threads for disjoint row ranges at once, so it must be
+ * thread-safe, and a range may be asked for twice.  Pass 1 makes the map
+ * band by band (OCR_DB_BAND_ROWS rows) and thresholds it into `bitmap`
+ * (OCR_DB_BITMAP_BYTES(w, h), overwritten); after contours and minimum
+ * boxes, pass 2 makes again only the bands that boxes cover and adds each
+ * box's masked pixels.  `band` is OCR_DB_BAND_BYTES(w) of the caller's
+ * (overwritten), the only part of the map that exists at once.
+ *
+ * Results equal ocr_db_boxes on the whole map, scores included bit for
+ * bit: a box's score adds the same float32 pixels in the same order (row
+ * by row, left to right, in double) and scales by 1 / count as cv::mean
+ * does, so the `>= box_thresh` decision cannot differ either
+ * (test_db.c compares every score with ocr_db_box_score's).
+ */
+#define OCR_DB_BAND_ROWS 128
+#define OCR_DB_BAND_BYTES(w) ((size_t)(w) * OCR_DB_BAND_ROWS * sizeof(float))
+typedef int (*ocr_db_rows_fn)(void *user, int y0, int y1, float *dst, size_t dst_stride,
+                              hdm_err *err);
+int ocr_db_boxes_rows(ocr_db_rows_fn rows, void *user, int w, int h, const ocr_db_params *p,
+                      uint8_t *bitmap, float *band, ocr_boxes *out, hdm_err *err);
+/*
+ * Pass 2 on its own: box_score_fast of the n boxes (8 floats each, as
+ * ocr_db_box_score takes them) into scores[n] from the map given band by
+ * band (rows and band as above).  Each score is bit-identical to
+ * ocr_db_box_score's on the whole map.  0 or -HDM_E_*.
+ */
+int ocr_db_box_scores_rows(ocr_db_rows_fn rows, void *user, int w, int h, const float *boxes,
+                           size_t n, float *band, double *scores, hdm_err *err);
+
+/*
  * get_mini_boxes: the minimum-area rectangle of the integer points xy[2n],
  * its corners sorted as DB does into box[8] (float32, top-left, top-right,
  * bottom-right, bottom-left) and its shorter side into *sside.

@@ -43,11 +43,37 @@ int ocr_det_heatmap_to_image(const float *heat, int model_w, int model_h, int ch
                              int height, float *pred, hdm_err *err);
 
 /*
- * The whole detection post-processing: ocr_det_heatmap_to_image, DB with
- * *params (NULL = the original's fixed values), then the boxes sorted into
- * reading order.  *out (emptied first) receives the boxes; the caller frees
- * it with ocr_boxes_free, also after a failure.  Needs 4 * width * height
- * bytes for the map plus width * height for the mask while it runs.
+ * The probability map at the image's size as a band source for
+ * ocr_db_boxes_rows (db.h), without making the whole map: the letterboxed
+ * part of the model's map, resized band by band
+ * (imgproc_resize_cubic_f32_rows: the same rows as
+ * ocr_det_heatmap_to_image's whole resize, bit for bit).
+ *
+ * ocr_det_map_init checks the sizes and points m at heat (which must then
+ * outlive m) when channels is 1; with more channels it copies channel 0 of
+ * the letterboxed part into `plane` (ocr_det_map_plane_floats of them).
+ * ocr_det_map_rows is an ocr_db_rows_fn over an ocr_det_map.
+ */
+typedef struct ocr_det_map {
+    const float *src; /* the letterboxed part, src_w x src_h */
+    int src_w, src_h;
+    size_t src_stride; /* bytes */
+    int width, height; /* the image's size: the map's */
+} ocr_det_map;
+/* Floats of the plane a `channels` > 1 map needs (0 when the sizes are bad). */
+size_t ocr_det_map_plane_floats(int model_w, int model_h, int width, int height);
+int ocr_det_map_init(ocr_det_map *m, const float *heat, int model_w, int model_h, int channels,
+                     int width, int height, float *plane, hdm_err *err);
+int ocr_det_map_rows(void *map, int y0, int y1, float *dst, size_t dst_stride, hdm_err *err);
+
+/*
+ * The whole detection post-processing: the map of ocr_det_heatmap_to_image
+ * (a band at a time, ocr_det_map), DB with *params (NULL = the original's
+ * fixed values), then the boxes sorted into reading order.  *out (emptied
+ * first) receives the boxes; the caller frees it with ocr_boxes_free, also
+ * after a failure.  Needs (width + 2) * (height + 2) bytes for the bitmap
+ * and OCR_DB_BAND_BYTES(width) for a band while it runs (and the plane of
+ * channel 0 when channels > 1).
  */
 int ocr_det_boxes(const float *heat, int model_w, int model_h, int channels, int width, int height,
                   const ocr_db_params *params, ocr_boxes *out, hdm_err *err);

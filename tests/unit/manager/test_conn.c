@@ -74,14 +74,18 @@ static void test_queue_and_flush(void **state)
     assert_int_equal(n, 4 + 15);
     assert_int_equal(got[3], 15);
     assert_memory_equal(got + 4, "{\"status\":\"ok\"}", 15);
-    /* Binary answer with one attachment. */
+    /* Binary answer with one attachment: the JSON is padded with a space
+     * to 16 bytes, so the attachment starts 16-byte aligned in the frame
+     * (4 + 16 + 4 + 8 = 32) and a client can use it in place. */
     frame_attachment att = {(const uint8_t *)"abc", 3};
     assert_int_equal(conn_queue_json(c, o, true, &att, 1, 0), 0);
     assert_int_equal(conn_flush(c), 0);
     n = read(sv[1], got, sizeof(got));
-    assert_int_equal(n, 4 + 15 + 4 + 8 + 3);
+    assert_int_equal(n, 4 + 16 + 4 + 8 + 3);
     assert_int_equal(got[0], 0x80);
-    assert_memory_equal(got + n - 3, "abc", 3);
+    assert_int_equal(got[3], 16);
+    assert_memory_equal(got + 4, "{\"status\":\"ok\"} ", 16);
+    assert_memory_equal(got + 32, "abc", 3);
     assert_int_equal(notified, 2);
     /* conn_finish: closing once flushed, and the owner hears of it. */
     conn_finish(c);
