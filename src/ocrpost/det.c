@@ -25,37 +25,20 @@ int ocr_det_prepare(const uint8_t *rgb, int width, int height, size_t stride, in
 int ocr_det_heatmap_to_image(const float *heat, int model_w, int model_h, int channels, int width,
                              int height, float *pred, hdm_err *err)
 {
-    imgproc_letterbox g;
+    ocr_det_map m;
     float *plane = NULL;
-    if (heat == NULL || pred == NULL)
+    if (pred == NULL)
         return hdm_err_set(err, HDM_E_BAD_REQUEST, "detection map: no data");
-    if (channels < 1 || channels > 64)
-        return hdm_err_set(err, HDM_E_BAD_REQUEST, "detection map: %d channels", channels);
-    int rc = imgproc_letterbox_geometry(width, height, model_w, model_h, &g, err);
-    if (rc < 0)
-        return rc;
-    if (g.new_w < 1 || g.new_h < 1)
-        return hdm_err_set(err, HDM_E_BAD_REQUEST,
-                           "a %dx%d image covers %dx%d pixels of the %dx%d detection map: too thin",
-                           width, height, g.new_w, g.new_h, model_w, model_h);
-    const float *src = heat;
-    size_t src_stride = (size_t)model_w * sizeof(float);
-    if (channels > 1) {
-        /* heat[:, :, 0] of the letterboxed part, packed for OpenCV. */
-        plane = malloc((size_t)g.new_w * (size_t)g.new_h * sizeof(float));
+    if (channels > 1 && channels <= 64) {
+        size_t nf = ocr_det_map_plane_floats(model_w, model_h, width, height);
+        plane = malloc((nf > 0 ? nf : 1) * sizeof(float));
         if (plane == NULL)
             return hdm_err_set(err, HDM_E_NOMEM, "out of memory for the detection map");
-        for (int y = 0; y < g.new_h; y++)
-            for (int x = 0; x < g.new_w; x++)
-                plane[(size_t)y * (size_t)g.new_w + (size_t)x] =
-                    heat[(((size_t)(y + g.y_off) * (size_t)model_w) + (size_t)(x + g.x_off)) *
-                         (size_t)channels];
-        src = plane;
-        src_stride = (size_t)g.new_w * sizeof(float);
-    } else {
-        src = heat + (size_t)g.y_off * (size_t)model_w + (size_t)g.x_off;
     }
-    rc = imgproc_resize_cubic_f32(src, g.new_w, g.new_h, src_stride, pred, width, height, 0, err);
+    int rc = ocr_det_map_init(&m, heat, model_w, model_h, channels, width, height, plane, err);
+    if (rc == 0)
+        rc = imgproc_resize_cubic_f32(m.src, m.src_w, m.src_h, m.src_stride, pred, width, height, 0,
+                                      err);
     free(plane);
     return rc;
 }
