@@ -240,11 +240,47 @@ typedef struct cubic_f32_ctx {
     int src_w, dst_w;
     const int *xtap;
     const float *xw;
+    const float *xw4; /* xw by blocks of four outputs: w0 x4, w1 x4, w2 x4, w3 x4 */
     int xlo, xhi;
 } cubic_f32_ctx;
 
-/* HResizeCubic<float>: inside, t = p1 a1, then + p0 a0, + p2 a2, + p3 a3;
- * at the edges 0 + p0 a0 + p1 a1 + ... over clamped taps. */
+/* xw (four weights per output) regrouped for cubic_f32_hrow's vectors:
+ * block b holds outputs 4b..4b+3, weight k of all four in floats
+ * 16b + 4k .. 16b + 4k + 3.  Only whole blocks. */
+static void cubic_f32_soa(const float *xw, int n, float *xw4)
+{
+    for (int b = 0; b < n / 4; b++)
+        for (int k = 0; k < 4; k++)
+            for (int i = 0; i < 4; i++)
+                xw4[16 * b + 4 * k + i] = xw[4 * (4 * b + i) + k];
+}
+
+/* Four inside outputs d..d+3 (d a multiple of 4) at once: the four taps of
+ * each loaded as a vector and transposed, so lane i computes exactly the
+ * scalar sum of output d + i, in the same order, with the same fusing. */
+static inline void cubic_f32_hrow4(const float *s, const int *xtap, const float *xw4, int d,
+                                   float *out)
+{
+    v4f a = v4f_load(s + xtap[d]), b = v4f_load(s + xtap[d + 1]);
+    v4f c = v4f_load(s + xtap[d + 2]), e = v4f_load(s + xtap[d + 3]);
+    v4f t0 = __builtin_shuffle(a, b, (v4i){0, 4, 1, 5}),
+        t1 = __builtin_shuffle(a, b, (v4i){2, 6, 3, 7});
+    v4f t2 = __builtin_shuffle(c, e, (v4i){0, 4, 1, 5}),
+        t3 = __builtin_shuffle(c, e, (v4i){2, 6, 3, 7});
+    v4f p0 = __builtin_shuffle(t0, t2, (v4i){0, 1, 4, 5}),
+        p1 = __builtin_shuffle(t0, t2, (v4i){2, 3, 6, 7});
+    v4f p2 = __builtin_shuffle(t1, t3, (v4i){0, 1, 4, 5}),
+        p3 = __builtin_shuffle(t1, t3, (v4i){2, 3, 6, 7});
+    const float *w = xw4 + 4 * d;
+    v4f t = p1 * v4f_load(w + 4);
+    t = vmac(t, p0, v4f_load(w));
+    t = vmac(t, p2, v4f_load(w + 8));
+    v4f_store(out + d, vmac(t, p3, v4f_load(w + 12)));
+}
+
+/* HResizeCubic<float>: inside, t = p1 a1, then + p0 a0, + p2 a2, + p3 a3
+ * (four outputs a vector where a block of four lies inside); at the edges
+ * 0 + p0 a0 + p1 a1 + ... over clamped taps. */
 static void cubic_f32_hrow(const void *vctx, int sy, float *out)
 {
     const cubic_f32_ctx *c = vctx;
@@ -252,6 +288,15 @@ static void cubic_f32_hrow(const void *vctx, int sy, float *out)
     int n = c->dst_w, lo = c->xlo < n ? c->xlo : n, hi = c->xhi < lo ? lo : c->xhi;
     for (int d = 0; d < n; d++) {
         if (d == lo && lo < hi) {
+            for (; d < hi && (d & 3) != 0; d++) {
+                const float *p = s + c->xtap[d], *w = c->xw + 4 * d;
+                float t = p[1] * w[1];
+                t = mac(t, p[0], w[0]);
+                t = mac(t, p[2], w[2]);
+                out[d] = mac(t, p[3], w[3]);
+            }
+            for (; d + 4 <= hi; d += 4)
+                cubic_f32_hrow4(s, c->xtap, c->xw4, d, out);
             for (; d < hi; d++) {
                 const float *p = s + c->xtap[d], *w = c->xw + 4 * d;
                 float t = p[1] * w[1];
@@ -381,7 +426,8 @@ int imgproc_resize_cubic_f32_rows(const float *src, int src_w, int src_h, size_t
         return 0;
     }
     cubic_work w = {0};
-    rc = cubic_work_new(&w, dst_w, y1 - y0, (size_t)dst_w, 0, NULL, err);
+    float *xw4 = NULL;
+    rc = cubic_work_new(&w, dst_w, y1 - y0, (size_t)dst_w, (size_t)dst_w * 4, &xw4, err);
     if (rc < 0)
         return rc;
     cubic_f32_ctx ctx = {.src = (const uint8_t *)src,
@@ -389,8 +435,10 @@ int imgproc_resize_cubic_f32_rows(const float *src, int src_w, int src_h, size_t
                          .src_w = src_w,
                          .dst_w = dst_w,
                          .xtap = w.xtap,
-                         .xw = w.xw};
+                         .xw = w.xw,
+                         .xw4 = xw4};
     cubic_axis(src_w, dst_w, 0, dst_w, false, w.xtap, w.xw, &ctx.xlo, &ctx.xhi);
+    cubic_f32_soa(w.xw, dst_w, xw4);
     cubic_axis(src_h, dst_h, y0, y1, false, w.ytap, w.yw, NULL, NULL);
     for (int y = y0; y < y1; y++) {
         const float *rows[4];
