@@ -113,6 +113,11 @@ static inline int cubic_floor(float v)
     return i - ((float)i > v);
 }
 
+static inline int clampi(int v, int lo, int hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
 /* interpolateCubic: the four weights of a sample at fraction t. */
 static void cubic_weights(float t, float w[4])
 {
@@ -131,53 +136,131 @@ static void cubic_weights(float t, float w[4])
     w[3] = 1.0f - w[0] - w[1] - w[2];
 }
 
+/* cubic_weights for four fractions at once, lane for lane the same
+ * operations (and fusing). */
+static inline void cubic_weights4(v4f t, v4f w[4])
+{
+    const float A = -0.75f;
+    const v4f one = v4f_all(1.0f);
+    v4f t1 = t + one, t2 = one - t;
+#if CUBIC_FUSED
+    float32x4_t a = vdupq_n_f32(A), a2 = vdupq_n_f32(A + 2.0f), a3 = vdupq_n_f32(-(A + 3.0f));
+    w[0] = (v4f)vfmaq_f32(vdupq_n_f32(-4.0f * A),
+                          vfmaq_f32(vdupq_n_f32(8.0f * A),
+                                    vfmaq_f32(vdupq_n_f32(-5.0f * A), a, (float32x4_t)t1),
+                                    (float32x4_t)t1),
+                          (float32x4_t)t1);
+    w[1] =
+        (v4f)vfmaq_f32((float32x4_t)one, (float32x4_t)((v4f)vfmaq_f32(a3, a2, (float32x4_t)t) * t),
+                       (float32x4_t)t);
+    w[2] = (v4f)vfmaq_f32((float32x4_t)one,
+                          (float32x4_t)((v4f)vfmaq_f32(a3, a2, (float32x4_t)t2) * t2),
+                          (float32x4_t)t2);
+#else
+    w[0] =
+        ((v4f_all(A) * t1 - v4f_all(5.0f * A)) * t1 + v4f_all(8.0f * A)) * t1 - v4f_all(4.0f * A);
+    w[1] = ((v4f_all(A + 2.0f) * t - v4f_all(A + 3.0f)) * t * t) + one;
+    w[2] = ((v4f_all(A + 2.0f) * t2 - v4f_all(A + 3.0f)) * t2 * t2) + one;
+#endif
+    w[3] = one - w[0] - w[1] - w[2];
+}
+
+/* w * 2048 rounded as cubic_round rounds, back as exact floats. */
+static inline v4f cubic_fixed4(v4f w)
+{
+    w = w * v4f_all(2048.0f);
+#if defined(__SSE2__)
+    return (v4f)_mm_cvtepi32_ps(_mm_cvtps_epi32((__m128)w));
+#elif defined(__aarch64__)
+    return (v4f)vcvtq_f32_s32(vcvtnq_s32_f32((float32x4_t)w));
+#else
+    for (int i = 0; i < 4; i++)
+        w[i] = (float)cubic_round(w[i]);
+    return w;
+#endif
+}
+
+/* The source position of sample d: its floor (returned) and the float
+ * position (*pos). */
+static inline int cubic_position(int d, double scale, float *pos)
+{
+    double pos_d;
+#if CUBIC_FUSED
+    pos_d = __builtin_fma((double)d + 0.5, scale, -0.5);
+#else
+    pos_d = ((double)d + 0.5) * scale - 0.5;
+#endif
+    *pos = (float)pos_d;
+    return cubic_floor(*pos); /* pos lies in [-0.5, src_n) */
+}
+
 /*
  * One axis: for each output sample d in [from, to), the index of its first
  * tap (floor of the source position, minus one; may lie outside the
  * source) and its four weights, rounded to 11-bit fixed point (kept as
- * exact floats) when `fixed`.  *lo and *hi (whole axis only, may be NULL)
- * bound the samples whose four taps all lie inside: OpenCV's xmin, xmax.
+ * exact floats) when `fixed`.  *lo and *hi (may be NULL; only when
+ * [from, to) is the whole axis) bound the samples whose four taps all lie
+ * inside: OpenCV's xmin, xmax.  Four samples at a time: positions one by
+ * one, weights as vectors.
  */
 static void cubic_axis(int src_n, int dst_n, int from, int to, bool fixed, int *tap, float *w,
                        int *lo, int *hi)
 {
     double scale = 1.0 / ((double)dst_n / (double)src_n);
-    int first_inside = 0, end_inside = dst_n;
-    for (int d = 0; d < dst_n; d++) {
-        double pos_d;
-#if CUBIC_FUSED
-        pos_d = __builtin_fma((double)d + 0.5, scale, -0.5);
-#else
-        pos_d = ((double)d + 0.5) * scale - 0.5;
-#endif
-        float pos = (float)pos_d;
-        int s = cubic_floor(pos); /* pos lies in [-0.5, src_n) */
-        if (s < 1)
-            first_inside = d + 1;
-        if (s + 2 >= src_n && end_inside == dst_n)
-            end_inside = d;
-        if (d < from || d >= to)
-            continue;
+    int d = from;
+    for (; d + 4 <= to; d += 4) {
+        float pos[4], fl[4];
+        for (int i = 0; i < 4; i++) {
+            int s = cubic_position(d + i, scale, &pos[i]);
+            fl[i] = (float)s;
+            /* Cannot exceed [-1, src_n - 1] (the position lies in
+             * [-0.5, src_n - 0.5)); clamped anyway so no table can point a
+             * read outside the padded rows. */
+            tap[d - from + i] = clampi(s, -1, src_n - 1) - 1;
+        }
+        v4f wv[4];
+        cubic_weights4(v4f_load(pos) - v4f_load(fl), wv);
+        if (fixed)
+            for (int k = 0; k < 4; k++)
+                wv[k] = cubic_fixed4(wv[k]);
+        /* Lanes are samples; the table holds each sample's four weights. */
+        v4f t0 = __builtin_shuffle(wv[0], wv[1], (v4i){0, 4, 1, 5});
+        v4f t1 = __builtin_shuffle(wv[0], wv[1], (v4i){2, 6, 3, 7});
+        v4f t2 = __builtin_shuffle(wv[2], wv[3], (v4i){0, 4, 1, 5});
+        v4f t3 = __builtin_shuffle(wv[2], wv[3], (v4i){2, 6, 3, 7});
+        float *wd = w + 4 * (d - from);
+        v4f_store(wd, __builtin_shuffle(t0, t2, (v4i){0, 1, 4, 5}));
+        v4f_store(wd + 4, __builtin_shuffle(t0, t2, (v4i){2, 3, 6, 7}));
+        v4f_store(wd + 8, __builtin_shuffle(t1, t3, (v4i){0, 1, 4, 5}));
+        v4f_store(wd + 12, __builtin_shuffle(t1, t3, (v4i){2, 3, 6, 7}));
+    }
+    for (; d < to; d++) {
+        float pos;
+        int s = cubic_position(d, scale, &pos);
         float *wd = w + 4 * (d - from);
         cubic_weights(pos - (float)s, wd);
         if (fixed)
             for (int k = 0; k < 4; k++)
                 wd[k] = (float)cubic_round(wd[k] * 2048.0f);
-        /* Cannot exceed [-1, src_n - 1] (the position lies in
-         * [-0.5, src_n - 0.5)); clamped anyway so no table can point a
-         * read outside the padded rows. */
-        s = s < -1 ? -1 : s > src_n - 1 ? src_n - 1 : s;
-        tap[d - from] = s - 1;
+        tap[d - from] = clampi(s, -1, src_n - 1) - 1;
     }
-    if (lo != NULL)
-        *lo = first_inside;
-    if (hi != NULL)
-        *hi = end_inside;
-}
-
-static inline int clampi(int v, int lo, int hi)
-{
-    return v < lo ? lo : v > hi ? hi : v;
+    /* From the taps (tap = floor - 1, never clamped): the first sample
+     * after the last one whose floor is below 1, and the first one whose
+     * floor + 2 reaches src_n. */
+    if (lo != NULL || hi != NULL) {
+        int first_inside = 0, end_inside = dst_n;
+        for (d = 0; d < dst_n; d++) {
+            int s = tap[d] + 1;
+            if (s < 1)
+                first_inside = d + 1;
+            if (s + 2 >= src_n && end_inside == dst_n)
+                end_inside = d;
+        }
+        if (lo != NULL)
+            *lo = first_inside;
+        if (hi != NULL)
+            *hi = end_inside;
+    }
 }
 
 /* ---- the row cache ------------------------------------------------------ */
