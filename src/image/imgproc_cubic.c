@@ -323,46 +323,75 @@ typedef struct cubic_f32_ctx {
     int src_w, dst_w;
     const int *xtap;
     const float *xw;
-    const float *xw4; /* xw by blocks of four outputs: w0 x4, w1 x4, w2 x4, w3 x4 */
+    const float *xw8; /* xw by blocks of eight outputs (cubic_f32_blocks) */
     int xlo, xhi;
 } cubic_f32_ctx;
 
-/* xw (four weights per output) regrouped for cubic_f32_hrow's vectors:
- * block b holds outputs 4b..4b+3, weight k of all four in floats
- * 16b + 4k .. 16b + 4k + 3.  Only whole blocks. */
-static void cubic_f32_soa(const float *xw, int n, float *xw4)
+/* xw (four weights per output) regrouped for cubic_f32_hrow8: block b
+ * (outputs 8b..8b+7) holds weight k of its even outputs in floats
+ * 32b + 4k .. 32b + 4k + 3 and of its odd ones 16 floats further on.
+ * Only whole blocks. */
+static void cubic_f32_blocks(const float *xw, int n, float *xw8)
 {
-    for (int b = 0; b < n / 4; b++)
-        for (int k = 0; k < 4; k++)
-            for (int i = 0; i < 4; i++)
-                xw4[16 * b + 4 * k + i] = xw[4 * (4 * b + i) + k];
+    for (int b = 0; b < n / 8; b++)
+        for (int odd = 0; odd < 2; odd++)
+            for (int k = 0; k < 4; k++)
+                for (int i = 0; i < 4; i++)
+                    xw8[32 * b + 16 * odd + 4 * k + i] = xw[4 * (8 * b + 2 * i + odd) + k];
 }
 
-/* Four inside outputs d..d+3 (d a multiple of 4) at once: the four taps of
- * each loaded as a vector and transposed, so lane i computes exactly the
- * scalar sum of output d + i, in the same order, with the same fusing. */
-static inline void cubic_f32_hrow4(const float *s, const int *xtap, const float *xw4, int d,
-                                   float *out)
+/* The scalar inside sum of one output (cubic_f32_hrow), four lanes at
+ * once: p0..p3 the four taps of each lane, w its weights (cubic_f32_blocks). */
+static inline v4f cubic_f32_sum4(v4f p0, v4f p1, v4f p2, v4f p3, const float *w)
 {
-    v4f a = v4f_load(s + xtap[d]), b = v4f_load(s + xtap[d + 1]);
-    v4f c = v4f_load(s + xtap[d + 2]), e = v4f_load(s + xtap[d + 3]);
-    v4f t0 = __builtin_shuffle(a, b, (v4i){0, 4, 1, 5}),
-        t1 = __builtin_shuffle(a, b, (v4i){2, 6, 3, 7});
-    v4f t2 = __builtin_shuffle(c, e, (v4i){0, 4, 1, 5}),
-        t3 = __builtin_shuffle(c, e, (v4i){2, 6, 3, 7});
-    v4f p0 = __builtin_shuffle(t0, t2, (v4i){0, 1, 4, 5}),
-        p1 = __builtin_shuffle(t0, t2, (v4i){2, 3, 6, 7});
-    v4f p2 = __builtin_shuffle(t1, t3, (v4i){0, 1, 4, 5}),
-        p3 = __builtin_shuffle(t1, t3, (v4i){2, 3, 6, 7});
-    const float *w = xw4 + 4 * d;
     v4f t = p1 * v4f_load(w + 4);
     t = vmac(t, p0, v4f_load(w));
     t = vmac(t, p2, v4f_load(w + 8));
-    v4f_store(out + d, vmac(t, p3, v4f_load(w + 12)));
+    return vmac(t, p3, v4f_load(w + 12));
+}
+
+/* The sum of four outputs whose first taps are at s + t0 .. s + t3: each
+ * output's taps loaded and transposed into lanes. */
+static inline v4f cubic_f32_gather4(const float *s, int t0, int t1, int t2, int t3, const float *w)
+{
+    v4f a = v4f_load(s + t0), b = v4f_load(s + t1), c = v4f_load(s + t2), e = v4f_load(s + t3);
+    v4f u0 = __builtin_shuffle(a, b, (v4i){0, 4, 1, 5}),
+        u1 = __builtin_shuffle(a, b, (v4i){2, 6, 3, 7});
+    v4f u2 = __builtin_shuffle(c, e, (v4i){0, 4, 1, 5}),
+        u3 = __builtin_shuffle(c, e, (v4i){2, 6, 3, 7});
+    return cubic_f32_sum4(__builtin_shuffle(u0, u2, (v4i){0, 1, 4, 5}),
+                          __builtin_shuffle(u0, u2, (v4i){2, 3, 6, 7}),
+                          __builtin_shuffle(u1, u3, (v4i){0, 1, 4, 5}),
+                          __builtin_shuffle(u1, u3, (v4i){2, 3, 6, 7}), w);
+}
+
+/* Eight inside outputs d..d+7 (d a multiple of 8) as two vectors, the even
+ * outputs and the odd ones, so lane i computes exactly the scalar sum of
+ * its output, in the same order, with the same fusing.  When the taps of
+ * the even outputs are consecutive, and those of the odd ones (a 2x
+ * enlargement: the OCR map), the lanes' taps are plain loads; otherwise
+ * each output's four taps are loaded and transposed. */
+static inline void cubic_f32_hrow8(const float *s, const int *xtap, const float *xw8, int d,
+                                   float *out)
+{
+    const int *t = xtap + d;
+    const float *w = xw8 + 4 * d;
+    v4f e, o;
+    if (t[2] == t[0] + 1 && t[4] == t[0] + 2 && t[6] == t[0] + 3 && t[3] == t[1] + 1 &&
+        t[5] == t[1] + 2 && t[7] == t[1] + 3) {
+        const float *a = s + t[0], *b = s + t[1];
+        e = cubic_f32_sum4(v4f_load(a), v4f_load(a + 1), v4f_load(a + 2), v4f_load(a + 3), w);
+        o = cubic_f32_sum4(v4f_load(b), v4f_load(b + 1), v4f_load(b + 2), v4f_load(b + 3), w + 16);
+    } else {
+        e = cubic_f32_gather4(s, t[0], t[2], t[4], t[6], w);
+        o = cubic_f32_gather4(s, t[1], t[3], t[5], t[7], w + 16);
+    }
+    v4f_store(out + d, __builtin_shuffle(e, o, (v4i){0, 4, 1, 5}));
+    v4f_store(out + d + 4, __builtin_shuffle(e, o, (v4i){2, 6, 3, 7}));
 }
 
 /* HResizeCubic<float>: inside, t = p1 a1, then + p0 a0, + p2 a2, + p3 a3
- * (four outputs a vector where a block of four lies inside); at the edges
+ * (eight outputs at a time where a block of eight lies inside); at the edges
  * 0 + p0 a0 + p1 a1 + ... over clamped taps. */
 static void cubic_f32_hrow(const void *vctx, int sy, float *out)
 {
@@ -371,15 +400,15 @@ static void cubic_f32_hrow(const void *vctx, int sy, float *out)
     int n = c->dst_w, lo = c->xlo < n ? c->xlo : n, hi = c->xhi < lo ? lo : c->xhi;
     for (int d = 0; d < n; d++) {
         if (d == lo && lo < hi) {
-            for (; d < hi && (d & 3) != 0; d++) {
+            for (; d < hi && (d & 7) != 0; d++) {
                 const float *p = s + c->xtap[d], *w = c->xw + 4 * d;
                 float t = p[1] * w[1];
                 t = mac(t, p[0], w[0]);
                 t = mac(t, p[2], w[2]);
                 out[d] = mac(t, p[3], w[3]);
             }
-            for (; d + 4 <= hi; d += 4)
-                cubic_f32_hrow4(s, c->xtap, c->xw4, d, out);
+            for (; d + 8 <= hi; d += 8)
+                cubic_f32_hrow8(s, c->xtap, c->xw8, d, out);
             for (; d < hi; d++) {
                 const float *p = s + c->xtap[d], *w = c->xw + 4 * d;
                 float t = p[1] * w[1];
@@ -509,8 +538,8 @@ int imgproc_resize_cubic_f32_rows(const float *src, int src_w, int src_h, size_t
         return 0;
     }
     cubic_work w = {0};
-    float *xw4 = NULL;
-    rc = cubic_work_new(&w, dst_w, y1 - y0, (size_t)dst_w, (size_t)dst_w * 4, &xw4, err);
+    float *xw8 = NULL;
+    rc = cubic_work_new(&w, dst_w, y1 - y0, (size_t)dst_w, (size_t)dst_w * 4, &xw8, err);
     if (rc < 0)
         return rc;
     cubic_f32_ctx ctx = {.src = (const uint8_t *)src,
@@ -519,9 +548,9 @@ int imgproc_resize_cubic_f32_rows(const float *src, int src_w, int src_h, size_t
                          .dst_w = dst_w,
                          .xtap = w.xtap,
                          .xw = w.xw,
-                         .xw4 = xw4};
+                         .xw8 = xw8};
     cubic_axis(src_w, dst_w, 0, dst_w, false, w.xtap, w.xw, &ctx.xlo, &ctx.xhi);
-    cubic_f32_soa(w.xw, dst_w, xw4);
+    cubic_f32_blocks(w.xw, dst_w, xw8);
     cubic_axis(src_h, dst_h, y0, y1, false, w.ytap, w.yw, NULL, NULL);
     for (int y = y0; y < y1; y++) {
         const float *rows[4];
