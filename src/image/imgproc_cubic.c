@@ -29,6 +29,11 @@
  *    fuses (mac(), vmac(), cubic_weights()), so each architecture gets its
  *    OpenCV's bits.  Other architectures get the unfused x86 arithmetic.
  *
+ * Vectors never change an operation: the float horizontal pass (eight
+ * outputs at a time) and the tap tables (four samples at a time) give each
+ * lane its own output's scalar operations in the scalar order, fused where
+ * the scalar code fuses, so they are the scalar code's bits.
+ *
  * uint8 sums are exact in float (products below 2^20, sums below 2^24), so
  * the uint8 horizontal pass runs in float vectors over an edge-padded copy
  * of each source row, in any order, with no edge cases.
