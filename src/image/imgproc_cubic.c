@@ -29,6 +29,11 @@
  *    fuses (mac(), vmac(), cubic_weights()), so each architecture gets its
  *    OpenCV's bits.  Other architectures get the unfused x86 arithmetic.
  *
+ * Vectors never change an operation: the float horizontal pass (eight
+ * outputs at a time) and the tap tables (four samples at a time) give each
+ * lane its own output's scalar operations in the scalar order, fused where
+ * the scalar code fuses, so they are the scalar code's bits.
+ *
  * uint8 sums are exact in float (products below 2^20, sums below 2^24), so
  * the uint8 horizontal pass runs in float vectors over an edge-padded copy
  * of each source row, in any order, with no edge cases.
@@ -113,6 +118,11 @@ static inline int cubic_floor(float v)
     return i - ((float)i > v);
 }
 
+static inline int clampi(int v, int lo, int hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
 /* interpolateCubic: the four weights of a sample at fraction t. */
 static void cubic_weights(float t, float w[4])
 {
@@ -131,53 +141,131 @@ static void cubic_weights(float t, float w[4])
     w[3] = 1.0f - w[0] - w[1] - w[2];
 }
 
+/* cubic_weights for four fractions at once, lane for lane the same
+ * operations (and fusing). */
+static inline void cubic_weights4(v4f t, v4f w[4])
+{
+    const float A = -0.75f;
+    const v4f one = v4f_all(1.0f);
+    v4f t1 = t + one, t2 = one - t;
+#if CUBIC_FUSED
+    float32x4_t a = vdupq_n_f32(A), a2 = vdupq_n_f32(A + 2.0f), a3 = vdupq_n_f32(-(A + 3.0f));
+    w[0] = (v4f)vfmaq_f32(vdupq_n_f32(-4.0f * A),
+                          vfmaq_f32(vdupq_n_f32(8.0f * A),
+                                    vfmaq_f32(vdupq_n_f32(-5.0f * A), a, (float32x4_t)t1),
+                                    (float32x4_t)t1),
+                          (float32x4_t)t1);
+    w[1] =
+        (v4f)vfmaq_f32((float32x4_t)one, (float32x4_t)((v4f)vfmaq_f32(a3, a2, (float32x4_t)t) * t),
+                       (float32x4_t)t);
+    w[2] = (v4f)vfmaq_f32((float32x4_t)one,
+                          (float32x4_t)((v4f)vfmaq_f32(a3, a2, (float32x4_t)t2) * t2),
+                          (float32x4_t)t2);
+#else
+    w[0] =
+        ((v4f_all(A) * t1 - v4f_all(5.0f * A)) * t1 + v4f_all(8.0f * A)) * t1 - v4f_all(4.0f * A);
+    w[1] = ((v4f_all(A + 2.0f) * t - v4f_all(A + 3.0f)) * t * t) + one;
+    w[2] = ((v4f_all(A + 2.0f) * t2 - v4f_all(A + 3.0f)) * t2 * t2) + one;
+#endif
+    w[3] = one - w[0] - w[1] - w[2];
+}
+
+/* w * 2048 rounded as cubic_round rounds, back as exact floats. */
+static inline v4f cubic_fixed4(v4f w)
+{
+    w = w * v4f_all(2048.0f);
+#if defined(__SSE2__)
+    return (v4f)_mm_cvtepi32_ps(_mm_cvtps_epi32((__m128)w));
+#elif defined(__aarch64__)
+    return (v4f)vcvtq_f32_s32(vcvtnq_s32_f32((float32x4_t)w));
+#else
+    for (int i = 0; i < 4; i++)
+        w[i] = (float)cubic_round(w[i]);
+    return w;
+#endif
+}
+
+/* The source position of sample d: its floor (returned) and the float
+ * position (*pos). */
+static inline int cubic_position(int d, double scale, float *pos)
+{
+    double pos_d;
+#if CUBIC_FUSED
+    pos_d = __builtin_fma((double)d + 0.5, scale, -0.5);
+#else
+    pos_d = ((double)d + 0.5) * scale - 0.5;
+#endif
+    *pos = (float)pos_d;
+    return cubic_floor(*pos); /* pos lies in [-0.5, src_n) */
+}
+
 /*
  * One axis: for each output sample d in [from, to), the index of its first
  * tap (floor of the source position, minus one; may lie outside the
  * source) and its four weights, rounded to 11-bit fixed point (kept as
- * exact floats) when `fixed`.  *lo and *hi (whole axis only, may be NULL)
- * bound the samples whose four taps all lie inside: OpenCV's xmin, xmax.
+ * exact floats) when `fixed`.  *lo and *hi (may be NULL; only when
+ * [from, to) is the whole axis) bound the samples whose four taps all lie
+ * inside: OpenCV's xmin, xmax.  Four samples at a time: positions one by
+ * one, weights as vectors.
  */
 static void cubic_axis(int src_n, int dst_n, int from, int to, bool fixed, int *tap, float *w,
                        int *lo, int *hi)
 {
     double scale = 1.0 / ((double)dst_n / (double)src_n);
-    int first_inside = 0, end_inside = dst_n;
-    for (int d = 0; d < dst_n; d++) {
-        double pos_d;
-#if CUBIC_FUSED
-        pos_d = __builtin_fma((double)d + 0.5, scale, -0.5);
-#else
-        pos_d = ((double)d + 0.5) * scale - 0.5;
-#endif
-        float pos = (float)pos_d;
-        int s = cubic_floor(pos); /* pos lies in [-0.5, src_n) */
-        if (s < 1)
-            first_inside = d + 1;
-        if (s + 2 >= src_n && end_inside == dst_n)
-            end_inside = d;
-        if (d < from || d >= to)
-            continue;
+    int d = from;
+    for (; d + 4 <= to; d += 4) {
+        float pos[4], fl[4];
+        for (int i = 0; i < 4; i++) {
+            int s = cubic_position(d + i, scale, &pos[i]);
+            fl[i] = (float)s;
+            /* Cannot exceed [-1, src_n - 1] (the position lies in
+             * [-0.5, src_n - 0.5)); clamped anyway so no table can point a
+             * read outside the padded rows. */
+            tap[d - from + i] = clampi(s, -1, src_n - 1) - 1;
+        }
+        v4f wv[4];
+        cubic_weights4(v4f_load(pos) - v4f_load(fl), wv);
+        if (fixed)
+            for (int k = 0; k < 4; k++)
+                wv[k] = cubic_fixed4(wv[k]);
+        /* Lanes are samples; the table holds each sample's four weights. */
+        v4f t0 = __builtin_shuffle(wv[0], wv[1], (v4i){0, 4, 1, 5});
+        v4f t1 = __builtin_shuffle(wv[0], wv[1], (v4i){2, 6, 3, 7});
+        v4f t2 = __builtin_shuffle(wv[2], wv[3], (v4i){0, 4, 1, 5});
+        v4f t3 = __builtin_shuffle(wv[2], wv[3], (v4i){2, 6, 3, 7});
+        float *wd = w + 4 * (d - from);
+        v4f_store(wd, __builtin_shuffle(t0, t2, (v4i){0, 1, 4, 5}));
+        v4f_store(wd + 4, __builtin_shuffle(t0, t2, (v4i){2, 3, 6, 7}));
+        v4f_store(wd + 8, __builtin_shuffle(t1, t3, (v4i){0, 1, 4, 5}));
+        v4f_store(wd + 12, __builtin_shuffle(t1, t3, (v4i){2, 3, 6, 7}));
+    }
+    for (; d < to; d++) {
+        float pos;
+        int s = cubic_position(d, scale, &pos);
         float *wd = w + 4 * (d - from);
         cubic_weights(pos - (float)s, wd);
         if (fixed)
             for (int k = 0; k < 4; k++)
                 wd[k] = (float)cubic_round(wd[k] * 2048.0f);
-        /* Cannot exceed [-1, src_n - 1] (the position lies in
-         * [-0.5, src_n - 0.5)); clamped anyway so no table can point a
-         * read outside the padded rows. */
-        s = s < -1 ? -1 : s > src_n - 1 ? src_n - 1 : s;
-        tap[d - from] = s - 1;
+        tap[d - from] = clampi(s, -1, src_n - 1) - 1;
     }
-    if (lo != NULL)
-        *lo = first_inside;
-    if (hi != NULL)
-        *hi = end_inside;
-}
-
-static inline int clampi(int v, int lo, int hi)
-{
-    return v < lo ? lo : v > hi ? hi : v;
+    /* From the taps (tap = floor - 1, never clamped): the first sample
+     * after the last one whose floor is below 1, and the first one whose
+     * floor + 2 reaches src_n. */
+    if (lo != NULL || hi != NULL) {
+        int first_inside = 0, end_inside = dst_n;
+        for (d = 0; d < dst_n; d++) {
+            int s = tap[d] + 1;
+            if (s < 1)
+                first_inside = d + 1;
+            if (s + 2 >= src_n && end_inside == dst_n)
+                end_inside = d;
+        }
+        if (lo != NULL)
+            *lo = first_inside;
+        if (hi != NULL)
+            *hi = end_inside;
+    }
 }
 
 /* ---- the row cache ------------------------------------------------------ */
@@ -240,11 +328,76 @@ typedef struct cubic_f32_ctx {
     int src_w, dst_w;
     const int *xtap;
     const float *xw;
+    const float *xw8; /* xw by blocks of eight outputs (cubic_f32_blocks) */
     int xlo, xhi;
 } cubic_f32_ctx;
 
-/* HResizeCubic<float>: inside, t = p1 a1, then + p0 a0, + p2 a2, + p3 a3;
- * at the edges 0 + p0 a0 + p1 a1 + ... over clamped taps. */
+/* xw (four weights per output) regrouped for cubic_f32_hrow8: block b
+ * (outputs 8b..8b+7) holds weight k of its even outputs in floats
+ * 32b + 4k .. 32b + 4k + 3 and of its odd ones 16 floats further on.
+ * Only whole blocks. */
+static void cubic_f32_blocks(const float *xw, int n, float *xw8)
+{
+    for (int b = 0; b < n / 8; b++)
+        for (int odd = 0; odd < 2; odd++)
+            for (int k = 0; k < 4; k++)
+                for (int i = 0; i < 4; i++)
+                    xw8[32 * b + 16 * odd + 4 * k + i] = xw[4 * (8 * b + 2 * i + odd) + k];
+}
+
+/* The scalar inside sum of one output (cubic_f32_hrow), four lanes at
+ * once: p0..p3 the four taps of each lane, w its weights (cubic_f32_blocks). */
+static inline v4f cubic_f32_sum4(v4f p0, v4f p1, v4f p2, v4f p3, const float *w)
+{
+    v4f t = p1 * v4f_load(w + 4);
+    t = vmac(t, p0, v4f_load(w));
+    t = vmac(t, p2, v4f_load(w + 8));
+    return vmac(t, p3, v4f_load(w + 12));
+}
+
+/* The sum of four outputs whose first taps are at s + t0 .. s + t3: each
+ * output's taps loaded and transposed into lanes. */
+static inline v4f cubic_f32_gather4(const float *s, int t0, int t1, int t2, int t3, const float *w)
+{
+    v4f a = v4f_load(s + t0), b = v4f_load(s + t1), c = v4f_load(s + t2), e = v4f_load(s + t3);
+    v4f u0 = __builtin_shuffle(a, b, (v4i){0, 4, 1, 5}),
+        u1 = __builtin_shuffle(a, b, (v4i){2, 6, 3, 7});
+    v4f u2 = __builtin_shuffle(c, e, (v4i){0, 4, 1, 5}),
+        u3 = __builtin_shuffle(c, e, (v4i){2, 6, 3, 7});
+    return cubic_f32_sum4(__builtin_shuffle(u0, u2, (v4i){0, 1, 4, 5}),
+                          __builtin_shuffle(u0, u2, (v4i){2, 3, 6, 7}),
+                          __builtin_shuffle(u1, u3, (v4i){0, 1, 4, 5}),
+                          __builtin_shuffle(u1, u3, (v4i){2, 3, 6, 7}), w);
+}
+
+/* Eight inside outputs d..d+7 (d a multiple of 8) as two vectors, the even
+ * outputs and the odd ones, so lane i computes exactly the scalar sum of
+ * its output, in the same order, with the same fusing.  When the taps of
+ * the even outputs are consecutive, and those of the odd ones (a 2x
+ * enlargement: the OCR map), the lanes' taps are plain loads; otherwise
+ * each output's four taps are loaded and transposed. */
+static inline void cubic_f32_hrow8(const float *s, const int *xtap, const float *xw8, int d,
+                                   float *out)
+{
+    const int *t = xtap + d;
+    const float *w = xw8 + 4 * d;
+    v4f e, o;
+    if (t[2] == t[0] + 1 && t[4] == t[0] + 2 && t[6] == t[0] + 3 && t[3] == t[1] + 1 &&
+        t[5] == t[1] + 2 && t[7] == t[1] + 3) {
+        const float *a = s + t[0], *b = s + t[1];
+        e = cubic_f32_sum4(v4f_load(a), v4f_load(a + 1), v4f_load(a + 2), v4f_load(a + 3), w);
+        o = cubic_f32_sum4(v4f_load(b), v4f_load(b + 1), v4f_load(b + 2), v4f_load(b + 3), w + 16);
+    } else {
+        e = cubic_f32_gather4(s, t[0], t[2], t[4], t[6], w);
+        o = cubic_f32_gather4(s, t[1], t[3], t[5], t[7], w + 16);
+    }
+    v4f_store(out + d, __builtin_shuffle(e, o, (v4i){0, 4, 1, 5}));
+    v4f_store(out + d + 4, __builtin_shuffle(e, o, (v4i){2, 6, 3, 7}));
+}
+
+/* HResizeCubic<float>: inside, t = p1 a1, then + p0 a0, + p2 a2, + p3 a3
+ * (eight outputs at a time where a block of eight lies inside); at the edges
+ * 0 + p0 a0 + p1 a1 + ... over clamped taps. */
 static void cubic_f32_hrow(const void *vctx, int sy, float *out)
 {
     const cubic_f32_ctx *c = vctx;
@@ -252,6 +405,15 @@ static void cubic_f32_hrow(const void *vctx, int sy, float *out)
     int n = c->dst_w, lo = c->xlo < n ? c->xlo : n, hi = c->xhi < lo ? lo : c->xhi;
     for (int d = 0; d < n; d++) {
         if (d == lo && lo < hi) {
+            for (; d < hi && (d & 7) != 0; d++) {
+                const float *p = s + c->xtap[d], *w = c->xw + 4 * d;
+                float t = p[1] * w[1];
+                t = mac(t, p[0], w[0]);
+                t = mac(t, p[2], w[2]);
+                out[d] = mac(t, p[3], w[3]);
+            }
+            for (; d + 8 <= hi; d += 8)
+                cubic_f32_hrow8(s, c->xtap, c->xw8, d, out);
             for (; d < hi; d++) {
                 const float *p = s + c->xtap[d], *w = c->xw + 4 * d;
                 float t = p[1] * w[1];
@@ -381,7 +543,8 @@ int imgproc_resize_cubic_f32_rows(const float *src, int src_w, int src_h, size_t
         return 0;
     }
     cubic_work w = {0};
-    rc = cubic_work_new(&w, dst_w, y1 - y0, (size_t)dst_w, 0, NULL, err);
+    float *xw8 = NULL;
+    rc = cubic_work_new(&w, dst_w, y1 - y0, (size_t)dst_w, (size_t)dst_w * 4, &xw8, err);
     if (rc < 0)
         return rc;
     cubic_f32_ctx ctx = {.src = (const uint8_t *)src,
@@ -389,8 +552,10 @@ int imgproc_resize_cubic_f32_rows(const float *src, int src_w, int src_h, size_t
                          .src_w = src_w,
                          .dst_w = dst_w,
                          .xtap = w.xtap,
-                         .xw = w.xw};
+                         .xw = w.xw,
+                         .xw8 = xw8};
     cubic_axis(src_w, dst_w, 0, dst_w, false, w.xtap, w.xw, &ctx.xlo, &ctx.xhi);
+    cubic_f32_blocks(w.xw, dst_w, xw8);
     cubic_axis(src_h, dst_h, y0, y1, false, w.ytap, w.yw, NULL, NULL);
     for (int y = y0; y < y1; y++) {
         const float *rows[4];

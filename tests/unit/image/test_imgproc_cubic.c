@@ -196,6 +196,27 @@ static void test_f32_signed_zeros(void **state)
     zero_mode = 0;
 }
 
+/* The horizontal pass takes eight inside outputs at a time, with plain
+ * loads where the taps of the even and of the odd outputs run on by one
+ * pixel (2x enlargements) and a transpose otherwise: exact 2x at odd and
+ * even widths, near-2x (the run breaks part way along), 3x and 1.5x (no
+ * runs), and rows too short for a whole block of eight. */
+static void test_f32_regular_taps(void **state)
+{
+    (void)state;
+    static const int cases[][4] = {
+        {37, 3, 74, 5}, {37, 3, 75, 5},  {38, 2, 76, 3},   {100, 2, 199, 3},  {100, 2, 201, 3},
+        {13, 1, 26, 1}, {5, 2, 10, 4},   {4, 2, 8, 2},     {8, 2, 16, 2},     {40, 3, 120, 4},
+        {40, 3, 60, 4}, {61, 2, 122, 2}, {480, 2, 960, 3}, {960, 2, 1920, 4}, {9, 2, 17, 2},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        check_f32(cases[i][0], cases[i][1], cases[i][2], cases[i][3], 2);
+    zero_mode = 1;
+    for (int r = 0; r < 10; r++)
+        check_f32(37, 3, 74, 5, 1);
+    zero_mode = 0;
+}
+
 /* The OCR probability map goes back from the 960x540 letterboxed content
  * to the page; the other direction and a phone photo for good measure. */
 static void test_f32_service_shapes(void **state)
@@ -480,12 +501,13 @@ static void test_u8_arguments(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_f32_random_sizes),  cmocka_unit_test(test_f32_edges),
-        cmocka_unit_test(test_f32_signed_zeros),  cmocka_unit_test(test_f32_service_shapes),
-        cmocka_unit_test(test_f32_arguments),     cmocka_unit_test(test_f32_strides),
-        cmocka_unit_test(test_u8_random_sizes),   cmocka_unit_test(test_u8_edges),
-        cmocka_unit_test(test_u8_service_shapes), cmocka_unit_test(test_letterbox),
-        cmocka_unit_test(test_u8_arguments),      cmocka_unit_test(test_whole_in_bands),
+        cmocka_unit_test(test_f32_random_sizes),   cmocka_unit_test(test_f32_edges),
+        cmocka_unit_test(test_f32_signed_zeros),   cmocka_unit_test(test_f32_regular_taps),
+        cmocka_unit_test(test_f32_service_shapes), cmocka_unit_test(test_f32_arguments),
+        cmocka_unit_test(test_f32_strides),        cmocka_unit_test(test_u8_random_sizes),
+        cmocka_unit_test(test_u8_edges),           cmocka_unit_test(test_u8_service_shapes),
+        cmocka_unit_test(test_letterbox),          cmocka_unit_test(test_u8_arguments),
+        cmocka_unit_test(test_whole_in_bands),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
