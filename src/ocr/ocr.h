@@ -190,6 +190,16 @@ ocr_source_kind ocr_source_kind_of(const char *s, size_t len);
 int ocr_source_load(const char *s, size_t len, const path_allowlist *dirs, size_t max_bytes,
                     uint8_t **out, size_t *out_len, hdm_err *err);
 
+/*
+ * A data: URI or plain base64 reference decoded over its own text: on
+ * success *out points into s (the decoded bytes, *out_len of them, are
+ * fewer than the characters), s's text is gone and the caller frees
+ * nothing more.  The same checks and sentences as ocr_source_load; a
+ * file:// reference is -HDM_E_BAD_REQUEST (read it with ocr_source_load).
+ * On failure s's contents are unspecified.
+ */
+int ocr_source_decode_in_place(char *s, size_t len, uint8_t **out, size_t *out_len, hdm_err *err);
+
 /* ---- request.c --------------------------------------------------------------- */
 
 /* A checked POST /v1/ocr/extract. */

@@ -362,7 +362,19 @@ static void h_extract(http_request *hr, http_reply *reply, void *user)
         goto fail;
     const uint8_t *data = rq.bytes;
     size_t len = rq.bytes_len;
-    if (!data) {
+    if (!data && !form && ocr_source_kind_of(rq.ref, rq.ref_len) != OCR_SOURCE_FILE) {
+        /* base64 in JSON: decoded over the parsed body's own copy of the
+         * string (ours: the handler owns the request and reads nothing of
+         * its JSON after this), so no second buffer of the image's size
+         * is in memory beside it (docs/BENCHMARKS.md, resident memory). */
+        uint8_t *in_place = NULL;
+        r = ocr_source_decode_in_place((char *)rq.ref, rq.ref_len, &in_place, &len, &err);
+        if (r < 0) {
+            hdm_err_prefix(&err, "Failed to load image");
+            goto fail;
+        }
+        data = in_place;
+    } else if (!data) {
         r = ocr_source_load(rq.ref, rq.ref_len, &app->allowed_dirs, (size_t)cfg->max_body_bytes,
                             &loaded, &len, &err);
         if (r < 0) {
@@ -371,8 +383,8 @@ static void h_extract(http_request *hr, http_reply *reply, void *user)
             goto fail;
         }
         data = loaded;
-        /* The reference is decoded: the JSON body that held it can go
-         * while this request waits for an image slot. */
+        /* The reference is read: the body that held it can go while this
+         * request waits for an image slot. */
         http_request_free_body(hr);
     }
     /* Decoding waits for one of images.max_concurrent slots; the encoded

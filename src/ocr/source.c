@@ -121,6 +121,33 @@ static int load_file(const char *s, size_t len, const path_allowlist *dirs, size
     return 0;
 }
 
+int ocr_source_decode_in_place(char *s, size_t len, uint8_t **out, size_t *out_len, hdm_err *err)
+{
+    *out = NULL;
+    *out_len = 0;
+    if (s == NULL || len == 0)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "Missing 'image' parameter");
+    if (ocr_source_kind_of(s, len) == OCR_SOURCE_FILE)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "a file:// reference is read, not decoded");
+    const char *b64 = s;
+    size_t n = len;
+    int r = base64_py_strip_data_uri(s, len, &b64, &n, err);
+    if (r < 0)
+        return r;
+    /* The decoder writes each quantum's 3 bytes after reading its 4
+     * characters, at or before where they were: decoding forward over the
+     * text itself never overwrites a character it has still to read. */
+    uint8_t *data = (uint8_t *)s;
+    long got = base64_py_decode(b64, n, data, err);
+    if (got < 0)
+        return hdm_err_prefix(err, "image is not valid base64");
+    if (got == 0)
+        return hdm_err_set(err, HDM_E_BAD_REQUEST, "image is empty after base64 decoding");
+    *out = data;
+    *out_len = (size_t)got;
+    return 0;
+}
+
 int ocr_source_load(const char *s, size_t len, const path_allowlist *dirs, size_t max_bytes,
                     uint8_t **out, size_t *out_len, hdm_err *err)
 {

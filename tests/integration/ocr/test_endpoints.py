@@ -191,6 +191,23 @@ def test_same_answer_twice(ocr):
     assert strip_perf(ocr.extract(body).json()) == strip_perf(ocr.extract(body).json())
 
 
+def test_bad_base64_in_json(ocr):
+    """JSON references are decoded over the parsed body's own string (no
+    second copy): bad ones still get the same 400 sentences, and the
+    requests after them their full answers."""
+    page = page_bytes()
+    want = strip_perf(ocr.extract({"image": data_uri(page)}).json())
+    for image, says in (("QUJ", "Incorrect padding"),
+                        ("data:image/png;base64,QUJDR", "cannot be 1 more than a multiple of 4"),
+                        ("data:image/png;base64", "list index out of range"),
+                        ("data:image/png;base64,", "empty after base64 decoding"),
+                        ("!!!!", "empty after base64 decoding"),
+                        (b64(page)[:-1] + "\u00e9", "ASCII")):
+        err = assert_error(ocr.extract({"image": image}), 400, says)
+        assert err.startswith("Failed to load image"), err
+        assert strip_perf(ocr.extract({"image": b64(page)}).json()) == want
+
+
 def test_file_uri_confined(ocr, stack):
     """Only regular files below images.allowed_dirs, one sentence for
     everything else (the original read any file the service could)."""

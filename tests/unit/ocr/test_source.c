@@ -154,12 +154,77 @@ static void test_files(void **state)
     expect_error("", 64, HDM_E_BAD_REQUEST, "Missing 'image' parameter");
 }
 
+/* Decoding over the text itself gives what ocr_source_load gives, bytes
+ * and errors, for each reference (a copy, since the text is overwritten). */
+static void expect_in_place_same(const char *ref, size_t len)
+{
+    uint8_t *want = NULL, *got = NULL;
+    size_t want_n = 0, got_n = 0;
+    hdm_err e1 = {0}, e2 = {0};
+    int r1 = ocr_source_load(ref, len, &allow, 64, &want, &want_n, &e1);
+    char *text = malloc(len + 1);
+    assert_non_null(text);
+    memcpy(text, ref, len);
+    text[len] = '\0';
+    int r2 = ocr_source_decode_in_place(text, len, &got, &got_n, &e2);
+    assert_int_equal(r2, r1);
+    if (r1 == 0) {
+        assert_ptr_equal(got, (uint8_t *)text);
+        assert_int_equal(got_n, want_n);
+        assert_memory_equal(got, want, want_n);
+    } else {
+        assert_null(got);
+        assert_string_equal(e2.msg, e1.msg);
+    }
+    free(text);
+    free(want);
+}
+
+static void test_decode_in_place(void **state)
+{
+    (void)state;
+    const char *refs[] = {"data:image/png;base64,QUJD", "QUJD", "QU\nJ-D!", "QUJ", "QUJDR",
+                          "data:image/png;base64", "data:image/png;base64,", "!!!!",
+                          "QUJD\xC3\xA9", "QUI=", "QQ==", "QQ==QUJD", "QUJD=QUJD"};
+    for (size_t i = 0; i < sizeof(refs) / sizeof(refs[0]); i++)
+        expect_in_place_same(refs[i], strlen(refs[i]));
+    /* Every byte value, many quanta, with and without junk between them. */
+    enum { N = 3000 };
+    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char *b = malloc(N * 2 + 64);
+    assert_non_null(b);
+    size_t n = (size_t)snprintf(b, 64, "data:image/jpeg;base64,");
+    unsigned x = 12345;
+    for (size_t i = 0; i < N; i++) {
+        x = x * 1103515245u + 12345u;
+        b[n++] = abc[(x >> 16) & 63];
+        if (i % 97 == 96)
+            b[n++] = '\n';
+    }
+    expect_in_place_same(b, n);
+    expect_in_place_same(b + 23, n - 23);
+    free(b);
+    /* file:// is read, not decoded; an empty reference is missing. */
+    uint8_t *out = (uint8_t *)"x";
+    size_t out_n = 1;
+    hdm_err err = {0};
+    char file_ref[] = "file:///tmp/a.png";
+    assert_int_equal(ocr_source_decode_in_place(file_ref, strlen(file_ref), &out, &out_n, &err),
+                     -HDM_E_BAD_REQUEST);
+    assert_null(out);
+    assert_string_equal(file_ref, "file:///tmp/a.png");
+    char empty[] = "";
+    assert_int_equal(ocr_source_decode_in_place(empty, 0, &out, &out_n, &err), -HDM_E_BAD_REQUEST);
+    assert_non_null(strstr(err.msg, "Missing 'image' parameter"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kinds),
         cmocka_unit_test(test_base64),
         cmocka_unit_test(test_files),
+        cmocka_unit_test(test_decode_in_place),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
