@@ -234,7 +234,7 @@ static int check_args(bool have_map, int w, int h, size_t stride, size_t *step,
  * each piece costs its rows plus up to three source rows of the cubic
  * resize's overlap and its own coefficient tables, so on one thread a band
  * is one piece. */
-#define PIECE_ROWS 64
+#define PIECE_ROWS 32
 #define BAND_PIECES (OCR_DB_BAND_ROWS / PIECE_ROWS)
 
 /* Rows [lo, hi) of the map into band (row lo first, packed), and when

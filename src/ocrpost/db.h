@@ -92,7 +92,7 @@ int ocr_db_boxes_buf(const float *pred, int w, int h, size_t stride, const ocr_d
  * does, so the `>= box_thresh` decision cannot differ either
  * (test_db.c compares every score with ocr_db_box_score's).
  */
-#define OCR_DB_BAND_ROWS 128
+#define OCR_DB_BAND_ROWS 64
 #define OCR_DB_BAND_BYTES(w) ((size_t)(w) * OCR_DB_BAND_ROWS * sizeof(float))
 typedef int (*ocr_db_rows_fn)(void *user, int y0, int y1, float *dst, size_t dst_stride,
                               hdm_err *err);
