@@ -41,6 +41,7 @@
  * vector, the same per-lane mul and add (AVX2 without FMA: nothing fuses).
  */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -862,10 +863,17 @@ __attribute__((target("avx2"))) static void cubic_u8_hrow_avx2(const void *vctx,
 #endif
 
 /* The uint8 horizontal pass for this CPU. */
+static atomic_bool cubic_avx2_allowed = true;
+
+void imgproc_cubic_allow_avx2(bool allow)
+{
+    atomic_store(&cubic_avx2_allowed, allow);
+}
+
 static cubic_hrow_fn cubic_u8_hrow_pick(void)
 {
 #if CUBIC_AVX2
-    if (__builtin_cpu_supports("avx2"))
+    if (atomic_load(&cubic_avx2_allowed) && __builtin_cpu_supports("avx2"))
         return cubic_u8_hrow_avx2;
 #endif
     return cubic_u8_hrow;

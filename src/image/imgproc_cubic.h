@@ -17,6 +17,8 @@
 extern "C" {
 #endif
 
+#include <stdbool.h>
+
 #include "common/err.h"
 
 /*
@@ -28,6 +30,14 @@ extern "C" {
 int imgproc_cubic_u8_rows(const uint8_t *src, int src_w, int src_h, size_t src_stride, int channels,
                           uint8_t *dst, int dst_w, int dst_h, size_t dst_stride, int y0, int y1,
                           hdm_err *err);
+
+/*
+ * Whether the uint8 horizontal pass may use its AVX2 version on a CPU that
+ * has it (the default, true).  For the tests: with false the baseline
+ * SSE2/scalar pass runs, so both are compared with OpenCV on one machine.
+ * Affects resizes started afterwards, in every thread.
+ */
+void imgproc_cubic_allow_avx2(bool allow);
 
 /*
  * OpenCV's cv::resize(INTER_CUBIC) itself on the same buffers (imgproc.cpp),

@@ -383,6 +383,17 @@ static void test_u8_service_shapes(void **state)
     }
 }
 
+/* The same uint8 cases on the baseline (SSE2/scalar) horizontal pass, which
+ * a CPU with AVX2 would otherwise never run here. */
+static void test_u8_baseline_pass(void **state)
+{
+    imgproc_cubic_allow_avx2(false);
+    test_u8_random_sizes(state);
+    test_u8_edges(state);
+    test_u8_service_shapes(state);
+    imgproc_cubic_allow_avx2(true);
+}
+
 /* The letterbox is the resize placed on a padded canvas. */
 static void test_letterbox(void **state)
 {
@@ -507,7 +518,7 @@ int main(void)
         cmocka_unit_test(test_f32_strides),        cmocka_unit_test(test_u8_random_sizes),
         cmocka_unit_test(test_u8_edges),           cmocka_unit_test(test_u8_service_shapes),
         cmocka_unit_test(test_letterbox),          cmocka_unit_test(test_u8_arguments),
-        cmocka_unit_test(test_whole_in_bands),
+        cmocka_unit_test(test_whole_in_bands),     cmocka_unit_test(test_u8_baseline_pass),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
